@@ -1,0 +1,3 @@
+"""cards: turn Snipd podcast snips into Anki flashcards."""
+
+__version__ = "0.1.0"

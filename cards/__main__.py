@@ -1,0 +1,3 @@
+from cards.cli import app
+
+app(prog_name="cards")

@@ -1,0 +1,390 @@
+"""The orchestrator: sources → notes → packages, remembering what it wrote.
+
+A build reads every source whose bytes changed since the last build (all of
+them with `force`), makes its notes, gives each note the mtime of the build
+that last changed it, and rewrites only the packages whose notes changed:
+the episode's package, the packages of its tags and `changes.apkg`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cards import __version__
+from cards.errors import MissingPathError, SourceError
+from cards.model import Level, NoteRow, ParsedFile, Problem
+from cards.notes import EpisodeNotes, episode_deck, episode_notes, tag_deck
+from cards.notetypes import notetype_digest
+from cards.package import DeckContent, PackageSpec, write_package
+from cards.parse import find_sources, parse_file
+from cards.parse.text import read_bytes
+from cards.state import State, StoredEpisode, StoredNote
+
+CHANGES_PACKAGE = "changes.apkg"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary."""
+
+    sources: int = 0
+    sources_unchanged: int = 0
+    episodes: int = 0
+    snips: int = 0
+    notes: int = 0
+    cards: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    packages_unchanged: int = 0
+    changes: Path | None = None
+    changes_new: int = 0
+    changes_updated: int = 0
+    disappeared: list[str] = field(default_factory=list)
+    state_was_missing: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """True when some input could not be read: the exit code says so."""
+        return any(p.level is Level.ERROR for p in self.problems)
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One source file, read (or found unchanged) in a worker."""
+
+    path: Path
+    digest: str | None
+    unchanged: bool = False
+    parsed: ParsedFile | None = None
+    made: tuple[EpisodeNotes, ...] = ()
+
+
+def build(
+    paths: Iterable[Path],
+    out: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    now: int | None = None,
+    workers: int | None = None,
+) -> BuildReport:
+    """Build the decks of every note under `paths` into `out`."""
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.exists():
+            raise MissingPathError(path)
+    sources = find_sources(paths)
+    state = State(out)
+    try:
+        return _Build(state, out, force, progress, _build_time(now), workers).run(paths, sources)
+    finally:
+        state.close()
+
+
+def _build_time(now: int | None) -> int:
+    """This build's mtime for changed notes; SOURCE_DATE_EPOCH pins it."""
+    if now is not None:
+        return now
+    pinned = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(pinned) if pinned.isdigit() else int(time.time())
+
+
+def source_digest(raw: bytes) -> str:
+    """A source's identity for incremental builds: its bytes and this version."""
+    return hashlib.blake2b(raw + __version__.encode() + notetype_digest().encode(), digest_size=16).hexdigest()
+
+
+def read_and_make(path: Path, known_digest: str | None, force: bool) -> SourceResult:
+    """Read one source and make its notes, unless its bytes are unchanged."""
+    try:
+        raw = read_bytes(path)
+    except SourceError as error:
+        problem = Problem(path, error.reason, error.line, Level.ERROR)
+        return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
+    digest = source_digest(raw)
+    if digest == known_digest and not force:
+        return SourceResult(path, digest, unchanged=True)
+    parsed = parse_file(path, raw)
+    return SourceResult(path, digest, parsed=parsed, made=tuple(episode_notes(e) for e in parsed.episodes))
+
+
+def note_hash(row: NoteRow) -> str:
+    """What Anki would see change: kind, fields and tags."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (row.kind.value, *row.fields, "\x1e", *row.tags):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+class _Build:
+    """One build's working state; `run` is the whole sequence."""
+
+    def __init__(self, state: State, out: Path, force: bool, progress: Progress | None, now: int,
+                 workers: int | None):
+        self.state, self.out, self.force, self.now = state, out, force, now
+        self.progress = progress or (lambda stage, done, total: None)
+        self.workers = workers
+        self.report = BuildReport(state_was_missing=state.was_new)
+        self.changed_episodes: set[str] = set()
+        self.touched_tags: set[str] = set()
+        self.changed_notes: dict[str, list[StoredNote]] = {}
+        self.seen_episodes: dict[str, Path] = {}
+
+    def run(self, roots: list[Path], sources: list[Path]) -> BuildReport:
+        self.notetype_mtime = self._notetype_mtime()
+        for result in self._read_all(sources):
+            self._take(result)
+        self._forget_vanished(roots, sources)
+        self._write_packages()
+        self.state.commit()
+        return self.report
+
+    def _notetype_mtime(self) -> int:
+        """Templates or CSS changed since the last build: a newer note type mtime."""
+        digest, stored = notetype_digest(), self.state.get_meta("notetype_mtime")
+        if self.state.get_meta("notetype_digest") == digest and stored:
+            return int(stored)
+        mtime = max(self.now, int(stored) + 1) if stored else self.now
+        self.state.set_meta("notetype_digest", digest)
+        self.state.set_meta("notetype_mtime", str(mtime))
+        self.force = self.force or stored is not None
+        return mtime
+
+    def _read_all(self, sources: list[Path]):
+        """Read sources in order, on all cores when there are many."""
+        known = [(self.state.source_digest(str(p)) or (None, []))[0] for p in sources]
+        self.report.sources = len(sources)
+        jobs = list(zip(sources, known))
+        if len(jobs) < 64 or self.workers == 1:
+            results = (read_and_make(p, d, self.force) for p, d in jobs)
+            yield from self._counted("reading", results, len(jobs))
+            return
+        with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
+            results = pool.map(read_and_make, *zip(*jobs), [self.force] * len(jobs), chunksize=32)
+            yield from self._counted("reading", results, len(jobs))
+
+    def _counted(self, stage: str, items, total: int):
+        for done, item in enumerate(items, start=1):
+            yield item
+            self.progress(stage, done, total)
+
+    def _take(self, result: SourceResult) -> None:
+        """Fold one source's result into the state and the report."""
+        if result.unchanged:
+            self._count_unchanged_source(str(result.path))
+            return
+        self.report.problems.extend(result.parsed.problems)
+        if result.digest is None:
+            return  # unreadable: its earlier notes and packages stay as they were
+        keys = []
+        for made in result.made:
+            if self._claim(made, result.path):
+                self._take_episode(made, str(result.path))
+                keys.append(made.episode.key)
+        self._forget_dropped_episodes(str(result.path), keys)
+        self.state.set_source(str(result.path), result.digest, keys)
+
+    def _claim(self, made: EpisodeNotes, path: Path) -> bool:
+        """An episode found twice (two exports of it) is built once."""
+        key = made.episode.key
+        if key in self.seen_episodes:
+            self.report.problems.append(Problem(
+                path, f"episode {made.episode.title!r} is also in {self.seen_episodes[key]}; skipped here"
+            ))
+            return False
+        self.seen_episodes[key] = path
+        return True
+
+    def _count_unchanged_source(self, path: str) -> None:
+        self.report.sources_unchanged += 1
+        for key in self.state.source_digest(path)[1]:
+            self.seen_episodes[key] = Path(path)
+            notes = self.state.notes_of(key)
+            self.report.episodes += 1
+            self.report.notes += len(notes)
+            self.report.unchanged += len(notes)
+            self.report.cards += sum(n.row.card_count for n in notes)
+            self.report.snips += len({n.row.snip_title for n in notes})
+
+    def _take_episode(self, made: EpisodeNotes, source: str) -> None:
+        episode = made.episode
+        old = {n.row.guid: n for n in self.state.notes_of(episode.key)}
+        stored = [self._stamp(row, old.get(row.guid)) for row in made.rows]
+        gone = [n for guid, n in old.items() if guid not in {s.row.guid for s in stored}]
+        self._report_gone(episode.title, gone)
+        changed = [s for s in stored if s.row.guid not in old or old[s.row.guid].hash != s.hash]
+        if changed or gone or not self.state.episode(episode.key):
+            self.changed_episodes.add(episode.key)
+            self.changed_notes[episode.key] = changed
+            self.touched_tags.update(t for n in [*stored, *gone] for t in n.row.deck_tags)
+        self.state.replace_notes(episode.key, stored)
+        self.state.set_episode(self._stored_episode(made, source, stored))
+        self._count(made, stored)
+
+    def _stamp(self, row: NoteRow, old: StoredNote | None) -> StoredNote:
+        """Keep the mtime of an unchanged note; a changed one gets a newer one."""
+        digest = note_hash(row)
+        if old is None:
+            self.report.new += 1
+            return StoredNote(row, digest, self.now)
+        if old.hash == digest:
+            self.report.unchanged += 1
+            return StoredNote(row, digest, old.mtime)
+        self.report.updated += 1
+        return StoredNote(row, digest, max(self.now, old.mtime + 1))
+
+    def _stored_episode(self, made: EpisodeNotes, source: str, notes: list[StoredNote]) -> StoredEpisode:
+        episode = made.episode
+        known = self.state.episode(episode.key)
+        package = known.package if known else self._package_name(episode.slug, episode.key)
+        deck_tags = tuple(dict.fromkeys(t for n in notes for t in n.row.deck_tags))
+        return StoredEpisode(episode.key, source, episode.title, episode_deck(episode), package, deck_tags)
+
+    def _package_name(self, slug: str, key: str) -> str:
+        """`episodes/<slug>.apkg`, made unique when two episodes share a slug."""
+        taken = self.state.packages_in_use()
+        name = f"episodes/{slug}.apkg"
+        if name in taken and taken[name] != key:
+            name = f"episodes/{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}.apkg"
+        return name
+
+    def _count(self, made: EpisodeNotes, stored: list[StoredNote]) -> None:
+        self.report.episodes += 1
+        self.report.snips += sum(1 for s in made.episode.snips if not s.is_placeholder and s.key_points)
+        self.report.notes += len(stored)
+        self.report.cards += sum(n.row.card_count for n in stored)
+        self.report.skipped.update(made.skipped)
+
+    def _report_gone(self, episode_title: str, gone: list[StoredNote]) -> None:
+        for title in dict.fromkeys(n.row.snip_title for n in gone):
+            self.report.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
+
+    def _forget_dropped_episodes(self, source: str, keys: list[str]) -> None:
+        """Episodes a source no longer holds (a legacy export lost one)."""
+        previous = (self.state.source_digest(source) or (None, []))[1]
+        for key in previous:
+            if key not in keys and key not in self.seen_episodes:
+                self._forget_episode(key)
+
+    def _forget_vanished(self, roots: list[Path], sources: list[Path]) -> None:
+        """Sources under this build's folders that are gone: report their snips."""
+        present = {str(p) for p in sources}
+        folders = [str(r) for r in roots if r.is_dir()]
+        for path, keys in self.state.all_sources().items():
+            inside = any(path.startswith(folder.rstrip("/") + "/") for folder in folders)
+            if path not in present and inside and not Path(path).exists():
+                for key in keys:
+                    self._forget_episode(key)
+                self.state.forget_source(path)
+
+    def _forget_episode(self, key: str) -> None:
+        known = self.state.episode(key)
+        notes = self.state.notes_of(key)
+        if known:
+            self._report_gone(known.title, notes)
+            self.touched_tags.update(known.deck_tags)
+        self.state.forget_episode(key)
+
+    # packages --------------------------------------------------------------
+    def _write_packages(self) -> None:
+        specs = [*self._episode_specs(), *self._tag_specs()]
+        changes = self._changes_spec()
+        if changes:
+            specs.append(changes)
+        self._write(specs)
+
+    def _episode_specs(self) -> list[PackageSpec]:
+        specs = []
+        for episode in self.state.all_episodes():
+            if episode.key in self.changed_episodes or self._needs_rewrite(episode.package):
+                notes = tuple(self.state.notes_of(episode.key))
+                specs.append(self._spec(episode.package, [DeckContent(episode.deck, notes)]))
+        return specs
+
+    def _needs_rewrite(self, package: str) -> bool:
+        return self.force or not (self.out / package).exists() or self.state.package_digest(package) is None
+
+    def _tag_specs(self) -> list[PackageSpec]:
+        by_tag: dict[str, list[StoredEpisode]] = defaultdict(list)
+        for episode in self.state.all_episodes():
+            for tag in episode.deck_tags:
+                by_tag[tag].append(episode)
+        specs = []
+        for tag, episodes in sorted(by_tag.items()):
+            package = tag_package_name(tag)
+            if tag in self.touched_tags or self._needs_rewrite(package):
+                notes = tuple(
+                    n for e in sorted(episodes, key=lambda e: (e.deck, e.key))
+                    for n in self.state.notes_of(e.key) if tag in n.row.deck_tags
+                )
+                specs.append(self._spec(package, [DeckContent(tag_deck(tag), notes)]))
+        return specs
+
+    def _changes_spec(self) -> PackageSpec | None:
+        """Every note new or changed in this build, in its episode's deck."""
+        decks = []
+        for key, notes in sorted(self.changed_notes.items()):
+            episode = self.state.episode(key)
+            if notes and episode:
+                decks.append(DeckContent(episode.deck, tuple(notes)))
+        path = self.out / CHANGES_PACKAGE
+        if not decks:
+            path.unlink(missing_ok=True)  # a stale one would claim old changes as new
+            return None
+        self.report.changes_new = self.report.new
+        self.report.changes_updated = self.report.updated
+        return self._spec(CHANGES_PACKAGE, decks)
+
+    def _spec(self, package: str, decks: list[DeckContent]) -> PackageSpec:
+        return PackageSpec(self.out / package, tuple(decks), self.notetype_mtime)
+
+    def _write(self, specs: list[PackageSpec]) -> None:
+        done = 0
+        for spec in specs:
+            relative = spec.path.relative_to(self.out).as_posix()
+            digest = package_digest(spec)
+            if relative != CHANGES_PACKAGE and not self.force and self.state.package_digest(relative) == digest \
+                    and spec.path.exists():
+                self.report.packages_unchanged += 1
+            else:
+                try:
+                    write_package(spec)
+                except OSError as error:
+                    self.report.problems.append(Problem(spec.path, f"could not be written ({error})", None, Level.ERROR))
+                    continue
+                self.report.written.append(spec.path)
+                if relative == CHANGES_PACKAGE:
+                    self.report.changes = spec.path
+                else:
+                    self.state.set_package(relative, digest)
+            done += 1
+            self.progress("writing", done, len(specs))
+
+
+def tag_package_name(tag: str) -> str:
+    """`tags/<tag>.apkg`; hierarchy levels joined by `__`."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tag.replace("::", "__"))
+    return f"tags/{safe.strip('.') or 'tag'}.apkg"
+
+
+def package_digest(spec: PackageSpec) -> str:
+    """What a package holds: decks, note GUIDs, hashes and mtimes, note type mtime."""
+    digest = hashlib.blake2b(str(spec.notetype_mtime).encode(), digest_size=16)
+    for deck in spec.decks:
+        digest.update(deck.name.encode() + b"\x1e")
+        for note in deck.notes:
+            digest.update(f"{note.row.guid}\x1f{note.hash}\x1f{note.mtime}\x1e".encode())
+    return digest.hexdigest()

@@ -1,0 +1,129 @@
+"""The `cards` command: checks arguments, calls the library, prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cards import __version__
+from cards.build import BuildReport, build
+from cards.errors import CardsError, MissingPathError
+from cards.model import Level
+
+app = typer.Typer(
+    help="Turn Snipd podcast snips into Anki flashcards.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_SOURCES = Path("seeds")
+DEFAULT_OUT = Path("decks")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cards {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Turn Snipd podcast snips into Anki flashcards."""
+
+
+class _ProgressBar:
+    """One progress bar per stage on a terminal; silent when piped."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.stage = None
+        self.shown = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage, self.shown = stage, 0
+            self.bar = typer.progressbar(length=total, label=stage.ljust(8), file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@app.command("build")
+def build_command(
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/."
+    ),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks go."),
+    force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
+) -> None:
+    """Build Anki packages: one per episode, one per tag, and changes.apkg."""
+    bar = _ProgressBar()
+    try:
+        report = build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar)
+    except MissingPathError as error:
+        bar.close()
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    except CardsError as error:
+        bar.close()
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1)
+    bar.close()
+    for problem in report.problems:
+        typer.echo(f"{problem.level.value}: {problem}", err=True)
+    typer.echo(summary(report, out))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def summary(report: BuildReport, out: Path) -> str:
+    """The short account a build ends with."""
+    lines = [
+        f"Built {_plural(report.episodes, 'episode')} ({_plural(report.snips, 'snip')}) "
+        f"from {_plural(report.sources, 'file')}: {_plural(report.notes, 'note')}, "
+        f"{_plural(report.cards, 'card')}.",
+        f"Notes: {report.new} new, {report.updated} updated, {report.unchanged} unchanged.",
+    ]
+    if report.skipped:
+        reasons = "; ".join(f"{count} × {reason}" for reason, count in sorted(report.skipped.items()))
+        lines.append(f"Skipped: {reasons}.")
+    errors = sum(1 for p in report.problems if p.level is Level.ERROR)
+    warnings = len(report.problems) - errors
+    if report.problems:
+        lines.append(f"Files with problems: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} (listed above).")
+    lines.append(
+        f"Packages: {len(report.written)} written, {report.packages_unchanged} unchanged, in {out}/."
+    )
+    if report.changes:
+        lines.append(
+            f"Changes: {report.changes} holds {report.changes_new} new and {report.changes_updated} "
+            "updated notes; import this one file to catch up."
+        )
+    if report.disappeared:
+        lines.append(
+            "No longer in the sources (Anki keeps their notes; delete them there if you wish): "
+            + "; ".join(report.disappeared)
+        )
+    if report.state_was_missing and report.notes:
+        lines.append("No earlier build state was found: every note counts as new.")
+    return "\n".join(lines)

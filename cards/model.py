@@ -1,0 +1,119 @@
+"""The frozen data model every stage passes along.
+
+Parsing makes `Episode`s (with their `Snip`s and `Turn`s); card making turns
+each key point into `NoteRow`s that the packager writes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Shape(enum.Enum):
+    """The three shapes Snipd exports come in (see FORMATS.md)."""
+
+    QUOTE_POST = "quote post"
+    PLUGIN = "Obsidian plugin"
+    LEGACY = "single-file export"
+
+
+class CardKind(enum.Enum):
+    """The two kinds of note every key point becomes."""
+
+    CLOZE = "cloze"
+    QA = "qa"
+
+
+class Level(enum.Enum):
+    """How bad a problem with an input file is."""
+
+    WARNING = "warning"
+    ERROR = "error"
+
+
+PLACEHOLDER_TITLES = frozenset({"1min snip", "untitled", ""})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's stretch of a snip's transcript."""
+
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Snip:
+    """One highlight the listener saved, with what Snipd wrote for it."""
+
+    key: str
+    title: str
+    key_points: tuple[str, ...]
+    turns: tuple[Turn, ...] = ()
+    line: int = 0
+    start: int | None = None
+    end: int | None = None
+    link: str | None = None
+    starred: bool = False
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_placeholder(self) -> bool:
+        """Snipd's stand-in for a snip it never summarised."""
+        return self.title.strip().lower() in PLACEHOLDER_TITLES and not self.key_points
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One podcast episode and the snips taken from it."""
+
+    key: str
+    slug: str
+    podcast: str
+    title: str
+    source: Path
+    shape: Shape
+    snips: tuple[Snip, ...] = ()
+    date: str | None = None
+    link: str | None = None
+    podcast_link: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with an input file, said in one line for the user."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    level: Level = Level.WARNING
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one input file gave: its episodes and what was wrong with it."""
+
+    path: Path
+    episodes: tuple[Episode, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """One Anki note, ready to be written into a package."""
+
+    guid: str
+    kind: CardKind
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    episode_key: str
+    snip_title: str
+    card_count: int
+    deck_tags: tuple[str, ...] = field(default=())

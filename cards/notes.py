@@ -1,0 +1,123 @@
+"""Episode → Anki notes: GUIDs, fields, tags and decks for every key point."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import genanki
+
+from cards import render
+from cards.make import plan_cards
+from cards.model import CardKind, Episode, NoteRow, Snip
+
+SKIP_PLACEHOLDER = "placeholder snip (1min Snip / Untitled)"
+SKIP_NO_KEY_POINTS = "snip without key points"
+SKIP_NO_TARGET = "key point with nothing worth asking (no cloze)"
+SKIP_NO_QUESTION = "key point with no good question (no Q&A)"
+
+
+@dataclass
+class EpisodeNotes:
+    """The notes one episode makes, and what it skipped and why."""
+
+    episode: Episode
+    rows: list[NoteRow] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> str:
+    """Stable identity: episode, snip, key point position and kind; never card text."""
+    return genanki.guid_for(episode.key, snip.key, position, kind.value)
+
+
+def clean_tag(tag: str) -> str:
+    """An Anki tag: no spaces, no quotes, no empty hierarchy levels."""
+    tag = re.sub(r"[\s\u3000]+", "_", tag.strip())
+    tag = re.sub(r"[\"'`<>&{}\\]", "", tag).lstrip("#")
+    tag = re.sub(r":{3,}", "::", tag)
+    return "::".join(part for part in tag.split("::") if part)
+
+
+def clean_deck_part(name: str) -> str:
+    """A deck name level: `::` would nest decks, control characters break them."""
+    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).replace("::", ":")
+    return re.sub(r"\s+", " ", name).strip() or "Untitled"
+
+
+def episode_deck(episode: Episode) -> str:
+    """`Podcasts::<Podcast>::<Episode title>`."""
+    return f"Podcasts::{clean_deck_part(episode.podcast)}::{clean_deck_part(episode.title)}"
+
+
+def tag_deck(tag: str) -> str:
+    """`Tags::<tag>`; a hierarchical tag makes nested decks."""
+    return "Tags::" + "::".join(clean_deck_part(part) for part in tag.split("::"))
+
+
+def episode_tags(episode: Episode) -> list[str]:
+    """The episode's own tags, cleaned: these make tag decks."""
+    return [t for t in dict.fromkeys(clean_tag(tag) for tag in episode.tags) if t]
+
+
+def _note_tags(episode: Episode, snip: Snip) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(Anki tags of the note, tags whose decks hold it)."""
+    deck_tags = [*episode_tags(episode), *(clean_tag(t) for t in snip.tags)]
+    deck_tags = [t for t in dict.fromkeys(deck_tags) if t]
+    tags = [
+        *deck_tags,
+        clean_tag(f"podcast::{episode.podcast}"),
+        clean_tag(f"episode::{episode.slug}"),
+    ]
+    if snip.starred:
+        tags.append("starred")
+    return tuple(dict.fromkeys(t for t in tags if t)), tuple(deck_tags)
+
+
+def episode_notes(episode: Episode) -> EpisodeNotes:
+    """Make the cloze and Q&A notes of every key point of every snip."""
+    made = EpisodeNotes(episode)
+    for snip in episode.snips:
+        if snip.is_placeholder:
+            made.skipped[SKIP_PLACEHOLDER] += 1
+        elif not snip.key_points:
+            made.skipped[SKIP_NO_KEY_POINTS] += 1
+        else:
+            _snip_notes(made, episode, snip)
+    return made
+
+
+def _snip_notes(made: EpisodeNotes, episode: Episode, snip: Snip) -> None:
+    tags, deck_tags = _note_tags(episode, snip)
+    shared = _SharedFields(
+        title=render.text(snip.title),
+        transcript=render.transcript(snip),
+        source=render.source(episode, snip),
+    )
+    for position, key_point in enumerate(snip.key_points):
+        plan = plan_cards(key_point, episode.podcast, episode.title)
+        passage = render.passage(snip, key_point)
+        base = dict(episode_key=episode.key, snip_title=snip.title, tags=tags, deck_tags=deck_tags)
+        if plan.deletions:
+            fields = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title,
+                      passage, shared.transcript, shared.source)
+            guid = note_guid(episode, snip, position, CardKind.CLOZE)
+            made.rows.append(NoteRow(guid, CardKind.CLOZE, fields, card_count=len(plan.deletions), **base))
+        else:
+            made.skipped[SKIP_NO_TARGET] += 1
+        if plan.question:
+            fields = (render.text(plan.question.text), render.text(plan.question.answer),
+                      render.text(key_point), render.text(plan.qa_context), shared.title,
+                      passage, shared.transcript, shared.source)
+            guid = note_guid(episode, snip, position, CardKind.QA)
+            made.rows.append(NoteRow(guid, CardKind.QA, fields, card_count=1, **base))
+        else:
+            made.skipped[SKIP_NO_QUESTION] += 1
+
+
+@dataclass(frozen=True)
+class _SharedFields:
+    title: str
+    transcript: str
+    source: str

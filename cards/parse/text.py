@@ -1,0 +1,173 @@
+"""Text repair shared by every shape: decoding, mojibake, entities, front matter."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import frontmatter
+import ftfy
+import yaml
+
+from cards.errors import SourceError
+from cards.model import Level, Problem
+
+# Mojibake comes from UTF-8 read as CP1252/Latin-1: its tell-tale lead bytes
+# show up as these characters. Checking first keeps ftfy off clean files.
+_MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00f0\u00ef][\u0080-\u02ff\u2010-\u203a\u20ac\u2122]")
+_SPACES = re.compile(r"[ \t\u00a0\u200b\ufeff]+")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decoded input file: front matter, body and where the body starts."""
+
+    path: Path
+    meta: dict
+    body: str
+    body_line: int
+    problems: tuple[Problem, ...]
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or a `SourceError` that says why not."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise SourceError(path, f"cannot be read ({error.strerror or error})") from None
+
+
+def read_source(path: Path, raw: bytes | None = None) -> Source:
+    """Decode a file, repairing what can be repaired, with warnings."""
+    if raw is None:
+        raw = read_bytes(path)
+    problems: list[Problem] = []
+    text = _decode(path, raw, problems)
+    text = _repair_mojibake(path, text, problems)
+    meta, body, body_line = split_front_matter(path, text, problems)
+    return Source(path, meta, body, body_line, tuple(problems))
+
+
+def _decode(path: Path, raw: bytes, problems: list[Problem]) -> str:
+    if b"\x00" in raw[:4096]:
+        raise SourceError(path, "is a binary file, not a text note")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        text = raw.decode("cp1252", errors="replace")
+        problems.append(Problem(path, "not UTF-8; read as Windows-1252", line))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _repair_mojibake(path: Path, text: str, problems: list[Problem]) -> str:
+    match = _MOJIBAKE_HINT.search(text)
+    if not match:
+        return text
+    fixed = ftfy.fix_encoding(text)
+    if fixed != text:
+        line = text.count("\n", 0, match.start()) + 1
+        problems.append(Problem(path, "repaired double-encoded UTF-8 (mojibake)", line))
+    return fixed
+
+
+def split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[dict, str, int]:
+    """Split off YAML front matter; read it line by line when YAML rejects it."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 1
+    block = match.group(1) or ""
+    body = text[match.end():]
+    body_line = text.count("\n", 0, match.end()) + 1
+    try:
+        meta, _ = frontmatter.parse(text)
+        if not isinstance(meta, dict):
+            raise yaml.YAMLError("front matter is not a mapping")
+    except (yaml.YAMLError, ValueError, TypeError) as error:
+        line = _yaml_error_line(error)
+        where = f" (line {line})" if line else ""
+        problems.append(
+            Problem(path, f"front matter is not valid YAML{where}; read it line by line", line)
+        )
+        meta = read_loose_front_matter(block)
+    return meta, body, body_line
+
+
+def _yaml_error_line(error: Exception) -> int | None:
+    mark = getattr(error, "problem_mark", None)
+    # +2: the mark counts from 0 inside the block, which starts after `---`.
+    return mark.line + 2 if mark is not None else None
+
+
+def read_loose_front_matter(block: str) -> dict:
+    """Read `key: value` lines and `- item` lists without a YAML parser."""
+    meta: dict = {}
+    current: str | None = None
+    for line in block.splitlines():
+        item = re.match(r"^\s+-\s*(.*)$", line) or re.match(r"^-\s+(.*)$", line)
+        if item and current is not None:
+            if not isinstance(meta.get(current), list):
+                meta[current] = []
+            meta[current].append(_unquote(item.group(1)))
+            continue
+        pair = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if pair:
+            current, value = pair.group(1), pair.group(2).strip()
+            meta[current] = _loose_value(value)
+    return meta
+
+
+def _loose_value(value: str):
+    if value.startswith("[") and value.endswith("]"):
+        return [_unquote(part) for part in value[1:-1].split(",") if part.strip()]
+    return _unquote(value)
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def clean(text: str) -> str:
+    """Unescape HTML entities (even twice-escaped ones) and fold white space."""
+    for _ in range(3):
+        if "&" not in text:
+            break
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    return _SPACES.sub(" ", text).strip()
+
+
+def meta_text(meta: dict, *keys: str) -> str:
+    """The first non-empty front matter value among `keys`, as clean text."""
+    for key in keys:
+        value = meta.get(key)
+        if value not in (None, "", []):
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            return clean(str(value))
+    return ""
+
+
+def meta_list(meta: dict, key: str) -> list[str]:
+    """A front matter value that should be a list of strings."""
+    value = meta.get(key)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [clean(str(v)) for v in value if v is not None and str(v).strip()]
+    return [clean(part) for part in str(value).split(",") if part.strip()]
+
+
+def problem(path: Path, message: str, line: int | None = None) -> Problem:
+    """A warning about `path`."""
+    return Problem(path, message, line, Level.WARNING)

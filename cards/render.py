@@ -1,0 +1,184 @@
+"""Card content → field HTML, through Jinja templates in `cards/templates/`.
+
+Everything that comes from a note is escaped on the way out, and escaped for
+Anki too: braces cannot open a cloze or a template tag, `::` cannot split a
+deletion into answer and hint, and `[sound:…]` or `\\(…\\)` stay text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+from markupsafe import Markup, escape
+from rapidfuzz import fuzz
+
+from cards.make import STOPWORDS, CardPlan
+from cards.model import Episode, Snip, Turn
+
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+")
+_ANKI_SPECIAL = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", "\\": "&#92;"})
+PASSAGE_SENTENCES = 2
+MATCH_THRESHOLD = 45.0
+
+
+def escape_text(value: str) -> Markup:
+    """HTML-escape text for a text node, and neutralise Anki's own syntax.
+
+    Quotes need no escaping outside attributes, and leaving them alone keeps
+    `&#39;` out of what the cards show.
+    """
+    text = str(escape(value)).replace("&#39;", "'").replace("&#34;", '"')
+    return Markup(text.translate(_ANKI_SPECIAL).replace("::", ":&#58;"))
+
+
+def _finalize(value):
+    if isinstance(value, Markup):
+        return value
+    return escape_text("" if value is None else str(value))
+
+
+def _attr(value: str) -> Markup:
+    """Full escaping for an attribute value (quotes included)."""
+    return Markup(str(escape(value)).translate(_ANKI_SPECIAL))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja environment: autoescape, strict undefined, Anki-safe output."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("cards", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        keep_trailing_newline=False,
+    )
+    env.filters["attr"] = _attr
+    env.globals["cloze_open"] = lambda number: Markup(f"{{{{c{int(number)}::")
+    env.globals["cloze_close"] = lambda: Markup("}}")
+    return env
+
+
+def _render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context).strip()
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    number: int = 0
+
+
+def cloze_text(plan: CardPlan) -> str:
+    """The key point with `{{cN::…}}` around each chosen deletion."""
+    segments, position = [], 0
+    for number, target in enumerate(plan.deletions, start=1):
+        segments.append(Segment(plan.key_point[position:target.start]))
+        segments.append(Segment(target.text, number))
+        position = target.end
+    segments.append(Segment(plan.key_point[position:]))
+    return _render("cloze.html.j2", segments=[s for s in segments if s.text])
+
+
+def text(value: str) -> str:
+    """Plain text as field HTML."""
+    return str(escape_text(value))
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class ShownTurn:
+    speaker: str
+    pieces: tuple[Piece, ...]
+    cut_before: bool = False
+    cut_after: bool = False
+
+
+def transcript(snip: Snip) -> str:
+    """Every turn of the snip, speakers in bold."""
+    shown = [ShownTurn(t.speaker, (Piece(t.text),)) for t in snip.turns]
+    return _render("turns.html.j2", turns=shown)
+
+
+def passage(snip: Snip, key_point: str) -> str:
+    """The turns that support the key point, matching sentences highlighted."""
+    sentences = [(i, s) for i, turn in enumerate(snip.turns) for s in _split(turn.text)]
+    marked = _best_sentences(key_point, sentences)
+    if not marked:
+        return ""
+    shown = [_window(turn, marked.get(i, set())) for i, turn in enumerate(snip.turns) if i in marked]
+    return _render("turns.html.j2", turns=shown)
+
+
+def _split(text: str) -> list[str]:
+    return [s for s in _SENTENCES.split(text) if s]
+
+
+def _content_words(text: str) -> str:
+    return " ".join(w for w in re.findall(r"[\w'-]+", text.lower()) if w not in STOPWORDS)
+
+
+def _best_sentences(key_point: str, sentences: list[tuple[int, str]]) -> dict[int, set[str]]:
+    """Up to two sentences that match the key point best (fuzzy, content words)."""
+    query = _content_words(key_point)
+    scored = []
+    for turn_index, sentence in sentences:
+        words = _content_words(sentence)
+        if len(words.split()) >= 2:
+            scored.append((fuzz.token_set_ratio(query, words), turn_index, sentence))
+    scored.sort(key=lambda item: -item[0])
+    best = [item for item in scored[:PASSAGE_SENTENCES] if item[0] >= MATCH_THRESHOLD] or scored[:1]
+    chosen: dict[int, set[str]] = {}
+    for _, turn_index, sentence in best:
+        chosen.setdefault(turn_index, set()).add(sentence)
+    return chosen
+
+
+def _window(turn: Turn, marked: set[str]) -> ShownTurn:
+    """The marked sentences with one sentence of context either side."""
+    parts = _split(turn.text)
+    hits = [i for i, s in enumerate(parts) if s in marked]
+    first, last = max(0, hits[0] - 1), min(len(parts) - 1, hits[-1] + 1)
+    pieces = tuple(Piece(s, s in marked) for s in parts[first:last + 1])
+    return ShownTurn(turn.speaker, pieces, first > 0, last < len(parts) - 1)
+
+
+def clock(total: int | None) -> str:
+    """Seconds as `m:ss` or `h:mm:ss`."""
+    if total is None:
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def snip_link(episode: Episode, snip: Snip) -> str | None:
+    """The snip in Snipd; else the episode, at the snip's start when known."""
+    if snip.link:
+        return snip.link
+    if episode.link and snip.start is not None:
+        joiner = "&" if "?" in episode.link else "?"
+        return f"{episode.link}{joiner}t={snip.start}"
+    return episode.link
+
+
+def source(episode: Episode, snip: Snip) -> str:
+    """`Podcast · Episode · date · Open in Snipd (5:10–6:22)`."""
+    times = ""
+    if snip.start is not None:
+        times = clock(snip.start) + (f"–{clock(snip.end)}" if snip.end is not None else "")
+    return _render(
+        "source.html.j2",
+        podcast=episode.podcast,
+        episode=episode.title,
+        date=episode.date or "",
+        link=snip_link(episode, snip) or "",
+        times=times,
+    )

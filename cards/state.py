@@ -1,0 +1,169 @@
+"""What the last build wrote: `<out>/.cards-state.sqlite`.
+
+Anki updates a re-imported note only when its mtime is newer than the one in
+the collection, and an update replaces all fields and tags. So a note whose
+content did not change must keep the mtime of the build that last changed
+it; only changed notes get a newer one. This store remembers, per GUID, the
+content hash and that mtime, plus the rendered note (so that a tag package
+can be rewritten without parsing every source again), each source file's
+digest, and each package's digest (so that unchanged packages are not
+rewritten). SQLite makes every build's update one atomic transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from cards.model import CardKind, NoteRow
+
+STATE_FILE = ".cards-state.sqlite"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
+    package TEXT NOT NULL, deck_tags TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
+    fields TEXT NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL, hash TEXT NOT NULL,
+    mtime INTEGER NOT NULL, snip_title TEXT NOT NULL, cards INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
+CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredNote:
+    """A note as the last build wrote it."""
+
+    row: NoteRow
+    hash: str
+    mtime: int
+
+
+@dataclass(frozen=True)
+class StoredEpisode:
+    key: str
+    source: str
+    title: str
+    deck: str
+    package: str
+    deck_tags: tuple[str, ...]
+
+
+class State:
+    """The build state of one output folder; changes commit all at once."""
+
+    def __init__(self, out: Path):
+        self.path = out / STATE_FILE
+        out.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.executescript(_SCHEMA)
+        self.was_new = self.get_meta("schema") is None
+        if self.was_new:
+            self.set_meta("schema", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def commit(self) -> None:
+        """Make every change of this build durable, atomically."""
+        self.db.commit()
+
+    def get_meta(self, key: str) -> str | None:
+        found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return found[0] if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # sources -------------------------------------------------------------
+    def source_digest(self, path: str) -> tuple[str, list[str]] | None:
+        """(digest, episode keys) recorded for a source file."""
+        found = self.db.execute("SELECT digest, episodes FROM sources WHERE path = ?", (path,)).fetchone()
+        return (found[0], json.loads(found[1])) if found else None
+
+    def all_sources(self) -> dict[str, list[str]]:
+        return {p: json.loads(e) for p, e in self.db.execute("SELECT path, episodes FROM sources")}
+
+    def set_source(self, path: str, digest: str, episodes: list[str]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (path, digest, json.dumps(episodes)))
+
+    def forget_source(self, path: str) -> None:
+        self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    # episodes ------------------------------------------------------------
+    def episode(self, key: str) -> StoredEpisode | None:
+        found = self.db.execute("SELECT * FROM episodes WHERE key = ?", (key,)).fetchone()
+        return _episode(found) if found else None
+
+    def all_episodes(self) -> list[StoredEpisode]:
+        return [_episode(r) for r in self.db.execute("SELECT * FROM episodes ORDER BY key")]
+
+    def packages_in_use(self) -> dict[str, str]:
+        """Package path → episode key, for every episode known."""
+        return {package: key for key, package in self.db.execute("SELECT key, package FROM episodes")}
+
+    def set_episode(self, episode: StoredEpisode) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?)",
+            (episode.key, episode.source, episode.title, episode.deck, episode.package,
+             json.dumps(list(episode.deck_tags))),
+        )
+
+    def forget_episode(self, key: str) -> None:
+        self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
+        self.db.execute("DELETE FROM notes WHERE episode = ?", (key,))
+
+    # notes ---------------------------------------------------------------
+    def notes_of(self, episode_key: str) -> list[StoredNote]:
+        """The stored notes of one episode, in their order."""
+        rows = self.db.execute(
+            "SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
+        ).fetchall()
+        return [_note(r) for r in rows]
+
+    def replace_notes(self, episode_key: str, notes: list[StoredNote]) -> None:
+        """Store an episode's notes as this build made them."""
+        self.db.execute("DELETE FROM notes WHERE episode = ?", (episode_key,))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (n.row.guid, episode_key, position, n.row.kind.value, json.dumps(n.row.fields),
+                 json.dumps(n.row.tags), json.dumps(n.row.deck_tags), n.hash, n.mtime,
+                 n.row.snip_title, n.row.card_count)
+                for position, n in enumerate(notes)
+            ],
+        )
+
+    # packages ------------------------------------------------------------
+    def package_digest(self, path: str) -> str | None:
+        found = self.db.execute("SELECT digest FROM packages WHERE path = ?", (path,)).fetchone()
+        return found[0] if found else None
+
+    def set_package(self, path: str, digest: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?)", (path, digest))
+
+
+def _episode(row) -> StoredEpisode:
+    key, source, title, deck, package, deck_tags = row
+    return StoredEpisode(key, source, title, deck, package, tuple(json.loads(deck_tags)))
+
+
+def _note(row) -> StoredNote:
+    guid, episode, _, kind, fields, tags, deck_tags, digest, mtime, snip_title, cards = row
+    note = NoteRow(
+        guid, CardKind(kind), tuple(json.loads(fields)), tuple(json.loads(tags)), episode,
+        snip_title, cards, tuple(json.loads(deck_tags)),
+    )
+    return StoredNote(note, digest, mtime)
