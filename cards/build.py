@@ -212,12 +212,14 @@ class _Build:
         self.report.sources_unchanged += 1
         for key in self.state.source_digest(path)[1]:
             self.seen_episodes[key] = Path(path)
-            notes = self.state.notes_of(key)
+            episode = self.state.episode(key)
+            notes, cards = self.state.note_counts(key)
             self.report.episodes += 1
-            self.report.notes += len(notes)
-            self.report.unchanged += len(notes)
-            self.report.cards += sum(n.row.card_count for n in notes)
-            self.report.snips += len({n.row.snip_title for n in notes})
+            self.report.notes += notes
+            self.report.unchanged += notes
+            self.report.cards += cards
+            self.report.snips += episode.snips
+            self.report.skipped.update(dict(episode.skipped))
 
     def _take_episode(self, made: EpisodeNotes, source: str) -> None:
         episode = made.episode
@@ -251,7 +253,10 @@ class _Build:
         known = self.state.episode(episode.key)
         package = known.package if known else self._package_name(episode.slug, episode.key)
         deck_tags = tuple(dict.fromkeys(t for n in notes for t in n.row.deck_tags))
-        return StoredEpisode(episode.key, source, episode.title, episode_deck(episode), package, deck_tags)
+        return StoredEpisode(
+            episode.key, source, episode.title, episode_deck(episode), package, deck_tags,
+            _snip_count(episode), tuple(sorted(made.skipped.items())),
+        )
 
     def _package_name(self, slug: str, key: str) -> str:
         """`episodes/<slug>.apkg`, made unique when two episodes share a slug."""
@@ -263,7 +268,7 @@ class _Build:
 
     def _count(self, made: EpisodeNotes, stored: list[StoredNote]) -> None:
         self.report.episodes += 1
-        self.report.snips += sum(1 for s in made.episode.snips if not s.is_placeholder and s.key_points)
+        self.report.snips += _snip_count(made.episode)
         self.report.notes += len(stored)
         self.report.cards += sum(n.row.card_count for n in stored)
         self.report.skipped.update(made.skipped)
@@ -312,6 +317,8 @@ class _Build:
             if episode.key in self.changed_episodes or self._needs_rewrite(episode.package):
                 notes = tuple(self.state.notes_of(episode.key))
                 specs.append(self._spec(episode.package, [DeckContent(episode.deck, notes)]))
+            else:
+                self.report.packages_unchanged += 1
         return specs
 
     def _needs_rewrite(self, package: str) -> bool:
@@ -331,6 +338,8 @@ class _Build:
                     for n in self.state.notes_of(e.key) if tag in n.row.deck_tags
                 )
                 specs.append(self._spec(package, [DeckContent(tag_deck(tag), notes)]))
+            else:
+                self.report.packages_unchanged += 1
         return specs
 
     def _changes_spec(self) -> PackageSpec | None:
@@ -372,6 +381,11 @@ class _Build:
                     self.state.set_package(relative, digest)
             done += 1
             self.progress("writing", done, len(specs))
+
+
+def _snip_count(episode) -> int:
+    """Snips that make cards (placeholders and empty snips do not)."""
+    return sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)
 
 
 def tag_package_name(tag: str) -> str:

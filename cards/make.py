@@ -11,94 +11,38 @@ frequency, from wordfreq); else the key noun phrase.
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
-from wordfreq import zipf_frequency
+from cards.lexicon import (
+    APPROXIMATORS,
+    DETERMINERS,
+    MAX_TARGET_WORDS,
+    MONTHS,
+    NUMBER_WORDS,
+    STOPWORDS,
+    Question,
+    Target,
+    TargetKind,
+    Token,
+    adjacent,
+    contains_answer,
+    core_words,
+    is_acronym,
+    is_content,
+    is_number,
+    is_year,
+    tokens,
+    zipf,
+)
+from cards.questions import make_question, read_clause
 
-MAX_TARGET_WORDS = 5
-MAX_ANSWER_WORDS = 6
+MODALS = frozenset("can could will would should may might must cannot".split())
+PERFECT = frozenset("has have had been".split())  # `has raged`; but `is stratified` is an adjective
+
 SHORT_KEY_POINT_WORDS = 12
 RARE_ZIPF = 3.6
 COMMON_ZIPF = 5.0
-
-# Function words, pronouns and fillers: never a target, never a unit.
-STOPWORDS = frozenset(
-    """a an the and or but nor so yet for of to in on at by from with without into onto over under
-    about above below after before between through during since until upon within across along
-    around among against toward towards via per than then as if because while whereas though although
-    is are was were be been being am do does did done has have had having can could will would shall
-    should may might must not no yes this that these those there here it its it's they them their
-    theirs he him his she her hers we us our ours you your yours i me my mine who whom whose which
-    what when where why how all any each every both either neither some many much more most few less
-    least other another such same own only also just very too even still already again ever never
-    like right really basically actually kind sort well okay ok yeah um uh so-called thing things
-    something anything everything nothing someone anyone everyone lot lots way ways one ones
-    become becomes became make makes made get gets got use uses used often up out off down""".split()
-)
-APPROXIMATORS = frozenset(
-    "about roughly around nearly almost approximately some over under more less than up to just only".split()
-)
-NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
-    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
-    hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
-    half quarter third double twice triple""".split()
-)
-MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()
-)
-TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
-ANAPHORA = frozenset("this that these those they it he she them such".split())
-
-_TOKEN = re.compile(
-    r"[$€£]?\d[\d,]*(?:\.\d+)?(?:[A-Za-z]+|%)?|[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*"
-)
-
-
-class TargetKind(enum.IntEnum):
-    """What a cloze target is; lower values are preferred."""
-
-    NUMBER = 0
-    ENTITY = 1
-    RARE_TERM = 2
-    NOUN_PHRASE = 3
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    start: int
-    end: int
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower().replace("’", "'")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A span of the key point that a card hides and asks for."""
-
-    start: int
-    end: int
-    text: str
-    kind: TargetKind
-    score: float
-    first_token: int
-    last_token: int
-    rank: float = 0.0
-
-
-@dataclass(frozen=True)
-class Question:
-    """A Q&A prompt and its short answer."""
-
-    text: str
-    answer: str
-
 
 @dataclass(frozen=True)
 class CardPlan:
@@ -111,25 +55,18 @@ class CardPlan:
     qa_context: str
 
 
-def tokens(text: str) -> list[Token]:
-    """Words and numbers of `text`, with their character spans."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-@lru_cache(maxsize=65536)
-def zipf(word: str) -> float:
-    """How common a word is in English (0 rare … 8 very common)."""
-    return zipf_frequency(word, "en")
-
-
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset()) -> CardPlan:
     """Choose deletions, a question and a context label for one key point."""
     words = tokens(key_point)
+    verbs = verb_positions(key_point, words)
+    found = candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
     candidates = [
-        _demote_topic(t, episode) for t in candidates_for(key_point, words) if _fits_front(t, key_point, podcast)
+        _demote_topic(t, episode)
+        for t in found
+        if _fits_front(t, key_point, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
     ]
     deletions = _choose_deletions(candidates, len(words))
-    question = make_question(key_point, words, candidates, podcast, names)
+    question = make_question(key_point, candidates, podcast, names)
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,
@@ -138,6 +75,47 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         context_label(podcast, episode, [d.text for d in deletions]),
         context_label(podcast, episode, answers),
     )
+
+
+def verb_positions(key_point: str, words: list[Token]) -> set[int]:
+    """Tokens that are verbs: the main verb, and words after a modal or `to`.
+
+    Verbs make poor answers: a card should ask for a thing, not an action.
+    """
+    found = {i + 1 for i, w in enumerate(words[:-1]) if w.lower in MODALS or w.lower == "to"}
+    # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
+    # after `As head of compute, …` (an imperative).
+    found |= {i for i, w in enumerate(words) if re.search(r"(?:[^w]ize|ify)$", w.lower)
+              and not (i and words[i - 1].lower in DETERMINERS)}
+    leading = re.match(r"^(?:As|If|When|While|Once|Before|After)\b[^,]{3,80},\s+([a-z])", key_point)
+    if leading:
+        found |= {i for i, w in enumerate(words) if w.start == leading.start(1)}
+    found |= {
+        i + 1 for i, w in enumerate(words[:-1])
+        if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
+    }
+    clause = read_clause(key_point)
+    if clause is not None:
+        verb = clause.verb_token.text
+        offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
+        position = key_point.find(verb, offset + clause.verb_token.start - 2)
+        found.update(i for i, w in enumerate(words) if w.start == position)
+    return found
+
+
+def _subject_term(text: str, words: list[Token], verbs: set[int]) -> list[Target]:
+    """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
+    first = 1 if words and words[0].lower in ("the", "a", "an") else 0
+    verb = min((v for v in verbs if v > first), default=None)
+    if verb != first + 2 or not adjacent(words, first):
+        return []
+    pair = words[first:verb]
+    if not all(is_content(w) for w in pair) or any(w.text[0].isdigit() for w in pair):
+        return []
+    rarity = min(_rarity(w.lower.removesuffix("'s")) for w in pair)
+    if rarity >= RARE_ZIPF and not pair[0].text[0].isupper():
+        return []
+    return [_target(text, words, first, first + 1, TargetKind.RARE_TERM, min(rarity, 3.0) - 1.0)]
 
 
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
@@ -161,38 +139,26 @@ def _fits_front(target: Target, key_point: str, podcast: str) -> bool:
     return not contains_answer(rest, target.text) and not contains_answer(podcast, target.text)
 
 
-def contains_answer(text: str, answer: str) -> bool:
-    """Whether `answer` (or its main word) appears in `text` as a whole word."""
-    core = _core_words(answer)
-    haystack = {t.lower.removesuffix("'s") for t in tokens(text)}
-    return bool(core) and all(word in haystack for word in core)
-
-
-def _core_words(answer: str) -> list[str]:
-    words = [t.lower.removesuffix("'s") for t in tokens(answer)]
-    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
-    return content or words
-
-
 def _choose_deletions(candidates: list[Target], word_count: int) -> list[Target]:
-    """One deletion for a short key point, at most two for a long one."""
+    """One deletion for a short key point, at most two for a long one; best first."""
     ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
     if not ranked:
         return []
     chosen = [ranked[0]]
     if word_count > SHORT_KEY_POINT_WORDS:
         for other in ranked[1:]:
-            if other.rank < TargetKind.NOUN_PHRASE and _apart(other, chosen[0]):
+            # A second card only for a solid target: a number, a name or a really rare term.
+            if other.rank < TargetKind.NOUN_PHRASE and other.score < 3.0 and _apart(other, chosen[0]):
                 chosen.append(other)
                 break
-    return sorted(chosen, key=lambda t: t.start)
+    return chosen
 
 
 def _apart(a: Target, b: Target) -> bool:
     """Two deletions that neither overlap nor touch, nor share a word."""
     if a.end + 1 >= b.start and b.end + 1 >= a.start:
         return False
-    return not (set(_core_words(a.text)) & set(_core_words(b.text)))
+    return not (set(core_words(a.text)) & set(core_words(b.text)))
 
 
 def candidates_for(text: str, words: list[Token]) -> list[Target]:
@@ -208,7 +174,7 @@ def candidates_for(text: str, words: list[Token]) -> list[Target]:
 
 def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
     words = tokens(target.text)
-    if not words or len(words) > MAX_TARGET_WORDS or "," in target.text:
+    if not words or len(words) > MAX_TARGET_WORDS or re.search(r",(?!\d{3})", target.text):
         return False
     if len(words) == 1 and (words[0].lower in STOPWORDS or zipf(words[0].lower) >= 6.0):
         return False
@@ -244,7 +210,7 @@ def _numbers(text: str, words: list[Token]) -> list[Target]:
     found = []
     i = 0
     while i < len(words):
-        if not _is_number(words[i]):
+        if not is_number(words[i]):
             i += 1
             continue
         first = i
@@ -252,15 +218,11 @@ def _numbers(text: str, words: list[Token]) -> list[Target]:
             first = i - 1
         last = _number_end(words, i)
         rank = float(TargetKind.NUMBER)
-        if first == last and words[i].lower in NUMBER_WORDS:
-            rank = TargetKind.ENTITY + 0.5
+        if first == last and words[i].lower in NUMBER_WORDS or (first and words[first - 1].lower == "the"):
+            rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
         found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
-
-
-def _is_number(token: Token) -> bool:
-    return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
 
 
 def _number_end(words: list[Token], i: int) -> int:
@@ -271,33 +233,28 @@ def _number_end(words: list[Token], i: int) -> int:
     if words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words):
         if words[last + 1].lower == "of" and _is_unit(words[last + 2]):
             return last + 2
-    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and _adjacent(words, last):
+    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and adjacent(words, last):
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
     if words[last].text[-1].isalpha() and words[last].text[0].isdigit() or words[last].text.endswith("%"):
         return last
-    if _is_year(words[last]):
+    if is_year(words[last]):
         return last
     unit = last + 1
-    if unit < len(words) and _adjacent(words, last) and _is_unit(words[unit]):
-        if unit + 1 < len(words) and words[unit].text.isupper() and _is_unit(words[unit + 1]):
-            return unit + 1
+    if unit < len(words) and adjacent(words, last) and _is_unit(words[unit]):
+        modifier = (
+            words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
+            or (zipf(words[unit].lower) >= 5.0 and not words[unit].lower.endswith("s"))
+        )
+        if modifier and unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1]):
+            return unit + 1  # `eight US states`, `30 million cubic meters`
         return unit
     return last
 
 
-def _adjacent(words: list[Token], i: int) -> bool:
-    """No punctuation between word i and word i+1."""
-    return words[i + 1].start - words[i].end <= 1
-
-
 def _is_unit(token: Token) -> bool:
     return token.lower not in STOPWORDS and token.lower not in NUMBER_WORDS and not token.lower.endswith("ly")
-
-
-def _is_year(token: Token) -> bool:
-    return bool(re.fullmatch(r"1[5-9]\d\d|20\d\d", token.text))
 
 
 def _entities(text: str, words: list[Token]) -> list[Target]:
@@ -309,7 +266,10 @@ def _entities(text: str, words: list[Token]) -> list[Target]:
             i += 1
             continue
         last = i
-        while last + 1 < len(words) and _adjacent(words, last) and _capitalised(words, last + 1):
+        while (
+            last + 1 < len(words) and adjacent(words, last) and _capitalised(words, last + 1)
+            and not words[last].lower.endswith("'s")
+        ):
             last += 1
         first = i
         while first <= last and (words[first].lower in STOPWORDS or words[first].lower in MONTHS):
@@ -326,7 +286,7 @@ def _entity(text: str, words: list[Token], first: int, last: int) -> Target:
     rank = float(TargetKind.ENTITY)
     if rarity >= 4.5:
         rank = TargetKind.RARE_TERM + 0.5
-    elif last == first and not _is_acronym(words[first].text) and rarity >= 3.0:
+    elif last == first and not is_acronym(words[first].text) and rarity >= 3.0:
         rank += 0.3
     return _target(text, words, first, last, TargetKind.ENTITY, rarity, rank)
 
@@ -344,12 +304,7 @@ def _is_entity(text: str, words: list[Token], first: int, last: int) -> bool:
         return True
     bare = word.lower.removesuffix("'s")
     possessive = word.lower.endswith("'s")
-    return _is_acronym(word.text) or (possessive and zipf(bare) < 3.4)
-
-
-def _is_acronym(word: str) -> bool:
-    letters = re.sub(r"'s$", "", word)
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
+    return is_acronym(word.text) or (possessive and zipf(bare) < 3.4)
 
 
 def _rare_terms(text: str, words: list[Token]) -> list[Target]:
@@ -357,15 +312,12 @@ def _rare_terms(text: str, words: list[Token]) -> list[Target]:
     found = []
     for i, word in enumerate(words):
         bare = word.lower.removesuffix("'s")
-        if bare in STOPWORDS or word.text[0].isdigit() or len(bare) < 4:
+        if bare in STOPWORDS or word.text[0].isdigit() or len(bare) < 4 or bare.endswith("ly"):
             continue
         rarity = _rarity(bare)
         if rarity < RARE_ZIPF:
             found.append(_target(text, words, i, i, TargetKind.RARE_TERM, rarity + _verb_penalty(words, i)))
     return found
-
-
-DETERMINERS = frozenset("a an the its their his her our your this that these those each every".split())
 
 
 def _verb_penalty(words: list[Token], i: int) -> float:
@@ -393,338 +345,10 @@ def _noun_phrases(text: str, words: list[Token]) -> list[Target]:
     """The rarest run of content words, as a last resort."""
     found = []
     for i, word in enumerate(words):
-        if _content(word) and zipf(word.lower) < COMMON_ZIPF + 0.5:
+        if is_content(word) and zipf(word.lower) < COMMON_ZIPF + 0.5:
             score = zipf(word.lower) + _verb_penalty(words, i)
             found.append(_target(text, words, i, i, TargetKind.NOUN_PHRASE, score))
     return found
 
 
-def _content(word: Token) -> bool:
-    bare = word.lower.removesuffix("'s")
-    return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not word.text[0].isdigit()
 
-
-# --- questions -------------------------------------------------------------
-
-AUXILIARIES = frozenset(
-    """is are was were will would can could should may might must has have had does do did
-    isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't
-    hadn't doesn't don't didn't""".split()
-)
-# Verbs whose subject is a person: they turn `What` into `Who`.
-PERSON_VERBS = frozenset(
-    """says said argues argued believes believed thinks thought mentions mentioned states stated claims
-    claimed explains explained describes described notes noted suggests suggested recommends recommended
-    warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
-    wrote led told asked admits admitted insists insisted""".split()
-)
-# Irregular past tenses: the grammar needs their base form for `did … ?`.
-IRREGULAR_PAST = dict(
-    pair.split(":")
-    for pair in """left:leave made:make took:take became:become went:go gave:give found:find built:build
-    began:begin brought:bring bought:buy thought:think told:tell said:say led:lead ran:run held:hold
-    grew:grow fell:fall kept:keep won:win lost:lose sold:sell wrote:write saw:see came:come got:get
-    had:have knew:know meant:mean rose:rise drove:drive spent:spend sent:send felt:feel broke:break
-    chose:choose stood:stand understood:understand paid:pay taught:teach caught:catch fought:fight
-    sought:seek shook:shake struck:strike threw:throw drew:draw""".split()
-)
-# Words that go into the gap with the target: `involves [many experiments]`.
-GAP_WORDS = frozenset("the a an many few several some multiple numerous".split())
-# After these a target is no noun phrase of its own: `and [manufacturing]`, `their [source]`.
-NO_GAP_AFTER = AUXILIARIES | frozenset("to and or but nor its their his her our your my this that".split())
-ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
-_PERSON_HINT = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
-_LEADING_CLAUSE = re.compile(r"^(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80},\s+")
-
-
-@dataclass(frozen=True)
-class Clause:
-    """A simple declarative clause: subject tokens, main verb index, tokens."""
-
-    prefix: str
-    text: str
-    words: list[Token]
-    verb: int
-
-
-def make_question(
-    key_point: str, words: list[Token], candidates: list[Target], podcast: str,
-    names: frozenset[str] = frozenset(),
-) -> Question | None:
-    """A real question whose short answer is one target, or None.
-
-    The key point is read as `[leading clause,] subject verb rest`; the
-    question asks for the subject (`Who left TSMC for China?`) or for a
-    target after the verb, fronted with `do`-support or an inverted
-    auxiliary (`What did Richard Chang leave for China?`).
-    """
-    if not words or words[0].lower in ANAPHORA or "?" in key_point:
-        return None
-    clause = _clause(key_point)
-    if clause is None:
-        return None
-    ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
-    for target in ranked:
-        question = _question_for(clause, key_point, target, names)
-        if question and _good_question(question, podcast):
-            return question
-    return None
-
-
-def _clause(key_point: str) -> Clause | None:
-    prefix = ""
-    match = _LEADING_CLAUSE.match(key_point)
-    if match:
-        prefix, key_point = match.group(), key_point[match.end():]
-    words = tokens(key_point)
-    verb = _main_verb(words) if words else None
-    if verb is None or re.search(r"[,;:()]", key_point[: words[verb].start]):
-        return None
-    return Clause(prefix, key_point, words, verb)
-
-
-def _main_verb(words: list[Token]) -> int | None:
-    """The first word after the subject that reads as a finite verb.
-
-    A subject with a comma in it (an aside) is too complex to invert: None.
-    """
-    first = 1 if words[0].lower in ("the", "a", "an") else 0
-    head = words[first]
-    if first + 1 < len(words) and _plural_head_then_verb(head, words[first + 1]):
-        return first + 1
-    for i in range(first + 1, min(len(words), 10)):
-        word = words[i].lower
-        if word in AUXILIARIES or word in IRREGULAR_PAST or word in PERSON_VERBS:
-            return i
-        if i > first + 1 and _plural_head_then_verb(words[i - 1], words[i]):
-            return i
-        if i == first + 1 and head.lower.endswith("ing"):
-            continue
-        if words[i].text[0].isupper() or word in STOPWORDS or words[i - 1].lower in STOPWORDS:
-            continue
-        if word.endswith("ed") and len(word) > 4:
-            return i
-        if _verb_like(words, i) and _lemma(word) != word:
-            return i
-    return None
-
-
-def _plural_head_then_verb(head: Token, following: Token) -> bool:
-    """`Glaciers carve`, `Springs appear`: a plural noun, then a base-form verb."""
-    word = following.lower
-    return (
-        head.lower.endswith("s") and not head.lower.endswith("ss") and following.text[0].islower()
-        and word not in STOPWORDS and not word.endswith(("s", "ed", "ing", "ly")) and head.end + 1 == following.start
-    )
-
-
-def _question_for(clause: Clause, key_point: str, target: Target, names: frozenset[str]) -> Question | None:
-    offset = len(clause.prefix)
-    start, end = target.start - offset, target.end - offset
-    if start < 0:
-        return None
-    verb = clause.words[clause.verb]
-    if end <= verb.start:
-        return _subject_question(clause, start, end, target, names)
-    return _object_question(clause, start, end, target, names)
-
-
-def _subject_question(clause: Clause, start: int, end: int, target: Target, names) -> Question | None:
-    """Ask for the subject: `Who left TSMC …?`, `Whose success …?`, `What moves …?`."""
-    words, verb = clause.words, clause.verb
-    subject_start = 1 if words[0].lower in ("the", "a", "an") else 0
-    if start != words[subject_start].start:
-        return None
-    rest_of_subject = clause.text[end:words[verb].start].strip()
-    possessive = rest_of_subject.startswith(("'s", "’s"))
-    if possessive:
-        wh, tail = "Whose", rest_of_subject[2:].strip()
-    elif rest_of_subject:
-        return None
-    elif _PERSON_HINT.match(target.text) and words[verb].lower in PERSON_VERBS:
-        wh, tail = "Who", ""
-    else:
-        wh, tail = "What", ""
-    predicate = clause.text[words[verb].start:]
-    if wh == "What" and not tail:
-        predicate = _agree_singular(predicate, target.text)
-    text = " ".join(part for part in (wh, tail, predicate) if part)
-    return Question(_end_question(_with_prefix(clause.prefix, text)), target.text)
-
-
-def _object_question(clause: Clause, start: int, end: int, target: Target, names) -> Question | None:
-    """Front the target: `What did Richard Chang leave for China?`."""
-    words, verb = clause.words, clause.verb
-    between = clause.text[words[verb].end:start]
-    if re.search(r"[,;:]", between) or len(clause.text[:words[verb].start].split()) > MAX_TARGET_WORDS + 1:
-        return None
-    wh, gap_start, gap_end = _wh_phrase(clause, start, end, target)
-    if wh is None:
-        return None
-    subject = _lower_first(clause.text[:words[verb].start].strip(), names)
-    auxiliary, main = _invert(words, verb)
-    if auxiliary is None:
-        return None
-    rest = (clause.text[words[verb].end:gap_start] + " " + clause.text[gap_end:]).strip()
-    text = " ".join(part for part in (wh, auxiliary, subject, main, rest) if part)
-    text = re.sub(r"\s+([,.;:?])", r"\1", re.sub(r"\s{2,}", " ", text))
-    return Question(_end_question(_with_prefix(clause.prefix, text)), target.text)
-
-
-def _wh_phrase(clause: Clause, start: int, end: int, target: Target) -> tuple[str | None, int, int]:
-    """`what`, `how many months`, `what lake` (a noun after the target moves along).
-
-    Only a target that starts its noun phrase can be asked for: after the
-    verb, a preposition or an article, never inside `training/inference`.
-    """
-    words, text = clause.words, clause.text
-    gap_start, gap_end = start, end
-    before = [w for w in words if w.end <= start]
-    after = [w for w in words if w.start >= end]
-    if text[max(0, start - 1):start] in "/-" and start or text[end:end + 1] in ("/", "-") or text[end:end + 2] in ("'s", "’s"):
-        return None, start, end
-    if target.kind == TargetKind.NUMBER:
-        return _number_wh(words_for(target, clause), target), gap_start, gap_end
-    while before and before[-1].lower in GAP_WORDS and text[before[-1].end:start].strip() == "":
-        gap_start = start = before[-1].start
-        before = before[:-1]
-    previous = before[-1].lower if before else ""
-    if not before or previous in NO_GAP_AFTER or not (previous in STOPWORDS or before[-1] is words[clause.verb]):
-        return None, start, end
-    if target.kind != TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
-        return None, start, end
-    if after and after[0].start - end <= 1 and after[0].lower not in STOPWORDS:
-        noun = after[0]
-        rest = after[1:]
-        if gap_start == start or noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS):
-            return None, start, end
-        return f"what {noun.text}", gap_start, noun.end
-    if after and after[0].lower in ("one", "ones", "and", "or"):
-        return None, start, end
-    return "what", gap_start, gap_end
-
-
-def words_for(target: Target, clause: Clause) -> list[Token]:
-    """The target's words within the clause (for the number's unit)."""
-    offset = len(clause.prefix)
-    return [w for w in clause.words if target.start - offset <= w.start and w.end <= target.end - offset]
-
-
-def _invert(words: list[Token], verb: int) -> tuple[str | None, str]:
-    """(`did`, `leave`) for `left`; (`is`, ``) for `is`; (`does`, `move`) for `moves`."""
-    word = words[verb].lower
-    if word in AUXILIARIES and not (word in ("has", "have", "had") and _takes_object(words, verb)):
-        return words[verb].text.lower(), ""
-    if word in IRREGULAR_PAST:
-        return "did", IRREGULAR_PAST[word]
-    if word.endswith("ed"):
-        return "did", _lemma(word)
-    if word.endswith("s"):
-        return ("does", "have") if word == "has" else ("does", _lemma(word))
-    if word in ("have", "had"):
-        return ("do" if word == "have" else "did"), "have"
-    if word.isalpha() and word not in STOPWORDS:
-        return "do", word
-    return None, ""
-
-
-def _takes_object(words: list[Token], verb: int) -> bool:
-    """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
-    following = words[verb + 1].lower if verb + 1 < len(words) else ""
-    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also"))
-
-
-@lru_cache(maxsize=16384)
-def _lemma(word: str) -> str:
-    """The base form of `moves`, `carries`, `joined`, `stopped`: the most common candidate."""
-    if word in IRREGULAR_PAST:
-        return IRREGULAR_PAST[word]
-    options = []
-    if word.endswith("ies"):
-        options.append(word[:-3] + "y")
-    if word.endswith("es"):
-        options.append(word[:-2])
-    if word.endswith("s") and not word.endswith("ss"):
-        options.append(word[:-1])
-    if word.endswith("ied"):
-        options.append(word[:-3] + "y")
-    if word.endswith("ed"):
-        options += [word[:-2], word[:-1]]
-        if len(word) > 4 and word[-3] == word[-4]:
-            options.append(word[:-3])
-    options = [o for o in options if len(o) > 1]
-    return max(options, key=zipf) if options else word
-
-
-def _lower_first(subject: str, names: frozenset[str]) -> str:
-    """`The market` → `the market`; names and acronyms keep their capitals."""
-    first, _, rest = subject.partition(" ")
-    bare = first.removesuffix("'s").removesuffix("’s")
-    if first.lower() in STOPWORDS or (
-        not _is_acronym(bare) and bare not in names and zipf(bare.lower()) >= 3.0
-        and not (rest[:1].isupper())
-    ):
-        return (first[0].lower() + first[1:] + (" " + rest if rest else "")).strip()
-    return subject
-
-
-def _with_prefix(prefix: str, text: str) -> str:
-    return prefix + text if prefix else text[0].upper() + text[1:]
-
-
-def _verb_like(words: list[Token], i: int) -> bool:
-    """An auxiliary, or a third-person verb such as `moves` (not `class`).
-
-    A plural noun followed by an auxiliary (`erratics are`) is no verb.
-    """
-    word = words[i].lower
-    if word in AUXILIARIES:
-        return True
-    followed_by_aux = i + 1 < len(words) and words[i + 1].lower in AUXILIARIES
-    return word.endswith("s") and not word.endswith(("ss", "us", "is")) and not followed_by_aux
-
-
-def _agree_singular(rest: str, subject: str) -> str:
-    """`What` takes a singular verb: `Foundries consolidate` → `What consolidates`."""
-    verb, _, tail = rest.partition(" ")
-    if not subject.lower().endswith("s") or verb in AUXILIARIES:
-        return rest
-    if verb.isalpha() and verb.islower() and not verb.endswith(("s", "ed")) and verb not in STOPWORDS:
-        # A second verb joined by `and` agrees too: `tweaks … and measures`.
-        tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {_third_person(m.group(1))}", tail, count=1)
-        return f"{_third_person(verb)} {tail}".strip()
-    return rest
-
-
-def _third_person(verb: str) -> str:
-    if verb in STOPWORDS or verb.endswith(("s", "ed", "ing")):
-        return verb
-    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")
-
-
-def _number_wh(span: list[Token], target: Target) -> str | None:
-    if not span:
-        return None
-    last = span[-1]
-    if target.text.endswith("%") or last.lower == "percent":
-        return "what share"
-    if span[0].lower in MONTHS:
-        return "when"
-    if _is_year(last) and len(span) == 1:
-        return "what year"
-    if target.text[0] in "$€£":
-        return "how much"
-    if len(span) > 1 and not _is_number(last) and last.lower.endswith("s"):
-        return f"how many {last.text}"
-    return None
-
-
-def _end_question(text: str) -> str:
-    return text.strip().rstrip(".!;:, ") + "?"
-
-
-def _good_question(question: Question, podcast: str) -> bool:
-    """Short answer, a question mark, and the answer nowhere on the front."""
-    if len(tokens(question.answer)) > MAX_ANSWER_WORDS or not question.text.endswith("?"):
-        return False
-    return not contains_answer(question.text, question.answer) and not contains_answer(podcast, question.answer)

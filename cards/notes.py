@@ -88,15 +88,30 @@ def episode_notes(episode: Episode) -> EpisodeNotes:
     return made
 
 
+_MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")
+
+
+def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
+    """Words the snip writes with a capital mid-sentence, and its speakers' names.
+
+    Questions keep their capitals (`does China …`, not `does china …`).
+    """
+    texts = [t.text for t in snip.turns] + list(snip.key_points) + [episode.title, snip.title]
+    names = {m.removesuffix("'s").removesuffix("’s") for text in texts for m in _MID_SENTENCE_NAME.findall(text)}
+    names.update(word for turn in snip.turns for word in turn.speaker.split())
+    return frozenset(names)
+
+
 def _snip_notes(made: EpisodeNotes, episode: Episode, snip: Snip) -> None:
     tags, deck_tags = _note_tags(episode, snip)
+    names = proper_names(episode, snip)
     shared = _SharedFields(
         title=render.text(snip.title),
         transcript=render.transcript(snip),
         source=render.source(episode, snip),
     )
     for position, key_point in enumerate(snip.key_points):
-        plan = plan_cards(key_point, episode.podcast, episode.title)
+        plan = plan_cards(key_point, episode.podcast, episode.title, names)
         passage = render.passage(snip, key_point)
         base = dict(episode_key=episode.key, snip_title=snip.title, tags=tags, deck_tags=deck_tags)
         if plan.deletions:

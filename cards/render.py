@@ -72,9 +72,10 @@ class Segment:
 
 
 def cloze_text(plan: CardPlan) -> str:
-    """The key point with `{{cN::…}}` around each chosen deletion."""
+    """The key point with `{{cN::…}}` around each deletion; c1 is the best target."""
     segments, position = [], 0
-    for number, target in enumerate(plan.deletions, start=1):
+    numbered = sorted(enumerate(plan.deletions, start=1), key=lambda item: item[1].start)
+    for number, target in numbered:
         segments.append(Segment(plan.key_point[position:target.start]))
         segments.append(Segment(target.text, number))
         position = target.end

@@ -20,7 +20,7 @@ from pathlib import Path
 from cards.model import CardKind, NoteRow
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
-    package TEXT NOT NULL, deck_tags TEXT NOT NULL
+    package TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notes (
     guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -58,6 +58,8 @@ class StoredEpisode:
     deck: str
     package: str
     deck_tags: tuple[str, ...]
+    snips: int = 0
+    skipped: tuple[tuple[str, int], ...] = ()
 
 
 class State:
@@ -68,10 +70,22 @@ class State:
         out.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=DELETE")
+        if self._schema() not in (None, SCHEMA_VERSION):
+            self._drop_all()  # an older layout: start afresh, as if the state were missing
         self.db.executescript(_SCHEMA)
         self.was_new = self.get_meta("schema") is None
         if self.was_new:
             self.set_meta("schema", SCHEMA_VERSION)
+
+    def _schema(self) -> str | None:
+        try:
+            return self.get_meta("schema")
+        except sqlite3.OperationalError:
+            return None
+
+    def _drop_all(self) -> None:
+        for (table,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            self.db.execute(f'DROP TABLE "{table}"')
 
     def close(self) -> None:
         self.db.close()
@@ -116,9 +130,9 @@ class State:
 
     def set_episode(self, episode: StoredEpisode) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (episode.key, episode.source, episode.title, episode.deck, episode.package,
-             json.dumps(list(episode.deck_tags))),
+             json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped))),
         )
 
     def forget_episode(self, key: str) -> None:
@@ -132,6 +146,12 @@ class State:
             "SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
         ).fetchall()
         return [_note(r) for r in rows]
+
+    def note_counts(self, episode_key: str) -> tuple[int, int]:
+        """(notes, cards) of one episode, without reading the notes."""
+        return self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(cards), 0) FROM notes WHERE episode = ?", (episode_key,)
+        ).fetchone()
 
     def replace_notes(self, episode_key: str, notes: list[StoredNote]) -> None:
         """Store an episode's notes as this build made them."""
@@ -156,8 +176,11 @@ class State:
 
 
 def _episode(row) -> StoredEpisode:
-    key, source, title, deck, package, deck_tags = row
-    return StoredEpisode(key, source, title, deck, package, tuple(json.loads(deck_tags)))
+    key, source, title, deck, package, deck_tags, snips, skipped = row
+    return StoredEpisode(
+        key, source, title, deck, package, tuple(json.loads(deck_tags)), snips,
+        tuple((reason, count) for reason, count in json.loads(skipped)),
+    )
 
 
 def _note(row) -> StoredNote:

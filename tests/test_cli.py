@@ -8,6 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from ankitools import fresh_collection, import_package
+
 from cards import __version__
 from cards.cli import app
 
@@ -58,13 +60,35 @@ def test_missing_path_is_a_clear_error_with_exit_2(tmp_path):
     assert not (tmp_path / "decks").exists()
 
 
-def test_summary_figures(seed_note, tmp_path):
+def test_summary_figures_match_what_anki_imports(seed_note, tmp_path):
     result = run("build", str(seed_note), "--out", str(tmp_path / "decks"))
     assert result.exit_code == 0, result.output
+    col = fresh_collection(tmp_path / "anki")
+    import_package(col, next((tmp_path / "decks" / "episodes").glob("*.apkg")))
+    notes, cards = col.note_count(), col.card_count()
+    col.close()
     lines = result.stdout.splitlines()
-    assert lines[0] == "Built 1 episode (21 snips) from 1 file: 84 notes, 84 cards."
-    assert lines[1] == "Notes: 84 new, 0 updated, 0 unchanged."
-    assert "1 × placeholder snip (1min Snip / Untitled)" in lines[2]
+    assert lines[0] == f"Built 1 episode (21 snips) from 1 file: {notes} notes, {cards} cards."
+    assert lines[1] == f"Notes: {notes} new, 0 updated, 0 unchanged."
+    assert lines[2] == (
+        "Skipped: 6 × key point with no good question (no Q&A); "
+        "1 × placeholder snip (1min Snip / Untitled)."
+    )
+    assert lines[3] == "Files with problems: 0 errors, 1 warning (listed above)."
+    assert lines[4] == f"Packages: 3 written, 0 unchanged, in {tmp_path / 'decks'}/."
     assert result.stderr.splitlines() == [
         f"warning: {seed_note}:4: repaired double-encoded UTF-8 (mojibake)"
     ]
+
+
+def test_second_build_reports_everything_unchanged(seeds, tmp_path):
+    out = tmp_path / "decks"
+    first = run("build", str(seeds), "--out", str(out))
+    second = run("build", str(seeds), "--out", str(out))
+    assert first.exit_code == second.exit_code == 0
+    built = first.stdout.splitlines()[0]
+    assert second.stdout.splitlines()[0] == built
+    notes = int(built.split(": ")[1].split(" notes")[0])
+    assert second.stdout.splitlines()[1] == f"Notes: 0 new, 0 updated, {notes} unchanged."
+    assert "Packages: 0 written, 14 unchanged" in second.stdout
+    assert "Changes:" not in second.stdout

@@ -1,0 +1,146 @@
+"""Words: tokens with their spans, word classes and frequencies, targets.
+
+Shared by target choice (`cards.make`) and question making
+(`cards.questions`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
+
+MAX_TARGET_WORDS = 5
+MAX_ANSWER_WORDS = 6
+
+# Function words, pronouns and fillers: never a target, never a unit.
+STOPWORDS = frozenset(
+    """a an the and or but nor so yet for of to in on at by from with without into onto over under
+    about above below after before between through during since until upon within across along
+    around among against toward towards via per than then as if because while whereas though although
+    is are was were be been being am do does did done has have had having can could will would shall
+    should may might must not no yes this that these those there here it its it's they them their
+    theirs he him his she her hers we us our ours you your yours i me my mine who whom whose which
+    what when where why how all any each every both either neither some many much more most few less
+    least other another such same own only also just very too even still already again ever never
+    like right really basically actually kind sort well okay ok yeah um uh so-called thing things
+    due unlike despite including
+    something anything everything nothing someone anyone everyone lot lots way ways one ones
+    become becomes became make makes made get gets got use uses used often up out off down""".split()
+)
+APPROXIMATORS = frozenset(
+    "about roughly around nearly almost approximately some over under more less than up to just only".split()
+)
+NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+    hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
+    half quarter third double twice triple""".split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
+ANAPHORA = frozenset("this that these those they it he she them such".split())
+
+
+_LETTER = r"[^\W\d_]"
+_TOKEN = re.compile(
+    rf"[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
+)
+
+
+class TargetKind(enum.IntEnum):
+    """What a cloze target is; lower values are preferred."""
+
+    NUMBER = 0
+    ENTITY = 1
+    RARE_TERM = 2
+    NOUN_PHRASE = 3
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower().replace("’", "'")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A span of the key point that a card hides and asks for."""
+
+    start: int
+    end: int
+    text: str
+    kind: TargetKind
+    score: float
+    first_token: int
+    last_token: int
+    rank: float = 0.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """A Q&A prompt and its short answer."""
+
+    text: str
+    answer: str
+
+
+def tokens(text: str) -> list[Token]:
+    """Words and numbers of `text`, with their character spans."""
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common a word is in English (0 rare … 8 very common)."""
+    return zipf_frequency(word, "en")
+
+
+def contains_answer(text: str, answer: str) -> bool:
+    """Whether `answer` (or its main word) appears in `text` as a whole word."""
+    core = core_words(answer)
+    haystack = {t.lower.removesuffix("'s") for t in tokens(text)}
+    return bool(core) and all(word in haystack for word in core)
+
+
+def core_words(answer: str) -> list[str]:
+    words = [t.lower.removesuffix("'s") for t in tokens(answer)]
+    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
+    return content or words
+
+
+def adjacent(words: list[Token], i: int) -> bool:
+    """No punctuation between word i and word i+1."""
+    return words[i + 1].start - words[i].end <= 1
+
+
+def is_year(token: Token) -> bool:
+    return bool(re.fullmatch(r"1[5-9]\d\d|20\d\d", token.text))
+
+
+def is_acronym(word: str) -> bool:
+    letters = re.sub(r"'s$", "", word)
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
+
+
+DETERMINERS = frozenset("a an the its their his her our your this that these those each every".split())
+
+
+def is_content(word: Token) -> bool:
+    bare = word.lower.removesuffix("'s")
+    return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not word.text[0].isdigit()
+
+
+def is_number(token: Token) -> bool:
+    return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
+

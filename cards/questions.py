@@ -1,0 +1,538 @@
+"""Key point → one real question with a short answer, or none.
+
+No parser and no model: key points are short declaratives written by an AI,
+so a clause reader that finds the subject and the main verb is enough for
+four grammatical forms, tried in order:
+
+1. the target is the subject: `Who left TSMC for China?`, `Whose success …?`;
+2. the target follows the verb and is fronted, with an inverted auxiliary or
+   `do`-support: `What did Richard Chang leave for China?`;
+3. the whole subject or direct object is the answer:
+   `What does semiconductor expertise require?`;
+4. the target is asked for in place (a quiz question):
+   `… would be gone in how many months?`.
+
+A question is kept only when its answer is short and nowhere on the front.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cards.lexicon import (
+    ANAPHORA,
+    MAX_ANSWER_WORDS,
+    MAX_TARGET_WORDS,
+    MONTHS,
+    STOPWORDS,
+    Question,
+    Target,
+    TargetKind,
+    Token,
+    contains_answer,
+    is_acronym,
+    is_content,
+    is_number,
+    is_year,
+    tokens,
+    zipf,
+)
+
+AUXILIARIES = frozenset(
+    """is are was were will would can could should may might must has have had does do did
+    isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't
+    hadn't doesn't don't didn't""".split()
+)
+BE = frozenset("is are was were".split())
+SINGULAR = {
+    "are": "is", "were": "was", "have": "has", "do": "does", "don't": "doesn't", "aren't": "isn't",
+    "weren't": "wasn't", "haven't": "hasn't",
+}
+# Verbs whose subject is a person: they turn `What` into `Who`.
+PERSON_VERBS = frozenset(
+    """says said argues argued believes believed thinks thought mentions mentioned states stated claims
+    claimed explains explained describes described notes noted suggests suggested recommends recommended
+    warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
+    wrote led told asked admits admitted insists insisted introduced invented""".split()
+)
+# Irregular past tenses: `did … ?` needs their base form.
+IRREGULAR_PAST = dict(
+    pair.split(":")
+    for pair in """left:leave made:make took:take became:become went:go gave:give found:find built:build
+    began:begin brought:bring bought:buy thought:think told:tell said:say led:lead ran:run held:hold
+    grew:grow fell:fall kept:keep won:win lost:lose sold:sell wrote:write saw:see came:come got:get
+    had:have knew:know meant:mean rose:rise drove:drive spent:spend sent:send felt:feel broke:break
+    chose:choose stood:stand understood:understand paid:pay taught:teach caught:catch fought:fight
+    sought:seek shook:shake struck:strike threw:throw drew:draw met:meet""".split()
+)
+IRREGULAR_PLURALS = frozenset("bacteria data people children media criteria phenomena men women mice fungi".split())
+PREPOSITIONS = frozenset(
+    """in on at by from with without into onto over under about above below after before between
+    through during since until upon within across along around among against toward towards via per
+    for of to as like despite unlike""".split()
+)
+SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose".split())
+ADVERBS = frozenset("later then also still often now soon already never always once first".split())
+# Words that go into the gap with the target: `involves [many experiments]`, `[about 180] copies`.
+GAP_WORDS = frozenset(
+    "the a an many few several some multiple numerous about roughly around nearly almost approximately".split()
+)
+MAX_STRANDED_WORDS = 6
+# After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
+NO_GAP_AFTER = AUXILIARIES | frozenset("to and or but nor its their his her our your my this that".split())
+ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
+_PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
+_LEADING = re.compile(
+    r"^(?:(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80}"
+    r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)),\s+"
+)
+_ASIDE = re.compile(r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}), ")
+_ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$")
+_TRAILING_CLAUSE = re.compile(r"(?:,\s*(?:but|while|whereas|and|so)\b|;| and (?=[a-z]+ [a-z])).*$")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """`[prefix] subject verb rest`: the main clause of a key point."""
+
+    prefix: str
+    text: str
+    words: list[Token]
+    subject_start: int
+    verb: int
+    subject_end: int
+
+    @property
+    def verb_token(self) -> Token:
+        return self.words[self.verb]
+
+    @property
+    def subject(self) -> str:
+        return self.text[self.words[self.subject_start].start:self.words[self.subject_end - 1].end].strip()
+
+    @property
+    def subject_with_article(self) -> str:
+        return self.text[:self.words[self.subject_end - 1].end].strip()
+
+    @property
+    def lexical(self) -> int:
+        """The lexical verb: the word after an auxiliary (`should [centralize]`)."""
+        after = self.verb + 1
+        while after < len(self.words) and _is_adverb(self.words[after]):
+            after += 1
+        verb = self.words[self.verb].lower
+        if verb in ("has", "have", "had") and _takes_object(self):
+            return self.verb
+        if verb in AUXILIARIES and after < len(self.words):
+            return after
+        return self.verb
+
+
+def _function_word(word: Token) -> bool:
+    """A stopword, unless it is an acronym: `US` is no `us`."""
+    return word.lower in STOPWORDS and not is_acronym(word.text)
+
+
+def _is_adverb(word: Token) -> bool:
+    return word.lower in ADVERBS or word.lower in ("not", "n't") or (word.lower.endswith("ly") and len(word.lower) > 4)
+
+
+def make_question(
+    key_point: str, candidates: list[Target], podcast: str, names: frozenset[str] = frozenset()
+) -> Question | None:
+    """The best grammatical question about the key point, or None."""
+    clause = read_clause(_first_sentence(key_point))
+    if clause is None:
+        return None
+    ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
+    numbers = [t for t in ranked if t.kind is TargetKind.NUMBER]
+    attempts = [
+        *(lambda t=t: _number_question(clause, t, names) for t in numbers),
+        *(lambda t=t: _subject_question(clause, t) for t in ranked),
+        *(lambda t=t: _fronted_question(clause, t, names) for t in ranked),
+        lambda: _subject_phrase_question(clause),
+        lambda: _object_phrase_question(clause, names),
+        *(lambda t=t: _in_place_question(clause, t) for t in ranked),
+    ]
+    for attempt in attempts:
+        question = attempt()
+        if question and _good(question, podcast):
+            return question
+    return None
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
+
+
+def read_clause(sentence: str) -> Clause | None:
+    """Split off a leading clause and an aside, then find the main verb."""
+    prefix = ""
+    match = _LEADING.match(sentence)
+    if match:
+        prefix, sentence = match.group(), sentence[match.end():]
+    sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
+    words = tokens(sentence)
+    if len(words) < 3 or words[0].lower in ("you", "we", "i"):
+        return None
+    if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
+        return None  # `This would …` points at another key point; `If X …, he …` points at X
+    start = 1 if words[0].lower in ("the", "a", "an") else 0
+    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text):
+        return None  # `During sleep the …`: a leading phrase without its comma
+    verb = _main_verb(words, start)
+    if verb is None or verb <= start:
+        return None
+    subject_end = verb
+    while subject_end - 1 > start and _is_adverb(words[subject_end - 1]):
+        subject_end -= 1
+    subject = sentence[words[start].start:words[subject_end - 1].end]
+    if re.search(r"[;:()]", subject) or ("," in subject and not _ENUMERATED_SUBJECT.match(subject.strip())):
+        return None
+    return Clause(prefix, sentence, words, start, verb, subject_end)
+
+
+def _main_verb(words: list[Token], start: int) -> int | None:
+    """A sure verb (auxiliary, `said`, `left`), else `plural noun + verb`, else `…s`/`…ed`."""
+    weak = plural = None
+    for i in range(start + 1, min(len(words), start + 11)):
+        word = words[i].lower
+        if word in SUBORDINATORS:
+            break  # a verb after `before`, `which` … belongs to another clause
+        if word in AUXILIARIES or word in IRREGULAR_PAST or word in PERSON_VERBS:
+            return i
+        if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
+            plural = i
+        if weak is None and _weak_verb(words, i, start):
+            weak = i
+    found = [i for i in (plural, weak) if i is not None]
+    return min(found) if found else None
+
+
+def _plural_then_base_verb(head: Token, following: Token) -> bool:
+    """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
+    word = following.lower
+    plural = head.lower in IRREGULAR_PLURALS or (
+        head.lower.endswith("s") and not head.lower.endswith(("ss", "'s", "us", "is"))
+    )
+    return (
+        plural
+        and following.text[0].islower() and "-" not in word and not ADJECTIVE_ENDINGS.search(word)
+        and word not in STOPWORDS and not word.endswith("s")
+        and head.end + 1 == following.start and head.lower not in STOPWORDS
+    )
+
+
+def _weak_verb(words: list[Token], i: int, start: int) -> bool:
+    word, previous = words[i].lower, words[i - 1].lower
+    if words[i].text[0].isupper() or word in STOPWORDS or previous in STOPWORDS or word in ADVERBS:
+        return False
+    if words[i].start - words[i - 1].end != 1:
+        return False  # `Cars, appliances`: a list, not a verb
+    if i == start + 1 and previous.endswith("ing") and zipf(previous) >= 3.5:
+        return False  # `Hanging valleys form`: the -ing word is a modifier
+    if word.endswith("ed") and len(word) > 4:
+        return True
+    following = words[i + 1].lower if i + 1 < len(words) else ""
+    # `products improved`, `erratics are`: a plural noun before the real verb.
+    followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
+    return (
+        word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and not followed_by_verb
+        and lemma(word) != word
+    )
+
+
+@lru_cache(maxsize=16384)
+def lemma(word: str) -> str:
+    """The base form of `moves`, `carries`, `joined`, `stopped`: the most common candidate."""
+    if word in IRREGULAR_PAST:
+        return IRREGULAR_PAST[word]
+    options = []
+    if word.endswith(("ies", "ied")):
+        options.append(word[:-3] + "y")
+    if word.endswith("es"):
+        options.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        options.append(word[:-1])
+    if word.endswith("ed"):
+        options += [word[:-2], word[:-1]]
+        if len(word) > 4 and word[-3] == word[-4]:
+            options.append(word[:-3])
+    options = [o for o in options if len(o) > 1]
+    return max(options, key=zipf) if options else word
+
+
+# --- the four forms ---------------------------------------------------------
+
+def _subject_question(clause: Clause, target: Target) -> Question | None:
+    """`Richard Chang left …` → `Who left …?`; `Huawei's success …` → `Whose success …?`."""
+    subject = clause.subject
+    if target.text == subject.removesuffix("'s").removesuffix("’s"):
+        wh = "Who" if _is_person(target, clause) else "What"
+        return _ask(clause, f"{wh} {_agree(clause)}", target.text)
+    for mark in ("'s ", "’s "):
+        if subject.startswith(target.text + mark):
+            rest = subject[len(target.text) + len(mark):]
+            predicate = clause.text[clause.verb_token.start:]
+            return _ask(clause, f"Whose {rest} {predicate}", target.text)
+    return None
+
+
+def _subject_phrase_question(clause: Clause) -> Question | None:
+    """The whole subject is the answer: `What is hard for the US to sanction?`."""
+    subject = clause.subject
+    words = tokens(subject)
+    if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")):
+        return None
+    if any(_function_word(w) and w.lower not in ("and", "of") for w in words):
+        return None
+    return _ask(clause, f"What {_agree(clause)}", subject)
+
+
+def _fronted_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
+    """Front a target after the verb: `What did Richard Chang leave for China?`."""
+    gap = _gap(clause, target)
+    if gap is None or len(clause.subject.split()) > MAX_TARGET_WORDS + 2:
+        return None
+    wh, gap_start, gap_end = gap
+    return _inverted(clause, wh, gap_start, gap_end, target.text, names)
+
+
+def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question | None:
+    """The direct object is the answer: `What does semiconductor expertise require?`."""
+    if clause.verb_token.lower in BE or len(clause.subject.split()) > MAX_TARGET_WORDS + 2:
+        return None
+    words, first = clause.words, clause.lexical + 1
+    if words[clause.lexical].lower in ("be", "been", "being", "become"):
+        return None
+    while first < len(words) and words[first].lower in GAP_WORDS:
+        first += 1
+    last = first
+    while last + 1 < len(words) and words[last + 1].lower not in STOPWORDS \
+            and clause.text[words[last].end:words[last + 1].start] == " ":
+        last += 1
+    if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
+        return None
+    gap_start = words[clause.lexical].end + 1
+    answer = clause.text[words[first].start:words[last].end]
+    return _inverted(clause, "what", gap_start, words[last].end, answer, names)
+
+
+def _in_place_question(clause: Clause, target: Target) -> Question | None:
+    """Ask for the target where it stands: `Converting what kind of mill …?`."""
+    gap = _gap(clause, target, in_place=True)
+    if gap is None:
+        return None
+    wh, gap_start, gap_end = gap
+    text = clause.text[:gap_start] + wh + clause.text[gap_end:]
+    return _ask(clause, text, target.text)
+
+
+def _number_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
+    """`By what year will …?`, `How many chips does …?`, `… in how many months?`."""
+    if target.start < len(clause.prefix) and clause.prefix:
+        return _year_prefix_question(clause, target, names)
+    return _fronted_question(clause, target, names) or _in_place_question(clause, target)
+
+
+def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
+    """`By 2026, clusters will exist` → `By what year will clusters exist?`."""
+    match = re.match(r"^(By|In|Since|Until|Around|Before|After) (\d{4}),\s+$", clause.prefix)
+    if not match or match.group(2) != target.text:
+        return None
+    plain = Clause("", clause.text, clause.words, clause.subject_start, clause.verb, clause.subject_end)
+    end = len(clause.text)
+    question = _inverted(plain, f"{match.group(1)} what year", end, end, target.text, names)
+    return question
+
+
+# --- building blocks --------------------------------------------------------
+
+def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, int, int] | None:
+    """(wh-phrase, start, end) of the noun phrase the target stands for."""
+    found = _find(clause.text, target.text)
+    if found is None:
+        return None
+    start, end = found
+    words = clause.words
+    before = [w for w in words if w.end <= start]
+    after = [w for w in words if w.start >= end]
+    if not in_place:
+        if not before or before[-1].start < words[clause.lexical].start:
+            return None  # the target is not after the verb
+        between = clause.text[words[clause.lexical].end:start]
+        if re.search(r"[,;:]| and | or ", between) or len(between.split()) > MAX_STRANDED_WORDS:
+            return None
+    if after and _joins_noun(words, after) or before and before[-1].lower in ("and", "or", "between"):
+        return None
+    if target.kind is TargetKind.NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
+        return None  # `differences in temperature`: the phrase goes on
+    if clause.text[start - 1:start] in ("/", "-") or clause.text[end:end + 1] in ("/", "-"):
+        return None
+    if clause.text[end:end + 2] in ("'s", "’s"):
+        return None
+    while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
+        start = before[-1].start
+        before = before[:-1]
+    if target.kind is TargetKind.NUMBER:
+        wh = number_wh(target)
+        if wh is None or after and after[0].start - end <= 1 and is_content(after[0]) and "how many" not in wh:
+            return None  # `about 2% salt`: the number is a modifier
+        return wh, start, end
+    previous = before[-1] if before else None
+    if previous is None or previous.lower in NO_GAP_AFTER:
+        return None
+    if not (_function_word(previous) or previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]):
+        return None
+    if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
+        return None
+    return _wh_for_noun_phrase(clause, target, start, end, after, in_place)
+
+
+def _joins_noun(words: list[Token], after: list[Token]) -> bool:
+    """`of …`, or `and`/`or` joining another noun (not `and repeats …`)."""
+    if after[0].lower == "of":
+        return True
+    if after[0].lower not in ("and", "or"):
+        return False
+    following = after[1].lower if len(after) > 1 else ""
+    looks_like_verb = following.endswith(("s", "ed")) and lemma(following) != following
+    return not looks_like_verb
+
+
+def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[str, int, int] | None:
+    if after and after[0].start - end <= 1 and after[0].lower not in STOPWORDS:
+        noun = after[0]
+        rest = after[1:]
+        if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
+                                                         and rest[0].start - noun.end <= 1):
+            return None
+        return ("what kind of " if in_place else "what ") + noun.text, start, noun.end
+    if after and after[0].lower in ("one", "ones"):
+        return None
+    return ("who" if _PERSON_NAME.match(target.text) else "what"), start, end
+
+
+def _find(text: str, needle: str) -> tuple[int, int] | None:
+    match = re.search(r"(?<![\w-])" + re.escape(needle) + r"(?![\w-])", text)
+    return (match.start(), match.end()) if match else None
+
+
+def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str,
+              names: frozenset[str]) -> Question | None:
+    """`wh + auxiliary + subject + verb + rest`, the gap left out."""
+    auxiliary, main = _invert(clause)
+    if auxiliary is None:
+        return None
+    words = clause.words
+    lexical_end = words[clause.lexical].end if main == "" and clause.lexical != clause.verb else None
+    verb_end = clause.verb_token.end
+    middle = clause.text[verb_end:gap_start] if gap_start >= verb_end else ""
+    if lexical_end is not None and gap_start >= lexical_end:
+        middle = clause.text[verb_end:gap_start]
+    rest = _TRAILING_CLAUSE.sub("", clause.text[gap_end:])
+    subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names)
+    text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), rest.strip()) if p)
+    return _ask(clause, text, answer)
+
+
+def _invert(clause: Clause) -> tuple[str | None, str]:
+    """(`did`, `leave`) for `left`; (`is`, ``) for `is`; (`does`, `move`) for `moves`."""
+    token = clause.verb_token
+    word = token.lower
+    if word in AUXILIARIES and not (word in ("has", "have", "had") and _takes_object(clause)):
+        return word, ""
+    if word in IRREGULAR_PAST:
+        return "did", IRREGULAR_PAST[word]
+    if word.endswith("ed"):
+        return "did", lemma(word)
+    if word in ("has", "have"):
+        return ("does" if word == "has" else "do"), "have"
+    if word.endswith("s"):
+        return "does", lemma(word)
+    if word.isalpha() and word not in STOPWORDS:
+        return "do", word
+    return None, ""
+
+
+def _takes_object(clause: Clause) -> bool:
+    """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
+    words = clause.words
+    following = words[clause.verb + 1].lower if clause.verb + 1 < len(words) else ""
+    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also"))
+
+
+def _agree(clause: Clause) -> str:
+    """The predicate, agreeing with a singular `What`/`Who`."""
+    predicate = clause.text[clause.verb_token.start:]
+    verb, _, tail = predicate.partition(" ")
+    lower = verb.lower()
+    if lower in SINGULAR:
+        following = tail.split(" ", 1)[0].lower()
+        if lower in ("are", "were") and (following.endswith("s") or following in ("the", "a", "an")):
+            return predicate  # `What are boulders …?` keeps its plural complement
+        return f"{SINGULAR[lower]} {tail}".strip()
+    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith(("s", "ed")) or lower in IRREGULAR_PAST:
+        return predicate
+    tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
+    return f"{third_person(lower)} {tail}".strip()
+
+
+def third_person(verb: str) -> str:
+    """`consolidate` → `consolidates`, `push` → `pushes`."""
+    if verb in STOPWORDS or verb.endswith(("s", "ed", "ing")):
+        return verb
+    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")
+
+
+def _is_person(target: Target, clause: Clause) -> bool:
+    return bool(_PERSON_NAME.match(target.text)) and clause.verb_token.lower in PERSON_VERBS
+
+
+def _lower_first(subject: str, names: frozenset[str]) -> str:
+    """`The market` → `the market`; names and acronyms keep their capitals."""
+    first, _, rest = subject.partition(" ")
+    bare = first.removesuffix("'s").removesuffix("’s")
+    keep = (is_acronym(bare) or bare in names or rest[:1].isupper()) and first.lower() not in STOPWORDS
+    return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
+
+
+def _ask(clause: Clause, text: str, answer: str) -> Question:
+    text = re.sub(r"\s+([,.;:?])", r"\1", re.sub(r"\s{2,}", " ", text)).strip().rstrip(".!;:, ")
+    if clause.prefix:
+        text = clause.prefix + (text[:1].lower() + text[1:] if text[:4] in ("What", "Who ", "Whos", "How ") else text)
+    else:
+        text = text[:1].upper() + text[1:]
+    return Question(text + "?", answer.strip())
+
+
+def number_wh(target: Target) -> str | None:
+    """`how many months`, `what share`, `what year`, `how much`."""
+    span = tokens(target.text)
+    if not span:
+        return None
+    last = span[-1]
+    if target.text.endswith("%") or last.lower == "percent":
+        return "what share"
+    if span[0].lower in MONTHS:
+        return "when"
+    if is_year(last) and len(span) == 1:
+        return "what year"
+    if target.text[0] in "$€£":
+        return "how much"
+    if len(span) > 1 and not is_number(last) and last.lower.endswith("s") and is_content(last):
+        return f"how many {last.text}"
+    return None
+
+
+def _good(question: Question, podcast: str) -> bool:
+    """A short answer, a question mark, and the answer nowhere on the front."""
+    if not question.answer or len(tokens(question.answer)) > MAX_ANSWER_WORDS:
+        return False
+    if not question.text.endswith("?") or len(tokens(question.text)) < 4:
+        return False
+    return not contains_answer(question.text, question.answer) and not contains_answer(podcast, question.answer)
