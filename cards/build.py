@@ -87,10 +87,17 @@ def build(
             raise MissingPathError(path)
     sources = find_sources(paths)
     state = State(out)
+    remove_leftovers(out)
     try:
         return _Build(state, out, force, progress, _build_time(now), workers).run(paths, sources)
     finally:
         state.close()
+
+
+def remove_leftovers(out: Path) -> None:
+    """Temporary files a killed build left behind (never a finished package)."""
+    for leftover in out.glob("**/.*.apkg.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _build_time(now: int | None) -> int:
@@ -142,6 +149,7 @@ class _Build:
         self.touched_tags: set[str] = set()
         self.changed_notes: dict[str, list[StoredNote]] = {}
         self.seen_episodes: dict[str, Path] = {}
+        self.stale_changes = False
 
     def run(self, roots: list[Path], sources: list[Path]) -> BuildReport:
         self.notetype_mtime = self._notetype_mtime()
@@ -187,8 +195,12 @@ class _Build:
             self._count_unchanged_source(str(result.path))
             return
         self.report.problems.extend(result.parsed.problems)
-        if result.digest is None:
-            return  # unreadable: its earlier notes and packages stay as they were
+        if result.digest is None or any(p.level is Level.ERROR for p in result.parsed.problems):
+            # Unreadable: its earlier notes and packages stay as they were, and
+            # its tag decks keep its notes; it is read again next time.
+            for key in (self.state.source_digest(str(result.path)) or (None, []))[1]:
+                self.seen_episodes[key] = result.path
+            return
         keys = []
         for made in result.made:
             if self._claim(made, result.path):
@@ -310,6 +322,8 @@ class _Build:
         if changes:
             specs.append(changes)
         self._write(specs)
+        if self.stale_changes:
+            (self.out / CHANGES_PACKAGE).unlink(missing_ok=True)
 
     def _episode_specs(self) -> list[PackageSpec]:
         specs = []
@@ -349,9 +363,8 @@ class _Build:
             episode = self.state.episode(key)
             if notes and episode:
                 decks.append(DeckContent(episode.deck, tuple(notes)))
-        path = self.out / CHANGES_PACKAGE
         if not decks:
-            path.unlink(missing_ok=True)  # a stale one would claim old changes as new
+            self.stale_changes = True  # removed once the build is done: it would offer old changes as new
             return None
         self.report.changes_new = self.report.new
         self.report.changes_updated = self.report.updated

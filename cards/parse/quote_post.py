@@ -16,7 +16,7 @@ from cards.parse.common import (
 )
 from cards.parse.text import Source, clean, meta_list, meta_text, problem
 
-_QUOTING = re.compile(r"^Quoting \[(?P<name>.*)\]\((?P<url>[^)]*)\)\s*:?\s*$")
+_QUOTING = re.compile(r"^Quoting \[(?P<name>.*)\]\((?P<url>.*)\)\s*:?\s*$")
 _BOLD = re.compile(r"^\*\*(.*?)\*\*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
 

@@ -95,7 +95,20 @@ def split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[
             Problem(path, f"front matter is not valid YAML{where}; read it line by line", line)
         )
         meta = read_loose_front_matter(block)
+    _recover_hash_values(path, block, meta, problems)
     return meta, body, body_line
+
+
+def _recover_hash_values(path: Path, block: str, meta: dict, problems: list[Problem]) -> None:
+    """`title: #12 Fungi` is valid YAML that reads as an empty value plus a comment."""
+    for number, line in enumerate(block.splitlines(), start=2):
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:\s+(#.*\S)\s*$", line)
+        if match and meta.get(match.group(1)) in (None, ""):
+            meta[match.group(1)] = match.group(2)
+            problems.append(Problem(
+                path, f"front matter value of {match.group(1)!r} starts with '#' (a YAML comment); read as text",
+                number,
+            ))
 
 
 def _yaml_error_line(error: Exception) -> int | None:

@@ -1,0 +1,134 @@
+"""Bad input never crashes a build or loses what was built before."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from ankitools import fresh_collection, import_package
+from typer.testing import CliRunner
+
+from cards.build import build
+from cards.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_build_goes_on_past_bad_files_and_exits_1(fixtures, tmp_path):
+    library = tmp_path / "vault"
+    shutil.copytree(fixtures / "defects", library)
+    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
+    result = CliRunner().invoke(app, ["build", str(library), "--out", str(tmp_path / "decks")])
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert f"error: {library / 'binary.md'}: is a binary file, not a text note" in errors
+    assert f"warning: {library / 'empty.md'}: is empty; nothing to build" in errors
+    assert f"warning: {library / 'no-snips.md'}: is not a Snipd note (no snips found); skipped" in errors
+    assert f"warning: {library / 'windows-1252.md'}:4: not UTF-8; read as Windows-1252" in errors
+    assert all(line.startswith(("error: ", "warning: ")) for line in errors)
+    assert "Traceback" not in result.output
+    built = sorted(p.name for p in (tmp_path / "decks" / "episodes").glob("*.apkg"))
+    assert built == [
+        "12-fungi-are-everywhere.apkg", "cafe-culture.apkg", "fungis-secret-life.apkg",
+        "life-under-the-forest-floor.apkg", "my-own-lecture-recording.apkg", "spores-on-the-wind.apkg",
+        "why-the-tides-turn.apkg",
+    ]
+    assert "Files with problems: 1 error, 6 warnings (listed above)." in result.stdout
+
+
+def test_same_episode_in_two_files_is_built_once(fixtures, tmp_path):
+    library = tmp_path / "vault"
+    library.mkdir()
+    for name in ("a.md", "b.md"):
+        shutil.copy(fixtures / "plugin" / "tides.md", library / name)
+    report = build([library], tmp_path / "decks", now=1_700_000_000)
+    assert [str(p) for p in report.problems] == [
+        f"{library / 'b.md'}: episode 'Why the Tides Turn' is also in {library / 'a.md'}; skipped here"
+    ]
+    assert report.episodes == 1
+
+
+def test_unreadable_source_keeps_its_package_and_its_tag_notes(fixtures, tmp_path):
+    library = tmp_path / "vault"
+    library.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
+    shutil.copy(fixtures / "defects" / "invalid-yaml.md", library / "forest.md")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    package = out / "episodes" / "why-the-tides-turn.apkg"
+    before = package.read_bytes()
+    (library / "tides.md").write_bytes(b"\x00\x01 not a note any more")
+    (library / "forest.md").write_text(
+        (library / "forest.md").read_text(encoding="utf-8").replace("[[fungi]]", "[[fungi]] [[oceans]]"),
+        encoding="utf-8",
+    )
+    report = build([library], out, now=1_750_000_000)
+    assert report.failed
+    assert package.read_bytes() == before
+    col = fresh_collection(tmp_path / "anki")
+    tides_notes = len(import_package(col, package).new)
+    col.close()
+    col = fresh_collection(tmp_path / "anki-2")
+    log = import_package(col, out / "tags" / "oceans.apkg")  # rewritten: a forest snip joined the tag
+    assert len(log.new) == tides_notes + 2  # the tides notes, kept from the last good read
+    col.close()
+
+
+KILLER = r"""
+import os, signal, sys
+from pathlib import Path
+import cards.package as package
+
+real_zip, calls = package._zip, []
+
+def zip_then_die(out, collection):
+    calls.append(out)
+    if len(calls) == int(sys.argv[3]):
+        Path(out).write_bytes(collection[: len(collection) // 2])  # half a package on disk
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_zip(out, collection)
+
+package._zip = zip_then_die
+from cards.build import build
+build([Path(sys.argv[1])], Path(sys.argv[2]), force=True, workers=1)
+"""
+
+
+def test_a_build_killed_while_writing_leaves_only_packages_that_import(seeds, tmp_path):
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    packages = sorted(out.rglob("*.apkg"))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, str(seeds), str(out), "3"], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert killed.returncode == -9
+    assert list(out.rglob(".*.tmp")), "the kill should leave a half-written temporary file"
+    assert sorted(out.rglob("*.apkg")) == packages
+    col = fresh_collection(tmp_path / "anki")
+    for package in packages:
+        with zipfile.ZipFile(package) as archive:
+            assert archive.testzip() is None
+        import_package(col, package)
+    assert col.note_count() > 0
+    col.close()
+    build([seeds], out, now=1_700_000_000)
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_first_build_killed_leaves_no_half_package(seeds, tmp_path):
+    out = tmp_path / "decks"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, str(seeds), str(out), "2"], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert killed.returncode == -9
+    written = sorted(out.rglob("*.apkg"))
+    assert len(written) == 1
+    col = fresh_collection(tmp_path / "anki")
+    assert len(import_package(col, written[0]).new) > 0
+    col.close()

@@ -1,0 +1,214 @@
+"""Parsing every export shape, and every defect seen in real vaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cards.model import Level, Shape, Turn
+from cards.parse import detect_shape, find_sources, parse_file
+from cards.parse.text import clean, read_loose_front_matter, read_source
+
+
+def only_episode(path: Path):
+    parsed = parse_file(path)
+    assert len(parsed.episodes) == 1, parsed.problems
+    return parsed.episodes[0], [str(p) for p in parsed.problems]
+
+
+# --- the three shapes ---------------------------------------------------------
+
+def test_seed_note_quote_post_complete(seed_note):
+    episode, problems = only_episode(seed_note)
+    assert episode.shape is Shape.QUOTE_POST
+    assert episode.title == "Dylan Patel & Jon (Asianometry) – How the Semiconductor Industry Actually Works"
+    assert episode.podcast == "Dwarkesh Podcast"
+    assert episode.podcast_link == "https://share.snipd.com/episode/d0ce4e49-5f2a-4843-a7a9-2e805d289b78"
+    assert episode.key == "snipd:d0ce4e49-5f2a-4843-a7a9-2e805d289b78"
+    assert episode.date == "2025-06-02" and episode.tags == ("quote",)
+    assert len(episode.snips) == 22
+    assert sum(len(s.key_points) for s in episode.snips) == 42
+    assert [s.title for s in episode.snips if s.is_placeholder] == ["1min Snip"]
+    first = episode.snips[0]
+    assert first.title == "Semiconductor Industry Acceleration"
+    assert first.key_points[1] == "Liang Mong Song, focused on pushing limits, later joined Samsung and then SMIC."
+    assert first.turns[0] == Turn(
+        "Dylan Patel", "Guy that went to Samsung and SMIC and all that, I think you should tell that story."
+    )
+    assert first.turns[1].speaker == "Jon Y" and "There's a guy" in first.turns[1].text
+    titles = [s.title for s in episode.snips]
+    assert "SMIC's Expansion" in titles and titles.count("Siloed Semiconductor Knowledge") == 2
+    keys = [s.key for s in episode.snips]
+    assert len(set(keys)) == len(keys)
+    assert problems == [f"{seed_note}:4: repaired double-encoded UTF-8 (mojibake)"]
+
+
+def test_readwise_variants(shared_examples):
+    episode, problems = only_episode(shared_examples / "readwise-variants.md")
+    assert problems == []
+    assert [(s.title, s.key_points) for s in episode.snips] == [
+        ("Key Takeaways Header", ("Groundwater moves through aquifers at centimeters to meters per day.",)),
+        ("Bullet Character Variant", ("The Ogallala Aquifer underlies parts of eight US states.",
+                                      "Irrigation draws it down faster than rain recharges it.")),
+        ("Plain Title Without Bold", ("Springs appear where the water table meets the ground surface.",)),
+        ("", ("A highlight with no title at all whose first line is a key point about karst caves "
+              "forming in limestone.",)),
+    ]
+    assert episode.snips[3].turns[0].speaker == "Speaker 2"
+
+
+def test_plugin_shape(shared_examples):
+    episode, problems = only_episode(shared_examples / "plugin-rivers.md")
+    assert episode.shape is Shape.PLUGIN and problems == []
+    assert (episode.podcast, episode.title, episode.date) == ("Hydrology Hour", "Where Rivers Go", "2025-04-02")
+    meanders, deltas, untitled = episode.snips
+    assert meanders.key == "uuid:10000000-aaaa-4bbb-8ccc-000000000001"
+    assert meanders.starred and meanders.tags == ("geology",)
+    assert (meanders.start, meanders.end) == (310, 382)
+    assert [t.speaker for t in meanders.turns] == ["Noor Haddad", "Host", "Noor Haddad"]
+    assert not deltas.starred and deltas.turns[0].speaker == "Noor Haddad"
+    assert deltas.key_points == (
+        "The Mississippi delta loses land partly because levees and dams trap the sediment that used to "
+        "rebuild it.",
+    )
+    assert untitled.is_placeholder
+    assert all("My own note" not in s.title for s in episode.snips)
+
+
+def test_legacy_shape(shared_examples):
+    episode, problems = only_episode(shared_examples / "legacy-export.md")
+    assert episode.shape is Shape.LEGACY and problems == []
+    assert (episode.podcast, episode.title, episode.date) == ("Hydrology Hour", "How Glaciers Carve Valleys",
+                                                              "2024-09-12")
+    valleys, erratics = episode.snips
+    assert valleys.key_points[1] == "Hanging valleys form where a small tributary glacier met a larger one."
+    assert (valleys.start, valleys.end) == (470, 535)
+    assert valleys.link == "https://share.snipd.com/snip/20000000-bbbb-4ccc-8ddd-000000000001"
+    assert valleys.turns[0].speaker == "Speaker 1" and valleys.turns[0].text.startswith("Rivers cut down")
+    assert erratics.turns[0].text.startswith("You find a granite boulder")
+
+
+def test_legacy_file_holds_many_episodes(fixtures):
+    parsed = parse_file(fixtures / "legacy" / "two-episodes.md")
+    assert [e.title for e in parsed.episodes] == ["Why We Sleep in Stages", "Wild Fermentation Basics"]
+    sleep, ferment = parsed.episodes
+    assert sleep.tags == ("sleep", "neuroscience")
+    assert [t.speaker for t in sleep.snips[1].turns] == ["Dr. Priya Natarajan", "Host"]
+    assert ferment.snips[1].is_placeholder
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("readwise-variants.md", Shape.QUOTE_POST), ("plugin-rivers.md", Shape.PLUGIN),
+     ("legacy-export.md", Shape.LEGACY)],
+)
+def test_shape_is_detected_per_file(shared_examples, name, shape):
+    assert detect_shape(read_source(shared_examples / name)) is shape
+
+
+# --- defects ---------------------------------------------------------------------
+
+def test_snip_uuid_is_identity_so_renaming_keeps_it(fixtures, tmp_path):
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
+    renamed = tmp_path / "tides.md"
+    renamed.write_text(text.replace("[Two Bulges]", "[Two Tidal Bulges]"), encoding="utf-8")
+    before = parse_file(fixtures / "plugin" / "tides.md").episodes[0].snips[0]
+    after = parse_file(renamed).episodes[0].snips[0]
+    assert after.title == "Two Tidal Bulges" and after.key == before.key
+
+
+def test_invalid_yaml_is_read_line_by_line_with_a_warning(fixtures):
+    path = fixtures / "defects" / "invalid-yaml.md"
+    episode, problems = only_episode(path)
+    assert episode.title == "Life Under the Forest Floor" and episode.podcast == "Field Notes"
+    assert problems == [f"{path}:5: front matter is not valid YAML (line 5); read it line by line"]
+
+
+def test_title_starting_with_hash_is_read_with_a_warning(fixtures):
+    path = fixtures / "defects" / "hash-title.md"
+    episode, problems = only_episode(path)
+    assert episode.title == "#12 Fungi Are Everywhere"
+    assert problems == [
+        f"{path}:2: front matter value of 'episode_title' starts with '#' (a YAML comment); read as text"
+    ]
+
+
+def test_bom_and_crlf_are_read_cleanly(fixtures):
+    episode, problems = only_episode(fixtures / "defects" / "bom-crlf.md")
+    assert problems == [] and episode.title == "Spores on the Wind"
+    assert episode.snips[0].tags == ("fungi", "forest ecology") and episode.snips[0].starred
+    assert (episode.snips[0].start, episode.snips[0].end) == (3730, 3820)  # h:mm:ss
+
+
+def test_double_encoded_utf8_is_repaired_with_a_warning(fixtures):
+    path = fixtures / "defects" / "double-encoded.md"
+    episode, problems = only_episode(path)
+    assert episode.title == "Fungi’s Secret Life"
+    assert episode.snips[0].starred and episode.snips[0].start == 3730
+    assert problems == [f"{path}:2: repaired double-encoded UTF-8 (mojibake)"]
+
+
+def test_windows_1252_file_is_read_with_a_warning(fixtures):
+    path = fixtures / "defects" / "windows-1252.md"
+    episode, problems = only_episode(path)
+    assert episode.title == "Café Culture in Vienna"
+    assert episode.snips[0].key_points == ("Vienna’s first coffee house opened in 1685.",)
+    assert problems == [f"{path}:4: not UTF-8; read as Windows-1252"]
+
+
+def test_private_upload_without_links_or_emoji(fixtures):
+    episode, problems = only_episode(fixtures / "defects" / "private-upload.md")
+    assert problems == [] and episode.key == "file:private-upload.md" and episode.link is None
+    photo, calvin = episode.snips
+    assert (photo.title, photo.tags, photo.start, photo.link) == ("Photosynthesis Basics", ("biology",), 300, None)
+    assert photo.turns == (Turn("Lecturer", "Chlorophyll takes the red and the blue and sends back the green, "
+                                            "which is why leaves look green."),)
+    assert calvin.turns[0].speaker == "" and calvin.turns[0].text.startswith("RuBisCO grabs")
+    assert len(episode.snips) == 2  # snips_count says 7: the body is the truth
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "level"),
+    [
+        ("empty.md", "is empty; nothing to build", Level.WARNING),
+        ("no-snips.md", "is not a Snipd note (no snips found); skipped", Level.WARNING),
+        ("binary.md", "is a binary file, not a text note", Level.ERROR),
+    ],
+)
+def test_files_without_snips(fixtures, name, message, level):
+    path = fixtures / "defects" / name
+    parsed = parse_file(path)
+    assert parsed.episodes == ()
+    assert [(str(p), p.level) for p in parsed.problems] == [(f"{path}: {message}", level)]
+
+
+def test_unreadable_file_is_an_error_naming_it(tmp_path, monkeypatch):
+    path = tmp_path / "locked.md"
+    path.write_text("x", encoding="utf-8")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    (problem,) = parse_file(path).problems
+    assert (str(problem), problem.level) == (f"{path}: cannot be read (Permission denied)", Level.ERROR)
+
+
+# --- text helpers ------------------------------------------------------------
+
+def test_clean_unescapes_entities_even_twice_escaped():
+    assert clean("R&amp;D isn&#39;t &amp;#34;easy&amp;#34;") == 'R&D isn\'t "easy"'
+
+
+def test_loose_front_matter_reads_lists_and_inline_lists():
+    meta = read_loose_front_matter('title: "A: B"\nshow_author: @me\ntags:\n  - one\n  - two\nguests: [A, "B"]\n')
+    assert meta == {"title": "A: B", "show_author": "@me", "tags": ["one", "two"], "guests": ["A", "B"]}
+
+
+def test_find_sources_searches_folders_for_notes(tmp_path):
+    for name in ("a.md", "b.markdown", "c.txt", "d.pdf", "sub/e.MD"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path])]
+    assert found == ["a.md", "b.markdown", "c.txt", "sub/e.MD"]
