@@ -34,7 +34,7 @@ def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> st
 
 def clean_tag(tag: str) -> str:
     """An Anki tag: no spaces, no quotes, no empty hierarchy levels."""
-    tag = re.sub(r"[\s\u3000]+", "_", tag.strip())
+    tag = re.sub(r"[\s\u3000\x00-\x1f\x7f]+", "_", tag.strip())
     tag = re.sub(r"[\"'`<>&{}\\]", "", tag).lstrip("#")
     tag = re.sub(r":{3,}", "::", tag)
     return "::".join(part for part in tag.split("::") if part)
@@ -42,7 +42,7 @@ def clean_tag(tag: str) -> str:
 
 def clean_deck_part(name: str) -> str:
     """A deck name level: `::` would nest decks, control characters break them."""
-    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).replace("::", ":")
+    name = re.sub(r"[\x00-\x1f\x7f\"]", " ", name).replace("::", ":")
     return re.sub(r"\s+", " ", name).strip() or "Untitled"
 
 

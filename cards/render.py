@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 
 from cards.make import STOPWORDS, CardPlan
 from cards.model import Episode, Snip, Turn
+from cards.parse.text import CONTROL
 
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+")
 _ANKI_SPECIAL = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", "\\": "&#92;"})
@@ -30,7 +31,7 @@ def escape_text(value: str) -> Markup:
     Quotes need no escaping outside attributes, and leaving them alone keeps
     `&#39;` out of what the cards show.
     """
-    text = str(escape(value)).replace("&#39;", "'").replace("&#34;", '"')
+    text = str(escape(CONTROL.sub(" ", value))).replace("&#39;", "'").replace("&#34;", '"')
     return Markup(text.translate(_ANKI_SPECIAL).replace("::", ":&#58;"))
 
 
@@ -42,7 +43,7 @@ def _finalize(value):
 
 def _attr(value: str) -> Markup:
     """Full escaping for an attribute value (quotes included)."""
-    return Markup(str(escape(value)).translate(_ANKI_SPECIAL))
+    return Markup(str(escape(CONTROL.sub("", value))).translate(_ANKI_SPECIAL))
 
 
 @cache

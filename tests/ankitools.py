@@ -47,5 +47,6 @@ def rendered_cards(col: Collection) -> list[tuple[object, str, str]]:
 
 def visible_text(html_text: str) -> str:
     """What a reader sees: tags dropped, entities decoded once (as a browser does)."""
-    without_style = re.sub(r"<style.*?</style>", " ", html_text, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", " ", without_style))
+    text = re.sub(r"<style.*?</style>", " ", html_text, flags=re.S)
+    text = re.sub(r"</?(?:p|div|br|hr|details|summary|li|ul)\b[^>]*>", " ", text)  # blocks break lines
+    return html.unescape(re.sub(r"<[^>]+>", "", text))  # inline tags do not

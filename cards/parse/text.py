@@ -18,6 +18,8 @@ from cards.model import Level, Problem
 # show up as these characters. Checking first keeps ftfy off clean files.
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00f0\u00ef][\u0080-\u02ff\u2010-\u203a\u20ac\u2122]")
 _SPACES = re.compile(r"[ \t\u00a0\u200b\ufeff]+")
+# Control characters: \x1f is Anki's field separator, and none of them is text.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -157,7 +159,7 @@ def clean(text: str) -> str:
         if unescaped == text:
             break
         text = unescaped
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", CONTROL.sub(" ", text)).strip()
 
 
 def meta_text(meta: dict, *keys: str) -> str:
