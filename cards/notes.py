@@ -42,7 +42,7 @@ def clean_tag(tag: str) -> str:
 
 def clean_deck_part(name: str) -> str:
     """A deck name level: `::` would nest decks, control characters break them."""
-    name = re.sub(r"[\x00-\x1f\x7f\"]", " ", name).replace("::", ":")
+    name = re.sub(r"[\x00-\x1f\x7f]", " ", name).replace('"', "").replace("::", ":")
     return re.sub(r"\s+", " ", name).strip() or "Untitled"
 
 
