@@ -147,11 +147,19 @@ def _choose_deletions(candidates: list[Target], word_count: int) -> list[Target]
     chosen = [ranked[0]]
     if word_count > SHORT_KEY_POINT_WORDS:
         for other in ranked[1:]:
-            # A second card only for a solid target: a number, a name or a really rare term.
-            if other.rank < TargetKind.NOUN_PHRASE and other.score < 3.0 and _apart(other, chosen[0]):
+            if _solid(other) and _apart(other, chosen[0]):
                 chosen.append(other)
                 break
     return chosen
+
+
+def _solid(target: Target) -> bool:
+    """Worth a second card: a number with its unit, a name, or a really rare term."""
+    if target.kind is TargetKind.NUMBER:
+        return target.rank == TargetKind.NUMBER
+    if target.kind is TargetKind.ENTITY:
+        return target.rank < TargetKind.RARE_TERM
+    return target.kind is TargetKind.RARE_TERM and target.score < 3.0
 
 
 def _apart(a: Target, b: Target) -> bool:

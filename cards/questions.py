@@ -343,7 +343,7 @@ def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str])
     if not match or match.group(2) != target.text:
         return None
     plain = Clause("", clause.text, clause.words, clause.subject_start, clause.verb, clause.subject_end)
-    end = len(clause.text)
+    end = len(_TRAILING_CLAUSE.sub("", clause.text))  # `…, but multi-site scaling is key` is another fact
     question = _inverted(plain, f"{match.group(1)} what year", end, end, target.text, names)
     return question
 

@@ -1,0 +1,89 @@
+"""Packages: the fast path writes what genanki writes; writes are atomic."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cards.build import build
+from cards.model import CardKind
+from cards.package import (
+    DeckContent, PackageSpec, card_ordinals, write_atomically, write_package, write_package_genanki,
+)
+from cards.state import State
+
+
+def collection_rows(package: Path) -> dict:
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("collection.anki2")
+        media = archive.read("media")
+    db = sqlite3.connect(":memory:")
+    db.deserialize(data)
+    rows = {
+        "notes": db.execute("SELECT * FROM notes ORDER BY id").fetchall(),
+        "cards": db.execute("SELECT * FROM cards ORDER BY id").fetchall(),
+        "decks": json.loads(db.execute("SELECT decks FROM col").fetchone()[0]),
+        "models": json.loads(db.execute("SELECT models FROM col").fetchone()[0]),
+        "media": media,
+    }
+    db.close()
+    return rows
+
+
+def specs_from_a_build(seeds: Path, out: Path) -> list[PackageSpec]:
+    build([seeds], out, now=1_700_000_000)
+    state = State(out)
+    specs = []
+    for episode in state.all_episodes():
+        notes = tuple(state.notes_of(episode.key))
+        specs.append(PackageSpec(out / "x" / f"{episode.key[-6:]}.apkg", (DeckContent(episode.deck, notes),),
+                                 1_650_000_000))
+    everything = tuple(DeckContent(e.deck, tuple(state.notes_of(e.key))) for e in state.all_episodes())
+    specs.append(PackageSpec(out / "x" / "all.apkg", everything, 1_650_000_000))
+    state.close()
+    return specs
+
+
+def test_fast_path_writes_the_same_package_as_genanki(seeds, tmp_path):
+    specs = specs_from_a_build(seeds, tmp_path / "decks")
+    assert len(specs) == 5
+    for spec in specs:
+        plain = PackageSpec(tmp_path / "plain" / spec.path.name, spec.decks, spec.notetype_mtime)
+        write_package_genanki(plain)
+        write_package(spec)
+        assert collection_rows(spec.path) == collection_rows(plain.path)
+
+
+def test_each_note_keeps_its_own_mtime(seeds, tmp_path):
+    spec = specs_from_a_build(seeds, tmp_path / "decks")[-1]
+    notes = [n for deck in spec.decks for n in deck.notes]
+    changed = notes[0].__class__(notes[0].row, notes[0].hash, 1_800_000_000)
+    spec = PackageSpec(spec.path, (DeckContent("D", (changed, *notes[1:])),), 1_650_000_000)
+    write_package(spec)
+    mods = {row[1]: row[3] for row in collection_rows(spec.path)["notes"]}
+    assert mods[notes[0].row.guid] == 1_800_000_000 and mods[notes[1].row.guid] == 1_700_000_000
+    assert {m["mod"] for m in collection_rows(spec.path)["models"].values()} == {1_650_000_000}
+
+
+def test_failed_write_leaves_the_old_package_and_no_temporary_file(tmp_path):
+    target = tmp_path / "deck.apkg"
+    target.write_bytes(b"old package")
+
+    def fail(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_atomically(target, fail)
+    assert target.read_bytes() == b"old package"
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
+
+
+def test_card_ordinals_follow_cloze_numbers():
+    assert card_ordinals(CardKind.CLOZE, ("a {{c1::b}} c {{c2::d}}",)) == [0, 1]
+    assert card_ordinals(CardKind.CLOZE, ("a &#123;&#123;c3:&#58;b&#125;&#125; {{c1::x}}",)) == [0]
+    assert card_ordinals(CardKind.QA, ("q",)) == [0]

@@ -1,0 +1,62 @@
+"""Every card built from the seeds passes the automatic checks; precision holds."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from ankitools import fresh_collection, import_package, visible_text
+
+from cards.build import build
+from cards.checks import card_problems
+from cards.lexicon import contains_answer
+from cards.make import plan_cards
+from cards.parse import find_sources, parse_file
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
+
+
+def plans_of(paths):
+    for path in find_sources(paths):
+        for episode in parse_file(path).episodes:
+            for snip in episode.snips:
+                for key_point in snip.key_points:
+                    yield plan_cards(key_point, episode.podcast, episode.title)
+
+
+def test_every_seed_card_passes_the_checks(seeds):
+    failures = {p.key_point: card_problems(p) for p in plans_of([seeds]) if card_problems(p)}
+    assert failures == {}
+
+
+def test_every_card_of_the_real_note_passes_the_checks(seed_note):
+    plans = list(plans_of([seed_note]))
+    assert len(plans) == 42 and all(p.deletions for p in plans)
+    assert {p.key_point: card_problems(p) for p in plans if card_problems(p)} == {}
+
+
+def test_precision_at_1_on_the_labelled_set():
+    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    precision, count = quality.precision_at_1(verbose=False)
+    assert count >= 60 and precision >= 0.85
+
+
+def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path):
+    out = tmp_path / "decks"
+    build([seed_note, seeds], out, now=1_700_000_000)
+    col = fresh_collection(tmp_path / "anki")
+    for package in sorted((out / "episodes").glob("*.apkg")):
+        import_package(col, package)
+    checked = 0
+    for card_id in col.find_cards("note:cards*cloze"):
+        card = col.get_card(card_id)
+        text = card.note()["Text"]
+        hidden = re.search(r"\{\{c%d::(.*?)\}\}" % (card.ord + 1), text).group(1)
+        front = visible_text(card.question())
+        assert "[...]" in front and not contains_answer(front, visible_text(hidden)), (hidden, front)
+        checked += 1
+    assert checked >= 42  # at least one per key point of the real note
+    col.close()

@@ -1,0 +1,66 @@
+"""Card content → field HTML: escaped for HTML and for Anki's own syntax."""
+
+from __future__ import annotations
+
+from cards.make import plan_cards
+from cards.model import Episode, Shape, Snip, Turn
+from cards.render import cloze_text, escape_text, passage, snip_link, source, transcript
+
+
+def test_escape_text_neutralises_html_and_anki_syntax():
+    assert str(escape_text('<b onclick="x">R&D</b>')) == '&lt;b onclick="x"&gt;R&amp;D&lt;/b&gt;'
+    assert str(escape_text("{{c1::x}}")) == "&#123;&#123;c1:&#58;x&#125;&#125;"
+    assert str(escape_text("[sound:a.mp3] \\(x\\)")) == "&#91;sound:a.mp3&#93; &#92;(x&#92;)"
+    assert str(escape_text("it's \"quoted\"")) == "it's \"quoted\""
+    assert str(escape_text("a\x1fb")) == "a b"
+
+
+def test_cloze_text_numbers_deletions_best_first():
+    plan = plan_cards("Physicists at CERN announced the discovery of the Higgs boson on the Fourth of July "
+                      "in 2012.", "Pod", "Ep")
+    assert cloze_text(plan) == (
+        "Physicists at {{c2::CERN}} announced the discovery of the Higgs boson on the Fourth of July in "
+        "{{c1::2012}}."
+    )
+
+
+SNIP = Snip(
+    key="uuid:1", title="Two Bulges", key_points=("The Moon raises two tidal bulges.",),
+    turns=(
+        Turn("Ines Duarte", "Hello there. The Moon raises two bulges of water on the Earth. Then it moves on."),
+        Turn("Host", "Wow."),
+        Turn("Ines Duarte", "Tides follow."),
+    ),
+    start=190, end=245, link="https://share.snipd.com/snip/aa",
+)
+EPISODE = Episode(
+    key="k", slug="tides", podcast="Coastal Notes", title="Why the Tides Turn", source=None,
+    shape=Shape.PLUGIN, snips=(SNIP,), date="2025-02-11", link="https://share.snipd.com/episode/ee",
+)
+
+
+def test_passage_highlights_the_matching_sentence_with_its_speaker():
+    html = passage(SNIP, SNIP.key_points[0])
+    assert html.startswith('<p><span class="speaker">Ines Duarte</span>: Hello there. ')
+    assert "<mark>The Moon raises two bulges of water on the Earth.</mark>" in html
+    assert "Wow." not in html
+
+
+def test_transcript_has_every_turn_with_speakers():
+    html = transcript(SNIP)
+    assert html.count('<span class="speaker">') == 3 and "Tides follow." in html
+
+
+def test_source_line_links_to_the_snip_at_its_time():
+    html = source(EPISODE, SNIP)
+    assert html == (
+        '<span class="podcast">Coastal Notes</span> · <span class="episode">Why the Tides Turn</span> · '
+        '<span class="date">2025-02-11</span> · <a href="https://share.snipd.com/snip/aa">Open in Snipd '
+        "(3:10–4:05)</a>"
+    )
+
+
+def test_without_a_snip_link_the_episode_opens_at_the_start_time():
+    snip = Snip(key="t", title="x", key_points=("y",), start=3730)
+    assert snip_link(EPISODE, snip) == "https://share.snipd.com/episode/ee?t=3730"
+    assert "1:02:10" in source(EPISODE, snip)
