@@ -92,6 +92,26 @@ def build_command(
         raise typer.Exit(1)
 
 
+@app.command("preview")
+def preview_command(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/."),
+    out: Path = typer.Option(Path("preview.html"), "--out", "-o", help="The HTML page to write."),
+) -> None:
+    """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
+    from cards.preview import write_preview  # imports Anki's engine: only when asked
+
+    paths = paths or [DEFAULT_SOURCES]
+    try:
+        count = write_preview(paths, out)
+    except MissingPathError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    except CardsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Wrote {out}: {count} cards, front and back, light and night.")
+
+
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 

@@ -92,3 +92,22 @@ def test_second_build_reports_everything_unchanged(seeds, tmp_path):
     assert second.stdout.splitlines()[1] == f"Notes: 0 new, 0 updated, {notes} unchanged."
     assert "Packages: 0 written, 14 unchanged" in second.stdout
     assert "Changes:" not in second.stdout
+
+
+def test_preview_shows_every_card_front_and_back_light_and_night(seeds, tmp_path):
+    out = tmp_path / "preview.html"
+    result = run("preview", str(seeds / "export"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    cards = int(result.stdout.split(": ")[1].split(" cards")[0])
+    assert result.stdout.strip() == f"Wrote {out}: {cards} cards, front and back, light and night."
+    assert cards > 5 and page.count("<iframe") == 4 * cards
+    assert page.count("front · light") == page.count("back · night") == cards
+    assert "data-ordinal" in page  # Anki's own cloze renderer made these
+    assert "nightMode night_mode" in page
+
+
+def test_preview_of_a_missing_path_exits_2(tmp_path):
+    result = run("preview", str(tmp_path / "nope"), "--out", str(tmp_path / "p.html"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or folder"

@@ -1,0 +1,104 @@
+"""`cards preview`: every card as Anki renders it, light and night, on one page.
+
+The cards go through the real thing: the packages are built into a temporary
+folder, imported into a temporary collection with Anki's own engine (the
+`anki` package), and each card's front and back come from
+`card.render_output()`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cards.build import build
+from cards.errors import CardsError
+from cards.render import environment
+
+# The classes Anki puts on the body: desktop/AnkiMobile and AnkiDroid at night.
+LIGHT = "card"
+NIGHT = "card nightMode night_mode"
+PHONE_WIDTH = 390
+PHONE_HEIGHT = 844
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """One card's two sides as Anki renders them, with the note type's CSS."""
+
+    deck: str
+    note_type: str
+    front: str
+    back: str
+    css: str
+
+
+def card_document(side_html: str, css: str, body_class: str, extra_head: str = "") -> str:
+    """A card side as a complete page, the way Anki's card view wraps it."""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<style>{css}</style>{extra_head}</head>"
+        f"<body class='{body_class}'><div id='qa'>{side_html}</div></body></html>"
+    )
+
+
+def render_cards(paths: list[Path]) -> list[RenderedCard]:
+    """Build `paths` into a throwaway folder and render every card with Anki."""
+    try:
+        from anki.collection import Collection
+        from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    except ImportError:
+        raise CardsError("cards preview needs Anki's engine: pip install anki") from None
+    with tempfile.TemporaryDirectory(prefix="cards-preview-") as folder:
+        out = Path(folder) / "decks"
+        build(paths, out)
+        col = Collection(str(Path(folder) / "preview.anki2"))
+        try:
+            for package in sorted((out / "episodes").glob("*.apkg")):
+                options = ImportAnkiPackageOptions(with_scheduling=False)
+                col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=options))
+            col.models._clear_cache()
+            return [_rendered(col, card_id) for card_id in col.find_cards("", order="c.nid, c.ord")]
+        finally:
+            col.close()
+
+
+def _rendered(col, card_id) -> RenderedCard:
+    card = col.get_card(card_id)
+    output = card.render_output()
+    return RenderedCard(
+        deck=col.decks.name(card.did),
+        note_type=card.note_type()["name"],
+        front=output.question_text,
+        back=output.answer_text,
+        css=output.css,
+    )
+
+
+def preview_page(cards: list[RenderedCard]) -> str:
+    """One page: each card's front and back, light and night, in phone-sized frames."""
+    frames = [
+        {
+            "deck": card.deck,
+            "note_type": card.note_type,
+            "sides": [
+                {"label": f"{side} · {mode}", "srcdoc": card_document(markup, card.css, body)}
+                for side, markup in (("front", card.front), ("back", card.back))
+                for mode, body in (("light", LIGHT), ("night", NIGHT))
+            ],
+        }
+        for card in cards
+    ]
+    return environment().get_template("preview.html.j2").render(
+        cards=frames, width=PHONE_WIDTH, height=PHONE_HEIGHT // 2
+    )
+
+
+def write_preview(paths: list[Path], out: Path) -> int:
+    """Write the preview page; returns how many cards it shows."""
+    cards = render_cards(paths)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(preview_page(cards), encoding="utf-8")
+    return len(cards)
