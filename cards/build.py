@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from cards.notetypes import notetype_digest
 from cards.package import DeckContent, PackageSpec, write_package
 from cards.parse import find_sources, parse_file
 from cards.parse.text import read_bytes
-from cards.state import State, StoredEpisode, StoredNote
+from cards.state import STATE_FILE, State, StateReader, StoredEpisode, StoredNote
 
 CHANGES_PACKAGE = "changes.apkg"
 Progress = Callable[[str, int, int], None]
@@ -113,18 +113,44 @@ def source_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw + __version__.encode() + notetype_digest().encode(), digest_size=16).hexdigest()
 
 
-def read_and_make(path: Path, known_digest: str | None, force: bool) -> SourceResult:
-    """Read one source and make its notes, unless its bytes are unchanged."""
+def check_source(path: Path, known_digest: str | None, force: bool) -> SourceResult:
+    """Hash a source: unchanged since the last build, changed, or unreadable."""
     try:
         raw = read_bytes(path)
     except SourceError as error:
         problem = Problem(path, error.reason, error.line, Level.ERROR)
         return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
     digest = source_digest(raw)
-    if digest == known_digest and not force:
-        return SourceResult(path, digest, unchanged=True)
+    return SourceResult(path, digest, unchanged=digest == known_digest and not force)
+
+
+def make_notes(path: Path, digest: str) -> SourceResult:
+    """Parse a changed source and make its notes (in a worker process when many)."""
+    try:
+        raw = read_bytes(path)
+    except SourceError as error:
+        problem = Problem(path, error.reason, error.line, Level.ERROR)
+        return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
     parsed = parse_file(path, raw)
     return SourceResult(path, digest, parsed=parsed, made=tuple(episode_notes(e) for e in parsed.episodes))
+
+
+def _merge(checked: list[SourceResult], parsed) -> Iterable[SourceResult]:
+    """The sources in their order: checked ones as they are, changed ones as parsed."""
+    parsed = iter(parsed)
+    for result in checked:
+        yield next(parsed) if result.digest and not result.unchanged else result
+
+
+def bounded_map(pool: ProcessPoolExecutor, function, arguments: list[tuple], window: int = 64):
+    """`pool.map` in order, with at most `window` results waiting: memory stays flat."""
+    pending: deque = deque()
+    for args in arguments:
+        pending.append(pool.submit(function, *args))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def note_hash(row: NoteRow) -> str:
@@ -147,7 +173,7 @@ class _Build:
         self.report = BuildReport(state_was_missing=state.was_new)
         self.changed_episodes: set[str] = set()
         self.touched_tags: set[str] = set()
-        self.changed_notes: dict[str, list[StoredNote]] = {}
+        self.changed_guids: dict[str, set[str]] = {}
         self.seen_episodes: dict[str, Path] = {}
         self.stale_changes = False
 
@@ -172,17 +198,18 @@ class _Build:
         return mtime
 
     def _read_all(self, sources: list[Path]):
-        """Read sources in order, on all cores when there are many."""
-        known = [(self.state.source_digest(str(p)) or (None, []))[0] for p in sources]
+        """Hash every source here (cheap); parse the changed ones, on all cores when many."""
         self.report.sources = len(sources)
-        jobs = list(zip(sources, known))
-        if len(jobs) < 64 or self.workers == 1:
-            results = (read_and_make(p, d, self.force) for p, d in jobs)
-            yield from self._counted("reading", results, len(jobs))
+        known = {path: digest for path, (digest, _) in self.state.all_source_digests().items()}
+        checked = [check_source(p, known.get(str(p)), self.force) for p in sources]
+        changed = [c for c in checked if c.digest and not c.unchanged]
+        if len(changed) < 16 or self.workers == 1:
+            parsed = (make_notes(c.path, c.digest) for c in changed)
+            yield from self._counted("reading", _merge(checked, parsed), len(sources))
             return
         with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
-            results = pool.map(read_and_make, *zip(*jobs), [self.force] * len(jobs), chunksize=32)
-            yield from self._counted("reading", results, len(jobs))
+            parsed = bounded_map(pool, make_notes, [(c.path, c.digest) for c in changed])
+            yield from self._counted("reading", _merge(checked, parsed), len(sources))
 
     def _counted(self, stage: str, items, total: int):
         for done, item in enumerate(items, start=1):
@@ -242,7 +269,7 @@ class _Build:
         changed = [s for s in stored if s.row.guid not in old or old[s.row.guid].hash != s.hash]
         if changed or gone or not self.state.episode(episode.key):
             self.changed_episodes.add(episode.key)
-            self.changed_notes[episode.key] = changed
+            self.changed_guids[episode.key] = {s.row.guid for s in changed}
             self.touched_tags.update(t for n in [*stored, *gone] for t in n.row.deck_tags)
         self.state.replace_notes(episode.key, stored)
         self.state.set_episode(self._stored_episode(made, source, stored))
@@ -317,83 +344,140 @@ class _Build:
 
     # packages --------------------------------------------------------------
     def _write_packages(self) -> None:
-        specs = [*self._episode_specs(), *self._tag_specs()]
-        changes = self._changes_spec()
-        if changes:
-            specs.append(changes)
-        self._write(specs)
+        self.state.commit()  # the writers read the notes from the state file
+        plans = [*self._episode_plans(), *self._tag_plans()]
+        changes = self._changes_plan()
+        self._write([p for p in plans if self._must_write(p)] + ([changes] if changes else []))
         if self.stale_changes:
             (self.out / CHANGES_PACKAGE).unlink(missing_ok=True)
 
-    def _episode_specs(self) -> list[PackageSpec]:
-        specs = []
+    def _episode_plans(self) -> list[PackagePlan]:
+        plans = []
         for episode in self.state.all_episodes():
             if episode.key in self.changed_episodes or self._needs_rewrite(episode.package):
-                notes = tuple(self.state.notes_of(episode.key))
-                specs.append(self._spec(episode.package, [DeckContent(episode.deck, notes)]))
+                plans.append(self._plan(episode.package, [PlannedDeck(episode.deck, (episode.key,))]))
             else:
                 self.report.packages_unchanged += 1
-        return specs
+        return plans
 
     def _needs_rewrite(self, package: str) -> bool:
         return self.force or not (self.out / package).exists() or self.state.package_digest(package) is None
 
-    def _tag_specs(self) -> list[PackageSpec]:
+    def _tag_plans(self) -> list[PackagePlan]:
         by_tag: dict[str, list[StoredEpisode]] = defaultdict(list)
         for episode in self.state.all_episodes():
             for tag in episode.deck_tags:
                 by_tag[tag].append(episode)
-        specs = []
+        plans = []
         for tag, episodes in sorted(by_tag.items()):
             package = tag_package_name(tag)
             if tag in self.touched_tags or self._needs_rewrite(package):
-                notes = tuple(
-                    n for e in sorted(episodes, key=lambda e: (e.deck, e.key))
-                    for n in self.state.notes_of(e.key) if tag in n.row.deck_tags
-                )
-                specs.append(self._spec(package, [DeckContent(tag_deck(tag), notes)]))
+                keys = tuple(e.key for e in sorted(episodes, key=lambda e: (e.deck, e.key)))
+                plans.append(self._plan(package, [PlannedDeck(tag_deck(tag), keys, tag=tag)]))
             else:
                 self.report.packages_unchanged += 1
-        return specs
+        return plans
 
-    def _changes_spec(self) -> PackageSpec | None:
+    def _changes_plan(self) -> PackagePlan | None:
         """Every note new or changed in this build, in its episode's deck."""
         decks = []
-        for key, notes in sorted(self.changed_notes.items()):
+        for key, guids in sorted(self.changed_guids.items()):
             episode = self.state.episode(key)
-            if notes and episode:
-                decks.append(DeckContent(episode.deck, tuple(notes)))
+            if guids and episode:
+                decks.append(PlannedDeck(episode.deck, (key,), guids=frozenset(guids)))
         if not decks:
             self.stale_changes = True  # removed once the build is done: it would offer old changes as new
             return None
         self.report.changes_new = self.report.new
         self.report.changes_updated = self.report.updated
-        return self._spec(CHANGES_PACKAGE, decks)
+        return self._plan(CHANGES_PACKAGE, decks)
 
-    def _spec(self, package: str, decks: list[DeckContent]) -> PackageSpec:
-        return PackageSpec(self.out / package, tuple(decks), self.notetype_mtime)
+    def _plan(self, package: str, decks: list[PlannedDeck]) -> PackagePlan:
+        """A package to write, with the digest, size and newest mtime of what it holds."""
+        digest = hashlib.blake2b(str(self.notetype_mtime).encode(), digest_size=16)
+        count, newest = 0, self.notetype_mtime
+        for deck in decks:
+            digest.update(deck.name.encode() + b"\x1e")
+            for key in deck.episodes:
+                for guid, note_hash, mtime, deck_tags in self.state.note_digests(key):
+                    if deck.holds(guid, deck_tags):
+                        digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
+                        count, newest = count + 1, max(newest, mtime)
+        return PackagePlan(package, tuple(decks), self.notetype_mtime, newest, count, digest.hexdigest())
 
-    def _write(self, specs: list[PackageSpec]) -> None:
-        done = 0
-        for spec in specs:
-            relative = spec.path.relative_to(self.out).as_posix()
-            digest = package_digest(spec)
-            if relative != CHANGES_PACKAGE and not self.force and self.state.package_digest(relative) == digest \
-                    and spec.path.exists():
-                self.report.packages_unchanged += 1
+    def _must_write(self, plan: PackagePlan) -> bool:
+        if not self.force and self.state.package_digest(plan.relative) == plan.digest \
+                and (self.out / plan.relative).exists():
+            self.report.packages_unchanged += 1
+            return False
+        return True
+
+    def _write(self, plans: list[PackagePlan]) -> None:
+        """Write packages, on all cores when there are many; record each that succeeded."""
+        if len(plans) < 8 or self.workers == 1:
+            results = (write_plan(self.out, plan) for plan in plans)
+            self._record(plans, results)
+            return
+        with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
+            self._record(plans, pool.map(write_plan, [self.out] * len(plans), plans))
+
+    def _record(self, plans: list[PackagePlan], results) -> None:
+        for done, (plan, error) in enumerate(zip(plans, results), start=1):
+            path = self.out / plan.relative
+            if error:
+                self.report.problems.append(Problem(path, f"could not be written ({error})", None, Level.ERROR))
             else:
-                try:
-                    write_package(spec)
-                except OSError as error:
-                    self.report.problems.append(Problem(spec.path, f"could not be written ({error})", None, Level.ERROR))
-                    continue
-                self.report.written.append(spec.path)
-                if relative == CHANGES_PACKAGE:
-                    self.report.changes = spec.path
+                self.report.written.append(path)
+                if plan.relative == CHANGES_PACKAGE:
+                    self.report.changes = path
                 else:
-                    self.state.set_package(relative, digest)
-            done += 1
-            self.progress("writing", done, len(specs))
+                    self.state.set_package(plan.relative, plan.digest)
+            self.progress("writing", done, len(plans))
+
+
+@dataclass(frozen=True)
+class PlannedDeck:
+    """A deck of a package: the notes of these episodes (with a tag, or among these GUIDs)."""
+
+    name: str
+    episodes: tuple[str, ...]
+    tag: str | None = None
+    guids: frozenset[str] | None = None
+
+    def holds(self, guid: str, deck_tags: tuple[str, ...]) -> bool:
+        return (self.tag is None or self.tag in deck_tags) and (self.guids is None or guid in self.guids)
+
+
+@dataclass(frozen=True)
+class PackagePlan:
+    """A package to write: what goes in, and the digest the state records for it."""
+
+    relative: str
+    decks: tuple[PlannedDeck, ...]
+    notetype_mtime: int
+    base_time: int
+    notes: int
+    digest: str
+
+
+def write_plan(out: Path, plan: PackagePlan) -> str | None:
+    """Write one planned package, streaming its notes from the state file.
+
+    Runs in worker processes; returns why the package could not be written.
+    """
+    reader = StateReader(out / STATE_FILE)
+    try:
+        decks = tuple(
+            DeckContent(d.name, (n for key in d.episodes for n in reader.notes(key, d.tag, d.guids)))
+            for d in plan.decks
+        )
+        spec = PackageSpec(out / plan.relative, decks, plan.notetype_mtime, plan.base_time)
+        write_package(spec, size_hint=plan.notes)
+    except OSError as error:
+        return str(error)
+    finally:
+        reader.close()
+    return None
 
 
 def _snip_count(episode) -> int:
@@ -405,13 +489,3 @@ def tag_package_name(tag: str) -> str:
     """`tags/<tag>.apkg`; hierarchy levels joined by `__`."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tag.replace("::", "__"))
     return f"tags/{safe.strip('.') or 'tag'}.apkg"
-
-
-def package_digest(spec: PackageSpec) -> str:
-    """What a package holds: decks, note GUIDs, hashes and mtimes, note type mtime."""
-    digest = hashlib.blake2b(str(spec.notetype_mtime).encode(), digest_size=16)
-    for deck in spec.decks:
-        digest.update(deck.name.encode() + b"\x1e")
-        for note in deck.notes:
-            digest.update(f"{note.row.guid}\x1f{note.hash}\x1f{note.mtime}\x1e".encode())
-    return digest.hexdigest()

@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from wordfreq import zipf_frequency
 
@@ -62,15 +63,13 @@ class TargetKind(enum.IntEnum):
     NOUN_PHRASE = 3
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A word or number of a key point and where it stands."""
+
     text: str
     start: int
     end: int
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower().replace("’", "'")
+    lower: str
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,20 @@ class Question:
     answer: str
 
 
-def tokens(text: str) -> list[Token]:
-    """Words and numbers of `text`, with their character spans."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+@lru_cache(maxsize=32768)
+def tokens(text: str) -> tuple[Token, ...]:
+    """Words and numbers of `text`, with their character spans (cached: texts recur)."""
+    return tuple(
+        Token(word, m.start(), m.end(), word.lower().replace("’", "'"))
+        for m in _TOKEN.finditer(text)
+        for word in (m.group(),)
+    )
+
+
+@lru_cache(maxsize=32768)
+def word_set(text: str) -> frozenset[str]:
+    """The words of `text`, lower case, without a possessive `'s`."""
+    return frozenset(t.lower.removesuffix("'s") for t in tokens(text))
 
 
 @lru_cache(maxsize=65536)
@@ -109,14 +119,15 @@ def zipf(word: str) -> float:
 def contains_answer(text: str, answer: str) -> bool:
     """Whether `answer` (or its main word) appears in `text` as a whole word."""
     core = core_words(answer)
-    haystack = {t.lower.removesuffix("'s") for t in tokens(text)}
-    return bool(core) and all(word in haystack for word in core)
+    return bool(core) and word_set(text).issuperset(core)
 
 
-def core_words(answer: str) -> list[str]:
+@lru_cache(maxsize=32768)
+def core_words(answer: str) -> tuple[str, ...]:
+    """The words of an answer that give it away: its content words, else all."""
     words = [t.lower.removesuffix("'s") for t in tokens(answer)]
     content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
-    return content or words
+    return tuple(content or words)
 
 
 def adjacent(words: list[Token], i: int) -> bool:

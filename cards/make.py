@@ -63,7 +63,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     candidates = [
         _demote_topic(t, episode)
         for t in found
-        if _fits_front(t, key_point, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
+        if _fits_front(t, words, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
     ]
     deletions = _choose_deletions(candidates, len(words))
     question = make_question(key_point, candidates, podcast, names)
@@ -133,10 +133,13 @@ def _demote_topic(target: Target, episode: str) -> Target:
     return target
 
 
-def _fits_front(target: Target, key_point: str, podcast: str) -> bool:
-    """A target whose text shows elsewhere on the front cannot be asked for."""
-    rest = key_point[: target.start] + " … " + key_point[target.end:]
-    return not contains_answer(rest, target.text) and not contains_answer(podcast, target.text)
+def _fits_front(target: Target, words: list[Token], podcast: str) -> bool:
+    """A target whose words all show elsewhere on the front cannot be asked for."""
+    core = core_words(target.text)
+    outside = {
+        w.lower.removesuffix("'s") for w in words if w.end <= target.start or w.start >= target.end
+    }
+    return not (core and outside.issuperset(core)) and not contains_answer(podcast, target.text)
 
 
 def _choose_deletions(candidates: list[Target], word_count: int) -> list[Target]:
@@ -195,12 +198,14 @@ def _members(text: str) -> int:
     return len(re.split(r",|\band\b|\bor\b", text))
 
 
+_ENUMERATION = re.compile(r"[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
+
+
 def _enumeration_spans(text: str, words: list[Token]) -> list[tuple[int, int]]:
     """Spans of `a, b(,) and c` lists of three or more items."""
-    spans = []
-    for match in re.finditer(r"[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+", text):
-        spans.append((match.start(), match.end()))
-    return spans
+    if "," not in text or not (" and " in text or " or " in text):
+        return []  # no list here; the pattern below is slow on long sentences
+    return [(m.start(), m.end()) for m in _ENUMERATION.finditer(text)]
 
 
 def _target(

@@ -22,6 +22,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,7 +43,7 @@ class DeckContent:
     """One deck of a package and the notes it holds."""
 
     name: str
-    notes: tuple[StoredNote, ...]
+    notes: Iterable[StoredNote]
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,7 @@ class PackageSpec:
     path: Path
     decks: tuple[DeckContent, ...]
     notetype_mtime: int
-
-    @property
-    def note_count(self) -> int:
-        return sum(len(deck.notes) for deck in self.decks)
+    base_time: int | None = None  # the newest mtime, when notes come from an iterator
 
 
 def deck_id(name: str) -> int:
@@ -139,6 +137,10 @@ def _zip(out: Path, collection: bytes) -> None:
 
 # --- the fast path: a prepared collection, bulk inserts -----------------------
 
+LARGE_PACKAGE = 4000  # notes; larger collections are built in a file, not in memory
+BATCH = 2000
+
+
 @cache
 def _empty_collection() -> bytes:
     """genanki's empty collection, made once per process."""
@@ -150,33 +152,75 @@ def _empty_collection() -> bytes:
     return data
 
 
-def write_package(spec: PackageSpec) -> None:
-    """Write a package from the prepared collection (same content as genanki's)."""
-    write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
+def write_package(spec: PackageSpec, size_hint: int = 0) -> None:
+    """Write a package from the prepared collection (same content as genanki's).
+
+    Notes may come from an iterator: a large package is streamed into a
+    collection file on disk, so memory stays flat whatever its size.
+    """
+    if size_hint > LARGE_PACKAGE:
+        write_atomically(spec.path, lambda tmp: _zip_from_file(spec, tmp))
+    else:
+        write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
 
 
 def collection_bytes(spec: PackageSpec) -> bytes:
     """The package's `collection.anki2`, built in memory."""
     db = sqlite3.connect(":memory:")
     db.deserialize(_empty_collection())
-    base = _base_time(spec)
+    fill_collection(db, spec)
+    data = db.serialize()
+    db.close()
+    return data
+
+
+def _zip_from_file(spec: PackageSpec, out: Path) -> None:
+    collection = out.with_name(out.name + ".anki2")
+    try:
+        collection.write_bytes(_empty_collection())
+        db = sqlite3.connect(collection)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        fill_collection(db, spec)
+        db.close()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            archive.write(collection, "collection.anki2")
+            archive.writestr("media", "{}")
+    finally:
+        collection.unlink(missing_ok=True)
+
+
+def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
+    """Insert the decks, note types, notes and cards of `spec`, in batches."""
+    base = spec.base_time if spec.base_time is not None else _base_time(spec)
     ids = itertools.count(base * 1000)
-    decks, models = {}, {}
+    decks, kinds_by_deck = {}, []
     notes, cards = [], []
     for content in spec.decks:
         did = deck_id(content.name)
         decks[str(did)] = genanki.Deck(did, content.name).to_json()
-        for kind in {n.row.kind for n in content.notes}:
-            models[str(NOTE_TYPES[kind].model_id)] = _model_json(kind, base, did, spec.notetype_mtime)
+        kinds = set()
         for due, stored in enumerate(content.notes):
+            kinds.add(stored.row.kind)
             _note_rows(stored, did, due, ids, notes, cards)
+            if len(notes) >= BATCH:
+                _insert(db, notes, cards)
+        kinds_by_deck.append((did, kinds))
+    _insert(db, notes, cards)
+    # As genanki does: a note type names the last deck that uses it.
+    models = {
+        str(NOTE_TYPES[kind].model_id): _model_json(kind, base, did, spec.notetype_mtime)
+        for did, kinds in kinds_by_deck for kind in kinds
+    }
     _merge_col_json(db, decks, models)
+    db.commit()
+
+
+def _insert(db: sqlite3.Connection, notes: list, cards: list) -> None:
     db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
     db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
-    db.commit()
-    data = db.serialize()
-    db.close()
-    return data
+    notes.clear()
+    cards.clear()
 
 
 def _model_json(kind: CardKind, base: int, did: int, mtime: int) -> dict:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 from markupsafe import Markup, escape
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from cards.make import STOPWORDS, CardPlan
 from cards.model import Episode, Snip, Turn
@@ -111,34 +111,51 @@ def transcript(snip: Snip) -> str:
 
 def passage(snip: Snip, key_point: str) -> str:
     """The turns that support the key point, matching sentences highlighted."""
-    sentences = [(i, s) for i, turn in enumerate(snip.turns) for s in _split(turn.text)]
-    marked = _best_sentences(key_point, sentences)
+    marked = _best_sentences(key_point, _sentences(snip.turns))
     if not marked:
         return ""
     shown = [_window(turn, marked.get(i, set())) for i, turn in enumerate(snip.turns) if i in marked]
     return _render("turns.html.j2", turns=shown)
 
 
-def _split(text: str) -> list[str]:
-    return [s for s in _SENTENCES.split(text) if s]
+@lru_cache(maxsize=256)
+def _sentences(turns: tuple[Turn, ...]) -> tuple[tuple[int, str, str], ...]:
+    """(turn, sentence, its content words) for every sentence worth matching.
+
+    Cached: every key point of a snip is matched against the same transcript.
+    """
+    found = []
+    for index, turn in enumerate(turns):
+        for sentence in _split(turn.text):
+            words = _content_words(sentence)
+            if words.count(" ") >= 1:
+                found.append((index, sentence, words))
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(s for s in _SENTENCES.split(text) if s)
+
+
+_WORD = re.compile(r"[\w'-]+")
 
 
 def _content_words(text: str) -> str:
-    return " ".join(w for w in re.findall(r"[\w'-]+", text.lower()) if w not in STOPWORDS)
+    return " ".join(w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
 
 
-def _best_sentences(key_point: str, sentences: list[tuple[int, str]]) -> dict[int, set[str]]:
+def _best_sentences(key_point: str, sentences: tuple[tuple[int, str, str], ...]) -> dict[int, set[str]]:
     """Up to two sentences that match the key point best (fuzzy, content words)."""
-    query = _content_words(key_point)
-    scored = []
-    for turn_index, sentence in sentences:
-        words = _content_words(sentence)
-        if len(words.split()) >= 2:
-            scored.append((fuzz.token_set_ratio(query, words), turn_index, sentence))
-    scored.sort(key=lambda item: -item[0])
-    best = [item for item in scored[:PASSAGE_SENTENCES] if item[0] >= MATCH_THRESHOLD] or scored[:1]
+    if not sentences:
+        return {}
+    choices = [words for _, _, words in sentences]
+    best = process.extract(_content_words(key_point), choices, scorer=fuzz.token_set_ratio,
+                           limit=PASSAGE_SENTENCES)
+    kept = [match for match in best if match[1] >= MATCH_THRESHOLD] or best[:1]
     chosen: dict[int, set[str]] = {}
-    for _, turn_index, sentence in best:
+    for _, _, position in kept:
+        turn_index, sentence, _ = sentences[position]
         chosen.setdefault(turn_index, set()).add(sentence)
     return chosen
 

@@ -20,7 +20,10 @@ from pathlib import Path
 from cards.model import CardKind, NoteRow
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+# Fields are stored as Anki stores them: joined by \x1f, which no field contains
+# (control characters are dropped while rendering). Tags never contain spaces.
+FIELD_SEPARATOR = "\x1f"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,6 +110,10 @@ class State:
         found = self.db.execute("SELECT digest, episodes FROM sources WHERE path = ?", (path,)).fetchone()
         return (found[0], json.loads(found[1])) if found else None
 
+    def all_source_digests(self) -> dict[str, tuple[str, list[str]]]:
+        """Every source's (digest, episode keys), in one query."""
+        return {p: (d, json.loads(e)) for p, d, e in self.db.execute("SELECT path, digest, episodes FROM sources")}
+
     def all_sources(self) -> dict[str, list[str]]:
         return {p: json.loads(e) for p, e in self.db.execute("SELECT path, episodes FROM sources")}
 
@@ -147,6 +154,13 @@ class State:
         ).fetchall()
         return [_note(r) for r in rows]
 
+    def note_digests(self, episode_key: str) -> list[tuple[str, str, int, tuple[str, ...]]]:
+        """(guid, hash, mtime, deck tags) of an episode's notes: what a package digest needs."""
+        rows = self.db.execute(
+            "SELECT guid, hash, mtime, deck_tags FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
+        )
+        return [(guid, digest, mtime, tuple(tags.split())) for guid, digest, mtime, tags in rows]
+
     def note_counts(self, episode_key: str) -> tuple[int, int]:
         """(notes, cards) of one episode, without reading the notes."""
         return self.db.execute(
@@ -159,8 +173,8 @@ class State:
         self.db.executemany(
             "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (n.row.guid, episode_key, position, n.row.kind.value, json.dumps(n.row.fields),
-                 json.dumps(n.row.tags), json.dumps(n.row.deck_tags), n.hash, n.mtime,
+                (n.row.guid, episode_key, position, n.row.kind.value, FIELD_SEPARATOR.join(n.row.fields),
+                 " ".join(n.row.tags), " ".join(n.row.deck_tags), n.hash, n.mtime,
                  n.row.snip_title, n.row.card_count)
                 for position, n in enumerate(notes)
             ],
@@ -175,6 +189,26 @@ class State:
         self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?)", (path, digest))
 
 
+class StateReader:
+    """A read-only view of a state file, for package writers in other processes.
+
+    Notes are streamed, so no process ever holds a whole large package.
+    """
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def notes(self, episode_key: str, tag: str | None = None, guids: frozenset | None = None):
+        rows = self.db.execute("SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,))
+        for row in rows.fetchall():
+            note = _note(row)
+            if (tag is None or tag in note.row.deck_tags) and (guids is None or note.row.guid in guids):
+                yield note
+
+    def close(self) -> None:
+        self.db.close()
+
+
 def _episode(row) -> StoredEpisode:
     key, source, title, deck, package, deck_tags, snips, skipped = row
     return StoredEpisode(
@@ -186,7 +220,7 @@ def _episode(row) -> StoredEpisode:
 def _note(row) -> StoredNote:
     guid, episode, _, kind, fields, tags, deck_tags, digest, mtime, snip_title, cards = row
     note = NoteRow(
-        guid, CardKind(kind), tuple(json.loads(fields)), tuple(json.loads(tags)), episode,
-        snip_title, cards, tuple(json.loads(deck_tags)),
+        guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()), episode,
+        snip_title, cards, tuple(deck_tags.split()),
     )
     return StoredNote(note, digest, mtime)

@@ -87,3 +87,34 @@ def test_card_ordinals_follow_cloze_numbers():
     assert card_ordinals(CardKind.CLOZE, ("a {{c1::b}} c {{c2::d}}",)) == [0, 1]
     assert card_ordinals(CardKind.CLOZE, ("a &#123;&#123;c3:&#58;b&#125;&#125; {{c1::x}}",)) == [0]
     assert card_ordinals(CardKind.QA, ("q",)) == [0]
+
+
+def many_episodes(fixtures: Path, folder: Path, count: int) -> Path:
+    """`count` copies of an episode, each its own episode (own Snipd ids), in one folder."""
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
+    folder.mkdir(parents=True)
+    for i in range(count):
+        copy = text.replace("4b7d9e21-0c3a-4f5e-8a6b-1c2d3e4f5a60", f"4b7d9e21-0c3a-4f5e-8a6b-{i:012d}")
+        copy = copy.replace("aa000000-0000-4000-8000", f"aa{i:06d}-0000-4000-8000")
+        copy = copy.replace("Why the Tides Turn", f"Why the Tides Turn, part {i}")
+        (folder / f"tides-{i:02d}.md").write_text(copy, encoding="utf-8")
+    return folder
+
+
+def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures, tmp_path, monkeypatch):
+    library = many_episodes(fixtures, tmp_path / "library", 24)
+    build([library], tmp_path / "plain", now=1_700_000_000, workers=1)
+    monkeypatch.setattr("cards.package.LARGE_PACKAGE", 10)  # stream even small packages from disk
+    build([library], tmp_path / "fast", now=1_700_000_000, workers=2)
+    plain = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.apkg"))
+    fast = sorted(p.relative_to(tmp_path / "fast") for p in (tmp_path / "fast").rglob("*.apkg"))
+    assert plain == fast and len(plain) == 24 + 2 + 1  # episodes, two tags, changes
+    for relative in plain:
+        assert collection_rows(tmp_path / "fast" / relative) == collection_rows(tmp_path / "plain" / relative)
+    state = State(tmp_path / "fast")
+    for episode in state.all_episodes():
+        spec = PackageSpec(tmp_path / "genanki" / episode.package,
+                           (DeckContent(episode.deck, tuple(state.notes_of(episode.key))),), 1_700_000_000)
+        write_package_genanki(spec)
+        assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / episode.package)
+    state.close()

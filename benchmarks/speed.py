@@ -1,0 +1,213 @@
+"""Build speed and memory on a heavy listener's library, against a genanki floor.
+
+    python benchmarks/speed.py                 # 4,000 episodes, 32,000 snips
+    python benchmarks/speed.py --episodes 400  # smaller
+
+Generates a synthetic library (Snipd plugin shape: 8 snips an episode, two key
+points a snip, transcripts of about 150 words, two tags an episode out of
+ten), then measures in one run:
+
+- the full build (fresh output folder);
+- a rebuild with nothing changed;
+- a rebuild after one new snip in one episode;
+- the floor: a minimal genanki script writing the same number of notes, with
+  ready-made fields of the same size, one package per episode and one per tag;
+- peak memory (resident set of the build process and its workers together).
+
+Each step runs as its own process; times are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TAGS = ["history", "science", "economics", "health", "technology", "music", "politics", "climate",
+        "psychology", "business"]
+WORDS = ("river delta sediment market capital protein neuron galaxy orbit engine circuit policy treaty "
+         "harvest glacier theorem signal archive vaccine enzyme tariff reactor canyon lagoon").split()
+NAMES = ["Ada Lovelace", "Niels Bohr", "Rosalind Franklin", "Alan Turing", "Marie Curie", "Carl Sagan",
+         "Emmy Noether", "Grace Hopper", "Srinivasa Ramanujan", "Lise Meitner"]
+
+
+def key_point(rng: random.Random) -> str:
+    forms = [
+        lambda: f"{rng.choice(NAMES)} showed that the {rng.choice(WORDS)} grows about {rng.randint(2, 99)}% "
+                f"faster near the {rng.choice(WORDS)}.",
+        lambda: f"The {rng.choice(WORDS)} {rng.choice(WORDS)} lasts roughly {rng.randint(2, 900)} years "
+                f"before the {rng.choice(WORDS)} collapses.",
+        lambda: f"In {rng.randint(1600, 2024)}, {rng.choice(NAMES)} described the {rng.choice(WORDS)} "
+                f"as a kind of {rng.choice(WORDS)}.",
+        lambda: f"A {rng.choice(WORDS)} converts {rng.choice(WORDS)} into {rng.choice(WORDS)} through "
+                f"{rng.choice(['photolysis', 'osmosis', 'catalysis', 'diffusion', 'fermentation'])}.",
+    ]
+    return rng.choice(forms)()
+
+
+def transcript(rng: random.Random, words: int = 150) -> str:
+    filler = ("so what happens is that the thing you see there is really a result of many small steps and "
+              "people tend to forget how slow and strange the whole process actually is").split()
+    turns, left = [], words
+    while left > 0:
+        size = min(left, rng.randint(30, 60))
+        text = " ".join(rng.choice(filler + WORDS) for _ in range(size)).capitalize() + "."
+        turns.append(f"**{rng.choice(NAMES)}**\n{text}\n")
+        left -= size
+    return "\n".join(turns)
+
+
+def episode_file(index: int, rng: random.Random, snips: int = 8) -> str:
+    tags = rng.sample(TAGS, 2)
+    body = [textwrap.dedent(f"""\
+        ---
+        episode_title: "Episode {index}: The {rng.choice(WORDS).title()} Question"
+        show_title: "Show {index % 97}"
+        episode_publish_date: 2024-{index % 12 + 1:02d}-{index % 28 + 1:02d}
+        episode_url: https://share.snipd.com/episode/{index:08d}-0000-4000-8000-000000000000
+        tags: [{", ".join(tags)}]
+        from_snipd: true
+        ---
+        ## Snips
+        """)]
+    for snip in range(snips):
+        body.append(snip_text(index, snip, rng))
+    return "\n".join(body)
+
+
+def snip_text(index: int, snip: int, rng: random.Random) -> str:
+    return (f"\n###  [Snip {snip} about the {rng.choice(WORDS)}](https://share.snipd.com/snip/"
+            f"{index:08d}-{snip:04d}-4000-8000-000000000000)\n\n🎧 {snip}:00 - {snip}:59 (00:59)\n\n"
+            f"- {key_point(rng)}\n- {key_point(rng)}\n\n#### 📚 Transcript\n\n{transcript(rng)}\n---\n")
+
+
+def make_library(folder: Path, episodes: int) -> None:
+    rng = random.Random(7)
+    for index in range(episodes):
+        show = folder / f"Show {index % 97}"
+        show.mkdir(parents=True, exist_ok=True)
+        (show / f"Episode {index}.md").write_text(episode_file(index, rng), encoding="utf-8")
+
+
+FLOOR = r"""
+import sys, random, genanki
+from pathlib import Path
+episodes, out, field_sizes = int(sys.argv[1]), Path(sys.argv[2]), [int(x) for x in sys.argv[3].split(",")]
+notes_per_episode, tags = 32, [f"tag{i}" for i in range(10)]
+model = genanki.Model(1607392319, "Floor", fields=[{"name": f"F{i}"} for i in range(len(field_sizes))],
+                      templates=[{"name": "Card 1", "qfmt": "{{F0}}", "afmt": "{{F1}}"}])
+rng = random.Random(7)
+by_tag = {t: [] for t in tags}
+out.mkdir(parents=True, exist_ok=True)
+for e in range(episodes):
+    deck = genanki.Deck(2059400110 + e, f"Episode {e}")
+    notes = [genanki.Note(model=model, fields=["x" * size for size in field_sizes], guid=f"{e}-{n}")
+             for n in range(notes_per_episode)]
+    for note in notes:
+        deck.add_note(note)
+    genanki.Package(deck).write_to_file(out / f"e{e}.apkg")
+    for tag in rng.sample(tags, 2):
+        by_tag[tag].extend(notes)
+for i, (tag, notes) in enumerate(by_tag.items()):
+    deck = genanki.Deck(1059400110 + i, f"Tags::{tag}")
+    for note in notes:
+        deck.add_note(note)
+    genanki.Package(deck).write_to_file(out / f"t-{tag}.apkg")
+"""
+
+
+def run_measured(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak MB of the process tree) for one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{command[:3]} failed: {process.stderr.read().decode()[-2000:]}")
+    return seconds, peak / 1024
+
+
+def tree_rss(pid: int) -> int:
+    """Resident kB of a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def field_sizes(out: Path) -> str:
+    """The average size of each field of the built Q&A notes, for the floor."""
+    import sqlite3
+    db = sqlite3.connect(out / ".cards-state.sqlite")
+    rows = [f.split("\x1f") for (f,) in db.execute("SELECT fields FROM notes WHERE kind = 'qa' LIMIT 2000")]
+    db.close()
+    return ",".join(str(sum(len(r[i]) for r in rows) // len(rows)) for i in range(len(rows[0])))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=4000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated library and decks")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cards-bench-"))
+    library, out = work / "library", work / "decks"
+    print(f"generating {args.episodes} episodes ({args.episodes * 8} snips) in {work} …", flush=True)
+    make_library(library, args.episodes)
+    cards = [sys.executable, "-m", "cards", "build", str(library), "--out", str(out)]
+    full, full_mb = run_measured(cards)
+    noop, noop_mb = run_measured(cards)
+    target = next(library.rglob("Episode 0.md"))
+    target.write_text(target.read_text(encoding="utf-8") + snip_text(0, 99, random.Random(1)), encoding="utf-8")
+    one, one_mb = run_measured(cards)
+    floor, floor_mb = run_measured([sys.executable, "-c", FLOOR, str(args.episodes), str(work / "floor"),
+                                    field_sizes(out)])
+    notes = count_notes(out)
+    print(f"\n{notes:,} notes in {args.episodes:,} episode packages and {len(TAGS)} tag packages; "
+          f"{os.cpu_count()} cores\n")
+    print(f"| step | seconds | notes/s | × floor | peak MB |")
+    print(f"| --- | ---: | ---: | ---: | ---: |")
+    for name, seconds, mb in (("genanki floor", floor, floor_mb), ("full build", full, full_mb),
+                              ("no-op rebuild", noop, noop_mb), ("rebuild, one new snip", one, one_mb)):
+        print(f"| {name} | {seconds:.2f} | {notes / seconds:,.0f} | {seconds / floor:.3f} | {mb:,.0f} |")
+    print(f"\nno-op rebuild = {noop / full:.1%} of the full build; one new snip = {one / full:.1%}; "
+          f"peak memory {max(full_mb, noop_mb, one_mb):,.0f} MB")
+    if not args.keep:
+        shutil.rmtree(work)
+
+
+def count_notes(out: Path) -> int:
+    import sqlite3
+    db = sqlite3.connect(out / ".cards-state.sqlite")
+    (count,) = db.execute("SELECT COUNT(*) FROM notes").fetchone()
+    db.close()
+    return count
+
+
+if __name__ == "__main__":
+    main()
