@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -22,10 +23,10 @@ from cards.errors import MissingPathError, SourceError
 from cards.model import Level, NoteRow, ParsedFile, Problem
 from cards.notes import EpisodeNotes, episode_deck, episode_notes, tag_deck
 from cards.notetypes import notetype_digest
-from cards.package import DeckContent, PackageSpec, write_package
+from cards import package
 from cards.parse import find_sources, parse_file
 from cards.parse.text import read_bytes
-from cards.state import STATE_FILE, State, StateReader, StoredEpisode, StoredNote
+from cards.state import STATE_FILE, State, StoredEpisode, StoredNote
 
 CHANGES_PACKAGE = "changes.apkg"
 Progress = Callable[[str, int, int], None]
@@ -200,8 +201,9 @@ class _Build:
     def _read_all(self, sources: list[Path]):
         """Hash every source here (cheap); parse the changed ones, on all cores when many."""
         self.report.sources = len(sources)
-        known = {path: digest for path, (digest, _) in self.state.all_source_digests().items()}
-        checked = [check_source(p, known.get(str(p)), self.force) for p in sources]
+        self.known_sources = self.state.all_source_digests()
+        self.episode_figures = self.state.episode_figures()
+        checked = [check_source(p, self.known_sources.get(str(p), (None,))[0], self.force) for p in sources]
         changed = [c for c in checked if c.digest and not c.unchanged]
         if len(changed) < 16 or self.workers == 1:
             parsed = (make_notes(c.path, c.digest) for c in changed)
@@ -249,16 +251,15 @@ class _Build:
 
     def _count_unchanged_source(self, path: str) -> None:
         self.report.sources_unchanged += 1
-        for key in self.state.source_digest(path)[1]:
+        for key in self.known_sources[path][1]:
             self.seen_episodes[key] = Path(path)
-            episode = self.state.episode(key)
-            notes, cards = self.state.note_counts(key)
+            snips, skipped, notes, cards = self.episode_figures[key]
             self.report.episodes += 1
             self.report.notes += notes
             self.report.unchanged += notes
             self.report.cards += cards
-            self.report.snips += episode.snips
-            self.report.skipped.update(dict(episode.skipped))
+            self.report.snips += snips
+            self.report.skipped.update(dict(skipped))
 
     def _take_episode(self, made: EpisodeNotes, source: str) -> None:
         episode = made.episode
@@ -414,7 +415,8 @@ class _Build:
 
     def _write(self, plans: list[PackagePlan]) -> None:
         """Write packages, on all cores when there are many; record each that succeeded."""
-        if len(plans) < 8 or self.workers == 1:
+        large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
+        if (len(plans) < 8 and large < 2) or self.workers == 1:
             results = (write_plan(self.out, plan) for plan in plans)
             self._record(plans, results)
             return
@@ -465,18 +467,12 @@ def write_plan(out: Path, plan: PackagePlan) -> str | None:
 
     Runs in worker processes; returns why the package could not be written.
     """
-    reader = StateReader(out / STATE_FILE)
+    decks = [(d.name, d.episodes, d.tag, d.guids) for d in plan.decks]
     try:
-        decks = tuple(
-            DeckContent(d.name, (n for key in d.episodes for n in reader.notes(key, d.tag, d.guids)))
-            for d in plan.decks
-        )
-        spec = PackageSpec(out / plan.relative, decks, plan.notetype_mtime, plan.base_time)
-        write_package(spec, size_hint=plan.notes)
-    except OSError as error:
+        package.write_from_state(out / plan.relative, out / STATE_FILE, decks, plan.notetype_mtime,
+                                 plan.base_time, plan.notes)
+    except (OSError, sqlite3.Error) as error:
         return str(error)
-    finally:
-        reader.close()
     return None
 
 

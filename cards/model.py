@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 
 class Shape(enum.Enum):
@@ -117,3 +118,16 @@ class NoteRow:
     snip_title: str
     card_count: int
     deck_tags: tuple[str, ...] = field(default=())
+
+
+class PackageNote(NamedTuple):
+    """A note as a package stores it: fields joined by \\x1f, tags by spaces.
+
+    A plain tuple: large packages stream hundreds of thousands of these.
+    """
+
+    guid: str
+    kind: CardKind
+    fields: str
+    tags: str
+    mtime: int

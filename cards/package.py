@@ -31,9 +31,9 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from cards.model import CardKind
+from cards.model import CardKind, PackageNote
 from cards.notetypes import NOTE_TYPES, genanki_model
-from cards.state import StoredNote
+from cards.state import StateReader, StoredNote
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.S)
 
@@ -43,7 +43,7 @@ class DeckContent:
     """One deck of a package and the notes it holds."""
 
     name: str
-    notes: Iterable[StoredNote]
+    notes: Iterable[StoredNote | PackageNote]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def deck_id(name: str) -> int:
 
 def _base_time(spec: PackageSpec) -> int:
     """The package's id base: the newest note's mtime, so rebuilding gives the same ids."""
-    mtimes = [note.mtime for deck in spec.decks for note in deck.notes]
+    mtimes = [note.mtime for deck in spec.decks for note in deck.notes]  # needs materialised notes
     return max(mtimes + [spec.notetype_mtime])
 
 
@@ -152,16 +152,30 @@ def _empty_collection() -> bytes:
     return data
 
 
-def write_package(spec: PackageSpec, size_hint: int = 0) -> None:
-    """Write a package from the prepared collection (same content as genanki's).
+def write_package(spec: PackageSpec) -> None:
+    """Write a package from the prepared collection (same content as genanki's)."""
+    write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
 
-    Notes may come from an iterator: a large package is streamed into a
-    collection file on disk, so memory stays flat whatever its size.
+
+def write_from_state(path: Path, state_file: Path, decks: list, notetype_mtime: int, base_time: int,
+                     size: int) -> None:
+    """Write a package whose notes are in the state file (see `cards.build`).
+
+    `decks` are (name, episode keys, tag or None, GUIDs or None). A small
+    package is built in memory from streamed notes; a large one is copied row
+    by row inside SQLite, so memory stays flat and Python loops over nothing.
     """
-    if size_hint > LARGE_PACKAGE:
-        write_atomically(spec.path, lambda tmp: _zip_from_file(spec, tmp))
-    else:
-        write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
+    if size > LARGE_PACKAGE:
+        write_package_from_state(path, state_file, decks, notetype_mtime, base_time)
+        return
+    reader = StateReader(state_file)
+    try:
+        contents = tuple(
+            DeckContent(name, _deck_notes(reader, episodes, tag, guids)) for name, episodes, tag, guids in decks
+        )
+        write_package(PackageSpec(path, contents, notetype_mtime, base_time))
+    finally:
+        reader.close()
 
 
 def collection_bytes(spec: PackageSpec) -> bytes:
@@ -174,20 +188,96 @@ def collection_bytes(spec: PackageSpec) -> bytes:
     return data
 
 
-def _zip_from_file(spec: PackageSpec, out: Path) -> None:
-    collection = out.with_name(out.name + ".anki2")
-    try:
-        collection.write_bytes(_empty_collection())
-        db = sqlite3.connect(collection)
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        fill_collection(db, spec)
-        db.close()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            archive.write(collection, "collection.anki2")
-            archive.writestr("media", "{}")
-    finally:
-        collection.unlink(missing_ok=True)
+def _deck_notes(reader: StateReader, episodes, tag, guids):
+    """A deck's notes, streamed (a function, so each deck keeps its own filter)."""
+    for key in episodes:
+        yield from reader.notes(key, tag, guids)
+
+
+def write_package_from_state(path: Path, state_file: Path, decks: list, notetype_mtime: int,
+                             base_time: int) -> None:
+    """Write a large package by copying rows straight out of the state file.
+
+    `decks` are (name, episode keys, tag or None, GUIDs or None). SQLite does
+    the per-note work (ids, cards, due positions) with window functions, so a
+    tag package of tens of thousands of notes costs no Python loop.
+    """
+    def write(tmp: Path) -> None:
+        collection = tmp.with_name(tmp.name + ".anki2")
+        try:
+            collection.write_bytes(_empty_collection())
+            db = sqlite3.connect(collection)
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("ATTACH DATABASE ? AS state", (f"file:{state_file}?mode=ro",))
+            _copy_notes(db, decks, notetype_mtime, base_time)
+            db.commit()
+            db.execute("DETACH DATABASE state")
+            db.close()
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                archive.write(collection, "collection.anki2")
+                archive.writestr("media", "{}")
+        finally:
+            collection.unlink(missing_ok=True)
+
+    write_atomically(path, write)
+
+
+_PICKED = """
+CREATE TEMP TABLE picked (
+    rn INTEGER PRIMARY KEY, deck INTEGER, guid TEXT, kind TEXT, fields TEXT, tags TEXT,
+    mtime INTEGER, cards INTEGER
+);
+CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
+"""
+_PICK = """
+INSERT INTO temp.picked (deck, guid, kind, fields, tags, mtime, cards)
+SELECT ?, guid, kind, fields, tags, mtime, cards FROM state.notes
+WHERE episode = ?
+  AND (? IS NULL OR instr(' ' || deck_tags || ' ', ' ' || ? || ' ') > 0)
+  AND (? = 0 OR guid IN (SELECT guid FROM temp.wanted))
+ORDER BY position
+"""
+# Ids as genanki hands them out: a note, then its cards, then the next note.
+_PLACED = """
+SELECT *, :base * 1000 + SUM(1 + cards) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) - (1 + cards) AS nid,
+       rn - MIN(rn) OVER (PARTITION BY deck) AS due
+FROM temp.picked
+"""
+_NOTES = f"""
+INSERT INTO notes
+SELECT nid, guid, CASE kind WHEN 'cloze' THEN :cloze ELSE :qa END, mtime, -1, ' ' || tags || ' ', fields,
+       CASE WHEN instr(fields, char(31)) > 0 THEN substr(fields, 1, instr(fields, char(31)) - 1) ELSE fields END,
+       0, 0, ''
+FROM ({_PLACED})
+"""
+_CARDS = f"""
+WITH RECURSIVE ordinal(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM ordinal WHERE n < 99)
+INSERT INTO cards
+SELECT nid + 1 + ordinal.n, nid, deck, ordinal.n, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ''
+FROM ({_PLACED}) JOIN ordinal ON ordinal.n < cards
+"""
+
+
+def _copy_notes(db: sqlite3.Connection, decks: list, notetype_mtime: int, base_time: int) -> None:
+    db.executescript(_PICKED)
+    deck_json, kinds_by_deck = {}, []
+    for name, episodes, tag, guids in decks:
+        did = deck_id(name)
+        deck_json[str(did)] = genanki.Deck(did, name).to_json()
+        db.execute("DELETE FROM temp.wanted")
+        db.executemany("INSERT INTO temp.wanted VALUES (?)", [(g,) for g in guids or ()])
+        db.executemany(_PICK, [(did, key, tag, tag, 1 if guids is not None else 0) for key in episodes])
+        kinds = {CardKind(k) for (k,) in db.execute("SELECT DISTINCT kind FROM temp.picked WHERE deck = ?", (did,))}
+        kinds_by_deck.append((did, kinds))
+    cloze, qa = NOTE_TYPES[CardKind.CLOZE].model_id, NOTE_TYPES[CardKind.QA].model_id
+    db.execute(_NOTES, {"base": base_time, "cloze": cloze, "qa": qa})
+    db.execute(_CARDS, {"base": base_time})
+    models = {
+        str(NOTE_TYPES[kind].model_id): _model_json(kind, base_time, did, notetype_mtime)
+        for did, kinds in kinds_by_deck for kind in kinds
+    }
+    _merge_col_json(db, deck_json, models)
 
 
 def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
@@ -200,9 +290,10 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
         did = deck_id(content.name)
         decks[str(did)] = genanki.Deck(did, content.name).to_json()
         kinds = set()
-        for due, stored in enumerate(content.notes):
-            kinds.add(stored.row.kind)
-            _note_rows(stored, did, due, ids, notes, cards)
+        for due, note in enumerate(content.notes):
+            note = note if isinstance(note, PackageNote) else _package_note(note)
+            kinds.add(note.kind)
+            _note_rows(note, did, due, ids, notes, cards)
             if len(notes) >= BATCH:
                 _insert(db, notes, cards)
         kinds_by_deck.append((did, kinds))
@@ -236,15 +327,18 @@ def _merge_col_json(db: sqlite3.Connection, decks: dict, models: dict) -> None:
     )
 
 
-def _note_rows(stored: StoredNote, did: int, due: int, ids, notes: list, cards: list) -> None:
+def _package_note(stored: StoredNote) -> PackageNote:
     row = stored.row
+    return PackageNote(row.guid, row.kind, "\x1f".join(row.fields), " ".join(row.tags), stored.mtime)
+
+
+def _note_rows(note: PackageNote, did: int, due: int, ids, notes: list, cards: list) -> None:
     note_id = next(ids)
-    model_id = NOTE_TYPES[row.kind].model_id
-    tags = " " + " ".join(row.tags) + " "
-    notes.append((note_id, row.guid, model_id, stored.mtime, -1, tags, "\x1f".join(row.fields),
-                  row.fields[0], 0, 0, ""))
-    for ordinal in card_ordinals(row.kind, row.fields):
-        cards.append((next(ids), note_id, did, ordinal, stored.mtime, -1, 0, 0, due,
+    first_field = note.fields.partition("\x1f")[0]
+    notes.append((note_id, note.guid, NOTE_TYPES[note.kind].model_id, note.mtime, -1, f" {note.tags} ",
+                  note.fields, first_field, 0, 0, ""))
+    for ordinal in card_ordinals(note.kind, (first_field,)):
+        cards.append((next(ids), note_id, did, ordinal, note.mtime, -1, 0, 0, due,
                       0, 0, 0, 0, 0, 0, 0, 0, ""))
 
 

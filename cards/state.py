@@ -17,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from cards.model import CardKind, NoteRow
+from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
 SCHEMA_VERSION = "3"
@@ -161,6 +161,15 @@ class State:
         )
         return [(guid, digest, mtime, tuple(tags.split())) for guid, digest, mtime, tags in rows]
 
+    def episode_figures(self) -> dict[str, tuple[int, tuple, int, int]]:
+        """Episode key → (snips, skipped, notes, cards), for every episode, in one query."""
+        rows = self.db.execute(
+            "SELECT e.key, e.snips, e.skipped, COUNT(n.guid), COALESCE(SUM(n.cards), 0) "
+            "FROM episodes e LEFT JOIN notes n ON n.episode = e.key GROUP BY e.key"
+        )
+        return {key: (snips, tuple(map(tuple, json.loads(skipped))), notes, cards)
+                for key, snips, skipped, notes, cards in rows}
+
     def note_counts(self, episode_key: str) -> tuple[int, int]:
         """(notes, cards) of one episode, without reading the notes."""
         return self.db.execute(
@@ -199,11 +208,14 @@ class StateReader:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def notes(self, episode_key: str, tag: str | None = None, guids: frozenset | None = None):
-        rows = self.db.execute("SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,))
-        for row in rows.fetchall():
-            note = _note(row)
-            if (tag is None or tag in note.row.deck_tags) and (guids is None or note.row.guid in guids):
-                yield note
+        """An episode's notes as packages store them (no splitting and joining again)."""
+        rows = self.db.execute(
+            "SELECT guid, kind, fields, tags, mtime, deck_tags FROM notes WHERE episode = ? ORDER BY position",
+            (episode_key,),
+        ).fetchall()
+        for guid, kind, fields, tags, mtime, deck_tags in rows:
+            if (tag is None or tag in deck_tags.split()) and (guids is None or guid in guids):
+                yield PackageNote(guid, CardKind(kind), fields, tags, mtime)
 
     def close(self) -> None:
         self.db.close()

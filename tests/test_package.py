@@ -112,6 +112,8 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
     for relative in plain:
         assert collection_rows(tmp_path / "fast" / relative) == collection_rows(tmp_path / "plain" / relative)
     state = State(tmp_path / "fast")
+    every_note = sum(state.note_counts(e.key)[0] for e in state.all_episodes())
+    assert len(collection_rows(tmp_path / "fast" / "changes.apkg")["notes"]) == every_note  # all new
     for episode in state.all_episodes():
         spec = PackageSpec(tmp_path / "genanki" / episode.package,
                            (DeckContent(episode.deck, tuple(state.notes_of(episode.key))),), 1_700_000_000)
