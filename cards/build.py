@@ -70,6 +70,7 @@ class SourceResult:
     unchanged: bool = False
     parsed: ParsedFile | None = None
     made: tuple[EpisodeNotes, ...] = ()
+    stat: str = ""
 
 
 def build(
@@ -114,18 +115,35 @@ def source_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw + __version__.encode() + notetype_digest().encode(), digest_size=16).hexdigest()
 
 
-def check_source(path: Path, known_digest: str | None, force: bool) -> SourceResult:
-    """Hash a source: unchanged since the last build, changed, or unreadable."""
+def stat_key(path: Path) -> str:
+    """Size, modification time and this version: when all match, the bytes are not read."""
+    info = path.stat()
+    return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}"
+
+
+def check_source(path: Path, known: tuple | None, force: bool, trusted_before: float) -> SourceResult:
+    """Unchanged since the last build (by its stat, else its bytes), changed, or unreadable.
+
+    As git does, a stat is trusted only for files last modified well before
+    the last build looked at them: a file rewritten within the same clock tick
+    with the same size would otherwise look unchanged.
+    """
+    known_digest, _, known_stat = known or (None, None, None)
     try:
+        stat = stat_key(path)
+        settled = path.stat().st_mtime < trusted_before
+        if stat == known_stat and settled and not force:
+            return SourceResult(path, known_digest, unchanged=True, stat=stat)
         raw = read_bytes(path)
-    except SourceError as error:
-        problem = Problem(path, error.reason, error.line, Level.ERROR)
+    except (SourceError, OSError) as error:
+        reason = error.reason if isinstance(error, SourceError) else f"cannot be read ({error.strerror or error})"
+        problem = Problem(path, reason, None, Level.ERROR)
         return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
     digest = source_digest(raw)
-    return SourceResult(path, digest, unchanged=digest == known_digest and not force)
+    return SourceResult(path, digest, unchanged=digest == known_digest and not force, stat=stat)
 
 
-def make_notes(path: Path, digest: str) -> SourceResult:
+def make_notes(path: Path, digest: str, stat: str) -> SourceResult:
     """Parse a changed source and make its notes (in a worker process when many)."""
     try:
         raw = read_bytes(path)
@@ -133,7 +151,8 @@ def make_notes(path: Path, digest: str) -> SourceResult:
         problem = Problem(path, error.reason, error.line, Level.ERROR)
         return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
     parsed = parse_file(path, raw)
-    return SourceResult(path, digest, parsed=parsed, made=tuple(episode_notes(e) for e in parsed.episodes))
+    made = tuple(episode_notes(e) for e in parsed.episodes)
+    return SourceResult(path, digest, parsed=parsed, made=made, stat=stat)
 
 
 def _merge(checked: list[SourceResult], parsed) -> Iterable[SourceResult]:
@@ -177,6 +196,7 @@ class _Build:
         self.changed_guids: dict[str, set[str]] = {}
         self.seen_episodes: dict[str, Path] = {}
         self.stale_changes = False
+        self.packages_taken: dict[str, str] | None = None
 
     def run(self, roots: list[Path], sources: list[Path]) -> BuildReport:
         self.notetype_mtime = self._notetype_mtime()
@@ -203,14 +223,16 @@ class _Build:
         self.report.sources = len(sources)
         self.known_sources = self.state.all_source_digests()
         self.episode_figures = self.state.episode_figures()
-        checked = [check_source(p, self.known_sources.get(str(p), (None,))[0], self.force) for p in sources]
+        trusted_before = float(self.state.get_meta("last_read") or 0) - 1.0
+        self.state.set_meta("last_read", repr(time.time()))
+        checked = [check_source(p, self.known_sources.get(str(p)), self.force, trusted_before) for p in sources]
         changed = [c for c in checked if c.digest and not c.unchanged]
         if len(changed) < 16 or self.workers == 1:
-            parsed = (make_notes(c.path, c.digest) for c in changed)
+            parsed = (make_notes(c.path, c.digest, c.stat) for c in changed)
             yield from self._counted("reading", _merge(checked, parsed), len(sources))
             return
         with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
-            parsed = bounded_map(pool, make_notes, [(c.path, c.digest) for c in changed])
+            parsed = bounded_map(pool, make_notes, [(c.path, c.digest, c.stat) for c in changed])
             yield from self._counted("reading", _merge(checked, parsed), len(sources))
 
     def _counted(self, stage: str, items, total: int):
@@ -222,6 +244,8 @@ class _Build:
         """Fold one source's result into the state and the report."""
         if result.unchanged:
             self._count_unchanged_source(str(result.path))
+            if result.stat != self.known_sources[str(result.path)][2]:
+                self.state.set_source_stat(str(result.path), result.stat)  # touched, same bytes
             return
         self.report.problems.extend(result.parsed.problems)
         if result.digest is None or any(p.level is Level.ERROR for p in result.parsed.problems):
@@ -236,7 +260,7 @@ class _Build:
                 self._take_episode(made, str(result.path))
                 keys.append(made.episode.key)
         self._forget_dropped_episodes(str(result.path), keys)
-        self.state.set_source(str(result.path), result.digest, keys)
+        self.state.set_source(str(result.path), result.digest, keys, result.stat)
 
     def _claim(self, made: EpisodeNotes, path: Path) -> bool:
         """An episode found twice (two exports of it) is built once."""
@@ -296,14 +320,17 @@ class _Build:
         return StoredEpisode(
             episode.key, source, episode.title, episode_deck(episode), package, deck_tags,
             _snip_count(episode), tuple(sorted(made.skipped.items())),
+            len(notes), sum(n.row.card_count for n in notes),
         )
 
     def _package_name(self, slug: str, key: str) -> str:
         """`episodes/<slug>.apkg`, made unique when two episodes share a slug."""
-        taken = self.state.packages_in_use()
+        if self.packages_taken is None:
+            self.packages_taken = self.state.packages_in_use()
         name = f"episodes/{slug}.apkg"
-        if name in taken and taken[name] != key:
+        if name in self.packages_taken and self.packages_taken[name] != key:
             name = f"episodes/{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}.apkg"
+        self.packages_taken[name] = key
         return name
 
     def _count(self, made: EpisodeNotes, stored: list[StoredNote]) -> None:
@@ -399,11 +426,10 @@ class _Build:
         count, newest = 0, self.notetype_mtime
         for deck in decks:
             digest.update(deck.name.encode() + b"\x1e")
-            for key in deck.episodes:
-                for guid, note_hash, mtime, deck_tags in self.state.note_digests(key):
-                    if deck.holds(guid, deck_tags):
-                        digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
-                        count, newest = count + 1, max(newest, mtime)
+            for guid, note_hash, mtime, deck_tags in self.state.plan_digests(deck.episodes):
+                if deck.holds(guid, deck_tags):
+                    digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
+                    count, newest = count + 1, max(newest, mtime)
         return PackagePlan(package, tuple(decks), self.notetype_mtime, newest, count, digest.hexdigest())
 
     def _must_write(self, plan: PackagePlan) -> bool:

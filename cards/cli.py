@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -22,6 +23,27 @@ app = typer.Typer(
 
 DEFAULT_SOURCES = Path("seeds")
 DEFAULT_OUT = Path("decks")
+
+
+def _run(action, *args):
+    """Run a library call; user errors become one line and an exit code.
+
+    A bug becomes one line too (set CARDS_DEBUG=1 for the traceback).
+    """
+    try:
+        return action(*args)
+    except MissingPathError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    except CardsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1)
+    except Exception as error:  # noqa: BLE001 (the last line of defence: no traceback for users)
+        if os.environ.get("CARDS_DEBUG"):
+            raise
+        typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
+                   "(CARDS_DEBUG=1 shows the details)", err=True)
+        raise typer.Exit(1)
 
 
 def _version(value: bool) -> None:
@@ -75,16 +97,9 @@ def build_command(
     """Build Anki packages: one per episode, one per tag, and changes.apkg."""
     bar = _ProgressBar()
     try:
-        report = build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar)
-    except MissingPathError as error:
+        report = _run(lambda: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar))
+    finally:
         bar.close()
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
-    except CardsError as error:
-        bar.close()
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1)
-    bar.close()
     for problem in report.problems:
         typer.echo(f"{problem.level.value}: {problem}", err=True)
     typer.echo(summary(report, out))
@@ -100,15 +115,7 @@ def preview_command(
     """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
     from cards.preview import write_preview  # imports Anki's engine: only when asked
 
-    paths = paths or [DEFAULT_SOURCES]
-    try:
-        count = write_preview(paths, out)
-    except MissingPathError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
-    except CardsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1)
+    count = _run(write_preview, paths or [DEFAULT_SOURCES], out)
     typer.echo(f"Wrote {out}: {count} cards, front and back, light and night.")
 
 

@@ -223,27 +223,20 @@ def write_package_from_state(path: Path, state_file: Path, decks: list, notetype
     write_atomically(path, write)
 
 
-_PICKED = """
-CREATE TEMP TABLE picked (
-    rn INTEGER PRIMARY KEY, deck INTEGER, guid TEXT, kind TEXT, fields TEXT, tags TEXT,
-    mtime INTEGER, cards INTEGER
-);
-CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
-"""
-_PICK = """
-INSERT INTO temp.picked (deck, guid, kind, fields, tags, mtime, cards)
-SELECT ?, guid, kind, fields, tags, mtime, cards FROM state.notes
-WHERE episode = ?
-  AND (? IS NULL OR instr(' ' || deck_tags || ' ', ' ' || ? || ' ') > 0)
-  AND (? = 0 OR guid IN (SELECT guid FROM temp.wanted))
-ORDER BY position
+_FILTER = """
+episode = :episode
+AND (:tag IS NULL OR instr(' ' || deck_tags || ' ', ' ' || :tag || ' ') > 0)
+AND (NOT :filtered OR guid IN (SELECT guid FROM temp.wanted))
 """
 # Ids as genanki hands them out: a note, then its cards, then the next note.
-_PLACED = """
-SELECT *, :base * 1000 + SUM(1 + cards) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) - (1 + cards) AS nid,
-       rn - MIN(rn) OVER (PARTITION BY deck) AS due
-FROM temp.picked
+_PLACED = f"""
+SELECT guid, kind, fields, tags, mtime, cards,
+       :start + SUM(1 + cards) OVER placed - (1 + cards) AS nid,
+       :due + ROW_NUMBER() OVER placed - 1 AS due
+FROM state.notes WHERE {_FILTER}
+WINDOW placed AS (ORDER BY position ROWS UNBOUNDED PRECEDING)
 """
+_SPAN = f"SELECT COUNT(*), COALESCE(SUM(1 + cards), 0), GROUP_CONCAT(DISTINCT kind) FROM state.notes WHERE {_FILTER}"
 _NOTES = f"""
 INSERT INTO notes
 SELECT nid, guid, CASE kind WHEN 'cloze' THEN :cloze ELSE :qa END, mtime, -1, ' ' || tags || ' ', fields,
@@ -254,25 +247,35 @@ FROM ({_PLACED})
 _CARDS = f"""
 WITH RECURSIVE ordinal(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM ordinal WHERE n < 99)
 INSERT INTO cards
-SELECT nid + 1 + ordinal.n, nid, deck, ordinal.n, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ''
+SELECT nid + 1 + ordinal.n, nid, :did, ordinal.n, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ''
 FROM ({_PLACED}) JOIN ordinal ON ordinal.n < cards
 """
 
 
 def _copy_notes(db: sqlite3.Connection, decks: list, notetype_mtime: int, base_time: int) -> None:
-    db.executescript(_PICKED)
+    """Copy each episode's notes and make their cards, keeping genanki's id order."""
+    db.execute("CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY)")
+    db.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)",
+                   [(g,) for _, _, _, guids in decks for g in guids or ()])
+    ids = {
+        "start": base_time * 1000,
+        "cloze": NOTE_TYPES[CardKind.CLOZE].model_id,
+        "qa": NOTE_TYPES[CardKind.QA].model_id,
+    }
     deck_json, kinds_by_deck = {}, []
     for name, episodes, tag, guids in decks:
         did = deck_id(name)
         deck_json[str(did)] = genanki.Deck(did, name).to_json()
-        db.execute("DELETE FROM temp.wanted")
-        db.executemany("INSERT INTO temp.wanted VALUES (?)", [(g,) for g in guids or ()])
-        db.executemany(_PICK, [(did, key, tag, tag, 1 if guids is not None else 0) for key in episodes])
-        kinds = {CardKind(k) for (k,) in db.execute("SELECT DISTINCT kind FROM temp.picked WHERE deck = ?", (did,))}
+        kinds, due = set(), 0
+        for key in episodes:
+            params = {**ids, "episode": key, "tag": tag, "filtered": guids is not None, "did": did, "due": due}
+            count, span, found = db.execute(_SPAN, params).fetchone()
+            if count:
+                db.execute(_NOTES, params)
+                db.execute(_CARDS, params)
+                ids["start"], due = ids["start"] + span, due + count
+                kinds.update(CardKind(k) for k in found.split(","))
         kinds_by_deck.append((did, kinds))
-    cloze, qa = NOTE_TYPES[CardKind.CLOZE].model_id, NOTE_TYPES[CardKind.QA].model_id
-    db.execute(_NOTES, {"base": base_time, "cloze": cloze, "qa": qa})
-    db.execute(_CARDS, {"base": base_time})
     models = {
         str(NOTE_TYPES[kind].model_id): _model_json(kind, base_time, did, notetype_mtime)
         for did, kinds in kinds_by_deck for kind in kinds

@@ -20,7 +20,7 @@ from pathlib import Path
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # Fields are stored as Anki stores them: joined by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
 FIELD_SEPARATOR = "\x1f"
@@ -28,11 +28,12 @@ FIELD_SEPARATOR = "\x1f"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
-    path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL
+    path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL, stat TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
-    package TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL
+    package TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL,
+    notes INTEGER NOT NULL, cards INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notes (
     guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -63,6 +64,8 @@ class StoredEpisode:
     deck_tags: tuple[str, ...]
     snips: int = 0
     skipped: tuple[tuple[str, int], ...] = ()
+    notes: int = 0
+    cards: int = 0
 
 
 class State:
@@ -110,15 +113,21 @@ class State:
         found = self.db.execute("SELECT digest, episodes FROM sources WHERE path = ?", (path,)).fetchone()
         return (found[0], json.loads(found[1])) if found else None
 
-    def all_source_digests(self) -> dict[str, tuple[str, list[str]]]:
-        """Every source's (digest, episode keys), in one query."""
-        return {p: (d, json.loads(e)) for p, d, e in self.db.execute("SELECT path, digest, episodes FROM sources")}
+    def all_source_digests(self) -> dict[str, tuple[str, list[str], str]]:
+        """Every source's (digest, episode keys, stat key), in one query."""
+        rows = self.db.execute("SELECT path, digest, episodes, stat FROM sources")
+        return {p: (d, json.loads(e), stat) for p, d, e, stat in rows}
 
     def all_sources(self) -> dict[str, list[str]]:
         return {p: json.loads(e) for p, e in self.db.execute("SELECT path, episodes FROM sources")}
 
-    def set_source(self, path: str, digest: str, episodes: list[str]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (path, digest, json.dumps(episodes)))
+    def set_source(self, path: str, digest: str, episodes: list[str], stat: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (path, digest, json.dumps(episodes), stat)
+        )
+
+    def set_source_stat(self, path: str, stat: str) -> None:
+        self.db.execute("UPDATE sources SET stat = ? WHERE path = ?", (stat, path))
 
     def forget_source(self, path: str) -> None:
         self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
@@ -137,9 +146,10 @@ class State:
 
     def set_episode(self, episode: StoredEpisode) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (episode.key, episode.source, episode.title, episode.deck, episode.package,
-             json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped))),
+             json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
+             episode.notes, episode.cards),
         )
 
     def forget_episode(self, key: str) -> None:
@@ -154,19 +164,20 @@ class State:
         ).fetchall()
         return [_note(r) for r in rows]
 
-    def note_digests(self, episode_key: str) -> list[tuple[str, str, int, tuple[str, ...]]]:
-        """(guid, hash, mtime, deck tags) of an episode's notes: what a package digest needs."""
+    def plan_digests(self, episode_keys: tuple[str, ...]):
+        """(guid, hash, mtime, deck tags) of the notes of many episodes, in their order, in one query."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (ord INTEGER PRIMARY KEY, episode TEXT)")
+        self.db.execute("DELETE FROM temp.chosen")
+        self.db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(k,) for k in episode_keys])
         rows = self.db.execute(
-            "SELECT guid, hash, mtime, deck_tags FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
+            "SELECT n.guid, n.hash, n.mtime, n.deck_tags FROM temp.chosen c JOIN notes n ON n.episode = c.episode "
+            "ORDER BY c.ord, n.position"
         )
         return [(guid, digest, mtime, tuple(tags.split())) for guid, digest, mtime, tags in rows]
 
     def episode_figures(self) -> dict[str, tuple[int, tuple, int, int]]:
         """Episode key → (snips, skipped, notes, cards), for every episode, in one query."""
-        rows = self.db.execute(
-            "SELECT e.key, e.snips, e.skipped, COUNT(n.guid), COALESCE(SUM(n.cards), 0) "
-            "FROM episodes e LEFT JOIN notes n ON n.episode = e.key GROUP BY e.key"
-        )
+        rows = self.db.execute("SELECT key, snips, skipped, notes, cards FROM episodes")
         return {key: (snips, tuple(map(tuple, json.loads(skipped))), notes, cards)
                 for key, snips, skipped, notes, cards in rows}
 
@@ -222,10 +233,10 @@ class StateReader:
 
 
 def _episode(row) -> StoredEpisode:
-    key, source, title, deck, package, deck_tags, snips, skipped = row
+    key, source, title, deck, package, deck_tags, snips, skipped, notes, cards = row
     return StoredEpisode(
         key, source, title, deck, package, tuple(json.loads(deck_tags)), snips,
-        tuple((reason, count) for reason, count in json.loads(skipped)),
+        tuple((reason, count) for reason, count in json.loads(skipped)), notes, cards,
     )
 
 

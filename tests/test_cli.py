@@ -111,3 +111,15 @@ def test_preview_of_a_missing_path_exits_2(tmp_path):
     result = run("preview", str(tmp_path / "nope"), "--out", str(tmp_path / "p.html"))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or folder"
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(seeds, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr("cards.cli.build", broken)
+    result = run("build", str(seeds), "--out", str(tmp_path / "decks"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: internal error (KeyError: 'boom'); please report it (CARDS_DEBUG=1 shows the details)"
+    )

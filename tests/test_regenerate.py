@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -187,3 +188,17 @@ def test_missing_state_still_updates_in_place(library, tmp_path):
     assert len(log.new) == 0 and len(log.updated) == len(before)
     assert sorted(col.find_notes("")) == before
     col.close()
+
+
+def test_a_same_size_edit_right_after_a_build_is_still_seen(library, tmp_path):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    note = library / "tides.md"
+    text = note.read_text(encoding="utf-8")
+    same_size = text.replace("two tidal bulges", "two tidal humps!")
+    assert len(same_size.encode()) == len(text.encode())
+    stat = note.stat()
+    note.write_text(same_size, encoding="utf-8")
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    report = build([library], out, now=1_750_000_000)
+    assert report.updated == 2  # the cloze and the Q&A of that key point
