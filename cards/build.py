@@ -373,6 +373,8 @@ class _Build:
     # packages --------------------------------------------------------------
     def _write_packages(self) -> None:
         self.state.commit()  # the writers read the notes from the state file
+        self.episodes = self.state.all_episodes()
+        self.package_digests = self.state.all_package_digests()
         plans = [*self._episode_plans(), *self._tag_plans()]
         changes = self._changes_plan()
         self._write([p for p in plans if self._must_write(p)] + ([changes] if changes else []))
@@ -381,7 +383,7 @@ class _Build:
 
     def _episode_plans(self) -> list[PackagePlan]:
         plans = []
-        for episode in self.state.all_episodes():
+        for episode in self.episodes:
             if episode.key in self.changed_episodes or self._needs_rewrite(episode.package):
                 plans.append(self._plan(episode.package, [PlannedDeck(episode.deck, (episode.key,))]))
             else:
@@ -389,11 +391,11 @@ class _Build:
         return plans
 
     def _needs_rewrite(self, package: str) -> bool:
-        return self.force or not (self.out / package).exists() or self.state.package_digest(package) is None
+        return self.force or package not in self.package_digests or not (self.out / package).exists()
 
     def _tag_plans(self) -> list[PackagePlan]:
         by_tag: dict[str, list[StoredEpisode]] = defaultdict(list)
-        for episode in self.state.all_episodes():
+        for episode in self.episodes:
             for tag in episode.deck_tags:
                 by_tag[tag].append(episode)
         plans = []
@@ -426,14 +428,14 @@ class _Build:
         count, newest = 0, self.notetype_mtime
         for deck in decks:
             digest.update(deck.name.encode() + b"\x1e")
-            for guid, note_hash, mtime, deck_tags in self.state.plan_digests(deck.episodes):
-                if deck.holds(guid, deck_tags):
+            for guid, note_hash, mtime in self.state.plan_digests(deck.episodes, deck.tag):
+                if deck.guids is None or guid in deck.guids:
                     digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
                     count, newest = count + 1, max(newest, mtime)
         return PackagePlan(package, tuple(decks), self.notetype_mtime, newest, count, digest.hexdigest())
 
     def _must_write(self, plan: PackagePlan) -> bool:
-        if not self.force and self.state.package_digest(plan.relative) == plan.digest \
+        if not self.force and self.package_digests.get(plan.relative) == plan.digest \
                 and (self.out / plan.relative).exists():
             self.report.packages_unchanged += 1
             return False
@@ -471,9 +473,6 @@ class PlannedDeck:
     episodes: tuple[str, ...]
     tag: str | None = None
     guids: frozenset[str] | None = None
-
-    def holds(self, guid: str, deck_tags: tuple[str, ...]) -> bool:
-        return (self.tag is None or self.tag in deck_tags) and (self.guids is None or guid in self.guids)
 
 
 @dataclass(frozen=True)

@@ -223,64 +223,66 @@ def write_package_from_state(path: Path, state_file: Path, decks: list, notetype
     write_atomically(path, write)
 
 
-_FILTER = """
-episode = :episode
-AND (:tag IS NULL OR instr(' ' || deck_tags || ' ', ' ' || :tag || ' ') > 0)
-AND (NOT :filtered OR guid IN (SELECT guid FROM temp.wanted))
+_TABLES = """
+CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
+CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT);
 """
-# Ids as genanki hands them out: a note, then its cards, then the next note.
-_PLACED = f"""
-SELECT guid, kind, fields, tags, mtime, cards,
-       :start + SUM(1 + cards) OVER placed - (1 + cards) AS nid,
-       :due + ROW_NUMBER() OVER placed - 1 AS due
-FROM state.notes WHERE {_FILTER}
-WINDOW placed AS (ORDER BY position ROWS UNBOUNDED PRECEDING)
+# Where each note goes, as genanki numbers them: a note, then its cards, then
+# the next note; `due` is the note's position in its deck. Only small columns:
+# the fields are read once, by the insert below.
+_PLACE = """
+CREATE TEMP TABLE placed AS
+SELECT n.rowid AS r, n.cards, n.mtime,
+       :start + SUM(1 + n.cards) OVER w - (1 + n.cards) AS nid,
+       ROW_NUMBER() OVER w - 1 AS due
+FROM temp.chosen c JOIN state.notes n ON n.episode = c.episode
+WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0)
+  AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
+WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
 """
-_SPAN = f"SELECT COUNT(*), COALESCE(SUM(1 + cards), 0), GROUP_CONCAT(DISTINCT kind) FROM state.notes WHERE {_FILTER}"
-_NOTES = f"""
+_NOTES = """
 INSERT INTO notes
-SELECT nid, guid, CASE kind WHEN 'cloze' THEN :cloze ELSE :qa END, mtime, -1, ' ' || tags || ' ', fields,
-       CASE WHEN instr(fields, char(31)) > 0 THEN substr(fields, 1, instr(fields, char(31)) - 1) ELSE fields END,
+SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || n.tags || ' ',
+       n.fields,
+       CASE WHEN instr(n.fields, char(31)) > 0 THEN substr(n.fields, 1, instr(n.fields, char(31)) - 1)
+            ELSE n.fields END,
        0, 0, ''
-FROM ({_PLACED})
+FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
 """
-_CARDS = f"""
+_CARDS = """
 WITH RECURSIVE ordinal(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM ordinal WHERE n < 99)
 INSERT INTO cards
 SELECT nid + 1 + ordinal.n, nid, :did, ordinal.n, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ''
-FROM ({_PLACED}) JOIN ordinal ON ordinal.n < cards
+FROM temp.placed JOIN ordinal ON ordinal.n < cards
 """
+_SPAN = "SELECT COUNT(*), COALESCE(SUM(1 + cards), 0) FROM temp.placed"
+_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
 
 
 def _copy_notes(db: sqlite3.Connection, decks: list, notetype_mtime: int, base_time: int) -> None:
-    """Copy each episode's notes and make their cards, keeping genanki's id order."""
-    db.execute("CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY)")
+    """Copy each deck's notes and make their cards, in one pass of SQL per deck."""
+    db.executescript(_TABLES)
     db.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)",
                    [(g,) for _, _, _, guids in decks for g in guids or ()])
-    ids = {
-        "start": base_time * 1000,
-        "cloze": NOTE_TYPES[CardKind.CLOZE].model_id,
-        "qa": NOTE_TYPES[CardKind.QA].model_id,
-    }
+    start = base_time * 1000
+    models = {"cloze": NOTE_TYPES[CardKind.CLOZE].model_id, "qa": NOTE_TYPES[CardKind.QA].model_id}
     deck_json, kinds_by_deck = {}, []
     for name, episodes, tag, guids in decks:
         did = deck_id(name)
         deck_json[str(did)] = genanki.Deck(did, name).to_json()
-        kinds, due = set(), 0
-        for key in episodes:
-            params = {**ids, "episode": key, "tag": tag, "filtered": guids is not None, "did": did, "due": due}
-            count, span, found = db.execute(_SPAN, params).fetchone()
-            if count:
-                db.execute(_NOTES, params)
-                db.execute(_CARDS, params)
-                ids["start"], due = ids["start"] + span, due + count
-                kinds.update(CardKind(k) for k in found.split(","))
-        kinds_by_deck.append((did, kinds))
-    models = {
+        db.execute("DELETE FROM temp.chosen")
+        db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(key,) for key in episodes])
+        db.execute("DROP TABLE IF EXISTS temp.placed")
+        db.execute(_PLACE, {"start": start, "tag": tag, "filtered": guids is not None})
+        db.execute(_NOTES, models)
+        db.execute(_CARDS, {"did": did})
+        kinds_by_deck.append((did, {CardKind(k) for (k,) in db.execute(_KINDS)}))
+        start += db.execute(_SPAN).fetchone()[1]
+    note_types = {
         str(NOTE_TYPES[kind].model_id): _model_json(kind, base_time, did, notetype_mtime)
         for did, kinds in kinds_by_deck for kind in kinds
     }
-    _merge_col_json(db, deck_json, models)
+    _merge_col_json(db, deck_json, note_types)
 
 
 def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:

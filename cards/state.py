@@ -164,16 +164,17 @@ class State:
         ).fetchall()
         return [_note(r) for r in rows]
 
-    def plan_digests(self, episode_keys: tuple[str, ...]):
-        """(guid, hash, mtime, deck tags) of the notes of many episodes, in their order, in one query."""
+    def plan_digests(self, episode_keys: tuple[str, ...], tag: str | None):
+        """(guid, hash, mtime) of the notes of many episodes (with a tag), in their order, in one query."""
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (ord INTEGER PRIMARY KEY, episode TEXT)")
         self.db.execute("DELETE FROM temp.chosen")
         self.db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(k,) for k in episode_keys])
-        rows = self.db.execute(
-            "SELECT n.guid, n.hash, n.mtime, n.deck_tags FROM temp.chosen c JOIN notes n ON n.episode = c.episode "
-            "ORDER BY c.ord, n.position"
-        )
-        return [(guid, digest, mtime, tuple(tags.split())) for guid, digest, mtime, tags in rows]
+        return self.db.execute(
+            "SELECT n.guid, n.hash, n.mtime FROM temp.chosen c JOIN notes n ON n.episode = c.episode "
+            "WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0) "
+            "ORDER BY c.ord, n.position",
+            {"tag": tag},
+        ).fetchall()
 
     def episode_figures(self) -> dict[str, tuple[int, tuple, int, int]]:
         """Episode key → (snips, skipped, notes, cards), for every episode, in one query."""
@@ -201,6 +202,9 @@ class State:
         )
 
     # packages ------------------------------------------------------------
+    def all_package_digests(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT path, digest FROM packages"))
+
     def package_digest(self, path: str) -> str | None:
         found = self.db.execute("SELECT digest FROM packages WHERE path = ?", (path,)).fetchone()
         return found[0] if found else None
