@@ -94,7 +94,7 @@ class Question:
     answer: str
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=2048)
 def tokens(text: str) -> tuple[Token, ...]:
     """Words and numbers of `text`, with their character spans (cached: texts recur)."""
     return tuple(
@@ -104,7 +104,7 @@ def tokens(text: str) -> tuple[Token, ...]:
     )
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=2048)
 def word_set(text: str) -> frozenset[str]:
     """The words of `text`, lower case, without a possessive `'s`."""
     return frozenset(t.lower.removesuffix("'s") for t in tokens(text))
@@ -122,7 +122,7 @@ def contains_answer(text: str, answer: str) -> bool:
     return bool(core) and word_set(text).issuperset(core)
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=2048)
 def core_words(answer: str) -> tuple[str, ...]:
     """The words of an answer that give it away: its content words, else all."""
     words = [t.lower.removesuffix("'s") for t in tokens(answer)]

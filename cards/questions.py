@@ -167,7 +167,7 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def read_clause(sentence: str) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb."""
     prefix = ""
