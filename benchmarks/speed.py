@@ -190,8 +190,8 @@ def main() -> None:
     notes = count_notes(out)
     print(f"\n{notes:,} notes in {args.episodes:,} episode packages and {len(TAGS)} tag packages; "
           f"{os.cpu_count()} cores\n")
-    print(f"| step | seconds | notes/s | × floor | peak MB |")
-    print(f"| --- | ---: | ---: | ---: | ---: |")
+    print("| step | seconds | notes/s | × floor | peak MB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, seconds, mb in (("genanki floor", floor, floor_mb), ("full build", full, full_mb),
                               ("no-op rebuild", noop, noop_mb), ("rebuild, one new snip", one, one_mb)):
         print(f"| {name} | {seconds:.2f} | {notes / seconds:,.0f} | {seconds / floor:.3f} | {mb:,.0f} |")

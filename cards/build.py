@@ -452,7 +452,7 @@ class _Build:
             self._record(plans, pool.map(write_plan, [self.out] * len(plans), plans))
 
     def _record(self, plans: list[PackagePlan], results) -> None:
-        for done, (plan, error) in enumerate(zip(plans, results), start=1):
+        for done, (plan, error) in enumerate(zip(plans, results, strict=True), start=1):
             path = self.out / plan.relative
             if error:
                 self.report.problems.append(Problem(path, f"could not be written ({error})", None, Level.ERROR))

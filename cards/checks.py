@@ -32,7 +32,7 @@ def card_problems(plan: CardPlan) -> list[str]:
         if contains_answer(front, target.text):
             problems.append(f"answer {target.text!r} visible on the cloze front")
     spans = sorted((t.start, t.end) for t in plan.deletions)
-    if any(a_end > b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:])):
+    if any(a_end > b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False)):
         problems.append("overlapping deletions")
     if plan.question:
         problems.extend(_question_problems(plan))

@@ -34,16 +34,16 @@ def _run(action, *args):
         return action(*args)
     except MissingPathError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except CardsError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     except Exception as error:  # noqa: BLE001 (the last line of defence: no traceback for users)
         if os.environ.get("CARDS_DEBUG"):
             raise
         typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
                    "(CARDS_DEBUG=1 shows the details)", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def _version(value: bool) -> None:

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, replace
 
 from cards.lexicon import (
-    APPROXIMATORS,
     DETERMINERS,
     MAX_TARGET_WORDS,
     MONTHS,

@@ -385,7 +385,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
     previous = before[-1] if before else None
     if previous is None or previous.lower in NO_GAP_AFTER:
         return None
-    if not (_function_word(previous) or previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]):
+    after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
+    if not (_function_word(previous) or after_verb):
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None

@@ -57,7 +57,7 @@ def test_rendered_cards_show_no_escaping_leftovers(seed_note, seeds, tmp_path):
         import_package(col, package)
     cards = rendered_cards(col)
     assert len(cards) > 80
-    for card, front, back in cards:
+    for _card, front, back in cards:
         for side in (front, back):
             shown = visible_text(side)
             for leftover in LEFTOVERS:
@@ -70,7 +70,7 @@ def test_back_shows_transcript_with_speaker_names(seed_note, tmp_path):
     build([seed_note], tmp_path / "decks", now=1_700_000_000)
     col = fresh_collection(tmp_path / "anki")
     import_package(col, next((tmp_path / "decks" / "episodes").glob("*.apkg")))
-    for card, front, back in rendered_cards(col):
+    for _card, _front, back in rendered_cards(col):
         assert "<details" in back
         speakers = set(re.findall(r'<span class="speaker">([^<]+)</span>', back))
         assert speakers and speakers <= {"Dylan Patel", "Jon Y", "Dwarkesh Patel"}

@@ -33,7 +33,7 @@ def test_hostile_fixtures_render_as_text(fixtures, tmp_path):
     cards = rendered_cards(col)
     assert cards
     shown = ""
-    for card, front, back in cards:
+    for _card, front, back in cards:
         assert live_content(front) == [] and live_content(back) == []
         shown += visible_text(front) + visible_text(back)
     assert "<script>alert(1)</script>" in shown  # visible as text
@@ -44,7 +44,8 @@ def test_hostile_fixtures_render_as_text(fixtures, tmp_path):
         assert all(re.fullmatch(r"[^\s\"'<>&{}\\]+", tag) for tag in note.tags), note.tags
     names = [d.name for d in col.decks.all_names_and_ids()]
     # `::` would nest decks and quotes break Anki's search syntax: both are taken out.
-    assert "Podcasts::Show : With : Colons::Hostile <script>alert(x)</script><img src=x onerror=alert(1)> :deck: name" in names
+    hostile = "Hostile <script>alert(x)</script><img src=x onerror=alert(1)> :deck: name"
+    assert f"Podcasts::Show : With : Colons::{hostile}" in names
     col.close()
 
 
@@ -99,6 +100,6 @@ def test_any_text_in_any_field_never_crashes_or_runs(tmp_path_factory, shape, ti
     assert not [p for p in report.problems if p.level is Level.ERROR and "Error" in p.message]
     col = fresh_collection(folder / "anki")
     import_all(col, folder / "decks")
-    for card, front, back in rendered_cards(col):
+    for _card, front, back in rendered_cards(col):
         assert live_content(front) == [] and live_content(back) == [], (front, back)
     col.close()

@@ -55,7 +55,7 @@ def _episode(source: Source, block: list[str], line_no: int) -> Episode | None:
     title = _wiki(fields.get("episode title", "")) or heading
     link = safe_url(_url(fields.get("episode link", "")))
     slug = slugify(title)
-    snips_at = next((i for i, l in enumerate(block) if l.strip().lower() == "## snips"), len(block))
+    snips_at = next((i for i, line in enumerate(block) if line.strip().lower() == "## snips"), len(block))
     return Episode(
         key=episode_key(link, slug, source.path.name),
         slug=slug,
@@ -92,7 +92,7 @@ def _url(value: str) -> str:
 
 
 def _snips(block: list[str], line_no: int) -> list[Snip]:
-    starts = [i for i, l in enumerate(block) if _SNIP.match(l) and "Key takeaways" not in l]
+    starts = [i for i, line in enumerate(block) if _SNIP.match(line) and "Key takeaways" not in line]
     keys = SnipKeys()
     snips = []
     for n, start in enumerate(starts):

@@ -81,7 +81,7 @@ def _snip(block: list[str], keys: SnipKeys, line_no: int) -> Snip | None:
     head = block[0][1:].strip()
     title, first_point = _title(head)
     body = block[1:]
-    transcript_at = next((i for i, l in enumerate(body) if l.strip() == "Transcript:"), len(body))
+    transcript_at = next((i for i, line in enumerate(body) if line.strip() == "Transcript:"), len(body))
     points = _key_points(body[:transcript_at])
     if first_point:
         points.insert(0, first_point)
