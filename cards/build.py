@@ -88,10 +88,13 @@ def build(
         if not path.exists():
             raise MissingPathError(path)
     sources = find_sources(paths)
+    had_packages = any(out.glob("episodes/*.apkg"))
     state = State(out)
     remove_leftovers(out)
     try:
-        return _Build(state, out, force, progress, _build_time(now), workers).run(paths, sources)
+        run = _Build(state, out, force, progress, _build_time(now), workers)
+        run.report.state_was_missing = state.was_new and had_packages
+        return run.run(paths, sources)
     finally:
         state.close()
 

@@ -151,6 +151,9 @@ def summary(report: BuildReport, out: Path) -> str:
             "No longer in the sources (Anki keeps their notes; delete them there if you wish): "
             + "; ".join(report.disappeared)
         )
-    if report.state_was_missing and report.notes:
-        lines.append("No earlier build state was found: every note counts as new.")
+    if report.state_was_missing:
+        lines.append(
+            f"No build state was found beside the packages in {out}/: every note counts as new, and "
+            "importing updates each once (review history is kept; edits made in Anki to these notes are not)."
+        )
     return "\n".join(lines)

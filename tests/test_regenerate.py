@@ -184,6 +184,8 @@ def test_missing_state_still_updates_in_place(library, tmp_path):
     (out / ".cards-state.sqlite").unlink()
     report = build([library], out, now=int(time.time()) + 2)
     assert report.state_was_missing and report.new == report.notes
+    first = build([library], tmp_path / "fresh", now=1_700_000_000)
+    assert not first.state_was_missing  # a first build has no state to miss
     log = import_package(col, episode_packages(out)[0])
     assert len(log.new) == 0 and len(log.updated) == len(before)
     assert sorted(col.find_notes("")) == before
