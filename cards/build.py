@@ -124,6 +124,10 @@ def stat_key(path: Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}"
 
 
+def _unreadable(path: Path, reason: str) -> SourceResult:
+    return SourceResult(path, None, parsed=ParsedFile(path, (), (Problem(path, reason, None, Level.ERROR),)))
+
+
 def check_source(path: Path, known: tuple | None, force: bool, trusted_before: float) -> SourceResult:
     """Unchanged since the last build (by its stat, else its bytes), changed, or unreadable.
 
@@ -138,10 +142,10 @@ def check_source(path: Path, known: tuple | None, force: bool, trusted_before: f
         if stat == known_stat and settled and not force:
             return SourceResult(path, known_digest, unchanged=True, stat=stat)
         raw = read_bytes(path)
-    except (SourceError, OSError) as error:
-        reason = error.reason if isinstance(error, SourceError) else f"cannot be read ({error.strerror or error})"
-        problem = Problem(path, reason, None, Level.ERROR)
-        return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
+    except SourceError as error:
+        return _unreadable(path, error.reason)
+    except OSError as error:
+        return _unreadable(path, f"cannot be read ({error.strerror or error})")
     digest = source_digest(raw)
     return SourceResult(path, digest, unchanged=digest == known_digest and not force, stat=stat)
 
@@ -151,8 +155,7 @@ def make_notes(path: Path, digest: str, stat: str) -> SourceResult:
     try:
         raw = read_bytes(path)
     except SourceError as error:
-        problem = Problem(path, error.reason, error.line, Level.ERROR)
-        return SourceResult(path, None, parsed=ParsedFile(path, (), (problem,)))
+        return _unreadable(path, error.reason)
     parsed = parse_file(path, raw)
     made = tuple(episode_notes(e) for e in parsed.episodes)
     return SourceResult(path, digest, parsed=parsed, made=made, stat=stat)

@@ -44,7 +44,6 @@ NUMBER_WORDS = frozenset(
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
-TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
 ANAPHORA = frozenset("this that these those they it he she them such".split())
 
 

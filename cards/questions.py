@@ -113,10 +113,6 @@ class Clause:
         return self.text[self.words[self.subject_start].start:self.words[self.subject_end - 1].end].strip()
 
     @property
-    def subject_with_article(self) -> str:
-        return self.text[:self.words[self.subject_end - 1].end].strip()
-
-    @property
     def lexical(self) -> int:
         """The lexical verb: the word after an auxiliary (`should [centralize]`)."""
         after = self.verb + 1

@@ -205,10 +205,6 @@ class State:
     def all_package_digests(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, digest FROM packages"))
 
-    def package_digest(self, path: str) -> str | None:
-        found = self.db.execute("SELECT digest FROM packages WHERE path = ?", (path,)).fetchone()
-        return found[0] if found else None
-
     def set_package(self, path: str, digest: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?)", (path, digest))
 
