@@ -124,6 +124,11 @@ def stat_key(path: Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}"
 
 
+def source_key(path: Path) -> str:
+    """How the state names a source: its absolute path, however it was typed."""
+    return str(path.resolve())
+
+
 def _unreadable(path: Path, reason: str) -> SourceResult:
     return SourceResult(path, None, parsed=ParsedFile(path, (), (Problem(path, reason, None, Level.ERROR),)))
 
@@ -231,7 +236,7 @@ class _Build:
         self.episode_figures = self.state.episode_figures()
         trusted_before = float(self.state.get_meta("last_read") or 0) - 1.0
         self.state.set_meta("last_read", repr(time.time()))
-        checked = [check_source(p, self.known_sources.get(str(p)), self.force, trusted_before) for p in sources]
+        checked = [check_source(p, self.known_sources.get(source_key(p)), self.force, trusted_before) for p in sources]
         changed = [c for c in checked if c.digest and not c.unchanged]
         if len(changed) < 16 or self.workers == 1:
             parsed = (make_notes(c.path, c.digest, c.stat) for c in changed)
@@ -249,24 +254,24 @@ class _Build:
     def _take(self, result: SourceResult) -> None:
         """Fold one source's result into the state and the report."""
         if result.unchanged:
-            self._count_unchanged_source(str(result.path))
-            if result.stat != self.known_sources[str(result.path)][2]:
-                self.state.set_source_stat(str(result.path), result.stat)  # touched, same bytes
+            self._count_unchanged_source(result.path)
+            if result.stat != self.known_sources[source_key(result.path)][2]:
+                self.state.set_source_stat(source_key(result.path), result.stat)  # touched, same bytes
             return
         self.report.problems.extend(result.parsed.problems)
         if result.digest is None or any(p.level is Level.ERROR for p in result.parsed.problems):
             # Unreadable: its earlier notes and packages stay as they were, and
             # its tag decks keep its notes; it is read again next time.
-            for key in (self.state.source_digest(str(result.path)) or (None, []))[1]:
+            for key in (self.state.source_digest(source_key(result.path)) or (None, []))[1]:
                 self.seen_episodes[key] = result.path
             return
         keys = []
         for made in result.made:
             if self._claim(made, result.path):
-                self._take_episode(made, str(result.path))
+                self._take_episode(made, source_key(result.path))
                 keys.append(made.episode.key)
-        self._forget_dropped_episodes(str(result.path), keys)
-        self.state.set_source(str(result.path), result.digest, keys, result.stat)
+        self._forget_dropped_episodes(source_key(result.path), keys)
+        self.state.set_source(source_key(result.path), result.digest, keys, result.stat)
 
     def _claim(self, made: EpisodeNotes, path: Path) -> bool:
         """An episode found twice (two exports of it) is built once."""
@@ -279,10 +284,10 @@ class _Build:
         self.seen_episodes[key] = path
         return True
 
-    def _count_unchanged_source(self, path: str) -> None:
+    def _count_unchanged_source(self, path: Path) -> None:
         self.report.sources_unchanged += 1
-        for key in self.known_sources[path][1]:
-            self.seen_episodes[key] = Path(path)
+        for key in self.known_sources[source_key(path)][1]:
+            self.seen_episodes[key] = path
             snips, skipped, notes, cards = self.episode_figures[key]
             self.report.episodes += 1
             self.report.notes += notes
@@ -359,8 +364,8 @@ class _Build:
 
     def _forget_vanished(self, roots: list[Path], sources: list[Path]) -> None:
         """Sources under this build's folders that are gone: report their snips."""
-        present = {str(p) for p in sources}
-        folders = [str(r) for r in roots if r.is_dir()]
+        present = {source_key(p) for p in sources}
+        folders = [source_key(r) for r in roots if r.is_dir()]
         for path, keys in self.state.all_sources().items():
             inside = any(path.startswith(folder.rstrip("/") + "/") for folder in folders)
             if path not in present and inside and not Path(path).exists():

@@ -204,3 +204,12 @@ def test_a_same_size_edit_right_after_a_build_is_still_seen(library, tmp_path):
     os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
     report = build([library], out, now=1_750_000_000)
     assert report.updated == 2  # the cloze and the Q&A of that key point
+
+
+def test_the_same_folder_named_another_way_is_the_same_source(library, tmp_path, monkeypatch):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    monkeypatch.chdir(library.parent)
+    report = build([Path("notes")], out, now=1_750_000_000)
+    assert report.sources_unchanged == 1 and report.new == report.updated == 0
+    assert report.written == [] and report.disappeared == []
