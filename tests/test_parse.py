@@ -162,6 +162,8 @@ def test_private_upload_without_links_or_emoji(fixtures):
     assert problems == [] and episode.key == "file:private-upload.md" and episode.link is None
     photo, calvin = episode.snips
     assert (photo.title, photo.tags, photo.start, photo.link) == ("Photosynthesis Basics", ("biology",), 300, None)
+    # what the listener typed after `---` ("- not a key point either") is not a key point
+    assert photo.key_points == ("Chlorophyll absorbs red and blue light and reflects green.",)
     assert photo.turns == (Turn("Lecturer", "Chlorophyll takes the red and the blue and sends back the green, "
                                             "which is why leaves look green."),)
     assert calvin.turns[0].speaker == "" and calvin.turns[0].text.startswith("RuBisCO grabs")

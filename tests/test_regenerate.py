@@ -53,13 +53,12 @@ def find_note(col, text: str):
     raise AssertionError(f"no note with {text!r}")
 
 
-def study_one_card(col):
-    """Answer the first queued card `Good` with the v3 scheduler; returns it."""
-    col.decks.select(col.decks.id_for_name("Podcasts"))
-    queued = col.sched.get_queued_cards().cards[0]
-    card = col.get_card(queued.card.id)
+def study(col, card_id):
+    """Answer a card `Good` with the v3 scheduler, as a review in Anki would; returns it."""
+    card = col.get_card(card_id)
     card.start_timer()
-    col.sched.answer_card(col.sched.build_answer(card=card, states=queued.states, rating=CardAnswer.GOOD))
+    states = col._backend.get_scheduling_states(card.id)
+    col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
     return col.get_card(card.id)
 
 
@@ -82,13 +81,14 @@ def test_rebuild_adds_new_updates_edited_and_keeps_the_rest(library, tmp_path, s
         import_package(col, package)
     notes_before = col.note_count()
 
-    studied = study_one_card(col)
-    studied_before = scheduling(studied)
-    assert studied.reps == 1
+    edited_id = find_note(col, "line up").id
+    studied = [study(col, card.id) for card in col.get_note(edited_id).cards()]
+    studied += [study(col, find_note(col, "two tidal bulges").cards()[0].id)]
+    studied_before = [scheduling(card) for card in studied]
+    assert all(card.reps == 1 and card.ivl > 0 or card.queue == 1 for card in studied)
     unchanged = find_note(col, "two tidal bulges")
     unchanged.tags.append("my-own-tag")
     col.update_note(unchanged)
-    edited_id = find_note(col, "line up").id
 
     change_sources(library)
     report = build([library], out, now=int(time.time()) + 2)
@@ -102,7 +102,8 @@ def test_rebuild_adds_new_updates_edited_and_keeps_the_rest(library, tmp_path, s
     assert col.note_count() == notes_before + 2
     edited = col.get_note(edited_id)
     assert "at new moon and at full moon" in " ".join(edited.fields)
-    assert scheduling(col.get_card(studied.id)) == studied_before
+    assert [scheduling(col.get_card(card.id)) for card in studied] == studied_before
+    assert all(col.get_card(card.id).reps == 1 for card in studied)
     assert "my-own-tag" in col.get_note(unchanged.id).tags
 
     for package in packages:
