@@ -74,10 +74,13 @@ PREPOSITIONS = frozenset(
     for of to as like despite unlike""".split()
 )
 SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose".split())
+# Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
+COMMON_VERBS = frozenset("used uses makes gets becomes".split())
 ADVERBS = frozenset("later then also still often now soon already never always once first".split())
 # Words that go into the gap with the target: `involves [many experiments]`, `[about 180] copies`.
 GAP_WORDS = frozenset(
-    "the a an many few several some multiple numerous about roughly around nearly almost approximately".split()
+    "the a an many few several some multiple numerous about roughly around nearly almost approximately over under"
+    .split()
 )
 MAX_STRANDED_WORDS = 6
 # After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
@@ -88,8 +91,10 @@ _LEADING = re.compile(
     r"^(?:(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80}"
     r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)),\s+"
 )
+# `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
+_LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
 _ASIDE = re.compile(r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}), ")
-_ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$")
+_ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
 _TRAILING_CLAUSE = re.compile(r"(?:,\s*(?:but|while|whereas|and|so)\b|;| and (?=[a-z]+ [a-z])).*$")
 
 
@@ -168,8 +173,11 @@ def read_clause(sentence: str) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb."""
     prefix = ""
     match = _LEADING.match(sentence)
+    bare = _LEADING_BARE.match(sentence)
     if match:
         prefix, sentence = match.group(), sentence[match.end():]
+    elif bare:
+        prefix, sentence = bare.group(1) + ", ", sentence[bare.end():]
     sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
     words = tokens(sentence)
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
@@ -198,14 +206,25 @@ def _main_verb(words: list[Token], start: int) -> int | None:
         word = words[i].lower
         if word in SUBORDINATORS:
             break  # a verb after `before`, `which` … belongs to another clause
-        if word in AUXILIARIES or word in IRREGULAR_PAST or word in PERSON_VERBS:
+        if word in AUXILIARIES or word in IRREGULAR_PAST or word in PERSON_VERBS or word in COMMON_VERBS:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
         if weak is None and _weak_verb(words, i, start):
             weak = i
     found = [i for i in (plural, weak) if i is not None]
+    if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
+        return start + 1  # `Mitochondria produce most of …`
     return min(found) if found else None
+
+
+def _base_verb_before_object(words, i: int) -> bool:
+    """A lowercase word right after a one-word subject, followed by `most`, `the`, `a` …"""
+    word, following = words[i], words[i + 1].lower
+    return (
+        word.text.islower() and word.lower not in STOPWORDS and not ADJECTIVE_ENDINGS.search(word.lower)
+        and following in ("the", "a", "an", "most", "many", "some", "all", "its", "their")
+    )
 
 
 def _plural_then_base_verb(head: Token, following: Token) -> bool:
@@ -216,10 +235,15 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     )
     return (
         plural
-        and following.text[0].islower() and "-" not in word and not ADJECTIVE_ENDINGS.search(word)
+        and following.text[0].islower() and "-" not in word and not _adjective_like(word)
         and word not in STOPWORDS and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS
     )
+
+
+def _adjective_like(word: str) -> bool:
+    """`extensive`, `stratified`, but not `need` or `feed`."""
+    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
 
 
 def _weak_verb(words: list[Token], i: int, start: int) -> bool:
@@ -231,7 +255,10 @@ def _weak_verb(words: list[Token], i: int, start: int) -> bool:
     if i == start + 1 and previous.endswith("ing") and zipf(previous) >= 3.5:
         return False  # `Hanging valleys form`: the -ing word is a modifier
     if word.endswith("ed") and len(word) > 4:
-        return True
+        # `Wolves reintroduced to Yellowstone … changed …`: a participle, then the verb.
+        following = words[i + 1].lower if i + 1 < len(words) else ""
+        later = any(w.lower.endswith("ed") and len(w.lower) > 4 for w in words[i + 2:i + 9])
+        return not (following in PREPOSITIONS and later)
     following = words[i + 1].lower if i + 1 < len(words) else ""
     # `products improved`, `erratics are`: a plural noun before the real verb.
     followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
@@ -362,7 +389,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         between = clause.text[words[clause.lexical].end:start]
         if re.search(r"[,;:]| and | or ", between) or len(between.split()) > MAX_STRANDED_WORDS:
             return None
-    if after and _joins_noun(words, after) or before and before[-1].lower in ("and", "or", "between"):
+    number_of = target.kind is TargetKind.NUMBER and in_place and after and after[0].lower == "of"
+    if (after and _joins_noun(words, after) and not number_of) or before and before[-1].lower in ("and", "or", "between"):
         return None
     if target.kind is TargetKind.NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
         return None  # `differences in temperature`: the phrase goes on
@@ -374,19 +402,44 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         start = before[-1].start
         before = before[:-1]
     if target.kind is TargetKind.NUMBER:
-        wh = number_wh(target)
-        if wh is None or after and after[0].start - end <= 1 and is_content(after[0]) and "how many" not in wh:
-            return None  # `about 2% salt`: the number is a modifier
-        return wh, start, end
+        return _number_gap(clause, target, start, end, before, after, in_place)
     previous = before[-1] if before else None
-    if previous is None or previous.lower in NO_GAP_AFTER:
-        return None
+    if previous is None or previous.lower in NO_GAP_AFTER or (previous.lower == "of" and not in_place):
+        return None  # `the behaviour of [elk] herds`: no `… the behaviour of?`
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
     if not (_function_word(previous) or after_verb):
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
+    if previous.lower in ("in", "at") and target.kind is TargetKind.ENTITY and not after_noun(after, end):
+        return "where", previous.start, end  # `sinks in the North Atlantic` → `Where does … sink?`
     return _wh_for_noun_phrase(clause, target, start, end, after, in_place)
+
+
+PIED_PIPED = frozenset("in by at within after for during on".split())
+
+
+def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[str, int, int] | None:
+    """`in 1450` → `In what year …`; `about 2% salt` is a modifier, not asked."""
+    wh = number_wh(target)
+    modifier = after and after[0].start - end <= 1 and is_content(after[0]) and after[0] != clause.verb_token
+    if wh is None or modifier and "how many" not in wh:
+        return None
+    previous = before[-1] if before else None
+    if previous is not None and previous.lower == "to" and len(before) > 1 and is_number(before[-2]):
+        return None  # `seven to nine hours`: a range is asked whole or not at all
+    if in_place:
+        return wh, start, end
+    if previous is not None and previous.lower in PIED_PIPED:
+        return f"{previous.lower} {wh}", previous.start, end  # `In what year did …?`, no stranded `in`
+    if wh == "what year" and previous is not None and previous not in clause.words[clause.verb:clause.lexical + 1]:
+        return None  # `the summer of 1969`: asked in place instead
+    return wh, start, end
+
+
+def after_noun(after: list[Token], end: int) -> bool:
+    """The target is a modifier: a noun follows it directly (`Bitcoin mining`)."""
+    return bool(after) and after[0].start - end <= 1 and after[0].lower not in STOPWORDS
 
 
 def _joins_noun(words: list[Token], after: list[Token]) -> bool:
@@ -401,7 +454,7 @@ def _joins_noun(words: list[Token], after: list[Token]) -> bool:
 
 
 def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[str, int, int] | None:
-    if after and after[0].start - end <= 1 and after[0].lower not in STOPWORDS:
+    if after_noun(after, end):
         noun = after[0]
         rest = after[1:]
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
@@ -410,7 +463,7 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
         return ("what kind of " if in_place else "what ") + noun.text, start, noun.end
     if after and after[0].lower in ("one", "ones"):
         return None
-    return ("who" if _PERSON_NAME.match(target.text) else "what"), start, end
+    return "what", start, end
 
 
 def _find(text: str, needle: str) -> tuple[int, int] | None:
@@ -440,6 +493,8 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     """(`did`, `leave`) for `left`; (`is`, ``) for `is`; (`does`, `move`) for `moves`."""
     token = clause.verb_token
     word = token.lower
+    if word in ("used", "uses", "makes", "gets", "becomes"):
+        return ("did", "use") if word == "used" else ("does", word[:-1] if word != "becomes" else "become")
     if word in AUXILIARIES and not (word in ("has", "have", "had") and _takes_object(clause)):
         return word, ""
     if word in IRREGULAR_PAST:
@@ -472,7 +527,8 @@ def _agree(clause: Clause) -> str:
         if lower in ("are", "were") and (following.endswith("s") or following in ("the", "a", "an")):
             return predicate  # `What are boulders …?` keeps its plural complement
         return f"{SINGULAR[lower]} {tail}".strip()
-    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith(("s", "ed")) or lower in IRREGULAR_PAST:
+    past = lower.endswith("ed") and not lower.endswith("eed")
+    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or lower in IRREGULAR_PAST:
         return predicate
     tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
     return f"{third_person(lower)} {tail}".strip()
@@ -480,7 +536,7 @@ def _agree(clause: Clause) -> str:
 
 def third_person(verb: str) -> str:
     """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if verb in STOPWORDS or verb.endswith(("s", "ed", "ing")):
+    if verb in STOPWORDS or verb.endswith(("s", "ing")) or (verb.endswith("ed") and not verb.endswith("eed")):
         return verb
     if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
@@ -488,7 +544,9 @@ def third_person(verb: str) -> str:
 
 
 def _is_person(target: Target, clause: Clause) -> bool:
-    return bool(_PERSON_NAME.match(target.text)) and clause.verb_token.lower in PERSON_VERBS
+    """A name doing what people do: `Richard Chang left`, `Bach wrote`."""
+    acronym = " " not in target.text and is_acronym(target.text)  # `TSMC left` is a company
+    return target.text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
 
 
 def _lower_first(subject: str, names: frozenset[str]) -> str:
