@@ -214,3 +214,10 @@ def test_the_same_folder_named_another_way_is_the_same_source(library, tmp_path,
     report = build([Path("notes")], out, now=1_750_000_000)
     assert report.sources_unchanged == 1 and report.new == report.updated == 0
     assert report.written == [] and report.disappeared == []
+
+
+def test_source_date_epoch_pins_the_time_of_changed_notes(library, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
+    build([library], tmp_path / "decks")
+    mtimes = {row[3] for row in package_notes(tmp_path / "decks" / "episodes" / "why-the-tides-turn.apkg")}
+    assert mtimes == {1234567890}
