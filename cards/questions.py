@@ -375,34 +375,52 @@ def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str])
 # --- building blocks --------------------------------------------------------
 
 def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, int, int] | None:
-    """(wh-phrase, start, end) of the noun phrase the target stands for."""
+    """(wh-phrase, start, end) of the noun phrase the target stands for, or None."""
     found = _find(clause.text, target.text)
     if found is None:
         return None
     start, end = found
-    words = clause.words
-    before = [w for w in words if w.end <= start]
-    after = [w for w in words if w.start >= end]
-    if not in_place:
-        if not before or before[-1].start < words[clause.lexical].start:
-            return None  # the target is not after the verb
-        between = clause.text[words[clause.lexical].end:start]
-        if re.search(r"[,;:]| and | or ", between) or len(between.split()) > MAX_STRANDED_WORDS:
-            return None
-    number_of = target.kind is TargetKind.NUMBER and in_place and after and after[0].lower == "of"
-    if (after and _joins_noun(words, after) and not number_of) or before and before[-1].lower in ("and", "or", "between"):
+    before = [w for w in clause.words if w.end <= start]
+    after = [w for w in clause.words if w.start >= end]
+    if not in_place and not _fronts_cleanly(clause, before, start):
         return None
-    if target.kind is TargetKind.NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
-        return None  # `differences in temperature`: the phrase goes on
-    if clause.text[start - 1:start] in ("/", "-") or clause.text[end:end + 1] in ("/", "-"):
-        return None
-    if clause.text[end:end + 2] in ("'s", "’s"):
+    if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
-        start = before[-1].start
+        start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
         before = before[:-1]
     if target.kind is TargetKind.NUMBER:
         return _number_gap(clause, target, start, end, before, after, in_place)
+    return _noun_gap(clause, target, start, end, before, after, in_place)
+
+
+def _fronts_cleanly(clause: Clause, before: list[Token], start: int) -> bool:
+    """After the verb, with no comma, coordination or long stretch in between."""
+    lexical = clause.words[clause.lexical]
+    if not before or before[-1].start < lexical.start:
+        return False
+    between = clause.text[lexical.end:start]
+    return not re.search(r"[,;:]| and | or ", between) and len(between.split()) <= MAX_STRANDED_WORDS
+
+
+def _stands_alone(clause, target, start, end, before, after, in_place) -> bool:
+    """Not one half of `Intel and TSMC`, `training/inference`, `N2's`, `differences in …`."""
+    words, text = clause.words, clause.text
+    number_of = target.kind is TargetKind.NUMBER and in_place and after and after[0].lower == "of"
+    if after and _joins_noun(words, after) and not number_of:
+        return False
+    if before and before[-1].lower in ("and", "or", "between"):
+        return False
+    if target.kind is TargetKind.NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
+        return False  # `differences in temperature`: the phrase goes on
+    if text[start - 1:start] in ("/", "-") or text[end:end + 1] in ("/", "-"):
+        return False
+    return text[end:end + 2] not in ("'s", "’s")
+
+
+def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str, int, int] | None:
+    """`what`, `what lake`, `what kind of mill`, or `where` for a place after `in`."""
+    words = clause.words
     previous = before[-1] if before else None
     if previous is None or previous.lower in NO_GAP_AFTER or (previous.lower == "of" and not in_place):
         return None  # `the behaviour of [elk] herds`: no `… the behaviour of?`
