@@ -33,7 +33,7 @@ def test_seed_note_imports_one_cloze_and_one_qa_note_per_key_point(seed_note, tm
 
     The six without one are skipped and counted, as the card-quality rules ask:
     three lean on the key point before them ("This would …", "They claim …"),
-    two are imperatives ("Look for …") and one has a six-word gerund subject.
+    two are imperatives ("Look for …") and one has a seven-word gerund subject.
     """
     assert key_point_count(seed_note) == 42
     report = build([seed_note], tmp_path / "decks", now=1_700_000_000)
