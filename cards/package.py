@@ -33,7 +33,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from cards.model import CardKind, PackageNote
 from cards.notetypes import NOTE_TYPES, genanki_model
-from cards.state import StateReader, StoredNote
+from cards.state import StateReader, StoredNote, readonly_uri
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.S)
 
@@ -110,7 +110,7 @@ def _genanki_apkg(spec: PackageSpec, out: Path) -> None:
         _restore_mtimes(db, spec)
         db.commit()
         db.close()
-        _zip(out, db_path.read_bytes())
+        _zip(out, db_path)
 
 
 def _restore_mtimes(db: sqlite3.Connection, spec: PackageSpec) -> None:
@@ -129,9 +129,13 @@ def _restore_mtimes(db: sqlite3.Connection, spec: PackageSpec) -> None:
     db.execute("UPDATE col SET models = ?", (json.dumps(models),))
 
 
-def _zip(out: Path, collection: bytes) -> None:
+def _zip(out: Path, collection: bytes | Path) -> None:
+    """An .apkg: the collection (bytes, or a file streamed from disk) and no media."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("collection.anki2", collection)
+        if isinstance(collection, Path):
+            archive.write(collection, "collection.anki2")
+        else:
+            archive.writestr("collection.anki2", collection)
         archive.writestr("media", "{}")
 
 
@@ -206,17 +210,17 @@ def write_package_from_state(path: Path, state_file: Path, decks: list, notetype
         collection = tmp.with_name(tmp.name + ".anki2")
         try:
             collection.write_bytes(_empty_collection())
-            db = sqlite3.connect(collection)
+            # Opened as a URI so that ATTACH takes the read-only URI too, whatever
+            # SQLite was compiled with.
+            db = sqlite3.connect(collection.resolve().as_uri(), uri=True)
             db.execute("PRAGMA journal_mode = OFF")
             db.execute("PRAGMA synchronous = OFF")
-            db.execute("ATTACH DATABASE ? AS state", (f"file:{state_file}?mode=ro",))
+            db.execute("ATTACH DATABASE ? AS state", (readonly_uri(state_file),))
             _copy_notes(db, decks, notetype_mtime, base_time)
             db.commit()
             db.execute("DETACH DATABASE state")
             db.close()
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                archive.write(collection, "collection.anki2")
-                archive.writestr("media", "{}")
+            _zip(tmp, collection)
         finally:
             collection.unlink(missing_ok=True)
 

@@ -209,6 +209,11 @@ class State:
         self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?)", (path, digest))
 
 
+def readonly_uri(path: Path) -> str:
+    """A SQLite URI that opens the state file read-only (percent-encoded, any path)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 class StateReader:
     """A read-only view of a state file, for package writers in other processes.
 
@@ -216,7 +221,7 @@ class StateReader:
     """
 
     def __init__(self, path: Path):
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.db = sqlite3.connect(readonly_uri(path), uri=True)
 
     def notes(self, episode_key: str, tag: str | None = None, guids: frozenset | None = None):
         """An episode's notes as packages store them (no splitting and joining again)."""

@@ -120,3 +120,16 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
         write_package_genanki(spec)
         assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / episode.package)
     state.close()
+
+
+def test_packages_from_a_state_in_an_awkward_folder(fixtures, tmp_path, monkeypatch):
+    """Spaces, `?` and `#` in the decks folder: the read-only state URI stays a path."""
+    library = many_episodes(fixtures, tmp_path / "library", 2)
+    out = tmp_path / "my decks #1 ?"
+    monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)  # the SQL path, which ATTACHes the state
+    build([library], out, now=1_700_000_000)
+    plain = tmp_path / "plain"
+    monkeypatch.setattr("cards.package.LARGE_PACKAGE", 4000)
+    build([library], plain, now=1_700_000_000)
+    for package in sorted(plain.rglob("*.apkg")):
+        assert collection_rows(out / package.relative_to(plain)) == collection_rows(package)
