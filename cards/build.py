@@ -206,7 +206,10 @@ class _Build:
         self.state, self.out, self.force, self.now = state, out, force, now
         self.progress = progress or (lambda stage, done, total: None)
         self.workers = workers
-        self.report = BuildReport(state_was_missing=state.was_new)
+        self.report = BuildReport()
+        # What the last build recorded, read once: sources and episode figures.
+        self.known_sources = state.all_source_digests()
+        self.episode_figures = state.episode_figures()
         self.changed_episodes: set[str] = set()
         self.touched_tags: set[str] = set()
         self.changed_guids: dict[str, set[str]] = {}
@@ -237,8 +240,6 @@ class _Build:
     def _read_all(self, sources: list[Path]):
         """Hash every source here (cheap); parse the changed ones, on all cores when many."""
         self.report.sources = len(sources)
-        self.known_sources = self.state.all_source_digests()
-        self.episode_figures = self.state.episode_figures()
         trusted_before = float(self.state.get_meta("last_read") or 0) - 1.0
         self.state.set_meta("last_read", repr(time.time()))
         checked = [check_source(p, self.known_sources.get(source_key(p)), self.force, trusted_before) for p in sources]
@@ -267,7 +268,7 @@ class _Build:
         if result.digest is None or any(p.level is Level.ERROR for p in result.parsed.problems):
             # Unreadable: its earlier notes and packages stay as they were, and
             # its tag decks keep its notes; it is read again next time.
-            for key in (self.state.source_digest(source_key(result.path)) or (None, []))[1]:
+            for key in self._previous_episodes(source_key(result.path)):
                 self.seen_episodes[key] = result.path
             return
         keys = []
@@ -291,30 +292,29 @@ class _Build:
 
     def _count_unchanged_source(self, path: Path) -> None:
         self.report.sources_unchanged += 1
-        for key in self.known_sources[source_key(path)][1]:
+        for key in self._previous_episodes(source_key(path)):
             self.seen_episodes[key] = path
             snips, skipped, notes, cards = self.episode_figures[key]
-            self.report.episodes += 1
-            self.report.notes += notes
+            self._add_figures(snips, dict(skipped), notes, cards)
             self.report.unchanged += notes
-            self.report.cards += cards
-            self.report.snips += snips
-            self.report.skipped.update(dict(skipped))
 
     def _take_episode(self, made: EpisodeNotes, source: str) -> None:
         episode = made.episode
         old = {n.row.guid: n for n in self.state.notes_of(episode.key)}
+        known = self.state.episode(episode.key)
         stored = [self._stamp(row, old.get(row.guid)) for row in made.rows]
-        gone = [n for guid, n in old.items() if guid not in {s.row.guid for s in stored}]
+        kept = {s.row.guid for s in stored}
+        gone = [n for guid, n in old.items() if guid not in kept]
         self._report_gone(episode.title, gone)
         changed = [s for s in stored if s.row.guid not in old or old[s.row.guid].hash != s.hash]
-        if changed or gone or not self.state.episode(episode.key):
+        if changed or gone or not known:
             self.changed_episodes.add(episode.key)
             self.changed_guids[episode.key] = {s.row.guid for s in changed}
             self.touched_tags.update(t for n in [*stored, *gone] for t in n.row.deck_tags)
         self.state.replace_notes(episode.key, stored)
-        self.state.set_episode(self._stored_episode(made, source, stored))
-        self._count(made, stored)
+        record = self._stored_episode(made, known, source, stored)
+        self.state.set_episode(record)
+        self._add_figures(record.snips, made.skipped, record.notes, record.cards)
 
     def _stamp(self, row: NoteRow, old: StoredNote | None) -> StoredNote:
         """Keep the mtime of an unchanged note; a changed one gets a newer one."""
@@ -328,9 +328,9 @@ class _Build:
         self.report.updated += 1
         return StoredNote(row, digest, max(self.now, old.mtime + 1))
 
-    def _stored_episode(self, made: EpisodeNotes, source: str, notes: list[StoredNote]) -> StoredEpisode:
+    def _stored_episode(self, made: EpisodeNotes, known: StoredEpisode | None, source: str,
+                        notes: list[StoredNote]) -> StoredEpisode:
         episode = made.episode
-        known = self.state.episode(episode.key)
         package = known.package if known else self._package_name(episode.slug, episode.key)
         deck_tags = tuple(dict.fromkeys(t for n in notes for t in n.row.deck_tags))
         return StoredEpisode(
@@ -349,21 +349,25 @@ class _Build:
         self.packages_taken[name] = key
         return name
 
-    def _count(self, made: EpisodeNotes, stored: list[StoredNote]) -> None:
+    def _add_figures(self, snips: int, skipped: dict, notes: int, cards: int) -> None:
+        """One episode's figures into the summary (read this build or recorded by the last)."""
         self.report.episodes += 1
-        self.report.snips += _snip_count(made.episode)
-        self.report.notes += len(stored)
-        self.report.cards += sum(n.row.card_count for n in stored)
-        self.report.skipped.update(made.skipped)
+        self.report.snips += snips
+        self.report.skipped.update(skipped)
+        self.report.notes += notes
+        self.report.cards += cards
 
     def _report_gone(self, episode_title: str, gone: list[StoredNote]) -> None:
         for title in dict.fromkeys(n.row.snip_title for n in gone):
             self.report.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
 
+    def _previous_episodes(self, source: str) -> list[str]:
+        """The episode keys the last build found in a source."""
+        return self.known_sources.get(source, (None, []))[1]
+
     def _forget_dropped_episodes(self, source: str, keys: list[str]) -> None:
         """Episodes a source no longer holds (a legacy export lost one)."""
-        previous = (self.state.source_digest(source) or (None, []))[1]
-        for key in previous:
+        for key in self._previous_episodes(source):
             if key not in keys and key not in self.seen_episodes:
                 self._forget_episode(key)
 
@@ -371,7 +375,7 @@ class _Build:
         """Sources under this build's folders that are gone: report their snips."""
         present = {source_key(p) for p in sources}
         folders = [source_key(r) for r in roots if r.is_dir()]
-        for path, keys in self.state.all_sources().items():
+        for path, (_, keys, _) in self.known_sources.items():
             inside = any(path.startswith(folder.rstrip("/") + "/") for folder in folders)
             if path not in present and inside and not Path(path).exists():
                 for key in keys:
@@ -426,9 +430,10 @@ class _Build:
 
     def _changes_plan(self) -> PackagePlan | None:
         """Every note new or changed in this build, in its episode's deck."""
+        by_key = {episode.key: episode for episode in self.episodes}
         decks = []
         for key, guids in sorted(self.changed_guids.items()):
-            episode = self.state.episode(key)
+            episode = by_key.get(key)
             if guids and episode:
                 decks.append(PlannedDeck(episode.deck, (key,), guids=frozenset(guids)))
         if not decks:

@@ -108,18 +108,10 @@ class State:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # sources -------------------------------------------------------------
-    def source_digest(self, path: str) -> tuple[str, list[str]] | None:
-        """(digest, episode keys) recorded for a source file."""
-        found = self.db.execute("SELECT digest, episodes FROM sources WHERE path = ?", (path,)).fetchone()
-        return (found[0], json.loads(found[1])) if found else None
-
     def all_source_digests(self) -> dict[str, tuple[str, list[str], str]]:
         """Every source's (digest, episode keys, stat key), in one query."""
         rows = self.db.execute("SELECT path, digest, episodes, stat FROM sources")
         return {p: (d, json.loads(e), stat) for p, d, e, stat in rows}
-
-    def all_sources(self) -> dict[str, list[str]]:
-        return {p: json.loads(e) for p, e in self.db.execute("SELECT path, episodes FROM sources")}
 
     def set_source(self, path: str, digest: str, episodes: list[str], stat: str) -> None:
         self.db.execute(
