@@ -48,7 +48,7 @@ def precision_at_1(verbose: bool) -> tuple[float, int]:
 def seed_plans() -> list:
     folders = [ROOT / "seeds"] + ([SHARED_SEEDS] if SHARED_SEEDS.exists() else [])
     plans = []
-    for path in find_sources(folders):
+    for path in find_sources(folders).sources:
         for episode in parse_file(path).episodes:
             for snip in episode.snips:
                 plans += [plan_cards(k, episode.podcast, episode.title) for k in snip.key_points]

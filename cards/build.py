@@ -1,41 +1,147 @@
-"""The orchestrator: sources → notes → packages, remembering what it wrote.
+"""The orchestrator: sources → notes → packages, as stages that hand records on.
 
-A build reads every source whose bytes changed since the last build (all of
-them with `force`), makes its notes, gives each note the mtime of the build
-that last changed it, and rewrites only the packages whose notes changed:
-the episode's package, the packages of its tags and `changes.apkg`.
+    scan → check → read → reconcile → plan → write → record
+
+One invariant holds by design: after any sequence of builds (failed writes,
+kills at any moment, changed tags, vanished sources), the packages on disk
+equal what a clean build of the same sources makes. It holds because the
+plan is made from what every package *should* hold, not from what this run
+changed: each package's digest comes from digests the state keeps per
+episode, and a package is rewritten unless the state recorded that digest,
+and the file's size and mtime, *after* the file was in place. Changed notes
+stay pending until a completed build has offered them in `changes.apkg`.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import os
+import signal
 import sqlite3
+import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from cards import __version__
-from cards.errors import MissingPathError, SourceError
+from cards import __version__, package
+from cards.errors import MissingPathError, OutputError, SourceError, UsageError, os_reason
+from cards.lock import output_lock
 from cards.model import Level, NoteRow, ParsedFile, Problem
 from cards.notes import EpisodeNotes, episode_deck, episode_notes, tag_deck
 from cards.notetypes import notetype_digest
-from cards import package
+from cards.package import DeckSelection
 from cards.parse import find_sources, parse_file
 from cards.parse.text import read_bytes
-from cards.state import STATE_FILE, State, StoredEpisode, StoredNote
+from cards.state import (
+    STATE_FILE,
+    Known,
+    KnownSource,
+    Part,
+    PendingNote,
+    RecordedPackage,
+    State,
+    StoredEpisode,
+    StoredNote,
+)
 
 CHANGES_PACKAGE = "changes.apkg"
+LOCK_WAIT = 5.0  # seconds a second build waits for the first
+# Anki numbers notes by milliseconds since 1970: outside these years its ids break.
+EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000-01-01, 2100-01-01
+PARALLEL_SOURCES = 16
+PARALLEL_PACKAGES = 8
 Progress = Callable[[str, int, int], None]
+
+
+# --- records ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """One source, compared with what the last build read."""
+
+    path: Path
+    key: str
+    digest: str | None
+    stat: str
+    unchanged: bool
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """One changed source, parsed, with the notes of its episodes (made lazily when serial)."""
+
+    check: SourceCheck
+    problems: tuple[Problem, ...]
+    episodes: Iterable[EpisodeNotes]
+
+
+class NoteStatus(enum.Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """What became of one episode in this build."""
+
+    episode: StoredEpisode
+    statuses: Counter = field(default_factory=Counter)
+    changed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """The sources folded into the state: every episode as it now stands."""
+
+    outcomes: tuple[EpisodeOutcome, ...]
+    episodes: dict[str, StoredEpisode]
+    problems: tuple[Problem, ...]
+    sources_unchanged: int
+    disappeared: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackagePlan:
+    """A package as a clean build would write it, and the digest that names its content."""
+
+    relative: str
+    decks: tuple[DeckSelection, ...]
+    notetype_mtime: int
+    base_time: int
+    notes: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which packages to write, which are in place, which no clean build would make."""
+
+    to_write: tuple[PackagePlan, ...]
+    in_place: int
+    stale: tuple[str, ...]
+    changes: PackagePlan | None
+
+
+@dataclass(frozen=True)
+class Written:
+    """One package write: the file's stat when it is in place, else why not."""
+
+    plan: PackagePlan
+    stat: str | None
+    error: str | None = None
 
 
 @dataclass
 class BuildReport:
-    """What a build did, for the summary."""
+    """What a build did, for the summary: made from the stages' results."""
 
     sources: int = 0
     sources_unchanged: int = 0
@@ -50,69 +156,131 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     packages_unchanged: int = 0
+    removed: list[Path] = field(default_factory=list)
     changes: Path | None = None
-    changes_new: int = 0
-    changes_updated: int = 0
+    changes_notes: int = 0
     disappeared: list[str] = field(default_factory=list)
     state_was_missing: bool = False
+    state_moved_aside: Path | None = None
 
     @property
     def failed(self) -> bool:
-        """True when some input could not be read: the exit code says so."""
+        """True when some input could not be read or some package not written."""
         return any(p.level is Level.ERROR for p in self.problems)
 
 
-@dataclass(frozen=True)
-class SourceResult:
-    """One source file, read (or found unchanged) in a worker."""
-
-    path: Path
-    digest: str | None
-    unchanged: bool = False
-    parsed: ParsedFile | None = None
-    made: tuple[EpisodeNotes, ...] = ()
-    stat: str = ""
-
+# --- the whole build ----------------------------------------------------------
 
 def build(
-    paths: Iterable[Path],
-    out: Path,
+    paths: Iterable[Path | str],
+    out: Path | str,
     *,
     force: bool = False,
     progress: Progress | None = None,
     now: int | None = None,
     workers: int | None = None,
+    lock_wait: float = LOCK_WAIT,
 ) -> BuildReport:
     """Build the decks of every note under `paths` into `out`."""
-    paths = [Path(p) for p in paths]
-    for path in paths:
+    roots = check_paths(paths)
+    folder = check_out(out)
+    stamp = build_time(now)
+    tell = progress or (lambda stage, done, total: None)
+    with output_lock(folder, lock_wait):
+        remove_leftovers(folder)
+        had_packages = any(folder.glob("episodes/*.apkg"))
+        state = State(folder)
+        try:
+            report = _run(state, roots, folder, stamp, force, tell, workers)
+        finally:
+            state.close()
+    report.state_was_missing = state.was_new and had_packages and state.moved_aside is None
+    report.state_moved_aside = state.moved_aside
+    return report
+
+
+def _run(state: State, roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress,
+         workers: int | None) -> BuildReport:
+    known = state.known()
+    notetype_mtime = _notetype_mtime(state, known, stamp)
+    scan = find_sources(roots)
+    checks = check_sources(scan.sources, known, force, state)
+    reads = read_sources(checks, workers, progress)
+    reconciled = reconcile(state, known, reads, roots, stamp)
+    pending = state.pending_notes()
+    plan = plan_packages(out, reconciled.episodes, pending, known.packages, notetype_mtime, force)
+    state.commit()  # the notes the writers read, and what stays pending if they fail
+    written = write_packages(out, plan.to_write, workers, progress)
+    removed = record(state, out, plan, written)
+    state.commit()
+    return assemble_report(len(scan.sources), [*scan.problems, *reconciled.problems], reconciled, plan,
+                           written, removed, out)
+
+
+def check_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """The sources named on the command line; `~` is the home folder."""
+    roots = []
+    for raw in paths:
+        if os.fspath(raw) == "":
+            raise UsageError("an empty path was given: name a note file or a folder of notes")
+        path = Path(raw).expanduser()
         if not path.exists():
             raise MissingPathError(path)
-    sources = find_sources(paths)
-    had_packages = any(out.glob("episodes/*.apkg"))
-    state = State(out)
-    remove_leftovers(out)
+        roots.append(path)
+    return roots
+
+
+def check_out(out: Path | str) -> Path:
+    """The output folder, made if needed; `~` is the home folder."""
+    if os.fspath(out) == "":
+        raise UsageError("--out is empty: name the folder for the decks (for example --out decks)")
+    folder = Path(out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: --out names a file; name a folder for the decks")
     try:
-        run = _Build(state, out, force, progress, _build_time(now), workers)
-        run.report.state_was_missing = state.was_new and had_packages
-        return run.run(paths, sources)
-    finally:
-        state.close()
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(folder, error) from None
+    return folder
 
 
-def remove_leftovers(out: Path) -> None:
-    """Temporary files a killed build left behind (never a finished package)."""
-    for leftover in out.glob("**/.*.apkg.*.tmp"):
-        leftover.unlink(missing_ok=True)
-
-
-def _build_time(now: int | None) -> int:
+def build_time(now: int | None) -> int:
     """This build's mtime for changed notes; SOURCE_DATE_EPOCH pins it."""
     if now is not None:
         return now
-    pinned = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(pinned) if pinned.isdigit() else int(time.time())
+    pinned = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not pinned:
+        return int(time.time())
+    if not pinned.isdigit() or not EARLIEST <= int(pinned) <= LATEST:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={pinned[:24]} is not a time Anki can use: give seconds since 1970 "
+            "between 2000 and 2100, or unset it"
+        )
+    return int(pinned)
 
+
+def remove_leftovers(out: Path) -> None:
+    """Temporary files a killed build left behind (never a finished package).
+
+    Called only while holding the folder's lock: no other build is writing.
+    """
+    for folder in (out, out / "episodes", out / "tags"):
+        for leftover in folder.glob(package.TEMPORARY):
+            leftover.unlink(missing_ok=True)
+
+
+def _notetype_mtime(state: State, known: Known, stamp: int) -> int:
+    """The note types' mtime: newer whenever their templates or CSS changed."""
+    digest, stored = notetype_digest(), known.meta.get("notetype_mtime")
+    if known.meta.get("notetype_digest") == digest and stored:
+        return int(stored)
+    mtime = max(stamp, int(stored) + 1) if stored else stamp
+    state.set_meta("notetype_digest", digest)
+    state.set_meta("notetype_mtime", str(mtime))
+    return mtime
+
+
+# --- check and read -------------------------------------------------------------
 
 def source_digest(raw: bytes) -> str:
     """A source's identity for incremental builds: its bytes and this version."""
@@ -134,60 +302,104 @@ def source_key(path: Path) -> str:
     return os.path.abspath(path)
 
 
-def _unreadable(path: Path, reason: str) -> SourceResult:
-    return SourceResult(path, None, parsed=ParsedFile(path, (), (Problem(path, reason, None, Level.ERROR),)))
+def check_sources(sources: Iterable[Path], known: Known, force: bool, state: State) -> list[SourceCheck]:
+    """Compare every source with the last build's record (cheap: a stat, else a hash)."""
+    trusted_before = float(known.meta.get("last_read") or 0) - 1.0
+    state.set_meta("last_read", repr(time.time()))
+    return [check_source(p, known.sources.get(source_key(p)), force, trusted_before) for p in sources]
 
 
-def check_source(path: Path, known: tuple | None, force: bool, trusted_before: float) -> SourceResult:
+def check_source(path: Path, known: KnownSource | None, force: bool, trusted_before: float) -> SourceCheck:
     """Unchanged since the last build (by its stat, else its bytes), changed, or unreadable.
 
     As git does, a stat is trusted only for files last modified well before
     the last build looked at them: a file rewritten within the same clock tick
     with the same size would otherwise look unchanged.
     """
-    known_digest, _, known_stat = known or (None, None, None)
+    key = source_key(path)
     try:
         info = path.stat()
         stat, settled = stat_key(info), info.st_mtime < trusted_before
-        if stat == known_stat and settled and not force:
-            return SourceResult(path, known_digest, unchanged=True, stat=stat)
+        if known and stat == known.stat and settled and not force:
+            return SourceCheck(path, key, known.digest, stat, unchanged=True)
         raw = read_bytes(path)
     except SourceError as error:
         return _unreadable(path, error.reason)
     except OSError as error:
         return _unreadable(path, f"cannot be read ({error.strerror or error})")
     digest = source_digest(raw)
-    return SourceResult(path, digest, unchanged=digest == known_digest and not force, stat=stat)
+    return SourceCheck(path, key, digest, stat, unchanged=bool(known) and digest == known.digest and not force)
 
 
-def make_notes(path: Path, digest: str, stat: str) -> SourceResult:
-    """Parse a changed source and make its notes (in a worker process when many)."""
+def _unreadable(path: Path, reason: str) -> SourceCheck:
+    return SourceCheck(path, source_key(path), None, "", False, Problem(path, reason, None, Level.ERROR))
+
+
+def make_notes(check: SourceCheck, lazy: bool = False) -> SourceRead:
+    """Parse a changed source and make its notes (in a worker process when many).
+
+    `lazy` makes each episode's notes only when the next stage asks for them,
+    so a huge export never holds every note at once.
+    """
     try:
-        raw = read_bytes(path)
+        raw = read_bytes(check.path)
     except SourceError as error:
-        return _unreadable(path, error.reason)
-    parsed = parse_file(path, raw)
-    made = tuple(episode_notes(e) for e in parsed.episodes)
-    return SourceResult(path, digest, parsed=parsed, made=made, stat=stat)
+        return SourceRead(_unreadable(check.path, error.reason), (), ())
+    parsed: ParsedFile = parse_file(check.path, raw)
+    made = (episode_notes(e) for e in parsed.episodes)
+    return SourceRead(check, parsed.problems, made if lazy else tuple(made))
 
 
-def _merge(checked: list[SourceResult], parsed) -> Iterable[SourceResult]:
-    """The sources in their order: checked ones as they are, changed ones as parsed."""
-    parsed = iter(parsed)
-    for result in checked:
-        yield next(parsed) if result.digest and not result.unchanged else result
+def read_sources(checks: list[SourceCheck], workers: int | None,
+                 progress: Progress) -> Iterator[SourceCheck | SourceRead]:
+    """Every source in order: unchanged or unreadable ones as checked, changed ones parsed."""
+    changed = [c for c in checks if c.digest and not c.unchanged]
+    parallel = len(changed) >= PARALLEL_SOURCES and workers != 1
+    parsed = run_all(make_notes, [(c, not parallel) for c in changed], workers, parallel)
+    for done, check in enumerate(checks, start=1):
+        yield next(parsed) if check.digest and not check.unchanged else check
+        progress("reading", done, len(checks))
 
 
-def bounded_map(pool: ProcessPoolExecutor, function, arguments: list[tuple], window: int = 64):
-    """`pool.map` in order, with at most `window` results waiting: memory stays flat."""
-    pending: deque = deque()
-    for args in arguments:
-        pending.append(pool.submit(function, *args))
-        if len(pending) >= window:
+# --- running work in parallel or serially ----------------------------------------
+
+def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int | None,
+            parallel: bool, window: int = 64) -> Iterator[Any]:
+    """`function(*args)` for each, in order: in worker processes when `parallel`.
+
+    At most `window` results wait at once, so memory stays flat. Workers
+    ignore Ctrl-C (the main process handles it) and end when it dies.
+    """
+    if not parallel:
+        yield from (function(*args) for args in arguments)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    pending: deque[Future] = deque()
+    try:
+        for args in arguments:
+            pending.append(pool.submit(function, *args))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
 
+
+def _worker_start(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the main process, and die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the main process is gone (killed): nobody waits for our results
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+# --- reconcile ----------------------------------------------------------------------
 
 def note_hash(row: NoteRow) -> str:
     """What Anki would see change: kind, fields and tags."""
@@ -198,314 +410,294 @@ def note_hash(row: NoteRow) -> str:
     return digest.hexdigest()
 
 
-class _Build:
-    """One build's working state; `run` is the whole sequence."""
+def stamp_note(row: NoteRow, old: StoredNote | None, now: int) -> tuple[StoredNote, NoteStatus]:
+    """Keep the mtime of an unchanged note; a changed one gets a newer one."""
+    digest = note_hash(row)
+    if old is None:
+        return StoredNote(row, digest, now), NoteStatus.NEW
+    if old.hash == digest:
+        return StoredNote(row, digest, old.mtime), NoteStatus.UNCHANGED
+    return StoredNote(row, digest, max(now, old.mtime + 1)), NoteStatus.UPDATED
 
-    def __init__(self, state: State, out: Path, force: bool, progress: Progress | None, now: int,
-                 workers: int | None):
-        self.state, self.out, self.force, self.now = state, out, force, now
-        self.progress = progress or (lambda stage, done, total: None)
-        self.workers = workers
-        self.report = BuildReport()
-        # What the last build recorded, read once: sources and episode figures.
-        self.known_sources = state.all_source_digests()
-        self.episode_figures = state.episode_figures()
-        self.changed_episodes: set[str] = set()
-        self.touched_tags: set[str] = set()
-        self.changed_guids: dict[str, set[str]] = {}
-        self.seen_episodes: dict[str, Path] = {}
-        self.stale_changes = False
-        self.packages_taken: dict[str, str] | None = None
 
-    def run(self, roots: list[Path], sources: list[Path]) -> BuildReport:
-        self.notetype_mtime = self._notetype_mtime()
-        for result in self._read_all(sources):
-            self._take(result)
-        self._forget_vanished(roots, sources)
-        self._write_packages()
-        self.state.commit()
-        return self.report
+def episode_parts(notes: list[StoredNote], deck_tags: Iterable[str]) -> dict[str, Part]:
+    """Digest, count and newest mtime of the whole episode ("") and of each tag's notes."""
+    parts = {}
+    for tag in ("", *deck_tags):
+        digest, count, newest = hashlib.blake2b(digest_size=16), 0, 0
+        for note in notes:
+            if not tag or tag in note.row.deck_tags:
+                digest.update(f"{note.row.guid}\x1f{note.hash}\x1f{note.mtime}\x1e".encode())
+                count, newest = count + 1, max(newest, note.mtime)
+        parts[tag] = Part(digest.hexdigest(), count, newest)
+    return parts
 
-    def _notetype_mtime(self) -> int:
-        """Templates or CSS changed since the last build: a newer note type mtime."""
-        digest, stored = notetype_digest(), self.state.get_meta("notetype_mtime")
-        if self.state.get_meta("notetype_digest") == digest and stored:
-            return int(stored)
-        mtime = max(self.now, int(stored) + 1) if stored else self.now
-        self.state.set_meta("notetype_digest", digest)
-        self.state.set_meta("notetype_mtime", str(mtime))
-        self.force = self.force or stored is not None
-        return mtime
 
-    def _read_all(self, sources: list[Path]):
-        """Hash every source here (cheap); parse the changed ones, on all cores when many."""
-        self.report.sources = len(sources)
-        trusted_before = float(self.state.get_meta("last_read") or 0) - 1.0
-        self.state.set_meta("last_read", repr(time.time()))
-        checked = [check_source(p, self.known_sources.get(source_key(p)), self.force, trusted_before) for p in sources]
-        changed = [c for c in checked if c.digest and not c.unchanged]
-        if len(changed) < 16 or self.workers == 1:
-            parsed = (make_notes(c.path, c.digest, c.stat) for c in changed)
-            yield from self._counted("reading", _merge(checked, parsed), len(sources))
-            return
-        with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
-            parsed = bounded_map(pool, make_notes, [(c.path, c.digest, c.stat) for c in changed])
-            yield from self._counted("reading", _merge(checked, parsed), len(sources))
+def reconcile(state: State, known: Known, reads: Iterable[SourceCheck | SourceRead], roots: list[Path],
+              now: int) -> Reconciled:
+    """Fold every source into the state; what each episode now holds."""
+    return _Reconcile(state, known, now).run(reads, roots)
 
-    def _counted(self, stage: str, items, total: int):
-        for done, item in enumerate(items, start=1):
-            yield item
-            self.progress(stage, done, total)
 
-    def _take(self, result: SourceResult) -> None:
-        """Fold one source's result into the state and the report."""
-        if result.unchanged:
-            self._count_unchanged_source(result.path)
-            if result.stat != self.known_sources[source_key(result.path)][2]:
-                self.state.set_source_stat(source_key(result.path), result.stat)  # touched, same bytes
-            return
-        self.report.problems.extend(result.parsed.problems)
-        if result.digest is None or any(p.level is Level.ERROR for p in result.parsed.problems):
-            # Unreadable: its earlier notes and packages stay as they were, and
-            # its tag decks keep its notes; it is read again next time.
-            for key in self._previous_episodes(source_key(result.path)):
-                self.seen_episodes[key] = result.path
+class _Reconcile:
+    """Folds sources into the state, one at a time, and keeps what it found."""
+
+    def __init__(self, state: State, known: Known, now: int):
+        self.state, self.known, self.now = state, known, now
+        self.episodes = dict(known.episodes)
+        self.claimed: dict[str, Path] = {}
+        self.outcomes: list[EpisodeOutcome] = []
+        self.problems: list[Problem] = []
+        self.disappeared: list[str] = []
+        self.unchanged_sources = 0
+
+    def run(self, reads: Iterable[SourceCheck | SourceRead], roots: list[Path]) -> Reconciled:
+        present = set()
+        for item in reads:
+            present.add(item.key if isinstance(item, SourceCheck) else item.check.key)
+            if isinstance(item, SourceRead):
+                self._take_read(item)
+            elif item.unchanged:
+                self._take_unchanged(item)
+            else:
+                self._take_unreadable(item)
+        self._forget_vanished(roots, present)
+        self._fill_missing_parts()
+        return Reconciled(tuple(self.outcomes), self.episodes, tuple(self.problems),
+                          self.unchanged_sources, tuple(self.disappeared))
+
+    def _previous(self, key: str) -> tuple[str, ...]:
+        """The episode keys the last build found in a source."""
+        known = self.known.sources.get(key)
+        return known.episodes if known else ()
+
+    def _take_unchanged(self, check: SourceCheck) -> None:
+        self.unchanged_sources += 1
+        if check.stat != self.known.sources[check.key].stat:
+            self.state.set_source_stat(check.key, check.stat)  # touched, same bytes
+        for key in self._previous(check.key):
+            if key in self.episodes:
+                self.claimed[key] = check.path
+                episode = self.episodes[key]
+                self.outcomes.append(EpisodeOutcome(episode, Counter({NoteStatus.UNCHANGED: episode.notes})))
+
+    def _take_unreadable(self, check: SourceCheck) -> None:
+        """Its earlier notes and packages stay as they were; it is read again next time."""
+        if check.problem:
+            self.problems.append(check.problem)
+        for key in self._previous(check.key):
+            self.claimed.setdefault(key, check.path)
+
+    def _take_read(self, read: SourceRead) -> None:
+        self.problems.extend(read.problems)
+        if read.check.digest is None or any(p.level is Level.ERROR for p in read.problems):
+            self._take_unreadable(read.check)
             return
         keys = []
-        for made in result.made:
-            if self._claim(made, result.path):
-                self._take_episode(made, source_key(result.path))
+        for made in read.episodes:
+            if self._claim(made, read.check.path):
+                self._take_episode(made, read.check.key)
                 keys.append(made.episode.key)
-        self._forget_dropped_episodes(source_key(result.path), keys)
-        self.state.set_source(source_key(result.path), result.digest, keys, result.stat)
+        for key in self._previous(read.check.key):
+            if key not in keys and key not in self.claimed:
+                self._forget_episode(key)  # a legacy export that lost an episode
+        self.state.set_source(read.check.key, read.check.digest, keys, read.check.stat)
 
     def _claim(self, made: EpisodeNotes, path: Path) -> bool:
         """An episode found twice (two exports of it) is built once."""
         key = made.episode.key
-        if key in self.seen_episodes:
-            self.report.problems.append(Problem(
-                path, f"episode {made.episode.title!r} is also in {self.seen_episodes[key]}; skipped here"
+        if key in self.claimed:
+            self.problems.append(Problem(
+                path, f"episode {made.episode.title!r} is also in {self.claimed[key]}; skipped here"
             ))
             return False
-        self.seen_episodes[key] = path
+        self.claimed[key] = path
         return True
 
-    def _count_unchanged_source(self, path: Path) -> None:
-        self.report.sources_unchanged += 1
-        for key in self._previous_episodes(source_key(path)):
-            self.seen_episodes[key] = path
-            snips, skipped, notes, cards = self.episode_figures[key]
-            self._add_figures(snips, dict(skipped), notes, cards)
-            self.report.unchanged += notes
-
     def _take_episode(self, made: EpisodeNotes, source: str) -> None:
-        episode = made.episode
-        old = {n.row.guid: n for n in self.state.notes_of(episode.key)}
-        known = self.state.episode(episode.key)
-        stored = [self._stamp(row, old.get(row.guid)) for row in made.rows]
-        kept = {s.row.guid for s in stored}
-        gone = [n for guid, n in old.items() if guid not in kept]
-        self._report_gone(episode.title, gone)
-        changed = [s for s in stored if s.row.guid not in old or old[s.row.guid].hash != s.hash]
-        if changed or gone or not known:
-            self.changed_episodes.add(episode.key)
-            self.changed_guids[episode.key] = {s.row.guid for s in changed}
-            self.touched_tags.update(t for n in [*stored, *gone] for t in n.row.deck_tags)
-        self.state.replace_notes(episode.key, stored)
-        record = self._stored_episode(made, known, source, stored)
-        self.state.set_episode(record)
-        self._add_figures(record.snips, made.skipped, record.notes, record.cards)
+        old = {n.row.guid: n for n in self.state.notes_of(made.episode.key)}
+        stamped = [stamp_note(row, old.get(row.guid), self.now) for row in made.rows]
+        notes = [note for note, _ in stamped]
+        kept = {note.row.guid for note in notes}
+        self._report_gone(made.episode.title, [n for guid, n in old.items() if guid not in kept])
+        changed = frozenset(note.row.guid for note, status in stamped if status is not NoteStatus.UNCHANGED)
+        self.state.replace_notes(made.episode.key, notes)
+        self.state.add_pending(changed)
+        episode = self._stored_episode(made, source, notes)
+        self.state.set_episode(episode)
+        self.episodes[episode.key] = episode
+        self.outcomes.append(EpisodeOutcome(episode, Counter(status for _, status in stamped), changed))
 
-    def _stamp(self, row: NoteRow, old: StoredNote | None) -> StoredNote:
-        """Keep the mtime of an unchanged note; a changed one gets a newer one."""
-        digest = note_hash(row)
-        if old is None:
-            self.report.new += 1
-            return StoredNote(row, digest, self.now)
-        if old.hash == digest:
-            self.report.unchanged += 1
-            return StoredNote(row, digest, old.mtime)
-        self.report.updated += 1
-        return StoredNote(row, digest, max(self.now, old.mtime + 1))
-
-    def _stored_episode(self, made: EpisodeNotes, known: StoredEpisode | None, source: str,
-                        notes: list[StoredNote]) -> StoredEpisode:
+    def _stored_episode(self, made: EpisodeNotes, source: str, notes: list[StoredNote]) -> StoredEpisode:
         episode = made.episode
-        package = known.package if known else self._package_name(episode.slug, episode.key)
         deck_tags = tuple(dict.fromkeys(t for n in notes for t in n.row.deck_tags))
         return StoredEpisode(
-            episode.key, source, episode.title, episode_deck(episode), package, deck_tags,
+            episode.key, source, episode.title, episode_deck(episode), episode.slug, deck_tags,
             _snip_count(episode), tuple(sorted(made.skipped.items())),
-            len(notes), sum(n.row.card_count for n in notes),
+            len(notes), sum(n.row.card_count for n in notes), episode_parts(notes, deck_tags),
         )
-
-    def _package_name(self, slug: str, key: str) -> str:
-        """`episodes/<slug>.apkg`, made unique when two episodes share a slug."""
-        if self.packages_taken is None:
-            self.packages_taken = self.state.packages_in_use()
-        name = f"episodes/{slug}.apkg"
-        if name in self.packages_taken and self.packages_taken[name] != key:
-            name = f"episodes/{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}.apkg"
-        self.packages_taken[name] = key
-        return name
-
-    def _add_figures(self, snips: int, skipped: dict, notes: int, cards: int) -> None:
-        """One episode's figures into the summary (read this build or recorded by the last)."""
-        self.report.episodes += 1
-        self.report.snips += snips
-        self.report.skipped.update(skipped)
-        self.report.notes += notes
-        self.report.cards += cards
 
     def _report_gone(self, episode_title: str, gone: list[StoredNote]) -> None:
         for title in dict.fromkeys(n.row.snip_title for n in gone):
-            self.report.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
+            self.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
 
-    def _previous_episodes(self, source: str) -> list[str]:
-        """The episode keys the last build found in a source."""
-        return self.known_sources.get(source, (None, []))[1]
-
-    def _forget_dropped_episodes(self, source: str, keys: list[str]) -> None:
-        """Episodes a source no longer holds (a legacy export lost one)."""
-        for key in self._previous_episodes(source):
-            if key not in keys and key not in self.seen_episodes:
-                self._forget_episode(key)
-
-    def _forget_vanished(self, roots: list[Path], sources: list[Path]) -> None:
+    def _forget_vanished(self, roots: list[Path], present: set[str]) -> None:
         """Sources under this build's folders that are gone: report their snips."""
-        present = {source_key(p) for p in sources}
-        folders = [source_key(r) for r in roots if r.is_dir()]
-        for path, (_, keys, _) in self.known_sources.items():
-            inside = any(path.startswith(folder.rstrip("/") + "/") for folder in folders)
-            if path not in present and inside and not Path(path).exists():
-                for key in keys:
-                    self._forget_episode(key)
+        folders = [source_key(r).rstrip(os.sep) + os.sep for r in roots if r.is_dir()]
+        for path, source in self.known.sources.items():
+            if path not in present and path.startswith(tuple(folders)) and not os.path.lexists(path):
+                for key in source.episodes:
+                    if key not in self.claimed:
+                        self._forget_episode(key)
                 self.state.forget_source(path)
 
     def _forget_episode(self, key: str) -> None:
-        known = self.state.episode(key)
-        notes = self.state.notes_of(key)
-        if known:
-            self._report_gone(known.title, notes)
-            self.touched_tags.update(known.deck_tags)
+        episode = self.episodes.pop(key, None)
+        if episode:
+            self._report_gone(episode.title, self.state.notes_of(key))
         self.state.forget_episode(key)
 
-    # packages --------------------------------------------------------------
-    def _write_packages(self) -> None:
-        self.state.commit()  # the writers read the notes from the state file
-        self.episodes = self.state.all_episodes()
-        self.package_digests = self.state.all_package_digests()
-        plans = [*self._episode_plans(), *self._tag_plans()]
-        changes = self._changes_plan()
-        self._write([p for p in plans if self._must_write(p)] + ([changes] if changes else []))
-        if self.stale_changes:
-            (self.out / CHANGES_PACKAGE).unlink(missing_ok=True)
-
-    def _episode_plans(self) -> list[PackagePlan]:
-        plans = []
-        for episode in self.episodes:
-            if episode.key in self.changed_episodes or self._needs_rewrite(episode.package):
-                plans.append(self._plan(episode.package, [PlannedDeck(episode.deck, (episode.key,))]))
-            else:
-                self.report.packages_unchanged += 1
-        return plans
-
-    def _needs_rewrite(self, package: str) -> bool:
-        return self.force or package not in self.package_digests or not (self.out / package).exists()
-
-    def _tag_plans(self) -> list[PackagePlan]:
-        by_tag: dict[str, list[StoredEpisode]] = defaultdict(list)
-        for episode in self.episodes:
-            for tag in episode.deck_tags:
-                by_tag[tag].append(episode)
-        plans = []
-        for tag, episodes in sorted(by_tag.items()):
-            package = tag_package_name(tag)
-            if tag in self.touched_tags or self._needs_rewrite(package):
-                keys = tuple(e.key for e in sorted(episodes, key=lambda e: (e.deck, e.key)))
-                plans.append(self._plan(package, [PlannedDeck(tag_deck(tag), keys, tag=tag)]))
-            else:
-                self.report.packages_unchanged += 1
-        return plans
-
-    def _changes_plan(self) -> PackagePlan | None:
-        """Every note new or changed in this build, in its episode's deck."""
-        by_key = {episode.key: episode for episode in self.episodes}
-        decks = []
-        for key, guids in sorted(self.changed_guids.items()):
-            episode = by_key.get(key)
-            if guids and episode:
-                decks.append(PlannedDeck(episode.deck, (key,), guids=frozenset(guids)))
-        if not decks:
-            self.stale_changes = True  # removed once the build is done: it would offer old changes as new
-            return None
-        self.report.changes_new = self.report.new
-        self.report.changes_updated = self.report.updated
-        return self._plan(CHANGES_PACKAGE, decks)
-
-    def _plan(self, package: str, decks: list[PlannedDeck]) -> PackagePlan:
-        """A package to write, with the digest, size and newest mtime of what it holds."""
-        digest = hashlib.blake2b(str(self.notetype_mtime).encode(), digest_size=16)
-        count, newest = 0, self.notetype_mtime
-        for deck in decks:
-            digest.update(deck.name.encode() + b"\x1e")
-            for guid, note_hash, mtime in self.state.plan_digests(deck.episodes, deck.tag):
-                if deck.guids is None or guid in deck.guids:
-                    digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
-                    count, newest = count + 1, max(newest, mtime)
-        return PackagePlan(package, tuple(decks), self.notetype_mtime, newest, count, digest.hexdigest())
-
-    def _must_write(self, plan: PackagePlan) -> bool:
-        if not self.force and self.package_digests.get(plan.relative) == plan.digest \
-                and (self.out / plan.relative).exists():
-            self.report.packages_unchanged += 1
-            return False
-        return True
-
-    def _write(self, plans: list[PackagePlan]) -> None:
-        """Write packages, on all cores when there are many; record each that succeeded."""
-        large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
-        if (len(plans) < 8 and large < 2) or self.workers == 1:
-            results = (write_plan(self.out, plan) for plan in plans)
-            self._record(plans, results)
-            return
-        with ProcessPoolExecutor(max_workers=self.workers or os.cpu_count()) as pool:
-            self._record(plans, pool.map(write_plan, [self.out] * len(plans), plans))
-
-    def _record(self, plans: list[PackagePlan], results) -> None:
-        for done, (plan, error) in enumerate(zip(plans, results, strict=True), start=1):
-            path = self.out / plan.relative
-            if error:
-                self.report.problems.append(Problem(path, f"could not be written ({error})", None, Level.ERROR))
-            else:
-                self.report.written.append(path)
-                if plan.relative == CHANGES_PACKAGE:
-                    self.report.changes = path
-                else:
-                    self.state.set_package(plan.relative, plan.digest)
-            self.progress("writing", done, len(plans))
+    def _fill_missing_parts(self) -> None:
+        """Episodes recorded by an older version have no part digests yet: compute them once."""
+        for key, episode in list(self.episodes.items()):
+            if episode.parts is None:
+                notes = self.state.notes_of(key)
+                filled = StoredEpisode(**{**episode.__dict__, "parts": episode_parts(notes, episode.deck_tags)})
+                self.state.set_episode(filled)
+                self.episodes[key] = filled
 
 
-@dataclass(frozen=True)
-class PlannedDeck:
-    """A deck of a package: the notes of these episodes (with a tag, or among these GUIDs)."""
-
-    name: str
-    episodes: tuple[str, ...]
-    tag: str | None = None
-    guids: frozenset[str] | None = None
+def _snip_count(episode: Any) -> int:
+    """Snips that make cards (placeholders and empty snips do not)."""
+    return sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)
 
 
-@dataclass(frozen=True)
-class PackagePlan:
-    """A package to write: what goes in, and the digest the state records for it."""
+# --- plan ----------------------------------------------------------------------------
 
-    relative: str
-    decks: tuple[PlannedDeck, ...]
-    notetype_mtime: int
-    base_time: int
-    notes: int
-    digest: str
+def plan_packages(out: Path, episodes: dict[str, StoredEpisode], pending: dict[str, list[PendingNote]],
+                  recorded: dict[str, RecordedPackage], notetype_mtime: int, force: bool) -> Plan:
+    """Every package a clean build would write; those not in place are to be written."""
+    wanted = [*_episode_plans(episodes, notetype_mtime), *_tag_plans(episodes, notetype_mtime)]
+    changes = _changes_plan(episodes, pending, notetype_mtime)
+    if changes:
+        wanted.append(changes)
+    to_write = [p for p in wanted if force or not _in_place(out, p, recorded.get(p.relative))]
+    names = {p.relative for p in wanted}
+    stale = tuple(sorted(path for path in recorded if path not in names))
+    return Plan(tuple(to_write), len(wanted) - len(to_write), stale, changes)
+
+
+def _in_place(out: Path, plan: PackagePlan, recorded: RecordedPackage | None) -> bool:
+    """Recorded with this digest after it was written, and the file untouched since."""
+    if recorded is None or recorded.digest != plan.digest:
+        return False
+    try:
+        return file_stat(out / plan.relative) == recorded.stat
+    except OSError:
+        return False
+
+
+def file_stat(path: Path) -> str:
+    info = path.stat()
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def _plan(relative: str, decks: list[tuple[DeckSelection, list[Part]]], notetype_mtime: int) -> PackagePlan:
+    """A package's plan from the parts of its decks: digest, size and newest mtime."""
+    digest = hashlib.blake2b(str(notetype_mtime).encode(), digest_size=16)
+    count, newest = 0, notetype_mtime
+    for deck, parts in decks:
+        digest.update(f"\x1d{deck.name}\x1e{deck.tag or ''}\x1e".encode())
+        for part in parts:
+            digest.update(part.digest.encode())
+            count, newest = count + part.notes, max(newest, part.newest)
+    return PackagePlan(relative, tuple(deck for deck, _ in decks), notetype_mtime, newest, count,
+                       digest.hexdigest())
+
+
+def _episode_plans(episodes: dict[str, StoredEpisode], notetype_mtime: int) -> list[PackagePlan]:
+    names = unique_names({key: e.slug for key, e in episodes.items()}, "episode")
+    return [
+        _plan(f"episodes/{names[key]}.apkg", [(DeckSelection(e.deck, (key,)), [_part(e, "")])], notetype_mtime)
+        for key, e in sorted(episodes.items())
+    ]
+
+
+def _tag_plans(episodes: dict[str, StoredEpisode], notetype_mtime: int) -> list[PackagePlan]:
+    by_tag: dict[str, list[StoredEpisode]] = defaultdict(list)
+    for episode in episodes.values():
+        for tag in episode.deck_tags:
+            by_tag[tag].append(episode)
+    names = unique_names({tag: tag.replace("::", "__") for tag in by_tag}, "tag")
+    plans = []
+    for tag, members in sorted(by_tag.items()):
+        members.sort(key=lambda e: (e.deck, e.key))
+        deck = DeckSelection(tag_deck(tag), tuple(e.key for e in members), tag=tag)
+        plans.append(_plan(f"tags/{names[tag]}.apkg", [(deck, [_part(e, tag) for e in members])], notetype_mtime))
+    return plans
+
+
+def _part(episode: StoredEpisode, tag: str) -> Part:
+    assert episode.parts is not None  # filled by reconcile for every episode
+    return episode.parts[tag]
+
+
+def _changes_plan(episodes: dict[str, StoredEpisode], pending: dict[str, list[PendingNote]],
+                  notetype_mtime: int) -> PackagePlan | None:
+    """Every note changed since the last completed build, in its episode's deck."""
+    decks = []
+    for key, notes in sorted(pending.items()):
+        if key in episodes and notes:
+            digest = hashlib.blake2b(digest_size=16)
+            for guid, note_hash, mtime in notes:
+                digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
+            part = Part(digest.hexdigest(), len(notes), max(mtime for _, _, mtime in notes))
+            selection = DeckSelection(episodes[key].deck, (key,), guids=frozenset(g for g, _, _ in notes))
+            decks.append((selection, [part]))
+    return _plan(CHANGES_PACKAGE, decks, notetype_mtime) if decks else None
+
+
+def unique_names(readable: dict[str, str], fallback: str) -> dict[str, str]:
+    """File names from readable names, unique even where case does not count.
+
+    A name that had to be changed to be a file name (`AI/ML` → `AI_ML`), or
+    that would share its file with another on a case-insensitive file system
+    (`Sleep`, `sleep`), gets a short hash of what it stands for.
+    """
+    safe = {key: _file_name(name, fallback) for key, name in readable.items()}
+    sharing = Counter(name.casefold() for name in safe.values())
+    return {
+        key: name if name == readable[key] and sharing[name.casefold()] == 1
+        else f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:6]}"
+        for key, name in safe.items()
+    }
+
+
+def _file_name(name: str, fallback: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return safe.strip(".")[:100] or fallback
+
+
+# --- write and record --------------------------------------------------------------
+
+def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | None,
+                   progress: Progress) -> list[Written]:
+    """Write the planned packages, on all cores when there are many."""
+    large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
+    parallel = (len(plans) >= PARALLEL_PACKAGES or large >= 2) and workers != 1
+    written = []
+    for done, (plan, error) in enumerate(
+        zip(plans, run_all(write_plan, [(out, plan) for plan in plans], workers, parallel), strict=True), start=1
+    ):
+        stat = None
+        if error is None:
+            try:
+                stat = file_stat(out / plan.relative)
+            except OSError as failure:
+                error = os_reason(failure)
+        written.append(Written(plan, stat, error))
+        progress("writing", done, len(plans))
+    return written
 
 
 def write_plan(out: Path, plan: PackagePlan) -> str | None:
@@ -513,21 +705,64 @@ def write_plan(out: Path, plan: PackagePlan) -> str | None:
 
     Runs in worker processes; returns why the package could not be written.
     """
-    decks = [(d.name, d.episodes, d.tag, d.guids) for d in plan.decks]
     try:
-        package.write_from_state(out / plan.relative, out / STATE_FILE, decks, plan.notetype_mtime,
+        package.write_from_state(out / plan.relative, out / STATE_FILE, plan.decks, plan.notetype_mtime,
                                  plan.base_time, plan.notes)
-    except (OSError, sqlite3.Error) as error:
-        return str(error)
+    except OSError as error:
+        return os_reason(error)
+    except sqlite3.Error as error:
+        return f"{error}; build again"
     return None
 
 
-def _snip_count(episode) -> int:
-    """Snips that make cards (placeholders and empty snips do not)."""
-    return sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)
+def record(state: State, out: Path, plan: Plan, written: list[Written]) -> list[Path]:
+    """Record each package now in place; remove stale ones; a complete build clears what is pending.
+
+    Returns the stale packages removed.
+    """
+    for result in written:
+        if result.stat is not None:
+            state.set_package(result.plan.relative, result.plan.digest, result.stat)
+        else:
+            state.forget_package(result.plan.relative)  # whatever is there is not what it should hold
+    removed = []
+    for relative in plan.stale:
+        path = out / relative
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            continue  # recorded still: removed by the next build
+        state.forget_package(relative)
+        removed.append(path)
+    if all(result.stat is not None for result in written):
+        state.clear_pending()
+    return removed
 
 
-def tag_package_name(tag: str) -> str:
-    """`tags/<tag>.apkg`; hierarchy levels joined by `__`."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tag.replace("::", "__"))
-    return f"tags/{safe.strip('.') or 'tag'}.apkg"
+def assemble_report(sources: int, problems: list[Problem], reconciled: Reconciled, plan: Plan,
+                    written: list[Written], removed: list[Path], out: Path) -> BuildReport:
+    """The summary, from what each stage returned."""
+    report = BuildReport(sources=sources, sources_unchanged=reconciled.sources_unchanged,
+                         problems=problems, disappeared=list(reconciled.disappeared), removed=removed,
+                         packages_unchanged=plan.in_place)
+    for outcome in reconciled.outcomes:
+        episode = outcome.episode
+        report.episodes += 1
+        report.snips += episode.snips
+        report.skipped.update(dict(episode.skipped))
+        report.notes += episode.notes
+        report.cards += episode.cards
+        report.new += outcome.statuses[NoteStatus.NEW]
+        report.updated += outcome.statuses[NoteStatus.UPDATED]
+        report.unchanged += outcome.statuses[NoteStatus.UNCHANGED]
+    for result in written:
+        path = out / result.plan.relative
+        if result.error is not None:
+            report.problems.append(Problem(path, f"could not be written: {result.error}; the next build "
+                                                 "writes it again", None, Level.ERROR))
+            continue
+        report.written.append(path)
+    failed = {result.plan.relative for result in written if result.error is not None}
+    if plan.changes is not None and CHANGES_PACKAGE not in failed:
+        report.changes, report.changes_notes = out / CHANGES_PACKAGE, plan.changes.notes
+    return report

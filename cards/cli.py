@@ -1,18 +1,23 @@
-"""The `cards` command: checks arguments, calls the library, prints."""
+"""The `cards` command: checks arguments, calls the library, prints.
+
+The library is imported inside each command, so that `cards --version` and
+`--help` start without loading the card maker, genanki or Anki.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from cards import __version__
-from cards.build import BuildReport, build
-from cards.errors import CardsError, MissingPathError
-from cards.model import Level
+from cards.errors import CardsError, InterruptedBuild, UsageError
+
+if TYPE_CHECKING:
+    from cards.build import BuildReport
 
 app = typer.Typer(
     help="Turn Snipd podcast snips into Anki flashcards.",
@@ -21,8 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_SOURCES = Path("seeds")
-DEFAULT_OUT = Path("decks")
+DEFAULT_SOURCES = "seeds"
+DEFAULT_OUT = "decks"
 
 
 def _run(action, *args):
@@ -32,7 +37,10 @@ def _run(action, *args):
     """
     try:
         return action(*args)
-    except MissingPathError as error:
+    except KeyboardInterrupt:
+        typer.echo(f"error: {InterruptedBuild()}", err=True)
+        raise typer.Exit(130) from None
+    except UsageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     except CardsError as error:
@@ -65,8 +73,8 @@ class _ProgressBar:
     """One progress bar per stage on a terminal; silent when piped."""
 
     def __init__(self) -> None:
-        self.bar = None
-        self.stage = None
+        self.bar: typer._termui_impl.ProgressBar[int] | None = None  # noqa: SLF001
+        self.stage: str | None = None
         self.shown = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -77,7 +85,8 @@ class _ProgressBar:
             self.stage, self.shown = stage, 0
             self.bar = typer.progressbar(length=total, label=stage.ljust(8), file=sys.stderr, show_pos=True)
             self.bar.__enter__()
-        self.bar.update(done - self.shown)
+        if self.bar is not None:
+            self.bar.update(done - self.shown)
         self.shown = done
 
     def close(self) -> None:
@@ -88,35 +97,46 @@ class _ProgressBar:
 
 @app.command("build")
 def build_command(
-    paths: Optional[list[Path]] = typer.Argument(
-        None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/."
+    paths: Optional[list[str]] = typer.Argument(
+        None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/.",
+        show_default=False,
     ),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks go."),
+    out: str = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks go (~ is your home folder)."),
     force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
 ) -> None:
     """Build Anki packages: one per episode, one per tag, and changes.apkg."""
+    from cards.build import build
+
     bar = _ProgressBar()
     try:
         report = _run(lambda: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar))
     finally:
         bar.close()
-    for problem in report.problems:
-        typer.echo(f"{problem.level.value}: {problem}", err=True)
-    typer.echo(summary(report, out))
+    _print_problems(report.problems)
+    typer.echo(summary(report, Path(out).expanduser()))
     if report.failed:
         raise typer.Exit(1)
 
 
 @app.command("preview")
 def preview_command(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/."),
-    out: Path = typer.Option(Path("preview.html"), "--out", "-o", help="The HTML page to write."),
+    paths: Optional[list[str]] = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/.",
+                                                show_default=False),
+    out: str = typer.Option("preview.html", "--out", "-o", help="The HTML page to write."),
 ) -> None:
     """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
     from cards.preview import write_preview  # imports Anki's engine: only when asked
 
-    count = _run(write_preview, paths or [DEFAULT_SOURCES], out)
-    typer.echo(f"Wrote {out}: {count} cards, front and back, light and night.")
+    preview = _run(write_preview, paths or [DEFAULT_SOURCES], out)
+    _print_problems(preview.problems)
+    typer.echo(f"Wrote {preview.page}: {_plural(preview.cards, 'card')}, front and back, light and night.")
+    if any(p.level.value == "error" for p in preview.problems):
+        raise typer.Exit(1)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        typer.echo(f"{problem.level.value}: {problem}", err=True)
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -134,22 +154,30 @@ def summary(report: BuildReport, out: Path) -> str:
     if report.skipped:
         reasons = "; ".join(f"{count} × {reason}" for reason, count in sorted(report.skipped.items()))
         lines.append(f"Skipped: {reasons}.")
-    errors = sum(1 for p in report.problems if p.level is Level.ERROR)
+    errors = sum(1 for p in report.problems if p.level.value == "error")
     warnings = len(report.problems) - errors
     if report.problems:
         lines.append(f"Files with problems: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} (listed above).")
     lines.append(
         f"Packages: {len(report.written)} written, {report.packages_unchanged} unchanged, in {out}/."
     )
+    if report.removed:
+        lines.append(f"Removed {_plural(len(report.removed), 'package')} that no note belongs to any more: "
+                     + ", ".join(p.name for p in report.removed) + ".")
     if report.changes:
         lines.append(
-            f"Changes: {report.changes} holds {report.changes_new} new and {report.changes_updated} "
-            "updated notes; import this one file to catch up."
+            f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')} "
+            "since the last complete build; import this one file to catch up."
         )
     if report.disappeared:
         lines.append(
             "No longer in the sources (Anki keeps their notes; delete them there if you wish): "
             + "; ".join(report.disappeared)
+        )
+    if report.state_moved_aside:
+        lines.append(
+            f"The build state was damaged and was moved aside to {report.state_moved_aside}; this build "
+            "counted every note as new (see the README: when the state is missing)."
         )
     if report.state_was_missing:
         lines.append(

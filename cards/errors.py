@@ -1,12 +1,23 @@
-"""The one exception family: every message is written for the user."""
+"""The one exception family: every message is written for the user.
+
+Each error says what went wrong, names the file or folder, and says what to
+do. `UsageError`s are mistakes in how cards was called (exit code 2); every
+other `CardsError` stops a run that could not be finished (exit code 1).
+"""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from pathlib import Path
 
 
 class CardsError(Exception):
     """Base class of every error cards reports to its user."""
+
+
+class UsageError(CardsError):
+    """The command was called with something it cannot use (exit code 2)."""
 
 
 class SourceError(CardsError):
@@ -20,9 +31,57 @@ class SourceError(CardsError):
         super().__init__(f"{where}: {reason}")
 
 
-class MissingPathError(CardsError):
+class MissingPathError(UsageError):
     """A path named on the command line does not exist."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         super().__init__(f"{self.path}: no such file or folder")
+
+
+class OutputError(CardsError):
+    """The output folder cannot be used or written."""
+
+    def __init__(self, path: Path, error: OSError | str):
+        reason = error if isinstance(error, str) else os_reason(error)
+        super().__init__(f"{path}: {reason}")
+
+
+class StateError(CardsError):
+    """The build state could not be read or saved; the packages on disk stay as they were."""
+
+    def __init__(self, path: Path, error: sqlite3.Error):
+        text = str(error)
+        if "full" in text:
+            reason = "could not be saved: the disk is full. Free some space and build again"
+        elif "readonly" in text or "unable to open" in text or "read-only" in text:
+            reason = "cannot be written (read-only folder?). Choose another --out folder or make it writable"
+        else:
+            reason = f"could not be used ({text}). Build again; if this persists, move the file aside"
+        super().__init__(f"{path}: {reason}")
+
+
+class BusyError(CardsError):
+    """Another build is writing into the same output folder."""
+
+    def __init__(self, out: Path, waited: float):
+        super().__init__(
+            f"{out}: another cards build is writing into this folder (waited {waited:g} s); "
+            "let it finish and run again"
+        )
+
+
+class InterruptedBuild(CardsError):
+    """The user stopped the build (Ctrl-C)."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted: nothing is lost; the next build finishes the work")
+
+
+def os_reason(error: OSError) -> str:
+    """An OSError in words a user can act on."""
+    if error.errno == errno.ENOSPC:
+        return "the disk is full; free some space and build again"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "cannot be written (read-only or no permission); choose another --out folder or make it writable"
+    return f"{error.strerror or error}"

@@ -22,7 +22,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +33,15 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from cards.model import CardKind, PackageNote
 from cards.notetypes import NOTE_TYPES, genanki_model
-from cards.state import StateReader, StoredNote, readonly_uri
+from cards.state import (
+    PLACE_NOTES,
+    PLACED_KINDS,
+    PLACED_NOTE_ROWS,
+    STAGE_TABLES,
+    StateReader,
+    StoredNote,
+    readonly_uri,
+)
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.S)
 
@@ -44,6 +52,17 @@ class DeckContent:
 
     name: str
     notes: Iterable[StoredNote | PackageNote]
+
+
+@dataclass(frozen=True)
+class DeckSelection:
+    """A deck of a package, by which stored notes it holds: those of these
+    episodes, in order, with `tag` among their deck tags, or among `guids`."""
+
+    name: str
+    episodes: tuple[str, ...]
+    tag: str | None = None
+    guids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +86,18 @@ def _base_time(spec: PackageSpec) -> int:
     return max(mtimes + [spec.notetype_mtime])
 
 
-def write_atomically(path: Path, write) -> None:
+# Temporary files are hidden and named after their package: `.<name>.apkg.<random>.tmp`
+# (and `….tmp.anki2` for a large package's collection), so that a later build
+# can remove what a killed one left behind.
+TEMPORARY = ".*.apkg.*.tmp*"
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(tmp_path)`, then rename the result into place.
 
     A build killed half-way leaves the old package (or none), never a
-    truncated one.
+    truncated one. The package gets the mode the user's umask gives new
+    files (mkstemp would leave it readable by its owner only).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -79,9 +105,18 @@ def write_atomically(path: Path, write) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@cache
+def _umask() -> int:
+    """The process's umask (read once: setting it back and forth is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # --- the plain path: genanki --------------------------------------------------
@@ -161,13 +196,13 @@ def write_package(spec: PackageSpec) -> None:
     write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
 
 
-def write_from_state(path: Path, state_file: Path, decks: list, notetype_mtime: int, base_time: int,
-                     size: int) -> None:
+def write_from_state(path: Path, state_file: Path, decks: tuple[DeckSelection, ...], notetype_mtime: int,
+                     base_time: int, size: int) -> None:
     """Write a package whose notes are in the state file (see `cards.build`).
 
-    `decks` are (name, episode keys, tag or None, GUIDs or None). A small
-    package is built in memory from streamed notes; a large one is copied row
-    by row inside SQLite, so memory stays flat and Python loops over nothing.
+    A small package is built in memory from streamed notes; a large one is
+    copied row by row inside SQLite, so memory stays flat and Python loops
+    over nothing.
     """
     if size > LARGE_PACKAGE:
         write_package_from_state(path, state_file, decks, notetype_mtime, base_time)
@@ -175,7 +210,7 @@ def write_from_state(path: Path, state_file: Path, decks: list, notetype_mtime: 
     reader = StateReader(state_file)
     try:
         contents = tuple(
-            DeckContent(name, _deck_notes(reader, episodes, tag, guids)) for name, episodes, tag, guids in decks
+            DeckContent(deck.name, _deck_notes(reader, deck)) for deck in decks
         )
         write_package(PackageSpec(path, contents, notetype_mtime, base_time))
     finally:
@@ -192,17 +227,17 @@ def collection_bytes(spec: PackageSpec) -> bytes:
     return data
 
 
-def _deck_notes(reader: StateReader, episodes, tag, guids):
+def _deck_notes(reader: StateReader, deck: DeckSelection) -> Iterator[PackageNote]:
     """A deck's notes, streamed (a function, so each deck keeps its own filter)."""
-    for key in episodes:
-        yield from reader.notes(key, tag, guids)
+    for key in deck.episodes:
+        yield from reader.notes(key, deck.tag, deck.guids)
 
 
-def write_package_from_state(path: Path, state_file: Path, decks: list, notetype_mtime: int,
-                             base_time: int) -> None:
+def write_package_from_state(path: Path, state_file: Path, decks: tuple[DeckSelection, ...],
+                             notetype_mtime: int, base_time: int) -> None:
     """Write a large package by copying rows straight out of the state file.
 
-    `decks` are (name, episode keys, tag or None, GUIDs or None). SQLite does
+    SQLite does
     the per-note work (ids, cards, due positions) with window functions, so a
     tag package of tens of thousands of notes costs no Python loop.
     """
@@ -227,60 +262,34 @@ def write_package_from_state(path: Path, state_file: Path, decks: list, notetype
     write_atomically(path, write)
 
 
-_TABLES = """
-CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
-CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT);
-"""
-# Where each note goes, as genanki numbers them: a note, then its cards, then
-# the next note; `due` is the note's position in its deck. Only small columns:
-# the fields are read once, by the insert below.
-_PLACE = """
-CREATE TEMP TABLE placed AS
-SELECT n.rowid AS r, n.cards, n.mtime,
-       :start + SUM(1 + n.cards) OVER w - (1 + n.cards) AS nid,
-       ROW_NUMBER() OVER w - 1 AS due
-FROM temp.chosen c JOIN state.notes n ON n.episode = c.episode
-WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0)
-  AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
-WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
-"""
-_NOTES = """
-INSERT INTO notes
-SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || n.tags || ' ',
-       n.fields,
-       CASE WHEN instr(n.fields, char(31)) > 0 THEN substr(n.fields, 1, instr(n.fields, char(31)) - 1)
-            ELSE n.fields END,
-       0, 0, ''
-FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
-"""
-_CARDS = """
+_INSERT_CARDS = """
 WITH RECURSIVE ordinal(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM ordinal WHERE n < 99)
 INSERT INTO cards
 SELECT nid + 1 + ordinal.n, nid, :did, ordinal.n, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ''
 FROM temp.placed JOIN ordinal ON ordinal.n < cards
 """
 _SPAN = "SELECT COUNT(*), COALESCE(SUM(1 + cards), 0) FROM temp.placed"
-_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
 
 
-def _copy_notes(db: sqlite3.Connection, decks: list, notetype_mtime: int, base_time: int) -> None:
+def _copy_notes(db: sqlite3.Connection, decks: tuple[DeckSelection, ...], notetype_mtime: int,
+                base_time: int) -> None:
     """Copy each deck's notes and make their cards, in one pass of SQL per deck."""
-    db.executescript(_TABLES)
+    db.executescript(STAGE_TABLES)
     db.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)",
-                   [(g,) for _, _, _, guids in decks for g in guids or ()])
+                   [(g,) for deck in decks for g in deck.guids or ()])
     start = base_time * 1000
     models = {"cloze": NOTE_TYPES[CardKind.CLOZE].model_id, "qa": NOTE_TYPES[CardKind.QA].model_id}
     deck_json, kinds_by_deck = {}, []
-    for name, episodes, tag, guids in decks:
-        did = deck_id(name)
-        deck_json[str(did)] = genanki.Deck(did, name).to_json()
+    for deck in decks:
+        did = deck_id(deck.name)
+        deck_json[str(did)] = genanki.Deck(did, deck.name).to_json()
         db.execute("DELETE FROM temp.chosen")
-        db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(key,) for key in episodes])
+        db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(key,) for key in deck.episodes])
         db.execute("DROP TABLE IF EXISTS temp.placed")
-        db.execute(_PLACE, {"start": start, "tag": tag, "filtered": guids is not None})
-        db.execute(_NOTES, models)
-        db.execute(_CARDS, {"did": did})
-        kinds_by_deck.append((did, {CardKind(k) for (k,) in db.execute(_KINDS)}))
+        db.execute(PLACE_NOTES, {"start": start, "tag": deck.tag, "filtered": deck.guids is not None})
+        db.execute("INSERT INTO notes " + PLACED_NOTE_ROWS, models)
+        db.execute(_INSERT_CARDS, {"did": did})
+        kinds_by_deck.append((did, {CardKind(k) for (k,) in db.execute(PLACED_KINDS)}))
         start += db.execute(_SPAN).fetchone()[1]
     note_types = {
         str(NOTE_TYPES[kind].model_id): _model_json(kind, base_time, did, notetype_mtime)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cards.build import build
-from cards.errors import CardsError
+from cards.errors import CardsError, UsageError
+from cards.model import Problem
 from cards.render import environment
 
 # The classes Anki puts on the body: desktop/AnkiMobile and AnkiDroid at night.
@@ -44,8 +45,21 @@ def card_document(side_html: str, css: str, body_class: str, extra_head: str = "
     )
 
 
-def render_cards(paths: list[Path]) -> list[RenderedCard]:
+@dataclass(frozen=True)
+class Preview:
+    """A written preview page: where, how many cards, and what was wrong with the inputs."""
+
+    page: Path
+    cards: int
+    problems: tuple[Problem, ...]
+
+
+def render_cards(paths: list[Path | str]) -> list[RenderedCard]:
     """Build `paths` into a throwaway folder and render every card with Anki."""
+    return _render(paths)[0]
+
+
+def _render(paths: list[Path | str]) -> tuple[list[RenderedCard], tuple[Problem, ...]]:
     try:
         from anki.collection import Collection
         from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -53,14 +67,15 @@ def render_cards(paths: list[Path]) -> list[RenderedCard]:
         raise CardsError("cards preview needs Anki's engine: pip install anki") from None
     with tempfile.TemporaryDirectory(prefix="cards-preview-") as folder:
         out = Path(folder) / "decks"
-        build(paths, out)
+        report = build(paths, out)
         col = Collection(str(Path(folder) / "preview.anki2"))
         try:
             for package in sorted((out / "episodes").glob("*.apkg")):
                 options = ImportAnkiPackageOptions(with_scheduling=False)
                 col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=options))
             col.models._clear_cache()
-            return [_rendered(col, card_id) for card_id in col.find_cards("", order="c.nid, c.ord")]
+            cards = [_rendered(col, card_id) for card_id in col.find_cards("", order="c.nid, c.ord")]
+            return cards, tuple(report.problems)
         finally:
             col.close()
 
@@ -96,9 +111,12 @@ def preview_page(cards: list[RenderedCard]) -> str:
     )
 
 
-def write_preview(paths: list[Path], out: Path) -> int:
-    """Write the preview page; returns how many cards it shows."""
-    cards = render_cards(paths)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(preview_page(cards), encoding="utf-8")
-    return len(cards)
+def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
+    """Write the preview page of every card the notes make."""
+    if str(out) == "":
+        raise UsageError("--out is empty: name the HTML page to write (for example --out preview.html)")
+    page = Path(out).expanduser()
+    cards, problems = _render(paths)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(preview_page(cards), encoding="utf-8")
+    return Preview(page, len(cards), problems)

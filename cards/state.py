@@ -6,21 +6,32 @@ content did not change must keep the mtime of the build that last changed
 it; only changed notes get a newer one. This store remembers, per GUID, the
 content hash and that mtime, plus the rendered note (so that a tag package
 can be rewritten without parsing every source again), each source file's
-digest, and each package's digest (so that unchanged packages are not
-rewritten). SQLite makes every build's update one atomic transaction.
+digest, and each package as it is on disk.
+
+Two rules keep the packages true to the sources whatever happens to a build:
+a package is recorded only after it is in place (with its size and mtime,
+so a damaged file is noticed), and the GUIDs of changed notes stay pending
+until a build has written them into `changes.apkg` and completed.
+
+Every table and every SQL statement that touches this file lives here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from cards.errors import StateError
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # Fields are stored as Anki stores them: joined by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
 FIELD_SEPARATOR = "\x1f"
@@ -32,8 +43,8 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
-    package TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL,
-    notes INTEGER NOT NULL, cards INTEGER NOT NULL
+    slug TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL,
+    notes INTEGER NOT NULL, cards INTEGER NOT NULL, parts TEXT
 );
 CREATE TABLE IF NOT EXISTS notes (
     guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -41,7 +52,8 @@ CREATE TABLE IF NOT EXISTS notes (
     mtime INTEGER NOT NULL, snip_title TEXT NOT NULL, cards INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
-CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
 """
 
 
@@ -54,18 +66,66 @@ class StoredNote:
     mtime: int
 
 
+class Part(NamedTuple):
+    """The notes of one episode that go into one deck: all, or those with one tag."""
+
+    digest: str
+    notes: int
+    newest: int
+
+
 @dataclass(frozen=True)
 class StoredEpisode:
+    """An episode as the last build found it, with the digests of its deck parts.
+
+    `parts` maps "" (the whole episode) and each deck tag to a `Part`, so
+    that every package's digest can be planned without reading any note.
+    """
+
     key: str
     source: str
     title: str
     deck: str
-    package: str
+    slug: str
     deck_tags: tuple[str, ...]
     snips: int = 0
     skipped: tuple[tuple[str, int], ...] = ()
     notes: int = 0
     cards: int = 0
+    parts: dict[str, Part] | None = None
+
+
+class KnownSource(NamedTuple):
+    """A source as the last build read it."""
+
+    digest: str
+    episodes: tuple[str, ...]
+    stat: str
+
+
+class PendingNote(NamedTuple):
+    """A changed note waiting for a completed build's `changes.apkg`."""
+
+    guid: str
+    hash: str
+    mtime: int
+
+
+class RecordedPackage(NamedTuple):
+    """A package as it was when its write finished."""
+
+    digest: str
+    stat: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """Everything the planning stages need from the last build, read in one go."""
+
+    sources: dict[str, KnownSource]
+    episodes: dict[str, StoredEpisode]
+    packages: dict[str, RecordedPackage]
+    meta: dict[str, str]
 
 
 class State:
@@ -73,49 +133,67 @@ class State:
 
     def __init__(self, out: Path):
         self.path = out / STATE_FILE
-        out.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=DELETE")
-        if self._schema() not in (None, SCHEMA_VERSION):
-            self._drop_all()  # an older layout: start afresh, as if the state were missing
-        self.db.executescript(_SCHEMA)
-        self.was_new = self.get_meta("schema") is None
+        self.moved_aside: Path | None = None
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError:
+            # Not a database (or damaged): keep it for the curious, start afresh.
+            self.moved_aside = self.path.with_name(f"{STATE_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.path, self.moved_aside)
+            self.db = self._open()
+        self.was_new = self.meta("schema") is None
         if self.was_new:
             self.set_meta("schema", SCHEMA_VERSION)
 
-    def _schema(self) -> str | None:
+    def _open(self) -> sqlite3.Connection:
         try:
-            return self.get_meta("schema")
-        except sqlite3.OperationalError:
-            return None
-
-    def _drop_all(self) -> None:
-        for (table,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            self.db.execute(f'DROP TABLE "{table}"')
+            db = sqlite3.connect(self.path)
+            db.execute("PRAGMA journal_mode=DELETE")
+            schema = _schema(db)
+            if schema == "4":
+                _migrate_from_4(db)
+            elif schema not in (None, SCHEMA_VERSION):
+                _drop_all(db)  # an older layout: start afresh, as if the state were missing
+            db.executescript(_SCHEMA)
+            db.commit()
+        except sqlite3.OperationalError as error:
+            raise StateError(self.path, error) from None
+        return db
 
     def close(self) -> None:
         self.db.close()
 
     def commit(self) -> None:
-        """Make every change of this build durable, atomically."""
-        self.db.commit()
+        """Make every change so far durable, atomically."""
+        try:
+            self.db.commit()
+        except sqlite3.OperationalError as error:
+            self.db.rollback()
+            raise StateError(self.path, error) from None
 
-    def get_meta(self, key: str) -> str | None:
+    def meta(self, key: str) -> str | None:
         found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return found[0] if found else None
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    # sources -------------------------------------------------------------
-    def all_source_digests(self) -> dict[str, tuple[str, list[str], str]]:
-        """Every source's (digest, episode keys, stat key), in one query."""
-        rows = self.db.execute("SELECT path, digest, episodes, stat FROM sources")
-        return {p: (d, json.loads(e), stat) for p, d, e, stat in rows}
+    def known(self) -> Known:
+        """What the last build recorded: sources, episodes, packages and settings."""
+        sources = {
+            path: KnownSource(digest, tuple(json.loads(episodes)), stat)
+            for path, digest, episodes, stat in self.db.execute("SELECT path, digest, episodes, stat FROM sources")
+        }
+        episodes = {row[0]: _episode(row) for row in self.db.execute("SELECT * FROM episodes")}
+        packages = {path: RecordedPackage(digest, stat)
+                    for path, digest, stat in self.db.execute("SELECT path, digest, stat FROM packages")}
+        meta = dict(self.db.execute("SELECT key, value FROM meta"))
+        return Known(sources, episodes, packages, meta)
 
-    def set_source(self, path: str, digest: str, episodes: list[str], stat: str) -> None:
+    # sources -------------------------------------------------------------
+    def set_source(self, path: str, digest: str, episodes: Iterable[str], stat: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (path, digest, json.dumps(episodes), stat)
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (path, digest, json.dumps(list(episodes)), stat)
         )
 
     def set_source_stat(self, path: str, stat: str) -> None:
@@ -124,61 +202,26 @@ class State:
     def forget_source(self, path: str) -> None:
         self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
 
-    # episodes ------------------------------------------------------------
-    def episode(self, key: str) -> StoredEpisode | None:
-        found = self.db.execute("SELECT * FROM episodes WHERE key = ?", (key,)).fetchone()
-        return _episode(found) if found else None
-
-    def all_episodes(self) -> list[StoredEpisode]:
-        return [_episode(r) for r in self.db.execute("SELECT * FROM episodes ORDER BY key")]
-
-    def packages_in_use(self) -> dict[str, str]:
-        """Package path → episode key, for every episode known."""
-        return {package: key for key, package in self.db.execute("SELECT key, package FROM episodes")}
-
+    # episodes and notes --------------------------------------------------
     def set_episode(self, episode: StoredEpisode) -> None:
+        parts = {tag: list(part) for tag, part in (episode.parts or {}).items()}
         self.db.execute(
-            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (episode.key, episode.source, episode.title, episode.deck, episode.package,
+            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (episode.key, episode.source, episode.title, episode.deck, episode.slug,
              json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
-             episode.notes, episode.cards),
+             episode.notes, episode.cards, json.dumps(parts)),
         )
 
     def forget_episode(self, key: str) -> None:
         self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
         self.db.execute("DELETE FROM notes WHERE episode = ?", (key,))
 
-    # notes ---------------------------------------------------------------
     def notes_of(self, episode_key: str) -> list[StoredNote]:
         """The stored notes of one episode, in their order."""
         rows = self.db.execute(
             "SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
         ).fetchall()
         return [_note(r) for r in rows]
-
-    def plan_digests(self, episode_keys: tuple[str, ...], tag: str | None):
-        """(guid, hash, mtime) of the notes of many episodes (with a tag), in their order, in one query."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (ord INTEGER PRIMARY KEY, episode TEXT)")
-        self.db.execute("DELETE FROM temp.chosen")
-        self.db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(k,) for k in episode_keys])
-        return self.db.execute(
-            "SELECT n.guid, n.hash, n.mtime FROM temp.chosen c JOIN notes n ON n.episode = c.episode "
-            "WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0) "
-            "ORDER BY c.ord, n.position",
-            {"tag": tag},
-        ).fetchall()
-
-    def episode_figures(self) -> dict[str, tuple[int, tuple, int, int]]:
-        """Episode key → (snips, skipped, notes, cards), for every episode, in one query."""
-        rows = self.db.execute("SELECT key, snips, skipped, notes, cards FROM episodes")
-        return {key: (snips, tuple(map(tuple, json.loads(skipped))), notes, cards)
-                for key, snips, skipped, notes, cards in rows}
-
-    def note_counts(self, episode_key: str) -> tuple[int, int]:
-        """(notes, cards) of one episode, without reading the notes."""
-        return self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(cards), 0) FROM notes WHERE episode = ?", (episode_key,)
-        ).fetchone()
 
     def replace_notes(self, episode_key: str, notes: list[StoredNote]) -> None:
         """Store an episode's notes as this build made them."""
@@ -193,12 +236,60 @@ class State:
             ],
         )
 
-    # packages ------------------------------------------------------------
-    def all_package_digests(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT path, digest FROM packages"))
+    # pending changes -----------------------------------------------------
+    def add_pending(self, guids: Iterable[str]) -> None:
+        """Changed notes that no completed build has offered in `changes.apkg` yet."""
+        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(g,) for g in guids])
 
-    def set_package(self, path: str, digest: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?)", (path, digest))
+    def pending_notes(self) -> dict[str, list[PendingNote]]:
+        """Pending notes that still exist, by episode, in their order."""
+        found: dict[str, list[PendingNote]] = {}
+        for episode, guid, digest, mtime in self.db.execute(
+            "SELECT n.episode, n.guid, n.hash, n.mtime FROM pending p JOIN notes n ON n.guid = p.guid "
+            "ORDER BY n.episode, n.position"
+        ):
+            found.setdefault(episode, []).append(PendingNote(guid, digest, mtime))
+        return found
+
+    def clear_pending(self) -> None:
+        self.db.execute("DELETE FROM pending")
+
+    # packages ------------------------------------------------------------
+    def set_package(self, path: str, digest: str, stat: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?, ?)", (path, digest, stat))
+
+    def forget_package(self, path: str) -> None:
+        self.db.execute("DELETE FROM packages WHERE path = ?", (path,))
+
+
+def _schema(db: sqlite3.Connection) -> str | None:
+    try:
+        found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.OperationalError:
+        return None  # no meta table: a new file
+    return found[0] if found else None
+
+
+def _drop_all(db: sqlite3.Connection) -> None:
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        db.execute(f'DROP TABLE "{table}"')
+
+
+def _migrate_from_4(db: sqlite3.Connection) -> None:
+    """Keep a version-4 state's notes and mtimes (users' edits depend on them).
+
+    Episodes gain `parts` (filled in by the next build that reads them) and a
+    slug in place of a package name; packages gain the stat of their file,
+    so each is checked, and rewritten once, by the next build.
+    """
+    db.execute("ALTER TABLE episodes RENAME COLUMN package TO slug")
+    db.execute("ALTER TABLE episodes ADD COLUMN parts TEXT")
+    db.execute(
+        "UPDATE episodes SET slug = substr(slug, length('episodes/') + 1, length(slug) - length('episodes/.apkg')) "
+        "WHERE slug LIKE 'episodes/%.apkg'"
+    )
+    db.execute("ALTER TABLE packages ADD COLUMN stat TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
 
 def readonly_uri(path: Path) -> str:
@@ -215,7 +306,8 @@ class StateReader:
     def __init__(self, path: Path):
         self.db = sqlite3.connect(readonly_uri(path), uri=True)
 
-    def notes(self, episode_key: str, tag: str | None = None, guids: frozenset | None = None):
+    def notes(self, episode_key: str, tag: str | None = None,
+              guids: frozenset[str] | None = None) -> Iterator[PackageNote]:
         """An episode's notes as packages store them (no splitting and joining again)."""
         rows = self.db.execute(
             "SELECT guid, kind, fields, tags, mtime, deck_tags FROM notes WHERE episode = ? ORDER BY position",
@@ -229,11 +321,44 @@ class StateReader:
         self.db.close()
 
 
+# Copying a deck's notes out of the state into a package's collection, inside
+# SQLite (see `cards.package.write_package_from_state`): the state file is
+# attached as `state`; `temp.chosen` lists the deck's episodes in order and
+# `temp.wanted` the GUIDs of a `changes.apkg` deck. `temp.placed` then holds,
+# per note, where genanki would number it: a note, then its cards, then the
+# next note; `due` is the note's position in its deck.
+STAGE_TABLES = """
+CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
+CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT);
+"""
+PLACE_NOTES = """
+CREATE TEMP TABLE placed AS
+SELECT n.rowid AS r, n.cards, n.mtime,
+       :start + SUM(1 + n.cards) OVER w - (1 + n.cards) AS nid,
+       ROW_NUMBER() OVER w - 1 AS due
+FROM temp.chosen c JOIN state.notes n ON n.episode = c.episode
+WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0)
+  AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
+WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
+"""
+# The placed notes as rows of Anki's `notes` table (fields read once, here).
+PLACED_NOTE_ROWS = """
+SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || n.tags || ' ',
+       n.fields,
+       CASE WHEN instr(n.fields, char(31)) > 0 THEN substr(n.fields, 1, instr(n.fields, char(31)) - 1)
+            ELSE n.fields END,
+       0, 0, ''
+FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
+"""
+PLACED_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
+
+
 def _episode(row) -> StoredEpisode:
-    key, source, title, deck, package, deck_tags, snips, skipped, notes, cards = row
+    key, source, title, deck, slug, deck_tags, snips, skipped, notes, cards, parts = row
     return StoredEpisode(
-        key, source, title, deck, package, tuple(json.loads(deck_tags)), snips,
+        key, source, title, deck, slug, tuple(json.loads(deck_tags)), snips,
         tuple((reason, count) for reason, count in json.loads(skipped)), notes, cards,
+        {tag: Part(*part) for tag, part in json.loads(parts).items()} if parts else None,
     )
 
 

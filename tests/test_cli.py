@@ -115,7 +115,7 @@ def test_an_internal_error_is_one_line_not_a_traceback(seeds, tmp_path, monkeypa
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr("cards.cli.build", broken)
+    monkeypatch.setattr("cards.build.build", broken)
     result = run("build", str(seeds), "--out", str(tmp_path / "decks"))
     assert result.exit_code == 1
     assert result.stderr.strip() == (

@@ -37,12 +37,13 @@ def collection_rows(package: Path) -> dict:
 def specs_from_a_build(seeds: Path, out: Path) -> list[PackageSpec]:
     build([seeds], out, now=1_700_000_000)
     state = State(out)
+    episodes = sorted(state.known().episodes.values(), key=lambda e: e.key)
     specs = []
-    for episode in state.all_episodes():
+    for episode in episodes:
         notes = tuple(state.notes_of(episode.key))
         specs.append(PackageSpec(out / "x" / f"{episode.key[-6:]}.apkg", (DeckContent(episode.deck, notes),),
                                  1_650_000_000))
-    everything = tuple(DeckContent(e.deck, tuple(state.notes_of(e.key))) for e in state.all_episodes())
+    everything = tuple(DeckContent(e.deck, tuple(state.notes_of(e.key))) for e in episodes)
     specs.append(PackageSpec(out / "x" / "all.apkg", everything, 1_650_000_000))
     state.close()
     return specs
@@ -112,13 +113,15 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
     for relative in plain:
         assert collection_rows(tmp_path / "fast" / relative) == collection_rows(tmp_path / "plain" / relative)
     state = State(tmp_path / "fast")
-    every_note = sum(state.note_counts(e.key)[0] for e in state.all_episodes())
+    episodes = state.known().episodes.values()
+    every_note = sum(e.notes for e in episodes)
     assert len(collection_rows(tmp_path / "fast" / "changes.apkg")["notes"]) == every_note  # all new
-    for episode in state.all_episodes():
-        spec = PackageSpec(tmp_path / "genanki" / episode.package,
+    for episode in episodes:
+        relative = f"episodes/{episode.slug}.apkg"
+        spec = PackageSpec(tmp_path / "genanki" / relative,
                            (DeckContent(episode.deck, tuple(state.notes_of(episode.key))),), 1_700_000_000)
         write_package_genanki(spec)
-        assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / episode.package)
+        assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / relative)
     state.close()
 
 

@@ -212,5 +212,5 @@ def test_find_sources_searches_folders_for_notes(tmp_path):
     for name in ("a.md", "b.markdown", "c.txt", "d.pdf", "sub/e.MD"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x", encoding="utf-8")
-    found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path])]
+    found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path]).sources]
     assert found == ["a.md", "b.markdown", "c.txt", "sub/e.MD"]

@@ -18,7 +18,7 @@ BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
 
 
 def plans_of(paths):
-    for path in find_sources(paths):
+    for path in find_sources(paths).sources:
         for episode in parse_file(path).episodes:
             for snip in episode.snips:
                 for key_point in snip.key_points:

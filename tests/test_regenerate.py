@@ -166,14 +166,18 @@ def test_disappeared_snips_are_reported_by_title(library, tmp_path):
     assert (out / "episodes" / "why-the-tides-turn.apkg").exists()
 
 
-def test_deleted_source_is_reported_and_its_package_kept(library, tmp_path):
+def test_deleted_source_is_reported_and_its_packages_removed(library, tmp_path):
+    """A clean build of what is left makes no package for it (Anki keeps the notes)."""
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
+    tag_packages = sorted(p.name for p in (out / "tags").glob("*.apkg"))
+    assert tag_packages
     (library / "tides.md").unlink()
     (library / "other.md").write_text("# nothing here\n", encoding="utf-8")
     report = build([library], out, now=1_750_000_000)
     assert report.disappeared == ["Two Bulges (Why the Tides Turn)", "Spring Tides (Why the Tides Turn)"]
-    assert (out / "episodes" / "why-the-tides-turn.apkg").exists()
+    assert sorted(p.name for p in report.removed) == sorted(["changes.apkg", "why-the-tides-turn.apkg", *tag_packages])
+    assert not list(out.rglob("*.apkg"))
 
 
 def test_missing_state_still_updates_in_place(library, tmp_path):

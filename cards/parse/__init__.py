@@ -6,6 +6,8 @@ shape plugs in by joining `SHAPES`, nothing else changes.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cards.errors import SourceError
@@ -57,14 +59,65 @@ def parse_file(path: Path, raw: bytes | None = None) -> ParsedFile:
     return ParsedFile(path, tuple(episodes), tuple(problems))
 
 
-def find_sources(paths: list[Path]) -> list[Path]:
-    """Every note file under `paths`, in a stable order (folders recursively)."""
-    found: list[Path] = []
+@dataclass(frozen=True)
+class Scan:
+    """The note files a build reads, in a stable order, and what was passed over."""
+
+    sources: tuple[Path, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+def find_sources(paths: list[Path]) -> Scan:
+    """Every note file under `paths`, folders searched recursively.
+
+    Only regular files are read (a FIFO would hang the build and a device
+    never ends); a file named twice, however it was typed, is read once; a
+    name that is not UTF-8 cannot be shown or stored and is skipped.
+    """
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
-            )
+            candidates = _walk(path, problems)
+        elif path.is_file():
+            candidates = [path]
         else:
-            found.append(path)
-    return list(dict.fromkeys(found))
+            problems.append(Problem(path, "is not a regular file; skipped", None, Level.ERROR))
+            continue
+        for candidate in candidates:
+            if not _utf8_name(candidate):
+                problems.append(Problem(Path(printable(candidate)),
+                                        "has a file name that is not UTF-8; rename it to build it"))
+            else:
+                found.setdefault(os.path.abspath(candidate), candidate)
+    return Scan(tuple(found.values()), tuple(problems))
+
+
+def _walk(folder: Path, problems: list[Problem]) -> list[Path]:
+    """Note files under `folder`, sorted; folders that cannot be read are reported."""
+    def unreadable(error: OSError) -> None:
+        where = Path(printable(Path(error.filename or folder)))
+        problems.append(Problem(where, f"folder cannot be read ({error.strerror or error}); "
+                                       "its notes are kept as last built", None, Level.ERROR))
+
+    found = []
+    for root, folders, files in os.walk(folder, onerror=unreadable):
+        folders.sort()
+        for name in files:
+            path = Path(root, name)
+            if path.suffix.lower() in SUFFIXES and path.is_file():
+                found.append(path)
+    return sorted(found)
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: Path) -> str:
+    """A path that can be printed, its undecodable bytes escaped (`\\xe9`)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
