@@ -25,12 +25,12 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from cards import __version__, package
-from cards.errors import MissingPathError, OutputError, SourceError, UsageError, os_reason
+from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import Level, NoteRow, ParsedFile, Problem
 from cards.notes import EpisodeNotes, episode_deck, episode_notes, tag_deck
@@ -192,6 +192,8 @@ def build(
         state = State(folder)
         try:
             report = _run(state, roots, folder, stamp, force, tell, workers)
+        except sqlite3.DatabaseError as error:  # the state's own file: the writers catch theirs
+            raise StateError(state.path, error) from None
         finally:
             state.close()
     report.state_was_missing = state.was_new and had_packages and state.moved_aside is None
@@ -292,7 +294,7 @@ def stat_key(info: os.stat_result) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def source_key(path: Path) -> str:
     """How the state names a source: its absolute path, however it was typed.
 
@@ -328,7 +330,7 @@ def check_source(path: Path, known: KnownSource | None, force: bool, trusted_bef
     except OSError as error:
         return _unreadable(path, f"cannot be read ({error.strerror or error})")
     digest = source_digest(raw)
-    return SourceCheck(path, key, digest, stat, unchanged=bool(known) and digest == known.digest and not force)
+    return SourceCheck(path, key, digest, stat, unchanged=known is not None and digest == known.digest and not force)
 
 
 def _unreadable(path: Path, reason: str) -> SourceCheck:

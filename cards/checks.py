@@ -6,7 +6,9 @@ answer on the front; questions end with `?` and have short answers.
 
 from __future__ import annotations
 
-from cards.lexicon import MAX_ANSWER_WORDS, MAX_TARGET_WORDS, STOPWORDS, contains_answer, tokens
+import itertools
+
+from cards.lexicon import MAX_ANSWER_WORDS, MAX_TARGET_WORDS, STOPWORDS, Question, contains_answer, tokens
 from cards.make import CardPlan
 
 
@@ -32,20 +34,19 @@ def card_problems(plan: CardPlan) -> list[str]:
         if contains_answer(front, target.text):
             problems.append(f"answer {target.text!r} visible on the cloze front")
     spans = sorted((t.start, t.end) for t in plan.deletions)
-    if any(a_end > b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False)):
+    if any(a_end > b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans)):
         problems.append("overlapping deletions")
     if plan.question:
-        problems.extend(_question_problems(plan))
+        problems.extend(_question_problems(plan.question, plan.qa_context))
     return problems
 
 
-def _question_problems(plan: CardPlan) -> list[str]:
-    question = plan.question
+def _question_problems(question: Question, qa_context: str) -> list[str]:
     problems = []
     if not question.text.endswith("?"):
         problems.append(f"question without '?': {question.text!r}")
     if not 1 <= len(tokens(question.answer)) <= MAX_ANSWER_WORDS:
         problems.append(f"answer of {len(tokens(question.answer))} words: {question.answer!r}")
-    if contains_answer(question.text + " " + plan.qa_context, question.answer):
+    if contains_answer(question.text + " " + qa_context, question.answer):
         problems.append(f"answer {question.answer!r} visible in the question")
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -46,7 +46,7 @@ def _run(action, *args):
     except CardsError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    except Exception as error:  # noqa: BLE001 (the last line of defence: no traceback for users)
+    except Exception as error:
         if os.environ.get("CARDS_DEBUG"):
             raise
         typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
@@ -62,7 +62,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Optional[bool] = typer.Option(
+    version: bool | None = typer.Option(
         None, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
@@ -73,7 +73,7 @@ class _ProgressBar:
     """One progress bar per stage on a terminal; silent when piped."""
 
     def __init__(self) -> None:
-        self.bar: typer._termui_impl.ProgressBar[int] | None = None  # noqa: SLF001
+        self.bar: Any = None  # click's progress bar
         self.stage: str | None = None
         self.shown = 0
 
@@ -97,7 +97,7 @@ class _ProgressBar:
 
 @app.command("build")
 def build_command(
-    paths: Optional[list[str]] = typer.Argument(
+    paths: list[str] | None = typer.Argument(
         None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/.",
         show_default=False,
     ),
@@ -120,7 +120,7 @@ def build_command(
 
 @app.command("preview")
 def preview_command(
-    paths: Optional[list[str]] = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/.",
+    paths: list[str] | None = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/.",
                                                 show_default=False),
     out: str = typer.Option("preview.html", "--out", "-o", help="The HTML page to write."),
 ) -> None:

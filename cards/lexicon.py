@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -129,7 +130,7 @@ def core_words(answer: str) -> tuple[str, ...]:
     return tuple(content or words)
 
 
-def adjacent(words: list[Token], i: int) -> bool:
+def adjacent(words: Sequence[Token], i: int) -> bool:
     """No punctuation between word i and word i+1."""
     return words[i + 1].start - words[i].end <= 1
 

@@ -41,7 +41,7 @@ except ImportError:  # Windows
 def output_lock(out: Path, wait: float) -> Iterator[None]:
     """Hold the folder's lock; wait up to `wait` seconds for another build to finish."""
     try:
-        handle = open(out / LOCK_FILE, "a+")
+        handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 (held open until the build ends)
     except OSError as error:
         raise OutputError(out, error) from None
     try:

@@ -12,6 +12,7 @@ frequency, from wordfreq); else the key noun phrase.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cards.lexicon import (
@@ -76,7 +77,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     )
 
 
-def verb_positions(key_point: str, words: list[Token]) -> set[int]:
+def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
     """Tokens that are verbs: the main verb, and words after a modal or `to`.
 
     Verbs make poor answers: a card should ask for a thing, not an action.
@@ -102,7 +103,7 @@ def verb_positions(key_point: str, words: list[Token]) -> set[int]:
     return found
 
 
-def _subject_term(text: str, words: list[Token], verbs: set[int]) -> list[Target]:
+def _subject_term(text: str, words: Sequence[Token], verbs: set[int]) -> list[Target]:
     """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
     first = 1 if words and words[0].lower in ("the", "a", "an") else 0
     verb = min((v for v in verbs if v > first), default=None)
@@ -132,7 +133,7 @@ def _demote_topic(target: Target, episode: str) -> Target:
     return target
 
 
-def _fits_front(target: Target, words: list[Token], podcast: str) -> bool:
+def _fits_front(target: Target, words: Sequence[Token], podcast: str) -> bool:
     """A target whose words all show elsewhere on the front cannot be asked for."""
     core = core_words(target.text)
     outside = {
@@ -171,7 +172,7 @@ def _apart(a: Target, b: Target) -> bool:
     return not (set(core_words(a.text)) & set(core_words(b.text)))
 
 
-def candidates_for(text: str, words: list[Token]) -> list[Target]:
+def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
     """Every acceptable target in the key point, of every kind."""
     enumeration = _enumeration_spans(text, words)
     found: dict[tuple[int, int], Target] = {}
@@ -200,7 +201,7 @@ def _members(text: str) -> int:
 _ENUMERATION = re.compile(r"[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
 
 
-def _enumeration_spans(text: str, words: list[Token]) -> list[tuple[int, int]]:
+def _enumeration_spans(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
     """Spans of `a, b(,) and c` lists of three or more items."""
     if "," not in text or not (" and " in text or " or " in text):
         return []  # no list here; the pattern below is slow on long sentences
@@ -208,7 +209,7 @@ def _enumeration_spans(text: str, words: list[Token]) -> list[tuple[int, int]]:
 
 
 def _target(
-    text: str, words: list[Token], first: int, last: int, kind: TargetKind, score: float, rank: float = 0.0
+    text: str, words: Sequence[Token], first: int, last: int, kind: TargetKind, score: float, rank: float = 0.0
 ) -> Target:
     start, end = words[first].start, words[last].end
     span = text[start:end]
@@ -217,7 +218,7 @@ def _target(
     return Target(start, end, span, kind, score, first, last, rank or float(kind))
 
 
-def _numbers(text: str, words: list[Token]) -> list[Target]:
+def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
     """Numbers with their unit, percents, years and dates."""
     found = []
     i = 0
@@ -230,26 +231,26 @@ def _numbers(text: str, words: list[Token]) -> list[Target]:
             first = i - 1
         last = _number_end(words, i)
         rank = float(TargetKind.NUMBER)
-        if first == last and words[i].lower in NUMBER_WORDS or (first and words[first - 1].lower == "the"):
+        if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
             rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
         found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
 
 
-def _number_end(words: list[Token], i: int) -> int:
+def _number_end(words: Sequence[Token], i: int) -> int:
     """Where a number's phrase ends: `hundreds of billions`, `six months`, `40%`."""
     last = i
     while last + 2 < len(words) and words[last + 1].lower == "of" and words[last + 2].lower in NUMBER_WORDS:
         last += 2
-    if words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words):
-        if words[last + 1].lower == "of" and _is_unit(words[last + 2]):
-            return last + 2
+    if (words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words)
+            and words[last + 1].lower == "of" and _is_unit(words[last + 2])):
+        return last + 2
     while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and adjacent(words, last):
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
-    if words[last].text[-1].isalpha() and words[last].text[0].isdigit() or words[last].text.endswith("%"):
+    if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith("%"):
         return last
     if is_year(words[last]):
         return last
@@ -269,7 +270,7 @@ def _is_unit(token: Token) -> bool:
     return token.lower not in STOPWORDS and token.lower not in NUMBER_WORDS and not token.lower.endswith("ly")
 
 
-def _entities(text: str, words: list[Token]) -> list[Target]:
+def _entities(text: str, words: Sequence[Token]) -> list[Target]:
     """Capitalised names (`Richard Chang`) and acronyms (`TSMC`)."""
     found = []
     i = 0
@@ -292,7 +293,7 @@ def _entities(text: str, words: list[Token]) -> list[Target]:
     return found
 
 
-def _entity(text: str, words: list[Token], first: int, last: int) -> Target:
+def _entity(text: str, words: Sequence[Token], first: int, last: int) -> Target:
     """Rare and multi-word names first; everyday ones (`US`, `China`) after rare terms."""
     rarity = min(zipf(w.lower.removesuffix("'s")) for w in words[first:last + 1])
     rank = float(TargetKind.ENTITY)
@@ -303,12 +304,12 @@ def _entity(text: str, words: list[Token], first: int, last: int) -> Target:
     return _target(text, words, first, last, TargetKind.ENTITY, rarity, rank)
 
 
-def _capitalised(words: list[Token], i: int) -> bool:
+def _capitalised(words: Sequence[Token], i: int) -> bool:
     word = words[i].text
     return word[0].isupper() and word not in ("I",) and not word[0].isdigit()
 
 
-def _is_entity(text: str, words: list[Token], first: int, last: int) -> bool:
+def _is_entity(text: str, words: Sequence[Token], first: int, last: int) -> bool:
     """A sentence's first word is a name only when it is rare or an acronym."""
     word = words[first]
     starts_sentence = first == 0 or text[: word.start].rstrip().endswith((".", "!", "?", ":"))
@@ -319,7 +320,7 @@ def _is_entity(text: str, words: list[Token], first: int, last: int) -> bool:
     return is_acronym(word.text) or (possessive and zipf(bare) < 3.4)
 
 
-def _rare_terms(text: str, words: list[Token]) -> list[Target]:
+def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
     """Content words rarer than everyday English: the domain's terms."""
     found = []
     for i, word in enumerate(words):
@@ -332,7 +333,7 @@ def _rare_terms(text: str, words: list[Token]) -> list[Target]:
     return found
 
 
-def _verb_penalty(words: list[Token], i: int) -> float:
+def _verb_penalty(words: Sequence[Token], i: int) -> float:
     """Nouns make better answers than verbs; guess the part of speech by context."""
     before = words[i - 1].lower if i else ""
     if before in DETERMINERS:
@@ -353,7 +354,7 @@ def _rarity(word: str) -> float:
     return zipf(word)
 
 
-def _noun_phrases(text: str, words: list[Token]) -> list[Target]:
+def _noun_phrases(text: str, words: Sequence[Token]) -> list[Target]:
     """The rarest run of content words, as a last resort."""
     found = []
     for i, word in enumerate(words):

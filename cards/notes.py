@@ -110,23 +110,23 @@ def _snip_notes(made: EpisodeNotes, episode: Episode, snip: Snip) -> None:
         transcript=render.transcript(snip),
         source=render.source(episode, snip),
     )
+    def row(position: int, kind: CardKind, fields: tuple[str, ...], cards: int) -> NoteRow:
+        return NoteRow(note_guid(episode, snip, position, kind), kind, fields, tags, episode.key,
+                       snip.title, cards, deck_tags)
+
     for position, key_point in enumerate(snip.key_points):
         plan = plan_cards(key_point, episode.podcast, episode.title, names)
         passage = render.passage(snip, key_point)
-        base = dict(episode_key=episode.key, snip_title=snip.title, tags=tags, deck_tags=deck_tags)
         if plan.deletions:
-            fields = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title,
-                      passage, shared.transcript, shared.source)
-            guid = note_guid(episode, snip, position, CardKind.CLOZE)
-            made.rows.append(NoteRow(guid, CardKind.CLOZE, fields, card_count=len(plan.deletions), **base))
+            cloze = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title, passage,
+                     shared.transcript, shared.source)
+            made.rows.append(row(position, CardKind.CLOZE, cloze, len(plan.deletions)))
         else:
             made.skipped[SKIP_NO_TARGET] += 1
         if plan.question:
-            fields = (render.text(plan.question.text), render.text(plan.question.answer),
-                      render.text(key_point), render.text(plan.qa_context), shared.title,
-                      passage, shared.transcript, shared.source)
-            guid = note_guid(episode, snip, position, CardKind.QA)
-            made.rows.append(NoteRow(guid, CardKind.QA, fields, card_count=1, **base))
+            qa = (render.text(plan.question.text), render.text(plan.question.answer), render.text(key_point),
+                  render.text(plan.qa_context), shared.title, passage, shared.transcript, shared.source)
+            made.rows.append(row(position, CardKind.QA, qa, 1))
         else:
             made.skipped[SKIP_NO_QUESTION] += 1
 

@@ -83,7 +83,7 @@ def deck_id(name: str) -> int:
 def _base_time(spec: PackageSpec) -> int:
     """The package's id base: the newest note's mtime, so rebuilding gives the same ids."""
     mtimes = [note.mtime for deck in spec.decks for note in deck.notes]  # needs materialised notes
-    return max(mtimes + [spec.notetype_mtime])
+    return max([*mtimes, spec.notetype_mtime])
 
 
 # Temporary files are hidden and named after their package: `.<name>.apkg.<random>.tmp`
@@ -130,11 +130,10 @@ def _genanki_apkg(spec: PackageSpec, out: Path) -> None:
     decks = []
     for content in spec.decks:
         deck = genanki.Deck(deck_id(content.name), content.name)
-        for due, stored in enumerate(content.notes):
-            row = stored.row
+        for due, note in enumerate(map(_package_note, content.notes)):
             deck.add_note(genanki.Note(
-                model=genanki_model(row.kind), fields=list(row.fields), guid=row.guid,
-                tags=list(row.tags), due=due,
+                model=genanki_model(note.kind), fields=note.fields.split("\x1f"), guid=note.guid,
+                tags=note.tags.split(), due=due,
             ))
         decks.append(deck)
     base = _base_time(spec)
@@ -152,7 +151,7 @@ def _restore_mtimes(db: sqlite3.Connection, spec: PackageSpec) -> None:
     """genanki stamps one time on everything; put back each note's own."""
     db.executemany(
         "UPDATE notes SET mod = ? WHERE guid = ?",
-        [(n.mtime, n.row.guid) for deck in spec.decks for n in deck.notes],
+        [(n.mtime, n.guid) for deck in spec.decks for n in map(_package_note, deck.notes)],
     )
     db.execute(
         "UPDATE cards SET mod = (SELECT notes.mod FROM notes WHERE notes.id = cards.nid)"
@@ -303,13 +302,14 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
     base = spec.base_time if spec.base_time is not None else _base_time(spec)
     ids = itertools.count(base * 1000)
     decks, kinds_by_deck = {}, []
-    notes, cards = [], []
+    notes: list[tuple] = []
+    cards: list[tuple] = []
     for content in spec.decks:
         did = deck_id(content.name)
         decks[str(did)] = genanki.Deck(did, content.name).to_json()
         kinds = set()
         for due, note in enumerate(content.notes):
-            note = note if isinstance(note, PackageNote) else _package_note(note)
+            note = _package_note(note)
             kinds.add(note.kind)
             _note_rows(note, did, due, ids, notes, cards)
             if len(notes) >= BATCH:
@@ -345,9 +345,12 @@ def _merge_col_json(db: sqlite3.Connection, decks: dict, models: dict) -> None:
     )
 
 
-def _package_note(stored: StoredNote) -> PackageNote:
-    row = stored.row
-    return PackageNote(row.guid, row.kind, "\x1f".join(row.fields), " ".join(row.tags), stored.mtime)
+def _package_note(note: StoredNote | PackageNote) -> PackageNote:
+    """A note as packages store it, whichever form it came in."""
+    if isinstance(note, PackageNote):
+        return note
+    row = note.row
+    return PackageNote(row.guid, row.kind, "\x1f".join(row.fields), " ".join(row.tags), note.mtime)
 
 
 def _note_rows(note: PackageNote, did: int, due: int, ids, notes: list, cards: list) -> None:

@@ -18,6 +18,7 @@ A question is kept only when its answer is short and nowhere on the front.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -104,7 +105,7 @@ class Clause:
 
     prefix: str
     text: str
-    words: list[Token]
+    words: Sequence[Token]
     subject_start: int
     verb: int
     subject_end: int
@@ -199,7 +200,7 @@ def read_clause(sentence: str) -> Clause | None:
     return Clause(prefix, sentence, words, start, verb, subject_end)
 
 
-def _main_verb(words: list[Token], start: int) -> int | None:
+def _main_verb(words: Sequence[Token], start: int) -> int | None:
     """A sure verb (auxiliary, `said`, `left`), else `plural noun + verb`, else `…s`/`…ed`."""
     weak = plural = None
     for i in range(start + 1, min(len(words), start + 11)):
@@ -246,7 +247,7 @@ def _adjective_like(word: str) -> bool:
     return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
 
 
-def _weak_verb(words: list[Token], i: int, start: int) -> bool:
+def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
     word, previous = words[i].lower, words[i - 1].lower
     if words[i].text[0].isupper() or word in STOPWORDS or previous in STOPWORDS or word in ADVERBS:
         return False
@@ -394,7 +395,7 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
     return _noun_gap(clause, target, start, end, before, after, in_place)
 
 
-def _fronts_cleanly(clause: Clause, before: list[Token], start: int) -> bool:
+def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool:
     """After the verb, with no comma, coordination or long stretch in between."""
     lexical = clause.words[clause.lexical]
     if not before or before[-1].start < lexical.start:
@@ -441,7 +442,7 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
     """`in 1450` → `In what year …`; `about 2% salt` is a modifier, not asked."""
     wh = number_wh(target)
     modifier = after and after[0].start - end <= 1 and is_content(after[0]) and after[0] != clause.verb_token
-    if wh is None or modifier and "how many" not in wh:
+    if wh is None or (modifier and "how many" not in wh):
         return None
     previous = before[-1] if before else None
     if previous is not None and previous.lower == "to" and len(before) > 1 and is_number(before[-2]):
@@ -455,12 +456,12 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
     return wh, start, end
 
 
-def after_noun(after: list[Token], end: int) -> bool:
+def after_noun(after: Sequence[Token], end: int) -> bool:
     """The target is a modifier: a noun follows it directly (`Bitcoin mining`)."""
     return bool(after) and after[0].start - end <= 1 and after[0].lower not in STOPWORDS
 
 
-def _joins_noun(words: list[Token], after: list[Token]) -> bool:
+def _joins_noun(words: Sequence[Token], after: Sequence[Token]) -> bool:
     """`of …`, or `and`/`or` joining another noun (not `and repeats …`)."""
     if after[0].lower == "of":
         return True

@@ -16,9 +16,10 @@ class _LiveContent(HTMLParser):
         for name, value in attrs:
             if name.lower().startswith("on"):
                 self.found.append(f"{tag} {name}=")
-            if name.lower() in ("href", "src", "action", "formaction") and value:
-                if value.strip().lower().replace("\t", "").startswith(("javascript:", "data:", "vbscript:")):
-                    self.found.append(f"{tag} {name}={value}")
+            scheme = (value or "").strip().lower().replace("\t", "")
+            if name.lower() in ("href", "src", "action", "formaction") and scheme.startswith(
+                    ("javascript:", "data:", "vbscript:")):
+                self.found.append(f"{tag} {name}={value}")
 
 
 def live_content(html_text: str) -> list[str]:

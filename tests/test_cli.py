@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import subprocess
 
-from typer.testing import CliRunner
-
+import pytest
 from ankitools import fresh_collection, import_package
+from typer.testing import CliRunner
 
 from cards import __version__
 from cards.cli import app
@@ -121,3 +124,179 @@ def test_an_internal_error_is_one_line_not_a_traceback(seeds, tmp_path, monkeypa
     assert result.stderr.strip() == (
         "error: internal error (KeyError: 'boom'); please report it (CARDS_DEBUG=1 shows the details)"
     )
+
+
+# --- every failure is one sentence, with the right exit code ----------------------
+
+def one_file(fixtures, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", folder / "tides.md")
+    return folder
+
+
+def test_a_damaged_state_is_moved_aside_and_the_build_goes_on(fixtures, tmp_path):
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    assert run("build", str(notes), "--out", str(out)).exit_code == 0
+    (out / ".cards-state.sqlite").write_bytes(b"this is not a database" * 100)
+    result = run("build", str(notes), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    [aside] = out.glob(".cards-state.sqlite.damaged-*")
+    assert aside.read_bytes() == b"this is not a database" * 100
+    assert (f"The build state was damaged and was moved aside to {aside}; this build counted every note as "
+            "new (see the README: when the state is missing).") in result.stdout
+    assert run("build", str(notes), "--out", str(out)).stdout.count("unchanged") >= 1
+
+
+def test_out_naming_a_file_exits_2(fixtures, tmp_path):
+    target = tmp_path / "decks.txt"
+    target.write_text("mine", encoding="utf-8")
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(target))
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {target}: --out names a file; name a folder for the decks")
+    assert target.read_text(encoding="utf-8") == "mine"
+
+
+def test_empty_out_and_empty_path_exit_2(fixtures, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", "")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "error: --out is empty: name the folder for the decks (for example --out decks)")
+    result = run("build", "")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "error: an empty path was given: name a note file or a folder of notes")
+    assert list(tmp_path.iterdir()) == [tmp_path / "notes"]
+
+
+def test_out_with_a_tilde_means_the_home_folder(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out=~/decks")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home" / "decks" / "episodes" / "why-the-tides-turn.apkg").exists()
+    assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "99999999999999999999", "yesterday"])
+def test_source_date_epoch_out_of_range_exits_2(fixtures, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(tmp_path / "decks"))
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: SOURCE_DATE_EPOCH={value} is not a time Anki can use: give seconds since 1970 "
+           "between 2000 and 2100, or unset it")
+
+
+def test_a_fifo_or_a_device_is_skipped_not_read(fixtures, tmp_path):
+    pipe = tmp_path / "pipe.md"
+    os.mkfifo(pipe)
+    result = run("build", str(pipe), "/dev/zero", str(one_file(fixtures, tmp_path)), "--out",
+                 str(tmp_path / "decks"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: {pipe}: is not a regular file; skipped",
+                                          "error: /dev/zero: is not a regular file; skipped"]
+    assert "Built 1 episode" in result.stdout
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(fixtures, tmp_path):
+    notes = one_file(fixtures, tmp_path)
+    odd = os.fsdecode(bytes(notes) + b"/caf\xe9.md")
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", odd)
+    result = run("build", str(notes), "--out", str(tmp_path / "decks"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {notes}/caf\\xe9.md: has a file name that is not UTF-8; rename it to build it"]
+    assert "Built 1 episode" in result.stdout
+
+
+def test_one_file_named_twice_is_read_once(fixtures, tmp_path, monkeypatch):
+    notes = one_file(fixtures, tmp_path)
+    monkeypatch.chdir(notes)
+    out = tmp_path / "decks"
+    result = run("build", "tides.md", str(notes / "tides.md"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Built 1 episode (2 snips) from 1 file:")
+    again = run("build", "tides.md", "--out", str(out))
+    assert "Packages: 0 written" in again.stdout and "Built 1 episode" in again.stdout
+
+
+def test_preview_of_a_binary_file_is_an_error(fixtures, tmp_path):
+    page = tmp_path / "p.html"
+    binary = fixtures / "defects" / "binary.md"
+    result = run("preview", str(binary), "--out", str(page))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {binary}: is a binary file, not a text note"
+
+
+def test_ctrl_c_says_the_next_build_finishes_the_work(fixtures, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("cards.build.reconcile", interrupted)
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(tmp_path / "decks"))
+    assert (result.exit_code, result.stderr.strip()) == (
+        130, "error: interrupted: nothing is lost; the next build finishes the work")
+
+
+def test_a_busy_folder_is_one_line_and_exit_1(fixtures, tmp_path, monkeypatch):
+    out = tmp_path / "decks"
+    out.mkdir()
+    monkeypatch.setattr("cards.build.LOCK_WAIT", 0.2)
+    monkeypatch.setattr("cards.build.build.__kwdefaults__", {**build_defaults(), "lock_wait": 0.2})
+    with open(out / ".cards.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(out))
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {out}: another cards build is writing into this folder (waited 0.2 s); "
+           "let it finish and run again")
+
+
+def build_defaults():
+    from cards.build import build
+
+    return dict(build.__kwdefaults__)
+
+
+def mounted_tmpfs(folder, options: str) -> bool:
+    """Mount a small tmpfs (root, Linux); False where this machine does not allow it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not shutil.which("mount") or os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_read_only_output_folder_is_one_line_and_exit_1(fixtures, tmp_path):
+    folder = tmp_path / "ro"
+    if not mounted_tmpfs(folder, "ro,size=1m"):
+        pytest.skip("cannot mount a read-only tmpfs here (needs root on Linux)")
+    try:
+        result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(folder))
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {folder}: cannot be written (read-only or no permission); choose another --out folder "
+           "or make it writable")
+
+
+def test_a_full_disk_is_one_line_then_the_next_build_finishes(fixtures, tmp_path):
+    from packages import assert_same_as_clean_build
+
+    folder = tmp_path / "small"
+    if not mounted_tmpfs(folder, "size=120k"):
+        pytest.skip("cannot mount a small tmpfs here (needs root on Linux)")
+    notes = one_file(fixtures, tmp_path)
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", notes / "two.md")
+    try:
+        filler = folder / "filler"
+        filler.write_bytes(b"x" * 40_000)
+        full = run("build", str(notes), "--out", str(folder / "decks"))
+        assert full.exit_code == 1
+        lines = [line for line in full.stderr.splitlines() if line.startswith("error:")]
+        assert lines and all("the disk is full" in line for line in lines), full.stderr
+        filler.unlink()
+        subprocess.run(["mount", "-o", "remount,size=20m", str(folder)], check=True)
+        again = run("build", str(notes), "--out", str(folder / "decks"))
+        assert again.exit_code == 0, again.output
+        assert_same_as_clean_build([notes], folder / "decks", tmp_path / "clean")
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)

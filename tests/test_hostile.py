@@ -54,7 +54,9 @@ def test_user_text_cannot_add_cloze_cards(fixtures, tmp_path):
     build([fixtures / "hostile" / "quote-post.md"], out, now=1_700_000_000)
     col = fresh_collection(tmp_path / "anki")
     import_package(col, next((out / "episodes").glob("*.apkg")))
-    for note_id in col.find_notes("note:cards*cloze"):
+    cloze_notes = col.find_notes("note:cards*cloze")
+    assert cloze_notes, "the search must find the cloze notes it checks"
+    for note_id in cloze_notes:
         note = col.get_note(note_id)
         ours = set(re.findall(r"\{\{c(\d+)::", note["Text"]))
         assert len(note.cards()) == len(ours) >= 1

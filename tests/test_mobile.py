@@ -29,13 +29,16 @@ def test_cards_fit_read_and_contrast_on_a_phone(rendered, mode):
         for i, card in enumerate(rendered) for side in ("front", "back")
     ]
     results = measure_pages(pages)
-    assert len(results) == len(pages) > 100
+    assert len(results) == len(pages) >= 100  # 50 cards from the repo alone, more with ../shared
     for result in results:
         assert result["texts"] > 0, result
         assert result["scrollWidth"] <= result["width"] == 390, result["label"]
         assert result["fontMin"] >= 16, (result["label"], result["small"])
         assert result["contrastMin"] >= 4.5, (result["label"], result["lowContrast"])
     backs = [r for r in results if r["label"].endswith("back")]
-    assert all(r["details"] == {"closedAtFirst": True, "openAfterClick": True,
-                                "contentHeight": r["details"]["contentHeight"]} for r in backs)
-    assert all(r["details"]["contentHeight"] > 0 for r in backs)
+    assert len(backs) == len(rendered)
+    for back in backs:  # every back has the transcript, folded at first, opening on a tap
+        details = back["details"]
+        assert details is not None, back["label"]
+        assert (details["closedAtFirst"], details["openAfterClick"]) == (True, True), back["label"]
+        assert details["contentHeight"] > 0, back["label"]

@@ -12,7 +12,12 @@ import pytest
 from cards.build import build
 from cards.model import CardKind
 from cards.package import (
-    DeckContent, PackageSpec, card_ordinals, write_atomically, write_package, write_package_genanki,
+    DeckContent,
+    PackageSpec,
+    card_ordinals,
+    write_atomically,
+    write_package,
+    write_package_genanki,
 )
 from cards.state import State
 

@@ -54,7 +54,7 @@ def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path
     for card_id in col.find_cards("note:cards*cloze"):
         card = col.get_card(card_id)
         text = card.note()["Text"]
-        hidden = re.search(r"\{\{c%d::(.*?)\}\}" % (card.ord + 1), text).group(1)
+        hidden = re.search(rf"\{{\{{c{card.ord + 1}::(.*?)\}}\}}", text).group(1)
         front = visible_text(card.question())
         assert "[...]" in front and not contains_answer(front, visible_text(hidden)), (hidden, front)
         checked += 1

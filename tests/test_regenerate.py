@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ankitools import fresh_collection, import_package
 from anki.scheduler.v3 import CardAnswer  # after ankitools: anki.collection must load first
+from ankitools import fresh_collection, import_package
 
 from cards.build import build
 
@@ -85,7 +85,7 @@ def test_rebuild_adds_new_updates_edited_and_keeps_the_rest(library, tmp_path, s
     studied = [study(col, card.id) for card in col.get_note(edited_id).cards()]
     studied += [study(col, find_note(col, "two tidal bulges").cards()[0].id)]
     studied_before = [scheduling(card) for card in studied]
-    assert all(card.reps == 1 and card.ivl > 0 or card.queue == 1 for card in studied)
+    assert all((card.reps == 1 and card.ivl > 0) or card.queue == 1 for card in studied)
     unchanged = find_note(col, "two tidal bulges")
     unchanged.tags.append("my-own-tag")
     col.update_note(unchanged)

@@ -15,6 +15,14 @@ _URL = re.compile(r"^https?://[^\s<>\"']+$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,3}[.)])\s+(.*)$")
 
 
+def matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
+    """A match the caller already knows is there (else a parser bug, reported against the file)."""
+    match = pattern.match(text)
+    if match is None:
+        raise ValueError(f"expected {pattern.pattern!r} at {text[:40]!r}")
+    return match
+
+
 def slugify(text: str, fallback: str = "episode") -> str:
     """A lower-case ASCII slug for file names and tags."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -10,6 +10,7 @@ from cards.parse.common import (
     add_turn,
     bullet,
     episode_key,
+    matched,
     safe_url,
     seconds,
     slugify,
@@ -51,7 +52,7 @@ def _episode(source: Source, block: list[str], line_no: int) -> Episode | None:
     fields = _metadata(block)
     if not fields:
         return None
-    heading = clean(_EPISODE.match(block[0])["title"])
+    heading = clean(matched(_EPISODE, block[0])["title"])
     title = _wiki(fields.get("episode title", "")) or heading
     link = safe_url(_url(fields.get("episode link", "")))
     slug = slugify(title)
@@ -102,7 +103,7 @@ def _snips(block: list[str], line_no: int) -> list[Snip]:
 
 
 def _snip(block: list[str], keys: SnipKeys, line_no: int) -> Snip:
-    title = clean(_SNIP.match(block[0])["title"])
+    title = clean(matched(_SNIP, block[0])["title"])
     start = end = url = None
     points: list[str] = []
     for line in block[1:]:
@@ -146,13 +147,13 @@ def _html_turns(text: str) -> list[Turn]:
 def _callout_turns(block: list[str]) -> list[Turn]:
     """`> [!quote]- Transcript`, then `> **Speaker**` and `> text` lines."""
     turns: list[Turn] = []
-    speaker, words, inside = "", [], False
+    speaker, words, inside = "", list[str](), False
     for line in block:
         if line.startswith("> [!quote]"):
             inside = True
             continue
         if not inside or not line.startswith(">"):
-            inside = inside and not line.strip() == "---"
+            inside = inside and line.strip() != "---"
             continue
         content = line[1:].strip()
         name = re.match(r"^\*\*(.+?)\*\*$", content)

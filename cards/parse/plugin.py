@@ -11,6 +11,7 @@ from cards.parse.common import (
     bullet,
     episode_key,
     looks_like_speaker,
+    matched,
     safe_url,
     seconds,
     slugify,
@@ -81,7 +82,7 @@ def _until_rule(block: list[str]) -> list[str]:
 
 
 def _snip(heading: str, block: list[str], keys: SnipKeys, line_no: int) -> Snip:
-    match = _HEADING.match(heading)
+    match = matched(_HEADING, heading)
     rest = match.group("rest").strip()
     linked = _LINKED_TITLE.match(rest)
     title, url, tail = (linked["title"], linked["url"], linked["tail"]) if linked else (rest, "", rest)
@@ -131,7 +132,7 @@ def _section(block: list[str], name: str) -> list[str]:
     for line in block:
         section = _SECTION.match(line)
         if section or line.startswith("####"):
-            inside = bool(section) and section["name"].lower() == name
+            inside = section is not None and section["name"].lower() == name
             continue
         if inside:
             lines.append(line)
@@ -141,14 +142,14 @@ def _section(block: list[str], name: str) -> list[str]:
 def _turns(lines: list[str]) -> list[Turn]:
     """`**Name**` then text, `Name: text`, or plain text with no speaker."""
     turns: list[Turn] = []
-    speaker, words = "", []
+    speaker, words = "", list[str]()
     for raw in lines:
         line = raw.strip()
         bold = _BOLD_SPEAKER.match(line)
         colon = _COLON_SPEAKER.match(line)
-        if bold or (colon and looks_like_speaker(colon["name"])):
+        found = bold or (colon if colon and looks_like_speaker(colon["name"]) else None)
+        if found:
             add_turn(turns, speaker, words)
-            found = bold or colon
             speaker, words = found["name"], [found["text"]]
         elif line:
             words.append(line)

@@ -1,0 +1,286 @@
+"""The orchestrator's invariant: whatever happens to builds, the packages equal a clean build.
+
+Each test drives a failure (a failed write, a kill at some moment, two
+builds at once, changed tags, a damaged package) and then compares every
+package on disk, note by note (deck, fields, tags by GUID), with a clean
+build of the same sources.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from packages import assert_same_as_clean_build, package_notes, packages_on_disk
+
+from cards.build import CHANGES_PACKAGE, build, unique_names
+from cards.errors import BusyError
+from cards.lock import LOCK_FILE
+
+OLD_WORDING = "Spring tides happen when the Sun and the Moon line up at new and full moon."
+NEW_WORDING = "Spring tides happen when the Sun and the Moon line up, at new moon and at full moon."
+NEW_SNIP = """
+###  [Neap Tides](https://share.snipd.com/snip/aa000000-0000-4000-8000-000000000003) [[lunar]]
+
+🎧 12:00 - 12:40 (00:40)
+
+- Neap tides come at the quarter moons, when the Sun partly cancels the Moon's pull.
+
+#### 📚 Transcript
+
+**Ines Duarte**
+At the quarter moons the Sun pulls at right angles and the tides are weak: neap tides.
+
+---
+"""
+
+
+@pytest.fixture
+def library(fixtures, seeds, tmp_path) -> Path:
+    """Four episodes in three shapes, with episode and snip tags."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", folder / "tides.md")
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", folder / "two-episodes.md")
+    shutil.copy(seeds / "readwise" / "how-ocean-currents-shape-climate.md", folder / "currents.md")
+    return folder
+
+
+def edit(library: Path) -> None:
+    """A changed key point, a new snip with a new tag, and the episode's tag renamed."""
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    text = text.replace(OLD_WORDING, NEW_WORDING).replace("tags: [oceans]", "tags: [seas]") + NEW_SNIP
+    (library / "tides.md").write_text(text, encoding="utf-8")
+
+
+def test_a_failed_package_write_is_written_by_the_next_build(library, tmp_path, monkeypatch):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    edit(library)
+    real = __import__("cards.build", fromlist=["write_plan"]).write_plan
+
+    def fail_episodes(out_folder, plan):
+        return "the disk is full" if plan.relative.startswith("episodes/") else real(out_folder, plan)
+
+    monkeypatch.setattr("cards.build.write_plan", fail_episodes)
+    failed = build([library], out, now=1_750_000_000)
+    assert failed.failed
+    assert [str(p) for p in failed.problems] == [
+        f"{out}/episodes/why-the-tides-turn.apkg: could not be written: the disk is full; "
+        "the next build writes it again"
+    ]
+    monkeypatch.undo()
+    again = build([library], out, now=1_760_000_000)
+    assert not again.failed
+    # Only what is not in place yet: `changes.apkg` was written (and recorded) by the failed build.
+    assert [p.relative_to(out).as_posix() for p in again.written] == ["episodes/why-the-tides-turn.apkg"]
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+    # The edit that the failed build made is still offered for import.
+    changes = package_notes(out / CHANGES_PACKAGE)
+    assert any("at new moon and at full moon" in fields for _, fields, _ in changes.values())
+
+
+# A build in its own process group that SIGKILLs the whole group at one moment.
+KILL_AT = r"""
+import os, signal, sys
+from pathlib import Path
+import cards.build as build_module
+import cards.package as package
+
+moment, calls = sys.argv[3], []
+
+def die():
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+def after(name, module, count=1):
+    real = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(name)
+        if calls.count(name) == count:
+            die()
+        return result
+    setattr(module, name, wrapper)
+
+if moment == "reading":
+    after("make_notes", build_module)
+elif moment == "state committed":
+    build_module.write_packages = lambda *args: die()
+elif moment == "some packages written":
+    after("write_from_state", package, count=2)
+elif moment == "all written, none recorded":
+    build_module.record = lambda *args: die()
+build_module.build([Path(sys.argv[1])], Path(sys.argv[2]), now=1_750_000_000, workers=int(sys.argv[4]))
+"""
+
+
+@pytest.mark.parametrize("moment", ["reading", "state committed", "some packages written",
+                                    "all written, none recorded"])
+def test_a_build_killed_at_any_moment_is_finished_by_the_next(library, tmp_path, moment):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    edit(library)
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, str(library), str(out), moment, "1"],
+                            cwd=ROOT, start_new_session=True)
+    assert killed.returncode == -signal.SIGKILL
+    report = build([library], out, now=1_760_000_000)
+    assert not report.failed
+    assert not list(out.rglob(".*.tmp*"))  # nothing the killed build left behind
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+    changes = package_notes(out / CHANGES_PACKAGE)
+    texts = [fields for _, fields, _ in changes.values()]
+    assert any("at new moon and at full moon" in t for t in texts), "the edit is offered for import"
+    assert any("Neap tides" in t for t in texts), "so is the new snip"
+
+
+def test_two_builds_at_once_take_turns(library, tmp_path):
+    out = tmp_path / "decks"
+    command = [sys.executable, "-m", "cards", "build", str(library), "--out", str(out)]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = [process.communicate(timeout=60) for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], results
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+
+
+def test_a_second_build_waits_then_names_the_busy_folder(library, tmp_path):
+    out = tmp_path / "decks"
+    out.mkdir()
+    with open(out / LOCK_FILE, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(BusyError) as error:
+            build([library], out, lock_wait=0.5)
+        assert time.monotonic() - started >= 0.5
+    assert str(error.value) == (f"{out}: another cards build is writing into this folder (waited 0.5 s); "
+                                "let it finish and run again")
+    assert not list(out.rglob("*.apkg"))
+
+
+def test_changed_and_removed_tags_leave_no_stale_tag_package(library, tmp_path):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    assert (out / "tags" / "oceans.apkg").exists()
+    edit(library)  # `oceans` becomes `seas` for this episode
+    report = build([library], out, now=1_750_000_000)
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+    oceans = package_notes(out / "tags" / "oceans.apkg")  # another episode keeps the tag
+    assert oceans and not [deck for deck, _, _ in oceans.values() if "Why the Tides Turn" in deck]
+    assert (out / "tags" / "seas.apkg").exists() and (out / "tags" / "lunar.apkg").exists()
+    (library / "tides.md").unlink()
+    report = build([library], out, now=1_760_000_000)
+    assert {p.name for p in report.removed} >= {"seas.apkg", "lunar.apkg", "why-the-tides-turn.apkg"}
+    assert_same_as_clean_build([library], out, tmp_path / "clean2")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten", "deleted"])
+def test_a_damaged_package_is_rebuilt(library, tmp_path, damage):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    target = out / "episodes" / "why-the-tides-turn.apkg"
+    if damage == "truncated":
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "overwritten":
+        other = out / "tags" / "oceans.apkg"
+        target.write_bytes(other.read_bytes())
+    else:
+        target.unlink()
+    report = build([library], out, now=1_700_000_000)
+    assert [p.relative_to(out).as_posix() for p in report.written] == ["episodes/why-the-tides-turn.apkg"]
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+
+
+def test_any_sequence_of_builds_equals_a_clean_build(library, tmp_path):
+    """Edits, a removed file, a restored one and forced builds, in a row."""
+    out = tmp_path / "decks"
+    steps = [
+        lambda: None,
+        lambda: edit(library),
+        lambda: (library / "currents.md").rename(tmp_path / "currents.md"),
+        lambda: (tmp_path / "currents.md").rename(library / "currents.md"),
+        lambda: (library / "two-episodes.md").write_text("# no snips\n", encoding="utf-8"),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        build([library], out, now=1_700_000_000 + i, force=i == 3)
+        assert_same_as_clean_build([library], out, tmp_path / f"clean{i}")
+
+
+def test_packages_follow_the_umask(library, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        build([library], tmp_path / "decks")
+    finally:
+        os.umask(previous)
+    modes = {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "decks").rglob("*.apkg")}
+    assert modes == {oct(0o644)}
+
+
+def test_leftovers_of_a_killed_build_are_removed(library, tmp_path):
+    out = tmp_path / "decks"
+    build([library], out)
+    leftovers = [out / "tags" / ".oceans.apkg.x1y2.tmp", out / "tags" / ".oceans.apkg.x1y2.tmp.anki2",
+                 out / ".changes.apkg.abc.tmp"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half")
+    build([library], out)
+    assert not any(p.exists() for p in leftovers)
+
+
+def test_workers_end_when_the_main_process_is_killed(tmp_path):
+    script = ("import time, sys\nfrom cards.build import run_all\n"
+              "results = run_all(time.sleep, [(60,), (60,)], 2, True)\nnext(results)\n")
+    main = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    children: list[int] = []
+    deadline = time.monotonic() + 20
+    while len(children) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = _children(main.pid)
+    assert len(children) >= 2
+    main.kill()
+    main.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_tag_file_names_never_collide():
+    names = unique_names({"AI/ML": "AI/ML", "AI+ML": "AI+ML", "🎧": "🎧", "🎵": "🎵", "Sleep": "Sleep",
+                          "sleep": "sleep", "physics": "physics"}, "tag")
+    assert len({n.casefold() for n in names.values()}) == len(names)
+    assert names["physics"] == "physics"  # readable when nothing collides
+    assert names["AI/ML"].startswith("AI_ML-") and names["Sleep"].startswith("Sleep-")
+
+
+def test_tags_that_share_a_file_name_get_a_package_each(library, tmp_path):
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    (library / "tides.md").write_text(text.replace("tags: [oceans]", "tags: [AI/ML, AI+ML, 🎧, 🎵, Sleep, sleep]"),
+                                      encoding="utf-8")
+    out = tmp_path / "decks"
+    build([library], out)
+    decks = {next(iter(notes.values()))[0] for notes in packages_on_disk(out).values() if notes}
+    assert {"Tags::AI/ML", "Tags::AI+ML", "Tags::🎧", "Tags::🎵", "Tags::Sleep", "Tags::sleep"} <= decks
