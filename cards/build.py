@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -26,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ from cards.state import (
     STATE_FILE,
     Known,
     KnownSource,
+    NoteStamp,
     Part,
     PendingNote,
     RecordedPackage,
@@ -348,7 +352,7 @@ def make_notes(check: SourceCheck, lazy: bool = False) -> SourceRead:
     except SourceError as error:
         return SourceRead(_unreadable(check.path, error.reason), (), ())
     parsed: ParsedFile = parse_file(check.path, raw)
-    made = (episode_notes(e) for e in parsed.episodes)
+    made = (episode_notes(e, lazy) for e in parsed.episodes)
     return SourceRead(check, parsed.problems, made if lazy else tuple(made))
 
 
@@ -375,8 +379,8 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
     if not parallel:
         yield from (function(*args) for args in arguments)
         return
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=_worker_context(),
+                               initializer=_worker_start, initargs=(os.getpid(),))
     pending: deque[Future] = deque()
     try:
         for args in arguments:
@@ -389,16 +393,41 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-def _worker_start(parent: int) -> None:
-    """In each worker: leave Ctrl-C to the main process, and die with it."""
+def _worker_context() -> BaseContext:
+    """Workers started from a small server process where the system has one.
+
+    Forked from the main process, each worker would carry (and count) a copy
+    of whatever the main process holds, such as a huge parsed export.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
+    if "forkserver" in methods:
+        context.set_forkserver_preload(["cards.build"])  # imported once, not by every worker
+    return context
+
+
+def _worker_start(main: int) -> None:
+    """In each worker: leave Ctrl-C to the main process, and die with it.
+
+    The main process is watched, not the worker's parent: a fork server
+    outlives the main process for as long as its workers run.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _running(main):
             time.sleep(0.5)
         os._exit(1)  # the main process is gone (killed): nobody waits for our results
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 # --- reconcile ----------------------------------------------------------------------
@@ -412,7 +441,7 @@ def note_hash(row: NoteRow) -> str:
     return digest.hexdigest()
 
 
-def stamp_note(row: NoteRow, old: StoredNote | None, now: int) -> tuple[StoredNote, NoteStatus]:
+def stamp_note(row: NoteRow, old: NoteStamp | None, now: int) -> tuple[StoredNote, NoteStatus]:
     """Keep the mtime of an unchanged note; a changed one gets a newer one."""
     digest = note_hash(row)
     if old is None:
@@ -422,17 +451,31 @@ def stamp_note(row: NoteRow, old: StoredNote | None, now: int) -> tuple[StoredNo
     return StoredNote(row, digest, max(now, old.mtime + 1)), NoteStatus.UPDATED
 
 
-def episode_parts(notes: list[StoredNote], deck_tags: Iterable[str]) -> dict[str, Part]:
-    """Digest, count and newest mtime of the whole episode ("") and of each tag's notes."""
-    parts = {}
-    for tag in ("", *deck_tags):
-        digest, count, newest = hashlib.blake2b(digest_size=16), 0, 0
-        for note in notes:
-            if not tag or tag in note.row.deck_tags:
-                digest.update(f"{note.row.guid}\x1f{note.hash}\x1f{note.mtime}\x1e".encode())
-                count, newest = count + 1, max(newest, note.mtime)
-        parts[tag] = Part(digest.hexdigest(), count, newest)
-    return parts
+class PartDigests:
+    """Digest, count and newest mtime of an episode's notes ("") and of each tag's, note by note."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[Any, list[int]]] = {}
+
+    def add(self, guid: str, note_hash: str, mtime: int, deck_tags: Iterable[str]) -> None:
+        entry = f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode()
+        for tag in ("", *deck_tags):
+            digest, figures = self._parts.setdefault(tag, (hashlib.blake2b(digest_size=16), [0, 0]))
+            digest.update(entry)
+            figures[0], figures[1] = figures[0] + 1, max(figures[1], mtime)
+
+    @property
+    def deck_tags(self) -> tuple[str, ...]:
+        """The tags whose decks hold some of the notes, in the order they were first met."""
+        return tuple(tag for tag in self._parts if tag)
+
+    def parts(self) -> dict[str, Part]:
+        if "" not in self._parts:
+            return {"": Part(hashlib.blake2b(digest_size=16).hexdigest(), 0, 0)}
+        return {tag: Part(digest.hexdigest(), count, newest) for tag, (digest, [count, newest]) in self._parts.items()}
+
+
+BATCH = 1000  # notes stored at a time: a huge episode never holds all of them
 
 
 def reconcile(state: State, known: Known, reads: Iterable[SourceCheck | SourceRead], roots: list[Path],
@@ -517,30 +560,34 @@ class _Reconcile:
         return True
 
     def _take_episode(self, made: EpisodeNotes, source: str) -> None:
-        old = {n.row.guid: n for n in self.state.notes_of(made.episode.key)}
-        stamped = [stamp_note(row, old.get(row.guid), self.now) for row in made.rows]
-        notes = [note for note, _ in stamped]
-        kept = {note.row.guid for note in notes}
-        self._report_gone(made.episode.title, [n for guid, n in old.items() if guid not in kept])
-        changed = frozenset(note.row.guid for note, status in stamped if status is not NoteStatus.UNCHANGED)
-        self.state.replace_notes(made.episode.key, notes)
+        """Store an episode's notes batch by batch, each stamped against its stored predecessor."""
+        key = made.episode.key
+        old = self.state.note_stamps(key)
+        self.state.forget_notes(key)
+        parts, statuses, cards = PartDigests(), Counter[NoteStatus](), 0
+        changed: set[str] = set()
+        rows = iter(made.rows)
+        while batch := [stamp_note(row, old.pop(row.guid, None), self.now) for row in islice(rows, BATCH)]:
+            self.state.add_notes(key, sum(statuses.values()), [note for note, _ in batch])
+            for note, status in batch:
+                parts.add(note.row.guid, note.hash, note.mtime, note.row.deck_tags)
+                statuses[status] += 1
+                cards += note.row.card_count
+                if status is not NoteStatus.UNCHANGED:
+                    changed.add(note.row.guid)
+        self._report_gone(made.episode.title, list(old.values()))  # what is left was not made again
         self.state.add_pending(changed)
-        episode = self._stored_episode(made, source, notes)
-        self.state.set_episode(episode)
-        self.episodes[episode.key] = episode
-        self.outcomes.append(EpisodeOutcome(episode, Counter(status for _, status in stamped), changed))
-
-    def _stored_episode(self, made: EpisodeNotes, source: str, notes: list[StoredNote]) -> StoredEpisode:
-        episode = made.episode
-        deck_tags = tuple(dict.fromkeys(t for n in notes for t in n.row.deck_tags))
-        return StoredEpisode(
-            episode.key, source, episode.title, episode_deck(episode), episode.slug, deck_tags,
-            _snip_count(episode), tuple(sorted(made.skipped.items())),
-            len(notes), sum(n.row.card_count for n in notes), episode_parts(notes, deck_tags),
+        episode = StoredEpisode(
+            key, source, made.episode.title, episode_deck(made.episode), made.episode.slug, parts.deck_tags,
+            _snip_count(made.episode), tuple(sorted(made.skipped.items())), sum(statuses.values()), cards,
+            parts.parts(),
         )
+        self.state.set_episode(episode)
+        self.episodes[key] = episode
+        self.outcomes.append(EpisodeOutcome(episode, statuses, frozenset(changed)))
 
-    def _report_gone(self, episode_title: str, gone: list[StoredNote]) -> None:
-        for title in dict.fromkeys(n.row.snip_title for n in gone):
+    def _report_gone(self, episode_title: str, gone: list[NoteStamp]) -> None:
+        for title in dict.fromkeys(n.snip_title for n in gone):
             self.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
 
     def _forget_vanished(self, roots: list[Path], present: set[str]) -> None:
@@ -556,15 +603,17 @@ class _Reconcile:
     def _forget_episode(self, key: str) -> None:
         episode = self.episodes.pop(key, None)
         if episode:
-            self._report_gone(episode.title, self.state.notes_of(key))
+            self._report_gone(episode.title, list(self.state.note_stamps(key).values()))
         self.state.forget_episode(key)
 
     def _fill_missing_parts(self) -> None:
         """Episodes recorded by an older version have no part digests yet: compute them once."""
         for key, episode in list(self.episodes.items()):
             if episode.parts is None:
-                notes = self.state.notes_of(key)
-                filled = StoredEpisode(**{**episode.__dict__, "parts": episode_parts(notes, episode.deck_tags)})
+                parts = PartDigests()
+                for note in self.state.note_stamps(key).values():
+                    parts.add(note.guid, note.hash, note.mtime, note.deck_tags)
+                filled = StoredEpisode(**{**episode.__dict__, "parts": parts.parts()})
                 self.state.set_episode(filled)
                 self.episodes[key] = filled
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import genanki
 
@@ -18,13 +19,18 @@ SKIP_NO_TARGET = "key point with nothing worth asking (no cloze)"
 SKIP_NO_QUESTION = "key point with no good question (no Q&A)"
 
 
-@dataclass
+@dataclass(frozen=True)
 class EpisodeNotes:
-    """The notes one episode makes, and what it skipped and why."""
+    """The notes one episode makes, and what it skipped and why.
+
+    `rows` may be made lazily, one snip at a time, so that an episode of tens
+    of thousands of snips never holds all its notes at once: `skipped` is
+    complete once `rows` has been consumed.
+    """
 
     episode: Episode
-    rows: list[NoteRow] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)
+    rows: Iterable[NoteRow]
+    skipped: Counter
 
 
 def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> str:
@@ -75,17 +81,21 @@ def _note_tags(episode: Episode, snip: Snip) -> tuple[tuple[str, ...], tuple[str
     return tuple(dict.fromkeys(t for t in tags if t)), tuple(deck_tags)
 
 
-def episode_notes(episode: Episode) -> EpisodeNotes:
-    """Make the cloze and Q&A notes of every key point of every snip."""
-    made = EpisodeNotes(episode)
+def episode_notes(episode: Episode, lazy: bool = False) -> EpisodeNotes:
+    """Make the cloze and Q&A notes of every key point of every snip (as they are asked for, when lazy)."""
+    skipped: Counter = Counter()
+    rows = _episode_rows(episode, skipped)
+    return EpisodeNotes(episode, rows if lazy else list(rows), skipped)
+
+
+def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
     for snip in episode.snips:
         if snip.is_placeholder:
-            made.skipped[SKIP_PLACEHOLDER] += 1
+            skipped[SKIP_PLACEHOLDER] += 1
         elif not snip.key_points:
-            made.skipped[SKIP_NO_KEY_POINTS] += 1
+            skipped[SKIP_NO_KEY_POINTS] += 1
         else:
-            _snip_notes(made, episode, snip)
-    return made
+            yield from _snip_notes(episode, snip, skipped)
 
 
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")
@@ -102,7 +112,7 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
     return frozenset(names)
 
 
-def _snip_notes(made: EpisodeNotes, episode: Episode, snip: Snip) -> None:
+def _snip_notes(episode: Episode, snip: Snip, skipped: Counter) -> Iterator[NoteRow]:
     tags, deck_tags = _note_tags(episode, snip)
     names = proper_names(episode, snip)
     shared = _SharedFields(
@@ -120,15 +130,15 @@ def _snip_notes(made: EpisodeNotes, episode: Episode, snip: Snip) -> None:
         if plan.deletions:
             cloze = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title, passage,
                      shared.transcript, shared.source)
-            made.rows.append(row(position, CardKind.CLOZE, cloze, len(plan.deletions)))
+            yield row(position, CardKind.CLOZE, cloze, len(plan.deletions))
         else:
-            made.skipped[SKIP_NO_TARGET] += 1
+            skipped[SKIP_NO_TARGET] += 1
         if plan.question:
             qa = (render.text(plan.question.text), render.text(plan.question.answer), render.text(key_point),
                   render.text(plan.qa_context), shared.title, passage, shared.transcript, shared.source)
-            made.rows.append(row(position, CardKind.QA, qa, 1))
+            yield row(position, CardKind.QA, qa, 1)
         else:
-            made.skipped[SKIP_NO_QUESTION] += 1
+            skipped[SKIP_NO_QUESTION] += 1
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,16 @@ class StoredEpisode:
     parts: dict[str, Part] | None = None
 
 
+class NoteStamp(NamedTuple):
+    """What a build needs of a stored note to stamp its successor: no fields."""
+
+    guid: str
+    hash: str
+    mtime: int
+    snip_title: str
+    deck_tags: tuple[str, ...]
+
+
 class KnownSource(NamedTuple):
     """A source as the last build read it."""
 
@@ -223,16 +233,27 @@ class State:
         ).fetchall()
         return [_note(r) for r in rows]
 
-    def replace_notes(self, episode_key: str, notes: list[StoredNote]) -> None:
-        """Store an episode's notes as this build made them."""
+    def note_stamps(self, episode_key: str) -> dict[str, NoteStamp]:
+        """GUID → stamp of each stored note of one episode, in their order."""
+        rows = self.db.execute(
+            "SELECT guid, hash, mtime, snip_title, deck_tags FROM notes WHERE episode = ? ORDER BY position",
+            (episode_key,),
+        )
+        return {guid: NoteStamp(guid, digest, mtime, title, tuple(tags.split()))
+                for guid, digest, mtime, title, tags in rows}
+
+    def forget_notes(self, episode_key: str) -> None:
         self.db.execute("DELETE FROM notes WHERE episode = ?", (episode_key,))
+
+    def add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
+        """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
         self.db.executemany(
             "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (n.row.guid, episode_key, position, n.row.kind.value, FIELD_SEPARATOR.join(n.row.fields),
                  " ".join(n.row.tags), " ".join(n.row.deck_tags), n.hash, n.mtime,
                  n.row.snip_title, n.row.card_count)
-                for position, n in enumerate(notes)
+                for position, n in enumerate(notes, start=first_position)
             ],
         )
 

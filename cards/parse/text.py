@@ -87,7 +87,9 @@ def split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[
     body = text[match.end():]
     body_line = text.count("\n", 0, match.end()) + 1
     try:
-        meta, _ = frontmatter.parse(text)
+        # Only the header: python-frontmatter copies whatever it is given, and a
+        # large export's body would cost hundreds of MB for nothing.
+        meta, _ = frontmatter.parse(match.group())
         if not isinstance(meta, dict):
             raise yaml.YAMLError("front matter is not a mapping")
     except (yaml.YAMLError, ValueError, TypeError) as error:
