@@ -12,7 +12,9 @@ ten), then measures in one run:
 - a rebuild after one new snip in one episode;
 - the floor: a minimal genanki script writing the same number of notes, with
   ready-made fields of the same size, one package per episode and one per tag;
-- peak memory (resident set of the build process and its workers together).
+- peak memory (resident set of the build process and its workers together),
+  and the peak of a build of one 50 MB source (26,000 snips in one file,
+  transcripts of about 240 words).
 
 Each step runs as its own process; times are wall-clock seconds.
 """
@@ -83,10 +85,20 @@ def episode_file(index: int, rng: random.Random, snips: int = 8) -> str:
     return "\n".join(body)
 
 
-def snip_text(index: int, snip: int, rng: random.Random) -> str:
+def snip_text(index: int, snip: int, rng: random.Random, words: int = 150) -> str:
     return (f"\n###  [Snip {snip} about the {rng.choice(WORDS)}](https://share.snipd.com/snip/"
-            f"{index:08d}-{snip:04d}-4000-8000-000000000000)\n\n🎧 {snip}:00 - {snip}:59 (00:59)\n\n"
-            f"- {key_point(rng)}\n- {key_point(rng)}\n\n#### 📚 Transcript\n\n{transcript(rng)}\n---\n")
+            f"{index:08d}-{snip:06d}-4000-8000-000000000000)\n\n🎧 {snip % 60}:00 - {snip % 60}:59 (00:59)\n\n"
+            f"- {key_point(rng)}\n- {key_point(rng)}\n\n#### 📚 Transcript\n\n{transcript(rng, words)}\n---\n")
+
+
+def make_big_source(path: Path, snips: int = 26_000) -> float:
+    """One plugin-shape file of `snips` snips (about 50 MB for 26,000); returns its size in MB."""
+    rng = random.Random(3)
+    with path.open("w", encoding="utf-8") as out:
+        out.write(episode_file(0, rng, snips=0))
+        for snip in range(snips):
+            out.write(snip_text(0, snip, rng, words=240))
+    return path.stat().st_size / 1e6
 
 
 def make_library(folder: Path, episodes: int) -> None:
@@ -174,6 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=4000)
     parser.add_argument("--keep", action="store_true", help="keep the generated library and decks")
+    parser.add_argument("--big-source", action=argparse.BooleanOptionalAction, default=True,
+                        help="also build one 50 MB source and report its peak memory (about a minute)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cards-bench-"))
     library, out = work / "library", work / "decks"
@@ -197,6 +211,12 @@ def main() -> None:
         print(f"| {name} | {seconds:.2f} | {notes / seconds:,.0f} | {seconds / floor:.3f} | {mb:,.0f} |")
     print(f"\nno-op rebuild = {noop / full:.1%} of the full build; one new snip = {one / full:.1%}; "
           f"peak memory {max(full_mb, noop_mb, one_mb):,.0f} MB")
+    if args.big_source:
+        size = make_big_source(work / "big.md")
+        seconds, mb = run_measured([sys.executable, "-m", "cards", "build", str(work / "big.md"), "--out",
+                                    str(work / "big-decks")])
+        print(f"one {size:.0f} MB source (26,000 snips): built in {seconds:.1f} s, peak memory {mb:,.0f} MB "
+              "(target ≤ 500 MB)")
     if not args.keep:
         shutil.rmtree(work)
 
