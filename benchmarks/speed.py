@@ -12,6 +12,8 @@ ten), then measures in one run:
 - a rebuild after one new snip in one episode;
 - the floor: a minimal genanki script writing the same number of notes, with
   ready-made fields of the same size, one package per episode and one per tag;
+- the build state's size as a share of the episode and tag packages' size;
+- start-up: `cards --version` against `python -c "import typer"` (median of 7);
 - peak memory (resident set of the build process and its workers together),
   and the peak of a build of one 50 MB source (26,000 snips in one file,
   transcripts of about 240 words).
@@ -173,11 +175,30 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def startup(command: list[str], runs: int = 7) -> float:
+    """Median wall-clock seconds of a short command."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def footprint(out: Path) -> tuple[float, float]:
+    """(state MB, episode and tag packages MB)."""
+    packages = sum(p.stat().st_size for p in out.rglob("*.apkg") if p.name != "changes.apkg")
+    return (out / ".cards-state.sqlite").stat().st_size / 1e6, packages / 1e6
+
+
 def field_sizes(out: Path) -> str:
     """The average size of each field of the built Q&A notes, for the floor."""
     import sqlite3
     db = sqlite3.connect(out / ".cards-state.sqlite")
-    rows = [f.split("\x1f") for (f,) in db.execute("SELECT fields FROM notes WHERE kind = 'qa' LIMIT 2000")]
+    from cards.state import note_fields
+    rows = [note_fields(own, body).split("\x1f") for own, body in db.execute(
+        "SELECT n.own, s.body FROM notes n JOIN snips s ON s.episode = n.episode AND s.key = n.snip "
+        "WHERE n.kind = 'qa' LIMIT 2000")]
     db.close()
     return ",".join(str(sum(len(r[i]) for r in rows) // len(rows)) for i in range(len(rows[0])))
 
@@ -202,6 +223,9 @@ def main() -> None:
     floor, floor_mb = run_measured([sys.executable, "-c", FLOOR, str(args.episodes), str(work / "floor"),
                                     field_sizes(out)])
     notes = count_notes(out)
+    state_mb, packages_mb = footprint(out)
+    cards_start = startup([str(Path(sys.executable).with_name("cards")), "--version"])
+    typer_start = startup([sys.executable, "-c", "import typer"])
     print(f"\n{notes:,} notes in {args.episodes:,} episode packages and {len(TAGS)} tag packages; "
           f"{os.cpu_count()} cores\n")
     print("| step | seconds | notes/s | × floor | peak MB |")
@@ -209,6 +233,10 @@ def main() -> None:
     for name, seconds, mb in (("genanki floor", floor, floor_mb), ("full build", full, full_mb),
                               ("no-op rebuild", noop, noop_mb), ("rebuild, one new snip", one, one_mb)):
         print(f"| {name} | {seconds:.2f} | {notes / seconds:,.0f} | {seconds / floor:.3f} | {mb:,.0f} |")
+    print(f"| start-up, `cards --version` | {cards_start:.3f} | — | {cards_start / typer_start:.2f}× "
+          f"`import typer` ({typer_start:.3f} s) | — |")
+    print(f"| build state | — | — | {state_mb / packages_mb:.2f}× the packages ({state_mb:.1f} MB of "
+          f"{packages_mb:.1f} MB) | — |")
     print(f"\nno-op rebuild = {noop / full:.1%} of the full build; one new snip = {one / full:.1%}; "
           f"peak memory {max(full_mb, noop_mb, one_mb):,.0f} MB")
     if args.big_source:

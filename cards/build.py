@@ -185,7 +185,12 @@ def build(
     workers: int | None = None,
     lock_wait: float = LOCK_WAIT,
 ) -> BuildReport:
-    """Build the decks of every note under `paths` into `out`."""
+    """Build the decks of every note under `paths` into `out`.
+
+    Large builds use worker processes started as on macOS and Windows (not
+    forked where a fork server exists): a script that calls this must guard
+    its entry point with `if __name__ == "__main__":`.
+    """
     roots = check_paths(paths)
     folder = check_out(out)
     stamp = build_time(now)

@@ -41,6 +41,7 @@ from cards.state import (
     StateReader,
     StoredNote,
     readonly_uri,
+    register_functions,
 )
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.S)
@@ -250,6 +251,7 @@ def write_package_from_state(path: Path, state_file: Path, decks: tuple[DeckSele
             db.execute("PRAGMA journal_mode = OFF")
             db.execute("PRAGMA synchronous = OFF")
             db.execute("ATTACH DATABASE ? AS state", (readonly_uri(state_file),))
+            register_functions(db)
             _copy_notes(db, decks, notetype_mtime, base_time)
             db.commit()
             db.execute("DETACH DATABASE state")

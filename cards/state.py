@@ -8,6 +8,12 @@ content hash and that mtime, plus the rendered note (so that a tag package
 can be rewritten without parsing every source again), each source file's
 digest, and each package as it is on disk.
 
+Rendered notes are kept small: the fields a snip's notes share (title,
+transcript, source) are stored once per snip, and every text is compressed,
+so the state stays smaller than the packages it describes. SQLite puts the
+fields together again itself (`register_functions`), so large packages are
+still copied out of this file by SQL alone.
+
 Two rules keep the packages true to the sources whatever happens to a build:
 a package is recorded only after it is in place (with its size and mtime,
 so a damaged file is noticed), and the GUIDs of changed notes stay pending
@@ -18,10 +24,12 @@ Every table and every SQL statement that touches this file lives here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +40,12 @@ from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
 SCHEMA_VERSION = "5"
-# Fields are stored as Anki stores them: joined by \x1f, which no field contains
+# Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
 FIELD_SEPARATOR = "\x1f"
+# Both note types end with Title, Passage, Transcript, Source: the snip owns
+# the first, third and fourth, which its notes (two per key point) share.
+SNIP_FIELDS = (-4, -2, -1)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,10 +59,13 @@ CREATE TABLE IF NOT EXISTS episodes (
 );
 CREATE TABLE IF NOT EXISTS notes (
     guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
-    fields TEXT NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL, hash TEXT NOT NULL,
+    own BLOB NOT NULL, snip TEXT NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL, hash TEXT NOT NULL,
     mtime INTEGER NOT NULL, snip_title TEXT NOT NULL, cards INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
+CREATE TABLE IF NOT EXISTS snips (
+    episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (episode, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
 """
@@ -144,6 +158,7 @@ class State:
     def __init__(self, out: Path):
         self.path = out / STATE_FILE
         self.moved_aside: Path | None = None
+        self._snips_stored: set[tuple[str, str]] = set()
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:
@@ -224,12 +239,14 @@ class State:
 
     def forget_episode(self, key: str) -> None:
         self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
-        self.db.execute("DELETE FROM notes WHERE episode = ?", (key,))
+        self.forget_notes(key)
 
     def notes_of(self, episode_key: str) -> list[StoredNote]:
         """The stored notes of one episode, in their order."""
         rows = self.db.execute(
-            "SELECT * FROM notes WHERE episode = ? ORDER BY position", (episode_key,)
+            "SELECT n.guid, n.episode, n.kind, n.own, s.body, n.tags, n.deck_tags, n.hash, n.mtime, n.snip_title, "
+            "n.cards FROM notes n JOIN snips s ON s.episode = n.episode AND s.key = n.snip "
+            "WHERE n.episode = ? ORDER BY n.position", (episode_key,)
         ).fetchall()
         return [_note(r) for r in rows]
 
@@ -244,18 +261,22 @@ class State:
 
     def forget_notes(self, episode_key: str) -> None:
         self.db.execute("DELETE FROM notes WHERE episode = ?", (episode_key,))
+        self.db.execute("DELETE FROM snips WHERE episode = ?", (episode_key,))
+        self._snips_stored = {stored for stored in self._snips_stored if stored[0] != episode_key}
 
     def add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
         """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (n.row.guid, episode_key, position, n.row.kind.value, FIELD_SEPARATOR.join(n.row.fields),
-                 " ".join(n.row.tags), " ".join(n.row.deck_tags), n.hash, n.mtime,
-                 n.row.snip_title, n.row.card_count)
-                for position, n in enumerate(notes, start=first_position)
-            ],
-        )
+        rows, snips = [], []
+        for position, note in enumerate(notes, start=first_position):
+            own, snip_key, snip_fields = split_fields(note.row.fields)
+            if (episode_key, snip_key) not in self._snips_stored:
+                self._snips_stored.add((episode_key, snip_key))
+                snips.append((episode_key, snip_key, _pack(snip_fields)))
+            rows.append((note.row.guid, episode_key, position, note.row.kind.value, _pack(own), snip_key,
+                         " ".join(note.row.tags), " ".join(note.row.deck_tags), note.hash, note.mtime,
+                         note.row.snip_title, note.row.card_count))
+        self.db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?)", snips)
+        self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # pending changes -----------------------------------------------------
     def add_pending(self, guids: Iterable[str]) -> None:
@@ -299,10 +320,26 @@ def _drop_all(db: sqlite3.Connection) -> None:
 def _migrate_from_4(db: sqlite3.Connection) -> None:
     """Keep a version-4 state's notes and mtimes (users' edits depend on them).
 
-    Episodes gain `parts` (filled in by the next build that reads them) and a
-    slug in place of a package name; packages gain the stat of their file,
-    so each is checked, and rewritten once, by the next build.
+    Notes are stored anew, their snips' fields once per snip; episodes gain
+    `parts` (filled in by the next build that reads them) and a slug in place
+    of a package name; packages gain the stat of their file, so each is
+    checked, and rewritten once, by the next build.
     """
+    db.execute("ALTER TABLE notes RENAME TO notes_4")
+    db.execute("DROP INDEX IF EXISTS notes_by_episode")
+    db.executescript(_SCHEMA)
+    state = State.__new__(State)
+    state.db, state._snips_stored = db, set()
+    for (episode,) in db.execute("SELECT DISTINCT episode FROM notes_4").fetchall():
+        notes = [
+            StoredNote(NoteRow(guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()),
+                               episode, snip_title, cards, tuple(deck_tags.split())), digest, mtime)
+            for guid, kind, fields, tags, deck_tags, digest, mtime, snip_title, cards in db.execute(
+                "SELECT guid, kind, fields, tags, deck_tags, hash, mtime, snip_title, cards FROM notes_4 "
+                "WHERE episode = ? ORDER BY position", (episode,))
+        ]
+        state.add_notes(episode, 0, notes)
+    db.execute("DROP TABLE notes_4")
     db.execute("ALTER TABLE episodes RENAME COLUMN package TO slug")
     db.execute("ALTER TABLE episodes ADD COLUMN parts TEXT")
     db.execute(
@@ -329,14 +366,15 @@ class StateReader:
 
     def notes(self, episode_key: str, tag: str | None = None,
               guids: frozenset[str] | None = None) -> Iterator[PackageNote]:
-        """An episode's notes as packages store them (no splitting and joining again)."""
+        """An episode's notes as packages store them: fields joined, tags by spaces."""
         rows = self.db.execute(
-            "SELECT guid, kind, fields, tags, mtime, deck_tags FROM notes WHERE episode = ? ORDER BY position",
+            "SELECT n.guid, n.kind, n.own, s.body, n.tags, n.mtime, n.deck_tags FROM notes n "
+            "JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position",
             (episode_key,),
         ).fetchall()
-        for guid, kind, fields, tags, mtime, deck_tags in rows:
+        for guid, kind, own, snip, tags, mtime, deck_tags in rows:
             if (tag is None or tag in deck_tags.split()) and (guids is None or guid in guids):
-                yield PackageNote(guid, CardKind(kind), fields, tags, mtime)
+                yield PackageNote(guid, CardKind(kind), note_fields(own, snip), tags, mtime)
 
     def close(self) -> None:
         self.db.close()
@@ -362,16 +400,49 @@ WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0)
   AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
 WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
 """
-# The placed notes as rows of Anki's `notes` table (fields read once, here).
+# The placed notes as rows of Anki's `notes` table (fields put together once, here,
+# by the functions `register_functions` adds to the connection).
 PLACED_NOTE_ROWS = """
 SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || n.tags || ' ',
-       n.fields,
-       CASE WHEN instr(n.fields, char(31)) > 0 THEN substr(n.fields, 1, instr(n.fields, char(31)) - 1)
-            ELSE n.fields END,
-       0, 0, ''
+       note_fields(n.own, s.body), first_field(n.own), 0, 0, ''
 FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
+JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
 """
 PLACED_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
+
+
+def split_fields(fields: tuple[str, ...]) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """(the note's own fields, its snip's key, the snip's fields): what is stored where."""
+    shared = tuple(fields[i] for i in SNIP_FIELDS)
+    own = tuple(field for i, field in enumerate(fields) if i - len(fields) not in SNIP_FIELDS)
+    key = hashlib.blake2b(FIELD_SEPARATOR.join(shared).encode(), digest_size=8).hexdigest()
+    return own, key, shared
+
+
+def note_fields(own: bytes, snip: bytes) -> str:
+    """A note's fields as Anki stores them (joined by \x1f), from its stored parts."""
+    fields = _unpack(own)
+    title, transcript, source = _unpack(snip)
+    return FIELD_SEPARATOR.join((*fields[:-1], title, fields[-1], transcript, source))
+
+
+def first_field(own: bytes) -> str:
+    """The note's first field (Anki's sort field)."""
+    return _unpack(own)[0]
+
+
+def register_functions(db: sqlite3.Connection) -> None:
+    """Let SQL on `db` put notes' fields together: `note_fields(own, snip)`, `first_field(own)`."""
+    db.create_function("note_fields", 2, note_fields, deterministic=True)
+    db.create_function("first_field", 1, first_field, deterministic=True)
+
+
+def _pack(fields: tuple[str, ...]) -> bytes:
+    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 6)
+
+
+def _unpack(blob: bytes) -> list[str]:
+    return zlib.decompress(blob).decode().split(FIELD_SEPARATOR)
 
 
 def _episode(row) -> StoredEpisode:
@@ -384,9 +455,9 @@ def _episode(row) -> StoredEpisode:
 
 
 def _note(row) -> StoredNote:
-    guid, episode, _, kind, fields, tags, deck_tags, digest, mtime, snip_title, cards = row
+    guid, episode, kind, own, snip, tags, deck_tags, digest, mtime, snip_title, cards = row
     note = NoteRow(
-        guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()), episode,
+        guid, CardKind(kind), tuple(note_fields(own, snip).split(FIELD_SEPARATOR)), tuple(tags.split()), episode,
         snip_title, cards, tuple(deck_tags.split()),
     )
     return StoredNote(note, digest, mtime)

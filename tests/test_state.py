@@ -1,0 +1,106 @@
+"""The build state: what it stores, how small it is, and upgrades that keep users' mtimes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from packages import packages_on_disk
+
+from cards.build import build
+from cards.notes import episode_notes
+from cards.parse import find_sources, parse_file
+from cards.state import FIELD_SEPARATOR, STATE_FILE, State
+
+# The layout that cards wrote before this version (schema 4), as users have it on disk.
+SCHEMA_4 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL, stat TEXT NOT NULL);
+CREATE TABLE episodes (
+    key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
+    package TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL,
+    notes INTEGER NOT NULL, cards INTEGER NOT NULL
+);
+CREATE TABLE notes (
+    guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
+    fields TEXT NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL, hash TEXT NOT NULL,
+    mtime INTEGER NOT NULL, snip_title TEXT NOT NULL, cards INTEGER NOT NULL
+);
+CREATE INDEX notes_by_episode ON notes (episode, position);
+CREATE TABLE packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL);
+"""
+
+
+def as_schema_4(out: Path) -> None:
+    """Rewrite a state in the layout of schema 4, with the same notes and mtimes."""
+    state = State(out)
+    known = state.known()
+    notes = {key: state.notes_of(key) for key in known.episodes}
+    state.close()
+    (out / STATE_FILE).unlink()
+    db = sqlite3.connect(out / STATE_FILE)
+    db.executescript(SCHEMA_4)
+    db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, v) for k, v in known.meta.items() if k != "schema"])
+    db.execute("INSERT INTO meta VALUES ('schema', '4')")
+    db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?)",
+                   [(p, s.digest, json.dumps(list(s.episodes)), s.stat) for p, s in known.sources.items()])
+    for key, episode in known.episodes.items():
+        db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (key, episode.source, episode.title, episode.deck, f"episodes/{episode.slug}.apkg",
+                    json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
+                    episode.notes, episode.cards))
+        db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (n.row.guid, key, i, n.row.kind.value, FIELD_SEPARATOR.join(n.row.fields), " ".join(n.row.tags),
+             " ".join(n.row.deck_tags), n.hash, n.mtime, n.row.snip_title, n.row.card_count)
+            for i, n in enumerate(notes[key])
+        ])
+    db.commit()
+    db.close()
+
+
+def stored_notes(out: Path) -> dict:
+    state = State(out)
+    found = {n.row.guid: (n.row.fields, n.row.tags, n.mtime)
+             for key in state.known().episodes for n in state.notes_of(key)}
+    state.close()
+    return found
+
+
+def test_a_state_from_the_previous_version_keeps_every_note_and_mtime(seeds, tmp_path):
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    before, packages = stored_notes(out), packages_on_disk(out)
+    as_schema_4(out)
+    report = build([seeds], out, now=1_750_000_000)
+    assert (report.new, report.updated, report.unchanged) == (0, 0, len(before))
+    assert not report.state_was_missing
+    assert stored_notes(out) == before  # fields, tags and the mtimes users' edits depend on
+    assert packages_on_disk(out) == packages
+
+
+def test_the_state_is_smaller_than_the_packages(fixtures, tmp_path):
+    library = tmp_path / "notes"
+    library.mkdir()
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
+    for i in range(30):  # episodes whose snips share nothing but their shape
+        copy = text.replace("4b7d9e21-0c3a-4f5e-8a6b-1c2d3e4f5a60", f"4b7d9e21-0c3a-4f5e-8a6b-{i:012d}")
+        copy = copy.replace("aa000000-0000-4000-8000", f"aa{i:06d}-0000-4000-8000").replace(
+            "Why the Tides Turn", f"Why the Tides Turn, part {i}")
+        (library / f"tides-{i}.md").write_text(copy, encoding="utf-8")
+    out = tmp_path / "decks"
+    build([library], out)
+    packages = sum(p.stat().st_size for p in out.rglob("*.apkg") if p.name != "changes.apkg")
+    assert (out / STATE_FILE).stat().st_size <= packages
+
+
+def test_stored_fields_come_back_exactly(seeds, tmp_path):
+    """Stored once per snip and compressed, every field reads back as the card maker made it."""
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    made = {row.guid: row for path in find_sources([seeds]).sources
+            for episode in parse_file(path).episodes for row in episode_notes(episode).rows}
+    state = State(out)
+    stored = {n.row.guid: n.row for key in state.known().episodes for n in state.notes_of(key)}
+    state.close()
+    assert stored == made and len(made) > 30
