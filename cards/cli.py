@@ -134,6 +134,79 @@ def preview_command(
         raise typer.Exit(1)
 
 
+@app.command("sync")
+def sync_command(
+    paths: list[str] | None = typer.Argument(
+        None, help="Snip notes or folders of them, as for build. Default: seeds/.", show_default=False),
+    out: str = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks and the build state go."),
+    collection: str | None = typer.Option(
+        None, "--collection", help="The Anki collection file to sync into (created if it does not exist). "
+        "Default: the collection of your only Anki profile.", show_default=False),
+    profile: str | None = typer.Option(None, "--profile", help="The Anki profile whose collection to use.",
+                                       show_default=False),
+    server: str | None = typer.Option(
+        None, "--server", help="A sync server URL (AnkiWeb-compatible, e.g. Anki's own sync server): sync "
+        "before importing and after, so your phone gets the cards.", show_default=False),
+    user: str | None = typer.Option(None, "--user", help="Your user name on the sync server. The password is "
+                                    "asked for once, or read from CARDS_SYNC_PASSWORD; it is never stored.",
+                                    show_default=False),
+    prune: bool = typer.Option(False, "--prune", help="Delete from the collection the notes of snips that "
+                               "are gone from your notes (only notes cards made; asks first)."),
+    yes: bool = typer.Option(False, "--yes", help="Answer yes to --prune's question (for scripts)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what the sync would do; change nothing."),
+    replace_server: bool = typer.Option(
+        False, "--replace-server", help="When the server's collection and this one cannot be merged, replace "
+        "the server's with this one (your phone then downloads it)."),
+) -> None:
+    """Build, then import every new or changed note straight into your Anki collection (close Anki first)."""
+    from cards.sync import SyncOptions, sync
+
+    options = SyncOptions(collection, profile, server, user, prune, dry_run, replace_server)
+
+    def ask_password() -> str:
+        return str(typer.prompt(f"Password for {user} on {server}", hide_input=True, err=True))
+
+    def confirm(notes: list[str]) -> bool:
+        typer.echo(f"{_plural(len(notes), 'note')} of snips no longer in your notes:", err=True)
+        for note in notes[:20]:
+            typer.echo(f"  {note}", err=True)
+        if len(notes) > 20:
+            typer.echo(f"  … and {len(notes) - 20} more", err=True)
+        return yes or bool(typer.confirm("Delete them from the collection?", default=False, err=True))
+
+    bar = _ProgressBar()
+    try:
+        report = _run(lambda: sync(paths or [DEFAULT_SOURCES], out, options, password=ask_password,
+                                   confirm_prune=confirm, progress=bar))
+    finally:
+        bar.close()
+    _print_problems(report.build.problems)
+    typer.echo(summary(report.build, Path(out).expanduser()))
+    typer.echo(sync_summary(report))
+    if report.build.failed:
+        raise typer.Exit(1)
+
+
+def sync_summary(report) -> str:
+    """What reached the collection, as Anki counted it."""
+    lines = []
+    if report.backup:
+        lines.append(f"Backup: {report.backup}")
+    for step in report.server:
+        lines.append(f"Server: {step}.")
+    if report.dry_run:
+        lines.append(f"Dry run: {_plural(report.to_import, 'note')} would be imported into {report.collection}"
+                     + (f"; {_plural(len(report.vanished), 'note')} of vanished snips would be deleted with --prune"
+                        if report.vanished else "") + ". Nothing was changed.")
+        return "\n".join(lines)
+    made = " (created)" if report.created else ""
+    lines.append(f"Anki: {report.added} added, {report.updated} updated, {report.unchanged} unchanged "
+                 f"in {report.collection}{made}.")
+    if report.vanished:
+        lines.append(f"Deleted {report.pruned} of {_plural(len(report.vanished), 'note')} of vanished snips.")
+    return "\n".join(lines)
+
+
 def _print_problems(problems) -> None:
     for problem in problems:
         typer.echo(f"{problem.level.value}: {problem}", err=True)

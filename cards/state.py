@@ -68,6 +68,9 @@ CREATE TABLE IF NOT EXISTS snips (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS synced (
+    collection TEXT NOT NULL, guid TEXT NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY (collection, guid)
+) WITHOUT ROWID;
 """
 
 
@@ -117,6 +120,13 @@ class NoteStamp(NamedTuple):
     mtime: int
     snip_title: str
     deck_tags: tuple[str, ...]
+
+
+class NoteVersion(NamedTuple):
+    """Which version of a note the state holds, and where it belongs."""
+
+    episode: str
+    mtime: int
 
 
 class KnownSource(NamedTuple):
@@ -295,6 +305,28 @@ class State:
 
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
+
+    # what `cards sync` delivered to each collection ------------------------
+    def note_versions(self) -> dict[str, NoteVersion]:
+        """GUID → episode and mtime of every stored note."""
+        return {guid: NoteVersion(episode, mtime)
+                for guid, episode, mtime in self.db.execute("SELECT guid, episode, mtime FROM notes")}
+
+    def synced_to(self, collection: str) -> dict[str, int]:
+        """GUID → mtime of each note version delivered to a collection."""
+        return dict(self.db.execute("SELECT guid, mtime FROM synced WHERE collection = ?", (collection,)))
+
+    def record_synced(self, collection: str, versions: dict[str, int]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO synced VALUES (?, ?, ?)",
+                            [(collection, guid, mtime) for guid, mtime in versions.items()])
+
+    def forget_synced(self, collection: str, guids: Iterable[str] | None) -> None:
+        """Forget deliveries to a collection: these GUIDs, or all of them."""
+        if guids is None:
+            self.db.execute("DELETE FROM synced WHERE collection = ?", (collection,))
+        else:
+            self.db.executemany("DELETE FROM synced WHERE collection = ? AND guid = ?",
+                                [(collection, guid) for guid in guids])
 
     # packages ------------------------------------------------------------
     def set_package(self, path: str, digest: str, stat: str) -> None:
