@@ -398,17 +398,35 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-def _worker_context() -> BaseContext:
-    """Workers started from a small server process where the system has one.
+FORK_LIMIT_MB = 256  # above this, a forked worker would carry (and count) too much of the main process
 
-    Forked from the main process, each worker would carry (and count) a copy
-    of whatever the main process holds, such as a huge parsed export.
+
+def _worker_context() -> BaseContext:
+    """How workers start: forked while the main process is small, else from a fork server.
+
+    Forking costs nothing up front, but each forked worker carries a copy of
+    whatever the main process holds (a huge parsed export, say); a fork
+    server starts clean workers, for about half a second once.
     """
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
-    if "forkserver" in methods:
-        context.set_forkserver_preload(["cards.build"])  # imported once, not by every worker
+    if "fork" in methods and multiprocessing.get_start_method() == "fork" and _resident_mb() < FORK_LIMIT_MB:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["cards.build"])  # imported once, not by every worker
     return context
+
+
+def _resident_mb() -> float:
+    """The main process's resident memory now (Linux), else its peak so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _worker_start(main: int) -> None:

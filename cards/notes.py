@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import genanki
 
-from cards import render
-from cards.make import plan_cards
 from cards.model import CardKind, Episode, NoteRow, Snip
 
 SKIP_PLACEHOLDER = "placeholder snip (1min Snip / Untitled)"
@@ -113,6 +111,11 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
 
 
 def _snip_notes(episode: Episode, snip: Snip, skipped: Counter) -> Iterator[NoteRow]:
+    # Imported here, not with this module: a build whose sources did not change
+    # makes no card and need not load the card maker, its word lists and Jinja.
+    from cards import render
+    from cards.make import plan_cards
+
     tags, deck_tags = _note_tags(episode, snip)
     names = proper_names(episode, snip)
     shared = _SharedFields(

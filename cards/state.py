@@ -32,6 +32,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -473,8 +474,10 @@ def _pack(fields: tuple[str, ...]) -> bytes:
     return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 6)
 
 
-def _unpack(blob: bytes) -> list[str]:
-    return zlib.decompress(blob).decode().split(FIELD_SEPARATOR)
+@lru_cache(maxsize=16)
+def _unpack(blob: bytes) -> tuple[str, ...]:
+    """Cached: a row's `first_field` follows its `note_fields`, and a snip's notes come together."""
+    return tuple(zlib.decompress(blob).decode().split(FIELD_SEPARATOR))
 
 
 def _episode(row) -> StoredEpisode:
