@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -28,7 +27,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +185,9 @@ def build(
 ) -> BuildReport:
     """Build the decks of every note under `paths` into `out`.
 
-    Large builds use worker processes started as on macOS and Windows (not
-    forked where a fork server exists): a script that calls this must guard
-    its entry point with `if __name__ == "__main__":`.
+    Large builds use worker processes; on macOS and Windows Python spawns
+    them, so a script that calls this there must guard its entry point with
+    `if __name__ == "__main__":`.
     """
     roots = check_paths(paths)
     folder = check_out(out)
@@ -381,11 +379,11 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
     At most `window` results wait at once, so memory stays flat. Workers
     ignore Ctrl-C (the main process handles it) and end when it dies.
     """
-    if not parallel:
+    if not parallel or not _workers_worth_it():
         yield from (function(*args) for args in arguments)
         return
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=_worker_context(),
-                               initializer=_worker_start, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
+                               initargs=(os.getpid(),))
     pending: deque[Future] = deque()
     try:
         for args in arguments:
@@ -398,24 +396,17 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-FORK_LIMIT_MB = 256  # above this, a forked worker would carry (and count) too much of the main process
+SMALL_MAIN_MB = 256  # above this, a forked worker would carry (and count) too much of the main process
 
 
-def _worker_context() -> BaseContext:
-    """How workers start: forked while the main process is small, else from a fork server.
+def _workers_worth_it() -> bool:
+    """Whether to start workers now: not when the main process is large.
 
-    Forking costs nothing up front, but each forked worker carries a copy of
-    whatever the main process holds (a huge parsed export, say); a fork
-    server starts clean workers, for about half a second once.
+    A forked worker carries a copy of whatever the main process holds (a huge
+    parsed export, say), and a clean one (spawned) must load cards again;
+    then the work runs here, one item after another, in no more memory.
     """
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and multiprocessing.get_start_method() == "fork" and _resident_mb() < FORK_LIMIT_MB:
-        return multiprocessing.get_context("fork")
-    if "forkserver" not in methods:
-        return multiprocessing.get_context()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["cards.build"])  # imported once, not by every worker
-    return context
+    return _resident_mb() < SMALL_MAIN_MB
 
 
 def _resident_mb() -> float:
@@ -432,8 +423,8 @@ def _resident_mb() -> float:
 def _worker_start(main: int) -> None:
     """In each worker: leave Ctrl-C to the main process, and die with it.
 
-    The main process is watched, not the worker's parent: a fork server
-    outlives the main process for as long as its workers run.
+    The main process itself is watched (by its pid, not as the parent): a
+    worker's parent may be a helper process that outlives it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

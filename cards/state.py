@@ -9,7 +9,8 @@ can be rewritten without parsing every source again), each source file's
 digest, and each package as it is on disk.
 
 Rendered notes are kept small: the fields a snip's notes share (title,
-transcript, source) are stored once per snip, and every text is compressed,
+transcript, source), its tags and title are stored once per snip, and every
+text is compressed,
 so the state stays smaller than the packages it describes. SQLite puts the
 fields together again itself (`register_functions`), so large packages are
 still copied out of this file by SQL alone.
@@ -60,12 +61,12 @@ CREATE TABLE IF NOT EXISTS episodes (
 );
 CREATE TABLE IF NOT EXISTS notes (
     guid TEXT PRIMARY KEY, episode TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
-    own BLOB NOT NULL, snip TEXT NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL, hash TEXT NOT NULL,
-    mtime INTEGER NOT NULL, snip_title TEXT NOT NULL, cards INTEGER NOT NULL
+    own BLOB NOT NULL, snip TEXT NOT NULL, hash TEXT NOT NULL, mtime INTEGER NOT NULL, cards INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
 CREATE TABLE IF NOT EXISTS snips (
-    episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (episode, key)
+    episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL,
+    title TEXT NOT NULL, PRIMARY KEY (episode, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
@@ -255,7 +256,7 @@ class State:
     def notes_of(self, episode_key: str) -> list[StoredNote]:
         """The stored notes of one episode, in their order."""
         rows = self.db.execute(
-            "SELECT n.guid, n.episode, n.kind, n.own, s.body, n.tags, n.deck_tags, n.hash, n.mtime, n.snip_title, "
+            "SELECT n.guid, n.episode, n.kind, n.own, s.body, s.tags, s.deck_tags, n.hash, n.mtime, s.title, "
             "n.cards FROM notes n JOIN snips s ON s.episode = n.episode AND s.key = n.snip "
             "WHERE n.episode = ? ORDER BY n.position", (episode_key,)
         ).fetchall()
@@ -264,7 +265,8 @@ class State:
     def note_stamps(self, episode_key: str) -> dict[str, NoteStamp]:
         """GUID → stamp of each stored note of one episode, in their order."""
         rows = self.db.execute(
-            "SELECT guid, hash, mtime, snip_title, deck_tags FROM notes WHERE episode = ? ORDER BY position",
+            "SELECT n.guid, n.hash, n.mtime, s.title, s.deck_tags FROM notes n "
+            "JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position",
             (episode_key,),
         )
         return {guid: NoteStamp(guid, digest, mtime, title, tuple(tags.split()))
@@ -279,15 +281,15 @@ class State:
         """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
         rows, snips = [], []
         for position, note in enumerate(notes, start=first_position):
-            own, snip_key, snip_fields = split_fields(note.row.fields)
+            own, snip_key, snip_fields = split_fields(note.row)
             if (episode_key, snip_key) not in self._snips_stored:
                 self._snips_stored.add((episode_key, snip_key))
-                snips.append((episode_key, snip_key, _pack(snip_fields)))
+                snips.append((episode_key, snip_key, _pack(snip_fields), " ".join(note.row.tags),
+                              " ".join(note.row.deck_tags), note.row.snip_title))
             rows.append((note.row.guid, episode_key, position, note.row.kind.value, _pack(own), snip_key,
-                         " ".join(note.row.tags), " ".join(note.row.deck_tags), note.hash, note.mtime,
-                         note.row.snip_title, note.row.card_count))
-        self.db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?)", snips)
-        self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                         note.hash, note.mtime, note.row.card_count))
+        self.db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?, ?, ?, ?)", snips)
+        self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     # pending changes -----------------------------------------------------
     def add_pending(self, guids: Iterable[str]) -> None:
@@ -401,7 +403,7 @@ class StateReader:
               guids: frozenset[str] | None = None) -> Iterator[PackageNote]:
         """An episode's notes as packages store them: fields joined, tags by spaces."""
         rows = self.db.execute(
-            "SELECT n.guid, n.kind, n.own, s.body, n.tags, n.mtime, n.deck_tags FROM notes n "
+            "SELECT n.guid, n.kind, n.own, s.body, s.tags, n.mtime, s.deck_tags FROM notes n "
             "JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position",
             (episode_key,),
         ).fetchall()
@@ -429,14 +431,15 @@ SELECT n.rowid AS r, n.cards, n.mtime,
        :start + SUM(1 + n.cards) OVER w - (1 + n.cards) AS nid,
        ROW_NUMBER() OVER w - 1 AS due
 FROM temp.chosen c JOIN state.notes n ON n.episode = c.episode
-WHERE (:tag IS NULL OR instr(' ' || n.deck_tags || ' ', ' ' || :tag || ' ') > 0)
+JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
+WHERE (:tag IS NULL OR instr(' ' || s.deck_tags || ' ', ' ' || :tag || ' ') > 0)
   AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
 WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
 """
 # The placed notes as rows of Anki's `notes` table (fields put together once, here,
 # by the functions `register_functions` adds to the connection).
 PLACED_NOTE_ROWS = """
-SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || n.tags || ' ',
+SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || s.tags || ' ',
        note_fields(n.own, s.body), first_field(n.own), 0, 0, ''
 FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
 JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
@@ -444,11 +447,16 @@ JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
 PLACED_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
 
 
-def split_fields(fields: tuple[str, ...]) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """(the note's own fields, its snip's key, the snip's fields): what is stored where."""
+def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """(the note's own fields, its snip's key, the snip's fields): what is stored where.
+
+    The key covers all that the snip's row holds (fields, tags, title).
+    """
+    fields = row.fields
     shared = tuple(fields[i] for i in SNIP_FIELDS)
     own = tuple(field for i, field in enumerate(fields) if i - len(fields) not in SNIP_FIELDS)
-    key = hashlib.blake2b(FIELD_SEPARATOR.join(shared).encode(), digest_size=8).hexdigest()
+    everything = (*shared, " ".join(row.tags), " ".join(row.deck_tags), row.snip_title)
+    key = hashlib.blake2b("\x1e".join(everything).encode(), digest_size=8).hexdigest()
     return own, key, shared
 
 
@@ -471,7 +479,7 @@ def register_functions(db: sqlite3.Connection) -> None:
 
 
 def _pack(fields: tuple[str, ...]) -> bytes:
-    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 6)
+    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
 
 
 @lru_cache(maxsize=16)

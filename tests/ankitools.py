@@ -6,8 +6,12 @@ import html
 import re
 from pathlib import Path
 
-from anki.collection import Collection
+from anki.collection import Collection  # first: the rest of anki needs it loaded
 from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.scheduler.v3 import CardAnswer
+
+__all__ = ["CardAnswer", "Collection", "fresh_collection", "import_package", "notes_by_type", "rendered_cards",
+           "visible_text"]
 
 
 def fresh_collection(folder: Path) -> Collection:

@@ -10,8 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from anki.scheduler.v3 import CardAnswer  # after ankitools: anki.collection must load first
-from ankitools import fresh_collection, import_package
+from ankitools import CardAnswer, fresh_collection, import_package
 
 from cards.build import build
 
