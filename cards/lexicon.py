@@ -40,7 +40,7 @@ NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
     hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
-    half quarter third double twice triple""".split()
+    half halves quarter quarters third thirds fifth fifths double twice triple""".split()
 )
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
@@ -50,7 +50,8 @@ ANAPHORA = frozenset("this that these those they it he she them such".split())
 
 _LETTER = r"[^\W\d_]"
 _TOKEN = re.compile(
-    rf"[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
+    rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
+    rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
 
 

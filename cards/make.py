@@ -12,10 +12,13 @@ frequency, from wordfreq); else the key noun phrase.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from cards.lexicon import (
+    ANAPHORA,
     DETERMINERS,
     MAX_TARGET_WORDS,
     MONTHS,
@@ -55,18 +58,27 @@ class CardPlan:
     qa_context: str
 
 
-def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset()) -> CardPlan:
-    """Choose deletions, a question and a context label for one key point."""
+def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
+               topic: frozenset[str] = frozenset()) -> CardPlan:
+    """Choose deletions, a question and a context label for one key point.
+
+    `topic` holds the words of the episode's subject (see `topic_words`).
+    """
     words = tokens(key_point)
     verbs = verb_positions(key_point, words)
+    frame = attribution(key_point)
     found = candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
     candidates = [
         _demote_topic(t, episode)
         for t in found
         if _fits_front(t, words, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
+        and not (frame and t.start < frame.claim_start)  # the speaker is not the content
+        and not never_a_noun(t)
     ]
+    candidates = _without_topic(candidates, topic)
     deletions = _choose_deletions(candidates, len(words))
-    question = make_question(key_point, candidates, podcast, names)
+    question = _attributed_question(frame, candidates, podcast, names) if frame else \
+        make_question(key_point, candidates, podcast, names)
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,
@@ -75,6 +87,108 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         context_label(podcast, episode, [d.text for d in deletions]),
         context_label(podcast, episode, answers),
     )
+
+
+# --- what the episode is about, and who said what ---------------------------
+
+TOPIC_SHARE = 0.10  # of an episode's key points
+TOPIC_MIN = 3
+
+
+def topic_words(key_points: list[str]) -> frozenset[str]:
+    """Words that recur across many key points of one episode: its subject.
+
+    Measured from the key points themselves (document frequency): a word in
+    at least three of them and at least a tenth. Hiding `AI` again and again
+    in an episode about AI asks for nothing the learner does not know.
+    """
+    counts: Counter[str] = Counter()
+    for key_point in key_points:
+        counts.update({w.lower.removesuffix("'s") for w in tokens(key_point) if w.lower not in STOPWORDS})
+    needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
+    return frozenset(word for word, count in counts.items() if count >= needed)
+
+
+def never_a_noun(target: Target) -> bool:
+    """A lone lowercase word that English uses as a verb, adjective or adverb, never as a noun.
+
+    `dominates`, `decentralized`, `optimal`, `quickly`: hiding one asks the
+    learner to guess a word, not a fact. The parts of speech come from
+    lemminflect's lexicon (shipped in its wheel); names and numbers are not
+    asked about, and a word it does not know is left to the other rules.
+    """
+    if target.kind is TargetKind.NUMBER or target.first_token != target.last_token:
+        return False
+    word = target.text
+    if not word.islower():
+        return False
+    return _parts_of_speech(word.removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
+
+
+@lru_cache(maxsize=8192)
+def _parts_of_speech(word: str) -> frozenset[str]:
+    from lemminflect import getAllLemmas  # loads its tables on first use
+
+    found = frozenset(getAllLemmas(word))
+    return found or frozenset({""})  # unknown to the lexicon
+
+
+def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
+    """Candidates that are more than the episode's topic word, when there are any."""
+    if not topic:
+        return candidates
+    other = [t for t in candidates if not set(core_words(t.text)) <= topic]
+    return other or candidates
+
+
+# The verbs Snipd's summaries put between a speaker and a claim (the issue's list and plain
+# verbs of saying); `predicted`, `founded` and the like make a fact about the person.
+ATTRIBUTION_VERBS = (
+    "argues|argued|says|said|notes|noted|believes|believed|thinks|thought|warns|warned|cautions|cautioned|"
+    "estimates|estimated|cites|cited|recommends|recommended|credits|credited|doubts|doubted|calls|called|"
+    "contrasts|contrasted|states|stated|mentions|mentioned|explains|explained|suggests|suggested|claims|"
+    "claimed|emphasizes|emphasized|highlights|highlighted|points out|pointed out|observes|observed"
+)
+_ATTRIBUTION = re.compile(
+    rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
+    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?:{ATTRIBUTION_VERBS})\s+(?:that\s+)?(?P<claim>\S.*)$"
+)
+_ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """`<speaker> argues (that) <claim>`: a key point read as its claim."""
+
+    speaker: str
+    claim: str
+    claim_start: int
+
+
+def attribution(key_point: str) -> Attribution | None:
+    """The speaker frame of a key point, for any speaker's name (not a list of names)."""
+    match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
+    if not match:
+        return None
+    speaker = match.group("speaker")
+    first = speaker.split()[0].lower()
+    if first in STOPWORDS or first in ANAPHORA:
+        return None  # `This says …`, `The study notes …` is no person's claim
+    return Attribution(speaker, match.group("claim"), match.start("claim"))
+
+
+def _attributed_question(frame: Attribution, candidates: list[Target], podcast: str,
+                         names: frozenset[str]) -> Question | None:
+    """A question about the claim that keeps who made it: `According to Osei, what …?`."""
+    claim = frame.claim[:1].upper() + frame.claim[1:] if frame.claim[:1].islower() else frame.claim
+    question = make_question(claim, [t for t in candidates if t.start >= frame.claim_start], podcast, names)
+    if question is None or contains_answer(frame.speaker, question.answer):
+        return None
+    text = question.text
+    first = text.split(" ", 1)[0]
+    if first.lower() in STOPWORDS and not is_acronym(first):
+        text = text[:1].lower() + text[1:]
+    return Question(f"According to {frame.speaker}, {text}", question.answer)
 
 
 def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
@@ -229,13 +343,27 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
         first = i
         if i > 0 and words[i - 1].lower in MONTHS:
             first = i - 1
-        last = _number_end(words, i)
+        elif i > 0 and words[i - 1].lower == "a" and words[i].lower in FRACTIONS:
+            first = i - 1  # `a quarter`
+        last = _number_end(words, _range_end(text, words, i))
         rank = float(TargetKind.NUMBER)
         if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
             rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
         found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
+
+
+FRACTIONS = frozenset("half quarter third fifth dozen".split())
+
+
+def _range_end(text: str, words: Sequence[Token], i: int) -> int:
+    """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`), else i."""
+    if i + 2 < len(words) and words[i + 1].lower == "to" and is_number(words[i + 2]):
+        return i + 2
+    if i + 1 < len(words) and text[words[i].end:words[i + 1].start] in ("-", "–") and is_number(words[i + 1]):
+        return i + 1
+    return i
 
 
 def _number_end(words: Sequence[Token], i: int) -> int:

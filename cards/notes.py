@@ -87,13 +87,16 @@ def episode_notes(episode: Episode, lazy: bool = False) -> EpisodeNotes:
 
 
 def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
+    from cards.make import topic_words  # see _snip_notes
+
+    topic = topic_words([key_point for snip in episode.snips for key_point in snip.key_points])
     for snip in episode.snips:
         if snip.is_placeholder:
             skipped[SKIP_PLACEHOLDER] += 1
         elif not snip.key_points:
             skipped[SKIP_NO_KEY_POINTS] += 1
         else:
-            yield from _snip_notes(episode, snip, skipped)
+            yield from _snip_notes(episode, snip, skipped, topic)
 
 
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")
@@ -110,7 +113,7 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
     return frozenset(names)
 
 
-def _snip_notes(episode: Episode, snip: Snip, skipped: Counter) -> Iterator[NoteRow]:
+def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset[str]) -> Iterator[NoteRow]:
     # Imported here, not with this module: a build whose sources did not change
     # makes no card and need not load the card maker, its word lists and Jinja.
     from cards import render
@@ -128,7 +131,7 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter) -> Iterator[Note
                        snip.title, cards, deck_tags)
 
     for position, key_point in enumerate(snip.key_points):
-        plan = plan_cards(key_point, episode.podcast, episode.title, names)
+        plan = plan_cards(key_point, episode.podcast, episode.title, names, topic)
         passage = render.passage(snip, key_point)
         if plan.deletions:
             cloze = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title, passage,

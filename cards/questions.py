@@ -600,7 +600,7 @@ def number_wh(target: Target) -> str | None:
     if target.text[0] in "$€£":
         return "how much"
     if len(span) > 1 and not is_number(last) and last.lower.endswith("s") and is_content(last):
-        unit = " ".join(w.text for w in span if not is_number(w) and w.lower != "of")
+        unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
     return None
 

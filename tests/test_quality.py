@@ -11,18 +11,22 @@ from ankitools import fresh_collection, import_package, visible_text
 from cards.build import build
 from cards.checks import card_problems
 from cards.lexicon import contains_answer
-from cards.make import plan_cards
+from cards.make import attribution, plan_cards, topic_words
+from cards.notes import proper_names
 from cards.parse import find_sources, parse_file
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
 
 
 def plans_of(paths):
+    """Every key point's plan, made as a build makes it (with the episode's topic words)."""
     for path in find_sources(paths).sources:
         for episode in parse_file(path).episodes:
+            topic = topic_words([k for snip in episode.snips for k in snip.key_points])
             for snip in episode.snips:
+                names = proper_names(episode, snip)
                 for key_point in snip.key_points:
-                    yield plan_cards(key_point, episode.podcast, episode.title)
+                    yield plan_cards(key_point, episode.podcast, episode.title, names, topic)
 
 
 def test_every_seed_card_passes_the_checks(seeds):
@@ -34,6 +38,19 @@ def test_every_card_of_the_real_note_passes_the_checks(seed_note):
     plans = list(plans_of([seed_note]))
     assert len(plans) == 42 and all(p.deletions for p in plans)
     assert {p.key_point: card_problems(p) for p in plans if card_problems(p)} == {}
+
+
+def test_the_real_note_hides_no_topic_word_and_asks_for_no_speaker(seed_note):
+    plans = list(plans_of([seed_note]))
+    hidden = [d.text for p in plans for d in p.deletions]
+    assert "AI" not in hidden  # it was hidden six times: the episode is about AI
+    framed = [p for p in plans if attribution(p.key_point)]
+    assert len(framed) >= 3  # `Dylan Patel believes …`, `… mentions that …`, `… states that …`
+    for plan in framed:
+        speaker = attribution(plan.key_point).speaker
+        assert all(speaker not in d.text for d in plan.deletions), plan.key_point
+        if plan.question:
+            assert plan.question.answer != speaker and plan.question.text.startswith(f"According to {speaker}, ")
 
 
 def test_precision_at_1_on_the_labelled_set():
