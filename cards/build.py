@@ -215,7 +215,7 @@ def _run(state: State, roots: list[Path], out: Path, stamp: int, force: bool, pr
     scan = find_sources(roots)
     checks = check_sources(scan.sources, known, force, state)
     reads = read_sources(checks, workers, progress)
-    reconciled = reconcile(state, known, reads, roots, stamp)
+    reconciled = reconcile(state, known, reads, roots, scan.unreadable, stamp)
     pending = state.pending_notes()
     plan = plan_packages(out, reconciled.episodes, pending, known.packages, notetype_mtime, force)
     state.commit()  # the notes the writers read, and what stays pending if they fail
@@ -379,7 +379,7 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
     At most `window` results wait at once, so memory stays flat. Workers
     ignore Ctrl-C (the main process handles it) and end when it dies.
     """
-    if not parallel or not _workers_worth_it():
+    if not parallel:
         yield from (function(*args) for args in arguments)
         return
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
@@ -396,15 +396,15 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-SMALL_MAIN_MB = 256  # above this, a forked worker would carry (and count) too much of the main process
+SMALL_MAIN_MB = 128  # above this, a forked worker would carry (and count) too much of the main process
 
 
-def _workers_worth_it() -> bool:
-    """Whether to start workers now: not when the main process is large.
+def _small_main() -> bool:
+    """Whether the main process is small enough to fork for a few packages.
 
-    A forked worker carries a copy of whatever the main process holds (a huge
-    parsed export, say), and a clean one (spawned) must load cards again;
-    then the work runs here, one item after another, in no more memory.
+    A forked worker carries a copy of whatever the main process holds; after
+    a huge export was parsed here, that is mostly freed memory the allocator
+    keeps, and a couple of large packages are written here instead.
     """
     return _resident_mb() < SMALL_MAIN_MB
 
@@ -493,9 +493,12 @@ BATCH = 1000  # notes stored at a time: a huge episode never holds all of them
 
 
 def reconcile(state: State, known: Known, reads: Iterable[SourceCheck | SourceRead], roots: list[Path],
-              now: int) -> Reconciled:
-    """Fold every source into the state; what each episode now holds."""
-    return _Reconcile(state, known, now).run(reads, roots)
+              unreadable: Iterable[Path], now: int) -> Reconciled:
+    """Fold every source into the state; what each episode now holds.
+
+    Sources under `unreadable` folders were not seen, so they are not gone.
+    """
+    return _Reconcile(state, known, now).run(reads, roots, unreadable)
 
 
 class _Reconcile:
@@ -510,7 +513,8 @@ class _Reconcile:
         self.disappeared: list[str] = []
         self.unchanged_sources = 0
 
-    def run(self, reads: Iterable[SourceCheck | SourceRead], roots: list[Path]) -> Reconciled:
+    def run(self, reads: Iterable[SourceCheck | SourceRead], roots: list[Path],
+            unreadable: Iterable[Path]) -> Reconciled:
         present = set()
         for item in reads:
             present.add(item.key if isinstance(item, SourceCheck) else item.check.key)
@@ -520,7 +524,8 @@ class _Reconcile:
                 self._take_unchanged(item)
             else:
                 self._take_unreadable(item)
-        self._forget_vanished(roots, present)
+            del item  # a parsed export can be huge: nothing keeps it once it is stored
+        self._forget_vanished(roots, present, unreadable)
         self._fill_missing_parts()
         return Reconciled(tuple(self.outcomes), self.episodes, tuple(self.problems),
                           self.unchanged_sources, tuple(self.disappeared))
@@ -604,11 +609,14 @@ class _Reconcile:
         for title in dict.fromkeys(n.snip_title for n in gone):
             self.disappeared.append(f"{title or 'untitled snip'} ({episode_title})")
 
-    def _forget_vanished(self, roots: list[Path], present: set[str]) -> None:
+    def _forget_vanished(self, roots: list[Path], present: set[str], unreadable: Iterable[Path]) -> None:
         """Sources under this build's folders that are gone: report their snips."""
-        folders = [source_key(r).rstrip(os.sep) + os.sep for r in roots if r.is_dir()]
+        folders = tuple(source_key(r).rstrip(os.sep) + os.sep for r in roots if r.is_dir())
+        unseen = tuple(source_key(f).rstrip(os.sep) + os.sep for f in unreadable)
         for path, source in self.known.sources.items():
-            if path not in present and path.startswith(tuple(folders)) and not os.path.lexists(path):
+            if path in present or not path.startswith(folders) or path.startswith(unseen):
+                continue
+            if not os.path.lexists(path):
                 for key in source.episodes:
                     if key not in self.claimed:
                         self._forget_episode(key)
@@ -749,7 +757,7 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
                    progress: Progress) -> list[Written]:
     """Write the planned packages, on all cores when there are many."""
     large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
-    parallel = (len(plans) >= PARALLEL_PACKAGES or large >= 2) and workers != 1
+    parallel = workers != 1 and (len(plans) >= PARALLEL_PACKAGES or (large >= 2 and _small_main()))
     written = []
     for done, (plan, error) in enumerate(
         zip(plans, run_all(write_plan, [(out, plan) for plan in plans], workers, parallel), strict=True), start=1

@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from ankitools import fresh_collection, import_package
@@ -300,3 +301,41 @@ def test_a_full_disk_is_one_line_then_the_next_build_finishes(fixtures, tmp_path
         assert_same_as_clean_build([notes], folder / "decks", tmp_path / "clean")
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_folder_that_cannot_be_read_is_one_line_and_its_notes_are_kept(fixtures, tmp_path, monkeypatch):
+    notes = one_file(fixtures, tmp_path)
+    locked = notes / "locked"
+    locked.mkdir()
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", locked / "two.md")
+    out = tmp_path / "decks"
+    assert run("build", str(notes), "--out", str(out)).exit_code == 0
+    before = sorted(p.name for p in (out / "episodes").glob("*.apkg"))
+    real_scandir = os.scandir
+
+    def refuse(path="."):  # what the system says to a folder without read permission (root reads all)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    real_lexists = os.path.lexists
+
+    def unseen(path):  # and, without search permission, not even whether a file in it exists
+        return False if os.fspath(path).startswith(str(locked)) else real_lexists(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    monkeypatch.setattr(os.path, "lexists", unseen)
+    result = run("build", str(notes), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {locked}: folder cannot be read (Permission denied); its notes are kept as last built"]
+    assert sorted(p.name for p in (out / "episodes").glob("*.apkg")) == before
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_load_only_the_cli(flag):
+    script = ("import sys\nfrom cards.cli import app\ntry:\n    app([sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+              "heavy = ('cards.build', 'cards.make', 'cards.sync', 'genanki', 'anki', 'wordfreq', 'jinja2')\n"
+              "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
+    result = subprocess.run([sys.executable, "-c", script, flag], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

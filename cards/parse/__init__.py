@@ -65,6 +65,7 @@ class Scan:
 
     sources: tuple[Path, ...]
     problems: tuple[Problem, ...] = ()
+    unreadable: tuple[Path, ...] = ()  # folders whose notes were not seen, not gone
 
 
 def find_sources(paths: list[Path]) -> Scan:
@@ -76,9 +77,10 @@ def find_sources(paths: list[Path]) -> Scan:
     """
     found: dict[str, Path] = {}
     problems: list[Problem] = []
+    unreadable: list[Path] = []
     for path in paths:
         if path.is_dir():
-            candidates = _walk(path, problems)
+            candidates = _walk(path, problems, unreadable)
         elif path.is_file():
             candidates = [path]
         else:
@@ -90,12 +92,13 @@ def find_sources(paths: list[Path]) -> Scan:
                                         "has a file name that is not UTF-8; rename it to build it"))
             else:
                 found.setdefault(os.path.abspath(candidate), candidate)
-    return Scan(tuple(found.values()), tuple(problems))
+    return Scan(tuple(found.values()), tuple(problems), tuple(unreadable))
 
 
-def _walk(folder: Path, problems: list[Problem]) -> list[Path]:
+def _walk(folder: Path, problems: list[Problem], unreadable_folders: list[Path]) -> list[Path]:
     """Note files under `folder`, sorted; folders that cannot be read are reported."""
     def unreadable(error: OSError) -> None:
+        unreadable_folders.append(Path(error.filename or folder))
         where = Path(printable(Path(error.filename or folder)))
         problems.append(Problem(where, f"folder cannot be read ({error.strerror or error}); "
                                        "its notes are kept as last built", None, Level.ERROR))
