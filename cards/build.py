@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cards import __version__, package
 from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
@@ -44,12 +44,14 @@ from cards.state import (
     Known,
     KnownSource,
     NoteStamp,
+    PackedFields,
     Part,
     PendingNote,
     RecordedPackage,
     State,
     StoredEpisode,
     StoredNote,
+    pack_fields,
 )
 
 CHANGES_PACKAGE = "changes.apkg"
@@ -75,13 +77,30 @@ class SourceCheck:
     problem: Problem | None = None
 
 
+class PreparedRow(NamedTuple):
+    """A note as made (in a worker), with what storing it needs: its hash and its packed fields."""
+
+    row: NoteRow
+    hash: str
+    packed: PackedFields
+
+
+@dataclass(frozen=True)
+class PreparedEpisode:
+    """An episode's notes, prepared; `skipped` is complete once `rows` has been consumed."""
+
+    episode: Any
+    rows: Iterable[PreparedRow]
+    skipped: Counter
+
+
 @dataclass(frozen=True)
 class SourceRead:
     """One changed source, parsed, with the notes of its episodes (made lazily when serial)."""
 
     check: SourceCheck
     problems: tuple[Problem, ...]
-    episodes: Iterable[EpisodeNotes]
+    episodes: Iterable[PreparedEpisode]
 
 
 class NoteStatus(enum.Enum):
@@ -355,8 +374,14 @@ def make_notes(check: SourceCheck, lazy: bool = False) -> SourceRead:
     except SourceError as error:
         return SourceRead(_unreadable(check.path, error.reason), (), ())
     parsed: ParsedFile = parse_file(check.path, raw)
-    made = (episode_notes(e, lazy) for e in parsed.episodes)
+    made = (_prepared(episode_notes(e, lazy), lazy) for e in parsed.episodes)
     return SourceRead(check, parsed.problems, made if lazy else tuple(made))
+
+
+def _prepared(made: EpisodeNotes, lazy: bool) -> PreparedEpisode:
+    """Hash and pack each note where it is made: in workers, not in the main process that stores them."""
+    rows = (PreparedRow(row, note_hash(row), pack_fields(row)) for row in made.rows)
+    return PreparedEpisode(made.episode, rows if lazy else list(rows), made.skipped)
 
 
 def read_sources(checks: list[SourceCheck], workers: int | None,
@@ -455,14 +480,14 @@ def note_hash(row: NoteRow) -> str:
     return digest.hexdigest()
 
 
-def stamp_note(row: NoteRow, old: NoteStamp | None, now: int) -> tuple[StoredNote, NoteStatus]:
+def stamp_note(note: PreparedRow, old: NoteStamp | None, now: int) -> tuple[StoredNote, NoteStatus]:
     """Keep the mtime of an unchanged note; a changed one gets a newer one."""
-    digest = note_hash(row)
+    row, digest, packed = note
     if old is None:
-        return StoredNote(row, digest, now), NoteStatus.NEW
+        return StoredNote(row, digest, now, packed), NoteStatus.NEW
     if old.hash == digest:
-        return StoredNote(row, digest, old.mtime), NoteStatus.UNCHANGED
-    return StoredNote(row, digest, max(now, old.mtime + 1)), NoteStatus.UPDATED
+        return StoredNote(row, digest, old.mtime, packed), NoteStatus.UNCHANGED
+    return StoredNote(row, digest, max(now, old.mtime + 1), packed), NoteStatus.UPDATED
 
 
 class PartDigests:
@@ -567,7 +592,7 @@ class _Reconcile:
                 self._forget_episode(key)  # a legacy export that lost an episode
         self.state.set_source(read.check.key, read.check.digest, keys, read.check.stat)
 
-    def _claim(self, made: EpisodeNotes, path: Path) -> bool:
+    def _claim(self, made: PreparedEpisode, path: Path) -> bool:
         """An episode found twice (two exports of it) is built once."""
         key = made.episode.key
         if key in self.claimed:
@@ -578,7 +603,7 @@ class _Reconcile:
         self.claimed[key] = path
         return True
 
-    def _take_episode(self, made: EpisodeNotes, source: str) -> None:
+    def _take_episode(self, made: PreparedEpisode, source: str) -> None:
         """Store an episode's notes batch by batch, each stamped against its stored predecessor."""
         key = made.episode.key
         old = self.state.note_stamps(key)
@@ -586,7 +611,7 @@ class _Reconcile:
         parts, statuses, cards = PartDigests(), Counter[NoteStatus](), 0
         changed: set[str] = set()
         rows = iter(made.rows)
-        while batch := [stamp_note(row, old.pop(row.guid, None), self.now) for row in islice(rows, BATCH)]:
+        while batch := [stamp_note(note, old.pop(note.row.guid, None), self.now) for note in islice(rows, BATCH)]:
             self.state.add_notes(key, sum(statuses.values()), [note for note, _ in batch])
             for note, status in batch:
                 parts.add(note.row.guid, note.hash, note.mtime, note.row.deck_tags)

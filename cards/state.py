@@ -32,7 +32,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -78,11 +78,20 @@ CREATE TABLE IF NOT EXISTS synced (
 
 @dataclass(frozen=True)
 class StoredNote:
-    """A note as the last build wrote it."""
+    """A note as the last build wrote it (with its fields packed, when they were packed already)."""
 
     row: NoteRow
     hash: str
     mtime: int
+    packed: PackedFields | None = field(default=None, compare=False)
+
+
+class PackedFields(NamedTuple):
+    """A note's fields as this file stores them: its own, packed, and its snip's, by key and packed."""
+
+    own: bytes
+    snip_key: str
+    snip_body: bytes
 
 
 class Part(NamedTuple):
@@ -170,7 +179,7 @@ class State:
     def __init__(self, out: Path):
         self.path = out / STATE_FILE
         self.moved_aside: Path | None = None
-        self._snips_stored: set[tuple[str, str]] = set()
+        self._snips_stored: dict[str, set[str]] = {}  # episode → snips stored by this build
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:
@@ -275,18 +284,19 @@ class State:
     def forget_notes(self, episode_key: str) -> None:
         self.db.execute("DELETE FROM notes WHERE episode = ?", (episode_key,))
         self.db.execute("DELETE FROM snips WHERE episode = ?", (episode_key,))
-        self._snips_stored = {stored for stored in self._snips_stored if stored[0] != episode_key}
+        self._snips_stored.pop(episode_key, None)
 
     def add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
         """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
         rows, snips = [], []
+        stored = self._snips_stored.setdefault(episode_key, set())
         for position, note in enumerate(notes, start=first_position):
-            own, snip_key, snip_fields = split_fields(note.row)
-            if (episode_key, snip_key) not in self._snips_stored:
-                self._snips_stored.add((episode_key, snip_key))
-                snips.append((episode_key, snip_key, _pack(snip_fields), " ".join(note.row.tags),
+            packed = note.packed or pack_fields(note.row)
+            if packed.snip_key not in stored:
+                stored.add(packed.snip_key)
+                snips.append((episode_key, packed.snip_key, packed.snip_body, " ".join(note.row.tags),
                               " ".join(note.row.deck_tags), note.row.snip_title))
-            rows.append((note.row.guid, episode_key, position, note.row.kind.value, _pack(own), snip_key,
+            rows.append((note.row.guid, episode_key, position, note.row.kind.value, packed.own, packed.snip_key,
                          note.hash, note.mtime, note.row.card_count))
         self.db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?, ?, ?, ?)", snips)
         self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -364,7 +374,7 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
     db.execute("DROP INDEX IF EXISTS notes_by_episode")
     db.executescript(_SCHEMA)
     state = State.__new__(State)
-    state.db, state._snips_stored = db, set()
+    state.db, state._snips_stored = db, {}
     for (episode,) in db.execute("SELECT DISTINCT episode FROM notes_4").fetchall():
         notes = [
             StoredNote(NoteRow(guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()),
@@ -460,6 +470,12 @@ def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
     return own, key, shared
 
 
+def pack_fields(row: NoteRow) -> PackedFields:
+    """What `add_notes` stores of a note's fields (done where the note is made, in a worker)."""
+    own, key, shared = split_fields(row)
+    return PackedFields(_pack(own), key, _pack(shared))
+
+
 def note_fields(own: bytes, snip: bytes) -> str:
     """A note's fields as Anki stores them (joined by \x1f), from its stored parts."""
     fields = _unpack(own)
@@ -479,7 +495,13 @@ def register_functions(db: sqlite3.Connection) -> None:
 
 
 def _pack(fields: tuple[str, ...]) -> bytes:
-    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
+    return _compress(FIELD_SEPARATOR.join(fields))
+
+
+@lru_cache(maxsize=16)
+def _compress(text: str) -> bytes:
+    """Cached: the notes of a snip share its fields, and come one after another."""
+    return zlib.compress(text.encode(), 1)  # fast: the build waits for it
 
 
 @lru_cache(maxsize=16)
