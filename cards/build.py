@@ -19,6 +19,7 @@ import hashlib
 import os
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -435,14 +436,18 @@ def _small_main() -> bool:
 
 
 def _resident_mb() -> float:
-    """The main process's resident memory now (Linux), else its peak so far."""
+    """The main process's resident memory now (Linux), else its peak so far (macOS), else 0 (Windows)."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
         import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    except ImportError:
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kB elsewhere
 
 
 def _worker_start(main: int) -> None:
