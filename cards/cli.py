@@ -99,9 +99,11 @@ class _ProgressBar:
 def build_command(
     paths: list[str] | None = typer.Argument(
         None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/.",
-        show_default=False,
+        show_default=False, metavar="PATHS",
     ),
-    out: str = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks go (~ is your home folder)."),
+    out: str = typer.Option(
+        DEFAULT_OUT, "--out", "-o", metavar="DIR", help="Where the decks go (~ is your home folder).",
+    ),
     force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
 ) -> None:
     """Build Anki packages: one per episode, one per tag, and changes.apkg."""
@@ -120,9 +122,10 @@ def build_command(
 
 @app.command("preview")
 def preview_command(
-    paths: list[str] | None = typer.Argument(None, help="Snip notes or folders of them. Default: seeds/.",
-                                                show_default=False),
-    out: str = typer.Option("preview.html", "--out", "-o", help="The HTML page to write."),
+    paths: list[str] | None = typer.Argument(
+        None, metavar="PATHS", show_default=False, help="Snip notes or folders of them. Default: seeds/.",
+    ),
+    out: str = typer.Option("preview.html", "--out", "-o", metavar="FILE", help="The HTML page to write."),
 ) -> None:
     """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
     from cards.preview import write_preview  # imports Anki's engine: only when asked
@@ -137,26 +140,42 @@ def preview_command(
 @app.command("sync")
 def sync_command(
     paths: list[str] | None = typer.Argument(
-        None, help="Snip notes or folders of them, as for build. Default: seeds/.", show_default=False),
-    out: str = typer.Option(DEFAULT_OUT, "--out", "-o", help="Where the decks and the build state go."),
+        None, metavar="PATHS", show_default=False,
+        help="Snip notes or folders of them, as for build. Default: seeds/.",
+    ),
+    out: str = typer.Option(
+        DEFAULT_OUT, "--out", "-o", metavar="DIR", help="Where the decks and the build state go.",
+    ),
     collection: str | None = typer.Option(
-        None, "--collection", help="The Anki collection file to sync into (created if it does not exist). "
-        "Default: the collection of your only Anki profile.", show_default=False),
-    profile: str | None = typer.Option(None, "--profile", help="The Anki profile whose collection to use.",
-                                       show_default=False),
+        None, "--collection", metavar="FILE", show_default=False,
+        help="The Anki collection file to sync into (created if it does not exist). "
+             "Default: the collection of your only Anki profile.",
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", metavar="NAME", show_default=False, help="The Anki profile whose collection to use.",
+    ),
     server: str | None = typer.Option(
-        None, "--server", help="A sync server URL (AnkiWeb-compatible, e.g. Anki's own sync server): sync "
-        "before importing and after, so your phone gets the cards.", show_default=False),
-    user: str | None = typer.Option(None, "--user", help="Your user name on the sync server. The password is "
-                                    "asked for once, or read from CARDS_SYNC_PASSWORD; it is never stored.",
-                                    show_default=False),
-    prune: bool = typer.Option(False, "--prune", help="Delete from the collection the notes of snips that "
-                               "are gone from your notes (only notes cards made; asks first)."),
+        None, "--server", metavar="URL", show_default=False,
+        help="A sync server URL (AnkiWeb-compatible, e.g. Anki's own sync server): sync before importing "
+             "and after, so your phone gets the cards.",
+    ),
+    user: str | None = typer.Option(
+        None, "--user", metavar="NAME", show_default=False,
+        help="Your user name on the sync server. The password is asked for once, or read from "
+             "CARDS_SYNC_PASSWORD; it is never stored.",
+    ),
+    prune: bool = typer.Option(
+        False, "--prune",
+        help="Delete from the collection the notes of snips that are gone from your notes "
+             "(only notes cards made; asks first).",
+    ),
     yes: bool = typer.Option(False, "--yes", help="Answer yes to --prune's question (for scripts)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what the sync would do; change nothing."),
     replace_server: bool = typer.Option(
-        False, "--replace-server", help="When the server's collection and this one cannot be merged, replace "
-        "the server's with this one (your phone then downloads it)."),
+        False, "--replace-server",
+        help="When the server's collection and this one cannot be merged, replace the server's with this one "
+             "(your phone then downloads it).",
+    ),
 ) -> None:
     """Build, then import every new or changed note straight into your Anki collection (close Anki first)."""
     from cards.sync import SyncOptions, sync

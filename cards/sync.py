@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from anki.collection import Collection  # first: Anki's other modules need it loaded
+from anki.errors import DBError, NetworkError, SyncError, SyncErrorKind
+from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.notes import NoteId
+from anki.sync_pb2 import SyncAuth
+from anki.sync_pb2 import SyncCollectionResponse as Response
 
 from cards.build import BuildReport, build
 from cards.errors import CardsError, UsageError
@@ -35,8 +40,6 @@ from cards.state import STATE_FILE, State
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from anki.collection import Collection
 
 SESSION_FILE = ".cards-sync-session.json"
 PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"
@@ -159,9 +162,6 @@ def find_collection(options: SyncOptions) -> Path:
 @contextmanager
 def open_collection(path: Path) -> Iterator[Collection]:
     """The collection, open in this process only; a clear error when Anki holds it."""
-    from anki.collection import Collection
-    from anki.errors import DBError
-
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         col = Collection(str(path))
@@ -222,8 +222,6 @@ def _deliver(col: Collection, folder: Path, target: Path, result: SyncReport, dr
 
 def _import_notes(col: Collection, folder: Path, state: State, waiting: dict) -> Any:
     """Write the waiting notes into one package, each in its episode's deck, and import it as Anki does."""
-    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
     episodes = state.known().episodes
     by_episode: dict[str, set[str]] = {}
     for guid, version in waiting.items():
@@ -299,8 +297,6 @@ def _login(col: Collection, target: Path, options: SyncOptions, password: Callab
     Only the key Anki returns is kept (in a file only the user can read); the
     password never is.
     """
-    from anki.sync_pb2 import SyncAuth
-
     endpoint = _endpoint(options.server or "")
     kept = _read_session(_session_file(target))
     if kept.get("endpoint") == endpoint and kept.get("user") == options.user and kept.get("hkey"):
@@ -331,8 +327,6 @@ def _write_session(path: Path, session: dict) -> None:
 
 def _server_call(endpoint: str, call: Callable[[], Any]) -> Any:
     """Anki's sync errors, as one sentence for the user."""
-    from anki.errors import NetworkError, SyncError, SyncErrorKind
-
     try:
         return call()
     except SyncError as error:
@@ -352,8 +346,6 @@ def _first_line(error: Exception) -> str:
 def _sync_with_server(col: Collection, auth: Any, options: SyncOptions, target: Path, folder: Path,
                       first: bool) -> str:
     """One sync with the server; a full one only where nothing can be lost. Returns what happened."""
-    from anki.sync_pb2 import SyncCollectionResponse as Response
-
     endpoint = auth.endpoint
     try:
         output = _server_call(endpoint, lambda: col.sync_collection(auth, False))

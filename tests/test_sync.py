@@ -189,6 +189,16 @@ def test_the_collection_is_found_in_ankis_data_folder(library, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
 
 
+def test_sync_runs_in_a_fresh_process(library, tmp_path):
+    """The way users run it: nothing loaded before `cards sync` (Anki's modules load in a set order)."""
+    target = tmp_path / "anki" / "collection.anki2"
+    result = subprocess.run([sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"),
+                             "--collection", str(target)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"in {target} (created)." in result.stdout
+    assert collection_notes(target)
+
+
 def test_sync_help_documents_every_option():
     result = runner.invoke(app, ["sync", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
