@@ -345,3 +345,37 @@ def test_a_damaged_collection_is_one_line(library, tmp_path):
                                      f"\"SqliteFailure(Error {{ code: NotADatabase, extended_code: 26 }}, "
                                      f"Some(\\\"file is not a database\\\"))\", kind: Other }}); check the file, or "
                                      f"restore it from a backup in Anki")
+
+
+def test_a_diverged_collection_is_replaced_on_the_server_only_when_asked(library, tmp_path, server, monkeypatch):
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    desk = tmp_path / "desk" / "collection.anki2"
+    args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--server", server,
+            "--user", "reader"]
+    assert runner.invoke(app, args).exit_code == 0
+    phone = Collection(str(tmp_path / "phone.anki2"))  # another device replaces the server's collection
+    mine = phone.new_note(phone.models.by_name("Basic"))
+    mine["Front"], mine["Back"] = "made on another device", "its own"
+    phone.add_note(mine, phone.decks.id("Default"))
+    auth = phone.sync_login("reader", "secret", server)
+    output = phone.sync_collection(auth, False)
+    phone.close_for_full_sync()
+    phone.full_upload_or_download(auth=auth, server_usn=output.server_media_usn, upload=True)
+    phone.reopen(after_full_sync=True)
+    phone.close()
+    col = Collection(str(desk))  # while the desktop changes too
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = "made on the desktop", "kept"
+    col.add_note(note, col.decks.id("Default"))
+    col.close()
+    refused = runner.invoke(app, args)
+    assert (refused.exit_code, refused.stderr.strip()) == (
+        1, f"error: {server}: this collection and the server's have both changed in ways a normal sync cannot "
+           "merge; sync in Anki to choose which to keep, or run again with --replace-server to replace the "
+           "server's collection with this one")
+    replaced = runner.invoke(app, [*args, "--replace-server"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "Server: uploaded to the server (full upload)." in replaced.stdout
+    phone = phone_sync(tmp_path / "phone" / "collection.anki2", server)
+    assert notes_of(phone) == collection_notes(desk)
+    phone.close()
