@@ -261,6 +261,28 @@ def phone_sync(path: Path, url: str) -> Collection:
     return col
 
 
+def add_basic_note(path: Path, front: str) -> str:
+    """A note of the user's own (Anki's Basic type) in a collection; returns its GUID."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(path))
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"], note["Back"] = front, "kept"
+    col.add_note(note, col.decks.id("Default"))
+    col.close()
+    return note.guid
+
+
+def upload_from_another_device(path: Path, url: str) -> None:
+    """Another device replaces the server's collection with its own (a full upload)."""
+    device = Collection(str(path))
+    auth = device.sync_login("reader", "secret", url)
+    output = device.sync_collection(auth, False)
+    device.close_for_full_sync()
+    device.full_upload_or_download(auth=auth, server_usn=output.server_media_usn, upload=True)
+    device.reopen(after_full_sync=True)
+    device.close()
+
+
 def test_desktop_and_phone_through_ankis_sync_server(library, tmp_path, server, monkeypatch):
     monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
     out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
@@ -293,26 +315,17 @@ def test_desktop_and_phone_through_ankis_sync_server(library, tmp_path, server, 
 
 def test_a_new_collection_is_filled_from_a_server_with_data(library, tmp_path, server, monkeypatch):
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
-    (tmp_path / "phone").mkdir()
-    phone = Collection(str(tmp_path / "phone" / "collection.anki2"))
-    note = phone.new_note(phone.models.by_name("Basic"))
-    note["Front"], note["Back"] = "made on the phone", "kept"
-    phone.add_note(note, phone.decks.id("Default"))
-    auth = phone.sync_login("reader", "secret", server)
-    output = phone.sync_collection(auth, False)
-    phone.close_for_full_sync()
-    phone.full_upload_or_download(auth=auth, server_usn=output.server_media_usn, upload=True)
-    phone.reopen(after_full_sync=True)
-    phone.close()
+    guid = add_basic_note(tmp_path / "phone" / "collection.anki2", "made on the phone")
+    upload_from_another_device(tmp_path / "phone" / "collection.anki2", server)
     desk = tmp_path / "desk" / "collection.anki2"
     result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
                                  str(desk), "--server", server, "--user", "reader"])
     assert result.exit_code == 0, result.output
     assert "Server: filled from the server (full download)." in result.stdout
     notes = collection_notes(desk)
-    assert note.guid in notes and len(notes) > 10
+    assert guid in notes and len(notes) > 10
     phone = phone_sync(tmp_path / "phone" / "collection.anki2", server)
-    assert note.guid in notes_of(phone) and notes_of(phone) == notes  # nothing on the server was replaced
+    assert guid in notes_of(phone) and notes_of(phone) == notes  # nothing on the server was replaced
     phone.close()
 
 
@@ -353,21 +366,9 @@ def test_a_diverged_collection_is_replaced_on_the_server_only_when_asked(library
     args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--server", server,
             "--user", "reader"]
     assert runner.invoke(app, args).exit_code == 0
-    phone = Collection(str(tmp_path / "phone.anki2"))  # another device replaces the server's collection
-    mine = phone.new_note(phone.models.by_name("Basic"))
-    mine["Front"], mine["Back"] = "made on another device", "its own"
-    phone.add_note(mine, phone.decks.id("Default"))
-    auth = phone.sync_login("reader", "secret", server)
-    output = phone.sync_collection(auth, False)
-    phone.close_for_full_sync()
-    phone.full_upload_or_download(auth=auth, server_usn=output.server_media_usn, upload=True)
-    phone.reopen(after_full_sync=True)
-    phone.close()
-    col = Collection(str(desk))  # while the desktop changes too
-    note = col.new_note(col.models.by_name("Basic"))
-    note["Front"], note["Back"] = "made on the desktop", "kept"
-    col.add_note(note, col.decks.id("Default"))
-    col.close()
+    add_basic_note(tmp_path / "other" / "collection.anki2", "made on another device")
+    upload_from_another_device(tmp_path / "other" / "collection.anki2", server)
+    add_basic_note(desk, "made on the desktop")  # while the desktop changes too
     refused = runner.invoke(app, args)
     assert (refused.exit_code, refused.stderr.strip()) == (
         1, f"error: {server}: this collection and the server's have both changed in ways a normal sync cannot "
