@@ -30,7 +30,7 @@ def card_problems(plan: CardPlan) -> list[str]:
             problems.append(f"deletion of {len(words)} words: {target.text!r}")
         if len(words) == 1 and words[0].lower in STOPWORDS:
             problems.append(f"stopword deletion: {target.text!r}")
-        front = cloze_front(plan, index) + " " + plan.cloze_context
+        front = cloze_front(plan, index) + " " + plan.cloze_context + " " + plan.before
         if contains_answer(front, target.text):
             problems.append(f"answer {target.text!r} visible on the cloze front")
     spans = sorted((t.start, t.end) for t in plan.deletions)

@@ -56,14 +56,18 @@ class CardPlan:
     question: Question | None
     cloze_context: str
     qa_context: str
+    before: str = ""  # the previous key point, shown on the front when this one opens with a pronoun
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
-               topic: frozenset[str] = frozenset()) -> CardPlan:
+               topic: frozenset[str] = frozenset(), previous: str = "") -> CardPlan:
     """Choose deletions, a question and a context label for one key point.
 
-    `topic` holds the words of the episode's subject (see `topic_words`).
+    `topic` holds the words of the episode's subject (see `topic_words`);
+    `previous` is the key point before this one in its snip: when this one
+    opens with a pronoun (`This would …`), it is shown on the front too.
     """
+    before = previous if previous and opens_with_pronoun(key_point) else ""
     words = tokens(key_point)
     verbs = verb_positions(key_point, words)
     frame = attribution(key_point)
@@ -72,6 +76,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         _demote_topic(t, episode)
         for t in found
         if _fits_front(t, words, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
+        and not (before and contains_answer(before, t.text))
         and not (frame and t.start < frame.claim_start)  # the speaker is not the content
         and not never_a_noun(t)
     ]
@@ -86,6 +91,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         question,
         context_label(podcast, episode, [d.text for d in deletions]),
         context_label(podcast, episode, answers),
+        before,
     )
 
 
@@ -189,6 +195,15 @@ def _attributed_question(frame: Attribution, candidates: list[Target], podcast: 
     if first.lower() in STOPWORDS and not is_acronym(first):
         text = text[:1].lower() + text[1:]
     return Question(f"According to {frame.speaker}, {text}", question.answer)
+
+
+PRONOUN_OPENERS = frozenset("this it they he she these".split())
+
+
+def opens_with_pronoun(key_point: str) -> bool:
+    """`This would address sanctions …`: the key point leans on the one before it."""
+    words = tokens(key_point)
+    return bool(words) and words[0].lower in PRONOUN_OPENERS
 
 
 def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:

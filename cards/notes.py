@@ -131,17 +131,19 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset
                        snip.title, cards, deck_tags)
 
     for position, key_point in enumerate(snip.key_points):
-        plan = plan_cards(key_point, episode.podcast, episode.title, names, topic)
+        previous = snip.key_points[position - 1] if position else ""
+        plan = plan_cards(key_point, episode.podcast, episode.title, names, topic, previous)
         passage = render.passage(snip, key_point)
         if plan.deletions:
-            cloze = (render.cloze_text(plan), render.text(plan.cloze_context), shared.title, passage,
+            cloze = (render.cloze_text(plan), render.context(plan.cloze_context, plan.before), shared.title, passage,
                      shared.transcript, shared.source)
             yield row(position, CardKind.CLOZE, cloze, len(plan.deletions))
         else:
             skipped[SKIP_NO_TARGET] += 1
         if plan.question:
             qa = (render.text(plan.question.text), render.text(plan.question.answer), render.text(key_point),
-                  render.text(plan.qa_context), shared.title, passage, shared.transcript, shared.source)
+                  render.context(plan.qa_context, plan.before), shared.title, passage, shared.transcript,
+                  shared.source)
             yield row(position, CardKind.QA, qa, 1)
         else:
             skipped[SKIP_NO_QUESTION] += 1

@@ -188,6 +188,11 @@ def snip_link(episode: Episode, snip: Snip) -> str | None:
     return episode.link
 
 
+def context(label: str, before: str = "") -> str:
+    """The Context field: `Podcast · Episode`, and the key point before this one when it leans on it."""
+    return _render("context.html.j2", label=label, before=before)
+
+
 def source(episode: Episode, snip: Snip) -> str:
     """`Podcast · Episode · date · Open in Snipd (5:10–6:22)`."""
     times = ""

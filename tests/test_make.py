@@ -204,3 +204,19 @@ def test_the_episodes_topic_word_is_not_hidden_when_there_is_anything_else():
 
 def test_topic_words_need_several_key_points():
     assert topic_words(["Glaciers carve valleys.", "Glaciers move slowly."]) == frozenset()
+
+
+def test_a_pronoun_opener_shows_the_key_point_before_it_and_asks_no_question():
+    previous = "If Xi Jinping were scale-pilled, he should centralize compute resources."
+    plan = plan_cards("This would address sanctions and maximize large-scale training potential.", "Pod", "Ep",
+                      previous=previous)
+    assert plan.before == previous and plan.question is None
+    assert plan_cards("Sanctions slow progress.", "Pod", "Ep", previous=previous).before == ""
+
+
+def test_nothing_hidden_is_given_away_by_the_key_point_shown_before():
+    plan = plan_cards("They claim the tools imported for this are for 28nm production.", "Pod", "Ep",
+                      previous="SMIC is building 7nm capacity in Beijing with imported tools.")
+    assert plan.before and all(d.text not in plan.before for d in plan.deletions)
+    plan = plan_cards("It cut 7nm costs by half.", "Pod", "Ep", previous="SMIC is building 7nm capacity.")
+    assert "7nm" not in [d.text for d in plan.deletions]

@@ -64,3 +64,40 @@ def test_without_a_snip_link_the_episode_opens_at_the_start_time():
     snip = Snip(key="t", title="x", key_points=("y",), start=3730)
     assert snip_link(EPISODE, snip) == "https://share.snipd.com/episode/ee?t=3730"
     assert "1:02:10" in source(EPISODE, snip)
+
+
+LEANING = """---
+episode_title: "Chips and Power"
+show_title: "Silicon Hour"
+from_snipd: true
+---
+## Snips
+
+###  [Scale](https://share.snipd.com/snip/bb000000-0000-4000-8000-000000000001)
+
+- If Xi Jinping were scale-pilled, he should centralize compute <resources>.
+- This would address sanctions and maximize large-scale training potential.
+
+#### 📚 Transcript
+
+**Dylan Patel**
+He should centralize compute; that addresses sanctions and maximizes training.
+"""
+
+
+def test_a_key_point_that_leans_on_the_one_before_shows_it_on_the_front(tmp_path):
+    from ankitools import fresh_collection, import_package, rendered_cards, visible_text
+
+    from cards.build import build
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "chips.md").write_text(LEANING, encoding="utf-8")
+    build([tmp_path / "notes"], tmp_path / "decks", now=1_700_000_000)
+    col = fresh_collection(tmp_path / "anki")
+    import_package(col, next((tmp_path / "decks" / "episodes").glob("*.apkg")))
+    fronts = [visible_text(front) for _, front, _ in rendered_cards(col)]
+    leaning = [f for f in fronts if "This would address" in f]
+    assert leaning and all("he should centralize compute <resources>." in f for f in leaning)
+    first = [f for f in fronts if "If Xi Jinping" in f and "This would" not in f]
+    assert first  # the first key point's own cards show no earlier key point
+    col.close()
