@@ -96,7 +96,12 @@ _LEADING = re.compile(
 _LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
 _ASIDE = re.compile(r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}), ")
 _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
-_TRAILING_CLAUSE = re.compile(r"(?:,\s*(?:but|while|whereas|and|so)\b|;| and (?=[a-z]+ [a-z])).*$")
+# What follows the clause that holds the answer: a contrast, a concession, a cause, a
+# consequence or a participle tail is another fact, and goes to the back.
+_TRAILING_CLAUSE = re.compile(
+    r"(?:,\s*(?:but|while|whereas|and|so|which|because|although|though|leading|highlighting|shaping|"
+    r"making|allowing|causing)\b|;|\s+(?:because|whereas|although)\b| and (?=[a-z]+ [a-z])).*$"
+)
 
 
 @dataclass(frozen=True)
@@ -538,7 +543,7 @@ def _takes_object(clause: Clause) -> bool:
 
 def _agree(clause: Clause) -> str:
     """The predicate, agreeing with a singular `What`/`Who`."""
-    predicate = clause.text[clause.verb_token.start:]
+    predicate = _TRAILING_CLAUSE.sub("", clause.text[clause.verb_token.start:])
     verb, _, tail = predicate.partition(" ")
     lower = verb.lower()
     if lower in SINGULAR:

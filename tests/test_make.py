@@ -220,3 +220,17 @@ def test_nothing_hidden_is_given_away_by_the_key_point_shown_before():
     assert plan.before and all(d.text not in plan.before for d in plan.deletions)
     plan = plan_cards("It cut 7nm costs by half.", "Pod", "Ep", previous="SMIC is building 7nm capacity.")
     assert "7nm" not in [d.text for d in plan.deletions]
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("China excels at physical infrastructure for AI, but the West dominates chip manufacturing.",
+     "What excels at physical infrastructure for AI?", "China"),
+    ("The Gulf Stream warms northern Europe, which would otherwise be far colder.",
+     "What warms northern Europe?", "Gulf Stream"),
+    ("Deep sleep clears waste from the brain, allowing neurons to recover.",
+     "What clears waste from the brain?", "Deep sleep"),
+])
+def test_a_question_holds_only_the_clause_of_its_answer(key_point, question, answer):
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is not None
+    assert (plan.question.text, plan.question.answer) == (question, answer)
