@@ -253,9 +253,11 @@ def summary(report: BuildReport, out: Path) -> str:
     lines.append(
         f"Packages: {len(report.written)} written, {report.packages_unchanged} unchanged, in {out}/."
     )
-    if report.removed:
-        lines.append(f"Removed {_plural(len(report.removed), 'package')} that no note belongs to any more: "
-                     + ", ".join(p.name for p in report.removed) + ".")
+    # A changes.apkg from an earlier build goes once nothing changed: that needs no line.
+    removed = [p for p in report.removed if p != out / "changes.apkg"]
+    if removed:
+        lines.append(f"Removed {_plural(len(removed), 'package')} that no note belongs to any more: "
+                     + ", ".join(p.name for p in removed) + ".")
     if report.changes:
         lines.append(
             f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')} "

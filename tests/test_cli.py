@@ -339,3 +339,14 @@ def test_version_and_help_load_only_the_cli(flag):
               "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
     result = subprocess.run([sys.executable, "-c", script, flag], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_summary_names_the_packages_it_removed(fixtures, tmp_path):
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    assert run("build", str(notes), "--out", str(out)).exit_code == 0
+    tides = notes / "tides.md"
+    tides.write_text(tides.read_text(encoding="utf-8").replace("tags: [oceans]", "tags: [seas]"), encoding="utf-8")
+    result = run("build", str(notes), "--out", str(out))
+    assert "Removed 1 package that no note belongs to any more: oceans.apkg." in result.stdout.splitlines()
+    again = run("build", str(notes), "--out", str(out))  # nothing changed: the old changes.apkg goes quietly
+    assert "Removed" not in again.stdout and not (out / "changes.apkg").exists()
