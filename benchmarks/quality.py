@@ -1,11 +1,23 @@
-"""Card quality on a hand-labelled set of key points.
+"""Card quality on hand-labelled key points.
 
     python benchmarks/quality.py [-v]
 
-Prints target precision@1 (the first deletion is one of the acceptable
-targets a person labelled) and the share of cards passing the automatic
-checks, over the labelled set and over every key point in seeds/ (and the
-real note in ../shared/seeds when it is there).
+Two labelled sets:
+
+- `snipd_style_key_points.json`: key points written in Snipd's own style
+  (guest attributions, pronoun openers, each episode's topic word in many of
+  its points), grouped by episode, each labelled with the acceptable cloze
+  targets, the acceptable short Q&A answers and the tempting wrong targets
+  (the speaker, the topic word, the pronoun). Per set it prints cloze
+  precision@1, the share of first deletions that are tempting wrong
+  targets, Q&A coverage, Q&A answer precision and the automatic checks'
+  pass rate. Key points are planned as a build plans them: with their
+  episode's topic words and the key point before them.
+- `labelled_key_points.json`: the first 64 textbook-style key points
+  (targets only).
+
+Then the share of cards passing the automatic checks over every key point in
+seeds/ (and the real note in ../shared/seeds when it is there).
 """
 
 from __future__ import annotations
@@ -20,10 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cards.checks import card_problems  # noqa: E402
-from cards.make import plan_cards  # noqa: E402
+from cards.make import plan_cards, topic_words  # noqa: E402
 from cards.parse import find_sources, parse_file  # noqa: E402
 
 LABELLED = Path(__file__).with_name("labelled_key_points.json")
+SNIPD_STYLE = Path(__file__).with_name("snipd_style_key_points.json")
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 
 
@@ -43,6 +56,38 @@ def precision_at_1(verbose: bool) -> tuple[float, int]:
         if verbose and not ok:
             print(f"  miss: {first!r:32} in {item['key_point']}")
     return hits / len(items), len(items)
+
+
+def snipd_style(verbose: bool) -> dict[str, float]:
+    """The issue-11 figures on the Snipd-style set."""
+    episodes = json.loads(SNIPD_STYLE.read_text(encoding="utf-8"))
+    rows = []
+    for episode in episodes:
+        texts = [k["text"] for k in episode["key_points"]]
+        topic = topic_words(texts)
+        for index, item in enumerate(episode["key_points"]):
+            previous = texts[index - 1] if index else ""
+            plan = plan_cards(item["text"], episode["podcast"], episode["episode"], topic=topic, previous=previous)
+            rows.append((item, plan))
+    firsts = [(item, normalise(plan.deletions[0].text) if plan.deletions else "") for item, plan in rows]
+    hits = [first in {normalise(t) for t in item["targets"]} for item, first in firsts]
+    wrong = [bool(first) and first in {normalise(t) for t in item["wrong"]} for item, first in firsts]
+    asked = [(item, plan) for item, plan in rows if plan.question]
+    right = [normalise(plan.question.answer) in {normalise(a) for a in item["answers"]} for item, plan in asked]
+    cards, passing, _ = checks([plan for _, plan in rows], verbose=False)
+    if verbose:
+        for (item, first), hit, bad in zip(firsts, hits, wrong, strict=True):
+            if not hit:
+                print(f"  cloze {'WRONG' if bad else 'miss '}: {first!r:28} in {item['text']}")
+        for (_, plan), ok in zip(asked, right, strict=True):
+            if not ok:
+                print(f"  answer miss: {plan.question.answer!r:28} for {plan.question.text}")
+    return {
+        "key points": len(rows), "episodes": len(episodes),
+        "cloze precision@1": sum(hits) / len(rows), "wrong-target share": sum(wrong) / len(rows),
+        "Q&A coverage": len(asked) / len(rows), "Q&A answer precision": sum(right) / max(1, len(asked)),
+        "checks pass": passing / cards,
+    }
 
 
 def seed_plans() -> list:
@@ -71,6 +116,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list misses and failures")
     args = parser.parse_args()
+    figures = snipd_style(args.verbose)
+    print(f"Snipd-style set ({figures['key points']} key points, {figures['episodes']} episodes): "
+          f"cloze precision@1 {figures['cloze precision@1']:.3f}; wrong-target share "
+          f"{figures['wrong-target share']:.1%}; Q&A coverage {figures['Q&A coverage']:.2f}, answer precision "
+          f"{figures['Q&A answer precision']:.2f}; {figures['checks pass']:.1%} of cards pass the checks")
     precision, labelled = precision_at_1(args.verbose)
     labelled_plans = [plan_cards(i["key_point"], "Eval Podcast", f"On {i['topic']}")
                       for i in json.loads(LABELLED.read_text(encoding="utf-8"))]

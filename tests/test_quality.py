@@ -77,3 +77,15 @@ def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path
         checked += 1
     assert checked >= 42  # at least one per key point of the real note
     col.close()
+
+
+def test_the_snipd_style_set_holds_its_ground():
+    """Issue 11's figures on key points in Snipd's style; floors at today's values, bounds from the issue."""
+    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    figures = quality.snipd_style(verbose=False)
+    assert figures["key points"] >= 60 and figures["episodes"] >= 10
+    assert figures["checks pass"] == 1.0
+    assert figures["wrong-target share"] <= 0.03
+    assert figures["cloze precision@1"] >= 0.8 and figures["Q&A answer precision"] >= 0.7
