@@ -117,6 +117,15 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
+@lru_cache(maxsize=8192)
+def parts_of_speech(word: str) -> frozenset[str]:
+    """What English uses a word as (NOUN, VERB, ADJ, ADV …), from lemminflect's lexicon; {""} if unknown."""
+    from lemminflect import getAllLemmas  # loads its tables on first use
+
+    found = frozenset(getAllLemmas(word))
+    return found or frozenset({""})
+
+
 def contains_answer(text: str, answer: str) -> bool:
     """Whether `answer` (or its main word) appears in `text` as a whole word."""
     core = core_words(answer)

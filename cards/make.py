@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from cards.lexicon import (
     ANAPHORA,
@@ -35,6 +34,7 @@ from cards.lexicon import (
     is_content,
     is_number,
     is_year,
+    parts_of_speech,
     tokens,
     zipf,
 )
@@ -128,15 +128,7 @@ def never_a_noun(target: Target) -> bool:
     word = target.text
     if not word.islower():
         return False
-    return _parts_of_speech(word.removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
-
-
-@lru_cache(maxsize=8192)
-def _parts_of_speech(word: str) -> frozenset[str]:
-    from lemminflect import getAllLemmas  # loads its tables on first use
-
-    found = frozenset(getAllLemmas(word))
-    return found or frozenset({""})  # unknown to the lexicon
+    return parts_of_speech(word.removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
 
 
 def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
@@ -155,9 +147,15 @@ ATTRIBUTION_VERBS = (
     "contrasts|contrasted|states|stated|mentions|mentioned|explains|explained|suggests|suggested|claims|"
     "claimed|emphasizes|emphasized|highlights|highlighted|points out|pointed out|observes|observed"
 )
+# Verbs after which the claim is a clause even without `that` (`believes export controls are …`).
+CLAUSE_VERBS = frozenset(
+    """argues argued says said notes noted believes believed thinks thought warns warned estimates estimated
+    states stated mentions mentioned explains explained suggests suggested claims claimed emphasizes emphasized
+    highlights highlighted points pointed observes observed doubts doubted""".split()
+)
 _ATTRIBUTION = re.compile(
     rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
-    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?:{ATTRIBUTION_VERBS})\s+(?:that\s+)?(?P<claim>\S.*)$"
+    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
 )
 _ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
 
@@ -169,6 +167,7 @@ class Attribution:
     speaker: str
     claim: str
     claim_start: int
+    is_clause: bool = True  # `argues (that) X does Y`; not `credits X with Y`, `cautions against Y`
 
 
 def attribution(key_point: str) -> Attribution | None:
@@ -180,12 +179,20 @@ def attribution(key_point: str) -> Attribution | None:
     first = speaker.split()[0].lower()
     if first in STOPWORDS or first in ANAPHORA:
         return None  # `This says …`, `The study notes …` is no person's claim
-    return Attribution(speaker, match.group("claim"), match.start("claim"))
+    verb = match.groupdict().get("verb") or ""
+    is_clause = bool(match.groupdict().get("that")) or verb.split()[0] in CLAUSE_VERBS if verb else True
+    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause)
 
 
 def _attributed_question(frame: Attribution, candidates: list[Target], podcast: str,
                          names: frozenset[str]) -> Question | None:
-    """A question about the claim that keeps who made it: `According to Osei, what …?`."""
+    """A question about the claim that keeps who made it: `According to Osei, what …?`.
+
+    Only a claim that is a clause can be asked about: `Brown credits cattle
+    with …` or `Lemkin cautions against …` would make a broken question.
+    """
+    if not frame.is_clause:
+        return None
     claim = frame.claim[:1].upper() + frame.claim[1:] if frame.claim[:1].islower() else frame.claim
     question = make_question(claim, [t for t in candidates if t.start >= frame.claim_start], podcast, names)
     if question is None or contains_answer(frame.speaker, question.answer):

@@ -37,6 +37,7 @@ from cards.lexicon import (
     is_content,
     is_number,
     is_year,
+    parts_of_speech,
     tokens,
     zipf,
 )
@@ -218,6 +219,8 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
             plural = i
         if weak is None and _weak_verb(words, i, start):
             weak = i
+    if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
+        return plural  # `Cover crops protect`: a two-word subject ends in a plural; the verb follows it
     found = [i for i in (plural, weak) if i is not None]
     if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
         return start + 1  # `Mitochondria produce most of …`

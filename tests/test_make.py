@@ -234,3 +234,24 @@ def test_a_question_holds_only_the_clause_of_its_answer(key_point, question, ans
     plan = plan_cards(key_point, "Pod", "Ep")
     assert plan.question is not None
     assert (plan.question.text, plan.question.answer) == (question, answer)
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("Cover crops protect the soil surface and feed soil microbes between cash crops.",
+     "What protects the soil surface?", "Cover crops"),  # was `What crops protect …?` → `Cover`
+    ("Higher rates cool inflation mainly by slowing borrowing and hiring.",
+     "What cools inflation mainly by slowing borrowing and hiring?", "Higher rates"),
+])
+def test_a_two_word_subject_ending_in_a_plural_is_asked_whole(key_point, question, answer):
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is not None
+    assert (plan.question.text, plan.question.answer) == (question, answer)
+
+
+@pytest.mark.parametrize("key_point", [
+    "Brown credits grazing cattle with cycling nutrients faster than any machine.",
+    "Lemkin cautions against hiring a vice president of sales before a repeatable sales process exists.",
+])
+def test_an_attribution_whose_claim_is_no_clause_gets_no_question(key_point):
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is None and plan.deletions
