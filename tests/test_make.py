@@ -12,6 +12,12 @@ def deletions(key_point: str, podcast: str = "Pod", episode: str = "Ep") -> list
     return [t.text for t in plan_cards(key_point, podcast, episode).deletions]
 
 
+def asked(key_point: str) -> tuple[str, str] | None:
+    """(question, answer) the card maker writes for a key point, or None."""
+    question = plan_cards(key_point, "Pod", "Ep").question
+    return (question.text, question.answer) if question else None
+
+
 @pytest.mark.parametrize(
     ("key_point", "first"),
     [
@@ -109,8 +115,7 @@ def test_topic_words_from_the_episode_title_are_not_preferred():
     ],
 )
 def test_questions(key_point, question, answer):
-    made = plan_cards(key_point, "Pod", "Ep").question
-    assert (made.text, made.answer) == (question, answer)
+    assert asked(key_point) == (question, answer)
 
 
 @pytest.mark.parametrize(
@@ -145,10 +150,8 @@ def test_proper_names_keep_their_capitals_in_questions():
      "According to Lena Ortiz, the Great Barrier Reef has lost half its coral since what year?", "1995"),
 ])
 def test_an_attributed_claim_is_asked_with_its_speaker_never_for_it(key_point, speaker, question, answer):
-    plan = plan_cards(key_point, "Pod", "Ep")
-    assert plan.question is not None
-    assert (plan.question.text, plan.question.answer) == (question, answer)
-    assert all(speaker not in d.text for d in plan.deletions)
+    assert asked(key_point) == (question, answer)
+    assert all(speaker not in hidden for hidden in deletions(key_point))
 
 
 def test_a_key_point_that_is_no_attribution_keeps_its_subject():
@@ -171,9 +174,8 @@ def test_numbers_are_hidden_whole(key_point, first):
 
 
 def test_a_range_is_asked_whole():
-    plan = plan_cards("Newborns sleep 17 to 19 hours a day.", "Pod", "Ep")
-    assert plan.question is not None
-    assert (plan.question.text, plan.question.answer) == ("How many hours do newborns sleep a day?", "17 to 19 hours")
+    assert asked("Newborns sleep 17 to 19 hours a day.") == ("How many hours do newborns sleep a day?",
+                                                              "17 to 19 hours")
 
 
 @pytest.mark.parametrize("key_point", [
@@ -231,9 +233,7 @@ def test_nothing_hidden_is_given_away_by_the_key_point_shown_before():
      "What clears waste from the brain?", "Deep sleep"),
 ])
 def test_a_question_holds_only_the_clause_of_its_answer(key_point, question, answer):
-    plan = plan_cards(key_point, "Pod", "Ep")
-    assert plan.question is not None
-    assert (plan.question.text, plan.question.answer) == (question, answer)
+    assert asked(key_point) == (question, answer)
 
 
 @pytest.mark.parametrize(("key_point", "question", "answer"), [
@@ -243,9 +243,7 @@ def test_a_question_holds_only_the_clause_of_its_answer(key_point, question, ans
      "What cools inflation mainly by slowing borrowing and hiring?", "Higher rates"),
 ])
 def test_a_two_word_subject_ending_in_a_plural_is_asked_whole(key_point, question, answer):
-    plan = plan_cards(key_point, "Pod", "Ep")
-    assert plan.question is not None
-    assert (plan.question.text, plan.question.answer) == (question, answer)
+    assert asked(key_point) == (question, answer)
 
 
 @pytest.mark.parametrize("key_point", [
