@@ -116,7 +116,6 @@ class EpisodeOutcome:
 
     episode: StoredEpisode
     statuses: Counter = field(default_factory=Counter)
-    changed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -633,7 +632,7 @@ class _Reconcile:
         )
         self.state.set_episode(episode)
         self.episodes[key] = episode
-        self.outcomes.append(EpisodeOutcome(episode, statuses, frozenset(changed)))
+        self.outcomes.append(EpisodeOutcome(episode, statuses))
 
     def _report_gone(self, episode_title: str, gone: list[NoteStamp]) -> None:
         for title in dict.fromkeys(n.snip_title for n in gone):
@@ -751,12 +750,11 @@ def _changes_plan(episodes: dict[str, StoredEpisode], pending: dict[str, list[Pe
     decks = []
     for key, notes in sorted(pending.items()):
         if key in episodes and notes:
-            digest = hashlib.blake2b(digest_size=16)
-            for guid, note_hash, mtime in notes:
-                digest.update(f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode())
-            part = Part(digest.hexdigest(), len(notes), max(mtime for _, _, mtime in notes))
-            selection = DeckSelection(episodes[key].deck, (key,), guids=frozenset(g for g, _, _ in notes))
-            decks.append((selection, [part]))
+            parts = PartDigests()
+            for note in notes:
+                parts.add(note.guid, note.hash, note.mtime, ())
+            selection = DeckSelection(episodes[key].deck, (key,), guids=frozenset(note.guid for note in notes))
+            decks.append((selection, [parts.parts()[""]]))
     return _plan(CHANGES_PACKAGE, decks, notetype_mtime) if decks else None
 
 
