@@ -288,18 +288,7 @@ class State:
 
     def add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
         """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
-        rows, snips = [], []
-        stored = self._snips_stored.setdefault(episode_key, set())
-        for position, note in enumerate(notes, start=first_position):
-            packed = note.packed or pack_fields(note.row)
-            if packed.snip_key not in stored:
-                stored.add(packed.snip_key)
-                snips.append((episode_key, packed.snip_key, packed.snip_body, " ".join(note.row.tags),
-                              " ".join(note.row.deck_tags), note.row.snip_title))
-            rows.append((note.row.guid, episode_key, position, note.row.kind.value, packed.own, packed.snip_key,
-                         note.hash, note.mtime, note.row.card_count))
-        self.db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?, ?, ?, ?)", snips)
-        self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        _insert_notes(self.db, self._snips_stored.setdefault(episode_key, set()), episode_key, first_position, notes)
 
     # pending changes -----------------------------------------------------
     def add_pending(self, guids: Iterable[str]) -> None:
@@ -349,6 +338,22 @@ class State:
         self.db.execute("DELETE FROM packages WHERE path = ?", (path,))
 
 
+def _insert_notes(db: sqlite3.Connection, stored: set[str], episode_key: str, first_position: int,
+                  notes: list[StoredNote]) -> None:
+    """Insert notes, and each of their snips' rows once (`stored`: the snips this episode has already)."""
+    rows, snips = [], []
+    for position, note in enumerate(notes, start=first_position):
+        packed = note.packed or pack_fields(note.row)
+        if packed.snip_key not in stored:
+            stored.add(packed.snip_key)
+            snips.append((episode_key, packed.snip_key, packed.snip_body, " ".join(note.row.tags),
+                          " ".join(note.row.deck_tags), note.row.snip_title))
+        rows.append((note.row.guid, episode_key, position, note.row.kind.value, packed.own, packed.snip_key,
+                     note.hash, note.mtime, note.row.card_count))
+    db.executemany("INSERT OR IGNORE INTO snips VALUES (?, ?, ?, ?, ?, ?)", snips)
+    db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
 def _schema(db: sqlite3.Connection) -> str | None:
     try:
         found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -373,8 +378,6 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE notes RENAME TO notes_4")
     db.execute("DROP INDEX IF EXISTS notes_by_episode")
     db.executescript(_SCHEMA)
-    state = State.__new__(State)
-    state.db, state._snips_stored = db, {}
     for (episode,) in db.execute("SELECT DISTINCT episode FROM notes_4").fetchall():
         notes = [
             StoredNote(NoteRow(guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()),
@@ -383,7 +386,7 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
                 "SELECT guid, kind, fields, tags, deck_tags, hash, mtime, snip_title, cards FROM notes_4 "
                 "WHERE episode = ? ORDER BY position", (episode,))
         ]
-        state.add_notes(episode, 0, notes)
+        _insert_notes(db, set(), episode, 0, notes)
     db.execute("DROP TABLE notes_4")
     db.execute("ALTER TABLE episodes RENAME COLUMN package TO slug")
     db.execute("ALTER TABLE episodes ADD COLUMN parts TEXT")
