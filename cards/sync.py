@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,17 +108,17 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         raise NoCollectionError(f"{target}: no such collection")
     with open_collection(target) as col:
         backup = None if created or options.dry_run else make_backup(col, target)
-        with _built(paths, out, options.dry_run, progress) as (folder, report):
+        with _built(paths, out, options.dry_run, progress) as (folder, report), closing(State(folder)) as state:
             result = SyncReport(report, target, created=created, backup=backup, dry_run=options.dry_run)
             auth = None
             if options.server and not options.dry_run:
                 auth = _login(col, target, options, password)
-                result.server.append(_sync_with_server(col, auth, options, target, folder, first=True))
-            _deliver(col, folder, target, result, options.dry_run)
+                result.server.append(_sync_with_server(col, auth, options, target, state, first=True))
+            _deliver(col, state, target, result, options.dry_run)
             if options.prune:
-                _prune(col, folder, target, result, options.dry_run, confirm_prune)
+                _prune(col, state, target, result, options.dry_run, confirm_prune)
             if auth is not None:
-                result.server.append(_sync_with_server(col, auth, options, target, folder, first=False))
+                result.server.append(_sync_with_server(col, auth, options, target, state, first=False))
     return result
 
 
@@ -202,25 +202,21 @@ def _built(paths: Sequence[Path | str], out: Path | str, dry_run: bool,
 
 # --- importing -----------------------------------------------------------------------
 
-def _deliver(col: Collection, folder: Path, target: Path, result: SyncReport, dry_run: bool) -> None:
+def _deliver(col: Collection, state: State, target: Path, result: SyncReport, dry_run: bool) -> None:
     """Import every note this collection has not received in its current version."""
-    state = State(folder)
-    try:
-        delivered = state.synced_to(str(target))
-        waiting = {guid: version for guid, version in state.note_versions().items()
-                   if delivered.get(guid) != version.mtime}
-        result.to_import = len(waiting)
-        if dry_run or not waiting:
-            return
-        log = _import_notes(col, folder, state, waiting)
-        result.added, result.updated, result.unchanged = len(log.new), len(log.updated), len(log.duplicate)
-        state.record_synced(str(target), {guid: version.mtime for guid, version in waiting.items()})
-        state.commit()
-    finally:
-        state.close()
+    delivered = state.synced_to(str(target))
+    waiting = {guid: version for guid, version in state.note_versions().items()
+               if delivered.get(guid) != version.mtime}
+    result.to_import = len(waiting)
+    if dry_run or not waiting:
+        return
+    log = _import_notes(col, state, waiting)
+    result.added, result.updated, result.unchanged = len(log.new), len(log.updated), len(log.duplicate)
+    state.record_synced(str(target), {guid: version.mtime for guid, version in waiting.items()})
+    state.commit()
 
 
-def _import_notes(col: Collection, folder: Path, state: State, waiting: dict) -> Any:
+def _import_notes(col: Collection, state: State, waiting: dict) -> Any:
     """Write the waiting notes into one package, each in its episode's deck, and import it as Anki does."""
     episodes = state.known().episodes
     by_episode: dict[str, set[str]] = {}
@@ -232,7 +228,7 @@ def _import_notes(col: Collection, folder: Path, state: State, waiting: dict) ->
     newest = max([notetype_mtime, *(v.mtime for v in waiting.values())])
     with tempfile.TemporaryDirectory(prefix="cards-sync-") as scratch:
         package = Path(scratch) / "sync.apkg"
-        write_from_state(package, folder / STATE_FILE, decks, notetype_mtime, newest, len(waiting))
+        write_from_state(package, state.path, decks, notetype_mtime, newest, len(waiting))
         request = ImportAnkiPackageRequest(package_path=str(package),
                                            options=ImportAnkiPackageOptions(with_scheduling=False))
         log = col.import_anki_package(request).log
@@ -240,22 +236,18 @@ def _import_notes(col: Collection, folder: Path, state: State, waiting: dict) ->
     return log
 
 
-def _prune(col: Collection, folder: Path, target: Path, result: SyncReport, dry_run: bool, confirm: Ask) -> None:
+def _prune(col: Collection, state: State, target: Path, result: SyncReport, dry_run: bool, confirm: Ask) -> None:
     """Delete the notes cards delivered here whose snips are gone, after a confirmation."""
-    state = State(folder)
-    try:
-        current = state.note_versions()
-        gone = [guid for guid in state.synced_to(str(target)) if guid not in current]
-        notes = _cards_notes(col, gone)
-        result.vanished = [_describe(col, note_id) for note_id in notes.values()]
-        if dry_run or not notes or not confirm(result.vanished):
-            return
-        col.remove_notes([NoteId(note_id) for note_id in notes.values()])
-        state.forget_synced(str(target), gone)
-        state.commit()
-        result.pruned = len(notes)
-    finally:
-        state.close()
+    current = state.note_versions()
+    gone = [guid for guid in state.synced_to(str(target)) if guid not in current]
+    notes = _cards_notes(col, gone)
+    result.vanished = [_describe(col, note_id) for note_id in notes.values()]
+    if dry_run or not notes or not confirm(result.vanished):
+        return
+    col.remove_notes([NoteId(note_id) for note_id in notes.values()])
+    state.forget_synced(str(target), gone)
+    state.commit()
+    result.pruned = len(notes)
 
 
 def _database(col: Collection) -> Any:
@@ -343,7 +335,7 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def _sync_with_server(col: Collection, auth: Any, options: SyncOptions, target: Path, folder: Path,
+def _sync_with_server(col: Collection, auth: Any, options: SyncOptions, target: Path, state: State,
                       first: bool) -> str:
     """One sync with the server; a full one only where nothing can be lost. Returns what happened."""
     endpoint = auth.endpoint
@@ -360,7 +352,8 @@ def _sync_with_server(col: Collection, auth: Any, options: SyncOptions, target: 
     if required == Response.FULL_DOWNLOAD or (required == Response.FULL_SYNC and never_synced and first
                                               and not options.replace_server):
         _full(col, auth, output.server_media_usn, upload=False)
-        _forget_delivered(folder, target)  # the collection is now the server's
+        state.forget_synced(str(target), None)  # the collection is now the server's: nothing delivered
+        state.commit()
         return "filled from the server (full download)"
     if required == Response.FULL_UPLOAD or options.replace_server:
         _full(col, auth, output.server_media_usn, upload=True)
@@ -379,15 +372,6 @@ def _full(col: Collection, auth: Any, server_usn: int, upload: bool) -> None:
                                                                          upload=upload))
     finally:
         col.reopen(after_full_sync=True)
-
-
-def _forget_delivered(folder: Path, target: Path) -> None:
-    state = State(folder)
-    try:
-        state.forget_synced(str(target), None)
-        state.commit()
-    finally:
-        state.close()
 
 
 def _forget_session(target: Path) -> None:
