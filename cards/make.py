@@ -141,17 +141,18 @@ def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Targ
 
 # The verbs Snipd's summaries put between a speaker and a claim (the issue's list and plain
 # verbs of saying); `predicted`, `founded` and the like make a fact about the person.
-ATTRIBUTION_VERBS = (
-    "argues|argued|says|said|notes|noted|believes|believed|thinks|thought|warns|warned|cautions|cautioned|"
-    "estimates|estimated|cites|cited|recommends|recommended|credits|credited|doubts|doubted|calls|called|"
-    "contrasts|contrasted|states|stated|mentions|mentioned|explains|explained|suggests|suggested|claims|"
-    "claimed|emphasizes|emphasized|highlights|highlighted|points out|pointed out|observes|observed"
-)
-# Verbs after which the claim is a clause even without `that` (`believes export controls are …`).
+# After these the claim is a clause even without `that` (`believes export controls are …`):
 CLAUSE_VERBS = frozenset(
     """argues argued says said notes noted believes believed thinks thought warns warned estimates estimated
     states stated mentions mentioned explains explained suggests suggested claims claimed emphasizes emphasized
     highlights highlighted points pointed observes observed doubts doubted""".split()
+)
+# after these it is not (`credits cattle with …`, `cautions against …`):
+OTHER_ATTRIBUTION_VERBS = frozenset(
+    "cautions cautioned cites cited recommends recommended credits credited calls called contrasts contrasted".split()
+)
+ATTRIBUTION_VERBS = "|".join(
+    f"{verb} out" if verb in ("points", "pointed") else verb for verb in sorted(CLAUSE_VERBS | OTHER_ATTRIBUTION_VERBS)
 )
 _ATTRIBUTION = re.compile(
     rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
@@ -179,8 +180,8 @@ def attribution(key_point: str) -> Attribution | None:
     first = speaker.split()[0].lower()
     if first in STOPWORDS or first in ANAPHORA:
         return None  # `This says …`, `The study notes …` is no person's claim
-    verb = match.groupdict().get("verb") or ""
-    is_clause = bool(match.groupdict().get("that")) or verb.split()[0] in CLAUSE_VERBS if verb else True
+    verb = match.groupdict().get("verb")  # none after `According to X,`: a clause follows
+    is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
     return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause)
 
 
