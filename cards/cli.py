@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from cards import __version__
 from cards.errors import CardsError, InterruptedBuild, UsageError
+from cards.model import Level
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Turn Snipd podcast snips into Anki flashcards.",
@@ -109,13 +113,8 @@ def build_command(
     """Build Anki packages: one per episode, one per tag, and changes.apkg."""
     from cards.build import build
 
-    bar = _ProgressBar()
-    try:
-        report = _run(lambda: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar))
-    finally:
-        bar.close()
-    _print_problems(report.problems)
-    typer.echo(summary(report, Path(out).expanduser()))
+    report = _with_progress(lambda bar: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar))
+    _print_build(report, out)
     if report.failed:
         raise typer.Exit(1)
 
@@ -133,7 +132,7 @@ def preview_command(
     preview = _run(write_preview, paths or [DEFAULT_SOURCES], out)
     _print_problems(preview.problems)
     typer.echo(f"Wrote {preview.page}: {_plural(preview.cards, 'card')}, front and back, light and night.")
-    if any(p.level.value == "error" for p in preview.problems):
+    if any(p.level is Level.ERROR for p in preview.problems):
         raise typer.Exit(1)
 
 
@@ -193,14 +192,9 @@ def sync_command(
             typer.echo(f"  … and {len(notes) - 20} more", err=True)
         return yes or bool(typer.confirm("Delete them from the collection?", default=False, err=True))
 
-    bar = _ProgressBar()
-    try:
-        report = _run(lambda: sync(paths or [DEFAULT_SOURCES], out, options, password=ask_password,
-                                   confirm_prune=confirm, progress=bar))
-    finally:
-        bar.close()
-    _print_problems(report.build.problems)
-    typer.echo(summary(report.build, Path(out).expanduser()))
+    report = _with_progress(lambda bar: sync(paths or [DEFAULT_SOURCES], out, options, password=ask_password,
+                                             confirm_prune=confirm, progress=bar))
+    _print_build(report.build, out)
     typer.echo(sync_summary(report))
     if report.build.failed:
         raise typer.Exit(1)
@@ -226,6 +220,21 @@ def sync_summary(report) -> str:
     return "\n".join(lines)
 
 
+def _with_progress(action: Callable[[_ProgressBar], T]) -> T:
+    """Run a library call with a progress bar on the terminal, closed whatever happens."""
+    bar = _ProgressBar()
+    try:
+        return _run(lambda: action(bar))
+    finally:
+        bar.close()
+
+
+def _print_build(report: BuildReport, out: str) -> None:
+    """A build's problems (standard error) and its summary."""
+    _print_problems(report.problems)
+    typer.echo(summary(report, Path(out).expanduser()))
+
+
 def _print_problems(problems) -> None:
     for problem in problems:
         typer.echo(f"{problem.level.value}: {problem}", err=True)
@@ -246,7 +255,7 @@ def summary(report: BuildReport, out: Path) -> str:
     if report.skipped:
         reasons = "; ".join(f"{count} × {reason}" for reason, count in sorted(report.skipped.items()))
         lines.append(f"Skipped: {reasons}.")
-    errors = sum(1 for p in report.problems if p.level.value == "error")
+    errors = sum(1 for p in report.problems if p.level is Level.ERROR)
     warnings = len(report.problems) - errors
     if report.problems:
         lines.append(f"Files with problems: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} (listed above).")
