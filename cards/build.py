@@ -25,7 +25,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -86,11 +86,21 @@ class PreparedRow(NamedTuple):
     packed: PackedFields
 
 
+class EpisodeSummary(NamedTuple):
+    """What storing an episode needs of it (not its snips: a worker sends this back)."""
+
+    key: str
+    title: str
+    deck: str
+    slug: str
+    snips: int
+
+
 @dataclass(frozen=True)
 class PreparedEpisode:
     """An episode's notes, prepared; `skipped` is complete once `rows` has been consumed."""
 
-    episode: Any
+    episode: EpisodeSummary
     rows: Iterable[PreparedRow]
     skipped: Counter
 
@@ -379,9 +389,16 @@ def make_notes(check: SourceCheck, lazy: bool = False) -> SourceRead:
 
 
 def _prepared(made: EpisodeNotes, lazy: bool) -> PreparedEpisode:
-    """Hash and pack each note where it is made: in workers, not in the main process that stores them."""
-    rows = (PreparedRow(row, note_hash(row), pack_fields(row)) for row in made.rows)
-    return PreparedEpisode(made.episode, rows if lazy else list(rows), made.skipped)
+    """Hash and pack each note where it is made: in workers, not in the main process that stores them.
+
+    Only the packed fields travel on: pickling each note's fields (and the
+    episode's snips) back to the main process cost it more than storing them.
+    """
+    rows = (PreparedRow(replace(row, fields=()), note_hash(row), pack_fields(row)) for row in made.rows)
+    episode = made.episode
+    snips = sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)  # those that make cards
+    summary = EpisodeSummary(episode.key, episode.title, episode_deck(episode), episode.slug, snips)
+    return PreparedEpisode(summary, rows if lazy else list(rows), made.skipped)
 
 
 def read_sources(checks: list[SourceCheck], workers: int | None,
@@ -626,8 +643,8 @@ class _Reconcile:
         self._report_gone(made.episode.title, list(old.values()))  # what is left was not made again
         self.state.add_pending(changed)
         episode = StoredEpisode(
-            key, source, made.episode.title, episode_deck(made.episode), made.episode.slug, parts.deck_tags,
-            _snip_count(made.episode), tuple(sorted(made.skipped.items())), sum(statuses.values()), cards,
+            key, source, made.episode.title, made.episode.deck, made.episode.slug, parts.deck_tags,
+            made.episode.snips, tuple(sorted(made.skipped.items())), sum(statuses.values()), cards,
             parts.parts(),
         )
         self.state.set_episode(episode)
@@ -667,11 +684,6 @@ class _Reconcile:
                 filled = StoredEpisode(**{**episode.__dict__, "parts": parts.parts()})
                 self.state.set_episode(filled)
                 self.episodes[key] = filled
-
-
-def _snip_count(episode: Any) -> int:
-    """Snips that make cards (placeholders and empty snips do not)."""
-    return sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)
 
 
 # --- plan ----------------------------------------------------------------------------
@@ -783,7 +795,12 @@ def _file_name(name: str, fallback: str) -> str:
 
 def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | None,
                    progress: Progress) -> list[Written]:
-    """Write the planned packages, on all cores when there are many."""
+    """Write the planned packages, on all cores when there are many.
+
+    The largest go first, so that no core is left writing one big tag package
+    alone at the end.
+    """
+    plans = tuple(sorted(plans, key=lambda plan: plan.notes, reverse=True))
     large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
     parallel = workers != 1 and (len(plans) >= PARALLEL_PACKAGES or (large >= 2 and _small_main()))
     written = []

@@ -7,10 +7,13 @@ Shared by target choice (`cards.make`) and question making
 from __future__ import annotations
 
 import enum
+import gzip
+import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from wordfreq import zipf_frequency
@@ -117,13 +120,57 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
+class Lexicon(NamedTuple):
+    """lemminflect's lemma table: each word's categories, and the base form of each verb form."""
+
+    categories: dict[str, str]  # word → "noun verb …" (lemminflect's categories, lower case)
+    verb_lemmas: dict[str, str]  # verb form → its first lemma
+
+
 @lru_cache(maxsize=8192)
 def parts_of_speech(word: str) -> frozenset[str]:
-    """What English uses a word as (NOUN, VERB, ADJ, ADV …), from lemminflect's lexicon; {""} if unknown."""
-    from lemminflect import getAllLemmas  # loads its tables on first use
+    """What English uses a word as (NOUN, VERB, ADJ, ADV, AUX), from lemminflect's lexicon; {""} if unknown.
 
-    found = frozenset(getAllLemmas(word))
-    return found or frozenset({""})
+    Looked up in lower case, as lemminflect's `getAllLemmas` does.
+    """
+    found = lexicon().categories.get(word.lower())
+    if not found:
+        return frozenset({""})
+    return frozenset("AUX" if part == "modal" else part.upper() for part in found.split())
+
+
+def verb_lemma(word: str) -> str:
+    """The base form of a verb form (`began` → `begin`), or "" when the word is no verb."""
+    return lexicon().verb_lemmas.get(word.lower(), "")
+
+
+@cache
+def lexicon() -> Lexicon:
+    """lemminflect's lemma table, read once per process into two flat maps.
+
+    The table ships in lemminflect's wheel (`resources/lemma_lu.csv.gz`, lines
+    of `word,category,lemma/lemma…`, plus `lemma_overrides.csv` in the same
+    shape). Its own loader builds a dict of dicts of tuples: 0.2 s and 40 MB
+    on every build that makes a card. Two flat maps hold what the card maker
+    asks in less of both; `tests/test_lexicon.py` checks that they agree with
+    lemminflect's own answers. The package is located without importing it.
+    """
+    spec = importlib.util.find_spec("lemminflect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("lemminflect is not installed")
+    resources = Path(spec.submodule_search_locations[0]) / "resources"
+    lines = gzip.decompress((resources / "lemma_lu.csv.gz").read_bytes()).decode().splitlines()
+    overrides = (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines()
+    categories: dict[str, str] = {}
+    verb_lemmas: dict[str, str] = {}
+    for line in lines + [o.strip() for o in overrides if o.strip() and not o.startswith("#")]:
+        word, category, forms = line.split(",", 2)
+        category = category.lower()
+        known = categories.get(word)
+        categories[word] = category if known is None else f"{known} {category}"
+        if category == "verb" and word not in verb_lemmas:
+            verb_lemmas[word] = forms.split("/", 1)[0]
+    return Lexicon(categories, verb_lemmas)
 
 
 def contains_answer(text: str, answer: str) -> bool:

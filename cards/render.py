@@ -188,8 +188,12 @@ def snip_link(episode: Episode, snip: Snip) -> str | None:
     return episode.link
 
 
+@lru_cache(maxsize=64)
 def context(label: str, before: str = "") -> str:
-    """The Context field: `Podcast · Episode`, and the key point before this one when it leans on it."""
+    """The Context field: `Podcast · Episode`, and the key point before this one when it leans on it.
+
+    Cached: an episode's notes share one label, and most show nothing before it.
+    """
     return _render("context.html.j2", label=label, before=before)
 
 

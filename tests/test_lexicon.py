@@ -1,0 +1,37 @@
+"""The card maker's reading of lemminflect's lexicon agrees with lemminflect's own answers."""
+
+from __future__ import annotations
+
+import lemminflect
+import pytest
+
+from cards.lexicon import lexicon, parts_of_speech, verb_lemma
+
+
+def every_hundredth_word() -> list[str]:
+    words = sorted(lexicon().categories)
+    return words[::100]
+
+
+@pytest.mark.parametrize("word", ["dominates", "decentralized", "optimal", "quickly", "export", "began",
+                                  "colonized", "can", "all", "data", "Intel", "chips", "xyzzyq", "has"])
+def test_parts_of_speech_agree_with_lemminflect(word: str) -> None:
+    theirs = frozenset(lemminflect.getAllLemmas(word)) or frozenset({""})
+    assert parts_of_speech(word) == theirs
+
+
+def test_the_whole_table_agrees_on_a_sample() -> None:
+    sample = every_hundredth_word()
+    assert len(sample) > 600  # the table has about 70,000 words
+    for word in sample:
+        assert parts_of_speech(word) == (frozenset(lemminflect.getAllLemmas(word)) or frozenset({""})), word
+        theirs = lemminflect.getAllLemmas(word, "VERB").get("VERB", ("",))[0]
+        assert verb_lemma(word) == theirs.lower(), word
+
+
+def test_verb_lemmas() -> None:
+    assert verb_lemma("began") == "begin"
+    assert verb_lemma("hastened") == "hasten"
+    assert verb_lemma("Studies") == "study"
+    assert verb_lemma("semiconductor") == ""
+    assert parts_of_speech("decentralized") == frozenset({"VERB"})
