@@ -36,12 +36,14 @@ from cards.lexicon import (
     is_year,
     parts_of_speech,
     tokens,
+    verb_lemma,
     zipf,
 )
-from cards.questions import make_question, read_clause
+from cards.questions import IRREGULAR_PLURALS, make_question, read_clause
 
 MODALS = frozenset("can could will would should may might must cannot".split())
-PERFECT = frozenset("has have had been".split())  # `has raged`; but `is stratified` is an adjective
+PERFECT = frozenset("has have had been".split())  # `has raged`
+BE = frozenset("be been being is are was were".split())  # `cannot be phished`, `is stratified`: never a target
 
 SHORT_KEY_POINT_WORDS = 12
 RARE_ZIPF = 3.6
@@ -69,16 +71,19 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     """
     before = previous if previous and opens_with_pronoun(key_point) else ""
     words = tokens(key_point)
-    verbs = verb_positions(key_point, words)
     frame = attribution(key_point)
-    found = candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
+    verbs = verb_positions(key_point, words) | _claim_verbs(frame, words)
+    found = [
+        _whole_noun_phrase(key_point, words, t, verbs, frame.claim_start if frame else 0)
+        for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
+        if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
+    ]
     candidates = [
-        _demote_topic(t, episode)
+        _demote_contrast(_demote_topic(t, episode), key_point)
         for t in found
-        if _fits_front(t, words, podcast) and not (t.first_token == t.last_token and t.first_token in verbs)
+        if _fits_front(t, words, podcast)
         and not (before and contains_answer(before, t.text))
         and not (frame and t.start < frame.claim_start)  # the speaker is not the content
-        and not never_a_noun(t)
     ]
     candidates = _without_topic(candidates, topic)
     deletions = _choose_deletions(candidates, len(words))
@@ -131,12 +136,82 @@ def never_a_noun(target: Target) -> bool:
     return parts_of_speech(word.removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
 
 
+MAX_PHRASE_WORDS = 4
+
+
+def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs: set[int],
+                       claim_start: int) -> Target:
+    """A one-word term widened to the noun phrase it belongs to.
+
+    `{{workforce}}` in "a trained workforce", `{{dwarfs}}` in "red dwarfs",
+    `{{probiotic}}` in "probiotic supplements": half a phrase asks for a
+    word, the whole phrase for the thing. Modifiers before it are words that
+    English uses as adjectives or nouns; nouns after it join when the first
+    is no plural (`microbes turn` is a subject and its verb).
+    """
+    if target.kind not in (TargetKind.RARE_TERM, TargetKind.NOUN_PHRASE) or target.first_token != target.last_token:
+        return target
+    first = last = target.first_token
+
+    def joins(i: int) -> bool:
+        word = words[i]
+        parts = parts_of_speech(word.lower.removesuffix("'s"))
+        before = words[i - 1].lower if i else ""
+        if (i in verbs or not is_content(word) or word.text[0].isdigit() or word.start < claim_start
+                or word.text.islower() != words[target.first_token].text.islower()):
+            return False
+        if before in ("and", "or", "but", "to") and "VERB" in parts:
+            return False  # `… and feed soil microbes`
+        if word.lower.endswith("ing") and "ADJ" not in parts:  # `beats sleeping pills`; not `building fabs`
+            return i - 1 in verbs or before in DETERMINERS
+        if "ADV" in parts and ("ADJ" not in parts or i - 1 in verbs):
+            return False  # `now`, `once`; `brought back beavers`
+        return bool(parts & {"NOUN", "ADJ"}) or (word.lower.endswith(("ed", "en")) and before in DETERMINERS)
+
+    while (first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
+           and not words[first - 1].lower.endswith("'s") and joins(first - 1)):
+        first -= 1
+    while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, last)
+           and not _plural(words[last]) and joins(last + 1)
+           and "NOUN" in parts_of_speech(words[last + 1].lower.removesuffix("'s"))):
+        last += 1
+    if (first, last) == (target.first_token, target.last_token):
+        return target
+    return _target(text, words, first, last, target.kind, target.score, target.rank)
+
+
+_CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
+
+
+def _demote_contrast(target: Target, key_point: str) -> Target:
+    """`Rather than building fabs everywhere, countries should …`: the advice is after the comma."""
+    opening = _CONTRAST.match(key_point)
+    if opening and target.end <= opening.end():
+        return replace(target, rank=target.rank + 1.0)
+    return target
+
+
+def _plural(word: Token) -> bool:
+    if word.lower in IRREGULAR_PLURALS:
+        return True
+    return word.lower.endswith("s") and not word.lower.endswith(("ss", "'s", "us", "is"))
+
+
 def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
-    """Candidates that are more than the episode's topic word, when there are any."""
+    """Candidates that are more than the episode's topic word, when there are any.
+
+    A phrase that holds a topic word (`transit agencies` in an episode on
+    transit) comes after those that hold none: it is usually the subject the
+    key point is about, not what it says of it. A number keeps its place
+    (`two high tides` in an episode on tides).
+    """
     if not topic:
         return candidates
     other = [t for t in candidates if not set(core_words(t.text)) <= topic]
-    return other or candidates
+    return [
+        replace(t, rank=t.rank + 1.0) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
+        for t in other
+    ] or candidates
 
 
 # The verbs Snipd's summaries put between a speaker and a claim (the issue's list and plain
@@ -185,6 +260,17 @@ def attribution(key_point: str) -> Attribution | None:
     return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause)
 
 
+def _claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
+    """The verbs of an attributed claim, read as a sentence of its own (positions in the key point)."""
+    if frame is None:
+        return set()
+    claim_words = tokens(frame.claim)
+    offset = frame.claim_start
+    starts = {w.start: i for i, w in enumerate(words)}
+    return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
+            if claim_words[i].start + offset in starts}
+
+
 def _attributed_question(frame: Attribution, candidates: list[Target], podcast: str,
                          names: frozenset[str]) -> Question | None:
     """A question about the claim that keeps who made it: `According to Osei, what …?`.
@@ -231,6 +317,10 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         i + 1 for i, w in enumerate(words[:-1])
         if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
     }
+    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i)}
+    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
+        found.add(1)  # `This leaves the coral …`
+    found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
     clause = read_clause(key_point)
     if clause is not None:
         verb = clause.verb_token.text
@@ -238,6 +328,40 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         position = key_point.find(verb, offset + clause.verb_token.start - 2)
         found.update(i for i, w in enumerate(words) if w.start == position)
     return found
+
+
+AFTER_NOUN_NOT_VERB = MODALS | frozenset("is are was were be been has have had do does did and or".split())
+
+
+def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
+    """A verb right after a noun that is its subject.
+
+    `velocity measures a …`, `pollution buys reefs …` (a singular noun, then
+    a verb in -s), `agencies overspend on …`, `microbes turn fibre …` (a
+    plural, then a base form). Not `security keys cannot …`: a noun that an
+    auxiliary follows is part of the subject.
+    """
+    word, subject = words[i], words[i - 1]
+    if word.text[0].isupper():
+        return False  # `Amazon Web Services generates …`: a name
+    following = words[i + 1].lower if i + 1 < len(words) else ""
+    if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
+            or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
+            or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
+        return False
+    if _plural(subject):
+        return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
+    if _base_verb(words[i + 1]):
+        return False  # `Cover crops protect …`: the verb comes next, so this is a noun
+    # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
+    after = parts_of_speech(following)
+    takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
+                    or (is_content(words[i + 1]) and "ADV" not in after))
+    return _plural(word) and takes_object
+
+
+def _base_verb(word: Token) -> bool:
+    return parts_of_speech(word.lower) == {"VERB"} and verb_lemma(word.lower) == word.lower
 
 
 def _subject_term(text: str, words: Sequence[Token], verbs: set[int]) -> list[Target]:
@@ -364,10 +488,12 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             i += 1
             continue
         first = i
-        if i > 0 and words[i - 1].lower in MONTHS:
-            first = i - 1
+        if i > 0 and (words[i - 1].lower in MONTHS or (words[i - 1].lower in DECADE_PARTS and _decade(words[i]))):
+            first = i - 1  # `May 1997`, `the late 1980s`
         elif i > 0 and words[i - 1].lower == "a" and words[i].lower in FRACTIONS:
             first = i - 1  # `a quarter`
+        if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
+            first -= 1  # `between 10 and 14 months`
         last = _number_end(words, _range_end(text, words, i))
         rank = float(TargetKind.NUMBER)
         if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
@@ -380,9 +506,21 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
 FRACTIONS = frozenset("half quarter third fifth dozen".split())
 
 
+DECADE_PARTS = frozenset("early mid late".split())
+
+
+def _decade(word: Token) -> bool:
+    return bool(re.fullmatch(r"\d{3}0s|\d0s", word.text))
+
+
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
-    """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`), else i."""
-    if i + 2 < len(words) and words[i + 1].lower == "to" and is_number(words[i + 2]):
+    """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`,
+    `between 10 and 14`, `between a third and a half`), else i."""
+    joined = "and" if i > 0 and "between" in (words[i - 1].lower, words[max(0, i - 2)].lower) else "to"
+    if i + 3 < len(words) and words[i + 1].lower == joined and words[i + 2].lower == "a" \
+            and words[i + 3].lower in FRACTIONS:
+        return i + 3
+    if i + 2 < len(words) and words[i + 1].lower == joined and is_number(words[i + 2]):
         return i + 2
     if i + 1 < len(words) and text[words[i].end:words[i + 1].start] in ("-", "–") and is_number(words[i + 1]):
         return i + 1
@@ -403,22 +541,33 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         return last + 1
     if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith("%"):
         return last
-    if is_year(words[last]):
+    if is_year(words[last]) or _decade(words[last]):
         return last
+    if words[i].text[0] in "$€£" and words[last].lower in NUMBER_WORDS:
+        return last  # `$7.2 billion`: money with its magnitude is whole
     unit = last + 1
-    if unit < len(words) and adjacent(words, last) and _is_unit(words[unit]):
+    if unit >= len(words) or not adjacent(words, last) or words[unit].lower in STOPWORDS:
+        return last
+    followed_by_unit = unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1])
+    if _is_unit(words[unit]):
         modifier = (
             words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
             or (zipf(words[unit].lower) >= 5.0 and not words[unit].lower.endswith("s"))
         )
-        if modifier and unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1]):
-            return unit + 1  # `eight US states`, `30 million cubic meters`
-        return unit
+        return unit + 1 if modifier and followed_by_unit else unit  # `eight US states`
+    if followed_by_unit and not words[unit].text[0].isdigit():
+        return unit + 1  # `30 million cubic meters`, `seven Earth-sized planets`: a modifier, then the unit
     return last
 
 
 def _is_unit(token: Token) -> bool:
-    return token.lower not in STOPWORDS and token.lower not in NUMBER_WORDS and not token.lower.endswith("ly")
+    """A word that a number counts or measures: a noun (`grams`, `people`), not `Earth-sized` or `inflammatory`."""
+    if token.lower in STOPWORDS or token.lower in NUMBER_WORDS or token.lower.endswith("ly"):
+        return False
+    parts = parts_of_speech(token.lower)
+    if "-" in token.lower:
+        return "NOUN" in parts
+    return not parts <= {"ADJ", "ADV"}
 
 
 def _entities(text: str, words: Sequence[Token]) -> list[Target]:

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from cards.lexicon import (
     ANAPHORA,
+    DETERMINERS,
     MAX_ANSWER_WORDS,
     MAX_TARGET_WORDS,
     MONTHS,
@@ -39,6 +40,7 @@ from cards.lexicon import (
     is_year,
     parts_of_speech,
     tokens,
+    verb_lemma,
     zipf,
 )
 
@@ -151,7 +153,10 @@ def make_question(
     key_point: str, candidates: list[Target], podcast: str, names: frozenset[str] = frozenset()
 ) -> Question | None:
     """The best grammatical question about the key point, or None."""
-    clause = read_clause(_first_sentence(key_point))
+    sentence = _first_sentence(key_point)
+    if is_imperative(sentence):
+        return None  # `Look for existing infrastructure like …`: advice, not a fact to ask about
+    clause = read_clause(sentence)
     if clause is None:
         return None
     ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
@@ -169,6 +174,14 @@ def make_question(
         if question and _good(question, podcast):
             return question
     return None
+
+
+def is_imperative(sentence: str) -> bool:
+    """Opens with a verb's base form, then a preposition or an article: `Look for …`, `Study the …`."""
+    words = tokens(sentence)
+    if len(words) < 2 or verb_lemma(words[0].lower) != words[0].lower:
+        return False
+    return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
 
 
 def _first_sentence(text: str) -> str:
@@ -438,9 +451,20 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
+    if not in_place and _strands_after_object(clause, before):
+        return None
     if previous.lower in ("in", "at") and target.kind is TargetKind.ENTITY and not after_noun(after, end):
         return "where", previous.start, end  # `sinks in the North Atlantic` → `Where does … sink?`
     return _wh_for_noun_phrase(clause, target, start, end, after, in_place)
+
+
+def _strands_after_object(clause: Clause, before: Sequence[Token]) -> bool:
+    """`… beat sleeping pills in [the long run]`: fronting it would strand `in` after the object."""
+    lexical = clause.words[clause.lexical]
+    between = [w for w in before if w.start > lexical.start]
+    if not between or between[-1].lower not in PREPOSITIONS:
+        return False
+    return any(is_content(w) for w in between[:-1])
 
 
 PIED_PIPED = frozenset("in by at within after for during on".split())
@@ -607,8 +631,10 @@ def number_wh(target: Target) -> str | None:
         return "what year"
     if target.text[0] in "$€£":
         return "how much"
+    if span[0].lower == "between":
+        return None  # `between 10 and 14 months`: no wh-word asks for a range
     if len(span) > 1 and not is_number(last) and last.lower.endswith("s") and is_content(last):
-        unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to"))
+        unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to", "and", "a"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
     return None
 
