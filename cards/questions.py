@@ -61,16 +61,6 @@ PERSON_VERBS = frozenset(
     warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
     wrote led told asked admits admitted insists insisted introduced invented""".split()
 )
-# Irregular past tenses: `did … ?` needs their base form.
-IRREGULAR_PAST = dict(
-    pair.split(":")
-    for pair in """left:leave made:make took:take became:become went:go gave:give found:find built:build
-    began:begin brought:bring bought:buy thought:think told:tell said:say led:lead ran:run held:hold
-    grew:grow fell:fall kept:keep won:win lost:lose sold:sell wrote:write saw:see came:come got:get
-    had:have knew:know meant:mean rose:rise drove:drive spent:spend sent:send felt:feel broke:break
-    chose:choose stood:stand understood:understand paid:pay taught:teach caught:catch fought:fight
-    sought:seek shook:shake struck:strike threw:throw drew:draw met:meet""".split()
-)
 IRREGULAR_PLURALS = frozenset("bacteria data people children media criteria phenomena men women mice fungi".split())
 PREPOSITIONS = frozenset(
     """in on at by from with without into onto over under about above below after before between
@@ -226,7 +216,7 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
         word = words[i].lower
         if word in SUBORDINATORS:
             break  # a verb after `before`, `which` … belongs to another clause
-        if word in AUXILIARIES or word in IRREGULAR_PAST or word in PERSON_VERBS or word in COMMON_VERBS:
+        if word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
@@ -291,10 +281,19 @@ def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
 
 
 @lru_cache(maxsize=16384)
+def irregular_past(word: str) -> bool:
+    """`left`, `began`, `grew`: a verb form that is neither its base form nor made with -s or -ed (lemminflect)."""
+    if word.endswith(("s", "ed", "ing")):
+        return False
+    base = verb_lemma(word)
+    return bool(base) and base != word
+
+
 def lemma(word: str) -> str:
-    """The base form of `moves`, `carries`, `joined`, `stopped`: the most common candidate."""
-    if word in IRREGULAR_PAST:
-        return IRREGULAR_PAST[word]
+    """The base form of `moves`, `carries`, `joined`, `left`: lemminflect's, else the most common candidate."""
+    known = verb_lemma(word)
+    if known:
+        return known
     options = []
     if word.endswith(("ies", "ied")):
         options.append(word[:-3] + "y")
@@ -548,10 +547,9 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         return ("did", "use") if word == "used" else ("does", word[:-1] if word != "becomes" else "become")
     if word in AUXILIARIES and not (word in ("has", "have", "had") and _takes_object(clause)):
         return word, ""
-    if word in IRREGULAR_PAST:
-        return "did", IRREGULAR_PAST[word]
-    if word.endswith("ed"):
-        return "did", lemma(word)
+    base = lemma(word)
+    if word.endswith("ed") or (not word.endswith("s") and base != word):
+        return "did", base  # `joined`, `left`, `began`
     if word in ("has", "have"):
         return ("does" if word == "has" else "do"), "have"
     if word.endswith("s"):
@@ -579,7 +577,7 @@ def _agree(clause: Clause) -> str:
             return predicate  # `What are boulders …?` keeps its plural complement
         return f"{SINGULAR[lower]} {tail}".strip()
     past = lower.endswith("ed") and not lower.endswith("eed")
-    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or lower in IRREGULAR_PAST:
+    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular_past(lower):
         return predicate
     tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
     return f"{third_person(lower)} {tail}".strip()
