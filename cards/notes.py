@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import genanki
-
 from cards.model import CardKind, Episode, NoteRow, Snip
 
 SKIP_PLACEHOLDER = "placeholder snip (1min Snip / Untitled)"
@@ -33,6 +31,8 @@ class EpisodeNotes:
 
 def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> str:
     """Stable identity: episode, snip, key point position and kind; never card text."""
+    import genanki  # loaded by the first note made, not by a build that makes none
+
     return genanki.guid_for(episode.key, snip.key, position, kind.value)
 
 

@@ -13,10 +13,12 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
-import genanki
+from typing import TYPE_CHECKING
 
 from cards.model import CardKind
+
+if TYPE_CHECKING:
+    import genanki
 
 CLOZE_MODEL_ID = 1736452801
 QA_MODEL_ID = 1736452802
@@ -70,6 +72,8 @@ def css() -> str:
 @cache
 def genanki_model(kind: CardKind) -> genanki.Model:
     """The genanki model for a note type."""
+    import genanki  # here: a build with nothing to write never loads it
+
     note_type = NOTE_TYPES[kind]
     return genanki.Model(
         note_type.model_id,

@@ -27,10 +27,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-
 from cards.model import CardKind, PackageNote
 from cards.notetypes import NOTE_TYPES, genanki_model
 from cards.state import (
@@ -128,6 +124,8 @@ def write_package_genanki(spec: PackageSpec) -> None:
 
 
 def _genanki_apkg(spec: PackageSpec, out: Path) -> None:
+    import genanki
+
     decks = []
     for content in spec.decks:
         deck = genanki.Deck(deck_id(content.name), content.name)
@@ -183,6 +181,9 @@ BATCH = 2000
 @cache
 def _empty_collection() -> bytes:
     """genanki's empty collection, made once per process."""
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
+
     db = sqlite3.connect(":memory:")
     db.executescript(APKG_SCHEMA)
     db.executescript(APKG_COL)
@@ -283,7 +284,7 @@ def _copy_notes(db: sqlite3.Connection, decks: tuple[DeckSelection, ...], notety
     deck_json, kinds_by_deck = {}, []
     for deck in decks:
         did = deck_id(deck.name)
-        deck_json[str(did)] = genanki.Deck(did, deck.name).to_json()
+        deck_json[str(did)] = _deck_json(did, deck.name)
         db.execute("DELETE FROM temp.chosen")
         db.executemany("INSERT INTO temp.chosen (episode) VALUES (?)", [(key,) for key in deck.episodes])
         db.execute("DROP TABLE IF EXISTS temp.placed")
@@ -308,7 +309,7 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
     cards: list[tuple] = []
     for content in spec.decks:
         did = deck_id(content.name)
-        decks[str(did)] = genanki.Deck(did, content.name).to_json()
+        decks[str(did)] = _deck_json(did, content.name)
         kinds = set()
         for due, note in enumerate(content.notes):
             note = _package_note(note)
@@ -332,6 +333,13 @@ def _insert(db: sqlite3.Connection, notes: list, cards: list) -> None:
     db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
     notes.clear()
     cards.clear()
+
+
+def _deck_json(did: int, name: str) -> dict:
+    """A deck as genanki writes it into the collection."""
+    import genanki  # here, not above: a build with nothing to write never loads it
+
+    return genanki.Deck(did, name).to_json()
 
 
 def _model_json(kind: CardKind, base: int, did: int, mtime: int) -> dict:

@@ -7,10 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import frontmatter
-import ftfy
-import yaml
-
 from cards.errors import SourceError
 from cards.model import Level, Problem
 
@@ -71,6 +67,8 @@ def _repair_mojibake(path: Path, text: str, problems: list[Problem]) -> str:
     match = _MOJIBAKE_HINT.search(text)
     if not match:
         return text
+    import ftfy  # here, not above: a build whose sources did not change reads none
+
     fixed = ftfy.fix_encoding(text)
     if fixed != text:
         line = text.count("\n", 0, match.start()) + 1
@@ -86,6 +84,9 @@ def split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[
     block = match.group(1) or ""
     body = text[match.end():]
     body_line = text.count("\n", 0, match.end()) + 1
+    import frontmatter  # here, not above: a build whose sources did not change reads none
+    import yaml
+
     try:
         # Only the header: python-frontmatter copies whatever it is given, and a
         # large export's body would cost hundreds of MB for nothing.
