@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cards.checks import card_problems  # noqa: E402
+from cards.lexicon import tokens  # noqa: E402
 from cards.make import plan_cards, topic_words  # noqa: E402
 from cards.parse import find_sources, parse_file  # noqa: E402
 
@@ -43,6 +44,18 @@ SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 def normalise(text: str) -> str:
     text = re.sub(r"^(the|a|an)\s+", "", text.strip().lower())
     return re.sub(r"[’']s$", "", text)
+
+
+def acceptable_answer(question, answers: list[str]) -> bool:
+    """The answer is labelled acceptable, with or without words the question already shows.
+
+    `How many stars did the Kepler telescope watch?` → `150,000 stars` is the
+    labelled `150,000`: the unit the question names adds nothing.
+    """
+    labels = {normalise(a) for a in answers}
+    shown = {w.lower for w in tokens(question.text)}
+    bare = " ".join(w.text for w in tokens(question.answer) if w.lower not in shown)
+    return normalise(question.answer) in labels or (bool(bare) and normalise(bare) in labels)
 
 
 def precision_at_1(verbose: bool) -> tuple[float, int]:
@@ -73,7 +86,7 @@ def snipd_style(verbose: bool) -> dict[str, float]:
     hits = [first in {normalise(t) for t in item["targets"]} for item, first in firsts]
     wrong = [bool(first) and first in {normalise(t) for t in item["wrong"]} for item, first in firsts]
     asked = [(item, plan) for item, plan in rows if plan.question]
-    right = [normalise(plan.question.answer) in {normalise(a) for a in item["answers"]} for item, plan in asked]
+    right = [acceptable_answer(plan.question, item["answers"]) for item, plan in asked]
     cards, passing, _ = checks([plan for _, plan in rows], verbose=False)
     if verbose:
         for (item, first), hit, bad in zip(firsts, hits, wrong, strict=True):

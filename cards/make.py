@@ -71,7 +71,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     """
     before = previous if previous and opens_with_pronoun(key_point) else ""
     words = tokens(key_point)
-    frame = attribution(key_point)
+    frame = attribution(key_point, previous, episode)
     verbs = verb_positions(key_point, words) | _claim_verbs(frame, words)
     found = [
         _whole_noun_phrase(key_point, words, t, verbs, frame.claim_start if frame else 0)
@@ -87,7 +87,8 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     ]
     candidates = _without_topic(candidates, topic)
     deletions = _choose_deletions(candidates, len(words))
-    question = _attributed_question(frame, candidates, podcast, names) if frame else \
+    lead = frame or contrast(key_point)
+    question = _framed_question(lead, candidates, podcast, names) if lead else \
         make_question(key_point, candidates, podcast, names)
     answers = [question.answer] if question else []
     return CardPlan(
@@ -238,26 +239,63 @@ _ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<clai
 
 @dataclass(frozen=True)
 class Attribution:
-    """`<speaker> argues (that) <claim>`: a key point read as its claim."""
+    """`<speaker> argues (that) <claim>`: a key point read as its claim.
 
-    speaker: str
+    Also `Unlike light rail, <claim>`: a contrast that the question keeps in
+    front, as it keeps who made a claim.
+    """
+
+    speaker: str  # "" when a pronoun's speaker is not known
     claim: str
     claim_start: int
     is_clause: bool = True  # `argues (that) X does Y`; not `credits X with Y`, `cautions against Y`
+    lead: str = ""  # what the question keeps in front: `According to Osei,`, `Unlike light rail,`
 
 
-def attribution(key_point: str) -> Attribution | None:
-    """The speaker frame of a key point, for any speaker's name (not a list of names)."""
+PERSONAL_PRONOUNS = frozenset("he she they".split())
+_GUEST = re.compile(
+    r"\bwith (?:(?:Dr|Prof|Professor|GM|Sir|Dame)\.?\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})\s*$"
+)
+
+
+def attribution(key_point: str, previous: str = "", episode: str = "") -> Attribution | None:
+    """The speaker frame of a key point, for any speaker's name (not a list of names).
+
+    `She warns that …` is a frame too: its speaker is the one the key point
+    before named, else the guest the episode title names (`… with Dr. Maya
+    Osei`), else unknown ("").
+    """
     match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
     if not match:
         return None
     speaker = match.group("speaker")
     first = speaker.split()[0].lower()
-    if first in STOPWORDS or first in ANAPHORA:
+    if first in PERSONAL_PRONOUNS and " " not in speaker:
+        speaker = _speaker_of(previous, episode)
+    elif first in STOPWORDS or first in ANAPHORA:
         return None  # `This says …`, `The study notes …` is no person's claim
     verb = match.groupdict().get("verb")  # none after `According to X,`: a clause follows
     is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
-    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause)
+    lead = f"According to {speaker}," if speaker else ""
+    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause, lead)
+
+
+def _speaker_of(previous: str, episode: str) -> str:
+    """Who `he` or `she` is: the speaker of the key point before, else the episode's guest."""
+    before = attribution(previous) if previous else None
+    if before and before.speaker:
+        return before.speaker
+    guest = _GUEST.search(episode)
+    return guest.group("name") if guest else ""
+
+
+def contrast(key_point: str) -> Attribution | None:
+    """`Unlike light rail, bus rapid transit …`: the claim after the comma, the contrast kept in front."""
+    opening = _CONTRAST.match(key_point)
+    if not opening:
+        return None
+    claim = key_point[opening.end():].lstrip()
+    return Attribution("", claim, len(key_point) - len(claim), True, opening.group())
 
 
 def _claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
@@ -271,24 +309,25 @@ def _claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
             if claim_words[i].start + offset in starts}
 
 
-def _attributed_question(frame: Attribution, candidates: list[Target], podcast: str,
-                         names: frozenset[str]) -> Question | None:
-    """A question about the claim that keeps who made it: `According to Osei, what …?`.
+def _framed_question(frame: Attribution, candidates: list[Target], podcast: str,
+                     names: frozenset[str]) -> Question | None:
+    """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
 
     Only a claim that is a clause can be asked about: `Brown credits cattle
-    with …` or `Lemkin cautions against …` would make a broken question.
+    with …` or `Lemkin cautions against …` would make a broken question; nor
+    one whose speaker is unknown (`She warns …` with no name to give).
     """
-    if not frame.is_clause:
+    if not frame.is_clause or not frame.lead:
         return None
     claim = frame.claim[:1].upper() + frame.claim[1:] if frame.claim[:1].islower() else frame.claim
     question = make_question(claim, [t for t in candidates if t.start >= frame.claim_start], podcast, names)
-    if question is None or contains_answer(frame.speaker, question.answer):
+    if question is None or contains_answer(frame.lead, question.answer):
         return None
     text = question.text
     first = text.split(" ", 1)[0]
     if first.lower() in STOPWORDS and not is_acronym(first):
         text = text[:1].lower() + text[1:]
-    return Question(f"According to {frame.speaker}, {text}", question.answer)
+    return Question(f"{frame.lead} {text}", question.answer)
 
 
 PRONOUN_OPENERS = frozenset("this it they he she these".split())

@@ -93,7 +93,7 @@ _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
     r"(?:,\s*(?:but|while|whereas|and|so|which|because|although|though|leading|highlighting|shaping|"
-    r"making|allowing|causing)\b|;|\s+(?:because|whereas|although)\b| and (?=[a-z]+ [a-z])).*$"
+    r"making|allowing|causing)\b|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
 )
 
 
@@ -220,7 +220,7 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
-        if weak is None and _weak_verb(words, i, start):
+        if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
             weak = i
     if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
         return plural  # `Cover crops protect`: a two-word subject ends in a plural; the verb follows it
@@ -228,6 +228,18 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
     if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
         return start + 1  # `Mitochondria produce most of …`
     return min(found) if found else None
+
+
+def _noun_before_phrase(words: Sequence[Token], i: int) -> bool:
+    """`the maritime routes through the Indian Ocean carried …`: a plural noun that a phrase follows.
+
+    A verb in -s takes a preposition too (`depends on`), but lemminflect knows
+    `depends` as no noun; `routes`, `costs`, `works` need a later verb to lose.
+    """
+    if i + 1 >= len(words) or words[i + 1].lower not in PREPOSITIONS or "NOUN" not in parts_of_speech(words[i].lower):
+        return False
+    return any(words[j].lower.endswith("ed") or words[j].lower in AUXILIARIES or irregular_past(words[j].lower)
+               for j in range(i + 2, min(len(words), i + 10)))  # not an -s word: `emissions` is no verb
 
 
 def _base_verb_before_object(words, i: int) -> bool:
@@ -405,6 +417,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
     after = [w for w in clause.words if w.start >= end]
     if not in_place and not _fronts_cleanly(clause, before, start):
         return None
+    if before and before[-1].lower in ("than", "rather"):
+        return None  # `… better than what?`: the contrast is not the fact
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
@@ -570,6 +584,9 @@ def _agree(clause: Clause) -> str:
     """The predicate, agreeing with a singular `What`/`Who`."""
     predicate = _TRAILING_CLAUSE.sub("", clause.text[clause.verb_token.start:])
     verb, _, tail = predicate.partition(" ")
+    if verb.lower() in ADVERBS and tail:  # `ports now compete` → `What now competes …?`
+        following, _, rest = tail.partition(" ")
+        return f"{verb} {third_person(following.lower())} {rest}".strip()
     lower = verb.lower()
     if lower in SINGULAR:
         following = tail.split(" ", 1)[0].lower()

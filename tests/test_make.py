@@ -308,3 +308,36 @@ def test_no_preposition_is_stranded_after_the_object():
     question = plan_cards("Osei argues that cognitive behavioral therapy for insomnia beats sleeping pills in the "
                           "long run.", "Pod", "Ep").question
     assert question is None or not question.text.endswith(" in?")
+
+
+@pytest.mark.parametrize(("key_point", "episode", "previous", "question"), [
+    # `She`/`He` is the speaker the key point before named, else the guest the title names
+    ("She warns that a high valuation can trap startups in a down round later.",
+     "How Venture Capital Really Works with Sarah Kim", "",
+     "According to Sarah Kim, what can trap startups in a down round later?"),
+    ("She believes ports now compete on automation rather than on location.", "Ep",
+     "Okafor notes that dockworker jobs in New York fell by two thirds within a decade.",
+     "According to Okafor, what now competes on automation?"),
+    # a contrast stays in front of the question, as a speaker does
+    ("Unlike light rail, bus rapid transit can be built in under two years.", "Ep", "",
+     "Unlike light rail, in how many years can bus rapid transit be built?"),
+    # `rather than …` goes to the back; the contrasted thing is not asked for
+    ("Ruiz argues that transit agencies overspend on oversized stations rather than tunnels.", "Ep", "",
+     "According to Ruiz, what do transit agencies overspend on?"),
+])
+def test_framed_questions(key_point, episode, previous, question):
+    plan = plan_cards(key_point, "Pod", episode, previous=previous)
+    assert plan.question is not None and plan.question.text == question
+
+
+def test_no_question_when_she_names_nobody():
+    assert plan_cards("She warns that a high valuation can trap startups in a down round later.", "Pod",
+                      "Ep").question is None
+
+
+def test_a_plural_noun_before_a_phrase_is_not_the_verb():
+    question = plan_cards("Fermented foods like kefir and kimchi lowered 19 inflammatory markers in a Stanford "
+                          "trial.", "Pod", "Ep").question
+    assert question is not None
+    assert question.text == ("How many inflammatory markers did fermented foods like kefir and kimchi lower in a "
+                             "Stanford trial?")
