@@ -39,7 +39,7 @@ from cards.lexicon import (
     verb_lemma,
     zipf,
 )
-from cards.questions import IRREGULAR_PLURALS, make_question, read_clause
+from cards.questions import ADVERBS, IRREGULAR_PLURALS, make_question, read_clause
 
 MODALS = frozenset("can could will would should may might must cannot".split())
 PERFECT = frozenset("has have had been".split())  # `has raged`
@@ -79,13 +79,13 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
     ]
     candidates = [
-        _demote_contrast(_demote_topic(t, episode), key_point)
+        _demote_contrast(_demote_topic(t, episode), key_point, words)
         for t in found
         if _fits_front(t, words, podcast)
         and not (before and contains_answer(before, t.text))
         and not (frame and t.start < frame.claim_start)  # the speaker is not the content
     ]
-    candidates = _without_topic(candidates, topic)
+    candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
     deletions = _choose_deletions(candidates, len(words))
     lead = frame or contrast(key_point)
     question = _framed_question(lead, candidates, podcast, names) if lead else \
@@ -115,10 +115,20 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     in an episode about AI asks for nothing the learner does not know.
     """
     counts: Counter[str] = Counter()
+    forms: dict[str, set[str]] = {}
     for key_point in key_points:
-        counts.update({w.lower.removesuffix("'s") for w in tokens(key_point) if w.lower not in STOPWORDS})
+        words = {w.lower.removesuffix("'s") for w in tokens(key_point) if w.lower not in STOPWORDS}
+        for word in words:
+            forms.setdefault(_singular(word), set()).add(word)
+        counts.update({_singular(word) for word in words})  # `fab` and `fabs` are one topic
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
-    return frozenset(word for word, count in counts.items() if count >= needed)
+    return frozenset(form for key, count in counts.items() if count >= needed for form in forms[key])
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def never_a_noun(target: Target) -> bool:
@@ -165,9 +175,10 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
             return False  # `… and feed soil microbes`
         if word.lower.endswith("ing") and "ADJ" not in parts:  # `beats sleeping pills`; not `building fabs`
             return i - 1 in verbs or before in DETERMINERS
-        if "ADV" in parts and ("ADJ" not in parts or i - 1 in verbs):
-            return False  # `now`, `once`; `brought back beavers`
-        return bool(parts & {"NOUN", "ADJ"}) or (word.lower.endswith(("ed", "en")) and before in DETERMINERS)
+        if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or i - 1 in verbs)):
+            return False  # `elk now avoid`, `brought back beavers`
+        return (bool(parts & {"NOUN", "ADJ"}) or (word.lower.endswith(("ed", "en")) and before in DETERMINERS)
+                or ("-" in word.lower and parts == {""}))  # `long-term`, `slow-wave`: compound modifiers
 
     while (first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
            and not words[first - 1].lower.endswith("'s") and joins(first - 1)):
@@ -184,10 +195,20 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
 
 
-def _demote_contrast(target: Target, key_point: str) -> Target:
-    """`Rather than building fabs everywhere, countries should …`: the advice is after the comma."""
+def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> Target:
+    """What a key point sets its claim against, or leans on, comes after the claim itself.
+
+    `Rather than building fabs everywhere, countries should …` (the advice is
+    after the comma); `… on oversized stations rather than tunnels`, `more
+    … than any single probiotic` (what follows `than`); `These fast
+    metabolisers see …` (the subject `These` points back to).
+    """
     opening = _CONTRAST.match(key_point)
-    if opening and target.end <= opening.end():
+    before = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
+    after_than = "than" in before and not (before and before[-1] in NUMBER_WORDS)
+    anaphoric_subject = bool(words) and words[0].lower in ("this", "these", "those") and target.first_token <= 3 \
+        and target.kind is not TargetKind.NUMBER
+    if (opening and target.end <= opening.end()) or after_than or anaphoric_subject:
         return replace(target, rank=target.rank + 1.0)
     return target
 
@@ -196,6 +217,19 @@ def _plural(word: Token) -> bool:
     if word.lower in IRREGULAR_PLURALS:
         return True
     return word.lower.endswith("s") and not word.lower.endswith(("ss", "'s", "us", "is"))
+
+
+TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
+
+
+def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
+    """`around {{300}} words` in an episode about words: the count is the fact, the topic word is not."""
+    last = target.last_token
+    unit = words[last].lower.removesuffix("'s")
+    if (target.kind is not TargetKind.NUMBER or last == target.first_token or unit not in topic
+            or unit in TIME_UNITS or not is_number(words[last - 1]) or words[last - 1].lower in STOPWORDS):
+        return target
+    return _target(text, words, target.first_token, last - 1, target.kind, target.score, target.rank)
 
 
 def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
@@ -537,7 +571,8 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
         rank = float(TargetKind.NUMBER)
         if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
             rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
-        found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
+        if not (first == last and words[i].lower == "one"):  # `one road`: a word, not a number
+            found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
 
@@ -555,6 +590,8 @@ def _decade(word: Token) -> bool:
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
     """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`,
     `between 10 and 14`, `between a third and a half`), else i."""
+    if i + 2 < len(words) and words[i].lower == "one" and words[i + 1].lower == "in" and is_number(words[i + 2]):
+        return i + 2  # `one in five`: a share
     joined = "and" if i > 0 and "between" in (words[i - 1].lower, words[max(0, i - 2)].lower) else "to"
     if i + 3 < len(words) and words[i + 1].lower == joined and words[i + 2].lower == "a" \
             and words[i + 3].lower in FRACTIONS:
