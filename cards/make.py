@@ -168,7 +168,10 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         word = words[i]
         parts = parts_of_speech(word.lower.removesuffix("'s"))
         before = words[i - 1].lower if i else ""
-        if (i in verbs or not is_content(word) or word.text[0].isdigit() or word.start < claim_start
+        bare = word.lower.removesuffix("'s")
+        content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
+                                                                   and parts.isdisjoint({"NOUN", "ADJ"}))
+        if (i in verbs or not content or word.text[0].isdigit() or word.start < claim_start
                 or word.text.islower() != words[target.first_token].text.islower()):
             return False
         if before in ("and", "or", "but", "to") and "VERB" in parts:
@@ -244,7 +247,7 @@ def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Targ
         return candidates
     other = [t for t in candidates if not set(core_words(t.text)) <= topic]
     return [
-        replace(t, rank=t.rank + 1.0) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
+        replace(t, rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
         for t in other
     ] or candidates
 
@@ -391,6 +394,8 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
     }
     found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i)}
+    found |= {i for i in range(1, len(words))  # `often matters`, `now compete`
+              if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
     if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
         found.add(1)  # `This leaves the coral …`
     found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
@@ -418,6 +423,9 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     if word.text[0].isupper():
         return False  # `Amazon Web Services generates …`: a name
     following = words[i + 1].lower if i + 1 < len(words) else ""
+    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and _plural(word) \
+            and "VERB" in parts_of_speech(word.lower) and not _plural(subject):
+        return True  # `before the hire starts.`
     if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
             or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
             or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
@@ -429,7 +437,7 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
     after = parts_of_speech(following)
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
-                    or (is_content(words[i + 1]) and "ADV" not in after))
+                    or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
     return _plural(word) and takes_object
 
 
