@@ -362,7 +362,9 @@ def _framed_question(frame: Attribution, candidates: list[Target], podcast: str,
         return None
     text = question.text
     first = text.split(" ", 1)[0]
-    if first.lower() in STOPWORDS and not is_acronym(first):
+    claim_first = frame.claim.split(" ", 1)[0]
+    lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor manufacturing …`
+    if (first.lower() in STOPWORDS and not is_acronym(first)) or lowered_by_us:
         text = text[:1].lower() + text[1:]
     return Question(f"{frame.lead} {text}", question.answer)
 

@@ -78,12 +78,15 @@ GAP_WORDS = frozenset(
 )
 MAX_STRANDED_WORDS = 6
 # After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
-NO_GAP_AFTER = AUXILIARIES | frozenset("to and or but nor its their his her our your my this that".split())
+NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
+    "to and or but nor its their his her our your my this that any every each all no".split()
+)
 ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
 _PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
 _LEADING = re.compile(
     r"^(?:(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80}"
-    r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)),\s+"
+    r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)"
+    r"|(?:By|In|During|Over|For|At|Within|Across|Among|Under|Throughout|Without|On) [^,]{2,60}),\s+"
 )
 # `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
 _LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
@@ -92,7 +95,7 @@ _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
-    r"(?:,\s*(?:but|while|whereas|and|so|which|because|although|though|leading|highlighting|shaping|"
+    r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|leading|highlighting|shaping|"
     r"making|allowing|causing)\b|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
 )
 
@@ -136,7 +139,9 @@ def _function_word(word: Token) -> bool:
 
 
 def _is_adverb(word: Token) -> bool:
-    return word.lower in ADVERBS or word.lower in ("not", "n't") or (word.lower.endswith("ly") and len(word.lower) > 4)
+    """An adverb between a subject and its verb: `now`, `not`, `largely`, `last` (`… last shut down`)."""
+    return (word.lower in ADVERBS or word.lower in ("not", "n't", "last")
+            or (word.lower.endswith("ly") and len(word.lower) > 4))
 
 
 def make_question(
@@ -214,12 +219,14 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
     weak = plural = None
     for i in range(start + 1, min(len(words), start + 11)):
         word = words[i].lower
-        if word in SUBORDINATORS:
-            break  # a verb after `before`, `which` … belongs to another clause
+        if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
+            break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
         if word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
+        if weak is None and _verb_only(words, i):
+            weak = i
         if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
             weak = i
     if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
@@ -260,9 +267,16 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     return (
         plural
         and following.text[0].islower() and "-" not in word and not _adjective_like(word)
-        and word not in STOPWORDS and not word.endswith("s")
+        and (word not in STOPWORDS or word in ("use", "make", "get", "become")) and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS
     )
+
+
+def _verb_only(words: Sequence[Token], i: int) -> bool:
+    """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
+    word = words[i]
+    return (word.text.islower() and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
+            and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
 
 
 def _adjective_like(word: str) -> bool:
@@ -281,7 +295,9 @@ def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
     if word.endswith("ed") and len(word) > 4:
         # `Wolves reintroduced to Yellowstone … changed …`: a participle, then the verb.
         following = words[i + 1].lower if i + 1 < len(words) else ""
-        later = any(w.lower.endswith("ed") and len(w.lower) > 4 for w in words[i + 2:i + 9])
+        clause_end = next((j for j in range(i + 1, len(words)) if words[j].start - words[j - 1].end > 1),
+                          len(words))  # a comma ends the clause: `boomed in 2020, when … doubled`
+        later = any(w.lower.endswith("ed") and len(w.lower) > 4 for w in words[i + 2:min(i + 9, clause_end)])
         return not (following in PREPOSITIONS and later)
     following = words[i + 1].lower if i + 1 < len(words) else ""
     # `products improved`, `erratics are`: a plural noun before the real verb.
@@ -486,6 +502,10 @@ PIED_PIPED = frozenset("in by at within after for during on".split())
 def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[str, int, int] | None:
     """`in 1450` → `In what year …`; `about 2% salt` is a modifier, not asked."""
     wh = number_wh(target)
+    if after and after[0].lower == "ago":
+        return None  # `12,900 years ago`: `how many years ago` needs a question of its own
+    if wh == "what fraction" and after and after[0].lower in DETERMINERS:
+        return None  # `killed about half the coral`: `half` qualifies `the coral`
     modifier = after and after[0].start - end <= 1 and is_content(after[0]) and after[0] != clause.verb_token
     if wh is None or (modifier and "how many" not in wh):
         return None
@@ -521,6 +541,8 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
     if after_noun(after, end):
         noun = after[0]
         rest = after[1:]
+        if irregular_past(noun.lower) or parts_of_speech(noun.lower) == {"VERB"}:
+            return None  # `jobs in [New York] fell`: a verb follows, not a noun
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
                                                          and rest[0].start - noun.end <= 1):
             return None
@@ -593,7 +615,9 @@ def _agree(clause: Clause) -> str:
         if lower in ("are", "were") and (following.endswith("s") or following in ("the", "a", "an")):
             return predicate  # `What are boulders …?` keeps its plural complement
         return f"{SINGULAR[lower]} {tail}".strip()
-    past = lower.endswith("ed") and not lower.endswith("eed")
+    # `shut`, `cut`, `cost` read the same in the past; a year or `ago` says which it is
+    past_time = any(is_year(w) or w.lower == "ago" for w in clause.words)
+    past = (lower.endswith("ed") and not lower.endswith("eed")) or past_time
     if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular_past(lower):
         return predicate
     tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
@@ -602,7 +626,8 @@ def _agree(clause: Clause) -> str:
 
 def third_person(verb: str) -> str:
     """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if verb in STOPWORDS or verb.endswith(("s", "ing")) or (verb.endswith("ed") and not verb.endswith("eed")):
+    if (verb in STOPWORDS and verb not in ("use", "make", "get", "become")) or verb.endswith(("s", "ing")) \
+            or (verb.endswith("ed") and not verb.endswith("eed")):
         return verb
     if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
@@ -648,7 +673,10 @@ def number_wh(target: Target) -> str | None:
         return "how much"
     if span[0].lower == "between":
         return None  # `between 10 and 14 months`: no wh-word asks for a range
-    if len(span) > 1 and not is_number(last) and last.lower.endswith("s") and is_content(last):
+    if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
+        return "what fraction"  # `by two thirds` → `by what fraction`
+    plural = last.lower.endswith("s") or last.lower in IRREGULAR_PLURALS  # `300,000 people`
+    if len(span) > 1 and not is_number(last) and plural and is_content(last):
         unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to", "and", "a"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
     return None
