@@ -208,7 +208,7 @@ def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> 
     """
     opening = _CONTRAST.match(key_point)
     before = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
-    after_than = "than" in before and not (before and before[-1] in NUMBER_WORDS)
+    after_than = bool({"than", "unlike"} & set(before)) and not (before and before[-1] in NUMBER_WORDS)
     anaphoric_subject = bool(words) and words[0].lower in ("this", "these", "those") and target.first_token <= 3 \
         and target.kind is not TargetKind.NUMBER
     if (opening and target.end <= opening.end()) or after_than or anaphoric_subject:

@@ -95,8 +95,8 @@ _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
-    r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|leading|highlighting|shaping|"
-    r"making|allowing|causing)\b|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
+    r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|[a-z]+ing)\b"  # `, accelerating …`
+    r"|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
 )
 
 
@@ -156,8 +156,14 @@ def make_question(
         return None
     ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
     numbers = [t for t in ranked if t.kind is TargetKind.NUMBER]
+    best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
+    people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
     attempts = [
         *(lambda t=t: _number_question(clause, t, names) for t in numbers),
+        *(lambda t=t: _subject_question(clause, t) for t in people),
+        *(lambda t=t: _subject_question(clause, t) for t in best),
+        *(lambda t=t: _fronted_question(clause, t, names) for t in best),
+        *(lambda t=t: _in_place_question(clause, t) for t in best if _after_verb(clause, t)),
         *(lambda t=t: _subject_question(clause, t) for t in ranked),
         *(lambda t=t: _fronted_question(clause, t, names) for t in ranked),
         lambda: _subject_phrase_question(clause),
@@ -169,6 +175,12 @@ def make_question(
         if question and _good(question, podcast):
             return question
     return None
+
+
+def _after_verb(clause: Clause, target: Target) -> bool:
+    """The target comes after the main verb: asked in place, it leaves the subject whole."""
+    found = _find(clause.text, target.text)
+    return target.kind is not TargetKind.NUMBER and found is not None and found[0] > clause.verb_token.start
 
 
 def is_imperative(sentence: str) -> bool:
@@ -399,7 +411,8 @@ def _in_place_question(clause: Clause, target: Target) -> Question | None:
     if gap is None:
         return None
     wh, gap_start, gap_end = gap
-    text = clause.text[:gap_start] + wh + clause.text[gap_end:]
+    rest = _TRAILING_CLAUSE.sub("", clause.text[gap_end:])  # `…, which feeds the cells …` goes to the back
+    text = clause.text[:gap_start] + wh + rest
     return _ask(clause, text, target.text)
 
 

@@ -84,8 +84,9 @@ def test_topic_words_from_the_episode_title_are_not_preferred():
 @pytest.mark.parametrize(
     ("key_point", "question", "answer"),
     [
+        # a participle tail (`, accelerating …`) goes to the back
         ("Richard Chang left TSMC for China, accelerating their semiconductor industry.",
-         "Who left TSMC for China, accelerating their semiconductor industry?", "Richard Chang"),
+         "Who left TSMC for China?", "Richard Chang"),
         ("Huawei's success stems from its intense, almost military-like culture.",
          "Whose success stems from its intense, almost military-like culture?", "Huawei"),
         ("A full sleep cycle lasts about 90 minutes and repeats four to six times a night.",
@@ -144,8 +145,7 @@ def test_proper_names_keep_their_capitals_in_questions():
     ("Dylan Patel believes export controls are ineffective at stopping China's progress.", "Dylan Patel",
      "According to Dylan Patel, what is ineffective at stopping China's progress?", "Export controls"),
     ("Dylan Patel mentions that modern cars have thousands of chips, including four in every Tesla door handle.",
-     "Dylan Patel", "According to Dylan Patel, how many chips do modern cars have, including four in every "
-     "Tesla door handle?", "thousands of chips"),
+     "Dylan Patel", "According to Dylan Patel, how many chips do modern cars have?", "thousands of chips"),
     ("Lena Ortiz estimates that the Great Barrier Reef has lost half its coral since 1995.", "Lena Ortiz",
      "According to Lena Ortiz, the Great Barrier Reef has lost half its coral since what year?", "1995"),
 ])
@@ -226,7 +226,7 @@ def test_nothing_hidden_is_given_away_by_the_key_point_shown_before():
 
 @pytest.mark.parametrize(("key_point", "question", "answer"), [
     ("China excels at physical infrastructure for AI, but the West dominates chip manufacturing.",
-     "What excels at physical infrastructure for AI?", "China"),
+     "China excels at physical infrastructure for what?", "AI"),
     ("The Gulf Stream warms northern Europe, which would otherwise be far colder.",
      "What warms northern Europe?", "Gulf Stream"),
     ("Deep sleep clears waste from the brain, allowing neurons to recover.",
@@ -314,10 +314,10 @@ def test_no_preposition_is_stranded_after_the_object():
     # `She`/`He` is the speaker the key point before named, else the guest the title names
     ("She warns that a high valuation can trap startups in a down round later.",
      "How Venture Capital Really Works with Sarah Kim", "",
-     "According to Sarah Kim, what can trap startups in a down round later?"),
+     "According to Sarah Kim, what can a high valuation trap in a down round later?"),
     ("She believes ports now compete on automation rather than on location.", "Ep",
      "Okafor notes that dockworker jobs in New York fell by two thirds within a decade.",
-     "According to Okafor, what now competes on automation?"),
+     "According to Okafor, ports now compete on what?"),
     # a contrast stays in front of the question, as a speaker does
     ("Unlike light rail, bus rapid transit can be built in under two years.", "Ep", "",
      "Unlike light rail, in how many years can bus rapid transit be built?"),
