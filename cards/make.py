@@ -39,7 +39,7 @@ from cards.lexicon import (
     verb_lemma,
     zipf,
 )
-from cards.questions import ADVERBS, IRREGULAR_PLURALS, make_question, read_clause
+from cards.questions import ADVERBS, IRREGULAR_PLURALS, PREPOSITIONS, make_question, read_clause, verb_only
 
 MODALS = frozenset("can could will would should may might must cannot".split())
 PERFECT = frozenset("has have had been".split())  # `has raged`
@@ -163,6 +163,9 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     if target.kind not in (TargetKind.RARE_TERM, TargetKind.NOUN_PHRASE) or target.first_token != target.last_token:
         return target
     first = last = target.first_token
+    # `Sign language …`: a sentence's first word is capitalised for the sentence, not as a name
+    sentence_start = (target.first_token == 0 or words[target.first_token].start == claim_start) \
+        and parts_of_speech(words[target.first_token].lower) != {""}
 
     def joins(i: int) -> bool:
         word = words[i]
@@ -172,7 +175,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
                                                                    and parts.isdisjoint({"NOUN", "ADJ"}))
         if (i in verbs or not content or word.text[0].isdigit() or word.start < claim_start
-                or word.text.islower() != words[target.first_token].text.islower()):
+                or (word.text.islower() != words[target.first_token].text.islower() and not sentence_start)):
             return False
         if before in ("and", "or", "but", "to") and "VERB" in parts:
             return False  # `… and feed soil microbes`
@@ -180,7 +183,8 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
             return i - 1 in verbs or before in DETERMINERS
         if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or i - 1 in verbs)):
             return False  # `elk now avoid`, `brought back beavers`
-        return (bool(parts & {"NOUN", "ADJ"}) or (word.lower.endswith(("ed", "en")) and before in DETERMINERS)
+        participle = word.lower.endswith(("ed", "en")) and (before in DETERMINERS or before in PREPOSITIONS)
+        return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
                 or ("-" in word.lower and parts == {""}))  # `long-term`, `slow-wave`: compound modifiers
 
     while (first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
@@ -195,6 +199,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
+_TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a-z]+ing)\b")
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
 
 
@@ -207,11 +212,13 @@ def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> 
     metabolisers see …` (the subject `These` points back to).
     """
     opening = _CONTRAST.match(key_point)
+    tail = _TAIL.search(key_point)
     before = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
     after_than = bool({"than", "unlike"} & set(before)) and not (before and before[-1] in NUMBER_WORDS)
     anaphoric_subject = bool(words) and words[0].lower in ("this", "these", "those") and target.first_token <= 3 \
         and target.kind is not TargetKind.NUMBER
-    if (opening and target.end <= opening.end()) or after_than or anaphoric_subject:
+    in_tail = tail is not None and target.start >= tail.start()  # `…, including babbling with the hands`
+    if (opening and target.end <= opening.end()) or after_than or anaphoric_subject or in_tail:
         return replace(target, rank=target.rank + 1.0)
     return target
 
@@ -395,7 +402,7 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         i + 1 for i, w in enumerate(words[:-1])
         if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
     }
-    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i)}
+    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)}
     found |= {i for i in range(1, len(words))  # `often matters`, `now compete`
               if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
     if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):

@@ -237,7 +237,7 @@ def _main_verb(words: Sequence[Token], start: int) -> int | None:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
-        if weak is None and _verb_only(words, i):
+        if weak is None and verb_only(words, i):
             weak = i
         if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
             weak = i
@@ -284,7 +284,7 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     )
 
 
-def _verb_only(words: Sequence[Token], i: int) -> bool:
+def verb_only(words: Sequence[Token], i: int) -> bool:
     """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
     word = words[i]
     return (word.text.islower() and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
