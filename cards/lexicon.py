@@ -98,6 +98,36 @@ class Question:
     answer: str
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One key point, read once: what the cloze maker and the question writer both work from.
+
+    `verbs` are the tokens read as finite verbs (`velocity measures`, `This
+    leaves`, `toddlers know`); `targets` the candidate spans, best first, with
+    offsets into `text`; `claim_start` is where the claim begins after a
+    speaker or contrast frame (`Osei argues that |…`, `Unlike light rail, |…`).
+    """
+
+    text: str
+    words: tuple[Token, ...]
+    verbs: frozenset[int]
+    targets: tuple[Target, ...]
+    claim_start: int = 0
+
+    @property
+    def claim(self) -> str:
+        """The claim as a sentence of its own (first letter capitalised)."""
+        claim = self.text[self.claim_start:]
+        return claim[:1].upper() + claim[1:]
+
+    def claim_verb_offsets(self) -> frozenset[int]:
+        """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
+        return frozenset(
+            self.words[i].start - self.claim_start for i in self.verbs
+            if self.words[i].start >= self.claim_start and not (i and self.words[i - 1].lower == "to")
+        )
+
+
 @lru_cache(maxsize=2048)
 def tokens(text: str) -> tuple[Token, ...]:
     """Words and numbers of `text`, with their character spans (cached: texts recur)."""

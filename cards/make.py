@@ -24,6 +24,7 @@ from cards.lexicon import (
     NUMBER_WORDS,
     STOPWORDS,
     Question,
+    Reading,
     Target,
     TargetKind,
     Token,
@@ -86,10 +87,11 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         and not (frame and t.start < frame.claim_start)  # the speaker is not the content
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
-    deletions = _choose_deletions(candidates, len(words))
+    ranked = tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
     lead = frame or contrast(key_point)
-    question = _framed_question(lead, candidates, podcast, names) if lead else \
-        make_question(key_point, candidates, podcast, names)
+    reading = Reading(key_point, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
+    deletions = _choose_deletions(ranked, len(words))
+    question = _framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,
@@ -142,9 +144,10 @@ def never_a_noun(target: Target) -> bool:
     if target.kind is TargetKind.NUMBER or target.first_token != target.last_token:
         return False
     word = target.text
-    if not word.islower():
+    sentence_start = target.first_token == 0 and word[:1].isupper() and word[1:].islower()  # `Later studies …`
+    if not word.islower() and not sentence_start:
         return False
-    return parts_of_speech(word.removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
+    return parts_of_speech(word.lower().removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
 
 
 MAX_PHRASE_WORDS = 4
@@ -353,7 +356,7 @@ def _claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
             if claim_words[i].start + offset in starts}
 
 
-def _framed_question(frame: Attribution, candidates: list[Target], podcast: str,
+def _framed_question(frame: Attribution, reading: Reading, podcast: str,
                      names: frozenset[str]) -> Question | None:
     """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
 
@@ -363,8 +366,8 @@ def _framed_question(frame: Attribution, candidates: list[Target], podcast: str,
     """
     if not frame.is_clause or not frame.lead:
         return None
-    claim = frame.claim[:1].upper() + frame.claim[1:] if frame.claim[:1].islower() else frame.claim
-    question = make_question(claim, [t for t in candidates if t.start >= frame.claim_start], podcast, names)
+    claim = reading.claim
+    question = make_question(reading, podcast, names)
     if question is None or contains_answer(frame.lead, question.answer):
         return None
     text = question.text
@@ -403,7 +406,7 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
     }
     found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)}
-    found |= {i for i in range(1, len(words))  # `often matters`, `now compete`
+    found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
               if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
     if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
         found.add(1)  # `This leaves the coral …`
@@ -429,8 +432,8 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     auxiliary follows is part of the subject.
     """
     word, subject = words[i], words[i - 1]
-    if word.text[0].isupper():
-        return False  # `Amazon Web Services generates …`: a name
+    if word.text[0].isupper() or word.lower in PREPOSITIONS:
+        return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
     following = words[i + 1].lower if i + 1 < len(words) else ""
     if not following and i >= 2 and words[i - 2].lower in DETERMINERS and _plural(word) \
             and "VERB" in parts_of_speech(word.lower) and not _plural(subject):
@@ -493,9 +496,8 @@ def _fits_front(target: Target, words: Sequence[Token], podcast: str) -> bool:
     return not (core and outside.issuperset(core)) and not contains_answer(podcast, target.text)
 
 
-def _choose_deletions(candidates: list[Target], word_count: int) -> list[Target]:
-    """One deletion for a short key point, at most two for a long one; best first."""
-    ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
+def _choose_deletions(ranked: Sequence[Target], word_count: int) -> list[Target]:
+    """One deletion for a short key point, at most two for a long one; best first (`ranked` is)."""
     if not ranked:
         return []
     chosen = [ranked[0]]

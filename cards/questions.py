@@ -30,6 +30,7 @@ from cards.lexicon import (
     MONTHS,
     STOPWORDS,
     Question,
+    Reading,
     Target,
     TargetKind,
     Token,
@@ -79,7 +80,7 @@ GAP_WORDS = frozenset(
 MAX_STRANDED_WORDS = 6
 # After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
 NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
-    "to and or but nor its their his her our your my this that any every each all no".split()
+    "to and or but nor its their his her our your my this that any every each all no same".split()
 )
 ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
 _PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
@@ -144,17 +145,19 @@ def _is_adverb(word: Token) -> bool:
             or (word.lower.endswith("ly") and len(word.lower) > 4))
 
 
-def make_question(
-    key_point: str, candidates: list[Target], podcast: str, names: frozenset[str] = frozenset()
-) -> Question | None:
-    """The best grammatical question about the key point, or None."""
-    sentence = _first_sentence(key_point)
+def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozenset()) -> Question | None:
+    """The best grammatical question about the key point's claim, or None.
+
+    The claim's verbs and targets come from the reading the cloze maker made,
+    so both ask about the same thing, read the same way.
+    """
+    sentence = _first_sentence(reading.claim)
     if is_imperative(sentence):
         return None  # `Look for existing infrastructure like …`: advice, not a fact to ask about
-    clause = read_clause(sentence)
+    clause = read_clause(sentence, reading.claim_verb_offsets())
     if clause is None:
         return None
-    ranked = sorted(candidates, key=lambda t: (t.rank, t.score, t.start))
+    ranked = [t for t in reading.targets if t.start >= reading.claim_start]
     numbers = [t for t in ranked if t.kind is TargetKind.NUMBER]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
@@ -196,17 +199,27 @@ def _first_sentence(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def read_clause(sentence: str) -> Clause | None:
-    """Split off a leading clause and an aside, then find the main verb."""
-    prefix = ""
+def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
+    """Split off a leading clause and an aside, then find the main verb.
+
+    `verb_offsets` are where the cloze maker read finite verbs in `sentence`:
+    the first of them, if it comes before any sure verb, is the main verb.
+    """
+    prefix, shift = "", 0
     match = _LEADING.match(sentence)
     bare = _LEADING_BARE.match(sentence)
     if match:
-        prefix, sentence = match.group(), sentence[match.end():]
+        prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
     elif bare:
-        prefix, sentence = bare.group(1) + ", ", sentence[bare.end():]
+        prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
+    aside = _ASIDE.match(sentence)
     sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
     words = tokens(sentence)
+    removed = aside.end() - aside.end(1) - 1 if aside else 0
+    hints = frozenset(
+        i for i, w in enumerate(words)
+        if w.start + shift + (removed if aside and w.start > aside.end(1) else 0) in verb_offsets
+    )
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
         return None
     if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
@@ -214,7 +227,7 @@ def read_clause(sentence: str) -> Clause | None:
     start = 1 if words[0].lower in ("the", "a", "an") else 0
     if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text):
         return None  # `During sleep the …`: a leading phrase without its comma
-    verb = _main_verb(words, start)
+    verb = _main_verb(words, start, hints)
     if verb is None or verb <= start:
         return None
     subject_end = verb
@@ -226,14 +239,15 @@ def read_clause(sentence: str) -> Clause | None:
     return Clause(prefix, sentence, words, start, verb, subject_end)
 
 
-def _main_verb(words: Sequence[Token], start: int) -> int | None:
-    """A sure verb (auxiliary, `said`, `left`), else `plural noun + verb`, else `…s`/`…ed`."""
+def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = frozenset()) -> int | None:
+    """A sure verb (auxiliary, `said`, `left`) or one the cloze maker read, else `plural noun + verb`,
+    else `…s`/`…ed`."""
     weak = plural = None
     for i in range(start + 1, min(len(words), start + 11)):
         word = words[i].lower
         if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
             break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
-        if word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS:
+        if word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS or i in hints:
             return i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
@@ -287,7 +301,8 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
 def verb_only(words: Sequence[Token], i: int) -> bool:
     """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
     word = words[i]
-    return (word.text.islower() and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
+    return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
+            and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
             and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cards.lexicon import STOPWORDS, tokens
+from cards.lexicon import STOPWORDS, Question, Reading, tokens
 from cards.make import context_label, plan_cards, topic_words
 
 
@@ -341,3 +341,25 @@ def test_a_plural_noun_before_a_phrase_is_not_the_verb():
     assert question is not None
     assert question.text == ("How many inflammatory markers did fermented foods like kefir and kimchi lower in a "
                              "Stanford trial?")
+
+
+def test_the_question_writer_reads_the_verbs_the_cloze_maker_read():
+    """One reading: `pays` is the verb for both (the clause reader alone took `drug` for the verb)."""
+    plan = plan_cards("The UK pays drug makers a fixed subscription for new antibiotics, regardless of how much "
+                      "is used.", "Pod", "Ep")
+    assert plan.question == Question(
+        "What pays drug makers a fixed subscription for new antibiotics, regardless of how much is used?", "UK")
+
+
+def test_a_reading_offers_finite_verbs_not_infinitives():
+    key_point = "Seawater reacts with the ash to grow aluminous tobermorite crystals."
+    words = tokens(key_point)
+    grow = next(i for i, w in enumerate(words) if w.lower == "grow")
+    reading = Reading(key_point, words, frozenset({grow}), ())
+    assert reading.claim_verb_offsets() == frozenset()
+    framed = "Masic notes that seawater reacts with the ash."
+    words = tokens(framed)
+    reacts = next(i for i, w in enumerate(words) if w.lower == "reacts")
+    reading = Reading(framed, words, frozenset({reacts}), (), framed.index("seawater"))
+    assert reading.claim == "Seawater reacts with the ash."
+    assert reading.claim_verb_offsets() == frozenset({len("Seawater ")})
