@@ -416,7 +416,8 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         verb = clause.verb_token.text
         offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
         position = key_point.find(verb, offset + clause.verb_token.start - 2)
-        found.update(i for i, w in enumerate(words) if w.start == position)
+        # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
+        found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
     return found
 
 
@@ -443,9 +444,14 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
             or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
         return False
     if _plural(subject):
+        if _plural(word) and following in ("a", "an", "the"):
+            return True  # `one in five stars hosts an …`: the verb agrees with `one`
         return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
     if _base_verb(words[i + 1]):
         return False  # `Cover crops protect …`: the verb comes next, so this is a noun
+    if _plural(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
+            and words[i + 2].lower in ("a", "an", "the"):
+        return False  # `Sun-like stars hosts an …`: the verb is the next word
     # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
     after = parts_of_speech(following)
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()

@@ -80,7 +80,7 @@ GAP_WORDS = frozenset(
 MAX_STRANDED_WORDS = 6
 # After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
 NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
-    "to and or but nor its their his her our your my this that any every each all no same".split()
+    "to and or but nor its their his her our your my this that any every each all no same less more fewer".split()
 )
 ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
 _PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
@@ -228,8 +228,8 @@ def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Cl
     if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text):
         return None  # `During sleep the …`: a leading phrase without its comma
     verb = _main_verb(words, start, hints)
-    if verb is None or verb <= start:
-        return None
+    if verb is None or verb <= start or sentence[words[verb].end:words[verb].end + 1] == ",":
+        return None  # `Sleep spindles, brief bursts of …, predict …`: a word before a comma ends a subject
     subject_end = verb
     while subject_end - 1 > start and _is_adverb(words[subject_end - 1]):
         subject_end -= 1
@@ -291,7 +291,7 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
         head.lower.endswith("s") and not head.lower.endswith(("ss", "'s", "us", "is"))
     )
     return (
-        plural
+        plural and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
         and following.text[0].islower() and "-" not in word and not _adjective_like(word)
         and (word not in STOPWORDS or word in ("use", "make", "get", "become")) and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS

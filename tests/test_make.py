@@ -317,7 +317,7 @@ def test_no_preposition_is_stranded_after_the_object():
      "According to Sarah Kim, what can a high valuation trap in a down round later?"),
     ("She believes ports now compete on automation rather than on location.", "Ep",
      "Okafor notes that dockworker jobs in New York fell by two thirds within a decade.",
-     "According to Okafor, ports now compete on what?"),
+     "According to Okafor, what do ports now compete on?"),
     # a contrast stays in front of the question, as a speaker does
     ("Unlike light rail, bus rapid transit can be built in under two years.", "Ep", "",
      "Unlike light rail, in how many years can bus rapid transit be built?"),
