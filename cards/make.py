@@ -92,6 +92,10 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     reading = Reading(key_point, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
     deletions = _choose_deletions(ranked, len(words))
     question = _framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
+    if question is None and frame and not frame.is_clause and frame.speaker:
+        question = _question_with_speaker(key_point, frame, reading, podcast, names)
+    if question is None and before:
+        question = _question_about_referent(key_point, before, podcast, episode, names, topic)
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,
@@ -382,6 +386,93 @@ def _framed_question(frame: Attribution, reading: Reading, podcast: str,
 PRONOUN_OPENERS = frozenset("this it they he she these".split())
 
 
+def _question_with_speaker(key_point: str, frame: Attribution, reading: Reading, podcast: str,
+                           names: frozenset[str]) -> Question | None:
+    """`Lemkin cautions against hiring a vice president …` asked with its speaker as the subject.
+
+    No clause follows the verb, so the speaker stays in the question
+    (`What does Lemkin caution against hiring …?`); `He recommends …` names
+    who he is. The speaker is never the answer.
+    """
+    first = tokens(key_point)[0]
+    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", key_point[:frame.claim_start]):
+        return None  # `contrasts X, where …, with Y`: two things, no one answer
+    start = first.end if first.lower in PERSONAL_PRONOUNS else len(frame.speaker)
+    if first.lower not in PERSONAL_PRONOUNS and not key_point.startswith(frame.speaker):
+        return None
+    spoken = frame.speaker + key_point[start:]
+    words = tokens(spoken)
+    claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
+    speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
+    question = make_question(Reading(spoken, words, frozenset(verb_positions(spoken, words)), claim), podcast,
+                             names | speaker)
+    if question is None or contains_answer(frame.speaker, question.answer):
+        return None
+    return question
+
+
+def _question_about_referent(key_point: str, previous: str, podcast: str, episode: str, names: frozenset[str],
+                             topic: frozenset[str]) -> Question | None:
+    """A question that names what `This …`/`They …` points back to, taken from the key point before.
+
+    `These crystals make harbour walls stronger …` after `… to grow aluminous
+    tobermorite crystals` asks about `aluminous tobermorite crystals`; when
+    the referent cannot be named, there is no question.
+    """
+    named = name_referent(key_point, previous)
+    if named is None:
+        return None
+    question = plan_cards(named, podcast, episode, names, topic).question
+    if question is None or contains_answer(previous, question.answer):
+        return None  # the answer is on the front already, in the key point shown above
+    return question
+
+
+def name_referent(key_point: str, previous: str) -> str | None:
+    """The key point with its opening pronoun replaced by what it stands for in `previous`, or None.
+
+    `These/This/Those <noun>` → the phrase of `previous` that ends in the same
+    noun; `They`/`It` → the subject of `previous` when it agrees in number
+    (and `It` is no person's name).
+    """
+    words, before = tokens(key_point), tokens(previous)
+    if len(words) < 3 or not before:
+        return None
+    opener = words[0].lower
+    if opener in ("this", "these", "those") and "NOUN" in parts_of_speech(words[1].lower):
+        head = _singular(words[1].lower)
+        for i, word in enumerate(before):
+            if _singular(word.lower) == head and word.lower not in STOPWORDS:
+                first = i
+                while first > 0 and _modifies(before[first - 1]) and adjacent(before, first - 1):
+                    first -= 1
+                phrase = previous[before[first].start:word.end]
+                return _with_capital(phrase) + key_point[words[1].end:]
+        return None
+    if opener in ("they", "it"):
+        clause = read_clause(previous)
+        if clause is None:
+            return None
+        subject = clause.subject
+        plural = _plural(tokens(subject)[-1])
+        person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
+        if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
+            return None
+        return _with_capital(subject) + key_point[words[0].end:]
+    return None
+
+
+def _modifies(word: Token) -> bool:
+    """A word that can stand before a noun in its phrase: `soil`, `long-term`, `aluminous` (a rare word)."""
+    parts = parts_of_speech(word.lower)
+    known = bool(parts & {"ADJ", "NOUN"}) or parts == {""}
+    return word.lower not in STOPWORDS and not word.text[0].isdigit() and known
+
+
+def _with_capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def opens_with_pronoun(key_point: str) -> bool:
     """`This would address sanctions …`: the key point leans on the one before it."""
     words = tokens(key_point)
@@ -655,6 +746,8 @@ def _number_end(words: Sequence[Token], i: int) -> int:
             words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
             or (zipf(words[unit].lower) >= 5.0 and not words[unit].lower.endswith("s"))
         )
+        if unit + 1 < len(words) and words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin"):
+            return unit + 1  # `18 degrees Celsius`
         return unit + 1 if modifier and followed_by_unit else unit  # `eight US states`
     if followed_by_unit and not words[unit].text[0].isdigit():
         return unit + 1  # `30 million cubic meters`, `seven Earth-sized planets`: a modifier, then the unit

@@ -465,7 +465,10 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         return None  # `… better than what?`: the contrast is not the fact
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
+    over_time = tokens(target.text)[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
+        if before[-1].lower == "over" and over_time:
+            break  # `stronger over 2,000 years`: `over` says when, it is no approximation
         start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
         before = before[:-1]
     if target.kind is TargetKind.NUMBER:
@@ -540,6 +543,8 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
     previous = before[-1] if before else None
     if previous is not None and previous.lower == "to" and len(before) > 1 and is_number(before[-2]):
         return None  # `seven to nine hours`: a range is asked whole or not at all
+    if previous is not None and previous.lower == "of" and not in_place:
+        return None  # `a temperature of [18 degrees]`: asked in place, not with `of` stranded
     if in_place:
         return wh, start, end
     if previous is not None and previous.lower in PIED_PIPED:

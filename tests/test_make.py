@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cards.lexicon import STOPWORDS, Question, Reading, tokens
-from cards.make import context_label, plan_cards, topic_words
+from cards.make import context_label, name_referent, plan_cards, topic_words
 
 
 def deletions(key_point: str, podcast: str = "Pod", episode: str = "Ep") -> list[str]:
@@ -363,3 +363,43 @@ def test_a_reading_offers_finite_verbs_not_infinitives():
     reading = Reading(framed, words, frozenset({reacts}), (), framed.index("seawater"))
     assert reading.claim == "Seawater reacts with the ash."
     assert reading.claim_verb_offsets() == frozenset({len("Seawater ")})
+
+
+@pytest.mark.parametrize(("key_point", "previous", "named"), [
+    # `These <noun>` is the phrase of the key point before that ends in the same noun
+    ("These crystals make harbour walls stronger over 2,000 years instead of weaker.",
+     "Seawater reacts with the ash to grow aluminous tobermorite crystals.",
+     "Aluminous tobermorite crystals make harbour walls stronger over 2,000 years instead of weaker."),
+    # `It` is the subject before when it agrees and is no person
+    ("It then beat Stockfish in a 100-game match without losing once.",
+     "AlphaZero learned chess from self-play in about nine hours in 2017.",
+     "AlphaZero then beat Stockfish in a 100-game match without losing once."),
+    ("It was mocked as Bogle's Folly and raised only $11 million.",
+     "John Bogle launched the first index fund for individual investors in 1976.", None),
+    ("This outbreak killed between a third and a half of Europe's population.",
+     "The Black Death likely travelled west along the same trade routes in the 1340s.", None),
+])
+def test_a_pronoun_opener_is_named_from_the_key_point_before_or_not_at_all(key_point, previous, named):
+    assert name_referent(key_point, previous) == named
+
+
+def test_a_named_referent_gives_a_question_whose_answer_is_not_already_shown():
+    plan = plan_cards("These crystals make harbour walls stronger over 2,000 years instead of weaker.", "Pod", "Ep",
+                      previous="Seawater reacts with the ash to grow aluminous tobermorite crystals.")
+    assert plan.question == Question(
+        "Aluminous tobermorite crystals make harbour walls stronger over how many years instead of weaker?",
+        "2,000 years")
+    plan = plan_cards("It then beat Stockfish in a 100-game match without losing once.", "Pod", "Ep",
+                      previous="AlphaZero learned chess from self-play in about nine hours in 2017.")
+    assert plan.question is None  # `What beat Stockfish?` → AlphaZero: shown in the key point above
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("Alvarez recommends waiting 90 minutes after waking before the first coffee.",
+     "How many minutes does Alvarez recommend waiting after waking before the first coffee?"),
+    ("Walker recommends a bedroom temperature of about 18 degrees Celsius for deep sleep.",
+     "Walker recommends a bedroom temperature of how many degrees Celsius for deep sleep?"),
+])
+def test_a_claim_that_is_no_clause_is_asked_with_its_speaker_as_subject(key_point, question):
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is not None and plan.question.text == question
