@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from cards.lexicon import (
     ANAPHORA,
+    APPROXIMATORS,
     DETERMINERS,
     MAX_TARGET_WORDS,
     MONTHS,
@@ -540,9 +541,13 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
         return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
     if _base_verb(words[i + 1]):
         return False  # `Cover crops protect …`: the verb comes next, so this is a noun
+    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not _plural(subject):
+        return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
     if _plural(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
             and words[i + 2].lower in ("a", "an", "the"):
         return False  # `Sun-like stars hosts an …`: the verb is the next word
+    if not adjacent(words, i):
+        return False  # `text-message codes, hardware …`: a comma ends the phrase
     # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
     after = parts_of_speech(following)
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()

@@ -48,7 +48,7 @@ from cards.lexicon import (
 AUXILIARIES = frozenset(
     """is are was were will would can could should may might must has have had does do did
     isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't
-    hadn't doesn't don't didn't""".split()
+    hadn't doesn't don't didn't cannot""".split()
 )
 BE = frozenset("is are was were".split())
 SINGULAR = {
@@ -225,7 +225,8 @@ def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Cl
     if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
         return None  # `This would …` points at another key point; `If X …, he …` points at X
     start = 1 if words[0].lower in ("the", "a", "an") else 0
-    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text):
+    quantity = len(words) > start + 1 and is_number(words[start + 1])  # `About 65% of …`, `Over 80% of …`
+    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text) and not quantity:
         return None  # `During sleep the …`: a leading phrase without its comma
     verb = _main_verb(words, start, hints)
     if verb is None or verb <= start or sentence[words[verb].end:words[verb].end + 1] == ",":
@@ -574,6 +575,8 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
     if after_noun(after, end):
         noun = after[0]
         rest = after[1:]
+        if "ADV" in parts_of_speech(noun.lower):
+            return None  # `simulate [chemistry] better than …`: `better` is no noun to ask `what better`
         if irregular_past(noun.lower) or parts_of_speech(noun.lower) == {"VERB"}:
             return None  # `jobs in [New York] fell`: a verb follows, not a noun
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
@@ -624,7 +627,11 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     if word.endswith("s"):
         return "does", lemma(word)
     if word.isalpha() and word not in STOPWORDS:
-        return "do", word
+        if any(is_year(w) or w.lower == "ago" for w in clause.words):
+            return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
+        head = clause.words[clause.subject_end - 1]
+        plural = head.lower in IRREGULAR_PLURALS or (head.lower.endswith("s") and not head.lower.endswith("ss"))
+        return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
 
 

@@ -403,3 +403,23 @@ def test_a_named_referent_gives_a_question_whose_answer_is_not_already_shown():
 def test_a_claim_that_is_no_clause_is_asked_with_its_speaker_as_subject(key_point, question):
     plan = plan_cards(key_point, "Pod", "Ep")
     assert plan.question is not None and plan.question.text == question
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    # a share at the head of the subject is asked in place
+    ("About 65% of venture-backed startups return less than the capital invested.",
+     "What share of venture-backed startups return less than the capital invested?"),
+    ("Over 15 years, about 90% of actively managed US stock funds trail their index.",
+     "Over 15 years, what share of actively managed US stock funds trail their index?"),
+    # a verb the price follows, with `does` for a singular subject and `did` when a year says it is past
+    ("New York's Second Avenue Subway cost about $2.5 billion per mile, several times the cost in Paris or Madrid.",
+     "How much does New York's Second Avenue Subway cost per mile, several times the cost in Paris or Madrid?"),
+    ("Loading loose cargo cost $5.86 a ton in 1956, against about 16 cents for containers.",
+     "How much did loading loose cargo cost a ton in 1956, against about 16 cents for containers?"),
+    # `cannot` is an auxiliary; a comma ends a noun phrase
+    ("Unlike text-message codes, hardware security keys cannot be phished.",
+     "Unlike text-message codes, what cannot be phished?"),
+])
+def test_questions_from_shares_prices_and_auxiliaries(key_point, question):
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is not None and plan.question.text == question
