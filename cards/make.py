@@ -168,7 +168,9 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     English uses as adjectives or nouns; nouns after it join when the first
     is no plural (`microbes turn` is a subject and its verb).
     """
-    if target.kind not in (TargetKind.RARE_TERM, TargetKind.NOUN_PHRASE) or target.first_token != target.last_token:
+    entity = target.kind is TargetKind.ENTITY
+    if target.kind not in (TargetKind.RARE_TERM, TargetKind.NOUN_PHRASE, TargetKind.ENTITY) \
+            or target.first_token != target.last_token:
         return target
     first = last = target.first_token
     # `Sign language …`: a sentence's first word is capitalised for the sentence, not as a name
@@ -182,29 +184,52 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         bare = word.lower.removesuffix("'s")
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
                                                                    and parts.isdisjoint({"NOUN", "ADJ"}))
+        by_position = i == 0 and word.text[1:].islower() and parts != {""}  # `Pro rata`: capital for the sentence
+        if entity and (not word.text.islower() or "VERB" in parts):
+            return False  # `Fischer random chess`; but `the Reformation spread`: a name and its verb
         if (i in verbs or not content or word.text[0].isdigit() or word.start < claim_start
-                or (word.text.islower() != words[target.first_token].text.islower() and not sentence_start)):
+                or (word.text.islower() != words[target.first_token].text.islower() and not sentence_start
+                    and not by_position and not entity)):
             return False
         if before in ("and", "or", "but", "to") and "VERB" in parts:
             return False  # `… and feed soil microbes`
         if word.lower.endswith("ing") and "ADJ" not in parts:  # `beats sleeping pills`; not `building fabs`
             return i - 1 in verbs or before in DETERMINERS
-        if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or i - 1 in verbs)):
+        after_verb = i - 1 in verbs or verb_lemma(before) not in ("", before)  # `brought back beavers`
+        if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or after_verb)):
             return False  # `elk now avoid`, `brought back beavers`
         participle = word.lower.endswith(("ed", "en")) and (before in DETERMINERS or before in PREPOSITIONS)
         return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
-                or ("-" in word.lower and parts == {""}))  # `long-term`, `slow-wave`: compound modifiers
+                or parts == {""})  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
 
-    while (first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
+    while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
            and not words[first - 1].lower.endswith("'s") and joins(first - 1)):
         first -= 1
-    while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, last)
-           and not _plural(words[last]) and joins(last + 1)
-           and "NOUN" in parts_of_speech(words[last + 1].lower.removesuffix("'s"))):
-        last += 1
+    def noun_after(i: int) -> bool:
+        return (i < len(words) and adjacent(words, i - 1) and joins(i)
+                and not parts_of_speech(words[i].lower.removesuffix("'s")).isdisjoint({"NOUN", ""})
+                and "ADV" not in parts_of_speech(words[i].lower)  # `the sentence back`
+                and not _object_follows(words, i))
+
+    while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS
+           and not _plural(words[last]) and not words[last].lower.endswith("'s")):
+        if noun_after(last + 1):
+            last += 1
+        elif (last - first + 2 < MAX_PHRASE_WORDS and parts_of_speech(words[last + 1].lower) == {"ADJ"}
+              and adjacent(words, last) and joins(last + 1) and noun_after(last + 2)):
+            last += 2  # `Fischer random chess`: an adjective, then the noun it goes with
+        else:
+            break
     if (first, last) == (target.first_token, target.last_token):
         return target
     return _target(text, words, first, last, target.kind, target.score, target.rank)
+
+
+def _object_follows(words: Sequence[Token], i: int) -> bool:
+    """`quicklime cut Roman curing times`: a word a name or an article follows is a verb, not a noun."""
+    if "VERB" not in parts_of_speech(words[i].lower) or i + 1 >= len(words) or not adjacent(words, i):
+        return False
+    return words[i + 1].text[0].isupper() or words[i + 1].lower in ("a", "an", "the")
 
 
 _TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a-z]+ing)\b")
@@ -497,7 +522,8 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         i + 1 for i, w in enumerate(words[:-1])
         if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
     }
-    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)}
+    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)
+              or _verb_after_name(words, i)}
     found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
               if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
     if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
@@ -553,6 +579,15 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
                     or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
     return _plural(word) and takes_object
+
+
+def _verb_after_name(words: Sequence[Token], i: int) -> bool:
+    """`the Reformation spread faster`, `Buddhism spread along`: a name, then a verb and what modifies it."""
+    if i < 2 or i + 1 >= len(words) or not words[i - 1].text[0].isupper() or not words[i].text.islower():
+        return False
+    following = words[i + 1].lower
+    modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
+    return "VERB" in parts_of_speech(words[i].lower) and adjacent(words, i - 1) and adjacent(words, i) and modifier
 
 
 def _base_verb(word: Token) -> bool:
