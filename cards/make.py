@@ -670,7 +670,9 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
         for target in finder(text, words):
             if _acceptable(target, enumeration) and (target.start, target.end) not in found:
                 found[(target.start, target.end)] = target
-    return list(found.values())
+    names = [t for t in found.values() if t.kind is TargetKind.ENTITY and t.last_token > t.first_token]
+    return [t for t in found.values() if t.kind is TargetKind.ENTITY or not any(  # a name is one unit:
+        n.first_token <= t.first_token and t.last_token <= n.last_token for n in names)]  # no `Meridional` alone
 
 
 def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
