@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     what when where why how all any each every both either neither some many much more most few less
     least other another such same own only also just very too even still already again ever never
     like right really basically actually kind sort well okay ok yeah um uh so-called thing things
-    due unlike despite including rather today tomorrow yesterday tonight others
+    due unlike despite including rather today tomorrow yesterday tonight others little
     something anything everything nothing someone anyone everyone lot lots way ways one ones
     become becomes became make makes made get gets got use uses used often up out off down""".split()
 )

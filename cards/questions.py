@@ -183,7 +183,8 @@ def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozen
 def _after_verb(clause: Clause, target: Target) -> bool:
     """The target comes after the main verb: asked in place, it leaves the subject whole."""
     found = _find(clause.text, target.text)
-    return target.kind is not TargetKind.NUMBER and found is not None and found[0] > clause.verb_token.start
+    weak = target.kind in (TargetKind.NUMBER, TargetKind.NOUN_PHRASE)  # numbers have their own; common words wait
+    return not weak and found is not None and found[0] > clause.verb_token.start
 
 
 def is_imperative(sentence: str) -> bool:
@@ -248,8 +249,12 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
         word = words[i].lower
         if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
             break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
-        if word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS or i in hints:
-            return i
+        participle = irregular_past(word) and _plural(words[i - 1]) and i + 1 < len(words) \
+            and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
+        second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
+        if (word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS
+                or i in hints) and not participle:
+            return weak if second else i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
             plural = i
         if weak is None and verb_only(words, i):
@@ -293,6 +298,7 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     )
     return (
         plural and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
+        and verb_lemma(word) in ("", word)  # a base form: not `babies born`
         and following.text[0].islower() and "-" not in word and not _adjective_like(word)
         and (word not in STOPWORDS or word in ("use", "make", "get", "become")) and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS
@@ -305,6 +311,10 @@ def verb_only(words: Sequence[Token], i: int) -> bool:
     return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
             and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
             and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
+
+
+def _plural(word: Token) -> bool:
+    return word.lower in IRREGULAR_PLURALS or (word.lower.endswith("s") and not word.lower.endswith(("ss", "'s", "us")))
 
 
 def _adjective_like(word: str) -> bool:
@@ -416,6 +426,8 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
+    if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
+        return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
     answer = clause.text[words[first].start:words[last].end]
     return _inverted(clause, "what", gap_start, words[last].end, answer, names)
@@ -575,8 +587,9 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
     if after_noun(after, end):
         noun = after[0]
         rest = after[1:]
-        if "ADV" in parts_of_speech(noun.lower):
-            return None  # `simulate [chemistry] better than …`: `better` is no noun to ask `what better`
+        parts = parts_of_speech(noun.lower)
+        if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or _adjective_like(noun.lower):
+            return None  # `simulate [chemistry] better`, `made [errors] visible`: no noun to ask `what better`
         if irregular_past(noun.lower) or parts_of_speech(noun.lower) == {"VERB"}:
             return None  # `jobs in [New York] fell`: a verb follows, not a noun
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
