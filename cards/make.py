@@ -309,7 +309,9 @@ ATTRIBUTION_VERBS = "|".join(
 )
 _ATTRIBUTION = re.compile(
     rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
-    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
+    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})"
+    rf"(?:\s+in (?:his|her|their|a|an|the) [^,]{{3,40}}?(?=\s+that\s))?"  # `warned in his 1945 Nobel lecture that`
+    rf"\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
 )
 _ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
 
@@ -358,12 +360,20 @@ def attribution(key_point: str, previous: str = "", episode: str = "") -> Attrib
 
 
 def _speaker_of(previous: str, episode: str) -> str:
-    """Who `he` or `she` is: the speaker of the key point before, else the episode's guest."""
+    """Who `he` or `she` is: the speaker of the key point before, or the person it is about
+    (`Alexander Fleming discovered …`), else the episode's guest."""
     before = attribution(previous) if previous else None
     if before and before.speaker:
         return before.speaker
+    person = _PERSON_SUBJECT.match(previous)
+    if person:
+        return person.group(1)
     guest = _GUEST.search(episode)
     return guest.group("name") if guest else ""
+
+
+_PERSON_SUBJECT = re.compile(r"^(?!(?:The|A|An|This|These|Those|In|On|At|By)\b)([A-Z][a-z]+(?: [A-Z][a-z]+){1,2}) "
+                             r"(?=[a-z]+ed\b|[a-z]+s\b)")  # `Alexander Fleming discovered …`; not `The Ever Given`
 
 
 def contrast(key_point: str) -> Attribution | None:
@@ -710,11 +720,19 @@ def _target(
     return Target(start, end, span, kind, score, first, last, rank or float(kind))
 
 
+FREQUENCY_UNITS = frozenset("day week month year decade night hour".split())
+
+
 def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
-    """Numbers with their unit, percents, years and dates."""
+    """Numbers with their unit, percents, years, dates and frequencies (`once a year`)."""
     found = []
     i = 0
     while i < len(words):
+        if (words[i].lower in ("once", "twice") and i + 2 < len(words) and words[i + 1].lower in ("a", "per", "every")
+                and words[i + 2].lower in FREQUENCY_UNITS):
+            found.append(_target(text, words, i, i + 2, TargetKind.NUMBER, float(i) / 100))
+            i += 3
+            continue
         if not is_number(words[i]):
             i += 1
             continue

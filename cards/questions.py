@@ -91,7 +91,10 @@ _LEADING = re.compile(
 )
 # `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
 _LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
-_ASIDE = re.compile(r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}), ")
+_ASIDE = re.compile(
+    r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}"
+    r"|[a-z]+ [a-z]+ [^,]{2,80}), "  # `Sleep spindles, brief bursts of 11 to 16 Hz activity, predict …`
+)
 _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
 # consequence or a participle tail is another fact, and goes to the back.
@@ -726,6 +729,8 @@ def number_wh(target: Target) -> str | None:
         return "how much"
     if span[0].lower == "between":
         return None  # `between 10 and 14 months`: no wh-word asks for a range
+    if span[0].lower in ("once", "twice"):
+        return "how often"  # `once a year`
     if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
         return "what fraction"  # `by two thirds` → `by what fraction`
     plural = last.lower.endswith("s") or last.lower in IRREGULAR_PLURALS  # `300,000 people`

@@ -423,3 +423,28 @@ def test_a_claim_that_is_no_clause_is_asked_with_its_speaker_as_subject(key_poin
 def test_questions_from_shares_prices_and_auxiliaries(key_point, question):
     plan = plan_cards(key_point, "Pod", "Ep")
     assert plan.question is not None and plan.question.text == question
+
+
+@pytest.mark.parametrize(("key_point", "previous", "episode", "question"), [
+    # how often: `once a year` is one target
+    ("Marsh argues that rebalancing once a year is enough for most investors.", "", "Ep",
+     "According to Marsh, rebalancing how often is enough for most investors?"),
+    # an aside of three words or more between commas is set aside
+    ("Sleep spindles, brief bursts of 11 to 16 Hz activity, predict how much learning is retained.", "", "Ep",
+     "What predicts how much learning is retained?"),
+    # `He` is the person the key point before is about; a frame may name where it was said
+    ("He warned in his 1945 Nobel lecture that underdosing would breed resistance.",
+     "Alexander Fleming discovered penicillin in 1928 after mould contaminated a culture plate.",
+     "The Antibiotic Crisis with Dr. Helen Adeyemi",
+     "According to Alexander Fleming, what would underdosing breed?"),
+])
+def test_frequencies_asides_and_who_he_is(key_point, previous, episode, question):
+    plan = plan_cards(key_point, "Pod", episode, previous=previous)
+    assert plan.question is not None and plan.question.text == question
+
+
+def test_a_ship_is_no_person_to_attribute_a_claim_to():
+    plan = plan_cards("She believes ports now compete on automation rather than on location.", "Pod",
+                      "How the Shipping Container Changed the World with Ruth Okafor",
+                      previous="The Ever Given blocked the Suez Canal for six days in March 2021.")
+    assert plan.question is not None and plan.question.text.startswith("According to Ruth Okafor, ")
