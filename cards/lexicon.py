@@ -155,6 +155,7 @@ class Lexicon(NamedTuple):
 
     categories: dict[str, str]  # word → "noun verb …" (lemminflect's categories, lower case)
     verb_lemmas: dict[str, str]  # verb form → its first lemma
+    noun_lemmas: dict[str, str]  # plural noun → its singular (`children` → `child`, `data` → `datum`)
 
 
 @lru_cache(maxsize=8192)
@@ -167,6 +168,21 @@ def parts_of_speech(word: str) -> frozenset[str]:
     if not found:
         return frozenset({""})
     return frozenset("AUX" if part == "modal" else part.upper() for part in found.split())
+
+
+PLURAL_ONLY = frozenset("people cattle police".split())  # plural verbs, though the lexicon lists no singular
+
+
+@lru_cache(maxsize=8192)
+def is_plural(word: str) -> bool:
+    """A plural noun: lemminflect's lexicon knows `children`, `data`, `stations`; for a word it does not
+    know, an `-s` that is no `-ss`, `-us` or `-is` (`clasts`, `passkeys`)."""
+    lower = word.lower().removesuffix("'s")
+    if lower in lexicon().noun_lemmas or lower in PLURAL_ONLY:
+        return True
+    if "noun" in lexicon().categories.get(lower, "") or lower in STOPWORDS:
+        return False
+    return lower.endswith("s") and not lower.endswith(("ss", "us", "is"))
 
 
 def verb_lemma(word: str) -> str:
@@ -184,6 +200,7 @@ def lexicon() -> Lexicon:
     on every build that makes a card. Two flat maps hold what the card maker
     asks in less of both; `tests/test_lexicon.py` checks that they agree with
     lemminflect's own answers. The package is located without importing it.
+    (Three flat maps, with the nouns' singulars.)
     """
     spec = importlib.util.find_spec("lemminflect")
     if spec is None or not spec.submodule_search_locations:
@@ -193,6 +210,7 @@ def lexicon() -> Lexicon:
     overrides = (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines()
     categories: dict[str, str] = {}
     verb_lemmas: dict[str, str] = {}
+    noun_lemmas: dict[str, str] = {}
     for line in lines + [o.strip() for o in overrides if o.strip() and not o.startswith("#")]:
         word, category, forms = line.split(",", 2)
         category = category.lower()
@@ -200,7 +218,9 @@ def lexicon() -> Lexicon:
         categories[word] = category if known is None else f"{known} {category}"
         if category == "verb" and word not in verb_lemmas:
             verb_lemmas[word] = forms.split("/", 1)[0]
-    return Lexicon(categories, verb_lemmas)
+        elif category == "noun" and word.islower() and forms.split("/", 1)[0] != word:
+            noun_lemmas.setdefault(word, forms.split("/", 1)[0])
+    return Lexicon(categories, verb_lemmas, noun_lemmas)
 
 
 def contains_answer(text: str, answer: str) -> bool:

@@ -35,13 +35,14 @@ from cards.lexicon import (
     is_acronym,
     is_content,
     is_number,
+    is_plural,
     is_year,
     parts_of_speech,
     tokens,
     verb_lemma,
     zipf,
 )
-from cards.questions import ADVERBS, IRREGULAR_PLURALS, PREPOSITIONS, make_question, read_clause, verb_only
+from cards.questions import ADVERBS, PREPOSITIONS, make_question, read_clause, verb_only
 
 MODALS = frozenset("can could will would should may might must cannot".split())
 PERFECT = frozenset("has have had been".split())  # `has raged`
@@ -257,9 +258,7 @@ def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> 
 
 
 def _plural(word: Token) -> bool:
-    if word.lower in IRREGULAR_PLURALS:
-        return True
-    return word.lower.endswith("s") and not word.lower.endswith(("ss", "'s", "us", "is"))
+    return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
 TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())

@@ -38,6 +38,7 @@ from cards.lexicon import (
     is_acronym,
     is_content,
     is_number,
+    is_plural,
     is_year,
     parts_of_speech,
     tokens,
@@ -62,7 +63,6 @@ PERSON_VERBS = frozenset(
     warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
     wrote led told asked admits admitted insists insisted introduced invented""".split()
 )
-IRREGULAR_PLURALS = frozenset("bacteria data people children media criteria phenomena men women mice fungi".split())
 PREPOSITIONS = frozenset(
     """in on at by from with without into onto over under about above below after before between
     through during since until upon within across along around among against toward towards via per
@@ -296,9 +296,7 @@ def _base_verb_before_object(words, i: int) -> bool:
 def _plural_then_base_verb(head: Token, following: Token) -> bool:
     """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
     word = following.lower
-    plural = head.lower in IRREGULAR_PLURALS or (
-        head.lower.endswith("s") and not head.lower.endswith(("ss", "'s", "us", "is"))
-    )
+    plural = is_plural(head.lower) and not head.lower.endswith("'s")
     return (
         plural and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
         and verb_lemma(word) in ("", word)  # a base form: not `babies born`
@@ -317,7 +315,7 @@ def verb_only(words: Sequence[Token], i: int) -> bool:
 
 
 def _plural(word: Token) -> bool:
-    return word.lower in IRREGULAR_PLURALS or (word.lower.endswith("s") and not word.lower.endswith(("ss", "'s", "us")))
+    return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
 def _adjective_like(word: str) -> bool:
@@ -605,8 +603,18 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
 
 
 def _find(text: str, needle: str) -> tuple[int, int] | None:
-    match = re.search(r"(?<![\w-])" + re.escape(needle) + r"(?![\w-])", text)
-    return (match.start(), match.end()) if match else None
+    """Where `needle` stands in `text` as whole words (no regex: a pattern per target cost a compile each)."""
+    start = text.find(needle)
+    while needle and start >= 0:
+        end = start + len(needle)
+        if not (_word_char(text[start - 1:start]) or _word_char(text[end:end + 1])):
+            return start, end
+        start = text.find(needle, start + 1)
+    return None
+
+
+def _word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_-")
 
 
 def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str,
@@ -646,8 +654,7 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         if any(is_year(w) or w.lower == "ago" for w in clause.words):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
         head = clause.words[clause.subject_end - 1]
-        plural = head.lower in IRREGULAR_PLURALS or (head.lower.endswith("s") and not head.lower.endswith("ss"))
-        return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
+        return ("do" if is_plural(head.lower) else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
 
 
@@ -733,7 +740,7 @@ def number_wh(target: Target) -> str | None:
         return "how often"  # `once a year`
     if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
         return "what fraction"  # `by two thirds` → `by what fraction`
-    plural = last.lower.endswith("s") or last.lower in IRREGULAR_PLURALS  # `300,000 people`
+    plural = last.lower.endswith("s") or is_plural(last.lower)  # `300,000 people`
     if len(span) > 1 and not is_number(last) and plural and is_content(last):
         unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to", "and", "a"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`

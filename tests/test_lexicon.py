@@ -5,7 +5,7 @@ from __future__ import annotations
 import lemminflect
 import pytest
 
-from cards.lexicon import lexicon, parts_of_speech, verb_lemma
+from cards.lexicon import is_plural, lexicon, parts_of_speech, verb_lemma
 
 
 def every_hundredth_word() -> list[str]:
@@ -35,3 +35,18 @@ def test_verb_lemmas() -> None:
     assert verb_lemma("Studies") == "study"
     assert verb_lemma("semiconductor") == ""
     assert parts_of_speech("decentralized") == frozenset({"VERB"})
+
+
+@pytest.mark.parametrize(("word", "plural"), [
+    ("children", True), ("media", True), ("bacteria", True), ("stations", True), ("people", True),
+    ("station", False), ("bus", False), ("analysis", False), ("news", False), ("species", False),
+    ("clasts", True),  # unknown to the lexicon: an -s plural
+    ("stress", False), ("corpus", False),
+])
+def test_plural_nouns_come_from_the_lexicon(word: str, plural: bool) -> None:
+    assert is_plural(word) is plural
+
+
+def test_the_lexicons_singulars_are_lemminflects() -> None:
+    for plural, singular in list(lexicon().noun_lemmas.items())[::500]:
+        assert singular in lemminflect.getAllLemmas(plural, "NOUN").get("NOUN", ()), plural
