@@ -153,7 +153,10 @@ def never_a_noun(target: Target) -> bool:
     sentence_start = target.first_token == 0 and word[:1].isupper() and word[1:].islower()  # `Later studies …`
     if not word.islower() and not sentence_start:
         return False
-    return parts_of_speech(word.lower().removesuffix("'s")).isdisjoint({"NOUN", "PROPN", ""})
+    parts = parts_of_speech(word.lower().removesuffix("'s"))
+    if parts == {""}:  # unknown to the lexicon: an adjective's or a participle's ending tells (not `long-term`)
+        return "-" not in word and word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
+    return parts.isdisjoint({"NOUN", "PROPN"})
 
 
 MAX_PHRASE_WORDS = 4
@@ -520,6 +523,8 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
     Verbs make poor answers: a card should ask for a thing, not an action.
     """
     found = {i + 1 for i, w in enumerate(words[:-1]) if w.lower in MODALS or w.lower == "to"}
+    found |= {i + 2 for i, w in enumerate(words[:-2])  # `could easily hide`: an adverb between
+              if w.lower in MODALS and words[i + 1].lower.endswith("ly")}
     # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
     # after `As head of compute, …` (an imperative).
     found |= {i for i, w in enumerate(words) if re.search(r"(?:[^w]ize|ify)$", w.lower)

@@ -106,8 +106,10 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
     """Words the snip writes with a capital mid-sentence, and its speakers' names.
 
     Questions keep their capitals (`does China …`, not `does china …`).
+    Titles are left out: written in Title Case, they capitalise every word
+    (`How the Semiconductor Industry Actually Works`).
     """
-    texts = [t.text for t in snip.turns] + list(snip.key_points) + [episode.title, snip.title]
+    texts = [t.text for t in snip.turns] + list(snip.key_points)
     names = {m.removesuffix("'s").removesuffix("’s") for text in texts for m in _MID_SENTENCE_NAME.findall(text)}
     names.update(word for turn in snip.turns for word in turn.speaker.split())
     return frozenset(names)
