@@ -101,4 +101,3 @@ def test_a_key_point_that_leans_on_the_one_before_shows_it_on_the_front(tmp_path
     first = [f for f in fronts if "If Xi Jinping" in f and "This would" not in f]
     assert first  # the first key point's own cards show no earlier key point
     col.close()
-
