@@ -575,7 +575,7 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
             or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
             or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
         return False
-    if _plural(subject):
+    if _plural(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
         if _plural(word) and following in ("a", "an", "the"):
             return True  # `one in five stars hosts an …`: the verb agrees with `one`
         return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower

@@ -93,7 +93,7 @@ _LEADING = re.compile(
 _LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
 _ASIDE = re.compile(
     r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}"
-    r"|[a-z]+ [a-z]+ [^,]{2,80}), "  # `Sleep spindles, brief bursts of 11 to 16 Hz activity, predict …`
+    r"|(?!(?:and|or|but|so|yet)\b)[a-z]+ [a-z]+ [^,]{2,80}), "  # `Sleep spindles, brief bursts of …, predict …`
 )
 _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
@@ -655,7 +655,8 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         if any(is_year(w) or w.lower == "ago" for w in clause.words):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
         head = clause.words[clause.subject_end - 1]
-        return ("do" if is_plural(head.lower) else "does"), word  # `does the Subway cost`, `do glaciers carve`
+        plural = is_plural(head.lower) or " and " in clause.subject  # `cars, appliances, and electronics`
+        return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
 
 
