@@ -58,7 +58,7 @@ def test_precision_at_1_on_the_labelled_set():
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
     precision, count = quality.precision_at_1(verbose=False)
-    assert count >= 60 and precision >= 0.85
+    assert count >= 60 and precision >= 0.95  # issue 11: the old set stays at 0.95 or more
 
 
 def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path):
@@ -80,12 +80,24 @@ def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path
 
 
 def test_the_snipd_style_set_holds_its_ground():
-    """Issue 11's figures on key points in Snipd's style; floors at today's values, bounds from the issue."""
+    """Issue 11's figures on the 200 key points in Snipd's style: the bounds the issue sets."""
     spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
     figures = quality.snipd_style(verbose=False)
-    assert figures["key points"] >= 60 and figures["episodes"] >= 10
+    assert figures["key points"] >= 200 and figures["episodes"] >= 10
     assert figures["checks pass"] == 1.0
     assert figures["wrong-target share"] <= 0.03
-    assert figures["cloze precision@1"] >= 0.8 and figures["Q&A answer precision"] >= 0.7
+    assert figures["cloze precision@1"] >= 0.90
+    assert figures["Q&A coverage"] >= 0.80 and figures["Q&A answer precision"] >= 0.85
+
+
+def test_the_held_out_set_passes_every_check():
+    """The 40 key points the rules were not tuned on: their figures are reported, not pinned, but every card
+    they make must pass the automatic checks and none may hide a tempting wrong target."""
+    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    figures = quality.snipd_style(verbose=False, path=quality.HOLDOUT)
+    assert figures["key points"] == 40 and figures["checks pass"] == 1.0
+    assert figures["wrong-target share"] <= 0.03
