@@ -9,14 +9,13 @@ from __future__ import annotations
 import enum
 import gzip
 import importlib.util
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
-
-from wordfreq import zipf_frequency
 
 MAX_TARGET_WORDS = 5
 MAX_ANSWER_WORDS = 6
@@ -146,8 +145,52 @@ def word_set(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
-    """How common a word is in English (0 rare … 8 very common)."""
+    """How common a word is in English (0 rare … 8 very common): wordfreq's `zipf_frequency(word, "en")`.
+
+    A plain word (hyphens and apostrophes allowed) is looked up in wordfreq's
+    English list directly (see `frequency_buckets`); anything else (digits,
+    accents) goes through wordfreq itself, which tokenizes it first.
+    """
+    parts = word.lower().split("-")  # wordfreq splits `slow-wave` into `slow`, `wave`
+    if word.isascii() and all(part.replace("'", "").isalpha() for part in parts):
+        return _combined_zipf([frequency_buckets().get(part) for part in parts])
+    from wordfreq import zipf_frequency  # loads its tokenizer: only for the rare word that needs it
+
     return zipf_frequency(word, "en")
+
+
+def _combined_zipf(buckets: list[int | None]) -> float:
+    """The Zipf value wordfreq gives a word made of tokens in these centibel buckets (None: not in the list).
+
+    As wordfreq does: 1/f = 1/f1 + 1/f2 + …; a missing token gives the minimum,
+    1e-9 (Zipf 0); the frequency keeps 3 significant digits, the Zipf value 2 decimals.
+    """
+    if not buckets or None in buckets:
+        return 0.0
+    freq = 1.0 / sum(1.0 / 10 ** (-bucket / 100) for bucket in buckets if bucket is not None)
+    rounded = round(freq, math.floor(-math.log(freq, 10)) + 3)
+    return round(math.log(rounded, 10) + 9, 2)
+
+
+@cache
+def frequency_buckets() -> dict[str, int]:
+    """wordfreq's large English list as word → centibel bucket, read from its wheel.
+
+    Importing wordfreq and building its frequency table costs 0.34 s and
+    30 MB in every process that makes a card (its tokenizer pulls in
+    langcodes, regex and ftfy); the list itself, read directly, takes 0.05 s.
+    `tests/test_lexicon.py` checks the values against `zipf_frequency`.
+    """
+    import msgpack  # wordfreq's own dependency
+
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("wordfreq is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "large_en.msgpack.gz"
+    header, *buckets = msgpack.loads(gzip.decompress(path.read_bytes()), raw=False)
+    if header.get("format") != "cB":
+        raise ValueError(f"{path}: not a cBpack word list")
+    return {word: index for index, bucket in enumerate(buckets) for word in bucket}
 
 
 class Lexicon(NamedTuple):

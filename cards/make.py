@@ -693,7 +693,10 @@ def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
     words = tokens(target.text)
     if not words or len(words) > MAX_TARGET_WORDS or re.search(r",(?!\d{3})", target.text):
         return False
-    if len(words) == 1 and (words[0].lower in STOPWORDS or zipf(words[0].lower) >= 6.0):
+    # A number of two characters or more is never that common in wordfreq (`10` is 5.3): skip the look-up,
+    # which for numbers needs wordfreq's own tokenizer.
+    lone_number = words and words[0].text[0] in "$€£0123456789" and len(words[0].text) > 1
+    if len(words) == 1 and (words[0].lower in STOPWORDS or (not lone_number and zipf(words[0].lower) >= 6.0)):
         return False
     # A whole list is a set, and sets make bad cards; one member is allowed.
     return not any(s <= target.start and target.end <= e and _members(target.text) > 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lemminflect
 import pytest
 
-from cards.lexicon import is_plural, lexicon, parts_of_speech, verb_lemma
+from cards.lexicon import frequency_buckets, is_plural, lexicon, parts_of_speech, verb_lemma, zipf
 
 
 def every_hundredth_word() -> list[str]:
@@ -50,3 +50,15 @@ def test_plural_nouns_come_from_the_lexicon(word: str, plural: bool) -> None:
 def test_the_lexicons_singulars_are_lemminflects() -> None:
     for plural, singular in list(lexicon().noun_lemmas.items())[::500]:
         assert singular in lemminflect.getAllLemmas(plural, "NOUN").get("NOUN", ()), plural
+
+
+def test_zipf_agrees_with_wordfreq() -> None:
+    """The direct reading of wordfreq's English list gives wordfreq's own Zipf values."""
+    from wordfreq import zipf_frequency
+
+    unusual = ["river", "The", "xyzzyq", "semiconductor", "AI", "don't", "slow-wave", "2019", "café", "TSMC", "a",
+               "state-of-the-art", "long-term", "x-ray", "race-day", "it's", "co-op", "xyzzy-wave"]
+    words = [*list(frequency_buckets())[::2000], *unusual]
+    assert len(words) > 150
+    for word in words:
+        assert zipf(word) == zipf_frequency(word, "en"), word
