@@ -203,7 +203,6 @@ def _first_sentence(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-@lru_cache(maxsize=1024)
 def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb.
 
