@@ -228,6 +228,11 @@ def is_plural(word: str) -> bool:
     return lower.endswith("s") and not lower.endswith(("ss", "us", "is"))
 
 
+def plural_noun(word: Token) -> bool:
+    """A token that is a plural noun, not a possessive (`children`, `clasts`; not `child's`)."""
+    return is_plural(word.lower) and not word.lower.endswith("'s")
+
+
 def verb_lemma(word: str) -> str:
     """The base form of a verb form (`began` → `begin`), or "" when the word is no verb."""
     return lexicon().verb_lemmas.get(word.lower(), "")

@@ -35,9 +35,9 @@ from cards.lexicon import (
     is_acronym,
     is_content,
     is_number,
-    is_plural,
     is_year,
     parts_of_speech,
+    plural_noun,
     tokens,
     verb_lemma,
     zipf,
@@ -216,7 +216,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
                 and not _object_follows(words, i))
 
     while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS
-           and not _plural(words[last]) and not words[last].lower.endswith("'s")):
+           and not plural_noun(words[last]) and not words[last].lower.endswith("'s")):
         if noun_after(last + 1):
             last += 1
         elif (last - first + 2 < MAX_PHRASE_WORDS and parts_of_speech(words[last + 1].lower) == {"ADJ"}
@@ -258,10 +258,6 @@ def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> 
     if (opening and target.end <= opening.end()) or after_than or anaphoric_subject or in_tail:
         return replace(target, rank=target.rank + 1.0)
     return target
-
-
-def _plural(word: Token) -> bool:
-    return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
 TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
@@ -492,7 +488,7 @@ def name_referent(key_point: str, previous: str) -> str | None:
         if clause is None:
             return None
         subject = clause.subject
-        plural = _plural(tokens(subject)[-1])
+        plural = plural_noun(tokens(subject)[-1])
         person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
@@ -568,22 +564,22 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     if word.text[0].isupper() or word.lower in PREPOSITIONS:
         return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
     following = words[i + 1].lower if i + 1 < len(words) else ""
-    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and _plural(word) \
-            and "VERB" in parts_of_speech(word.lower) and not _plural(subject):
+    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and plural_noun(word) \
+            and "VERB" in parts_of_speech(word.lower) and not plural_noun(subject):
         return True  # `before the hire starts.`
     if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
             or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
             or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
         return False
-    if _plural(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
-        if _plural(word) and following in ("a", "an", "the"):
+    if plural_noun(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
+        if plural_noun(word) and following in ("a", "an", "the"):
             return True  # `one in five stars hosts an …`: the verb agrees with `one`
         return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
     if _base_verb(words[i + 1]):
         return False  # `Cover crops protect …`: the verb comes next, so this is a noun
-    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not _plural(subject):
+    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not plural_noun(subject):
         return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
-    if _plural(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
+    if plural_noun(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
             and words[i + 2].lower in ("a", "an", "the"):
         return False  # `Sun-like stars hosts an …`: the verb is the next word
     if not adjacent(words, i):
@@ -592,7 +588,7 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     after = parts_of_speech(following)
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
                     or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
-    return _plural(word) and takes_object
+    return plural_noun(word) and takes_object
 
 
 def _verb_after_name(words: Sequence[Token], i: int) -> bool:

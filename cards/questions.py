@@ -41,6 +41,7 @@ from cards.lexicon import (
     is_plural,
     is_year,
     parts_of_speech,
+    plural_noun,
     tokens,
     verb_lemma,
     zipf,
@@ -71,6 +72,7 @@ PREPOSITIONS = frozenset(
 SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose".split())
 # Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
 COMMON_VERBS = frozenset("used uses makes gets becomes".split())
+VERBS_AMONG_STOPWORDS = frozenset("use make get become".split())  # stopwords, but verbs all the same
 ADVERBS = frozenset("later then also still often now soon already never always once first".split())
 # Words that go into the gap with the target: `involves [many experiments]`, `[about 180] copies`.
 GAP_WORDS = frozenset(
@@ -252,7 +254,7 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
         word = words[i].lower
         if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
             break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
-        participle = irregular_past(word) and _plural(words[i - 1]) and i + 1 < len(words) \
+        participle = irregular_past(word) and plural_noun(words[i - 1]) and i + 1 < len(words) \
             and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
         second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
         if (word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS
@@ -296,12 +298,11 @@ def _base_verb_before_object(words, i: int) -> bool:
 def _plural_then_base_verb(head: Token, following: Token) -> bool:
     """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
     word = following.lower
-    plural = is_plural(head.lower) and not head.lower.endswith("'s")
     return (
-        plural and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
+        plural_noun(head) and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
         and verb_lemma(word) in ("", word)  # a base form: not `babies born`
         and following.text[0].islower() and "-" not in word and not _adjective_like(word)
-        and (word not in STOPWORDS or word in ("use", "make", "get", "become")) and not word.endswith("s")
+        and (word not in STOPWORDS or word in VERBS_AMONG_STOPWORDS) and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS
     )
 
@@ -312,10 +313,6 @@ def verb_only(words: Sequence[Token], i: int) -> bool:
     return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
             and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
             and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
-
-
-def _plural(word: Token) -> bool:
-    return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
 def _adjective_like(word: str) -> bool:
@@ -591,7 +588,7 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
         parts = parts_of_speech(noun.lower)
         if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or _adjective_like(noun.lower):
             return None  # `simulate [chemistry] better`, `made [errors] visible`: no noun to ask `what better`
-        if irregular_past(noun.lower) or parts_of_speech(noun.lower) == {"VERB"}:
+        if irregular_past(noun.lower):
             return None  # `jobs in [New York] fell`: a verb follows, not a noun
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
                                                          and rest[0].start - noun.end <= 1):
@@ -651,7 +648,7 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     if word.endswith("s"):
         return "does", lemma(word)
     if word.isalpha() and word not in STOPWORDS:
-        if any(is_year(w) or w.lower == "ago" for w in clause.words):
+        if _past_time(clause):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
         head = clause.words[clause.subject_end - 1]
         plural = is_plural(head.lower) or " and " in clause.subject  # `cars, appliances, and electronics`
@@ -679,18 +676,21 @@ def _agree(clause: Clause) -> str:
         if lower in ("are", "were") and (following.endswith("s") or following in ("the", "a", "an")):
             return predicate  # `What are boulders …?` keeps its plural complement
         return f"{SINGULAR[lower]} {tail}".strip()
-    # `shut`, `cut`, `cost` read the same in the past; a year or `ago` says which it is
-    past_time = any(is_year(w) or w.lower == "ago" for w in clause.words)
-    past = (lower.endswith("ed") and not lower.endswith("eed")) or past_time
+    past = (lower.endswith("ed") and not lower.endswith("eed")) or _past_time(clause)
     if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular_past(lower):
         return predicate
     tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
     return f"{third_person(lower)} {tail}".strip()
 
 
+def _past_time(clause: Clause) -> bool:
+    """A year or `ago` in the clause: `shut`, `cut`, `cost` read the same in the past, and this says which."""
+    return any(is_year(w) or w.lower == "ago" for w in clause.words)
+
+
 def third_person(verb: str) -> str:
     """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if (verb in STOPWORDS and verb not in ("use", "make", "get", "become")) or verb.endswith(("s", "ing")) \
+    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
             or (verb.endswith("ed") and not verb.endswith("eed")):
         return verb
     if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
