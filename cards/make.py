@@ -81,8 +81,9 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
         if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
     ]
+    aside = SetAside.of(key_point)
     candidates = [
-        _demote_contrast(_demote_topic(t, episode), key_point, words)
+        _demote_contrast(_demote_topic(t, episode), words, aside)
         for t in found
         if _fits_front(t, words, podcast)
         and not (before and contains_answer(before, t.text))
@@ -240,7 +241,21 @@ _TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
 
 
-def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> Target:
+@dataclass(frozen=True)
+class SetAside:
+    """Where a key point's secondary parts lie: an opening contrast, a trailing tail (read once per key point)."""
+
+    opening_end: int | None  # `Rather than building fabs everywhere,|`
+    tail_start: int | None  # `|, including babbling with the hands`
+
+    @classmethod
+    def of(cls, key_point: str) -> SetAside:
+        opening = _CONTRAST.match(key_point)
+        tail = _TAIL.search(key_point)
+        return cls(opening.end() if opening else None, tail.start() if tail else None)
+
+
+def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) -> Target:
     """What a key point sets its claim against, or leans on, comes after the claim itself.
 
     `Rather than building fabs everywhere, countries should …` (the advice is
@@ -248,14 +263,13 @@ def _demote_contrast(target: Target, key_point: str, words: Sequence[Token]) -> 
     … than any single probiotic` (what follows `than`); `These fast
     metabolisers see …` (the subject `These` points back to).
     """
-    opening = _CONTRAST.match(key_point)
-    tail = _TAIL.search(key_point)
     before = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
     after_than = bool({"than", "unlike"} & set(before)) and not (before and before[-1] in NUMBER_WORDS)
     anaphoric_subject = bool(words) and words[0].lower in ("this", "these", "those") and target.first_token <= 3 \
         and target.kind is not TargetKind.NUMBER
-    in_tail = tail is not None and target.start >= tail.start()  # `…, including babbling with the hands`
-    if (opening and target.end <= opening.end()) or after_than or anaphoric_subject or in_tail:
+    in_tail = aside.tail_start is not None and target.start >= aside.tail_start
+    in_opening = aside.opening_end is not None and target.end <= aside.opening_end
+    if in_opening or after_than or anaphoric_subject or in_tail:
         return replace(target, rank=target.rank + 1.0)
     return target
 
