@@ -167,9 +167,17 @@ def _combined_zipf(buckets: list[int | None]) -> float:
     """
     if not buckets or None in buckets:
         return 0.0
-    freq = 1.0 / sum(1.0 / 10 ** (-bucket / 100) for bucket in buckets if bucket is not None)
+    freq = 1.0 / sum(1.0 / 10 ** (-bucket / 100) for bucket in buckets if bucket is not None)  # wordfreq's own sum
     rounded = round(freq, math.floor(-math.log(freq, 10)) + 3)
     return round(math.log(rounded, 10) + 9, 2)
+
+
+def package_folder(name: str) -> Path:
+    """Where an installed package's files are, found without importing it (importing is what costs)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{name} is not installed")
+    return Path(spec.submodule_search_locations[0])
 
 
 @cache
@@ -183,10 +191,7 @@ def frequency_buckets() -> dict[str, int]:
     """
     import msgpack  # wordfreq's own dependency
 
-    spec = importlib.util.find_spec("wordfreq")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("wordfreq is not installed")
-    path = Path(spec.submodule_search_locations[0]) / "data" / "large_en.msgpack.gz"
+    path = package_folder("wordfreq") / "data" / "large_en.msgpack.gz"
     header, *buckets = msgpack.loads(gzip.decompress(path.read_bytes()), raw=False)
     if header.get("format") != "cB":
         raise ValueError(f"{path}: not a cBpack word list")
@@ -194,7 +199,7 @@ def frequency_buckets() -> dict[str, int]:
 
 
 class Lexicon(NamedTuple):
-    """lemminflect's lemma table: each word's categories, and the base form of each verb form."""
+    """lemminflect's lemma table: each word's categories, each verb form's base, each plural's singular."""
 
     categories: dict[str, str]  # word → "noun verb …" (lemminflect's categories, lower case)
     verb_lemmas: dict[str, str]  # verb form → its first lemma
@@ -240,20 +245,17 @@ def verb_lemma(word: str) -> str:
 
 @cache
 def lexicon() -> Lexicon:
-    """lemminflect's lemma table, read once per process into two flat maps.
+    """lemminflect's lemma table, read once per process into three flat maps.
 
     The table ships in lemminflect's wheel (`resources/lemma_lu.csv.gz`, lines
     of `word,category,lemma/lemma…`, plus `lemma_overrides.csv` in the same
     shape). Its own loader builds a dict of dicts of tuples: 0.2 s and 40 MB
-    on every build that makes a card. Two flat maps hold what the card maker
-    asks in less of both; `tests/test_lexicon.py` checks that they agree with
-    lemminflect's own answers. The package is located without importing it.
-    (Three flat maps, with the nouns' singulars.)
+    on every build that makes a card. The categories, the verbs' lemmas and
+    the nouns' singulars hold what the card maker asks, in less of both;
+    `tests/test_lexicon.py` checks that they agree with lemminflect's own
+    answers. The package is located without importing it.
     """
-    spec = importlib.util.find_spec("lemminflect")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("lemminflect is not installed")
-    resources = Path(spec.submodule_search_locations[0]) / "resources"
+    resources = package_folder("lemminflect") / "resources"
     lines = gzip.decompress((resources / "lemma_lu.csv.gz").read_bytes()).decode().splitlines()
     overrides = (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines()
     categories: dict[str, str] = {}
@@ -261,13 +263,13 @@ def lexicon() -> Lexicon:
     noun_lemmas: dict[str, str] = {}
     for line in lines + [o.strip() for o in overrides if o.strip() and not o.startswith("#")]:
         word, category, forms = line.split(",", 2)
-        category = category.lower()
+        category, lemma = category.lower(), forms.split("/", 1)[0]
         known = categories.get(word)
         categories[word] = category if known is None else f"{known} {category}"
-        if category == "verb" and word not in verb_lemmas:
-            verb_lemmas[word] = forms.split("/", 1)[0]
-        elif category == "noun" and word.islower() and forms.split("/", 1)[0] != word:
-            noun_lemmas.setdefault(word, forms.split("/", 1)[0])
+        if category == "verb":
+            verb_lemmas.setdefault(word, lemma)
+        elif category == "noun" and word.islower() and lemma != word:
+            noun_lemmas.setdefault(word, lemma)
     return Lexicon(categories, verb_lemmas, noun_lemmas)
 
 
