@@ -55,6 +55,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates ship with the package: checking their mtimes on every card cost 5%
     )
     env.filters["attr"] = _attr
     env.globals["cloze_open"] = lambda number: Markup(f"{{{{c{int(number)}::")
