@@ -6,6 +6,7 @@ Shared by target choice (`cards.make`) and question making
 
 from __future__ import annotations
 
+import bisect
 import enum
 import gzip
 import importlib.util
@@ -198,12 +199,63 @@ def frequency_buckets() -> dict[str, int]:
     return {word: index for index, bucket in enumerate(buckets) for word in bucket}
 
 
-class Lexicon(NamedTuple):
-    """lemminflect's lemma table: each word's categories, each verb form's base, each plural's singular."""
+class Entry(NamedTuple):
+    """One line of lemminflect's lemma table: a word as one category, and that category's first lemma."""
 
-    categories: dict[str, str]  # word → "noun verb …" (lemminflect's categories, lower case)
-    verb_lemmas: dict[str, str]  # verb form → its first lemma
-    noun_lemmas: dict[str, str]  # plural noun → its singular (`children` → `child`, `data` → `datum`)
+    category: str  # lemminflect's category, lower case: noun, verb, adj, adv, aux
+    lemma: str
+
+
+class Lexicon:
+    """lemminflect's lemma table, looked up word by word in its sorted lines.
+
+    The table ships in lemminflect's wheel (`resources/lemma_lu.csv.gz`, lines
+    of `word,category,lemma/lemma…` sorted by word, plus `lemma_overrides.csv`
+    in the same shape). Its own loader builds a dict of dicts of tuples: 0.2 s
+    and 40 MB on every build that makes a card. Splitting the lines takes
+    0.02 s; each word the card maker asks about is then found by binary
+    search, so a build that makes a few cards reads only what it needs.
+    """
+
+    def __init__(self, lines: list[str], overrides: dict[str, tuple[Entry, ...]]):
+        self._lines = lines
+        self._overrides = overrides
+
+    def entries(self, word: str) -> tuple[Entry, ...]:
+        """Every reading of `word` (exact case), the table's lines first, then the overrides."""
+        found = []
+        prefix = word + ","
+        at = bisect.bisect_left(self._lines, word, key=_word_of)
+        while at < len(self._lines) and self._lines[at].startswith(prefix):
+            found.append(_entry(self._lines[at]))
+            at += 1
+        return (*found, *self._overrides.get(word, ()))
+
+    def words(self) -> list[str]:
+        """Every word of the table, sorted (for tests: lookups never need the whole list)."""
+        return sorted({_word_of(line) for line in self._lines} | set(self._overrides))
+
+    def categories(self, word: str) -> tuple[str, ...]:
+        return tuple(entry.category for entry in self.entries(word))
+
+    def verb_lemma(self, word: str) -> str:
+        """The lemma of the first verb reading, or ""."""
+        return next((entry.lemma for entry in self.entries(word) if entry.category == "verb"), "")
+
+    def singular(self, word: str) -> str:
+        """The singular of a lower-case plural noun (`children` → `child`, `data` → `datum`), or ""."""
+        if not word.islower():
+            return ""
+        return next((e.lemma for e in self.entries(word) if e.category == "noun" and e.lemma != word), "")
+
+
+def _word_of(line: str) -> str:
+    return line[:line.index(",")]
+
+
+def _entry(line: str) -> Entry:
+    _, category, forms = line.split(",", 2)
+    return Entry(category.lower(), forms.split("/", 1)[0])
 
 
 @lru_cache(maxsize=8192)
@@ -212,10 +264,10 @@ def parts_of_speech(word: str) -> frozenset[str]:
 
     Looked up in lower case, as lemminflect's `getAllLemmas` does.
     """
-    found = lexicon().categories.get(word.lower())
+    found = lexicon().categories(word.lower())
     if not found:
         return frozenset({""})
-    return frozenset("AUX" if part == "modal" else part.upper() for part in found.split())
+    return frozenset("AUX" if part == "modal" else part.upper() for part in found)
 
 
 PLURAL_ONLY = frozenset("people cattle police".split())  # plural verbs, though the lexicon lists no singular
@@ -226,9 +278,9 @@ def is_plural(word: str) -> bool:
     """A plural noun: lemminflect's lexicon knows `children`, `data`, `stations`; for a word it does not
     know, an `-s` that is no `-ss`, `-us` or `-is` (`clasts`, `passkeys`)."""
     lower = word.lower().removesuffix("'s")
-    if lower in lexicon().noun_lemmas or lower in PLURAL_ONLY:
+    if lexicon().singular(lower) or lower in PLURAL_ONLY:
         return True
-    if "noun" in lexicon().categories.get(lower, "") or lower in STOPWORDS:
+    if "noun" in lexicon().categories(lower) or lower in STOPWORDS:
         return False
     return lower.endswith("s") and not lower.endswith(("ss", "us", "is"))
 
@@ -238,39 +290,22 @@ def plural_noun(word: Token) -> bool:
     return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
+@lru_cache(maxsize=8192)
 def verb_lemma(word: str) -> str:
     """The base form of a verb form (`began` → `begin`), or "" when the word is no verb."""
-    return lexicon().verb_lemmas.get(word.lower(), "")
+    return lexicon().verb_lemma(word.lower())
 
 
 @cache
 def lexicon() -> Lexicon:
-    """lemminflect's lemma table, read once per process into three flat maps.
-
-    The table ships in lemminflect's wheel (`resources/lemma_lu.csv.gz`, lines
-    of `word,category,lemma/lemma…`, plus `lemma_overrides.csv` in the same
-    shape). Its own loader builds a dict of dicts of tuples: 0.2 s and 40 MB
-    on every build that makes a card. The categories, the verbs' lemmas and
-    the nouns' singulars hold what the card maker asks, in less of both;
-    `tests/test_lexicon.py` checks that they agree with lemminflect's own
-    answers. The package is located without importing it.
-    """
+    """lemminflect's lemma table, read once per process; the package is located without importing it."""
     resources = package_folder("lemminflect") / "resources"
     lines = gzip.decompress((resources / "lemma_lu.csv.gz").read_bytes()).decode().splitlines()
-    overrides = (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines()
-    categories: dict[str, str] = {}
-    verb_lemmas: dict[str, str] = {}
-    noun_lemmas: dict[str, str] = {}
-    for line in lines + [o.strip() for o in overrides if o.strip() and not o.startswith("#")]:
-        word, category, forms = line.split(",", 2)
-        category, lemma = category.lower(), forms.split("/", 1)[0]
-        known = categories.get(word)
-        categories[word] = category if known is None else f"{known} {category}"
-        if category == "verb":
-            verb_lemmas.setdefault(word, lemma)
-        elif category == "noun" and word.islower() and lemma != word:
-            noun_lemmas.setdefault(word, lemma)
-    return Lexicon(categories, verb_lemmas, noun_lemmas)
+    overrides: dict[str, tuple[Entry, ...]] = {}
+    for line in (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            overrides[_word_of(line.strip())] = (*overrides.get(_word_of(line.strip()), ()), _entry(line.strip()))
+    return Lexicon(lines, overrides)
 
 
 def contains_answer(text: str, answer: str) -> bool:
