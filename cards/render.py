@@ -31,8 +31,16 @@ def escape_text(value: str) -> Markup:
     Quotes need no escaping outside attributes, and leaving them alone keeps
     `&#39;` out of what the cards show.
     """
-    text = str(escape(CONTROL.sub(" ", value))).replace("&#39;", "'").replace("&#34;", '"')
-    return Markup(text.translate(_ANKI_SPECIAL).replace("::", ":&#58;"))
+    text = str(escape(CONTROL.sub(" ", value)))
+    if "&#" in text:
+        text = text.replace("&#39;", "'").replace("&#34;", '"')
+    if _has_anki_special(text):  # rare: checking first spares most texts a slow translate
+        text = text.translate(_ANKI_SPECIAL)
+    return Markup(text.replace("::", ":&#58;"))
+
+
+def _has_anki_special(text: str) -> bool:
+    return "{" in text or "}" in text or "[" in text or "]" in text or "\\" in text
 
 
 def _finalize(value):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from cards.model import Level, Shape, Turn
 from cards.parse import detect_shape, find_sources, parse_file
-from cards.parse.text import clean, read_loose_front_matter, read_source
+from cards.parse.text import _SPACES, clean, read_loose_front_matter, read_source
 
 
 def only_episode(path: Path):
@@ -214,3 +216,12 @@ def test_find_sources_searches_folders_for_notes(tmp_path):
         (tmp_path / name).write_text("x", encoding="utf-8")
     found = [p.relative_to(tmp_path).as_posix() for p in find_sources([tmp_path]).sources]
     assert found == ["a.md", "b.markdown", "c.txt", "sub/e.MD"]
+
+
+@given(st.text(alphabet=" \t\u00a0\u200b\ufeffab\x01", max_size=30) | st.text(alphabet=" \tab", max_size=12))
+@example("a\tb")
+@example("a  b")
+@example("a\u00a0b")
+def test_clean_folds_white_space_as_one_substitution_would(text: str) -> None:
+    """The shortcut for text with nothing to fold gives what folding every run gives."""
+    assert clean(text) == _SPACES.sub(" ", text.replace("\x01", " ")).strip()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import escape
+
 from cards.make import plan_cards
 from cards.model import Episode, Shape, Snip, Turn
-from cards.render import cloze_text, escape_text, passage, snip_link, source, transcript
+from cards.parse.text import CONTROL
+from cards.render import _ANKI_SPECIAL, cloze_text, escape_text, passage, snip_link, source, transcript
 
 
 def test_escape_text_neutralises_html_and_anki_syntax():
@@ -101,3 +106,10 @@ def test_a_key_point_that_leans_on_the_one_before_shows_it_on_the_front(tmp_path
     first = [f for f in fronts if "If Xi Jinping" in f and "This would" not in f]
     assert first  # the first key point's own cards show no earlier key point
     col.close()
+
+
+@given(st.text(alphabet="ab {}[]\\:'\"&<>#;\x01\x1fé", max_size=40))
+def test_escape_text_fast_paths_match_the_full_escape(value: str) -> None:
+    """Skipping the Anki-special translation when there is nothing to translate changes no output."""
+    full = str(escape(CONTROL.sub(" ", value))).replace("&#39;", "'").replace("&#34;", '"')
+    assert str(escape_text(value)) == full.translate(_ANKI_SPECIAL).replace("::", ":&#58;")
