@@ -468,15 +468,27 @@ def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
     fields = row.fields
     shared = tuple(fields[i] for i in SNIP_FIELDS)
     own = tuple(field for i, field in enumerate(fields) if i - len(fields) not in SNIP_FIELDS)
-    everything = (*shared, " ".join(row.tags), " ".join(row.deck_tags), row.snip_title)
-    key = hashlib.blake2b("\x1e".join(everything).encode(), digest_size=8).hexdigest()
-    return own, key, shared
+    return own, _snip_key(shared, row.tags, row.deck_tags, row.snip_title), shared
 
 
 def pack_fields(row: NoteRow) -> PackedFields:
     """What `add_notes` stores of a note's fields (done where the note is made, in a worker)."""
     own, key, shared = split_fields(row)
-    return PackedFields(_pack(own), key, _pack(shared))
+    return PackedFields(_pack(own), key, _pack_snip(shared))
+
+
+# Both cached: a snip's notes come one after another and share its fields, the very
+# same strings, whose hashes Python keeps; so only a snip's first note pays for
+# hashing and compressing its transcript.
+@lru_cache(maxsize=16)
+def _snip_key(shared: tuple[str, ...], tags: tuple[str, ...], deck_tags: tuple[str, ...], title: str) -> str:
+    everything = (*shared, " ".join(tags), " ".join(deck_tags), title)
+    return hashlib.blake2b("\x1e".join(everything).encode(), digest_size=8).hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _pack_snip(shared: tuple[str, ...]) -> bytes:
+    return _pack(shared)
 
 
 def note_fields(own: bytes, snip: bytes) -> str:
@@ -498,13 +510,7 @@ def register_functions(db: sqlite3.Connection) -> None:
 
 
 def _pack(fields: tuple[str, ...]) -> bytes:
-    return _compress(FIELD_SEPARATOR.join(fields))
-
-
-@lru_cache(maxsize=16)
-def _compress(text: str) -> bytes:
-    """Cached: the notes of a snip share its fields, and come one after another."""
-    return zlib.compress(text.encode(), 1)  # fast: the build waits for it
+    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
 
 
 @lru_cache(maxsize=16)
