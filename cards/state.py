@@ -428,26 +428,28 @@ class StateReader:
         self.db.close()
 
 
-# Copying a deck's notes out of the state into a package's collection, inside
-# SQLite (see `cards.package.write_package_from_state`): the state file is
-# attached as `state`; `temp.chosen` lists the deck's episodes in order and
-# `temp.wanted` the GUIDs of a `changes.apkg` deck. `temp.placed` then holds,
+# Copying a package's notes out of the state into its collection, inside SQLite
+# (see `cards.package.write_package_from_state`), in one pass for all its decks:
+# the state file is attached as `state`; `temp.chosen` lists, in package order,
+# each deck's episodes with the deck's position, id and filter (a tag, or the
+# GUIDs in `temp.wanted` for a `changes.apkg` deck). `temp.placed` then holds,
 # per note, where genanki would number it: a note, then its cards, then the
-# next note; `due` is the note's position in its deck.
+# next note, across all decks; `due` is the note's position in its own deck.
 STAGE_TABLES = """
 CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
-CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT);
+CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT, deck INTEGER, did INTEGER, tag TEXT,
+                          filtered INTEGER);
 """
 PLACE_NOTES = """
 CREATE TEMP TABLE placed AS
-SELECT n.rowid AS r, n.cards, n.mtime,
-       :start + SUM(1 + n.cards) OVER w - (1 + n.cards) AS nid,
-       ROW_NUMBER() OVER w - 1 AS due
+SELECT n.rowid AS r, n.cards, n.mtime, c.deck, c.did,
+       :start + SUM(1 + n.cards) OVER (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING) - (1 + n.cards)
+           AS nid,
+       ROW_NUMBER() OVER (PARTITION BY c.deck ORDER BY c.ord, n.position) - 1 AS due
 FROM temp.chosen c JOIN state.notes n ON n.episode = c.episode
 JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
-WHERE (:tag IS NULL OR instr(' ' || s.deck_tags || ' ', ' ' || :tag || ' ') > 0)
-  AND (NOT :filtered OR n.guid IN (SELECT guid FROM temp.wanted))
-WINDOW w AS (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING)
+WHERE (c.tag IS NULL OR instr(' ' || s.deck_tags || ' ', ' ' || c.tag || ' ') > 0)
+  AND (NOT c.filtered OR n.guid IN (SELECT guid FROM temp.wanted))
 """
 # The placed notes as rows of Anki's `notes` table (fields put together once, here,
 # by the functions `register_functions` adds to the connection).
@@ -457,7 +459,8 @@ SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime
 FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
 JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
 """
-PLACED_KINDS = "SELECT DISTINCT n.kind FROM temp.placed p JOIN state.notes n ON n.rowid = p.r"
+# Each kind of note placed, with the last deck (by position) that holds one.
+PLACED_KINDS = "SELECT n.kind, MAX(p.deck) FROM temp.placed p JOIN state.notes n ON n.rowid = p.r GROUP BY n.kind"
 
 
 def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
