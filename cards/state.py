@@ -30,12 +30,13 @@ import json
 import os
 import sqlite3
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
+
+from isal import isal_zlib
 
 from cards.errors import StateError
 from cards.model import CardKind, NoteRow, PackageNote
@@ -513,13 +514,14 @@ def register_functions(db: sqlite3.Connection) -> None:
 
 
 def _pack(fields: tuple[str, ...]) -> bytes:
-    return zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
+    """Fields compressed in zlib's format by ISA-L (twice as fast as zlib; either reads the other's)."""
+    return isal_zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
 
 
 @lru_cache(maxsize=16)
 def _unpack(blob: bytes) -> tuple[str, ...]:
     """Cached: a row's `first_field` follows its `note_fields`, and a snip's notes come together."""
-    return tuple(zlib.decompress(blob).decode().split(FIELD_SEPARATOR))
+    return tuple(isal_zlib.decompress(blob).decode().split(FIELD_SEPARATOR))
 
 
 def _episode(row) -> StoredEpisode:

@@ -12,8 +12,10 @@ import pytest
 from cards.build import build
 from cards.model import CardKind
 from cards.package import (
+    ZIP_LIMIT,
     DeckContent,
     PackageSpec,
+    _zip,
     card_ordinals,
     write_atomically,
     write_package,
@@ -141,3 +143,19 @@ def test_packages_from_a_state_in_an_awkward_folder(fixtures, tmp_path, monkeypa
     build([library], plain, now=1_700_000_000)
     for package in sorted(plain.rglob("*.apkg")):
         assert collection_rows(out / package.relative_to(plain)) == collection_rows(package)
+
+
+@pytest.mark.parametrize("limit", [ZIP_LIMIT, 10], ids=["isal", "zipfile for a huge collection"])
+@pytest.mark.parametrize("as_file", [False, True], ids=["bytes", "streamed from a file"])
+def test_packages_are_zips_that_zipfile_reads_back(tmp_path, monkeypatch, limit, as_file):
+    monkeypatch.setattr("cards.package.ZIP_LIMIT", limit)
+    collection = bytes(range(256)) * 9000 + b"the end"  # over two MiB: several chunks
+    source = tmp_path / "collection.anki2"
+    source.write_bytes(collection)
+    _zip(tmp_path / "out.apkg", source if as_file else collection)
+    with zipfile.ZipFile(tmp_path / "out.apkg") as archive:
+        assert archive.testzip() is None  # every member's CRC checks out
+        assert archive.namelist() == ["collection.anki2", "media"]
+        assert archive.read("collection.anki2") == collection
+        assert archive.read("media") == b"{}"
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
