@@ -328,11 +328,14 @@ def adjacent(words: Sequence[Token], i: int) -> bool:
 
 
 def is_year(token: Token) -> bool:
-    return bool(re.fullmatch(r"1[5-9]\d\d|20\d\d", token.text))
+    return bool(_YEAR.fullmatch(token.text))
+
+
+_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
 def is_acronym(word: str) -> bool:
-    letters = re.sub(r"'s$", "", word)
+    letters = word.removesuffix("'s")
     return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
 
 

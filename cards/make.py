@@ -537,7 +537,7 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
               if w.lower in MODALS and words[i + 1].lower.endswith("ly")}
     # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
     # after `As head of compute, …` (an imperative).
-    found |= {i for i, w in enumerate(words) if re.search(r"(?:[^w]ize|ify)$", w.lower)
+    found |= {i for i, w in enumerate(words) if _ize_or_ify(w.lower)
               and not (i and words[i - 1].lower in DETERMINERS)}
     leading = re.match(r"^(?:As|If|When|While|Once|Before|After)\b[^,]{3,80},\s+([a-z])", key_point)
     if leading:
@@ -561,6 +561,11 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
         found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
     return found
+
+
+def _ize_or_ify(word: str) -> bool:
+    """`colonize`, `amplify`: ends in -ify, or in -ize after any letter but w."""
+    return word.endswith("ify") or (word.endswith("ize") and len(word) > 3 and word[-4] != "w")
 
 
 AFTER_NOUN_NOT_VERB = MODALS | frozenset("is are was were be been has have had do does did and or".split())
@@ -701,7 +706,7 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
 
 def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
     words = tokens(target.text)
-    if not words or len(words) > MAX_TARGET_WORDS or re.search(r",(?!\d{3})", target.text):
+    if not words or len(words) > MAX_TARGET_WORDS or _COMMA_NOT_THOUSANDS.search(target.text):
         return False
     # A number of two characters or more is never that common in wordfreq (`10` is 5.3): skip the look-up,
     # which for numbers needs wordfreq's own tokenizer.
@@ -711,6 +716,9 @@ def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
     # A whole list is a set, and sets make bad cards; one member is allowed.
     return not any(s <= target.start and target.end <= e and _members(target.text) > 1
                    for s, e in enumerations)
+
+
+_COMMA_NOT_THOUSANDS = re.compile(r",(?!\d{3})")
 
 
 def _members(text: str) -> int:

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cards.model import CardKind, Episode, NoteRow, Snip
 
@@ -36,6 +37,7 @@ def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> st
     return genanki.guid_for(episode.key, snip.key, position, kind.value)
 
 
+@lru_cache(maxsize=4096)  # every snip of an episode cleans the episode's tags again
 def clean_tag(tag: str) -> str:
     """An Anki tag: no spaces, no quotes, no empty hierarchy levels."""
     tag = re.sub(r"[\s\u3000\x00-\x1f\x7f]+", "_", tag.strip())
