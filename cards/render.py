@@ -66,6 +66,8 @@ def environment() -> jinja2.Environment:
         auto_reload=False,  # the templates ship with the package: checking their mtimes on every card cost 5%
     )
     env.filters["attr"] = _attr
+    # Only what the templates use: Jinja copies every global into each render's context.
+    env.globals.clear()
     env.globals["cloze_open"] = lambda number: Markup(f"{{{{c{int(number)}::")
     env.globals["cloze_close"] = lambda: Markup("}}")
     return env
