@@ -160,7 +160,7 @@ def zipf(word: str) -> float:
     """
     parts = word.lower().split("-")  # wordfreq splits `slow-wave` into `slow`, `wave`
     if word.isascii() and all(part.replace("'", "").isalpha() for part in parts):
-        return _combined_zipf([frequency_buckets().get(part) for part in parts])
+        return _combined_zipf([frequency_buckets().get(part.encode()) for part in parts])
     from wordfreq import zipf_frequency  # loads its tokenizer: only for the rare word that needs it
 
     return zipf_frequency(word, "en")
@@ -188,19 +188,21 @@ def package_folder(name: str) -> Path:
 
 
 @cache
-def frequency_buckets() -> dict[str, int]:
-    """wordfreq's large English list as word → centibel bucket, read from its wheel.
+def frequency_buckets() -> dict[bytes, int]:
+    """wordfreq's large English list as word (UTF-8) → centibel bucket, read from its wheel.
 
     Importing wordfreq and building its frequency table costs 0.34 s and
     30 MB in every process that makes a card (its tokenizer pulls in
-    langcodes, regex and ftfy); the list itself, read directly, takes 0.05 s.
-    `tests/test_lexicon.py` checks the values against `zipf_frequency`.
+    langcodes, regex and ftfy); the list itself, read directly, takes 0.09 s,
+    half of it as long as the words stay bytes: only ASCII words are looked
+    up here (see `zipf`). `tests/test_lexicon.py` checks the values against
+    `zipf_frequency`.
     """
     import msgpack  # wordfreq's own dependency
 
     path = package_folder("wordfreq") / "data" / "large_en.msgpack.gz"
-    header, *buckets = msgpack.loads(gzip.decompress(path.read_bytes()), raw=False)
-    if header.get("format") != "cB":
+    header, *buckets = msgpack.loads(gzip.decompress(path.read_bytes()), raw=True)
+    if header.get(b"format") != b"cB":
         raise ValueError(f"{path}: not a cBpack word list")
     return {word: index for index, bucket in enumerate(buckets) for word in bucket}
 
