@@ -62,6 +62,7 @@ EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000-01-01, 2100-01-01
 PARALLEL_SOURCES = 16
 SOURCES_PER_TASK = 4
 PARALLEL_PACKAGES = 8
+PACKAGES_PER_TASK = 16
 Progress = Callable[[str, int, int], None]
 
 
@@ -813,10 +814,14 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
     plans = tuple(sorted(plans, key=lambda plan: plan.notes, reverse=True))
     large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
     parallel = workers != 1 and (len(plans) >= PARALLEL_PACKAGES or (large >= 2 and _small_main()))
+    # A large package is a task of its own; small ones (an episode's) go a few at a time:
+    # one at a time, passing them to and fro cost as much as writing them.
+    tasks: list[tuple[PackagePlan, ...]] = [(plan,) for plan in plans[:large]]  # sorted: large ones first
+    tasks += [plans[i:i + PACKAGES_PER_TASK] for i in range(large, len(plans), PACKAGES_PER_TASK)]
+    results = run_all(write_plans, [(out, task) for task in tasks], workers, parallel)
+    errors = (error for batch in results for error in batch)
     written = []
-    for done, (plan, error) in enumerate(
-        zip(plans, run_all(write_plan, [(out, plan) for plan in plans], workers, parallel), strict=True), start=1
-    ):
+    for done, (plan, error) in enumerate(zip(plans, errors, strict=True), start=1):
         stat = None
         if error is None:
             try:
@@ -826,6 +831,11 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
         written.append(Written(plan, stat, error))
         progress("writing", done, len(plans))
     return written
+
+
+def write_plans(out: Path, plans: tuple[PackagePlan, ...]) -> list[str | None]:
+    """Write a few planned packages (in a worker process): why each could not be written, or None."""
+    return [write_plan(out, plan) for plan in plans]
 
 
 def write_plan(out: Path, plan: PackagePlan) -> str | None:
