@@ -190,13 +190,17 @@ def _zip(out: Path, collection: bytes | Path) -> None:
 
 
 ZIP_LIMIT = 2**32 - 2**24  # bytes: below this, sizes and offsets fit a plain zip's 32-bit fields
+# The zip records (APPNOTE 4.3.7, 4.3.12, 4.3.16): a local header before each member,
+# a central directory entry for each, and the end record.
 _LOCAL = struct.Struct("<IHHHHHIIIHH")  # signature, version, flags, method, time, date, CRC, sizes, name, extra
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
-_END = struct.Struct("<IHHHHIIH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # … as above, then comment, disk, attributes, header offset
+_END = struct.Struct("<IHHHHIIH")  # signature, disks, entries (twice), directory size and offset, comment
 _DOS_DATE = 33  # 1980-01-01, zip's earliest date: the same package bytes whenever it is built
 
 
 class _ZipEntry(NamedTuple):
+    """A member as its central directory entry describes it."""
+
     name: bytes
     offset: int
     crc: int
