@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py                 # 4,000 episodes, 32,000 snips
     python benchmarks/speed.py --episodes 400  # smaller
+    python benchmarks/speed.py --episodes 1000 --repeat 3 --no-big-source  # medians of three rounds
 
 Generates a synthetic library (Snipd plugin shape: 8 snips an episode, two key
 points a snip, transcripts of about 150 words, two tags an episode out of
@@ -18,7 +19,9 @@ ten), then measures in one run:
   and the peak of a build of one 50 MB source (26,000 snips in one file,
   transcripts of about 240 words).
 
-Each step runs as its own process; times are wall-clock seconds.
+Each step runs as its own process; times are wall-clock seconds. The machine's
+speed varies from run to run: `--repeat 3` measures everything three times and
+reports the medians.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,25 +213,23 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated library and decks")
     parser.add_argument("--big-source", action=argparse.BooleanOptionalAction, default=True,
                         help="also build one 50 MB source and report its peak memory (about a minute)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure the floor and the three builds this many times and report the medians")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cards-bench-"))
     library, out = work / "library", work / "decks"
     print(f"generating {args.episodes} episodes ({args.episodes * 8} snips) in {work} …", flush=True)
     make_library(library, args.episodes)
-    cards = [sys.executable, "-m", "cards", "build", str(library), "--out", str(out)]
-    full, full_mb = run_measured(cards)
-    noop, noop_mb = run_measured(cards)
-    target = next(library.rglob("Episode 0.md"))
-    target.write_text(target.read_text(encoding="utf-8") + snip_text(0, 99, random.Random(1)), encoding="utf-8")
-    one, one_mb = run_measured(cards)
-    floor, floor_mb = run_measured([sys.executable, "-c", FLOOR, str(args.episodes), str(work / "floor"),
-                                    field_sizes(out)])
+    rounds = [measure_round(library, out, work, args.episodes) for _ in range(max(1, args.repeat))]
+    (full, full_mb), (noop, noop_mb), (one, one_mb), (floor, floor_mb) = (
+        (statistics.median(r[step][0] for r in rounds), max(r[step][1] for r in rounds)) for step in range(4)
+    )
     notes = count_notes(out)
     state_mb, packages_mb = footprint(out)
     cards_start = startup([str(Path(sys.executable).with_name("cards")), "--version"])
     typer_start = startup([sys.executable, "-c", "import typer"])
     print(f"\n{notes:,} notes in {args.episodes:,} episode packages and {len(TAGS)} tag packages; "
-          f"{os.cpu_count()} cores\n")
+          f"{os.cpu_count()} cores" + (f"; medians of {len(rounds)} rounds" if len(rounds) > 1 else "") + "\n")
     print("| step | seconds | notes/s | × floor | peak MB |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, seconds, mb in (("genanki floor", floor, floor_mb), ("full build", full, full_mb),
@@ -247,6 +249,22 @@ def main() -> None:
               "(target ≤ 500 MB)")
     if not args.keep:
         shutil.rmtree(work)
+
+
+def measure_round(library: Path, out: Path, work: Path, episodes: int) -> list[tuple[float, float]]:
+    """(seconds, peak MB) of a full build, a no-op rebuild, a rebuild after one new snip, and the floor."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(work / "floor", ignore_errors=True)
+    cards = [sys.executable, "-m", "cards", "build", str(library), "--out", str(out)]
+    full = run_measured(cards)
+    noop = run_measured(cards)
+    target = next(library.rglob("Episode 0.md"))
+    original = target.read_text(encoding="utf-8")
+    target.write_text(original + snip_text(0, 99, random.Random(1)), encoding="utf-8")
+    one = run_measured(cards)
+    floor = run_measured([sys.executable, "-c", FLOOR, str(episodes), str(work / "floor"), field_sizes(out)])
+    target.write_text(original, encoding="utf-8")  # the next round adds the same snip again
+    return [full, noop, one, floor]
 
 
 def count_notes(out: Path) -> int:
