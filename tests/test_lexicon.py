@@ -57,10 +57,10 @@ def test_the_lexicons_singulars_are_lemminflects() -> None:
 
 def test_the_table_is_sorted_by_word() -> None:
     """Words are found by binary search: that needs lemminflect's lines in word order."""
-    from cards.lexicon import _word_of, package_folder
+    from cards.lexicon import package_folder, word_of
 
     lines = gzip.decompress((package_folder("lemminflect") / "resources" / "lemma_lu.csv.gz").read_bytes())
-    words = [_word_of(line) for line in lines.decode().splitlines()]
+    words = [word_of(line) for line in lines.decode().splitlines()]
     assert words == sorted(words)
 
 
