@@ -117,8 +117,7 @@ class Reading:
     @property
     def claim(self) -> str:
         """The claim as a sentence of its own (first letter capitalised)."""
-        claim = self.text[self.claim_start:]
-        return claim[:1].upper() + claim[1:]
+        return with_capital(self.text[self.claim_start:])
 
     def claim_verb_offsets(self) -> frozenset[int]:
         """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
@@ -126,6 +125,11 @@ class Reading:
             self.words[i].start - self.claim_start for i in self.verbs
             if self.words[i].start >= self.claim_start and not (i and self.words[i - 1].lower == "to")
         )
+
+
+def with_capital(text: str) -> str:
+    """`text` with its first letter upper case (`str.capitalize` would lower the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 @lru_cache(maxsize=2048)

@@ -40,6 +40,7 @@ from cards.lexicon import (
     plural_noun,
     tokens,
     verb_lemma,
+    with_capital,
     zipf,
 )
 from cards.questions import ADVERBS, PREPOSITIONS, make_question, read_clause, verb_only
@@ -495,7 +496,7 @@ def name_referent(key_point: str, previous: str) -> str | None:
                 while first > 0 and _modifies(before[first - 1]) and adjacent(before, first - 1):
                     first -= 1
                 phrase = previous[before[first].start:word.end]
-                return _with_capital(phrase) + key_point[words[1].end:]
+                return with_capital(phrase) + key_point[words[1].end:]
         return None
     if opener in ("they", "it"):
         clause = read_clause(previous)
@@ -506,7 +507,7 @@ def name_referent(key_point: str, previous: str) -> str | None:
         person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
-        return _with_capital(subject) + key_point[words[0].end:]
+        return with_capital(subject) + key_point[words[0].end:]
     return None
 
 
@@ -515,10 +516,6 @@ def _modifies(word: Token) -> bool:
     parts = parts_of_speech(word.lower)
     known = bool(parts & {"ADJ", "NOUN"}) or parts == {""}
     return word.lower not in STOPWORDS and not word.text[0].isdigit() and known
-
-
-def _with_capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def opens_with_pronoun(key_point: str) -> bool:

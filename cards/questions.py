@@ -44,6 +44,7 @@ from cards.lexicon import (
     plural_noun,
     tokens,
     verb_lemma,
+    with_capital,
     zipf,
 )
 
@@ -717,7 +718,7 @@ def _ask(clause: Clause, text: str, answer: str) -> Question:
     if clause.prefix:
         text = clause.prefix + (text[:1].lower() + text[1:] if text[:4] in ("What", "Who ", "Whos", "How ") else text)
     else:
-        text = text[:1].upper() + text[1:]
+        text = with_capital(text)
     return Question(text + "?", answer.strip())
 
 
