@@ -63,7 +63,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         keep_trailing_newline=False,
-        auto_reload=False,  # the templates ship with the package: checking their mtimes on every card cost 5%
+        auto_reload=False,  # the templates ship with the package: checking their files on every card cost a fifth
     )
     env.filters["attr"] = _attr
     # Only what the templates use: Jinja copies every global into each render's context.
