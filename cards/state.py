@@ -42,7 +42,7 @@ from cards.errors import StateError
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 # Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
 FIELD_SEPARATOR = "\x1f"
@@ -50,7 +50,15 @@ FIELD_SEPARATOR = "\x1f"
 # the first, third and fourth, which its notes (two per key point) share.
 SNIP_FIELDS = (-4, -2, -1)
 
-_SCHEMA = """
+# A snip's row holds its transcript, a KB or more once compressed: a plain (rowid) table
+# keeps that on the row's page, where a WITHOUT ROWID table (schema 5) put everything past
+# about 1 KB on an overflow page of its own and left 3 KB of it empty.
+_SNIPS_TABLE = """CREATE TABLE IF NOT EXISTS snips (
+    episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL,
+    title TEXT NOT NULL
+)"""
+_SNIPS_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS snips_by_key ON snips (episode, key)"
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL, stat TEXT NOT NULL
@@ -65,10 +73,8 @@ CREATE TABLE IF NOT EXISTS notes (
     own BLOB NOT NULL, snip TEXT NOT NULL, hash TEXT NOT NULL, mtime INTEGER NOT NULL, cards INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
-CREATE TABLE IF NOT EXISTS snips (
-    episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, tags TEXT NOT NULL, deck_tags TEXT NOT NULL,
-    title TEXT NOT NULL, PRIMARY KEY (episode, key)
-) WITHOUT ROWID;
+{_SNIPS_TABLE};
+{_SNIPS_INDEX};
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS synced (
@@ -199,10 +205,14 @@ class State:
             schema = _schema(db)
             if schema == "4":
                 _migrate_from_4(db)
+            elif schema == "5":
+                _migrate_from_5(db)
             elif schema not in (None, SCHEMA_VERSION):
                 _drop_all(db)  # an older layout: start afresh, as if the state were missing
             db.executescript(_SCHEMA)
             db.commit()
+            if schema in ("4", "5"):
+                db.execute("VACUUM")  # once: hand back the pages the old layout used
         except sqlite3.OperationalError as error:
             raise StateError(self.path, error) from None
         return db
@@ -397,6 +407,18 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
     )
     db.execute("ALTER TABLE packages ADD COLUMN stat TEXT NOT NULL DEFAULT ''")
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+
+
+def _migrate_from_5(db: sqlite3.Connection) -> None:
+    """Move a version-5 state's snips into a plain table (see `_SNIPS_TABLE`), in one transaction."""
+    db.execute("BEGIN")
+    db.execute("ALTER TABLE snips RENAME TO snips_5")
+    db.execute(_SNIPS_TABLE)
+    db.execute(_SNIPS_INDEX)
+    db.execute("INSERT INTO snips SELECT episode, key, body, tags, deck_tags, title FROM snips_5")
+    db.execute("DROP TABLE snips_5")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+    db.commit()
 
 
 def readonly_uri(path: Path) -> str:

@@ -79,6 +79,40 @@ def test_a_state_from_the_previous_version_keeps_every_note_and_mtime(seeds, tmp
     assert packages_on_disk(out) == packages
 
 
+def as_schema_5(out: Path) -> None:
+    """Put a state's snips back in the WITHOUT ROWID table of schema 5, as users have it on disk."""
+    db = sqlite3.connect(out / STATE_FILE)
+    db.executescript("""
+        ALTER TABLE snips RENAME TO snips_6;
+        DROP INDEX snips_by_key;
+        CREATE TABLE snips (
+            episode TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, tags TEXT NOT NULL,
+            deck_tags TEXT NOT NULL, title TEXT NOT NULL, PRIMARY KEY (episode, key)
+        ) WITHOUT ROWID;
+        INSERT INTO snips SELECT * FROM snips_6;
+        DROP TABLE snips_6;
+        UPDATE meta SET value = '5' WHERE key = 'schema';
+    """)
+    db.close()
+
+
+def test_a_state_from_schema_5_keeps_everything_and_its_snips_move_to_a_plain_table(seeds, tmp_path):
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    before, packages = stored_notes(out), packages_on_disk(out)
+    as_schema_5(out)
+    report = build([seeds], out, now=1_750_000_000)
+    assert (report.new, report.updated, report.unchanged) == (0, 0, len(before))
+    assert not report.state_was_missing
+    assert stored_notes(out) == before
+    assert packages_on_disk(out) == packages
+    db = sqlite3.connect(out / STATE_FILE)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'snips'").fetchone()
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    db.close()
+    assert "WITHOUT ROWID" not in sql
+
+
 def test_the_state_is_smaller_than_the_packages(fixtures, tmp_path):
     library = tmp_path / "notes"
     library.mkdir()
