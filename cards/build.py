@@ -253,6 +253,7 @@ def _run(state: State, roots: list[Path], out: Path, stamp: int, force: bool, pr
     written = write_packages(out, plan.to_write, workers, progress)
     removed = record(state, out, plan, written)
     state.commit()
+    state.compact()
     return assemble_report(len(scan.sources), [*scan.problems, *reconciled.problems], reconciled, plan,
                            written, removed, out)
 

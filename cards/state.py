@@ -201,20 +201,15 @@ class State:
     def _open(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path)
-            db.execute("PRAGMA journal_mode=DELETE")
-            schema = _schema(db)
-            if schema == "4":
-                _migrate_from_4(db)
-            elif schema == "5":
-                _migrate_from_5(db)
-            elif schema not in (None, SCHEMA_VERSION):
-                _drop_all(db)  # an older layout: start afresh, as if the state were missing
-            db.executescript(_SCHEMA)
-            db.commit()
-            if schema in ("4", "5"):
-                db.execute("VACUUM")  # once: hand back the pages the old layout used
         except sqlite3.OperationalError as error:
             raise StateError(self.path, error) from None
+        try:
+            _prepare(db)
+        except sqlite3.Error as error:
+            db.close()  # a file left open keeps its folder busy (and cannot be moved aside on Windows)
+            if isinstance(error, sqlite3.OperationalError):
+                raise StateError(self.path, error) from None
+            raise
         return db
 
     def close(self) -> None:
@@ -226,6 +221,17 @@ class State:
             self.db.commit()
         except sqlite3.OperationalError as error:
             self.db.rollback()
+            raise StateError(self.path, error) from None
+
+    def compact(self) -> None:
+        """Hand the file's free pages back: a build frees some (pending notes, an episode's replaced notes).
+
+        The state sits in the user's synced folder, so its size is theirs to pay.
+        """
+        try:
+            # executescript steps it to the end; `execute` frees one page per step taken
+            self.db.executescript("PRAGMA incremental_vacuum;")
+        except sqlite3.OperationalError as error:
             raise StateError(self.path, error) from None
 
     def meta(self, key: str) -> str | None:
@@ -365,6 +371,24 @@ def _insert_notes(db: sqlite3.Connection, stored: set[str], episode_key: str, fi
     db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    """Bring the file to this version's layout (migrating older ones), ready for a build."""
+    db.execute("PRAGMA journal_mode=DELETE")
+    # So that `compact` can hand free pages back; it takes effect on a new file (or a VACUUM).
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    schema = _schema(db)
+    if schema == "4":
+        _migrate_from_4(db)
+    elif schema == "5":
+        _migrate_from_5(db)
+    elif schema not in (None, SCHEMA_VERSION):
+        _drop_all(db)  # an older layout: start afresh, as if the state were missing
+    db.executescript(_SCHEMA)
+    db.commit()
+    if schema in ("4", "5"):
+        db.execute("VACUUM")  # once: hand back the pages the old layout used, and auto-vacuum from now on
+
+
 def _schema(db: sqlite3.Connection) -> str | None:
     try:
         found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -478,7 +502,7 @@ WHERE (c.tag IS NULL OR instr(' ' || s.deck_tags || ' ', ' ' || c.tag || ' ') > 
 # by the functions `register_functions` adds to the connection).
 PLACED_NOTE_ROWS = """
 SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END, n.mtime, -1, ' ' || s.tags || ' ',
-       note_fields(n.own, s.body), first_field(n.own), 0, 0, ''
+       note_fields(n.own, s.body), first_field(n.own, s.body), 0, 0, ''
 FROM temp.placed p JOIN state.notes n ON n.rowid = p.r
 JOIN state.snips s ON s.episode = n.episode AND s.key = n.snip
 """
@@ -498,52 +522,89 @@ def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
 
 
 def pack_fields(row: NoteRow) -> PackedFields:
-    """What `add_notes` stores of a note's fields (done where the note is made, in a worker)."""
+    """What `add_notes` stores of a note's fields (done where the note is made, in a worker).
+
+    A note's own fields are compressed against its snip's text as a preset
+    dictionary: the passage is a piece of the transcript, and so costs next
+    to nothing (a quarter of the size, on the real note).
+    """
     own, key, shared = split_fields(row)
-    return PackedFields(_pack(own), key, _pack_snip(shared))
+    snip_text = _snip_text(shared)
+    return PackedFields(_compress(_join(own), snip_text), key, _compress_snip(snip_text))
 
 
-# Both cached: a snip's notes come one after another and share its fields, the very
-# same strings, whose hashes Python keeps; so only a snip's first note pays for
-# hashing and compressing its transcript.
+# Cached: a snip's notes come one after another and share its fields, the very same
+# strings, whose hashes Python keeps; so only a snip's first note pays for hashing,
+# joining and compressing its transcript.
 @lru_cache(maxsize=16)
 def _snip_key(shared: tuple[str, ...], tags: tuple[str, ...], deck_tags: tuple[str, ...], title: str) -> str:
     everything = (*shared, " ".join(tags), " ".join(deck_tags), title)
     return hashlib.blake2b("\x1e".join(everything).encode(), digest_size=8).hexdigest()
 
 
+def _join(fields: tuple[str, ...]) -> bytes:
+    return FIELD_SEPARATOR.join(fields).encode()
+
+
 @lru_cache(maxsize=16)
-def _pack_snip(shared: tuple[str, ...]) -> bytes:
-    return _pack(shared)
+def _snip_text(shared: tuple[str, ...]) -> bytes:
+    return _join(shared)
+
+
+@lru_cache(maxsize=16)
+def _compress_snip(text: bytes) -> bytes:
+    return _compress(text)
+
+
+def _compress(text: bytes, dictionary: bytes = b"") -> bytes:
+    """zlib's format, by ISA-L (twice as fast as zlib; either reads the other's), fast level: the build waits.
+
+    With a `dictionary` the stream says so in its header (FDICT), which is how
+    fields stored before there was one still read back.
+    """
+    if not dictionary:
+        return isal_zlib.compress(text, 1)
+    deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 15, 8, 0, zdict=dictionary)
+    return deflate.compress(text) + deflate.flush()
 
 
 def note_fields(own: bytes, snip: bytes) -> str:
     """A note's fields as Anki stores them (joined by \x1f), from its stored parts."""
-    fields = _unpack(own)
-    title, transcript, source = _unpack(snip)
+    fields = _own_fields(own, snip)
+    title, transcript, source = _snip_fields(snip)[1]
     return FIELD_SEPARATOR.join((*fields[:-1], title, fields[-1], transcript, source))
 
 
-def first_field(own: bytes) -> str:
+def first_field(own: bytes, snip: bytes) -> str:
     """The note's first field (Anki's sort field)."""
-    return _unpack(own)[0]
+    return _own_fields(own, snip)[0]
 
 
 def register_functions(db: sqlite3.Connection) -> None:
-    """Let SQL on `db` put notes' fields together: `note_fields(own, snip)`, `first_field(own)`."""
+    """Let SQL on `db` put notes' fields together: `note_fields(own, snip)`, `first_field(own, snip)`."""
     db.create_function("note_fields", 2, note_fields, deterministic=True)
-    db.create_function("first_field", 1, first_field, deterministic=True)
+    db.create_function("first_field", 2, first_field, deterministic=True)
 
 
-def _pack(fields: tuple[str, ...]) -> bytes:
-    """Fields compressed in zlib's format by ISA-L (twice as fast as zlib; either reads the other's)."""
-    return isal_zlib.compress(FIELD_SEPARATOR.join(fields).encode(), 1)  # fast: the build waits for it
+_FDICT = 0x20  # in a zlib stream's second byte: compressed against a preset dictionary
 
 
 @lru_cache(maxsize=16)
-def _unpack(blob: bytes) -> tuple[str, ...]:
-    """Cached: a row's `first_field` follows its `note_fields`, and a snip's notes come together."""
-    return tuple(isal_zlib.decompress(blob).decode().split(FIELD_SEPARATOR))
+def _snip_fields(snip: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """A snip's text (its notes' dictionary) and its fields. Cached: a snip's notes come together."""
+    text = isal_zlib.decompress(snip)
+    return text, tuple(text.decode().split(FIELD_SEPARATOR))
+
+
+@lru_cache(maxsize=16)
+def _own_fields(own: bytes, snip: bytes) -> tuple[str, ...]:
+    """A note's own fields. Cached: a row's `first_field` follows its `note_fields`."""
+    if own[1] & _FDICT:
+        inflate = isal_zlib.decompressobj(zdict=_snip_fields(snip)[0])
+        text = inflate.decompress(own) + inflate.flush()
+    else:
+        text = isal_zlib.decompress(own)  # stored before own fields were compressed against their snip
+    return tuple(text.decode().split(FIELD_SEPARATOR))
 
 
 def _episode(row) -> StoredEpisode:

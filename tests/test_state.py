@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+from conftest import ROOT
+from isal import isal_zlib
 from packages import packages_on_disk
 
 from cards.build import build
 from cards.notes import episode_notes
 from cards.parse import find_sources, parse_file
-from cards.state import FIELD_SEPARATOR, STATE_FILE, State
+from cards.state import FIELD_SEPARATOR, STATE_FILE, State, split_fields
 
 # The layout that cards wrote before this version (schema 4), as users have it on disk.
 SCHEMA_4 = """
@@ -113,19 +118,68 @@ def test_a_state_from_schema_5_keeps_everything_and_its_snips_move_to_a_plain_ta
     assert "WITHOUT ROWID" not in sql
 
 
-def test_the_state_is_smaller_than_the_packages(fixtures, tmp_path):
-    library = tmp_path / "notes"
-    library.mkdir()
+def test_own_fields_stored_before_they_were_compressed_against_their_snip_still_read(seeds, tmp_path):
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    before, packages = stored_notes(out), packages_on_disk(out)
+    state = State(out)
+    rows = [note.row for key in state.known().episodes for note in state.notes_of(key)]
+    state.close()
+    db = sqlite3.connect(out / STATE_FILE)
+    db.executemany("UPDATE notes SET own = ? WHERE guid = ?", [
+        (isal_zlib.compress(FIELD_SEPARATOR.join(split_fields(row)[0]).encode(), 1), row.guid) for row in rows
+    ])
+    db.commit()
+    db.close()
+    report = build([seeds], out, now=1_750_000_000, force=True)  # every package written from the old fields
+    assert (report.new, report.updated, report.unchanged) == (0, 0, len(before))
+    assert stored_notes(out) == before
+    assert packages_on_disk(out) == packages
+
+
+def tides_library(fixtures: Path, folder: Path, transcript_words: int = 0) -> Path:
+    """30 episodes whose snips share nothing but their shape; each transcript gets `transcript_words` more words
+    of varied English, as long as Snipd's transcripts run (the real note's are about 350 words a snip)."""
+    folder.mkdir()
     text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
-    for i in range(30):  # episodes whose snips share nothing but their shape
+    vocabulary = sorted({w for path in (ROOT / "seeds").rglob("*.md")
+                         for w in re.findall(r"[a-z]+", path.read_text(encoding="utf-8").lower())})
+    rng = random.Random(5)
+    for i in range(30):
         copy = text.replace("4b7d9e21-0c3a-4f5e-8a6b-1c2d3e4f5a60", f"4b7d9e21-0c3a-4f5e-8a6b-{i:012d}")
         copy = copy.replace("aa000000-0000-4000-8000", f"aa{i:06d}-0000-4000-8000").replace(
             "Why the Tides Turn", f"Why the Tides Turn, part {i}")
-        (library / f"tides-{i}.md").write_text(copy, encoding="utf-8")
-    out = tmp_path / "decks"
-    build([library], out)
+        copy = re.sub(r"(\*\*Ines Duarte\*\*\n[^\n]+)", lambda m: m.group(1) + " " + " ".join(
+            rng.choice(vocabulary) for _ in range(transcript_words)) + ".", copy)
+        (folder / f"tides-{i}.md").write_text(copy, encoding="utf-8")
+    return folder
+
+
+def state_to_packages(out: Path) -> float:
     packages = sum(p.stat().st_size for p in out.rglob("*.apkg") if p.name != "changes.apkg")
-    assert (out / STATE_FILE).stat().st_size <= packages
+    return (out / STATE_FILE).stat().st_size / packages
+
+
+@pytest.mark.parametrize("transcript_words", [0, 350], ids=["short transcripts", "Snipd-length transcripts"])
+def test_the_state_is_smaller_than_the_packages(fixtures, tmp_path, transcript_words):
+    library = tides_library(fixtures, tmp_path / "notes", transcript_words)
+    build([library], tmp_path / "decks")
+    assert state_to_packages(tmp_path / "decks") <= 1.0
+
+
+def test_the_state_is_smaller_than_the_packages_on_the_real_note(seed_note, tmp_path):
+    """Twenty copies of the real Snipd note (its own transcripts), each its own episode."""
+    library = tmp_path / "notes"
+    library.mkdir()
+    text = seed_note.read_text(encoding="utf-8")
+    episode = re.search(r"share\.snipd\.com/episode/([0-9a-f-]{36})", text).group(1)
+    for i in range(20):
+        copy = text.replace(episode, f"{episode[:24]}{i:012d}").replace('slug: "', f'slug: "part-{i}-')
+        (library / f"copy-{i}.txt").write_text(copy, encoding="utf-8")
+    out = tmp_path / "decks"
+    report = build([library], out)
+    assert report.episodes == 20
+    assert state_to_packages(out) <= 1.0
 
 
 def test_stored_fields_come_back_exactly(seeds, tmp_path):
