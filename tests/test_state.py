@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -192,3 +193,17 @@ def test_stored_fields_come_back_exactly(seeds, tmp_path):
     stored = {n.row.guid: n.row for key in state.known().episodes for n in state.notes_of(key)}
     state.close()
     assert stored == made and len(made) > 30
+
+
+def test_a_build_hands_its_free_pages_back(seeds, tmp_path):
+    """Pending notes are cleared and replaced notes deleted: the pages they used do not stay in the file."""
+    library = tmp_path / "notes"
+    shutil.copytree(seeds, library)
+    out = tmp_path / "decks"
+    build([library], out)
+    next(library.rglob("*.md")).unlink()  # its notes go: their pages are freed
+    build([library], out)
+    db = sqlite3.connect(out / STATE_FILE)
+    assert db.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
+    assert db.execute("PRAGMA freelist_count").fetchone() == (0,)
+    db.close()
