@@ -7,7 +7,7 @@ import gzip
 import lemminflect
 import pytest
 
-from cards.lexicon import frequency_buckets, is_plural, lexicon, parts_of_speech, verb_lemma, zipf
+from cards.lexicon import FrequencyList, frequency_list, is_plural, lexicon, parts_of_speech, verb_lemma, zipf
 
 
 def every_hundredth_word() -> list[str]:
@@ -64,13 +64,25 @@ def test_the_table_is_sorted_by_word() -> None:
     assert words == sorted(words)
 
 
+def test_frequency_list_search_agrees_with_its_map() -> None:
+    """The first words are found by searching the list's text, later ones in a map: both give the same bucket."""
+    buckets = [[b"the", b"of"], [], [b"cat", b"dog"], [], [], [b"zebra"]]
+    searching, mapped = FrequencyList(buckets), FrequencyList(buckets)
+    searching.SEARCHED_WORDS = 10**9
+    mapped.SEARCHED_WORDS = 1
+    asked = [b"the", b"of", b"cat", b"dog", b"zebra", b"he", b"ca", b"", b"og", b"zebras"]
+    assert [searching.bucket(word) for word in asked] == [0, 0, 2, 2, 5, None, None, None, None, None]
+    assert [mapped.bucket(word) for word in asked] == [0, 0, 2, 2, 5, None, None, None, None, None]
+    assert mapped._map is not None and searching._map is None
+
+
 def test_zipf_agrees_with_wordfreq() -> None:
     """The direct reading of wordfreq's English list gives wordfreq's own Zipf values."""
     from wordfreq import zipf_frequency
 
     unusual = ["river", "The", "xyzzyq", "semiconductor", "AI", "don't", "slow-wave", "2019", "café", "TSMC", "a",
                "state-of-the-art", "long-term", "x-ray", "race-day", "it's", "co-op", "xyzzy-wave"]
-    words = [*(word.decode() for word in list(frequency_buckets())[::2000]), *unusual]
+    words = [*(word.decode() for word in list(frequency_list().words())[::2000]), *unusual]
     assert len(words) > 150
     for word in words:
         assert zipf(word) == zipf_frequency(word, "en"), word
