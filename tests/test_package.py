@@ -132,11 +132,13 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
     state.close()
 
 
-def test_packages_from_a_state_in_an_awkward_folder(fixtures, tmp_path, monkeypatch):
+@pytest.mark.parametrize("in_memory", [True, False], ids=["collection in memory", "collection in a file"])
+def test_packages_from_a_state_in_an_awkward_folder(fixtures, tmp_path, monkeypatch, in_memory):
     """Spaces, `?` and `#` in the decks folder: the read-only state URI stays a path."""
     library = many_episodes(fixtures, tmp_path / "library", 2)
     out = tmp_path / "my decks #1 ?"
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)  # the SQL path, which ATTACHes the state
+    monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
     build([library], out, now=1_700_000_000)
     plain = tmp_path / "plain"
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 4000)
