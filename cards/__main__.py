@@ -1,3 +1,3 @@
-from cards.cli import app
+from cards.cli import run
 
-app(prog_name="cards")
+run()

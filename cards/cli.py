@@ -6,6 +6,7 @@ The library is imported inside each command, so that `cards --version` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -288,3 +289,33 @@ def summary(report: BuildReport, out: Path) -> str:
             "importing updates each once (review history is kept; edits made in Anki to these notes are not)."
         )
     return "\n".join(lines)
+
+
+def run() -> None:
+    """The `cards` command (and `python -m cards`): run it, then leave at once.
+
+    By the time a command returns, its work is written and every file is
+    closed; what Python would still do on the way out is free every object
+    one by one, the card maker's half a million words among them. That took
+    60 ms, a tenth of a rebuild after one new snip, so the process ends here
+    with its exit code once its output is flushed.
+    """
+    try:
+        app(prog_name="cards")
+        code = 0
+    except SystemExit as done:
+        code = _exit_code(done.code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`cards build | head`): nothing to add
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """What Python makes of `sys.exit(code)`: None is 0, a number itself, anything else is printed and 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

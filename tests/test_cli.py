@@ -350,3 +350,19 @@ def test_the_summary_names_the_packages_it_removed(fixtures, tmp_path):
     assert "Removed 1 package that no note belongs to any more: oceans.apkg." in result.stdout.splitlines()
     again = run("build", str(notes), "--out", str(out))  # nothing changed: the old changes.apkg goes quietly
     assert "Removed" not in again.stdout and not (out / "changes.apkg").exists()
+
+
+def test_the_command_leaves_with_its_exit_code_and_all_its_output(seeds, tmp_path):
+    """`cards` ends the process itself once done (`cards.cli.run`): exit codes and output survive that."""
+    def cards(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cards", *args], capture_output=True, text=True, cwd=tmp_path)
+
+    version = cards("--version")
+    assert (version.returncode, version.stdout, version.stderr) == (0, f"cards {__version__}\n", "")
+    missing = cards("build", str(tmp_path / "nope"))
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == f"error: {tmp_path / 'nope'}: no such file or folder\n"
+    built = cards("build", str(seeds), "--out", str(tmp_path / "decks"))
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.splitlines()[-1].startswith("Changes: ")  # the summary's last line, flushed
+    assert len(list((tmp_path / "decks" / "episodes").glob("*.apkg"))) == 4
