@@ -7,7 +7,17 @@ import gzip
 import lemminflect
 import pytest
 
-from cards.lexicon import FrequencyList, frequency_list, is_plural, lexicon, parts_of_speech, verb_lemma, zipf
+from cards.lexicon import (
+    Entry,
+    FrequencyList,
+    Lexicon,
+    frequency_list,
+    is_plural,
+    lexicon,
+    parts_of_speech,
+    verb_lemma,
+    zipf,
+)
 
 
 def every_hundredth_word() -> list[str]:
@@ -53,6 +63,16 @@ def test_the_lexicons_singulars_are_lemminflects() -> None:
     assert len(plurals) > 100
     for plural in plurals:
         assert lexicon().singular(plural) in lemminflect.getAllLemmas(plural, "NOUN").get("NOUN", ()), plural
+
+
+def test_binary_search_finds_every_line_of_a_word_and_nothing_else() -> None:
+    table = b"apple,NOUN,apple\nbear,VERB,bear\nbear,NOUN,bear\nbearing,NOUN,bearing\nzoo,NOUN,zoo"
+    lexicon = Lexicon(table, {"bear": (Entry("adj", "bear"),)})
+    assert lexicon.categories("apple") == ("noun",)
+    assert lexicon.categories("bear") == ("verb", "noun", "adj")  # the table's lines, then the overrides
+    assert lexicon.categories("bearing") == ("noun",)
+    assert lexicon.categories("zoo") == ("noun",)  # the last line, with no line break after it
+    assert [lexicon.categories(word) for word in ("aardvark", "bea", "bears", "zoos", "")] == [()] * 5
 
 
 def test_the_table_is_sorted_by_word() -> None:
