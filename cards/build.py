@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -798,9 +799,11 @@ def unique_names(readable: dict[str, str], fallback: str) -> dict[str, str]:
     }
 
 
+_UNSAFE = re.compile(r"[^\w.-]")  # \w: what `str.isalnum()` accepts, and `_`
+
+
 def _file_name(name: str, fallback: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return safe.strip(".")[:100] or fallback
+    return _UNSAFE.sub("_", name).strip(".")[:100] or fallback
 
 
 # --- write and record --------------------------------------------------------------

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
 from packages import assert_same_as_clean_build, package_notes, packages_on_disk
 
-from cards.build import CHANGES_PACKAGE, build, unique_names
+from cards.build import CHANGES_PACKAGE, _file_name, build, unique_names
 from cards.errors import BusyError
 from cards.lock import LOCK_FILE
 
@@ -278,6 +280,12 @@ def test_tag_file_names_never_collide():
     assert len({n.casefold() for n in names.values()}) == len(names)
     assert names["physics"] == "physics"  # readable when nothing collides
     assert names["AI/ML"].startswith("AI_ML-") and names["Sleep"].startswith("Sleep-")
+
+
+@given(st.text(max_size=120))
+def test_a_file_name_keeps_letters_digits_dashes_underscores_and_dots(name: str) -> None:
+    kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)  # any script's letters and digits
+    assert _file_name(name, "tag") == (kept.strip(".")[:100] or "tag")
 
 
 def test_tags_that_share_a_file_name_get_a_package_each(library, tmp_path):
