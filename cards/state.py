@@ -180,6 +180,9 @@ class Known:
     meta: dict[str, str]
 
 
+FEW_PENDING = 1000  # pending notes; see `State.pending_notes`
+
+
 class State:
     """The build state of one output folder; changes commit all at once."""
 
@@ -315,9 +318,12 @@ class State:
     def pending_notes(self) -> dict[str, list[PendingNote]]:
         """Pending notes that still exist, by episode, in their order."""
         found: dict[str, list[PendingNote]] = {}
+        # A few (a rebuild): look each up and sort them, not walk all notes in order looking
+        # for them (7 ms at 32,000 notes). Many (a first build): the walk, which needs no sort.
+        (few,) = self.db.execute("SELECT COUNT(*) < ? FROM pending", (FEW_PENDING,)).fetchone()
         for episode, guid, digest, mtime in self.db.execute(
-            "SELECT n.episode, n.guid, n.hash, n.mtime FROM pending p JOIN notes n ON n.guid = p.guid "
-            "ORDER BY n.episode, n.position"
+            f"SELECT n.episode, n.guid, n.hash, n.mtime FROM pending p {'CROSS JOIN' if few else 'JOIN'} notes n "
+            "ON n.guid = p.guid ORDER BY n.episode, n.position"
         ):
             found.setdefault(episode, []).append(PendingNote(guid, digest, mtime))
         return found

@@ -206,3 +206,20 @@ def test_a_build_hands_its_free_pages_back(fixtures, tmp_path):
     assert db.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
     assert db.execute("PRAGMA freelist_count").fetchone() == (0,)
     db.close()
+
+
+@pytest.mark.parametrize("few_below", [10**6, 0], ids=["looked up one by one", "found walking the notes"])
+def test_pending_notes_come_by_episode_in_order_however_they_are_found(seeds, tmp_path, monkeypatch, few_below):
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    state = State(out)
+    every = state.db.execute("SELECT guid, episode, position FROM notes").fetchall()
+    state.add_pending(guid for guid, _, _ in every[::3])
+    monkeypatch.setattr("cards.state.FEW_PENDING", few_below)
+    pending = state.pending_notes()
+    state.close()
+    expected: dict[str, list[str]] = {}
+    for guid, episode, _ in sorted(every[::3], key=lambda row: (row[1], row[2])):
+        expected.setdefault(episode, []).append(guid)
+    assert {episode: [note.guid for note in notes] for episode, notes in pending.items()} == expected
+    assert list(pending) == sorted(expected)
