@@ -218,6 +218,19 @@ def test_find_sources_searches_folders_for_notes(tmp_path):
     assert found == ["a.md", "b.markdown", "c.txt", "sub/e.MD"]
 
 
+def test_find_sources_follows_links_to_files_not_to_folders(tmp_path):
+    library, elsewhere = tmp_path / "library", tmp_path / "elsewhere"
+    for name in ("library/a.md", "library/deep/er/b.md", "elsewhere/c.md", "elsewhere/d.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (library / "c-link.md").symlink_to(elsewhere / "c.md")
+    (library / "folder-link.md").symlink_to(elsewhere, target_is_directory=True)  # not entered, not a file
+    (library / "broken.md").symlink_to(tmp_path / "nowhere.md")
+    (library / ".md").write_text("x", encoding="utf-8")  # a name with no suffix
+    found = [p.relative_to(library).as_posix() for p in find_sources([library]).sources]
+    assert found == ["a.md", "c-link.md", "deep/er/b.md"]
+
+
 @given(st.text(alphabet=" \t\u00a0\u200b\ufeffab\x01", max_size=30) | st.text(alphabet=" \tab", max_size=12))
 @example("a\tb")
 @example("a  b")

@@ -96,20 +96,34 @@ def find_sources(paths: list[Path]) -> Scan:
 
 
 def _walk(folder: Path, problems: list[Problem], unreadable_folders: list[Path]) -> list[Path]:
-    """Note files under `folder`, sorted; folders that cannot be read are reported."""
-    def unreadable(error: OSError) -> None:
-        unreadable_folders.append(Path(error.filename or folder))
-        where = Path(printable(Path(error.filename or folder)))
-        problems.append(Problem(where, f"folder cannot be read ({error.strerror or error}); "
-                                       "its notes are kept as last built", None, Level.ERROR))
+    """Note files under `folder`, sorted; folders that cannot be read are reported.
 
-    found = []
-    for root, folders, files in os.walk(folder, onerror=unreadable):
-        folders.sort()
-        for name in files:
-            path = Path(root, name)
-            if path.suffix.lower() in SUFFIXES and path.is_file():
-                found.append(path)
+    A folder's listing says which entries are regular files, so no file is
+    asked again (a stat each, 5 ms for a library of a thousand); only a
+    symbolic link is followed to see what it names. Links to folders are not
+    entered, as `os.walk` does not.
+    """
+    found: list[Path] = []
+    folders = [os.fspath(folder)]
+    while folders:
+        current = folders.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError as error:
+            unreadable_folders.append(Path(error.filename or current))
+            problems.append(Problem(Path(printable(Path(error.filename or current))),
+                                    f"folder cannot be read ({error.strerror or error}); "
+                                    "its notes are kept as last built", None, Level.ERROR))
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
+                    found.append(Path(entry.path))
+            except OSError:
+                continue  # gone since the listing, or a link that cannot be followed
     return sorted(found)
 
 
