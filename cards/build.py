@@ -719,13 +719,13 @@ def _in_place(out: Path, plan: PackagePlan, recorded: RecordedPackage | None) ->
     if recorded is None or recorded.digest != plan.digest:
         return False
     try:
-        return file_stat(out / plan.relative) == recorded.stat
+        return file_stat(os.path.join(out, plan.relative)) == recorded.stat  # a thousand: no Path for each
     except OSError:
         return False
 
 
-def file_stat(path: Path) -> str:
-    info = path.stat()
+def file_stat(path: Path | str) -> str:
+    info = os.stat(path)
     return f"{info.st_size}:{info.st_mtime_ns}"
 
 

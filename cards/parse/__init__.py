@@ -104,26 +104,27 @@ def _walk(folder: Path, problems: list[Problem], unreadable_folders: list[Path])
     entered, as `os.walk` does not.
     """
     found: list[Path] = []
-    folders = [os.fspath(folder)]
-    while folders:
-        current = folders.pop()
+
+    def visit(current: str) -> None:
         try:
             with os.scandir(current) as listing:
-                entries = list(listing)
+                entries = sorted(listing, key=lambda entry: entry.name)  # so `found` comes out nearly sorted
         except OSError as error:
             unreadable_folders.append(Path(error.filename or current))
             problems.append(Problem(Path(printable(Path(error.filename or current))),
                                     f"folder cannot be read ({error.strerror or error}); "
                                     "its notes are kept as last built", None, Level.ERROR))
-            continue
+            return
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
+                    visit(entry.path)
                 elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
                     found.append(Path(entry.path))
             except OSError:
                 continue  # gone since the listing, or a link that cannot be followed
+
+    visit(os.fspath(folder))
     return sorted(found)
 
 
