@@ -505,7 +505,7 @@ WHERE c.tag IS NOT NULL AND instr(' ' || s.deck_tags || ' ', ' ' || c.tag || ' '
 # chosen episodes to their notes, not every note in the state to its episode.
 PLACE_NOTES = """
 CREATE TEMP TABLE placed AS
-SELECT n.rowid AS r, n.cards, n.mtime, c.deck, c.did,
+SELECT n.rowid AS r, n.kind, n.cards, n.mtime, c.deck, c.did,
        :start + SUM(1 + n.cards) OVER (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING) - (1 + n.cards)
            AS nid,
        ROW_NUMBER() OVER (PARTITION BY c.deck ORDER BY c.ord, n.position) - 1 AS due
@@ -526,7 +526,7 @@ FROM (SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END AS
       LIMIT -1 OFFSET 0)
 """
 # Each kind of note placed, with the last deck (by position) that holds one.
-PLACED_KINDS = "SELECT n.kind, MAX(p.deck) FROM temp.placed p JOIN state.notes n ON n.rowid = p.r GROUP BY n.kind"
+PLACED_KINDS = "SELECT kind, MAX(deck) FROM temp.placed GROUP BY kind"
 
 
 def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from ankitools import fresh_collection, import_package, notes_by_type, rendered_cards, visible_text
 
 from cards.build import build
@@ -120,3 +121,21 @@ def test_notes_carry_episode_podcast_and_own_tags(seeds, tmp_path):
     decks = {name for name, _ in ((d.name, d.id) for d in col.decks.all_names_and_ids())}
     assert "Podcasts::Deep Water Radio::How Ocean Currents Shape Climate – with Dr. Amara Okafor" in decks
     col.close()
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["collection in memory", "collection in a file"])
+def test_packages_written_inside_sqlite_import_as_the_plain_ones_do(seeds, tmp_path, monkeypatch, in_memory):
+    """Large packages (copied out of the state by SQL) give Anki the same notes and cards."""
+    build([seeds], tmp_path / "plain", now=1_700_000_000)
+    monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)
+    monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
+    build([seeds], tmp_path / "sql", now=1_700_000_000)
+    imported = {}
+    for kind in ("plain", "sql"):
+        packages = sorted((tmp_path / kind).rglob("*.apkg"))
+        col = fresh_collection(tmp_path / f"anki-{kind}")
+        for package in packages:
+            import_package(col, package)
+        imported[kind] = sorted((card.note().guid, card.ord, front, back) for card, front, back in rendered_cards(col))
+        col.close()
+    assert imported["sql"] == imported["plain"] and len(imported["plain"]) > 40
