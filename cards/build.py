@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -69,8 +69,7 @@ Progress = Callable[[str, int, int], None]
 
 # --- records ----------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SourceCheck:
+class SourceCheck(NamedTuple):
     """One source, compared with what the last build read."""
 
     path: Path
@@ -99,8 +98,7 @@ class EpisodeSummary(NamedTuple):
     snips: int
 
 
-@dataclass(frozen=True)
-class PreparedEpisode:
+class PreparedEpisode(NamedTuple):
     """An episode's notes, prepared; `skipped` is complete once `rows` has been consumed."""
 
     episode: EpisodeSummary
@@ -108,8 +106,7 @@ class PreparedEpisode:
     skipped: Counter
 
 
-@dataclass(frozen=True)
-class SourceRead:
+class SourceRead(NamedTuple):
     """One changed source, parsed, with the notes of its episodes (made lazily when serial)."""
 
     check: SourceCheck
@@ -131,8 +128,7 @@ class EpisodeOutcome:
     statuses: Counter = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
-class Reconciled:
+class Reconciled(NamedTuple):
     """The sources folded into the state: every episode as it now stands."""
 
     outcomes: tuple[EpisodeOutcome, ...]
@@ -142,8 +138,7 @@ class Reconciled:
     disappeared: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PackagePlan:
+class PackagePlan(NamedTuple):
     """A package as a clean build would write it, and the digest that names its content."""
 
     relative: str
@@ -154,8 +149,7 @@ class PackagePlan:
     digest: str
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Which packages to write, which are in place, which no clean build would make."""
 
     to_write: tuple[PackagePlan, ...]
@@ -164,8 +158,7 @@ class Plan:
     changes: PackagePlan | None
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     """One package write: the file's stat when it is in place, else why not."""
 
     plan: PackagePlan
@@ -403,7 +396,7 @@ def _prepared(made: EpisodeNotes, lazy: bool) -> PreparedEpisode:
     Only the packed fields travel on: pickling each note's fields (and the
     episode's snips) back to the main process cost it more than storing them.
     """
-    rows = (PreparedRow(replace(row, fields=()), note_hash(row), pack_fields(row)) for row in made.rows)
+    rows = (PreparedRow(row._replace(fields=()), note_hash(row), pack_fields(row)) for row in made.rows)
     episode = made.episode
     snips = sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)  # those that make cards
     summary = EpisodeSummary(episode.key, episode.title, episode_deck(episode), episode.slug, snips)
@@ -694,7 +687,7 @@ class _Reconcile:
                 parts = PartDigests()
                 for note in self.state.note_stamps(key).values():
                     parts.add(note.guid, note.hash, note.mtime, note.deck_tags)
-                filled = StoredEpisode(**{**episode.__dict__, "parts": parts.parts()})
+                filled = episode._replace(parts=parts.parts())
                 self.state.set_episode(filled)
                 self.episodes[key] = filled
 

@@ -13,7 +13,6 @@ import itertools
 import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -76,8 +75,7 @@ class Token(NamedTuple):
     lower: str
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A span of the key point that a card hides and asks for."""
 
     start: int
@@ -90,16 +88,14 @@ class Target:
     rank: float = 0.0
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     """A Q&A prompt and its short answer."""
 
     text: str
     answer: str
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """One key point, read once: what the cloze maker and the question writer both work from.
 
     `verbs` are the tokens read as finite verbs (`velocity measures`, `This

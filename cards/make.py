@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from cards.lexicon import (
     ANAPHORA,
@@ -53,8 +53,7 @@ SHORT_KEY_POINT_WORDS = 12
 RARE_ZIPF = 3.6
 COMMON_ZIPF = 5.0
 
-@dataclass(frozen=True)
-class CardPlan:
+class CardPlan(NamedTuple):
     """Everything the renderer needs to write one key point's two notes."""
 
     key_point: str
@@ -242,8 +241,7 @@ _TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
 
 
-@dataclass(frozen=True)
-class SetAside:
+class SetAside(NamedTuple):
     """Where a key point's secondary parts lie: an opening contrast, a trailing tail (read once per key point)."""
 
     opening_end: int | None  # `Rather than building fabs everywhere,|`
@@ -271,7 +269,7 @@ def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) ->
     in_tail = aside.tail_start is not None and target.start >= aside.tail_start
     in_opening = aside.opening_end is not None and target.end <= aside.opening_end
     if in_opening or after_than or anaphoric_subject or in_tail:
-        return replace(target, rank=target.rank + 1.0)
+        return target._replace(rank=target.rank + 1.0)
     return target
 
 
@@ -300,7 +298,7 @@ def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Targ
         return candidates
     other = [t for t in candidates if not set(core_words(t.text)) <= topic]
     return [
-        replace(t, rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
+        t._replace(rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
         for t in other
     ] or candidates
 
@@ -329,8 +327,7 @@ _ATTRIBUTION = re.compile(
 _ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
 
 
-@dataclass(frozen=True)
-class Attribution:
+class Attribution(NamedTuple):
     """`<speaker> argues (that) <claim>`: a key point read as its claim.
 
     Also `Unlike light rail, <claim>`: a contrast that the question keeps in
@@ -646,7 +643,7 @@ def context_label(podcast: str, episode: str, answers: list[str]) -> str:
 def _demote_topic(target: Target, episode: str) -> Target:
     """A word of the episode's title is its topic: asking for it tests nothing."""
     if episode and contains_answer(episode, target.text):
-        return replace(target, rank=target.rank + 1.5)
+        return target._replace(rank=target.rank + 1.5)
     return target
 
 

@@ -7,7 +7,6 @@ each key point into `NoteRow`s that the packager writes.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,16 +36,14 @@ class Level(enum.Enum):
 PLACEHOLDER_TITLES = frozenset({"1min snip", "untitled", ""})
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
     """One speaker's stretch of a snip's transcript."""
 
     speaker: str
     text: str
 
 
-@dataclass(frozen=True)
-class Snip:
+class Snip(NamedTuple):
     """One highlight the listener saved, with what Snipd wrote for it."""
 
     key: str
@@ -66,8 +63,7 @@ class Snip:
         return self.title.strip().lower() in PLACEHOLDER_TITLES and not self.key_points
 
 
-@dataclass(frozen=True)
-class Episode:
+class Episode(NamedTuple):
     """One podcast episode and the snips taken from it."""
 
     key: str
@@ -83,8 +79,7 @@ class Episode:
     tags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong with an input file, said in one line for the user."""
 
     path: Path
@@ -97,8 +92,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
-class ParsedFile:
+class ParsedFile(NamedTuple):
     """What one input file gave: its episodes and what was wrong with it."""
 
     path: Path
@@ -106,8 +100,7 @@ class ParsedFile:
     problems: tuple[Problem, ...] = ()
 
 
-@dataclass(frozen=True)
-class NoteRow:
+class NoteRow(NamedTuple):
     """One Anki note, ready to be written into a package."""
 
     guid: str
@@ -117,7 +110,7 @@ class NoteRow:
     episode_key: str
     snip_title: str
     card_count: int
-    deck_tags: tuple[str, ...] = field(default=())
+    deck_tags: tuple[str, ...] = ()
 
 
 class PackageNote(NamedTuple):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from cards.model import CardKind, Episode, NoteRow, Snip
 
@@ -16,8 +16,7 @@ SKIP_NO_TARGET = "key point with nothing worth asking (no cloze)"
 SKIP_NO_QUESTION = "key point with no good question (no Q&A)"
 
 
-@dataclass(frozen=True)
-class EpisodeNotes:
+class EpisodeNotes(NamedTuple):
     """The notes one episode makes, and what it skipped and why.
 
     `rows` may be made lazily, one snip at a time, so that an episode of tens
@@ -153,8 +152,7 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset
             skipped[SKIP_NO_QUESTION] += 1
 
 
-@dataclass(frozen=True)
-class _SharedFields:
+class _SharedFields(NamedTuple):
     title: str
     transcript: str
     source: str

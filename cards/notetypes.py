@@ -10,10 +10,9 @@ note type's mtime (see `cards.state`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cards.model import CardKind
 
@@ -33,8 +32,7 @@ CLOZE_TEMPLATE = "Cloze"
 QA_TEMPLATE = "Question"
 
 
-@dataclass(frozen=True)
-class NoteType:
+class NoteType(NamedTuple):
     """One note type: what Anki needs to know of it, and its files."""
 
     kind: CardKind

@@ -24,7 +24,6 @@ import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -48,16 +47,14 @@ from cards.state import (
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.S)
 
 
-@dataclass(frozen=True)
-class DeckContent:
+class DeckContent(NamedTuple):
     """One deck of a package and the notes it holds."""
 
     name: str
     notes: Iterable[StoredNote | PackageNote]
 
 
-@dataclass(frozen=True)
-class DeckSelection:
+class DeckSelection(NamedTuple):
     """A deck of a package, by which stored notes it holds: those of these
     episodes, in order, with `tag` among their deck tags, or among `guids`."""
 
@@ -67,8 +64,7 @@ class DeckSelection:
     guids: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class PackageSpec:
+class PackageSpec(NamedTuple):
     """Everything one `.apkg` holds."""
 
     path: Path

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from cards.lexicon import (
     ANAPHORA,
@@ -107,8 +107,7 @@ _TRAILING_CLAUSE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     """`[prefix] subject verb rest`: the main clause of a key point."""
 
     prefix: str

@@ -8,8 +8,8 @@ deletion into answer and hint, and `[sound:…]` or `\\(…\\)` stay text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup, escape
@@ -77,8 +77,7 @@ def _render(name: str, **context) -> str:
     return environment().get_template(name).render(**context).strip()
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     text: str
     number: int = 0
 
@@ -100,14 +99,12 @@ def text(value: str) -> str:
     return str(escape_text(value))
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     text: str
     marked: bool = False
 
 
-@dataclass(frozen=True)
-class ShownTurn:
+class ShownTurn(NamedTuple):
     speaker: str
     pieces: tuple[Piece, ...]
     cut_before: bool = False

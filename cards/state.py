@@ -109,8 +109,7 @@ class Part(NamedTuple):
     newest: int
 
 
-@dataclass(frozen=True)
-class StoredEpisode:
+class StoredEpisode(NamedTuple):
     """An episode as the last build found it, with the digests of its deck parts.
 
     `parts` maps "" (the whole episode) and each deck tag to a `Part`, so
@@ -170,8 +169,7 @@ class RecordedPackage(NamedTuple):
     stat: str
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """Everything the planning stages need from the last build, read in one go."""
 
     sources: dict[str, KnownSource]

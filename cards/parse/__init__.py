@@ -7,8 +7,8 @@ shape plugs in by joining `SHAPES`, nothing else changes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cards.errors import SourceError
 from cards.model import Level, ParsedFile, Problem, Shape
@@ -59,8 +59,7 @@ def parse_file(path: Path, raw: bytes | None = None) -> ParsedFile:
     return ParsedFile(path, tuple(episodes), tuple(problems))
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """The note files a build reads, in a stable order, and what was passed over."""
 
     sources: tuple[Path, ...]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cards.errors import SourceError
 from cards.model import Level, Problem
@@ -19,8 +19,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A decoded input file: front matter, body and where the body starts."""
 
     path: Path
