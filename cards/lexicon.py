@@ -9,13 +9,14 @@ from __future__ import annotations
 import bisect
 import enum
 import importlib.util
-import itertools
 import math
 import re
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
+
+import msgpack  # wordfreq's own dependency: its word list is msgpack
 
 MAX_TARGET_WORDS = 5
 MAX_ANSWER_WORDS = 6
@@ -197,37 +198,69 @@ def package_folder(name: str) -> Path:
 class FrequencyList:
     """wordfreq's English list: each word's centibel bucket (0 the most common … 799).
 
-    A build that makes a few cards asks about a few dozen words, a full build
-    about thousands. A map of all 321,000 words costs 0.065 s to build, so
-    the first words asked about are found by searching the list's text (a
-    common word in microseconds, a word not in it in 1.5 ms), and the map is
-    built once a process has asked about `SEARCHED_WORDS`.
+    The list is a cBpack: msgpack of a header and the buckets, each a list of
+    words. A build that makes a few cards asks about a few dozen words, a
+    full build about thousands. Decoding every word takes 0.02 s and a map of
+    all 321,000 of them 0.065 s more, so the list stays the bytes it is, with
+    where each bucket starts (msgpack skips over them in 2 ms); a word is
+    searched for as msgpack writes it, and a place where it turns up counts
+    only if its bucket, decoded, holds the word. The map is built once a
+    process has asked about `SEARCHED_WORDS`.
     """
 
     SEARCHED_WORDS = 64
 
-    def __init__(self, buckets: list[list[bytes]]):
-        self._buckets = buckets
-        joined = [b"\n".join(bucket) for bucket in buckets]
-        # Words one per line, most common first; bucket i starts at starts[i].
-        self._text = b"\n" + b"\n".join(joined) + b"\n"
-        self._starts = list(itertools.accumulate((len(text) + 1 for text in joined[:-1]), initial=1))
+    def __init__(self, packed: bytes):
+        unpacker = msgpack.Unpacker(raw=True, max_buffer_size=len(packed))
+        unpacker.feed(packed)
+        buckets = unpacker.read_array_header() - 1
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get(b"format") != b"cB":
+            raise ValueError("not a cBpack word list")
+        self._starts = []  # bucket i is packed[starts[i]:starts[i + 1]]
+        for _ in range(buckets + 1):
+            self._starts.append(unpacker.tell())
+            if len(self._starts) <= buckets:
+                unpacker.skip()
+        self._packed = packed
+        self._decoded: dict[int, frozenset[bytes]] = {}
         self._asked = 0
         self._map: dict[bytes, int] | None = None
 
     def bucket(self, word: bytes) -> int | None:
-        """The word's bucket (UTF-8, lower case, no line breaks), or None if the list lacks it."""
+        """The word's bucket (UTF-8, lower case), or None if the list lacks it."""
         if self._map is not None:
             return self._map.get(word)
         self._asked += 1
         if self._asked >= self.SEARCHED_WORDS:
-            self._map = {w: index for index, bucket in enumerate(self._buckets) for w in bucket}
-        found = self._text.find(b"\n" + word + b"\n") if word else -1  # b"" would match an empty bucket
-        return None if found < 0 else bisect.bisect_right(self._starts, found + 1) - 1
+            self._map = {w: index for index, bucket in enumerate(self._buckets()) for w in bucket}
+            return self._map.get(word)
+        return self._search(word)
+
+    def _search(self, word: bytes) -> int | None:
+        needle = msgpack.packb(word.decode())  # as the list's words are written
+        at = self._packed.find(needle, self._starts[0])
+        while at >= 0:
+            index = bisect.bisect_right(self._starts, at) - 1
+            if index >= len(self._starts) - 1:
+                return None
+            if word in self._words_of(index):
+                return index
+            at = self._packed.find(needle, at + 1)  # inside a longer word: look further
+        return None
+
+    def _words_of(self, index: int) -> frozenset[bytes]:
+        if index not in self._decoded:
+            piece = self._packed[self._starts[index]:self._starts[index + 1]]
+            self._decoded[index] = frozenset(msgpack.unpackb(piece, raw=True))
+        return self._decoded[index]
+
+    def _buckets(self) -> list[list[bytes]]:
+        return msgpack.unpackb(self._packed, raw=True)[1:]
 
     def words(self) -> Iterator[bytes]:
         """Every word, most common first."""
-        return (word for bucket in self._buckets for word in bucket)
+        return (word for bucket in self._buckets() for word in bucket)
 
 
 @cache
@@ -236,18 +269,15 @@ def frequency_list() -> FrequencyList:
 
     Importing wordfreq and building its frequency table costs 0.34 s and
     30 MB in every process that makes a card (its tokenizer pulls in
-    langcodes, regex and ftfy); the list itself, read directly, takes 0.03 s.
-    Its words stay bytes (decoding 321,000 of them doubled that): only ASCII
-    words are looked up here (see `zipf`). `tests/test_lexicon.py` checks the
-    values against `zipf_frequency`.
+    langcodes, regex and ftfy); the list itself, read directly, takes 0.01 s.
+    Its words stay bytes: only ASCII words are looked up here (see `zipf`).
+    `tests/test_lexicon.py` checks the values against `zipf_frequency`.
     """
-    import msgpack  # wordfreq's own dependency
-
     path = package_folder("wordfreq") / "data" / "large_en.msgpack.gz"
-    header, *buckets = msgpack.loads(gunzip(path), raw=True)
-    if header.get(b"format") != b"cB":
-        raise ValueError(f"{path}: not a cBpack word list")
-    return FrequencyList(buckets)
+    try:
+        return FrequencyList(gunzip(path))
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 class Entry(NamedTuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import lemminflect
+import msgpack
 import pytest
 
 from cards.lexicon import (
@@ -85,15 +86,23 @@ def test_the_table_is_sorted_by_word() -> None:
 
 
 def test_frequency_list_search_agrees_with_its_map() -> None:
-    """The first words are found by searching the list's text, later ones in a map: both give the same bucket."""
-    buckets = [[b"the", b"of"], [], [b"cat", b"dog"], [], [], [b"zebra"]]
-    searching, mapped = FrequencyList(buckets), FrequencyList(buckets)
+    """The first words are searched for in the packed list, later ones looked up in a map: the same buckets."""
+    packed = msgpack.packb([{"format": "cB", "version": 1}, ["the", "of"], [], ["cat", "dog", "¢ab"], [], [],
+                            ["zebra", "a" * 40]])
+    searching, mapped = FrequencyList(packed), FrequencyList(packed)
     searching.SEARCHED_WORDS = 10**9
     mapped.SEARCHED_WORDS = 1
-    asked = [b"the", b"of", b"cat", b"dog", b"zebra", b"he", b"ca", b"", b"og", b"zebras"]
-    assert [searching.bucket(word) for word in asked] == [0, 0, 2, 2, 5, None, None, None, None, None]
-    assert [mapped.bucket(word) for word in asked] == [0, 0, 2, 2, 5, None, None, None, None, None]
-    assert mapped._map is not None and searching._map is None
+    # `ab` as msgpack writes it (b"\xa2ab") is inside `¢ab` (b"\xc2\xa2ab"): found there, but not a word of it
+    asked = [b"the", b"of", b"cat", b"dog", b"zebra", b"a" * 40, b"he", b"ca", b"ab", b"og", b"zebras", b"format"]
+    expected = [0, 0, 2, 2, 5, 5, None, None, None, None, None, None]
+    assert [searching.bucket(word) for word in asked] == expected
+    assert [mapped.bucket(word) for word in asked] == expected
+    assert list(searching.words()) == [b"the", b"of", b"cat", b"dog", "¢ab".encode(), b"zebra", b"a" * 40]
+
+
+def test_a_word_list_in_another_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a cBpack word list"):
+        FrequencyList(msgpack.packb([{"format": "other"}, ["the"]]))
 
 
 def test_zipf_agrees_with_wordfreq() -> None:
