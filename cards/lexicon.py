@@ -217,11 +217,11 @@ class FrequencyList:
         header = unpacker.unpack()
         if not isinstance(header, dict) or header.get(b"format") != b"cB":
             raise ValueError("not a cBpack word list")
-        self._starts = []  # bucket i is packed[starts[i]:starts[i + 1]]
-        for _ in range(buckets + 1):
+        self._starts: list[int] = []  # bucket i is packed[starts[i]:starts[i + 1]]
+        for _ in range(buckets):
             self._starts.append(unpacker.tell())
-            if len(self._starts) <= buckets:
-                unpacker.skip()
+            unpacker.skip()
+        self._starts.append(unpacker.tell())  # where the last one ends
         self._packed = packed
         self._decoded: dict[int, frozenset[bytes]] = {}
         self._asked = 0
