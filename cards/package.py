@@ -319,20 +319,24 @@ def write_package_from_state(path: Path, state_file: Path, decks: tuple[DeckSele
         if size <= MEMORY_PACKAGE:
             # A URI, so that ATTACH takes the read-only URI too, whatever SQLite was compiled with.
             db = sqlite3.connect("file::memory:", uri=True)
-            db.deserialize(_empty_collection())
-            _copy_from_state(db, state_file, decks, notetype_mtime, base_time)
-            data = db.serialize()
-            db.close()
+            try:
+                db.deserialize(_empty_collection())
+                _copy_from_state(db, state_file, decks, notetype_mtime, base_time)
+                data = db.serialize()
+            finally:
+                db.close()
             _zip(tmp, data)
             return
         collection = tmp.with_name(tmp.name + ".anki2")
         try:
             collection.write_bytes(_empty_collection())
             db = sqlite3.connect(collection.resolve().as_uri(), uri=True)
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            _copy_from_state(db, state_file, decks, notetype_mtime, base_time)
-            db.close()
+            try:
+                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA synchronous = OFF")
+                _copy_from_state(db, state_file, decks, notetype_mtime, base_time)
+            finally:
+                db.close()  # before the file goes: an open file cannot be removed on Windows
             _zip(tmp, collection)
         finally:
             collection.unlink(missing_ok=True)

@@ -91,6 +91,28 @@ def test_failed_write_leaves_the_old_package_and_no_temporary_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["collection in memory", "collection in a file"])
+def test_a_failed_copy_out_of_the_state_leaves_the_old_package_and_no_file(fixtures, tmp_path, monkeypatch,
+                                                                           in_memory):
+    library = many_episodes(fixtures, tmp_path / "library", 2)
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    before = {p: p.read_bytes() for p in out.glob("*/*.apkg")}  # episodes and tags
+    monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)
+    monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
+
+    def fail(*args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("cards.package._copy_notes", fail)
+    report = build([library], out, now=1_700_000_000, force=True)
+    assert report.failed and {str(p).split(": ", 1)[1] for p in report.problems} == {
+        "could not be written: disk I/O error; build again; the next build writes it again"}
+    assert {p: p.read_bytes() for p in out.glob("*/*.apkg")} == before
+    assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.suffix != ".apkg") == [
+        ".cards-state.sqlite", ".cards.lock"]
+
+
 def test_card_ordinals_follow_cloze_numbers():
     assert card_ordinals(CardKind.CLOZE, ("a {{c1::b}} c {{c2::d}}",)) == [0, 1]
     assert card_ordinals(CardKind.CLOZE, ("a &#123;&#123;c3:&#58;b&#125;&#125; {{c1::x}}",)) == [0]
