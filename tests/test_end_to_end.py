@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from ankitools import fresh_collection, import_package, notes_by_type, rendered_
 from cards.build import build
 from cards.notes import SKIP_NO_QUESTION
 from cards.notetypes import CLOZE_NAME, QA_NAME
+from cards.package import LARGE_PAGES
 from cards.parse import parse_file
 
 LEFTOVERS = ("&#39;", "&#34;", "&amp;#", "&amp;amp;", "â€", "Ã", "{{", "}}")
@@ -125,7 +127,7 @@ def test_notes_carry_episode_podcast_and_own_tags(seeds, tmp_path):
 
 @pytest.mark.parametrize("in_memory", [True, False], ids=["collection in memory", "collection in a file"])
 def test_packages_written_inside_sqlite_import_as_the_plain_ones_do(seeds, tmp_path, monkeypatch, in_memory):
-    """Large packages (copied out of the state by SQL) give Anki the same notes and cards."""
+    """Large packages (copied out of the state by SQL, with larger pages) give Anki the same notes and cards."""
     build([seeds], tmp_path / "plain", now=1_700_000_000)
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)
     monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
@@ -133,6 +135,9 @@ def test_packages_written_inside_sqlite_import_as_the_plain_ones_do(seeds, tmp_p
     imported = {}
     for kind in ("plain", "sql"):
         packages = sorted((tmp_path / kind).rglob("*.apkg"))
+        with zipfile.ZipFile(packages[0]) as archive:
+            page_size = int.from_bytes(archive.read("collection.anki2")[16:18], "big")  # in the file's header
+        assert page_size == (LARGE_PAGES if kind == "sql" else 4096)
         col = fresh_collection(tmp_path / f"anki-{kind}")
         for package in packages:
             import_package(col, package)
