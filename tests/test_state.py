@@ -6,6 +6,7 @@ import json
 import random
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,16 +73,20 @@ def stored_notes(out: Path) -> dict:
     return found
 
 
-def test_a_state_from_the_previous_version_keeps_every_note_and_mtime(seeds, tmp_path):
-    out = tmp_path / "decks"
+def assert_upgrade_keeps_everything(seeds: Path, out: Path, downgrade: Callable[[Path], None]) -> None:
+    """Build, turn the state into an older layout, build again: nothing new, changed or rewritten."""
     build([seeds], out, now=1_700_000_000)
     before, packages = stored_notes(out), packages_on_disk(out)
-    as_schema_4(out)
+    downgrade(out)
     report = build([seeds], out, now=1_750_000_000)
     assert (report.new, report.updated, report.unchanged) == (0, 0, len(before))
     assert not report.state_was_missing
     assert stored_notes(out) == before  # fields, tags and the mtimes users' edits depend on
     assert packages_on_disk(out) == packages
+
+
+def test_a_state_from_the_previous_version_keeps_every_note_and_mtime(seeds, tmp_path):
+    assert_upgrade_keeps_everything(seeds, tmp_path / "decks", as_schema_4)
 
 
 def as_schema_5(out: Path) -> None:
@@ -103,14 +108,7 @@ def as_schema_5(out: Path) -> None:
 
 def test_a_state_from_schema_5_keeps_everything_and_its_snips_move_to_a_plain_table(seeds, tmp_path):
     out = tmp_path / "decks"
-    build([seeds], out, now=1_700_000_000)
-    before, packages = stored_notes(out), packages_on_disk(out)
-    as_schema_5(out)
-    report = build([seeds], out, now=1_750_000_000)
-    assert (report.new, report.updated, report.unchanged) == (0, 0, len(before))
-    assert not report.state_was_missing
-    assert stored_notes(out) == before
-    assert packages_on_disk(out) == packages
+    assert_upgrade_keeps_everything(seeds, out, as_schema_5)
     db = sqlite3.connect(out / STATE_FILE)
     (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'snips'").fetchone()
     assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
