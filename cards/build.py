@@ -24,13 +24,13 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from cards import __version__, package
 from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
@@ -65,6 +65,7 @@ SOURCES_PER_TASK = 4
 PARALLEL_PACKAGES = 8
 PACKAGES_PER_TASK = 16
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 # --- records ----------------------------------------------------------------
@@ -409,7 +410,7 @@ def read_sources(checks: list[SourceCheck], workers: int | None,
     changed = [c for c in checks if c.digest and not c.unchanged]
     parallel = len(changed) >= PARALLEL_SOURCES and workers != 1
     if parallel:  # a few sources per task: one at a time, passing them to and fro cost a tenth of the reading
-        batches = [(tuple(changed[i:i + SOURCES_PER_TASK]),) for i in range(0, len(changed), SOURCES_PER_TASK)]
+        batches = [(batch,) for batch in in_batches(changed, SOURCES_PER_TASK)]
         parsed = (read for batch in run_all(make_notes_of, batches, workers, True, window=16) for read in batch)
     else:
         parsed = (make_notes(check, lazy=True) for check in changed)
@@ -419,6 +420,11 @@ def read_sources(checks: list[SourceCheck], workers: int | None,
 
 
 # --- running work in parallel or serially ----------------------------------------
+
+def in_batches(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
+    """`items` in tuples of `size` (the last may be shorter): a worker's task takes a few at a time."""
+    return [tuple(items[i:i + size]) for i in range(0, len(items), size)]
+
 
 def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int | None,
             parallel: bool, window: int = 64) -> Iterator[Any]:
@@ -814,7 +820,7 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
     # A large package is a task of its own; small ones (an episode's) go a few at a time:
     # one at a time, passing them to and fro cost as much as writing them.
     tasks: list[tuple[PackagePlan, ...]] = [(plan,) for plan in plans[:large]]  # sorted: large ones first
-    tasks += [plans[i:i + PACKAGES_PER_TASK] for i in range(large, len(plans), PACKAGES_PER_TASK)]
+    tasks += in_batches(plans[large:], PACKAGES_PER_TASK)
     results = run_all(write_plans, [(out, task) for task in tasks], workers, parallel)
     errors = (error for batch in results for error in batch)
     written = []
