@@ -21,9 +21,8 @@ ten), then measures in one run:
 
 Each step runs as its own process, on this checkout compiled to bytecode as
 `pip install .` would; times are wall-clock seconds, taken when the process
-ends (memory is sampled on the side). The machine's
-speed varies from run to run: `--repeat 3` measures everything three times and
-reports the medians.
+ends (memory is sampled on the side). The machine's speed varies from run to
+run: `--repeat 3` measures everything three times and reports the medians.
 """
 
 from __future__ import annotations

@@ -246,10 +246,8 @@ def _zip_with_zipfile(out: Path, collection: bytes | Path) -> None:
 
 LARGE_PACKAGE = 4000  # notes; larger packages are copied out of the state by SQL (see `write_from_state`)
 MEMORY_PACKAGE = 8000  # notes (about 25 MB of collection); larger ones are built in a file, not in memory
-BATCH = 2000
-
-
 LARGE_PAGES = 16384  # bytes: the pages of a collection copied out of the state (SQLite's default is 4096)
+BATCH = 2000
 
 
 @cache
