@@ -148,8 +148,11 @@ def sync_command(
     ),
     collection: str | None = typer.Option(
         None, "--collection", metavar="FILE", show_default=False,
-        help="The Anki collection file to sync into (created if it does not exist). "
+        help="The Anki collection file to sync into (its name ends in .anki2). "
              "Default: the collection of your only Anki profile.",
+    ),
+    create: bool = typer.Option(
+        False, "--create", help="Make the --collection file if it does not exist yet (else that is an error).",
     ),
     profile: str | None = typer.Option(
         None, "--profile", metavar="NAME", show_default=False, help="The Anki profile whose collection to use.",
@@ -170,20 +173,38 @@ def sync_command(
              "(only notes cards made; asks first).",
     ),
     yes: bool = typer.Option(False, "--yes", help="Answer yes to --prune's question (for scripts)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what the sync would do; change nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what the sync would import; create and change nothing.",
+    ),
+    overwrite_edits: bool = typer.Option(
+        False, "--overwrite-edits",
+        help="Where cards' text changed in a field you edited in Anki, take cards' new text "
+             "(by default your edit is kept). Your own tags are kept either way.",
+    ),
     replace_server: bool = typer.Option(
         False, "--replace-server",
         help="When the server's collection and this one cannot be merged, replace the server's with this one "
              "(your phone then downloads it).",
     ),
+    replace_local: bool = typer.Option(
+        False, "--replace-local",
+        help="When the server's collection and this one cannot be merged, replace this one with the server's "
+             "(a backup of this one is made first).",
+    ),
 ) -> None:
     """Build, then import every new or changed note straight into your Anki collection (close Anki first)."""
     from cards.sync import SyncOptions, sync
 
-    options = SyncOptions(collection, profile, server, user, prune, dry_run, replace_server)
+    options = SyncOptions(collection=collection, profile=profile, server=server, user=user, prune=prune,
+                          dry_run=dry_run, replace_server=replace_server, replace_local=replace_local,
+                          create=create, overwrite_edits=overwrite_edits)
 
     def ask_password() -> str:
-        return str(typer.prompt(f"Password for {user} on {server}", hide_input=True, err=True))
+        try:
+            return str(typer.prompt(f"Password for {user} on {server}", hide_input=True, err=True))
+        except typer.Abort:  # no terminal and nothing on standard input
+            raise UsageError(f"--user {user}: no password was given; type it when asked, or set "
+                             "CARDS_SYNC_PASSWORD") from None
 
     def confirm(notes: list[str]) -> bool:
         typer.echo(f"{_plural(len(notes), 'note')} of snips no longer in your notes:", err=True)
@@ -191,34 +212,78 @@ def sync_command(
             typer.echo(f"  {note}", err=True)
         if len(notes) > 20:
             typer.echo(f"  … and {len(notes) - 20} more", err=True)
-        return yes or bool(typer.confirm("Delete them from the collection?", default=False, err=True))
+        if yes:
+            return True
+        try:
+            return bool(typer.confirm("Delete them from the collection?", default=False, err=True))
+        except typer.Abort:  # no answer: nothing is deleted
+            return False
 
     report = _with_progress(lambda bar: sync(paths or [DEFAULT_SOURCES], out, options, password=ask_password,
                                              confirm_prune=confirm, progress=bar))
-    _print_build(report.build, out)
+    if report.dry_run:
+        _print_problems(report.build.problems)
+        typer.echo("\n".join(summary(report.build, Path(out).expanduser()).splitlines()[:2]))
+    else:
+        _print_build(report.build, out)
     typer.echo(sync_summary(report))
-    if report.build.failed:
+    if report.failed:
         raise typer.Exit(1)
 
 
 def sync_summary(report) -> str:
-    """What reached the collection, as Anki counted it."""
+    """What reached the collection, as Anki counted it, and what did not and why."""
     lines = []
     if report.backup:
         lines.append(f"Backup: {report.backup}")
     for step in report.server:
         lines.append(f"Server: {step}.")
     if report.dry_run:
-        lines.append(f"Dry run: {_plural(report.to_import, 'note')} would be imported into {report.collection}"
-                     + (f"; {_plural(len(report.vanished), 'note')} of vanished snips would be deleted with --prune"
-                        if report.vanished else "") + ". Nothing was changed.")
-        return "\n".join(lines)
-    made = " (created)" if report.created else ""
-    lines.append(f"Anki: {report.added} added, {report.updated} updated, {report.unchanged} unchanged "
-                 f"in {report.collection}{made}.")
-    if report.vanished:
+        lines.append(_dry_run_line(report))
+    else:
+        made = " (created)" if report.created else ""
+        lines.append(f"Anki: {report.added} added, {report.updated} updated, {report.unchanged} unchanged "
+                     f"in {report.collection}{made}.")
+    if report.kept_edits:
+        would = "would keep" if report.dry_run else "kept"
+        lines.append(f"Edits: {would} your edits on {_plural(report.kept_edits, 'note')} where cards' text "
+                     "changed (--overwrite-edits takes cards' text).")
+    if report.overwrote_edits:
+        would = "would replace" if report.dry_run else "replaced"
+        lines.append(f"Edits: {would} your edits with cards' new text on "
+                     f"{_plural(report.overwrote_edits, 'note')} (--overwrite-edits).")
+    if report.deleted_by_user:
+        lines.append(f"Left out {_plural(report.deleted_by_user, 'note')} you deleted in Anki "
+                     "(each comes back only if its snip changes).")
+    for held in report.held:
+        examples = "; ".join(note[:60] for note in held.notes[:3]) + ("; …" if len(held.notes) > 3 else "")
+        lines.append(
+            f"Not imported: {_plural(len(held.notes), 'note')} of note type \"{held.note_type}\" ({examples}): "
+            f"its fields or card types were changed in Anki ({held.change}), and importing would make a copy "
+            "of it and update none of its notes. Undo that change in Anki (Tools → Manage Note Types) and "
+            "sync again; they wait until then."
+        )
+    if report.vanished and not report.dry_run:
         lines.append(f"Deleted {report.pruned} of {_plural(len(report.vanished), 'note')} of vanished snips.")
     return "\n".join(lines)
+
+
+def _dry_run_line(report) -> str:
+    """What a dry run would import, episode by episode."""
+    where = f"{report.collection}" + ("" if report.collection.exists() else " (not created)")
+    line = f"Dry run: {_plural(report.to_import, 'note')} would be imported into {where}"
+    if report.episodes:
+        line += ": " + "; ".join(f"{episode.title} ({_changes(episode)})" for episode in report.episodes[:10])
+        line += "; …" if len(report.episodes) > 10 else ""
+    if report.vanished:
+        line += f"; {_plural(len(report.vanished), 'note')} of vanished snips would be deleted with --prune"
+    return line + ". Nothing was changed."
+
+
+def _changes(episode) -> str:
+    """`2 new, 1 updated`, leaving out what is none."""
+    return ", ".join(f"{count} {what}" for count, what in ((episode.added, "new"), (episode.updated, "updated"))
+                     if count)
 
 
 def _with_progress(action: Callable[[_ProgressBar], T]) -> T:

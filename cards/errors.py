@@ -85,3 +85,28 @@ def os_reason(error: OSError) -> str:
     if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return "cannot be written (read-only or no permission); choose another --out folder or make it writable"
     return f"{error.strerror or error}"
+
+
+# --- `cards sync`: the collection and the sync server -------------------------------
+
+class CollectionBusyError(CardsError):
+    """Another program (Anki) has the collection open."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path}: Anki has this collection open; close Anki and run again")
+
+
+class NoCollectionError(CardsError):
+    """No Anki profile, or not the one named, in Anki's data folder."""
+
+
+class CollectionError(CardsError):
+    """The collection (or the folder beside it) cannot be opened, read or written."""
+
+
+class SyncServerError(CardsError):
+    """The sync server could not be reached, or did not accept the login or the sync."""
+
+    def __init__(self, message: str, rejected_login: bool = False):
+        self.rejected_login = rejected_login
+        super().__init__(message)

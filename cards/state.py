@@ -77,10 +77,11 @@ CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
 {_SNIPS_INDEX};
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS synced (
-    collection TEXT NOT NULL, guid TEXT NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY (collection, guid)
-) WITHOUT ROWID;
 """
+# Before the record of what `cards sync` delivered moved into each collection, states held
+# it here (collection path, GUID, mtime). Never written now, and read only to seed the
+# record of a collection that has none (see `State.synced_before`); new states lack it.
+_OLD_SYNCED_TABLE = "synced"
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class NoteVersion(NamedTuple):
 
     episode: str
     mtime: int
+    hash: str
 
 
 class KnownSource(NamedTuple):
@@ -329,27 +331,19 @@ class State:
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
 
-    # what `cards sync` delivered to each collection ------------------------
+    # what `cards sync` needs ------------------------------------------------
     def note_versions(self) -> dict[str, NoteVersion]:
-        """GUID → episode and mtime of every stored note."""
-        return {guid: NoteVersion(episode, mtime)
-                for guid, episode, mtime in self.db.execute("SELECT guid, episode, mtime FROM notes")}
+        """GUID → episode, mtime and content hash of every stored note."""
+        return {guid: NoteVersion(episode, mtime, digest)
+                for guid, episode, mtime, digest in self.db.execute("SELECT guid, episode, mtime, hash FROM notes")}
 
-    def synced_to(self, collection: str) -> dict[str, int]:
-        """GUID → mtime of each note version delivered to a collection."""
-        return dict(self.db.execute("SELECT guid, mtime FROM synced WHERE collection = ?", (collection,)))
-
-    def record_synced(self, collection: str, versions: dict[str, int]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO synced VALUES (?, ?, ?)",
-                            [(collection, guid, mtime) for guid, mtime in versions.items()])
-
-    def forget_synced(self, collection: str, guids: Iterable[str] | None) -> None:
-        """Forget deliveries to a collection: these GUIDs, or all of them."""
-        if guids is None:
-            self.db.execute("DELETE FROM synced WHERE collection = ?", (collection,))
-        else:
-            self.db.executemany("DELETE FROM synced WHERE collection = ? AND guid = ?",
-                                [(collection, guid) for guid in guids])
+    def synced_before(self, collection: str) -> dict[str, int]:
+        """GUID → mtime of each note version an earlier version of cards delivered to a collection."""
+        try:
+            return dict(self.db.execute(f"SELECT guid, mtime FROM {_OLD_SYNCED_TABLE} WHERE collection = ?",
+                                        (collection,)))
+        except sqlite3.OperationalError:  # no such table: a state made since
+            return {}
 
     # packages ------------------------------------------------------------
     def set_package(self, path: str, digest: str, stat: str) -> None:

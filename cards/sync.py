@@ -1,66 +1,58 @@
 """`cards sync`: new and changed notes straight into the Anki collection a user studies.
 
-    open the collection → back it up → build → (sync with a server) → import
-    what this collection has not received → (prune) → (sync with a server)
+    check the inputs → open the collection (and hold it to the end) → (sync
+    with a server) → build → decide each note against the collection →
+    back it up → import → record what was delivered → (prune) → (sync with
+    a server)
 
 Everything that touches the collection goes through Anki's own engine (the
-`anki` package): its importer (the rules of File → Import), its backup, its
-note deletion and its sync client. What cards delivered to each collection
-is remembered in the build state, so a sync imports every note that is new
-or changed since cards last synced *that* collection, however many builds
-came in between.
+`anki` package): its importer, its backup, its note deletion and its sync
+client. What cards delivered is recorded in the collection itself (see
+`cards.delivery`), so a restored backup, a new collection or one filled
+from a sync server gets exactly what it lacks, and the user's edits, tags
+and deletions are told apart from cards' own text.
 """
 
 from __future__ import annotations
 
-import json
+import errno
 import os
 import shutil
-import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from anki.collection import Collection  # first: Anki's other modules need it loaded
-from anki.errors import DBError, NetworkError, SyncError, SyncErrorKind
-from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-from anki.notes import NoteId
-from anki.sync_pb2 import SyncAuth
-from anki.sync_pb2 import SyncCollectionResponse as Response
 
+from cards import collection as anki
 from cards.build import BuildReport, build
-from cards.errors import CardsError, UsageError
+from cards.delivery import (
+    RECORD_PREFIX,
+    Action,
+    Delivered,
+    EpisodePlan,
+    EpisodeRecord,
+    Wanted,
+    decode_record,
+    encode_record,
+    episode_digest,
+    plan_episode,
+    record_key,
+    seeded_record,
+)
+from cards.errors import CollectionError, NoCollectionError, UsageError
 from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
-from cards.package import DeckSelection, write_from_state
-from cards.state import STATE_FILE, State
+from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
+from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
+from cards.state import STATE_FILE, State, StateReader
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-SESSION_FILE = ".cards-sync-session.json"
-PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"
-NOTE_TYPE_IDS = frozenset(NOTE_TYPES[kind].model_id for kind in CardKind)
-
-
-class CollectionBusyError(CardsError):
-    def __init__(self, path: Path):
-        super().__init__(f"{path}: Anki has this collection open; close Anki and run again")
-
-
-class NoCollectionError(CardsError):
-    pass
-
-
-class SyncServerError(CardsError):
-    """The sync server could not be reached, or did not accept the login or the sync."""
-
-    def __init__(self, message: str, rejected_login: bool = False):
-        self.rejected_login = rejected_login
-        super().__init__(message)
+NOTE_TYPE_IDS = {kind: NOTE_TYPES[kind].model_id for kind in CardKind}
+EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
 
 
 @dataclass(frozen=True)
@@ -74,6 +66,25 @@ class SyncOptions:
     prune: bool = False
     dry_run: bool = False
     replace_server: bool = False
+    replace_local: bool = False
+    create: bool = False
+    overwrite_edits: bool = False
+
+
+class HeldNotes(NamedTuple):
+    """Notes not imported because their note type was changed in Anki."""
+
+    note_type: str
+    change: str
+    notes: list[str]
+
+
+class EpisodeChange(NamedTuple):
+    """What a sync brings (or would bring) to one episode."""
+
+    title: str
+    added: int
+    updated: int
 
 
 @dataclass
@@ -88,10 +99,20 @@ class SyncReport:
     updated: int = 0
     unchanged: int = 0
     to_import: int = 0
+    kept_edits: int = 0
+    overwrote_edits: int = 0
+    deleted_by_user: int = 0
+    held: list[HeldNotes] = field(default_factory=list)
+    episodes: list[EpisodeChange] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)
     pruned: int = 0
     server: list[str] = field(default_factory=list)
     dry_run: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """True when some input could not be read, or some notes could not be imported."""
+        return self.build.failed or bool(self.held)
 
 
 Ask = Callable[[list[str]], bool]
@@ -99,33 +120,59 @@ Ask = Callable[[list[str]], bool]
 
 def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
          password: Callable[[], str] = lambda: "", confirm_prune: Ask = lambda titles: False,
-         progress: Any = None) -> SyncReport:
-    """Build `paths` into `out`, then bring every note the collection lacks into it."""
+         progress: Any = None, now: int | None = None) -> SyncReport:
+    """Build `paths` into `out`, then bring every note the collection lacks into it.
+
+    Every input (the server's URL, the collection's path, where the password
+    comes from) is checked before anything is created or opened.
+    """
+    server = check_server_options(options)
     target = find_collection(options)
-    _check_server_options(options)
+    anki.check_path(target, create=options.create)
     created = not target.exists()
-    if created and options.collection is None:
-        raise NoCollectionError(f"{target}: no such collection")
-    with open_collection(target) as col:
-        backup = None if created or options.dry_run else make_backup(col, target)
-        with _built(paths, out, options.dry_run, progress) as (folder, report), closing(State(folder)) as state:
-            result = SyncReport(report, target, created=created, backup=backup, dry_run=options.dry_run)
-            auth = None
-            if options.server and not options.dry_run:
-                auth = _login(col, target, options, password)
-                result.server.append(_sync_with_server(col, auth, options, target, state, first=True))
-            _deliver(col, state, target, result, options.dry_run)
+    session = key = secret = None
+    if server and not options.dry_run:
+        session = SessionStore(target, server.endpoint, server.user)
+        key = session.load()
+        secret = None if key else read_password(password)
+    tell = progress or (lambda stage, done, total: None)
+    with _opened(target, options.dry_run) as col:
+        result = Syncing(col, target, options, tell, now or int(time.time()))
+        result.report.created = created
+        if col is not None and server and session is not None:
+            auth = login(col, server, session, key, secret)
+            result.with_server(auth, server, session)
+        with _built(paths, out, options.dry_run, progress) as (folder, build_report), \
+                closing(State(folder)) as state:
+            result.report.build = build_report
+            result.deliver(state)
             if options.prune:
-                _prune(col, state, target, result, options.dry_run, confirm_prune)
-            if auth is not None:
-                result.server.append(_sync_with_server(col, auth, options, target, state, first=False))
-    return result
+                result.prune(state, confirm_prune)
+        if col is not None and server and session is not None and not options.dry_run:
+            result.with_server(auth, server, session)
+    return result.report
 
 
-# --- finding and opening the collection ------------------------------------------
+# --- checking the inputs ---------------------------------------------------------------
+
+def check_server_options(options: SyncOptions) -> ServerOptions | None:
+    """The server to sync with, or None; usage errors before anything is done."""
+    if options.server is not None and not options.user:
+        raise UsageError("--server needs --user NAME (your account on that sync server)")
+    if (options.user or options.replace_server or options.replace_local) and options.server is None:
+        raise UsageError("--user, --replace-server and --replace-local go with --server URL")
+    if options.replace_server and options.replace_local:
+        raise UsageError("--replace-server and --replace-local contradict each other; choose one")
+    if options.server is None:
+        return None
+    return ServerOptions(check_url(options.server), options.user or "", options.replace_server,
+                         options.replace_local)
+
 
 def anki_base() -> Path:
     """Anki desktop's data folder on this system (ANKI_BASE, as Anki itself, overrides it)."""
+    import sys
+
     if os.environ.get("ANKI_BASE"):
         return Path(os.environ["ANKI_BASE"]).expanduser()
     if sys.platform == "win32":
@@ -160,29 +207,13 @@ def find_collection(options: SyncOptions) -> Path:
 
 
 @contextmanager
-def open_collection(path: Path) -> Iterator[Collection]:
-    """The collection, open in this process only; a clear error when Anki holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        col = Collection(str(path))
-    except DBError as error:
-        if "already open" in str(error):
-            raise CollectionBusyError(path) from None
-        raise CardsError(f"{path}: Anki cannot open this collection ({_first_line(error)}); "
-                         "check the file, or restore it from a backup in Anki") from None
-    try:
+def _opened(target: Path, dry_run: bool) -> Iterator[Collection | None]:
+    """The collection, held until the sync ends; none for a dry run of a collection not made yet."""
+    if dry_run and not target.exists():
+        yield None
+        return
+    with anki.open_collection(target) as col:
         yield col
-    finally:
-        col.close()
-
-
-def make_backup(col: Collection, path: Path) -> Path | None:
-    """Anki's own backup, in the profile's backup folder; the newest backup there."""
-    folder = path.parent / "backups"
-    folder.mkdir(exist_ok=True)
-    col.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
-    backups = sorted(folder.glob("backup-*.colpkg"), key=lambda p: p.stat().st_mtime_ns)
-    return backups[-1] if backups else None
 
 
 @contextmanager
@@ -195,184 +226,205 @@ def _built(paths: Sequence[Path | str], out: Path | str, dry_run: bool,
     with tempfile.TemporaryDirectory(prefix="cards-dry-run-") as scratch:
         folder = Path(scratch)
         state = Path(out).expanduser() / STATE_FILE
-        if state.exists():
+        if state.is_file():
             shutil.copy2(state, folder / STATE_FILE)
         yield folder, build(paths, folder, progress=progress)
 
 
-# --- importing -----------------------------------------------------------------------
+# --- one sync ----------------------------------------------------------------------------
 
-def _deliver(col: Collection, state: State, target: Path, result: SyncReport, dry_run: bool) -> None:
-    """Import every note this collection has not received in its current version."""
-    delivered = state.synced_to(str(target))
-    waiting = {guid: version for guid, version in state.note_versions().items()
-               if delivered.get(guid) != version.mtime}
-    result.to_import = len(waiting)
-    if dry_run or not waiting:
-        return
-    log = _import_notes(col, state, waiting)
-    result.added, result.updated, result.unchanged = len(log.new), len(log.updated), len(log.duplicate)
-    state.record_synced(str(target), {guid: version.mtime for guid, version in waiting.items()})
-    state.commit()
+class Syncing:
+    """One sync's work on the open collection, and its report."""
+
+    def __init__(self, col: Collection | None, target: Path, options: SyncOptions, progress: Any, now: int):
+        self.col, self.target, self.options, self.progress, self.now = col, target, options, progress, now
+        self.report = SyncReport(BuildReport(), target, dry_run=options.dry_run)
+        self.records: dict[str, EpisodeRecord] = {}
+
+    def backup(self) -> None:
+        """Anki's backup, once, before the first change (none for a new or empty collection)."""
+        if self.report.backup is None and not self.report.created and self.col is not None \
+                and not anki.is_empty(self.col):
+            self.report.backup = anki.make_backup(self.col, self.target)
+
+    def with_server(self, auth: Any, server: ServerOptions, session: SessionStore) -> None:
+        """One sync with the server; a full one only where nothing is lost without the user's choice."""
+        assert self.col is not None
+        first = not self.report.server
+        output, full = start_sync(self.col, auth, server, session)
+        if full is None:
+            self.report.server.append("synced with the server" if first else "sent to the server")
+            return
+        if full.replaces_local:
+            self.backup()
+        self.report.server.append(full_sync(self.col, auth, output, full))
+
+    # delivering --------------------------------------------------------------------------
+    def deliver(self, state: State) -> None:
+        """Decide every note against the collection, then import what it lacks and record it."""
+        plans, described = self.plan(state)
+        self.report.to_import = sum(p.count(Action.ADD) + p.count(Action.UPDATE) for p in plans)
+        self._summarise(state, plans, described)
+        if self.options.dry_run or self.col is None:
+            return
+        if self.report.to_import:
+            self.backup()
+            self._import(state, plans)
+        changed = {record_key(plan.episode): plan.record for plan in plans
+                   if plan.record != self.records.get(record_key(plan.episode))}
+        anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
+        self.records.update(changed)
+
+    def plan(self, state: State) -> tuple[list[EpisodePlan], dict[str, tuple[CardKind, str]]]:
+        """Each episode whose notes changed since it was last delivered here, decided note by note."""
+        col = self.col
+        self.records = self._stored_records()
+        seed = state.synced_before(str(self.target)) if col is not None and not self.records else {}
+        if seed:
+            self._seed_vanished(state, seed)
+        held = frozenset(anki.changed_note_types(col)) if col is not None else frozenset()
+        by_episode: dict[str, list[tuple[str, str]]] = {}
+        for guid, version in state.note_versions().items():
+            by_episode.setdefault(version.episode, []).append((guid, version.hash))
+        plans: list[EpisodePlan] = []
+        described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
+        reader = StateReader(state.path)
+        try:
+            for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
+                self.progress("checking", done, len(by_episode))
+                digest = episode_digest(versions)
+                record = self.records.get(record_key(episode))
+                if record is not None and record.digest == digest:
+                    self.report.unchanged += len(versions)  # delivered whole, and unchanged since
+                    continue
+                wanted = [Wanted(n.guid, n.kind, tuple(n.fields.split("\x1f")), tuple(n.tags.split()), n.mtime)
+                          for n in reader.notes(episode)]
+                present = anki.notes_by_guid(col, [note.guid for note in wanted]) if col is not None else {}
+                if record is None and seed and present:
+                    record = seeded_record(wanted, seed)
+                plan = plan_episode(episode, digest, wanted, present, record, held, NOTE_TYPE_IDS,
+                                    self.options.overwrite_edits, self.now)
+                plans.append(plan)
+                held_here = set(plan.guids(Action.HELD))
+                described.update({note.guid: (note.kind, note.fields[0]) for note in wanted
+                                  if note.guid in held_here})
+        finally:
+            reader.close()
+        return plans, described
+
+    def _stored_records(self) -> dict[str, EpisodeRecord]:
+        if self.col is None:
+            return {}
+        found = {}
+        for key, value in anki.config_with_prefix(self.col, RECORD_PREFIX).items():
+            record = decode_record(value)
+            if record is not None:
+                found[key] = record
+        return found
+
+    def _seed_vanished(self, state: State, seed: dict[str, int]) -> None:
+        """Notes an earlier version delivered whose snips are gone: recorded, so that --prune finds them."""
+        assert self.col is not None
+        current = state.note_versions()
+        gone = anki.notes_by_guid(self.col, [guid for guid in seed if guid not in current])
+        ours = {guid: Delivered("", ()) for guid, note in gone.items() if note.note_type in NOTE_TYPE_IDS.values()}
+        if ours:
+            self.records[EARLIER_RECORD] = EpisodeRecord(None, ours)
+            anki.set_config(self.col, {EARLIER_RECORD: encode_record(self.records[EARLIER_RECORD])})
+
+    def _summarise(self, state: State, plans: list[EpisodePlan],
+                   described: dict[str, tuple[CardKind, str]]) -> None:
+        report = self.report
+        episodes = state.known().episodes
+        for plan in plans:
+            report.unchanged += plan.count(Action.UNCHANGED)
+            report.deleted_by_user += plan.count(Action.DELETED)
+            report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
+            report.overwrote_edits += sum(1 for d in plan.decisions if d.overwrote_edits)
+            added, updated = plan.count(Action.ADD), plan.count(Action.UPDATE)
+            if added or updated:
+                title = episodes[plan.episode].title if plan.episode in episodes else plan.episode
+                report.episodes.append(EpisodeChange(title, added, updated))
+        if described and self.col is not None:
+            for kind, change in anki.changed_note_types(self.col).items():
+                notes = [text for held_kind, text in described.values() if held_kind is kind]
+                if notes:
+                    report.held.append(HeldNotes(anki.note_type_name(self.col, kind), change, notes))
+
+    def _import(self, state: State, plans: list[EpisodePlan]) -> None:
+        """The new notes (straight from the state), then the updated ones (merged), each with Anki's importer."""
+        assert self.col is not None
+        episodes = state.known().episodes
+        notetype_mtime = int(state.meta("notetype_mtime") or 0)
+        adds = {plan.episode: plan.guids(Action.ADD) for plan in plans if plan.count(Action.ADD)}
+        updates = {plan.episode: [d.note for d in plan.decisions if d.action is Action.UPDATE and d.note]
+                   for plan in plans if plan.count(Action.UPDATE)}
+        versions = state.note_versions()
+        with tempfile.TemporaryDirectory(prefix="cards-sync-") as scratch:
+            if adds:
+                package = Path(scratch) / "new.apkg"
+                decks = tuple(DeckSelection(episodes[key].deck, (key,), guids=frozenset(guids))
+                              for key, guids in sorted(adds.items()))
+                newest = max([notetype_mtime, *(versions[g].mtime for guids in adds.values() for g in guids)])
+                _write(package, lambda: write_from_state(package, state.path, decks, notetype_mtime, newest,
+                                                         sum(map(len, adds.values()))))
+                self._count(anki.import_package(self.col, package, update_always=False))
+            if updates:
+                package = Path(scratch) / "updated.apkg"
+                contents = tuple(DeckContent(episodes[key].deck, notes) for key, notes in sorted(updates.items()))
+                newest = max(note.mtime for notes in updates.values() for note in notes)
+                _write(package, lambda: write_package(PackageSpec(package, contents, notetype_mtime, newest)))
+                self._count(anki.import_package(self.col, package, update_always=True))
+        self._keep_only_delivered(plans, [g for guids in adds.values() for g in guids]
+                                  + [n.guid for notes in updates.values() for n in notes])
+
+    def _count(self, log: Any) -> None:
+        self.report.added += len(log.new)
+        self.report.updated += len(log.updated)
+        self.report.unchanged += len(log.duplicate)
+
+    def _keep_only_delivered(self, plans: list[EpisodePlan], imported: list[str]) -> None:
+        """Record only what the collection now holds, in cards' note types: anything else stays pending."""
+        assert self.col is not None
+        found = anki.notes_by_guid(self.col, imported)
+        missing = {guid for guid in imported
+                   if guid not in found or found[guid].note_type not in NOTE_TYPE_IDS.values()}
+        if not missing:
+            return
+        for index, plan in enumerate(plans):
+            notes = {guid: d for guid, d in plan.record.notes.items() if guid not in missing}
+            if len(notes) != len(plan.record.notes):
+                plans[index] = plan._replace(record=EpisodeRecord(None, notes))
+
+    # pruning -------------------------------------------------------------------------------
+    def prune(self, state: State, confirm: Callable[[list[str]], bool]) -> None:
+        """Delete the notes cards delivered here whose snips are gone, after a confirmation."""
+        if self.col is None:
+            return
+        current = state.note_versions()
+        gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
+        notes = {guid: note for guid, note in anki.notes_by_guid(self.col, gone).items()
+                 if note.note_type in NOTE_TYPE_IDS.values()}
+        self.report.vanished = [anki.describe(note) for note in notes.values()]
+        if self.options.dry_run or not notes or not confirm(self.report.vanished):
+            return
+        self.backup()
+        anki.remove_notes(self.col, [note.id for note in notes.values()])
+        changed: dict[str, EpisodeRecord] = {}
+        for guid in notes:
+            key = gone[guid]
+            record = changed.get(key, self.records[key])
+            changed[key] = record._replace(notes={g: d for g, d in record.notes.items() if g != guid})
+        anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
+        self.records.update(changed)
+        self.report.pruned = len(notes)
 
 
-def _import_notes(col: Collection, state: State, waiting: dict) -> Any:
-    """Write the waiting notes into one package, each in its episode's deck, and import it as Anki does."""
-    episodes = state.known().episodes
-    by_episode: dict[str, set[str]] = {}
-    for guid, version in waiting.items():
-        by_episode.setdefault(version.episode, set()).add(guid)
-    decks = tuple(DeckSelection(episodes[key].deck, (key,), guids=frozenset(guids))
-                  for key, guids in sorted(by_episode.items()))
-    notetype_mtime = int(state.meta("notetype_mtime") or 0)
-    newest = max([notetype_mtime, *(v.mtime for v in waiting.values())])
-    with tempfile.TemporaryDirectory(prefix="cards-sync-") as scratch:
-        package = Path(scratch) / "sync.apkg"
-        write_from_state(package, state.path, decks, notetype_mtime, newest, len(waiting))
-        request = ImportAnkiPackageRequest(package_path=str(package),
-                                           options=ImportAnkiPackageOptions(with_scheduling=False))
-        log = col.import_anki_package(request).log
-    col.models._clear_cache()
-    return log
-
-
-def _prune(col: Collection, state: State, target: Path, result: SyncReport, dry_run: bool, confirm: Ask) -> None:
-    """Delete the notes cards delivered here whose snips are gone, after a confirmation."""
-    current = state.note_versions()
-    gone = [guid for guid in state.synced_to(str(target)) if guid not in current]
-    notes = _cards_notes(col, gone)
-    result.vanished = [_describe(col, note_id) for note_id in notes.values()]
-    if dry_run or not notes or not confirm(result.vanished):
-        return
-    col.remove_notes([NoteId(note_id) for note_id in notes.values()])
-    state.forget_synced(str(target), gone)
-    state.commit()
-    result.pruned = len(notes)
-
-
-def _database(col: Collection) -> Any:
-    assert col.db is not None, "the collection is open"
-    return col.db
-
-
-def _cards_notes(col: Collection, guids: list[str]) -> dict[str, int]:
-    """GUID → note id of those notes that cards made (by GUID and by note type)."""
-    found = {}
-    for guid in guids:
-        row = _database(col).first("SELECT id, mid FROM notes WHERE guid = ?", guid)
-        if row and row[1] in NOTE_TYPE_IDS:
-            found[guid] = row[0]
-    return found
-
-
-def _describe(col: Collection, note_id: int) -> str:
-    note = col.get_note(NoteId(note_id))
-    return f"{note.fields[0][:80]}"
-
-
-# --- the sync server -------------------------------------------------------------------
-
-def _check_server_options(options: SyncOptions) -> None:
-    if options.server and not options.user:
-        raise UsageError("--server needs --user NAME (your account on that sync server)")
-    if (options.user or options.replace_server) and not options.server:
-        raise UsageError("--user and --replace-server go with --server URL")
-
-
-def _session_file(target: Path) -> Path:
-    return target.parent / SESSION_FILE
-
-
-def _login(col: Collection, target: Path, options: SyncOptions, password: Callable[[], str]) -> Any:
-    """A session key for this server and user: the one kept from last time, else a new login.
-
-    Only the key Anki returns is kept (in a file only the user can read); the
-    password never is.
-    """
-    endpoint = _endpoint(options.server or "")
-    kept = _read_session(_session_file(target))
-    if kept.get("endpoint") == endpoint and kept.get("user") == options.user and kept.get("hkey"):
-        return SyncAuth(hkey=kept["hkey"], endpoint=endpoint)
-    secret = os.environ.get(PASSWORD_VARIABLE) or password()
-    auth = _server_call(endpoint, lambda: col.sync_login(options.user or "", secret, endpoint))
-    _write_session(_session_file(target), {"endpoint": endpoint, "user": options.user, "hkey": auth.hkey})
-    return auth
-
-
-def _endpoint(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
-def _read_session(path: Path) -> dict:
+def _write(package: Path, write: Callable[[], None]) -> None:
+    """Write the package to import; a full temporary folder is one sentence."""
     try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_session(path: Path, session: dict) -> None:
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(session, out)
-    os.chmod(path, 0o600)
-
-
-def _server_call(endpoint: str, call: Callable[[], Any]) -> Any:
-    """Anki's sync errors, as one sentence for the user."""
-    try:
-        return call()
-    except SyncError as error:
-        if error.kind is SyncErrorKind.AUTH:
-            raise SyncServerError(f"{endpoint}: the sync server did not accept the user name or password; "
-                                  f"check them (or {PASSWORD_VARIABLE}) and run again", rejected_login=True) from None
-        raise SyncServerError(f"{endpoint}: the sync failed ({_first_line(error)}); run again later") from None
-    except NetworkError as error:
-        raise SyncServerError(f"{endpoint}: cannot reach the sync server ({_first_line(error)}); check the "
-                              "address and your connection, then run again") from None
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
-def _sync_with_server(col: Collection, auth: Any, options: SyncOptions, target: Path, state: State,
-                      first: bool) -> str:
-    """One sync with the server; a full one only where nothing can be lost. Returns what happened."""
-    endpoint = auth.endpoint
-    try:
-        output = _server_call(endpoint, lambda: col.sync_collection(auth, False))
-    except SyncServerError as error:
-        if error.rejected_login:
-            _forget_session(target)  # a stale key: the next run logs in again
-        raise
-    required = output.required
-    if required in (Response.NO_CHANGES, Response.NORMAL_SYNC):
-        return "synced with the server" if first else "sent to the server"
-    never_synced = _database(col).scalar("SELECT ls FROM col") == 0
-    if required == Response.FULL_DOWNLOAD or (required == Response.FULL_SYNC and never_synced and first
-                                              and not options.replace_server):
-        _full(col, auth, output.server_media_usn, upload=False)
-        state.forget_synced(str(target), None)  # the collection is now the server's: nothing delivered
-        state.commit()
-        return "filled from the server (full download)"
-    if required == Response.FULL_UPLOAD or options.replace_server:
-        _full(col, auth, output.server_media_usn, upload=True)
-        return "uploaded to the server (full upload)"
-    raise SyncServerError(
-        f"{endpoint}: this collection and the server's have both changed in ways a normal sync cannot merge; "
-        "sync in Anki to choose which to keep, or run again with --replace-server to replace the server's "
-        "collection with this one"
-    )
-
-
-def _full(col: Collection, auth: Any, server_usn: int, upload: bool) -> None:
-    col.close_for_full_sync()
-    try:
-        _server_call(auth.endpoint, lambda: col.full_upload_or_download(auth=auth, server_usn=server_usn,
-                                                                         upload=upload))
-    finally:
-        col.reopen(after_full_sync=True)
-
-
-def _forget_session(target: Path) -> None:
-    _session_file(target).unlink(missing_ok=True)
+        write()
+    except OSError as error:
+        reason = "the disk is full; free some space" if error.errno == errno.ENOSPC else error.strerror
+        raise CollectionError(f"{package.parent}: the notes to import could not be written ({reason}); "
+                              "the collection was not changed, run again") from None

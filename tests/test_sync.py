@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from cards.cli import app
 from cards.notetypes import CLOZE_NAME
-from cards.sync import SESSION_FILE, SyncOptions, sync
+from cards.server import SESSION_FILE
+from cards.sync import SyncOptions, sync
 
 runner = CliRunner()
 
@@ -55,7 +56,8 @@ def collection_notes(path: Path) -> dict[str, tuple]:
 
 
 def run_sync(library: Path, out: Path, collection: Path, **options) -> object:
-    return sync([library], out, SyncOptions(collection=collection, **options), confirm_prune=lambda notes: True)
+    return sync([library], out, SyncOptions(collection=collection, create=True, **options),
+                confirm_prune=lambda notes: True)
 
 
 def test_sync_gives_what_importing_the_episode_packages_by_hand_gives(library, tmp_path):
@@ -69,12 +71,11 @@ def test_sync_gives_what_importing_the_episode_packages_by_hand_gives(library, t
     by_hand.close()
     again = run_sync(library, out, target)
     assert (again.added, again.updated, again.to_import) == (0, 0, 0)
-    assert again.backup is not None and again.backup.exists()  # Anki's own backup, before any change
 
 
 def test_an_edit_and_a_new_snip_land_in_place_keeping_reviews_and_local_tags(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
-    sync([library], out, SyncOptions(collection=target))
+    run_sync(library, out, target)
     col = Collection(str(target))
     edited = next(n for n in map(col.get_note, col.find_notes("")) if OLD_WORDING[:40] in " ".join(n.fields))
     studied = study(col, edited.cards()[0].id)
@@ -193,7 +194,7 @@ def test_sync_runs_in_a_fresh_process(library, tmp_path):
     """The way users run it: nothing loaded before `cards sync` (Anki's modules load in a set order)."""
     target = tmp_path / "anki" / "collection.anki2"
     result = subprocess.run([sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"),
-                             "--collection", str(target)], capture_output=True, text=True)
+                             "--collection", str(target), "--create"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"in {target} (created)." in result.stdout
     assert collection_notes(target)
@@ -202,18 +203,24 @@ def test_sync_runs_in_a_fresh_process(library, tmp_path):
 def test_sync_help_documents_every_option():
     result = runner.invoke(app, ["sync", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for option in ("--out", "--collection", "--profile", "--server", "--user", "--prune", "--yes", "--dry-run",
-                   "--replace-server"):
+    for option in ("--out", "--collection", "--create", "--profile", "--server", "--user", "--prune", "--yes",
+                   "--dry-run", "--overwrite-edits", "--replace-server", "--replace-local"):
         assert option in result.stdout
 
 
 def test_server_options_are_checked(library, tmp_path):
-    base = ["sync", str(library), "--collection", str(tmp_path / "c.anki2")]
+    base = ["sync", str(library), "--collection", str(tmp_path / "c.anki2"), "--create"]
     result = runner.invoke(app, [*base, "--server", "http://127.0.0.1:9/"])
     assert (result.exit_code, result.stderr.strip()) == (
         2, "error: --server needs --user NAME (your account on that sync server)")
     result = runner.invoke(app, [*base, "--user", "me"])
-    assert (result.exit_code, result.stderr.strip()) == (2, "error: --user and --replace-server go with --server URL")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "error: --user, --replace-server and --replace-local go with --server URL")
+    result = runner.invoke(app, [*base, "--server", "http://127.0.0.1:9/", "--user", "me", "--replace-server",
+                                 "--replace-local"])
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "error: --replace-server and --replace-local contradict each other; choose one")
+    assert not (tmp_path / "c.anki2").exists()
 
 
 # --- against Anki's own sync server ------------------------------------------------
@@ -286,7 +293,7 @@ def upload_from_another_device(path: Path, url: str) -> None:
 def test_desktop_and_phone_through_ankis_sync_server(library, tmp_path, server, monkeypatch):
     monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
     out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
-    args = ["sync", str(library), "--out", str(out), "--collection", str(desk), "--server", server,
+    args = ["sync", str(library), "--out", str(out), "--collection", str(desk), "--create", "--server", server,
             "--user", "reader"]
     first = runner.invoke(app, args, input="secret\n")  # asked for once, at the prompt
     assert first.exit_code == 0, first.output
@@ -319,7 +326,7 @@ def test_a_new_collection_is_filled_from_a_server_with_data(library, tmp_path, s
     upload_from_another_device(tmp_path / "phone" / "collection.anki2", server)
     desk = tmp_path / "desk" / "collection.anki2"
     result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
-                                 str(desk), "--server", server, "--user", "reader"])
+                                 str(desk), "--create", "--server", server, "--user", "reader"])
     assert result.exit_code == 0, result.output
     assert "Server: filled from the server (full download)." in result.stdout
     notes = collection_notes(desk)
@@ -331,7 +338,8 @@ def test_a_new_collection_is_filled_from_a_server_with_data(library, tmp_path, s
 
 def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_path, server, monkeypatch):
     desk = tmp_path / "desk" / "collection.anki2"
-    base = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--user", "reader"]
+    base = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--create",
+            "--user", "reader"]
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
     result = runner.invoke(app, [*base, "--server", server])
     assert (result.exit_code, result.stderr.strip()) == (
@@ -363,8 +371,8 @@ def test_a_damaged_collection_is_one_line(library, tmp_path):
 def test_a_diverged_collection_is_replaced_on_the_server_only_when_asked(library, tmp_path, server, monkeypatch):
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
     desk = tmp_path / "desk" / "collection.anki2"
-    args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--server", server,
-            "--user", "reader"]
+    args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--create",
+            "--server", server, "--user", "reader"]
     assert runner.invoke(app, args).exit_code == 0
     add_basic_note(tmp_path / "other" / "collection.anki2", "made on another device")
     upload_from_another_device(tmp_path / "other" / "collection.anki2", server)
@@ -373,7 +381,7 @@ def test_a_diverged_collection_is_replaced_on_the_server_only_when_asked(library
     assert (refused.exit_code, refused.stderr.strip()) == (
         1, f"error: {server}: this collection and the server's have both changed in ways a normal sync cannot "
            "merge; sync in Anki to choose which to keep, or run again with --replace-server to replace the "
-           "server's collection with this one")
+           "server's collection with this one, or with --replace-local to replace this one with the server's")
     replaced = runner.invoke(app, [*args, "--replace-server"])
     assert replaced.exit_code == 0, replaced.output
     assert "Server: uploaded to the server (full upload)." in replaced.stdout

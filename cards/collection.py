@@ -1,0 +1,281 @@
+"""The Anki collection `cards sync` writes into, through Anki's own engine.
+
+Opening it takes Anki's lock, and the lock is held until the sync ends:
+nothing that touches the collection in between may let go of it. Anki's
+`create_backup` does: it reads the collection file through a second file
+handle and closes it, and on POSIX systems closing any handle of a file drops
+every lock the process holds on it (fcntl locks belong to the process, not to
+the handle; SQLite guards its own handles against this, Anki's file read does
+not). So a backup is made from a copy written through the open connection
+(`VACUUM INTO`), which never opens the collection file again; Anki's backup
+function then packs that copy.
+
+Every SQL statement on the collection lives here.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from anki.collection import Collection  # first: Anki's other modules need it loaded
+from anki.errors import DBError
+from anki.import_export_pb2 import (
+    ImportAnkiPackageOptions,
+    ImportAnkiPackageRequest,
+    ImportAnkiPackageUpdateCondition,
+)
+from anki.notes import NoteId
+
+from cards.errors import CollectionBusyError, CollectionError, UsageError
+from cards.model import CardKind
+from cards.notetypes import NOTE_TYPES
+
+FIELD_SEPARATOR = "\x1f"
+BACKUPS = "backups"
+# Leftovers of a backup that was stopped half-way start with this (see `make_backup`).
+SCRATCH_PREFIX = ".cards-backup-"
+BATCH = 500  # GUIDs looked up per query (SQLite allows 32,766 parameters; this keeps each query small)
+
+
+class CollectionNote(NamedTuple):
+    """A note as the collection holds it now."""
+
+    id: int
+    guid: str
+    note_type: int
+    mtime: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+# --- checking the path before anything is created -------------------------------------
+
+def check_path(path: Path, create: bool) -> None:
+    """Refuse a collection path that cannot be used, before anything is created or opened."""
+    if path.suffix != ".anki2":
+        raise UsageError(f"{path}: --collection names an Anki collection file, whose name ends in .anki2 "
+                         "(such as collection.anki2)")
+    if not path.exists() and not create:
+        raise UsageError(f"{path}: no such collection; check the path, or add --create to make a new one there")
+    folder = _existing_parent(path)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; --collection must name a file inside a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CollectionError(f"{folder}: the folder holding the collection cannot be written (read-only?); "
+                              "Anki writes beside its collection, so make the folder writable or move the "
+                              "collection to one that is")
+    backups = path.parent / BACKUPS
+    if backups.exists() and not backups.is_dir():
+        raise CollectionError(f"{backups}: is a file, but cards keeps Anki's backups in a folder of that name; "
+                              "move the file aside and run again")
+
+
+def _existing_parent(path: Path) -> Path:
+    """The nearest folder above `path` that exists (the collection's own, once it is made)."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+# --- opening ------------------------------------------------------------------------------
+
+@contextmanager
+def open_collection(path: Path) -> Iterator[Collection]:
+    """The collection, open in this process only, until the block ends; a clear error when Anki holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        col = Collection(str(path))
+    except DBError as error:
+        if "already open" in str(error):
+            raise CollectionBusyError(path) from None
+        raise collection_error(path, error, "Anki cannot open this collection") from None
+    try:
+        yield col
+    finally:
+        with suppress(DBError):  # a full disk can refuse the last checkpoint; the open error said so
+            col.close()
+
+
+def collection_error(path: Path, error: Exception, doing: str) -> CollectionError:
+    """Anki's database error as one sentence that says what to do."""
+    text = str(error)
+    if "DiskFull" in text or "disk is full" in text:
+        return CollectionError(f"{path}: the disk is full; free some space and run again "
+                               "(the collection is as it was before this step)")
+    if "ReadOnly" in text or "readonly" in text or "CannotOpen" in text:
+        return CollectionError(f"{path}: the collection cannot be written (read-only?); make it and its folder "
+                               "writable and run again")
+    return CollectionError(f"{path}: {doing} ({first_line(error)}); check the file, or restore it from a "
+                           "backup in Anki")
+
+
+def first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def database(col: Collection) -> Any:
+    assert col.db is not None, "the collection is open"
+    return col.db
+
+
+def is_empty(col: Collection) -> bool:
+    return not database(col).scalar("SELECT 1 FROM cards LIMIT 1")
+
+
+def never_synced(col: Collection) -> bool:
+    """True for a collection that has never been synced with a server."""
+    return bool(database(col).scalar("SELECT ls FROM col") == 0)
+
+
+# --- backups ------------------------------------------------------------------------------
+
+def make_backup(col: Collection, path: Path) -> Path:
+    """Anki's own backup of the collection, in the profile's backup folder; returns the new file.
+
+    The collection is copied through its open connection into a scratch
+    folder (so its lock is kept; see the module's docstring), and Anki's
+    backup function packs the copy into the backup folder and thins old
+    backups as Anki does. If that fails (a full disk), the half-written file
+    is removed: the backup folder never holds a truncated backup.
+    """
+    folder = path.parent / BACKUPS
+    try:
+        folder.mkdir(exist_ok=True)
+        _remove_leftovers(folder)
+        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=folder))
+    except OSError as error:
+        raise _backup_error(folder, error) from None
+    before = set(folder.glob("backup-*.colpkg"))
+    try:
+        copy = scratch / "collection.anki2"
+        try:
+            database(col).execute("VACUUM INTO ?", str(copy))
+            snapshot = Collection(str(copy))
+            try:
+                snapshot.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+            finally:
+                snapshot.close()
+        except (DBError, OSError) as error:
+            for partial in set(folder.glob("backup-*.colpkg")) - before:
+                partial.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise _backup_error(folder, error) from None
+            raise collection_error(folder, error, "the backup failed") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    made = sorted(set(folder.glob("backup-*.colpkg")) - before, key=lambda p: p.stat().st_mtime_ns)
+    if not made:  # Anki's backup names have one-second resolution: this second's backup was replaced
+        made = sorted(folder.glob("backup-*.colpkg"), key=lambda p: p.stat().st_mtime_ns)
+    return made[-1]
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Scratch folders of backups that were stopped half-way (a kill)."""
+    for leftover in folder.glob(f"{SCRATCH_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _backup_error(folder: Path, error: OSError) -> CollectionError:
+    if error.errno == errno.ENOSPC:
+        return CollectionError(f"{folder}: the disk is full, so no backup could be made and the collection was "
+                               "not changed; free some space and run again")
+    return CollectionError(f"{folder}: no backup could be made ({error.strerror or error}), so the collection "
+                           "was not changed; make the folder writable and run again")
+
+
+# --- notes, note types and settings --------------------------------------------------------
+
+def notes_by_guid(col: Collection, guids: Iterable[str]) -> dict[str, CollectionNote]:
+    """The collection's notes with these GUIDs, whatever their note type."""
+    found: dict[str, CollectionNote] = {}
+    wanted = list(guids)
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start:start + BATCH]
+        rows = database(col).all(
+            f"SELECT id, guid, mid, mod, flds, tags FROM notes WHERE guid IN ({','.join('?' * len(batch))})",
+            *batch,
+        )
+        for note_id, guid, mid, mtime, fields, tags in rows:
+            found[guid] = CollectionNote(note_id, guid, mid, mtime, tuple(fields.split(FIELD_SEPARATOR)),
+                                         tuple(tags.split()))
+    return found
+
+
+def changed_note_types(col: Collection) -> dict[CardKind, str]:
+    """cards' note types whose fields or templates were changed in Anki, with what changed.
+
+    Anki's importer compares exactly this (field names, then template names,
+    in order) and makes a copy of a note type ("Name+") that differs, so
+    that none of its notes updates any more.
+    """
+    changed = {}
+    for kind, note_type in NOTE_TYPES.items():
+        found = col.models.get(note_type.model_id)  # type: ignore[arg-type]
+        if found is None:
+            continue
+        fields = tuple(field["name"] for field in found["flds"])
+        templates = tuple(template["name"] for template in found["tmpls"])
+        if fields != note_type.fields:
+            changed[kind] = _difference("field", note_type.fields, fields)
+        elif templates != (note_type.template,):
+            changed[kind] = _difference("card type", (note_type.template,), templates)
+    return changed
+
+
+def _difference(what: str, ours: tuple[str, ...], theirs: tuple[str, ...]) -> str:
+    added = [name for name in theirs if name not in ours]
+    removed = [name for name in ours if name not in theirs]
+    parts = [f"{what} {name!r} added" for name in added] + [f"{what} {name!r} removed" for name in removed]
+    return ", ".join(parts) or f"{what}s renamed or reordered"
+
+
+def note_type_name(col: Collection, kind: CardKind) -> str:
+    """The note type's name in this collection (users may rename it)."""
+    found = col.models.get(NOTE_TYPES[kind].model_id)  # type: ignore[arg-type]
+    return str(found["name"]) if found else NOTE_TYPES[kind].name
+
+
+def config_with_prefix(col: Collection, prefix: str) -> dict[str, Any]:
+    """Every setting whose key starts with `prefix`."""
+    return {key: value for key, value in col.all_config().items() if key.startswith(prefix)}
+
+
+def set_config(col: Collection, values: dict[str, Any]) -> None:
+    try:
+        for key, value in values.items():
+            col.set_config(key, value)
+    except DBError as error:
+        raise collection_error(Path(col.path), error, "cards could not record what it delivered") from None
+
+
+def import_package(col: Collection, package: Path, update_always: bool) -> Any:
+    """Import an .apkg as Anki's File → Import does; `update_always` updates its notes whatever their mtime."""
+    condition = (ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS if update_always
+                 else ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER)
+    request = ImportAnkiPackageRequest(
+        package_path=str(package),
+        options=ImportAnkiPackageOptions(with_scheduling=False, update_notes=condition),
+    )
+    try:
+        log = col.import_anki_package(request).log
+    except DBError as error:
+        raise collection_error(Path(col.path), error, "the import failed") from None
+    col.models._clear_cache()
+    return log
+
+
+def remove_notes(col: Collection, note_ids: Iterable[int]) -> None:
+    col.remove_notes([NoteId(note_id) for note_id in note_ids])
+
+
+def describe(note: CollectionNote) -> str:
+    """A note in a line: its first field, shortened."""
+    return note.fields[0][:80]

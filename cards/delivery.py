@@ -1,0 +1,249 @@
+"""What `cards sync` delivered to a collection, kept in that collection, and what to deliver next.
+
+The record lives in the collection's settings (Anki backs them up, restores
+them and syncs them with the notes), one setting per episode:
+
+    "cards:delivered:<episode digest>": {
+        "v": 1,
+        "digest": <the episode's notes when all were delivered, else null>,
+        "tags": [<each set of generated tags delivered, space-separated>, ...],
+        "notes": {<GUID>: [<index into tags>, <a 24-bit hash of each field, base64>], ...}
+    }
+
+about 50 bytes a note. So a restored backup, or a collection filled from a
+sync server, carries the record of exactly the notes it holds, and a new
+collection has none: whatever it lacks is delivered.
+
+Each note is then decided by a three-way comparison: what cards delivered
+(the record), what cards makes now (the state) and what the collection holds
+(the user's edits). A field the user changed keeps their text; tags the user
+added stay, generated ones come and go; a note the user deleted stays
+deleted while its snip is unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from cards.collection import CollectionNote
+from cards.model import CardKind, PackageNote
+
+RECORD_PREFIX = "cards:delivered:"
+RECORD_VERSION = 1
+FIELD_HASH_BYTES = 3  # a user's edit is mistaken for cards' text once in 16 million
+
+
+class Delivered(NamedTuple):
+    """A note as cards delivered it: each field's hash and the generated tags."""
+
+    hashes: str
+    tags: tuple[str, ...]
+
+
+class EpisodeRecord(NamedTuple):
+    """What cards delivered of one episode to one collection."""
+
+    digest: str | None
+    notes: dict[str, Delivered]
+
+
+class Wanted(NamedTuple):
+    """A note as cards makes it now (from the build state)."""
+
+    guid: str
+    kind: CardKind
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    mtime: int
+
+
+class Action(enum.Enum):
+    """What a sync does with one note."""
+
+    ADD = "add"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted by the user"  # stays deleted while its snip is unchanged
+    HELD = "held"  # its note type was changed in Anki: importing would fork it
+    FOREIGN = "foreign"  # the user moved it to another note type: theirs now
+
+
+class Decision(NamedTuple):
+    """One note's fate, and the note to import for an update."""
+
+    guid: str
+    action: Action
+    note: PackageNote | None = None
+    kept_edits: bool = False
+    overwrote_edits: bool = False
+
+
+class EpisodePlan(NamedTuple):
+    """What a sync does with one episode's notes, and the record to keep once it is done."""
+
+    episode: str
+    decisions: tuple[Decision, ...]
+    record: EpisodeRecord
+
+    def count(self, action: Action) -> int:
+        return sum(1 for decision in self.decisions if decision.action is action)
+
+    def guids(self, action: Action) -> list[str]:
+        return [decision.guid for decision in self.decisions if decision.action is action]
+
+
+# --- the record ---------------------------------------------------------------------------
+
+def record_key(episode: str) -> str:
+    """The setting that holds an episode's record."""
+    return RECORD_PREFIX + hashlib.blake2b(episode.encode(), digest_size=8).hexdigest()
+
+
+def field_hashes(fields: Sequence[str]) -> str:
+    """Each field's short hash, packed: enough to tell whether the user changed it."""
+    packed = b"".join(hashlib.blake2b(field.encode(), digest_size=FIELD_HASH_BYTES).digest() for field in fields)
+    return base64.b64encode(packed).decode()
+
+
+def split_hashes(hashes: str) -> list[str]:
+    width = FIELD_HASH_BYTES * 4 // 3
+    return [hashes[i:i + width] for i in range(0, len(hashes), width)]
+
+
+def episode_digest(versions: Iterable[tuple[str, str]]) -> str:
+    """A digest of an episode's notes (GUID and content hash), in any order."""
+    digest = hashlib.blake2b(digest_size=12)
+    for guid, content in sorted(versions):
+        digest.update(f"{guid}\x1f{content}\x1e".encode())
+    return digest.hexdigest()
+
+
+def encode_record(record: EpisodeRecord) -> dict[str, Any]:
+    """The record as the setting stores it (JSON)."""
+    tag_sets: dict[str, int] = {}
+    notes = {}
+    for guid, delivered in sorted(record.notes.items()):
+        index = tag_sets.setdefault(" ".join(delivered.tags), len(tag_sets))
+        notes[guid] = [index, delivered.hashes]
+    return {"v": RECORD_VERSION, "digest": record.digest, "tags": list(tag_sets), "notes": notes}
+
+
+def decode_record(value: Any) -> EpisodeRecord | None:
+    """A stored record; None for one this version cannot read (then every note is checked anew)."""
+    try:
+        if value.get("v") != RECORD_VERSION:
+            return None
+        tag_sets = [tuple(tags.split()) for tags in value["tags"]]
+        notes = {str(guid): Delivered(str(hashes), tag_sets[index]) for guid, (index, hashes) in value["notes"].items()}
+        return EpisodeRecord(value.get("digest"), notes)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def seeded_record(wanted: Iterable[Wanted], synced_before: dict[str, int]) -> EpisodeRecord | None:
+    """A record made from an earlier version's list of delivered notes (GUID → mtime).
+
+    Only notes delivered in the version the state holds now are known well
+    enough to be recorded: their fields are the state's.
+    """
+    notes = {note.guid: delivered_now(note) for note in wanted if synced_before.get(note.guid) == note.mtime}
+    return EpisodeRecord(None, notes) if notes else None
+
+
+def delivered_now(note: Wanted) -> Delivered:
+    return Delivered(field_hashes(note.fields), note.tags)
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: dict[str, CollectionNote],
+                 record: EpisodeRecord | None, held: frozenset[CardKind], note_type_ids: dict[CardKind, int],
+                 overwrite_edits: bool, now: int) -> EpisodePlan:
+    """Decide every note of one episode, and the record to keep once the decisions are carried out."""
+    old = record.notes if record else {}
+    decisions = tuple(
+        decide(note, present.get(note.guid), old.get(note.guid), note.kind in held, note_type_ids[note.kind],
+               overwrite_edits, now)
+        for note in wanted
+    )
+    notes = dict(old)  # notes of vanished snips stay recorded, for --prune
+    for note, decision in zip(wanted, decisions, strict=True):
+        if decision.action in (Action.ADD, Action.UPDATE, Action.UNCHANGED):
+            notes[note.guid] = delivered_now(note)
+    complete = all(decision.action is not Action.HELD for decision in decisions)
+    return EpisodePlan(episode, decisions, EpisodeRecord(digest if complete else None, notes))
+
+
+def decide(note: Wanted, present: CollectionNote | None, delivered: Delivered | None, held: bool,
+           note_type_id: int, overwrite_edits: bool, now: int) -> Decision:
+    """One note: add it, leave it, or update it keeping the user's edits and tags."""
+    if present is None:
+        if delivered == delivered_now(note):
+            return Decision(note.guid, Action.DELETED)
+        return Decision(note.guid, Action.HELD if held else Action.ADD)
+    if present.note_type != note_type_id:
+        return Decision(note.guid, Action.FOREIGN)
+    fields, kept, overwrote = merge_fields(note, present, delivered, overwrite_edits)
+    tags = merge_tags(present.tags, delivered.tags if delivered else note.tags, note.tags)
+    if fields == present.fields and _same_tags(tags, present.tags):
+        return Decision(note.guid, Action.UNCHANGED, kept_edits=kept)
+    if held:
+        return Decision(note.guid, Action.HELD)
+    merged = PackageNote(note.guid, note.kind, "\x1f".join(fields), " ".join(tags),
+                         max(now, present.mtime + 1, note.mtime))
+    return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote)
+
+
+def merge_fields(note: Wanted, present: CollectionNote, delivered: Delivered | None,
+                 overwrite_edits: bool) -> tuple[tuple[str, ...], bool, bool]:
+    """Each field: cards' new text, unless the user changed it since cards delivered it.
+
+    Returns the fields, whether the user's text was kept where cards' text
+    changed, and whether it was replaced instead (`--overwrite-edits`).
+    Without a record (notes delivered by hand, or by an older cards), a
+    field that differs is the user's if the note changed after this version
+    was built, as Anki's own importer would judge it.
+    """
+    if len(present.fields) != len(note.fields):
+        return present.fields, True, False  # cannot happen unless the note type changed: keep theirs
+    base = split_hashes(delivered.hashes) if delivered else None
+    ours = split_hashes(field_hashes(note.fields))
+    merged, kept, overwrote = [], False, False
+    for index, (theirs, new) in enumerate(zip(present.fields, note.fields, strict=True)):
+        if theirs == new:
+            merged.append(new)
+            continue
+        if base is not None and len(base) == len(ours):
+            edited = field_hashes((theirs,)) != base[index]
+            ours_changed = base[index] != ours[index]
+        else:
+            edited = present.mtime >= note.mtime
+            ours_changed = True
+        if not edited:
+            merged.append(new)
+        elif ours_changed and overwrite_edits:
+            merged.append(new)
+            overwrote = True
+        else:
+            merged.append(theirs)
+            kept = kept or ours_changed
+    return tuple(merged), kept, overwrote
+
+
+def merge_tags(current: Sequence[str], generated_before: Sequence[str], generated_now: Sequence[str]) -> list[str]:
+    """The user's tags stay; generated tags that are no longer generated go; new ones come.
+
+    Anki's tags ignore case, and so does this.
+    """
+    gone = {tag.casefold() for tag in generated_before} - {tag.casefold() for tag in generated_now}
+    tags = [tag for tag in current if tag.casefold() not in gone]
+    have = {tag.casefold() for tag in tags}
+    return tags + [tag for tag in generated_now if tag.casefold() not in have]
+
+
+def _same_tags(left: Sequence[str], right: Sequence[str]) -> bool:
+    return sorted(tag.casefold() for tag in left) == sorted(tag.casefold() for tag in right)

@@ -1,0 +1,201 @@
+"""`cards sync --server`: logging in, keeping the session key, and syncing with Anki's sync protocol.
+
+With Anki's self-hosted server the session key is an unsalted hash of the
+user name and password, so it is as good as the password: it is kept in the
+system's keyring (through the `keyring` library) where one is available, and
+otherwise in a file beside the collection that only the user can read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from anki.collection import Collection
+from anki.errors import NetworkError, SyncError, SyncErrorKind
+from anki.sync_pb2 import SyncAuth
+from anki.sync_pb2 import SyncCollectionResponse as Response
+
+from cards.collection import first_line, is_empty, never_synced
+from cards.errors import SyncServerError, UsageError
+
+SESSION_FILE = ".cards-sync-session.json"
+PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"
+KEYRING_SERVICE = "cards sync"
+
+
+class ServerOptions(NamedTuple):
+    """Where to sync, as whom, and what may be replaced."""
+
+    endpoint: str
+    user: str
+    replace_server: bool = False
+    replace_local: bool = False
+
+
+class FullSync(NamedTuple):
+    """A full sync the server asks for, and whether it replaces the local collection."""
+
+    upload: bool
+    replaces_local: bool
+
+
+def check_url(url: str) -> str:
+    """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--server {url}: not a sync server address; give the whole URL, starting with "
+                         "https:// or http:// (such as https://sync.example.org/)")
+    try:
+        parts.port  # noqa: B018  (a port that is not a number raises)
+    except ValueError:
+        raise UsageError(f"--server {url}: the port is not a number; give the whole URL, such as "
+                         "http://127.0.0.1:8080/") from None
+    return url if url.endswith("/") else url + "/"
+
+
+# --- the session key --------------------------------------------------------------------
+
+class SessionStore:
+    """The session key for one server and user: in the keyring where there is one, else in a 0600 file."""
+
+    def __init__(self, collection: Path, endpoint: str, user: str):
+        self.file = collection.parent / SESSION_FILE
+        self.endpoint, self.user = endpoint, user
+        self.account = f"{user} on {endpoint}"
+
+    def load(self) -> str | None:
+        """The kept key, if any (a key kept in the file by an earlier version moves to the keyring)."""
+        key = _keyring_call("get_password", KEYRING_SERVICE, self.account)
+        if key and key is not _NO_KEYRING:
+            return str(key)
+        kept = _read_json(self.file)
+        if kept.get("endpoint") == self.endpoint and kept.get("user") == self.user and kept.get("hkey"):
+            key = str(kept["hkey"])
+            if _keyring_call("set_password", KEYRING_SERVICE, self.account, key) is not _NO_KEYRING:
+                self.file.unlink(missing_ok=True)
+            return key
+        return None
+
+    def save(self, key: str) -> str:
+        """Keep the key; says where."""
+        if _keyring_call("set_password", KEYRING_SERVICE, self.account, key) is not _NO_KEYRING:
+            return "keyring"
+        handle = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump({"endpoint": self.endpoint, "user": self.user, "hkey": key}, out)
+        os.chmod(self.file, 0o600)
+        return str(self.file)
+
+    def forget(self) -> None:
+        _keyring_call("delete_password", KEYRING_SERVICE, self.account)
+        self.file.unlink(missing_ok=True)
+
+
+_NO_KEYRING = object()
+
+
+def _keyring_call(name: str, *args: str) -> Any:
+    """A call into the system keyring; `_NO_KEYRING` where there is none (or it refuses)."""
+    import keyring  # only `cards sync --server` needs it
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    try:
+        return getattr(keyring, name)(*args)
+    except PasswordDeleteError:
+        return None
+    except (KeyringError, RuntimeError, OSError):
+        return _NO_KEYRING
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def read_password(ask: Callable[[], str]) -> str:
+    """The password: CARDS_SYNC_PASSWORD, else asked for (the caller says what happens at EOF)."""
+    return os.environ.get(PASSWORD_VARIABLE) or ask()
+
+
+def login(col: Collection, server: ServerOptions, session: SessionStore, key: str | None, password: str | None) -> Any:
+    """The kept session key, or a new one from the password (then kept)."""
+    if key:
+        return SyncAuth(hkey=key, endpoint=server.endpoint)
+    auth = server_call(server.endpoint, lambda: col.sync_login(server.user, password or "", server.endpoint))
+    session.save(auth.hkey)
+    return auth
+
+
+def server_call(endpoint: str, call: Callable[[], Any]) -> Any:
+    """Anki's sync errors, as one sentence for the user."""
+    try:
+        return call()
+    except SyncError as error:
+        if error.kind is SyncErrorKind.AUTH:
+            raise SyncServerError(f"{endpoint}: the sync server did not accept the user name or password; "
+                                  f"check them (or {PASSWORD_VARIABLE}) and run again", rejected_login=True) from None
+        raise SyncServerError(f"{endpoint}: the sync failed ({first_line(error)}); run again later") from None
+    except NetworkError as error:
+        raise SyncServerError(f"{endpoint}: cannot reach the sync server ({first_line(error)}); check the "
+                              "address and your connection, then run again") from None
+
+
+# --- syncing ------------------------------------------------------------------------------
+
+def start_sync(col: Collection, auth: Any, server: ServerOptions, session: SessionStore) -> tuple[Any, FullSync | None]:
+    """A normal sync; when the server asks for a full one, which one (not done yet: see `full_sync`)."""
+    try:
+        output = server_call(server.endpoint, lambda: col.sync_collection(auth, False))
+    except SyncServerError as error:
+        if error.rejected_login:
+            session.forget()  # a stale key: the next run logs in again
+        raise
+    return output, _full_sync_needed(col, output.required, server)
+
+
+def _full_sync_needed(col: Collection, required: Any, server: ServerOptions) -> FullSync | None:
+    """Which full sync to make, only where nothing the user has is lost without their explicit choice."""
+    if required in (Response.NO_CHANGES, Response.NORMAL_SYNC):
+        return None
+    if required == Response.FULL_DOWNLOAD and is_empty(col):
+        return FullSync(upload=False, replaces_local=False)  # a new collection: the server's cards fill it
+    if required == Response.FULL_UPLOAD:
+        return FullSync(upload=True, replaces_local=False)  # an empty server: nothing there to lose, or to take
+    if server.replace_local:
+        return FullSync(upload=False, replaces_local=True)
+    if server.replace_server:
+        return FullSync(upload=True, replaces_local=False)
+    if never_synced(col):
+        raise SyncServerError(
+            f"{Path(col.path)}: this collection has notes that the server at {server.endpoint} does not have, and "
+            "the server has its own; they cannot be merged, so choose: run again with --replace-local to replace "
+            "this collection with the server's, or with --replace-server to replace the server's with this one")
+    raise SyncServerError(
+        f"{server.endpoint}: this collection and the server's have both changed in ways a normal sync cannot "
+        "merge; sync in Anki to choose which to keep, or run again with --replace-server to replace the "
+        "server's collection with this one, or with --replace-local to replace this one with the server's")
+
+
+def full_sync(col: Collection, auth: Any, output: Any, full: FullSync) -> str:
+    """Make the full sync; returns what happened, for the summary.
+
+    Anki closes the collection for the transfer and reopens it after.
+    """
+    col.close_for_full_sync()
+    try:
+        server_call(auth.endpoint, lambda: col.full_upload_or_download(
+            auth=auth, server_usn=output.server_media_usn, upload=full.upload))
+    finally:
+        col.reopen(after_full_sync=True)
+    if full.upload:
+        return "uploaded to the server (full upload)"
+    if full.replaces_local:
+        return "replaced by the server's collection (full download, --replace-local)"
+    return "filled from the server (full download)"
