@@ -252,9 +252,6 @@ def sync_summary(report) -> str:
         would = "would replace" if report.dry_run else "replaced"
         lines.append(f"Edits: {would} your edits with cards' new text on "
                      f"{_plural(report.overwrote_edits, 'note')} (--overwrite-edits).")
-    if report.deleted_by_user:
-        lines.append(f"Left out {_plural(report.deleted_by_user, 'note')} you deleted in Anki "
-                     "(each comes back only if its snip changes).")
     for held in report.held:
         examples = "; ".join(note[:60] for note in held.notes[:3]) + ("; …" if len(held.notes) > 3 else "")
         lines.append(

@@ -187,12 +187,12 @@ def decide(note: Wanted, present: CollectionNote | None, delivered: Delivered | 
         return Decision(note.guid, Action.HELD if held else Action.ADD)
     if present.note_type != note_type_id:
         return Decision(note.guid, Action.FOREIGN)
+    if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
+        return Decision(note.guid, Action.UNCHANGED if delivered == delivered_now(note) else Action.HELD)
     fields, kept, overwrote = merge_fields(note, present, delivered, overwrite_edits)
     tags = merge_tags(present.tags, delivered.tags if delivered else note.tags, note.tags)
     if fields == present.fields and _same_tags(tags, present.tags):
         return Decision(note.guid, Action.UNCHANGED, kept_edits=kept)
-    if held:
-        return Decision(note.guid, Action.HELD)
     merged = PackageNote(note.guid, note.kind, "\x1f".join(fields), " ".join(tags),
                          max(now, present.mtime + 1, note.mtime))
     return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote)
@@ -209,7 +209,7 @@ def merge_fields(note: Wanted, present: CollectionNote, delivered: Delivered | N
     was built, as Anki's own importer would judge it.
     """
     if len(present.fields) != len(note.fields):
-        return present.fields, True, False  # cannot happen unless the note type changed: keep theirs
+        return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
     base = split_hashes(delivered.hashes) if delivered else None
     ours = split_hashes(field_hashes(note.fields))
     merged, kept, overwrote = [], False, False

@@ -101,7 +101,6 @@ class SyncReport:
     to_import: int = 0
     kept_edits: int = 0
     overwrote_edits: int = 0
-    deleted_by_user: int = 0
     held: list[HeldNotes] = field(default_factory=list)
     episodes: list[EpisodeChange] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)
@@ -338,13 +337,13 @@ class Syncing:
         episodes = state.known().episodes
         for plan in plans:
             report.unchanged += plan.count(Action.UNCHANGED)
-            report.deleted_by_user += plan.count(Action.DELETED)
             report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
             report.overwrote_edits += sum(1 for d in plan.decisions if d.overwrote_edits)
             added, updated = plan.count(Action.ADD), plan.count(Action.UPDATE)
             if added or updated:
                 title = episodes[plan.episode].title if plan.episode in episodes else plan.episode
                 report.episodes.append(EpisodeChange(title, added, updated))
+        report.episodes.sort(key=lambda episode: episode.title.casefold())
         if described and self.col is not None:
             for kind, change in anki.changed_note_types(self.col).items():
                 notes = [text for held_kind, text in described.values() if held_kind is kind]

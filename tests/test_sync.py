@@ -388,3 +388,493 @@ def test_a_diverged_collection_is_replaced_on_the_server_only_when_asked(library
     phone = phone_sync(tmp_path / "phone" / "collection.anki2", server)
     assert notes_of(phone) == collection_notes(desk)
     phone.close()
+
+
+# --- issue 20: nothing the user has in Anki is ever lost ---------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def speed_module():
+    """benchmarks/speed.py, whose generator makes a library shaped like a heavy listener's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cli(library: Path, out: Path, target: Path, *options: str, input: str | None = None):
+    return runner.invoke(app, ["sync", str(library), "--out", str(out), "--collection", str(target), *options],
+                         input=input)
+
+
+def held_by_another_process(path: Path) -> bool:
+    """Whether some process holds SQLite's lock on the collection, asked without taking any lock (Linux)."""
+    import fcntl
+    import struct
+
+    pending_byte, lock_bytes = 0x40000000, 512  # SQLite's lock range: pending, reserved and shared bytes
+    query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, pending_byte, lock_bytes, 0)
+    with open(path, "rb") as handle:  # closing it drops only this process's locks, and it holds none
+        answer = fcntl.fcntl(handle.fileno(), fcntl.F_GETLK, query)
+    return struct.unpack("hhqqi4x", answer)[0] != fcntl.F_UNLCK
+
+
+def try_to_open(path: Path) -> str:
+    try:
+        col = Collection(str(path))
+    except Exception as error:
+        return "busy" if "already open" in str(error) else f"error: {error}"
+    col.close()
+    return "opened"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="asks the lock with Linux's struct flock")
+def test_the_collection_stays_locked_for_the_whole_of_a_long_sync(tmp_path):
+    library = tmp_path / "notes"
+    speed_module().make_library(library, 300)  # 9,600 notes: a sync of several seconds
+    target = tmp_path / "anki" / "collection.anki2"
+    add_basic_note(target, "the user's own")  # a collection with notes: the sync backs it up
+    running = subprocess.Popen([sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"),
+                                "--collection", str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    while not held_by_another_process(target) and running.poll() is None:
+        time.sleep(0.005)
+    probes = []
+    while running.poll() is None:  # another program tries to open the collection, again and again
+        probes.append(try_to_open(target))
+        time.sleep(0.25)
+    out, err = running.communicate()
+    assert running.returncode == 0, err
+    assert "Backup: " in out  # the backup was taken, and the lock held through it
+    assert len(probes) >= 4 and set(probes) == {"busy"}, probes
+    built = int(out.split(" notes, ")[0].rsplit(" ", 1)[1])  # "Built … : 9,599 notes, …"
+    assert f"Anki: {built} added, 0 updated" in out and built > 9000
+    assert len(collection_notes(target)) == 1 + built
+
+
+def restore(target: Path, backup: Path) -> None:
+    """Anki's own restore (File → Switch Profile → Open Backup does this, with the collection closed)."""
+    from anki._backend import RustBackend
+
+    RustBackend().import_collection_package(col_path=str(target), backup_path=str(backup),
+                                            media_folder=str(target.with_suffix(".media")),
+                                            media_db=str(target.with_suffix(".media.db2")))
+
+
+def test_a_restored_backup_gets_back_the_notes_of_the_undone_sync(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    edit(library)  # a reworded key point and a new snip
+    second = run_sync(library, out, target)
+    assert (second.added, second.updated) == (2, 2) and second.backup is not None
+    after_second = collection_notes(target)
+    restore(target, second.backup)  # the README's undo
+    assert len(collection_notes(target)) == len(after_second) - 2
+    third = run_sync(library, out, target)
+    assert (third.added, third.updated) == (2, 2)
+    assert collection_notes(target) == after_second
+
+
+def test_a_new_collection_in_the_place_of_a_synced_one_gets_everything(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    first = run_sync(library, out, target)
+    shutil.rmtree(target.parent)  # deleted, then made anew at the same path
+    again = cli(library, out, target, "--create")
+    assert again.exit_code == 0, again.output
+    assert f"Anki: {first.added} added, 0 updated, 0 unchanged in {target} (created)." in again.stdout
+    assert len(collection_notes(target)) == first.added
+
+
+def test_a_note_the_user_deleted_stays_deleted_while_its_snip_is_unchanged(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    col = Collection(str(target))
+    deleted = spring_tides(col, "cards · Snip Q&A")
+    col.remove_notes([deleted.id])
+    col.close()
+    kept_out = cli(library, out, target)
+    assert kept_out.exit_code == 0, kept_out.output
+    assert "Anki: 0 added" in kept_out.stdout
+    assert deleted.guid not in collection_notes(target)
+    edit(library)  # its key point reworded: a new version, delivered again
+    back = cli(library, out, target)
+    assert back.exit_code == 0, back.output
+    assert NEW_WORDING in collection_notes(target)[deleted.guid][1]
+
+
+def test_nothing_changes_no_backup_is_made(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    add_basic_note(target, "the user's own")
+    first = cli(library, out, target)
+    assert first.exit_code == 0, first.output
+    assert "Backup: " in first.stdout
+    backups = sorted((target.parent / "backups").iterdir())
+    again = cli(library, out, target)
+    assert again.exit_code == 0, again.output
+    assert "Backup: " not in again.stdout
+    assert sorted((target.parent / "backups").iterdir()) == backups
+
+
+def test_a_dry_run_creates_nothing_and_lists_what_it_would_import(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    result = cli(library, out, target, "--create", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        f"Dry run: 16 notes would be imported into {target} (not created): Why the Tides Turn (6 new); "
+        "Why We Sleep in Stages (6 new); Wild Fermentation Basics (4 new). Nothing was changed.")
+    assert "changes.apkg" not in result.output and "cards-dry-run" not in result.output
+    assert list(tmp_path.iterdir()) == [library]  # no collection, no folder for it, no decks/, no state
+
+
+def test_a_collection_that_does_not_exist_is_refused_unless_create_is_given(library, tmp_path):
+    out, real = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    add_basic_note(real, "the user's own")
+    typo = tmp_path / "anki" / "colection.anki2"
+    result = cli(library, out, typo)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {typo}: no such collection; check the path, or add --create to make a new one there")
+    assert not typo.exists() and not out.exists()
+
+
+def test_a_collection_path_without_anki2_is_one_sentence(library, tmp_path):
+    target = tmp_path / "anki" / "collection.db"
+    result = cli(library, tmp_path / "decks", target, "--create")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {target}: --collection names an Anki collection file, whose name ends in .anki2 (such as "
+           "collection.anki2)")
+    assert not target.parent.exists()
+
+
+# --- the user's edits and tags win; changed note types are reported ----------------------
+
+
+def spring_tides(col: Collection, note_type: str):
+    """The note of the Spring Tides key point, of one note type."""
+    return next(note for note in map(col.get_note, col.find_notes(f'"note:{note_type}"'))
+                if "Spring tides" in " ".join(note.fields) or "spring tides" in " ".join(note.fields))
+
+
+def reword(library: Path, old: str, new: str) -> None:
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    assert old in text
+    (library / "tides.md").write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_the_users_edits_win_on_the_desktop_and_through_the_phone(library, tmp_path, server, monkeypatch):
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
+    args = ["--create", "--server", server, "--user", "reader"]
+    assert cli(library, out, desk, *args).exit_code == 0
+    phone_path = tmp_path / "phone" / "collection.anki2"
+    phone = phone_sync(phone_path, server)
+    cloze = spring_tides(phone, CLOZE_NAME)  # on the phone: a mnemonic in the cloze's text
+    mine = cloze["Text"] + " <i>(SPRING: Sun, Planet and moon Ride IN line)</i>"
+    cloze["Text"] = mine
+    phone.update_note(cloze)
+    phone.sync_collection(phone.sync_login("reader", "secret", server), False)
+    phone.close()
+    col = Collection(str(desk))
+    qa = spring_tides(col, "cards · Snip Q&A")  # on the desktop: a fixed title on the Q&A note
+    qa["Title"] = "Spring tides (fixed)"
+    col.update_note(qa)
+    col.close()
+
+    edit(library)  # cards rewords the key point: new text in both notes' fields
+    result = cli(library, out, desk, *args)
+    assert result.exit_code == 0, result.output
+    assert "Edits: kept your edits on 1 note where cards' text changed (--overwrite-edits takes cards' text)." \
+        in result.stdout.splitlines()
+    phone = phone_sync(phone_path, server)
+    for where in (Collection(str(desk)), phone):
+        now_cloze, now_qa = where.get_note(cloze.id), where.get_note(qa.id)
+        assert now_cloze["Text"] == mine  # the phone's edit, kept though cards' text changed
+        assert now_qa["Title"] == "Spring tides (fixed)"  # the desktop's edit, kept
+        assert NEW_WORDING in now_qa["KeyPoint"]  # cards' new text, in the fields the user left alone
+        where.close()
+
+    reword(library, NEW_WORDING, "Spring tides come when the Sun, the Moon and the Earth line up.")
+    overwrite = cli(library, out, desk, *args, "--overwrite-edits")
+    assert overwrite.exit_code == 0, overwrite.output
+    assert "Edits: replaced your edits with cards' new text on 1 note (--overwrite-edits)." in overwrite.stdout
+    col = Collection(str(desk))
+    text = col.get_note(cloze.id)["Text"]
+    assert "the Moon and the Earth line up" in text and "SPRING:" not in text
+    col.close()
+
+
+def test_tags_the_user_added_survive_every_update(library, tmp_path, server, monkeypatch):
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
+    args = ["--create", "--server", server, "--user", "reader"]
+    assert cli(library, out, desk, *args).exit_code == 0
+    phone_path = tmp_path / "phone" / "collection.anki2"
+    phone = phone_sync(phone_path, server)
+    cloze = spring_tides(phone, CLOZE_NAME)
+    cloze.tags.append("exam")  # the user's own tag, on the phone
+    phone.update_note(cloze)
+    phone.sync_collection(phone.sync_login("reader", "secret", server), False)
+    phone.close()
+
+    edit(library)  # a reworded key point: the note is updated
+    assert cli(library, out, desk, *args).exit_code == 0
+    reword(library, "tags: [oceans]", "tags: [tides]")  # a generated tag replaced by another
+    assert cli(library, out, desk, *args).exit_code == 0
+    phone = phone_sync(phone_path, server)
+    for where in (Collection(str(desk)), phone):
+        tags = where.get_note(cloze.id).tags
+        assert "exam" in tags and "tides" in tags and "oceans" not in tags, tags
+        assert "line up, at new moon and at full moon" in where.get_note(cloze.id)["Text"]
+        where.close()
+
+
+def add_field(target: Path, note_type: str, name: str) -> None:
+    col = Collection(str(target))
+    model = col.models.by_name(note_type)
+    col.models.add_field(model, col.models.new_field(name))
+    col.models.update_dict(model)
+    col.close()
+
+
+def remove_field(target: Path, note_type: str, name: str) -> None:
+    col = Collection(str(target))
+    model = col.models.by_name(note_type)
+    col.models.remove_field(model, next(f for f in model["flds"] if f["name"] == name))
+    col.models.update_dict(model)
+    col.close()
+
+
+def test_a_note_type_changed_in_anki_is_reported_and_its_notes_wait(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    add_field(target, CLOZE_NAME, "Mnemonic")  # the user adds a field to cards' cloze note type
+    before = collection_notes(target)
+    edit(library)  # a reworded key point and a new snip: two cloze notes and two Q&A notes to import
+    held = ('Not imported: 2 notes of note type "cards · Snip cloze" ({{c2::Spring tides}} happen when the '
+            "{{c1::Sun}} and the Moo; {{c2::Neap}} tides come at the {{c1::quarter}} moons, when t): its fields "
+            "or card types were changed in Anki (field 'Mnemonic' added), and importing would make a copy of it "
+            "and update none of its notes. Undo that change in Anki (Tools → Manage Note Types) and sync again; "
+            "they wait until then.")
+    dry = cli(library, out, target, "--dry-run")
+    assert dry.exit_code == 1, dry.output
+    assert held in dry.stdout.splitlines()
+    result = cli(library, out, target)
+    assert result.exit_code == 1, result.output
+    assert held in result.stdout.splitlines()
+    assert "Anki: 1 added, 1 updated" in result.stdout  # the Q&A notes
+    after = collection_notes(target)
+    assert {kind for kind, *_ in after.values()} == {CLOZE_NAME, "cards · Snip Q&A"}  # no "cards · Snip cloze+"
+    assert [guid for guid in before if after[guid] != before[guid]] == [
+        guid for guid, (kind, *_) in before.items() if kind != CLOZE_NAME and after[guid] != before[guid]]
+    remove_field(target, CLOZE_NAME, "Mnemonic")  # undone: the waiting notes arrive
+    done = cli(library, out, target)
+    assert done.exit_code == 0, done.output
+    assert "Anki: 1 added, 1 updated" in done.stdout and "Not imported" not in done.stdout
+
+
+# --- the sync server: never replacing what the user has, and the session key ---------------
+
+
+def test_a_never_synced_collection_with_the_users_notes_is_not_replaced_without_a_choice(
+        library, tmp_path, server, monkeypatch):
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    other = tmp_path / "other" / "collection.anki2"
+    args = ["--server", server, "--user", "reader"]
+    assert cli(library, tmp_path / "other-decks", other, "--create", *args).exit_code == 0  # the server has cards
+    desk = tmp_path / "desk" / "collection.anki2"
+    mine = add_basic_note(desk, "made on the desktop, never synced")
+    before = (collection_notes(desk), desk.read_bytes())
+    refused = cli(library, tmp_path / "decks", desk, *args)
+    assert (refused.exit_code, refused.stderr.strip()) == (
+        1, f"error: {desk}: this collection has notes that the server at {server} does not have, and the server "
+           "has its own; they cannot be merged, so choose: run again with --replace-local to replace this "
+           "collection with the server's, or with --replace-server to replace the server's with this one")
+    assert (collection_notes(desk), desk.read_bytes()) == before
+    assert not (desk.parent / "backups").exists() and not (tmp_path / "decks").exists()
+    replaced = cli(library, tmp_path / "decks", desk, *args, "--replace-local")
+    assert replaced.exit_code == 0, replaced.output
+    assert "Server: replaced by the server's collection (full download, --replace-local)." in replaced.stdout
+    assert mine not in collection_notes(desk) and collection_notes(desk) == collection_notes(other)
+    backup = next(line for line in replaced.stdout.splitlines() if line.startswith("Backup: "))[len("Backup: "):]
+    restored = tmp_path / "restored" / "collection.anki2"
+    restored.parent.mkdir()
+    restore(restored, Path(backup))  # the user's note is in the backup made before the replacement
+    assert mine in collection_notes(restored)
+
+
+class MemoryKeyring:
+    """A keyring in memory: the system's is never touched by a test."""
+
+    priority = 1
+
+    def __init__(self):
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, user):
+        return self.passwords.get((service, user))
+
+    def set_password(self, service, user, password):
+        self.passwords[(service, user)] = password
+
+    def delete_password(self, service, user):
+        self.passwords.pop((service, user), None)
+
+
+def test_the_session_key_goes_to_the_keyring_where_there_is_one(library, tmp_path, server, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(MemoryKeyring, KeyringBackend):
+        pass
+
+    memory = Memory()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(memory)
+    try:
+        monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+        desk = tmp_path / "desk" / "collection.anki2"
+        args = ["--create", "--server", server, "--user", "reader"]
+        first = cli(library, tmp_path / "decks", desk, *args, input="secret\n")
+        assert first.exit_code == 0, first.output
+        assert list(memory.passwords) == [("cards sync", f"reader on {server}")]
+        assert "secret" not in memory.passwords.values()
+        assert not (desk.parent / SESSION_FILE).exists()
+        again = cli(library, tmp_path / "decks", desk, *args, input="")  # no password: the keyring has the key
+        assert again.exit_code == 0, again.output
+    finally:
+        keyring.set_keyring(previous)
+
+
+# --- issue 21: every failure one sentence, nothing created before the inputs are checked ---
+
+
+@pytest.mark.parametrize("url", ["notaurl", "127.0.0.1:9"])
+def test_a_server_that_is_not_a_url_is_refused_before_the_password(library, tmp_path, url, monkeypatch):
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    target = tmp_path / "anki" / "collection.anki2"
+    result = cli(library, tmp_path / "decks", target, "--create", "--server", url, "--user", "me", input="x\n")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: --server {url}: not a sync server address; give the whole URL, starting with https:// or "
+           "http:// (such as https://sync.example.org/)")
+    assert list(tmp_path.iterdir()) == [library]
+
+
+def test_no_password_and_nothing_on_standard_input_is_one_sentence(library, tmp_path, monkeypatch):
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    target = tmp_path / "anki" / "collection.anki2"
+    result = cli(library, tmp_path / "decks", target, "--create", "--server", "http://127.0.0.1:9/", "--user",
+                 "me", input="")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD")
+    assert list(tmp_path.iterdir()) == [library]
+
+
+def test_a_file_named_backups_is_one_sentence(library, tmp_path):
+    target = tmp_path / "anki" / "collection.anki2"
+    add_basic_note(target, "the user's own")
+    (target.parent / "backups").write_text("not a folder")
+    before = target.read_bytes()
+    result = cli(library, tmp_path / "decks", target)
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {target.parent / 'backups'}: is a file, but cards keeps Anki's backups in a folder of that "
+           "name; move the file aside and run again")
+    assert target.read_bytes() == before and not (tmp_path / "decks").exists()
+
+
+NAMESPACE = """
+import json, os, shutil, subprocess, sys, zipfile
+from pathlib import Path
+work, size = Path(sys.argv[1]), sys.argv[2]
+disk = work / "disk"
+mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], capture_output=True)
+if mount.returncode:
+    print(json.dumps({"skip": mount.stderr.decode()}))
+    sys.exit()
+if len(sys.argv) > 4 and sys.argv[4] == "readonly":
+    shutil.copytree(work / "collection", disk / "anki")
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+else:
+    shutil.copytree(work / "collection", disk / "anki")
+target = disk / "anki" / "collection.anki2"
+before = sorted(p.name for p in target.parent.iterdir())
+run = subprocess.run([sys.executable, "-m", "cards", "sync", sys.argv[3], "--out", str(work / "decks"),
+                      "--collection", str(target)], capture_output=True, text=True)
+from anki.collection import Collection
+backups = target.parent / "backups"
+found = sorted(p.name for p in backups.iterdir()) if backups.exists() else []
+valid = [zipfile.is_zipfile(backups / name) for name in found if name.endswith(".colpkg")]
+try:
+    col = Collection(str(target)); notes = col.note_count(); col.close()
+except Exception as error:
+    notes = str(error)
+print(json.dumps({"code": run.returncode, "stderr": run.stderr, "backups": found, "valid": valid, "notes": notes,
+                  "target": str(target), "files": sorted(p.name for p in target.parent.iterdir()), "before": before}))
+"""
+
+
+def in_a_small_disk(tmp_path: Path, size: str, library: Path, collection: Path, mode: str = "full") -> dict:
+    """Run a sync into a copy of `collection` on a tmpfs of `size`, in a user and mount namespace of its own."""
+    import json
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux) for a small disk of its own")
+    (tmp_path / "disk").mkdir()
+    shutil.copytree(collection.parent, tmp_path / "collection")
+    script = tmp_path / "namespace.py"
+    script.write_text(NAMESPACE, encoding="utf-8")
+    run = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", sys.executable, str(script),
+                          str(tmp_path), size, str(library), mode], capture_output=True, text=True)
+    if run.returncode or not run.stdout.strip():
+        pytest.skip(f"no mount namespace here: {run.stderr.strip()[-200:]}")
+    answer = json.loads(run.stdout)
+    if "skip" in answer:
+        pytest.skip(f"cannot mount a tmpfs here: {answer['skip']}")
+    return answer
+
+
+def test_a_full_disk_during_the_import_is_one_sentence_and_changes_nothing(tmp_path):
+    library = tmp_path / "notes"
+    speed_module().make_library(library, 40)  # 1,280 notes: several MB, more than the disk has left
+    start = tmp_path / "start" / "collection.anki2"
+    add_basic_note(start, "the user's own")
+    answer = in_a_small_disk(tmp_path, "1500k", library, start)
+    target = answer["target"]
+    assert (answer["code"], answer["stderr"].strip()) == (
+        1, f"error: {target}: the disk is full; free some space and run again (the collection is as it was "
+           "before this step)")
+    assert answer["notes"] == 1  # the import was undone whole
+    assert len(answer["backups"]) == 1 and answer["valid"] == [True]  # the backup before it is whole
+
+
+def test_a_full_disk_during_the_backup_leaves_no_truncated_backup(tmp_path):
+    library = tmp_path / "notes"
+    speed_module().make_library(library, 3)
+    start = tmp_path / "start" / "collection.anki2"
+    add_basic_note(start, "the user's own")
+    col = Collection(str(start))
+    for index in range(300):  # a collection of about 1.6 MB, on a disk with less than that left
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = f"note {index}", os.urandom(2500).hex()
+        col.add_note(note, col.decks.id("Default"))
+    col.close()
+    answer = in_a_small_disk(tmp_path, "3m", library, start)
+    backups = str(Path(answer["target"]).parent / "backups")
+    assert (answer["code"], answer["stderr"].strip()) == (
+        1, f"error: {backups}: the disk is full; free some space and run again (the collection is as it was "
+           "before this step)")
+    assert answer["backups"] == [] and answer["notes"] == 301
+
+
+def test_a_read_only_folder_holding_the_collection_is_one_sentence(tmp_path, library):
+    start = tmp_path / "start" / "collection.anki2"
+    add_basic_note(start, "the user's own")
+    answer = in_a_small_disk(tmp_path, "4m", library, start, mode="readonly")
+    folder = str(Path(answer["target"]).parent)
+    assert (answer["code"], answer["stderr"].strip()) == (
+        1, f"error: {folder}: the folder holding the collection cannot be written (read-only?); Anki writes "
+           "beside its collection, so make the folder writable or move the collection to one that is")
+    assert answer["files"] == answer["before"] and not (tmp_path / "decks").exists()
