@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from anki.collection import Collection  # first: Anki's other modules need it loaded
-from anki.errors import DBError
+from anki.errors import BackendIOError, DBError
 from anki.import_export_pb2 import (
     ImportAnkiPackageOptions,
     ImportAnkiPackageRequest,
@@ -39,8 +38,7 @@ from cards.notetypes import NOTE_TYPES
 
 FIELD_SEPARATOR = "\x1f"
 BACKUPS = "backups"
-# Leftovers of a backup that was stopped half-way start with this (see `make_backup`).
-SCRATCH_PREFIX = ".cards-backup-"
+SCRATCH_PREFIX = "cards-backup-"  # the temporary folder of a backup's copy
 BATCH = 500  # GUIDs looked up per query (SQLite allows 32,766 parameters; this keeps each query small)
 
 
@@ -107,7 +105,7 @@ def open_collection(path: Path) -> Iterator[Collection]:
 def collection_error(path: Path, error: Exception, doing: str) -> CollectionError:
     """Anki's database error as one sentence that says what to do."""
     text = str(error)
-    if "DiskFull" in text or "disk is full" in text:
+    if any(sign in text for sign in ("DiskFull", "disk is full", "No space left", "StorageFull")):
         return CollectionError(f"{path}: the disk is full; free some space and run again "
                                "(the collection is as it was before this step)")
     if "ReadOnly" in text or "readonly" in text or "CannotOpen" in text:
@@ -140,7 +138,7 @@ def never_synced(col: Collection) -> bool:
 def make_backup(col: Collection, path: Path) -> Path:
     """Anki's own backup of the collection, in the profile's backup folder; returns the new file.
 
-    The collection is copied through its open connection into a scratch
+    The collection is copied through its open connection into a temporary
     folder (so its lock is kept; see the module's docstring), and Anki's
     backup function packs the copy into the backup folder and thins old
     backups as Anki does. If that fails (a full disk), the half-written file
@@ -149,38 +147,52 @@ def make_backup(col: Collection, path: Path) -> Path:
     folder = path.parent / BACKUPS
     try:
         folder.mkdir(exist_ok=True)
-        _remove_leftovers(folder)
-        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=folder))
     except OSError as error:
         raise _backup_error(folder, error) from None
     before = set(folder.glob("backup-*.colpkg"))
-    try:
-        copy = scratch / "collection.anki2"
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
+        copy = Path(scratch) / "collection.anki2"
         try:
             database(col).execute("VACUUM INTO ?", str(copy))
+        except DBError as error:
+            raise collection_error(Path(scratch), error, "the collection could not be copied for its backup") \
+                from None
+        try:
             snapshot = Collection(str(copy))
             try:
-                snapshot.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
+                with _quiet_stderr():  # Anki's zip writer says so on its own when a write fails
+                    snapshot.create_backup(backup_folder=str(folder), force=True, wait_for_completion=True)
             finally:
                 snapshot.close()
-        except (DBError, OSError) as error:
+        except (DBError, BackendIOError, OSError) as error:
             for partial in set(folder.glob("backup-*.colpkg")) - before:
                 partial.unlink(missing_ok=True)
             if isinstance(error, OSError):
                 raise _backup_error(folder, error) from None
             raise collection_error(folder, error, "the backup failed") from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     made = sorted(set(folder.glob("backup-*.colpkg")) - before, key=lambda p: p.stat().st_mtime_ns)
     if not made:  # Anki's backup names have one-second resolution: this second's backup was replaced
         made = sorted(folder.glob("backup-*.colpkg"), key=lambda p: p.stat().st_mtime_ns)
     return made[-1]
 
 
-def _remove_leftovers(folder: Path) -> None:
-    """Scratch folders of backups that were stopped half-way (a kill)."""
-    for leftover in folder.glob(f"{SCRATCH_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Hold back what native code writes to standard error; let it out unless the block fails."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error at all
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+            held.seek(0)
+            os.write(saved, held.read())
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _backup_error(folder: Path, error: OSError) -> CollectionError:
