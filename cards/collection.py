@@ -205,17 +205,33 @@ def _backup_error(folder: Path, error: OSError) -> CollectionError:
 
 # --- notes, note types and settings --------------------------------------------------------
 
-def notes_by_guid(col: Collection, guids: Iterable[str]) -> dict[str, CollectionNote]:
+class NoteIndex(NamedTuple):
+    """Where each note is: GUID → (id, note type, mtime). Anki has no index on GUIDs, so this is read whole,
+    once (a tenth of a second for 32,000 notes), and each note's fields then by id."""
+
+    by_guid: dict[str, tuple[int, int, int]]
+
+    @classmethod
+    def read(cls, col: Collection) -> NoteIndex:
+        return cls({guid: (note_id, mid, mtime)
+                    for guid, note_id, mid, mtime in database(col).all("SELECT guid, id, mid, mod FROM notes")})
+
+    def note_type(self, guid: str) -> int | None:
+        found = self.by_guid.get(guid)
+        return found[1] if found else None
+
+
+def notes_by_guid(col: Collection, index: NoteIndex, guids: Iterable[str]) -> dict[str, CollectionNote]:
     """The collection's notes with these GUIDs, whatever their note type."""
+    where = {index.by_guid[guid][0]: guid for guid in guids if guid in index.by_guid}
+    ids = list(where)
     found: dict[str, CollectionNote] = {}
-    wanted = list(guids)
-    for start in range(0, len(wanted), BATCH):
-        batch = wanted[start:start + BATCH]
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
         rows = database(col).all(
-            f"SELECT id, guid, mid, mod, flds, tags FROM notes WHERE guid IN ({','.join('?' * len(batch))})",
-            *batch,
-        )
-        for note_id, guid, mid, mtime, fields, tags in rows:
+            f"SELECT id, mid, mod, flds, tags FROM notes WHERE id IN ({','.join('?' * len(batch))})", *batch)
+        for note_id, mid, mtime, fields, tags in rows:
+            guid = where[note_id]
             found[guid] = CollectionNote(note_id, guid, mid, mtime, tuple(fields.split(FIELD_SEPARATOR)),
                                          tuple(tags.split()))
     return found

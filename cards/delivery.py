@@ -165,31 +165,32 @@ def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: d
                  overwrite_edits: bool, now: int) -> EpisodePlan:
     """Decide every note of one episode, and the record to keep once the decisions are carried out."""
     old = record.notes if record else {}
+    made = [delivered_now(note) for note in wanted]
     decisions = tuple(
-        decide(note, present.get(note.guid), old.get(note.guid), note.kind in held, note_type_ids[note.kind],
-               overwrite_edits, now)
-        for note in wanted
+        decide(note, made_now, present.get(note.guid), old.get(note.guid), note.kind in held,
+               note_type_ids[note.kind], overwrite_edits, now)
+        for note, made_now in zip(wanted, made, strict=True)
     )
     notes = dict(old)  # notes of vanished snips stay recorded, for --prune
-    for note, decision in zip(wanted, decisions, strict=True):
+    for note, made_now, decision in zip(wanted, made, decisions, strict=True):
         if decision.action in (Action.ADD, Action.UPDATE, Action.UNCHANGED):
-            notes[note.guid] = delivered_now(note)
+            notes[note.guid] = made_now
     complete = all(decision.action is not Action.HELD for decision in decisions)
     return EpisodePlan(episode, decisions, EpisodeRecord(digest if complete else None, notes))
 
 
-def decide(note: Wanted, present: CollectionNote | None, delivered: Delivered | None, held: bool,
-           note_type_id: int, overwrite_edits: bool, now: int) -> Decision:
-    """One note: add it, leave it, or update it keeping the user's edits and tags."""
+def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, delivered: Delivered | None,
+           held: bool, note_type_id: int, overwrite_edits: bool, now: int) -> Decision:
+    """One note (`made_now`: its hashes and tags): add it, leave it, or update it keeping the user's edits and tags."""
     if present is None:
-        if delivered == delivered_now(note):
+        if delivered == made_now:
             return Decision(note.guid, Action.DELETED)
         return Decision(note.guid, Action.HELD if held else Action.ADD)
     if present.note_type != note_type_id:
         return Decision(note.guid, Action.FOREIGN)
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
-        return Decision(note.guid, Action.UNCHANGED if delivered == delivered_now(note) else Action.HELD)
-    fields, kept, overwrote = merge_fields(note, present, delivered, overwrite_edits)
+        return Decision(note.guid, Action.UNCHANGED if delivered == made_now else Action.HELD)
+    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits)
     tags = merge_tags(present.tags, delivered.tags if delivered else note.tags, note.tags)
     if fields == present.fields and _same_tags(tags, present.tags):
         return Decision(note.guid, Action.UNCHANGED, kept_edits=kept)
@@ -198,7 +199,7 @@ def decide(note: Wanted, present: CollectionNote | None, delivered: Delivered | 
     return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote)
 
 
-def merge_fields(note: Wanted, present: CollectionNote, delivered: Delivered | None,
+def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
                  overwrite_edits: bool) -> tuple[tuple[str, ...], bool, bool]:
     """Each field: cards' new text, unless the user changed it since cards delivered it.
 
@@ -211,7 +212,7 @@ def merge_fields(note: Wanted, present: CollectionNote, delivered: Delivered | N
     if len(present.fields) != len(note.fields):
         return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
     base = split_hashes(delivered.hashes) if delivered else None
-    ours = split_hashes(field_hashes(note.fields))
+    ours = split_hashes(made_now.hashes)
     merged, kept, overwrote = [], False, False
     for index, (theirs, new) in enumerate(zip(present.fields, note.fields, strict=True)):
         if theirs == new:

@@ -287,6 +287,7 @@ class Syncing:
             by_episode.setdefault(version.episode, []).append((guid, version.hash))
         plans: list[EpisodePlan] = []
         described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
+        index: anki.NoteIndex | None = None  # read once, when the first episode needs it
         reader = StateReader(state.path)
         try:
             for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
@@ -298,7 +299,10 @@ class Syncing:
                     continue
                 wanted = [Wanted(n.guid, n.kind, tuple(n.fields.split("\x1f")), tuple(n.tags.split()), n.mtime)
                           for n in reader.notes(episode)]
-                present = anki.notes_by_guid(col, [note.guid for note in wanted]) if col is not None else {}
+                present = {}
+                if col is not None:
+                    index = index or anki.NoteIndex.read(col)
+                    present = anki.notes_by_guid(col, index, [note.guid for note in wanted])
                 if record is None and seed and present:
                     record = seeded_record(wanted, seed)
                 plan = plan_episode(episode, digest, wanted, present, record, held, NOTE_TYPE_IDS,
@@ -325,7 +329,7 @@ class Syncing:
         """Notes an earlier version delivered whose snips are gone: recorded, so that --prune finds them."""
         assert self.col is not None
         current = state.note_versions()
-        gone = anki.notes_by_guid(self.col, [guid for guid in seed if guid not in current])
+        gone = anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), [g for g in seed if g not in current])
         ours = {guid: Delivered("", ()) for guid, note in gone.items() if note.note_type in NOTE_TYPE_IDS.values()}
         if ours:
             self.records[EARLIER_RECORD] = EpisodeRecord(None, ours)
@@ -385,15 +389,14 @@ class Syncing:
     def _keep_only_delivered(self, plans: list[EpisodePlan], imported: list[str]) -> None:
         """Record only what the collection now holds, in cards' note types: anything else stays pending."""
         assert self.col is not None
-        found = anki.notes_by_guid(self.col, imported)
-        missing = {guid for guid in imported
-                   if guid not in found or found[guid].note_type not in NOTE_TYPE_IDS.values()}
+        found = anki.NoteIndex.read(self.col)
+        missing = {guid for guid in imported if found.note_type(guid) not in NOTE_TYPE_IDS.values()}
         if not missing:
             return
-        for index, plan in enumerate(plans):
+        for position, plan in enumerate(plans):
             notes = {guid: d for guid, d in plan.record.notes.items() if guid not in missing}
             if len(notes) != len(plan.record.notes):
-                plans[index] = plan._replace(record=EpisodeRecord(None, notes))
+                plans[position] = plan._replace(record=EpisodeRecord(None, notes))
 
     # pruning -------------------------------------------------------------------------------
     def prune(self, state: State, confirm: Callable[[list[str]], bool]) -> None:
@@ -402,7 +405,7 @@ class Syncing:
             return
         current = state.note_versions()
         gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
-        notes = {guid: note for guid, note in anki.notes_by_guid(self.col, gone).items()
+        notes = {guid: note for guid, note in anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), gone).items()
                  if note.note_type in NOTE_TYPE_IDS.values()}
         self.report.vanished = [anki.describe(note) for note in notes.values()]
         if self.options.dry_run or not notes or not confirm(self.report.vanished):
