@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -170,8 +171,6 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
 
 def anki_base() -> Path:
     """Anki desktop's data folder on this system (ANKI_BASE, as Anki itself, overrides it)."""
-    import sys
-
     if os.environ.get("ANKI_BASE"):
         return Path(os.environ["ANKI_BASE"]).expanduser()
     if sys.platform == "win32":

@@ -571,13 +571,22 @@ def reword(library: Path, old: str, new: str) -> None:
     (library / "tides.md").write_text(text.replace(old, new), encoding="utf-8")
 
 
-def test_the_users_edits_win_on_the_desktop_and_through_the_phone(library, tmp_path, server, monkeypatch):
-    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+def desk_and_phone(library: Path, tmp_path: Path, server: str) -> tuple[Path, Path, list[str], Path, Collection]:
+    """cards syncs a new desktop collection through the server; the phone downloads it.
+
+    Returns the decks folder, the desktop collection, the sync's options, the phone's collection path and
+    the phone's collection, open.
+    """
     out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
     args = ["--create", "--server", server, "--user", "reader"]
     assert cli(library, out, desk, *args).exit_code == 0
     phone_path = tmp_path / "phone" / "collection.anki2"
-    phone = phone_sync(phone_path, server)
+    return out, desk, args, phone_path, phone_sync(phone_path, server)
+
+
+def test_the_users_edits_win_on_the_desktop_and_through_the_phone(library, tmp_path, server, monkeypatch):
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    out, desk, args, phone_path, phone = desk_and_phone(library, tmp_path, server)
     cloze = spring_tides(phone, CLOZE_NAME)  # on the phone: a mnemonic in the cloze's text
     mine = cloze["Text"] + " <i>(SPRING: Sun, Planet and moon Ride IN line)</i>"
     cloze["Text"] = mine
@@ -615,11 +624,7 @@ def test_the_users_edits_win_on_the_desktop_and_through_the_phone(library, tmp_p
 
 def test_tags_the_user_added_survive_every_update(library, tmp_path, server, monkeypatch):
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
-    out, desk = tmp_path / "decks", tmp_path / "desk" / "collection.anki2"
-    args = ["--create", "--server", server, "--user", "reader"]
-    assert cli(library, out, desk, *args).exit_code == 0
-    phone_path = tmp_path / "phone" / "collection.anki2"
-    phone = phone_sync(phone_path, server)
+    out, desk, args, phone_path, phone = desk_and_phone(library, tmp_path, server)
     cloze = spring_tides(phone, CLOZE_NAME)
     cloze.tags.append("exam")  # the user's own tag, on the phone
     phone.update_note(cloze)
