@@ -890,3 +890,29 @@ def test_a_read_only_folder_holding_the_collection_is_one_sentence(tmp_path, lib
         1, f"error: {folder}: the folder holding the collection cannot be written (read-only?); Anki writes "
            "beside its collection, so make the folder writable or move the collection to one that is")
     assert answer["files"] == answer["before"] and not (tmp_path / "decks").exists()
+
+
+def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_deleted(library, tmp_path):
+    """Earlier versions kept what they delivered in the state's `synced` table; it seeds the collection's record."""
+    import sqlite3
+
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    col = Collection(str(target))
+    for key in [key for key in col.all_config() if key.startswith("cards:delivered:")]:
+        col.remove_config(key)  # as an earlier version left it: no record in the collection
+    deleted = spring_tides(col, "cards · Snip Q&A")
+    col.remove_notes([deleted.id])
+    col.close()
+    state = sqlite3.connect(out / ".cards-state.sqlite")
+    state.execute("CREATE TABLE synced (collection TEXT NOT NULL, guid TEXT NOT NULL, mtime INTEGER NOT NULL, "
+                  "PRIMARY KEY (collection, guid)) WITHOUT ROWID")
+    state.execute("INSERT INTO synced SELECT ?, guid, mtime FROM notes", (str(target),))
+    state.commit()
+    state.close()
+    again = run_sync(library, out, target)
+    assert (again.added, again.updated) == (0, 0)
+    assert deleted.guid not in collection_notes(target)
+    col = Collection(str(target))
+    assert [key for key in col.all_config() if key.startswith("cards:delivered:")]  # recorded from now on
+    col.close()

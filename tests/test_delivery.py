@@ -1,0 +1,90 @@
+"""The delivery record and the three-way decision of each note (see tests/test_sync.py for real collections)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cards.collection import CollectionNote
+from cards.delivery import (
+    Action,
+    Delivered,
+    EpisodeRecord,
+    Wanted,
+    decide,
+    decode_record,
+    delivered_now,
+    encode_record,
+    merge_tags,
+)
+from cards.model import CardKind
+
+CLOZE = 1736452801
+
+
+def wanted(fields=("new text", "context"), tags=("podcast::A",), mtime=100) -> Wanted:
+    return Wanted("guid", CardKind.CLOZE, fields, tags, mtime)
+
+
+def present(fields=("old text", "context"), tags=("podcast::A",), mtime=50, note_type=CLOZE) -> CollectionNote:
+    return CollectionNote(1, "guid", note_type, mtime, fields, tags)
+
+
+def decision(note: Wanted, there: CollectionNote | None, delivered: Delivered | None, overwrite=False):
+    return decide(note, delivered_now(note), there, delivered, False, CLOZE, overwrite, 1000)
+
+
+def test_a_field_the_user_did_not_touch_takes_the_new_text():
+    delivered = delivered_now(wanted(fields=("old text", "context")))
+    result = decision(wanted(), present(), delivered)
+    assert result.action is Action.UPDATE and result.note is not None
+    assert result.note.fields == "new text\x1fcontext" and not result.kept_edits
+
+
+def test_a_field_the_user_changed_keeps_their_text_unless_asked():
+    delivered = delivered_now(wanted(fields=("old text", "context")))
+    theirs = present(fields=("my text", "my context"))
+    kept = decision(wanted(fields=("new text", "context")), theirs, delivered)
+    assert kept.action is Action.UNCHANGED and kept.kept_edits  # both fields stay theirs: nothing to import
+    overwritten = decision(wanted(fields=("new text", "context")), theirs, delivered, overwrite=True)
+    assert overwritten.note is not None and overwritten.note.fields == "new text\x1fmy context"
+    assert overwritten.overwrote_edits  # cards' context did not change: the user's stays even so
+
+
+def test_without_a_record_a_note_changed_after_this_version_was_built_is_the_users():
+    assert decision(wanted(mtime=100), present(mtime=150), None).action is Action.UNCHANGED
+    older = decision(wanted(mtime=100), present(mtime=50), None)
+    assert older.action is Action.UPDATE and older.note is not None and older.note.fields.startswith("new text")
+
+
+def test_an_absent_note_is_added_unless_this_version_was_delivered():
+    note = wanted()
+    assert decision(note, None, delivered_now(note)).action is Action.DELETED
+    assert decision(note, None, delivered_now(wanted(fields=("older", "context")))).action is Action.ADD
+    assert decision(note, None, None).action is Action.ADD
+
+
+def test_a_note_moved_to_another_note_type_is_left_alone():
+    assert decision(wanted(), present(note_type=42), None).action is Action.FOREIGN
+
+
+def test_generated_tags_come_and_go_and_the_users_stay_whatever_their_case():
+    assert merge_tags(["Exam", "podcast::A", "oceans"], ["podcast::A", "oceans"], ["podcast::A", "tides"]) == [
+        "Exam", "podcast::A", "tides"]
+    assert merge_tags(["EXAM", "Oceans"], ["oceans"], ["oceans"]) == ["EXAM", "Oceans"]
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=12), st.tuples(
+    st.lists(st.text(max_size=30), min_size=1, max_size=8),
+    st.lists(st.text(alphabet=st.characters(blacklist_categories=("Zs", "Cc")), min_size=1, max_size=10),
+             max_size=4))))
+def test_a_record_reads_back_as_written(notes):
+    record = EpisodeRecord("digest", {guid: delivered_now(Wanted(guid, CardKind.QA, tuple(fields), tuple(tags), 1))
+                                      for guid, (fields, tags) in notes.items()})
+    assert decode_record(encode_record(record)) == record
+
+
+def test_a_record_this_version_cannot_read_is_no_record():
+    assert decode_record({"v": 99}) is None
+    assert decode_record("garbage") is None
+    assert decode_record({"v": 1, "tags": [], "notes": {"g": [3, "AAAA"]}}) is None
