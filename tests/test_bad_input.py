@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from ankitools import fresh_collection, import_package
 from typer.testing import CliRunner
 
@@ -132,3 +134,50 @@ def test_first_build_killed_leaves_no_half_package(seeds, tmp_path):
     col = fresh_collection(tmp_path / "anki")
     assert len(import_package(col, written[0]).new) > 0
     col.close()
+
+
+# --- bounds: a few bytes of input never cost more than a few MB ---------------------------
+
+# The command runs with its address space limited to what it holds once everything it uses is
+# loaded, plus 100 MB. The alias bomb once took 5.8 GB and was still going.
+UNDER_A_LIMIT = r"""
+import re, resource, sys, tempfile
+import cards.build, cards.make, cards.preview
+from anki.collection import Collection
+
+with tempfile.TemporaryDirectory() as folder:  # Anki's engine reserves its threads' memory at its first collection
+    Collection(folder + "/warm-up.anki2").close()
+
+def size() -> int:
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmSize:\s*(\d+) kB", status).group(1)) * 1024
+
+limit = size() + 100 * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.argv = ["cards", *sys.argv[1:]]
+from cards.cli import run
+run()
+"""
+
+
+def cards_under_a_memory_limit(*args: str) -> subprocess.CompletedProcess:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the address-space limit is enforced on Linux only")
+    return subprocess.run([sys.executable, "-c", UNDER_A_LIMIT, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+
+
+@pytest.mark.parametrize("command", ["build", "preview"])
+def test_a_yaml_alias_bomb_is_one_line_and_the_rest_is_built(fixtures, tmp_path, command):
+    bomb = fixtures / "bounds" / "alias-bomb.md"
+    out = tmp_path / ("decks" if command == "build" else "preview.html")
+    result = cards_under_a_memory_limit(command, str(bomb), str(fixtures / "plugin" / "tides.md"), "--out", str(out))
+    assert (result.returncode, result.stderr) == (1, (
+        f"error: {bomb}: front matter's YAML aliases (*name) expand it past 64 KB; write the values out "
+        "instead to build this file\n"))
+    if command == "build":
+        assert result.stdout.startswith("Built 1 episode (2 snips) from 2 files:")
+        assert [p.name for p in (out / "episodes").glob("*.apkg")] == ["why-the-tides-turn.apkg"]
+    else:
+        assert re.fullmatch(rf"Wrote {re.escape(str(out))}: \d+ cards, front and back, light and night.\n",
+                            result.stdout)

@@ -187,6 +187,85 @@ def test_files_without_snips(fixtures, name, message, level):
     assert [(str(p), p.level) for p in parsed.problems] == [(f"{path}: {message}", level)]
 
 
+# --- front matter within bounds -------------------------------------------------------
+
+TIDES = Path(__file__).parent / "fixtures" / "plugin" / "tides.md"
+TIDES_BODY = TIDES.read_text(encoding="utf-8").split("---\n", 2)[2]
+
+
+def with_front_matter(tmp_path: Path, front_matter: str) -> Path:
+    """The tides note with other front matter (episode title and show first)."""
+    path = tmp_path / "note.md"
+    path.write_text(f"---\nepisode_title: Tides\nshow_title: Coast\n{front_matter}\n---\n{TIDES_BODY}",
+                    encoding="utf-8")
+    return path
+
+
+def only_error(path: Path) -> str:
+    parsed = parse_file(path)
+    assert parsed.episodes == ()
+    [problem] = parsed.problems
+    assert problem.level is Level.ERROR
+    return str(problem)
+
+
+ALIASES = "front matter's YAML aliases (*name) expand it past 64 KB; write the values out instead to build this file"
+
+
+@pytest.mark.parametrize("front_matter", [
+    "a: &a [lol, lol, lol, lol]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nd: &d [*c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d]\nf: &f [*e, *e, *e, *e]\ng: &g [*f, *f, *f, *f]\nh: &h [*g, *g, *g, *g]\n",
+    "loop: &loop [lol, *loop]\ntags: *loop",  # an alias within its own anchor never ends
+    "a: &a {x: " + "y" * 9000 + "}\nb: &b {<<: [*a, *a, *a, *a, *a, *a, *a, *a]}",  # merge keys copy too
+])
+def test_yaml_aliases_that_expand_past_the_bound_are_an_error(tmp_path, front_matter):
+    path = with_front_matter(tmp_path, front_matter)
+    assert only_error(path) == f"{path}: {ALIASES}"
+
+
+def test_yaml_aliases_within_the_bound_are_read(tmp_path):
+    episode, problems = only_episode(with_front_matter(tmp_path, "mine: &mine [oceans, moon]\ntags: *mine"))
+    assert problems == [] and episode.tags == ("oceans", "moon")
+
+
+def test_front_matter_over_64_kb_is_an_error(tmp_path):
+    path = with_front_matter(tmp_path, "guests: [" + ", ".join(["Someone"] * 8200) + "]")
+    assert only_error(path) == (f"{path}: front matter is over 64 KB (Snipd writes a few hundred bytes); "
+                                "shorten it to build this file")
+    episode, _ = only_episode(with_front_matter(tmp_path, "guests: [" + ", ".join(["Someone"] * 7000) + "]"))
+    assert episode.title == "Tides"
+
+
+def test_front_matter_nested_more_than_32_deep_is_an_error(tmp_path):
+    episode, _ = only_episode(with_front_matter(tmp_path, "tags: " + "[" * 31 + "moon" + "]" * 31))
+    assert episode.tags == ("[" * 30 + "'moon'" + "]" * 30,)  # the front matter's mapping, then 32 lists
+    path = with_front_matter(tmp_path, "tags: " + "[" * 32 + "moon" + "]" * 32)
+    assert only_error(path) == (f"{path}: front matter nests lists or mappings more than 32 deep; "
+                                "flatten it to build this file")
+
+
+H1 = "Why the Tides Turn"  # the note's own heading: its title when the front matter has none
+
+
+@pytest.mark.parametrize(("front_matter", "title", "date", "tags"), [
+    ("tags: 5", H1, None, ("5",)),
+    ("episode_publish_date: [1, 2]", H1, "1, 2", ()),
+    ("episode_publish_date: 2025-02-11", H1, "2025-02-11", ()),
+    ("tags: {moon: 1}", H1, None, ("{'moon': 1}",)),
+    ("tags: [.inf, null, true, 0x10, [moon]]", H1, None, ("inf", "True", "16", "['moon']")),
+    ("tags: !!binary bW9vbg==\nepisode_publish_date: !!set {a}", H1, "{'a'}", ("b'moon'",)),
+    ("episode_title: 0x" + "f" * 4000, H1, None, ()),  # too many digits to write out
+    ("episode_title: {a: b}", "{'a': 'b'}", None, ()),
+    ("episode_title: null\ntags: null", H1, None, ()),
+])
+def test_front_matter_values_of_any_type_are_read_as_text(tmp_path, front_matter, title, date, tags):
+    path = tmp_path / "note.md"
+    path.write_text(f"---\nshow_title: Coast\n{front_matter}\n---\n{TIDES_BODY}", encoding="utf-8")
+    episode, problems = only_episode(path)
+    assert problems == []
+    assert (episode.title, episode.date, episode.tags) == (title, date, tags)
+
+
 def test_unreadable_file_is_an_error_naming_it(tmp_path, monkeypatch):
     path = tmp_path / "locked.md"
     path.write_text("x", encoding="utf-8")

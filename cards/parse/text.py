@@ -83,15 +83,16 @@ def split_front_matter(path: Path, text: str, problems: list[Problem]) -> tuple[
     block = match.group(1) or ""
     body = text[match.end():]
     body_line = text.count("\n", 0, match.end()) + 1
-    import frontmatter  # here, not above: a build whose sources did not change reads none
-    import yaml
+    import yaml  # here, not above: a build whose sources did not change reads none
+
+    from cards.parse.front_matter import OverBounds, load_front_matter
 
     try:
         # Only the header: python-frontmatter copies whatever it is given, and a
         # large export's body would cost hundreds of MB for nothing.
-        meta, _ = frontmatter.parse(match.group())
-        if not isinstance(meta, dict):
-            raise yaml.YAMLError("front matter is not a mapping")
+        meta = load_front_matter(match.group())
+    except OverBounds as error:
+        raise SourceError(path, str(error)) from None
     except (yaml.YAMLError, ValueError, TypeError) as error:
         line = _yaml_error_line(error)
         where = f" (line {line})" if line else ""
@@ -181,8 +182,8 @@ def meta_text(meta: dict, *keys: str) -> str:
         value = meta.get(key)
         if value not in (None, "", []):
             if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            return clean(str(value))
+                return clean(", ".join(_as_text(v) for v in value))
+            return clean(_as_text(value))
     return ""
 
 
@@ -192,8 +193,23 @@ def meta_list(meta: dict, key: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
-        return [clean(str(v)) for v in value if v is not None and str(v).strip()]
-    return [clean(part) for part in str(value).split(",") if part.strip()]
+        return [clean(text) for text in map(_as_text, value) if text.strip()]
+    return [clean(part) for part in _as_text(value).split(",") if part.strip()]
+
+
+def _as_text(value: object) -> str:
+    """Any value YAML makes (a number, a date, a list, bytes…) as text; None is no text.
+
+    The front matter's bounds keep the text small; Python refuses only to
+    write out a whole number of more than 4,300 digits (`0x` and 64 KB of
+    hex), which is no text a note needs.
+    """
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except ValueError:
+        return ""
 
 
 def problem(path: Path, message: str, line: int | None = None) -> Problem:
