@@ -181,3 +181,37 @@ def test_a_yaml_alias_bomb_is_one_line_and_the_rest_is_built(fixtures, tmp_path,
     else:
         assert re.fullmatch(rf"Wrote {re.escape(str(out))}: \d+ cards, front and back, light and night.\n",
                             result.stdout)
+
+
+def test_folders_nested_1500_deep_are_walked(fixtures, tmp_path):
+    """Deeper than Python's recursion limit (a recursive walk stopped at about 990), with a link back up."""
+    library = tmp_path / "vault"
+    deepest = nest_folders(library, 1500)
+    shutil.copy(fixtures / "plugin" / "tides.md", deepest / "tides.md")
+    (deepest / "up").symlink_to(library, target_is_directory=True)  # a loop, if links to folders were entered
+    try:
+        result = CliRunner().invoke(app, ["build", str(library), "--out", str(tmp_path / "decks")])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("Built 1 episode (2 snips) from 1 file:")
+    finally:
+        remove_nested(library, 1500)
+
+
+def nest_folders(top: Path, depth: int) -> Path:
+    """`top/d/d/…/d`, made a level at a time (`os.makedirs` recurses once per level)."""
+    folder = top
+    folder.mkdir()
+    for _ in range(depth):
+        folder = folder / "d"
+        folder.mkdir()
+    return folder
+
+
+def remove_nested(top: Path, depth: int) -> None:
+    """Remove what `nest_folders` made, deepest first (`shutil.rmtree` would recurse too)."""
+    for level in range(depth, -1, -1):
+        folder = top.joinpath(*["d"] * level)
+        for entry in folder.iterdir():
+            if not entry.is_dir() or entry.is_symlink():
+                entry.unlink()
+        folder.rmdir()

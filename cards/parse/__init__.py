@@ -100,31 +100,37 @@ def _walk(folder: Path, problems: list[Problem], unreadable_folders: list[Path])
     A folder's listing says which entries are regular files, so no file is
     asked again (a stat each, 5 ms for a library of a thousand); only a
     symbolic link is followed to see what it names. Links to folders are not
-    entered, as `os.walk` does not.
+    entered, as `os.walk` does not. The walk keeps its own stack of listings,
+    one per level, so that no depth of folders is too deep for it.
     """
     found: list[Path] = []
-
-    def visit(current: str) -> None:
+    listings = [iter(_listing(os.fspath(folder), problems, unreadable_folders))]
+    while listings:
+        entry = next(listings[-1], None)
+        if entry is None:
+            listings.pop()
+            continue
         try:
-            with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)  # so `found` comes out nearly sorted
-        except OSError as error:
-            unreadable_folders.append(Path(error.filename or current))
-            problems.append(Problem(Path(printable(Path(error.filename or current))),
-                                    f"folder cannot be read ({error.strerror or error}); "
-                                    "its notes are kept as last built", None, Level.ERROR))
-            return
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    visit(entry.path)
-                elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
-                    found.append(Path(entry.path))
-            except OSError:
-                continue  # gone since the listing, or a link that cannot be followed
+            if entry.is_dir(follow_symlinks=False):
+                listings.append(iter(_listing(entry.path, problems, unreadable_folders)))
+            elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
+                found.append(Path(entry.path))
+        except OSError:
+            continue  # gone since the listing, or a link that cannot be followed
+    return sorted(found)  # nearly sorted already: each listing is, and is walked in order
 
-    visit(os.fspath(folder))
-    return sorted(found)
+
+def _listing(folder: str, problems: list[Problem], unreadable_folders: list[Path]) -> list[os.DirEntry[str]]:
+    """A folder's entries by name; none, reported, when it cannot be read."""
+    try:
+        with os.scandir(folder) as listing:
+            return sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        unreadable_folders.append(Path(error.filename or folder))
+        problems.append(Problem(Path(printable(Path(error.filename or folder))),
+                                f"folder cannot be read ({error.strerror or error}); "
+                                "its notes are kept as last built", None, Level.ERROR))
+        return []
 
 
 def _utf8_name(path: Path) -> bool:
