@@ -6,12 +6,13 @@ The library is imported inside each command, so that `cards --version` and
 
 from __future__ import annotations
 
-import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import typer
 
@@ -361,15 +362,25 @@ def run() -> None:
     one by one, the card maker's half a million words among them. That took
     60 ms, a tenth of a rebuild after one new snip, so the process ends here
     with its exit code once its output is flushed.
+
+    Standard output that cannot be written (closed, on a full disk, a pipe
+    whose reader has gone) ends the command with one line on standard error
+    and exit code 1, or silently with 141 for a closed pipe as other Unix
+    tools do; what the command wrote to disk is not affected.
     """
+    closed = _hold_standard_descriptors()
+    sys.stdout = _standard_stream(1, sys.stdout, usable=1 not in closed, failures_end_the_command=True)
+    sys.stderr = _standard_stream(2, sys.stderr, usable=2 not in closed, failures_end_the_command=False)
     try:
-        app(prog_name="cards")
-        code = 0
-    except SystemExit as done:
-        code = _exit_code(done.code)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`cards build | head`): nothing to add
-            stream.flush()
+        try:
+            app(prog_name="cards")
+            code = 0
+        except SystemExit as done:
+            code = _exit_code(done.code)
+        sys.stdout.flush()
+    except OutputFailed as failed:
+        code = _output_failed(failed.error)
+    sys.stderr.flush()
     os._exit(code)
 
 
@@ -380,4 +391,103 @@ def _exit_code(code: object) -> int:
     if isinstance(code, int):
         return code
     print(code, file=sys.stderr)
+    return 1
+
+
+# --- standard output that cannot be written ------------------------------------------
+
+CLOSED_PIPE = 141  # what a shell reports for a process that SIGPIPE ended: 128 + 13
+
+
+class OutputFailed(BaseException):
+    """Standard output cannot be written: the command ends where it is.
+
+    Not an OSError, which typer would turn into exit code 1 (a closed pipe) or
+    a traceback (anything else), nor an Exception that a caller might catch.
+    """
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.error = error
+
+
+class _Descriptor(io.RawIOBase):
+    """Writes to a standard file descriptor; a failure ends the command, or is ignored.
+
+    `usable` is False when the descriptor was closed when cards started: it
+    then holds /dev/null's place (see `_hold_standard_descriptors`), and
+    writing to it fails as writing to a closed descriptor does.
+    """
+
+    def __init__(self, fd: int, usable: bool, failures_end_the_command: bool):
+        super().__init__()
+        self.fd, self.usable, self.failures_end_the_command = fd, usable, failures_end_the_command
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return self.usable and os.isatty(self.fd)
+
+    def write(self, data) -> int:
+        try:
+            if not self.usable:
+                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+            return os.write(self.fd, data)
+        except OSError as error:
+            if self.failures_end_the_command:
+                raise OutputFailed(error) from None
+            return len(data)  # standard error cannot be written: there is nowhere left to say so
+
+
+def _standard_stream(fd: int, stream: TextIO | None, usable: bool, failures_end_the_command: bool) -> TextIO:
+    """A text stream on `fd` like `stream` (its encoding, its buffering), whose failures `_Descriptor` handles.
+
+    Text the encoding cannot hold is written as backslash escapes: a path
+    that is not UTF-8 (`--out caf$'\\xe9'`) used to stop the summary with a
+    UnicodeEncodeError wherever Python writes strictly (a UTF-8 locale other
+    than C). Where it writes such a path's bytes as they are (the C locale), it
+    still does.
+    """
+    descriptor = _Descriptor(fd, usable, failures_end_the_command)
+    errors = getattr(stream, "errors", None)
+    return io.TextIOWrapper(
+        io.BufferedWriter(descriptor), encoding=getattr(stream, "encoding", None) or "utf-8",
+        errors=errors if errors == "surrogateescape" else "backslashreplace",
+        line_buffering=getattr(stream, "line_buffering", True),
+    )
+
+
+def _hold_standard_descriptors() -> set[int]:
+    """Put /dev/null in the place of any of descriptors 0, 1 and 2 that is closed; say which were.
+
+    Otherwise the next file cards opens (a package, the lock) would take that
+    number, and whatever is written to standard output or error would land
+    in it.
+    """
+    closed = set()
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.add(fd)
+    for fd in sorted(closed):
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    return closed
+
+
+def _output_failed(error: OSError) -> int:
+    """Say on standard error why standard output could not be written; the exit code."""
+    if error.errno == errno.EPIPE:
+        return CLOSED_PIPE
+    reason = {errno.EBADF: "it is closed", errno.ENOSPC: "the disk is full"}.get(
+        error.errno or 0, error.strerror or str(error))
+    sys.stderr.write(f"error: cannot write to standard output ({reason}); send it to a file or a terminal that "
+                     "can take it\n")
     return 1

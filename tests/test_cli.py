@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -366,3 +367,53 @@ def test_the_command_leaves_with_its_exit_code_and_all_its_output(seeds, tmp_pat
     assert built.returncode == 0, built.stderr
     assert built.stdout.splitlines()[-1].startswith("Changes: ")  # the summary's last line, flushed
     assert len(list((tmp_path / "decks" / "episodes").glob("*.apkg"))) == 4
+
+
+# --- standard output that cannot be written -------------------------------------------------
+
+def cards_command(*args: str, stdout, cwd) -> subprocess.CompletedProcess:
+    """`cards` in a process of its own, with its standard output as given (a descriptor, or a shell redirection)."""
+    if isinstance(stdout, str):  # a redirection, e.g. ">&-": as the user types it
+        script = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "cards", *args)) + " " + stdout
+        return subprocess.run(["sh", "-c", script], stderr=subprocess.PIPE, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "cards", *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          cwd=cwd)
+
+
+@pytest.mark.parametrize(("redirection", "reason"), [(">&-", "it is closed"), ("> /dev/full", "the disk is full")])
+def test_a_closed_or_full_standard_output_is_one_line_and_exit_1(fixtures, tmp_path, redirection, reason):
+    from packages import assert_same_as_clean_build
+
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    result = cards_command("build", str(notes), "--out", str(out), stdout=redirection, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        1, f"error: cannot write to standard output ({reason}); send it to a file or a terminal that can take it\n")
+    assert_same_as_clean_build([notes], out, tmp_path / "clean")  # the build itself was done, and done right
+    assert (out / ".cards.lock").read_bytes() == b""  # no file took the closed descriptor's place
+    again = run("build", str(notes), "--out", str(out))
+    assert "Notes: 0 new, 0 updated, 6 unchanged." in again.stdout and "Packages: 0 written" in again.stdout
+    version = cards_command("--version", stdout=redirection, cwd=tmp_path)
+    assert (version.returncode, version.stderr) == (1, result.stderr)
+
+
+def test_a_closed_pipe_ends_the_command_with_141_and_no_message(fixtures, tmp_path):
+    """As `cards build | head -1` once `head` has gone: what other Unix tools do (128 + SIGPIPE)."""
+    from packages import assert_same_as_clean_build
+
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will ever read
+    try:
+        result = cards_command("build", str(notes), "--out", str(out), stdout=writer, cwd=tmp_path)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (141, "")
+    assert_same_as_clean_build([notes], out, tmp_path / "clean")
+
+
+def test_a_path_that_is_not_utf8_is_printed_escaped_where_python_writes_strictly(fixtures, tmp_path):
+    out = os.fsdecode(bytes(tmp_path) + b"/d\xe9cks")
+    result = subprocess.run([sys.executable, "-m", "cards", "build", str(one_file(fixtures, tmp_path)), "--out", out],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert f"Packages: 4 written, 0 unchanged, in {tmp_path}/d\\udce9cks/." in result.stdout.splitlines()
