@@ -216,8 +216,8 @@ def build(
     `if __name__ == "__main__":`.
     """
     roots = check_paths(paths)
-    folder = check_out(out)
     stamp = build_time(now)
+    folder = check_out(out)  # made here: every argument is checked first
     tell = progress or (lambda stage, done, total: None)
     with output_lock(folder, lock_wait):
         remove_leftovers(folder)
@@ -260,10 +260,18 @@ def check_paths(paths: Iterable[Path | str]) -> list[Path]:
         if os.fspath(raw) == "":
             raise UsageError("an empty path was given: name a note file or a folder of notes")
         path = Path(raw).expanduser()
-        if not path.exists():
-            raise MissingPathError(path)
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise MissingPathError(path) from None
+        except OSError as error:  # a link in a loop, a name too long, a folder that may not be searched
+            raise UsageError(f"{path}: cannot be read ({error.strerror or error}); name another path") from None
         roots.append(path)
     return roots
+
+
+# The folders `--out` holds packages in, and what each holds.
+PACKAGE_FOLDERS = {"episodes": "episode", "tags": "tag"}
 
 
 def check_out(out: Path | str) -> Path:
@@ -271,12 +279,21 @@ def check_out(out: Path | str) -> Path:
     if os.fspath(out) == "":
         raise UsageError("--out is empty: name the folder for the decks (for example --out decks)")
     folder = Path(out).expanduser()
-    if folder.exists() and not folder.is_dir():
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        if os.path.islink(folder):
+            raise UsageError(f"{folder}: --out names a symbolic link that leads to no folder; name a folder "
+                             "for the decks")
         raise UsageError(f"{folder}: --out names a file; name a folder for the decks")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(folder, error) from None
+    for name, kind in PACKAGE_FOLDERS.items():
+        inside = folder / name
+        if os.path.lexists(inside) and not os.path.isdir(inside):
+            what = "a symbolic link that leads to no folder" if os.path.islink(inside) else "a file"
+            raise OutputError(inside, f"is {what}, but cards keeps the {kind} packages in a folder of this name; "
+                                      "move it away and build again")
     return folder
 
 
@@ -287,7 +304,8 @@ def build_time(now: int | None) -> int:
     pinned = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not pinned:
         return int(time.time())
-    if not pinned.isdigit() or not EARLIEST <= int(pinned) <= LATEST:
+    # Only ASCII digits: `isdigit` also takes "²", which `int` refuses, and a few thousand digits are too many for it.
+    if not re.fullmatch(r"[0-9]{1,20}", pinned) or not EARLIEST <= int(pinned) <= LATEST:
         raise UsageError(
             f"SOURCE_DATE_EPOCH={pinned[:24]} is not a time Anki can use: give seconds since 1970 "
             "between 2000 and 2100, or unset it"

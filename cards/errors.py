@@ -11,6 +11,8 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from cards import __version__
+
 
 class CardsError(Exception):
     """Base class of every error cards reports to its user."""
@@ -50,15 +52,28 @@ class OutputError(CardsError):
 class StateError(CardsError):
     """The build state could not be read or saved; the packages on disk stay as they were."""
 
-    def __init__(self, path: Path, error: sqlite3.Error):
+    def __init__(self, path: Path, error: sqlite3.Error | str):
         text = str(error)
-        if "full" in text:
+        if isinstance(error, str):
+            reason = text
+        elif "full" in text:
             reason = "could not be saved: the disk is full. Free some space and build again"
         elif "readonly" in text or "unable to open" in text or "read-only" in text:
             reason = "cannot be written (read-only folder?). Choose another --out folder or make it writable"
         else:
             reason = f"could not be used ({text}). Build again; if this persists, move the file aside"
         super().__init__(f"{path}: {reason}")
+
+
+class NewerStateError(CardsError):
+    """The build state was written by a newer cards: it is left exactly as it is."""
+
+    def __init__(self, path: Path, written_by: str | None, state_format: str):
+        writer = f"cards {written_by}" if written_by else f"a newer cards (state format {state_format})"
+        super().__init__(
+            f"{path}: was written by {writer}, which this cards ({__version__}) cannot read; nothing was changed: "
+            "upgrade cards (pip install --upgrade snipcards), or choose another --out folder"
+        )
 
 
 class BusyError(CardsError):
@@ -84,7 +99,17 @@ def os_reason(error: OSError) -> str:
         return "the disk is full; free some space and build again"
     if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return "cannot be written (read-only or no permission); choose another --out folder or make it writable"
-    return f"{error.strerror or error}"
+    return _IN_THE_WAY.get(error.errno or 0) or f"{error.strerror or error}"
+
+
+# What stands where cards writes: the sentence says what to move.
+_IN_THE_WAY = {
+    errno.EISDIR: "is a folder, where cards writes a file; move the folder away and run again",
+    errno.EEXIST: "a file stands where cards makes a folder; move the file away and run again",
+    errno.ENOTDIR: "a file stands where cards makes a folder; move the file away and run again",
+    errno.ELOOP: "a symbolic link on the way leads round in a loop; remove it and run again",
+    errno.ENAMETOOLONG: "the name is too long for the file system; choose a shorter path",
+}
 
 
 # --- `cards sync`: the collection and the sync server -------------------------------

@@ -6,6 +6,7 @@ ends, so a killed build never leaves a folder locked.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,10 +41,11 @@ except ImportError:  # Windows
 @contextmanager
 def output_lock(out: Path, wait: float) -> Iterator[None]:
     """Hold the folder's lock; wait up to `wait` seconds for another build to finish."""
+    lock = out / LOCK_FILE
     try:
-        handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 (held open until the build ends)
-    except OSError as error:
-        raise OutputError(out, error) from None
+        handle = open(lock, "a+")  # noqa: SIM115 (held open until the build ends)
+    except OSError as error:  # what stands in its place (a folder), else the folder it cannot be made in
+        raise OutputError(lock if os.path.lexists(lock) else out, error) from None
     try:
         deadline = time.monotonic() + wait
         while not _try_lock(handle):

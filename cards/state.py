@@ -38,7 +38,8 @@ from typing import NamedTuple
 
 from isal import isal_zlib
 
-from cards.errors import StateError
+from cards import __version__
+from cards.errors import NewerStateError, StateError
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
@@ -200,15 +201,20 @@ class State:
         self.was_new = self.meta("schema") is None
         if self.was_new:
             self.set_meta("schema", SCHEMA_VERSION)
+        self.set_meta("written_by", __version__)  # so that an older cards can say which version to upgrade to
 
     def _open(self) -> sqlite3.Connection:
+        if os.path.lexists(self.path) and not os.path.isfile(self.path):  # SQLite would say "unable to open"
+            what = "a folder" if os.path.isdir(self.path) else "no regular file"
+            raise StateError(self.path, f"is {what}, but cards keeps its build state in a file of this name; "
+                                        "move it away, or choose another --out folder")
         try:
             db = sqlite3.connect(self.path)
         except sqlite3.OperationalError as error:
             raise StateError(self.path, error) from None
         try:
-            _prepare(db)
-        except sqlite3.Error as error:
+            _prepare(db, self.path)
+        except (sqlite3.Error, NewerStateError) as error:
             db.close()  # a file left open keeps its folder busy (and cannot be moved aside on Windows)
             if isinstance(error, sqlite3.OperationalError):
                 raise StateError(self.path, error) from None
@@ -369,12 +375,18 @@ def _insert_notes(db: sqlite3.Connection, stored: set[str], episode_key: str, fi
     db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def _prepare(db: sqlite3.Connection) -> None:
-    """Bring the file to this version's layout (migrating older ones), ready for a build."""
+def _prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to this version's layout (migrating older ones), ready for a build.
+
+    A layout newer than this version's is left exactly as it is: `NewerStateError`.
+    """
+    schema = _schema(db)
+    if schema is not None and schema.isdecimal() and int(schema) > int(SCHEMA_VERSION):
+        (written_by,) = db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone() or (None,)
+        raise NewerStateError(path, written_by, schema)
     db.execute("PRAGMA journal_mode=DELETE")
     # So that `compact` can hand free pages back; it takes effect on a new file (or a VACUUM).
     db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    schema = _schema(db)
     if schema == "4":
         _migrate_from_4(db)
     elif schema == "5":

@@ -6,6 +6,7 @@ import fcntl
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -179,13 +180,14 @@ def test_out_with_a_tilde_means_the_home_folder(fixtures, tmp_path, monkeypatch)
     assert not (tmp_path / "~").exists()
 
 
-@pytest.mark.parametrize("value", ["0", "99999999999999999999", "yesterday"])
+@pytest.mark.parametrize("value", ["0", "99999999999999999999", "yesterday", "1700000000²", "1" * 5000])
 def test_source_date_epoch_out_of_range_exits_2(fixtures, tmp_path, monkeypatch, value):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(tmp_path / "decks"))
     assert (result.exit_code, result.stderr.strip()) == (
-        2, f"error: SOURCE_DATE_EPOCH={value} is not a time Anki can use: give seconds since 1970 "
+        2, f"error: SOURCE_DATE_EPOCH={value[:24]} is not a time Anki can use: give seconds since 1970 "
            "between 2000 and 2100, or unset it")
+    assert not (tmp_path / "decks").exists()  # nothing is made before every argument is checked
 
 
 def test_a_fifo_or_a_device_is_skipped_not_read(fixtures, tmp_path):
@@ -417,3 +419,67 @@ def test_a_path_that_is_not_utf8_is_printed_escaped_where_python_writes_strictly
                             capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert (result.returncode, result.stderr) == (0, "")
     assert f"Packages: 4 written, 0 unchanged, in {tmp_path}/d\\udce9cks/." in result.stdout.splitlines()
+
+
+# --- what stands in --out -------------------------------------------------------------------
+
+@pytest.mark.parametrize("written_by", ["0.9.0", None])
+def test_a_state_written_by_a_newer_cards_stops_the_build_and_is_left_as_it_is(fixtures, tmp_path, written_by):
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    assert run("build", str(notes), "--out", str(out)).exit_code == 0
+    state = out / ".cards-state.sqlite"
+    db = sqlite3.connect(state)
+    assert db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone() == (__version__,)
+    db.execute("UPDATE meta SET value = '7' WHERE key = 'schema'")  # as a later version would write it
+    db.execute("DELETE FROM meta WHERE key = 'written_by'")
+    if written_by:
+        db.execute("INSERT INTO meta VALUES ('written_by', ?)", (written_by,))
+    db.commit()
+    db.close()
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    notes.joinpath("tides.md").write_text(
+        notes.joinpath("tides.md").read_text(encoding="utf-8").replace("two high tides", "two high waters"),
+        encoding="utf-8")  # a change this build would otherwise record
+    result = run("build", str(notes), "--out", str(out))
+    writer = f"cards {written_by}" if written_by else "a newer cards (state format 7)"
+    assert (result.exit_code, result.stderr) == (1, (
+        f"error: {state}: was written by {writer}, which this cards ({__version__}) cannot read; nothing was "
+        "changed: upgrade cards (pip install --upgrade snipcards), or choose another --out folder\n"))
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+@pytest.mark.parametrize(("name", "make", "message", "code"), [
+    (".cards-state.sqlite", "folder",
+     "is a folder, but cards keeps its build state in a file of this name; move it away, or choose another --out "
+     "folder", 1),
+    (".cards.lock", "folder", "is a folder, where cards writes a file; move the folder away and run again", 1),
+    ("episodes", "file", "is a file, but cards keeps the episode packages in a folder of this name; move it away "
+                         "and build again", 1),
+    ("tags", "loop", "is a symbolic link that leads to no folder, but cards keeps the tag packages in a folder of "
+                     "this name; move it away and build again", 1),
+])
+def test_what_stands_where_cards_writes_is_named_with_what_to_do(fixtures, tmp_path, name, make, message, code):
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    out.mkdir()
+    path = out / name
+    if make == "folder":
+        path.mkdir()
+    elif make == "file":
+        path.write_text("mine", encoding="utf-8")
+    else:
+        path.symlink_to(path)
+    result = run("build", str(notes), "--out", str(out))
+    assert (result.exit_code, result.stderr) == (code, f"error: {path}: {message}\n")
+    assert not (out / "episodes").is_dir() and not (out / "tags").is_dir()  # stopped before any package
+
+
+def test_an_out_that_is_a_link_leading_nowhere_exits_2(fixtures, tmp_path):
+    loop = tmp_path / "decks"
+    loop.symlink_to(loop)
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(loop))
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: {loop}: --out names a symbolic link that leads to no folder; name a folder for the decks\n")
+    result = run("build", str(loop), "--out", str(tmp_path / "elsewhere"))
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: {loop}: cannot be read (Too many levels of symbolic links); name another path\n")
+
