@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cards.build import build
-from cards.errors import CardsError, UsageError
+from cards.errors import CardsError, OutputError, UsageError
 from cards.model import Problem
+from cards.package import write_atomically
 from cards.render import environment
 
 # The classes Anki puts on the body: desktop/AnkiMobile and AnkiDroid at night.
@@ -65,7 +66,12 @@ def _render(paths: list[Path | str]) -> tuple[list[RenderedCard], tuple[Problem,
         from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
     except ImportError:
         raise CardsError("cards preview needs Anki's engine: pip install anki") from None
-    with tempfile.TemporaryDirectory(prefix="cards-preview-") as folder:
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="cards-preview-")
+    except OSError as error:
+        raise CardsError(f"no folder for temporary files can be written ({error.strerror or error}); "
+                         "set TMPDIR to one that can") from None
+    with scratch as folder:
         out = Path(folder) / "decks"
         report = build(paths, out)
         col = Collection(str(Path(folder) / "preview.anki2"))
@@ -112,11 +118,31 @@ def preview_page(cards: list[RenderedCard]) -> str:
 
 
 def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
-    """Write the preview page of every card the notes make."""
+    """Write the preview page of every card the notes make.
+
+    The page is written to a temporary file and renamed into place, so a
+    failed write leaves the page that was there before.
+    """
+    page = check_page(out)
+    cards, problems = _render(paths)
+    text = preview_page(cards)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    try:
+        write_atomically(page, write)
+    except OSError as error:
+        raise OutputError(page, error) from None
+    return Preview(page, len(cards), problems)
+
+
+def check_page(out: Path | str) -> Path:
+    """The page to write; `~` is the home folder."""
     if str(out) == "":
         raise UsageError("--out is empty: name the HTML page to write (for example --out preview.html)")
     page = Path(out).expanduser()
-    cards, problems = _render(paths)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(preview_page(cards), encoding="utf-8")
-    return Preview(page, len(cards), problems)
+    if page.is_dir():
+        raise UsageError(f"{page}: --out names a folder; name the HTML page to write "
+                         f"(for example --out {page / 'preview.html'})")
+    return page

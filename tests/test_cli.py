@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shlex
@@ -9,6 +10,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from ankitools import fresh_collection, import_package
@@ -483,3 +486,43 @@ def test_an_out_that_is_a_link_leading_nowhere_exits_2(fixtures, tmp_path):
     assert (result.exit_code, result.stderr) == (
         2, f"error: {loop}: cannot be read (Too many levels of symbolic links); name another path\n")
 
+
+def test_preview_into_a_folder_exits_2_before_building(fixtures, tmp_path, monkeypatch):
+    def not_now(*args, **kwargs):
+        raise AssertionError("the page is checked before anything is built")
+
+    monkeypatch.setattr("cards.preview._render", not_now)
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    result = run("preview", str(one_file(fixtures, tmp_path)), "--out", str(folder))
+    assert (result.exit_code, result.stderr) == (2, (
+        f"error: {folder}: --out names a folder; name the HTML page to write "
+        f"(for example --out {folder / 'preview.html'})\n"))
+
+
+def test_a_preview_page_that_cannot_be_written_is_one_line_and_the_old_page_stays(fixtures, tmp_path, monkeypatch):
+    notes, page = one_file(fixtures, tmp_path), tmp_path / "preview.html"
+    page.write_text("the last preview", encoding="utf-8")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = run("preview", str(notes), "--out", str(page))
+    monkeypatch.undo()
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: {page}: the disk is full; free some space and build again\n")
+    assert page.read_text(encoding="utf-8") == "the last preview"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    in_a_file = notes / "tides.md" / "preview.html"
+    result = run("preview", str(notes), "--out", str(in_a_file))
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: {in_a_file}: a file stands where cards makes a folder; move the file away and run again\n")
+
+
+def test_preview_without_a_folder_for_temporary_files_is_one_line(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    result = run("preview", str(one_file(fixtures, tmp_path)), "--out", str(tmp_path / "p.html"))
+    assert (result.exit_code, result.stderr) == (
+        1, "error: no folder for temporary files can be written (No such file or directory); "
+           "set TMPDIR to one that can\n")
