@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -317,3 +321,45 @@ def test_find_sources_follows_links_to_files_not_to_folders(tmp_path):
 def test_clean_folds_white_space_as_one_substitution_would(text: str) -> None:
     """The shortcut for text with nothing to fold gives what folding every run gives."""
     assert clean(text) == _SPACES.sub(" ", text.replace("\x01", " ")).strip()
+
+
+# --- hostile lines are read in linear time -------------------------------------------------
+
+PLUGIN_NOTE = ("---\nepisode_title: T\nshow_title: S\n---\n# T\n\n## Snips\n\n### ⭐ {heading}\n\n"
+               "🎧 01:00 - 02:00 (01:00)\n\n- Marie Curie won the Nobel Prize in 1903.\n\n#### 📚 Transcript\n\n"
+               "**Ada**\nShe won it in 1903.\n")
+QUOTE_POST = ("---\ntitle: T\n---\n\n{quoting}\n\n> **Snip**\n\n- Marie Curie won in 1903.\n{more}\n"
+              "Transcript:\nAda\nx\n\n{said}")
+LEGACY = ("# T\n\n## Episode metadata\n- Episode title:: [[T]]\n- Show:: {show}\n\n## Snips\n\n### [01:00] Snip\n\n"
+          "1. Marie Curie won in 1903.\n\n#### 📚 Transcript\n\n<details>{quote}\n")
+N = 2**18  # repeats of a few characters: about 1 MB, minutes for the patterns these replaced
+HOSTILE_LINES = [  # a note; then its podcast, its first snip's title and key points, as read
+    (PLUGIN_NOTE.format(heading="[" + "](x" * N), "S", "[" + "](x" * 6, 1),
+    (PLUGIN_NOTE.format(heading="[Snip](https://share.snipd.com/snip/a) " + "[[" * N), "S", "Snip", 1),
+    (QUOTE_POST.format(quoting="Quoting [" + "](" * N, more="", said=""), "Unknown podcast", "Snip", 1),
+    (QUOTE_POST.format(quoting="Quoting [P](https://x.y):", more="and on\n" * N, said=""), "P", "Snip", 1),
+    (QUOTE_POST.format(quoting="Quoting [P](https://x.y):", more="", said="and on.\n\n" * N), "P", "Snip", 1),
+    (LEGACY.format(show="[[" * N, quote=""), "[[" * 9, "Snip", 1),
+    (LEGACY.format(show="[[S]]", quote="<blockquote>" * N), "S", "Snip", 1),
+    (LEGACY.format(show="[[S]]", quote="<blockquote>" + "<b>" * N + "</blockquote>"), "S", "Snip", 1),
+]
+# Reads each note under a limit of CPU time that the patterns these replaced would have spent many times over.
+PARSE_UNDER_A_CPU_LIMIT = r"""
+import resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
+from cards.parse import parse_file
+for path in sys.argv[1:]:
+    [episode] = parse_file(Path(path)).episodes
+    print(episode.podcast[:18], episode.snips[0].title[:19], len(episode.snips[0].key_points))
+"""
+
+
+def test_hostile_lines_are_read_in_linear_time(tmp_path):
+    paths = [tmp_path / f"{number}.md" for number in range(len(HOSTILE_LINES))]
+    for path, (note, *_) in zip(paths, HOSTILE_LINES, strict=True):
+        path.write_text(note, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", PARSE_UNDER_A_CPU_LIMIT, *map(str, paths)], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [f"{podcast} {title} {points}" for _, podcast, title, points in HOSTILE_LINES]

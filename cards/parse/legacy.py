@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from cards.model import Episode, Problem, Shape, Snip, Turn
 from cards.parse.common import (
@@ -20,12 +21,12 @@ from cards.parse.text import Source, clean, problem
 
 _EPISODE = re.compile(r"^# (?P<title>.+)$")
 _FIELD = re.compile(r"^\s*-\s*(?P<key>[^:]+?)::?\s*(?P<value>.*)$")
-_WIKI = re.compile(r"\[\[(.*?)\]\]")
-_LINK = re.compile(r"\[[^\]]*\]\((?P<url>[^)\s]+)\)")
+# No bracket inside: an attempt at each `[` stops at the next bracket (`[[[[…` stays linear).
+_WIKI = re.compile(r"\[\[([^\[\]]*)\]\]")
+_LINK = re.compile(r"\[[^\[\]]*\]\((?P<url>[^)\s]+)\)")
 _SNIP = re.compile(r"^###(?!#)\s*(?:\[(?P<stamp>[\d:]+)\]\s*)?(?P<title>.*)$")
 _PLAY = re.compile(r"^\[.*?\((?P<start>[\d:]+)\s*[-–]\s*(?P<end>[\d:]+)\)\]\((?P<url>[^)\s]+)\)")
 _TAGS = re.compile(r"#([\w/-]+)")
-_B_TURN = re.compile(r"<b>(?P<name>.*?)</b>(?P<text>.*?)(?=<b>|</blockquote>|$)", re.S)
 
 
 def looks_like(source: Source) -> bool:
@@ -136,12 +137,37 @@ def _turns(block: list[str]) -> list[Turn]:
 
 
 def _html_turns(text: str) -> list[Turn]:
+    """`<blockquote>`s of `<b>Speaker</b>` then words, up to the next `<b>`."""
     turns: list[Turn] = []
-    for quote in re.findall(r"<blockquote>(.*?)</blockquote>", text, re.S):
-        for match in _B_TURN.finditer(quote + "</blockquote>"):
-            words = re.sub(r"<br\s*/?>", " ", match["text"])
-            add_turn(turns, re.sub(r"<[^>]+>", "", match["name"]), [re.sub(r"<[^>]+>", "", words)])
+    for quote in _between(text, "<blockquote>", "</blockquote>"):
+        for name, words in _bold_turns(quote):
+            words = re.sub(r"<br\s*/?>", " ", words)
+            add_turn(turns, re.sub(r"<[^>]+>", "", name), [re.sub(r"<[^>]+>", "", words)])
     return turns
+
+
+def _between(text: str, start: str, end: str) -> Iterator[str]:
+    """What `start(.*?)end` would find, by `str.find`: a regex tries every `start` to the end when no `end` follows,
+    which made thousands of unclosed `<blockquote>`s (or `<b>`s) take minutes."""
+    at = text.find(start)
+    while at >= 0:
+        stop = text.find(end, at + len(start))
+        if stop < 0:
+            return
+        yield text[at + len(start):stop]
+        at = text.find(start, stop + len(end))
+
+
+def _bold_turns(quote: str) -> Iterator[tuple[str, str]]:
+    """Each `<b>name</b>` and the words after it, up to the next `<b>` or the end of the quote."""
+    at = quote.find("<b>")
+    while at >= 0:
+        name_end = quote.find("</b>", at + 3)
+        if name_end < 0:
+            return
+        following = quote.find("<b>", name_end + 4)
+        yield quote[at + 3:name_end], quote[name_end + 4:following if following >= 0 else len(quote)]
+        at = following
 
 
 def _callout_turns(block: list[str]) -> list[Turn]:

@@ -20,8 +20,10 @@ from cards.parse.common import (
 from cards.parse.text import Source, clean, meta_list, meta_text
 
 _HEADING = re.compile(r"^###(?!#)\s*(?P<star>⭐)?\s*(?P<rest>.*)$")
-_LINKED_TITLE = re.compile(r"^\[(?P<title>.*)\]\((?P<url>[^)\s]*)\)\s*(?P<tail>.*)$")
-_TAG = re.compile(r"\[\[([^\]]+)\]\]")
+# Neither a link's address nor a tag holds a bracket: each attempt stops at the next one, which keeps
+# these linear on a heading such as `[](x](x](x…` or `[[[[…` (with `]` and `[` allowed, quadratic).
+_LINKED_TITLE = re.compile(r"^\[(?P<title>.*)\]\((?P<url>[^)\s\]]*)\)\s*(?P<tail>.*)$")
+_TAG = re.compile(r"\[\[([^\[\]]+)\]\]")
 _TIMES = re.compile(r"^(?:🎧\s*)?(\d{1,2}(?::\d{2}){1,2})\s*[-–]\s*(\d{1,2}(?::\d{2}){1,2})")
 _SECTION = re.compile(r"^####\s*(?:\S+\s+)?(?P<name>Quote|Transcript)\b", re.I)
 _BOLD_SPEAKER = re.compile(r"^\*\*(?P<name>[^*]+)\*\*:?\s*(?P<text>.*)$")

@@ -16,7 +16,9 @@ from cards.parse.common import (
 )
 from cards.parse.text import Source, clean, meta_list, meta_text, problem
 
-_QUOTING = re.compile(r"^Quoting \[(?P<name>.*)\]\((?P<url>.*)\)\s*:?\s*$")
+# `Quoting [name](url):`, the name up to the last `](`. One greedy group, then a split: two (name and
+# address) tried every `](` against every `)`, quadratic on a line of `](`.
+_QUOTING = re.compile(r"^Quoting \[(?P<link>.*)\)\s*+(?::\s*+)?$")
 _BOLD = re.compile(r"^\*\*(.*?)\*\*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“])")
 
@@ -56,8 +58,9 @@ def parse(source: Source) -> tuple[list[Episode], list[Problem]]:
 def _podcast(lines: list[str]) -> tuple[str, str | None]:
     for line in lines:
         match = _QUOTING.match(line.strip())
-        if match:
-            return clean(match.group("name")), match.group("url").strip()
+        if match and "](" in match["link"]:
+            name, url = match["link"].rsplit("](", 1)
+            return clean(name), url.strip()
     return "", None
 
 
@@ -108,7 +111,7 @@ def _title(head: str) -> tuple[str, str | None]:
 
 def _key_points(lines: list[str]) -> list[str]:
     """Bullets, or the sentences of a `Summary:` paragraph."""
-    points: list[str] = []
+    points: list[list[str]] = []  # each point's bullet, then the lines that carry it on
     summary: list[str] = []
     in_summary = False
     for line in lines:
@@ -120,27 +123,31 @@ def _key_points(lines: list[str]) -> list[str]:
             continue
         item = bullet(line)
         if item is not None:
-            points.append(item)
+            points.append([item])
         elif stripped and in_summary:
             summary.append(stripped)
         elif stripped and points:
-            points[-1] = clean(points[-1] + " " + stripped)
+            points[-1].append(stripped)  # joined once at the end: joining line by line was quadratic
+    joined = [parts[0] if len(parts) == 1 else clean(" ".join(parts)) for parts in points]
     if summary:
-        points.extend(s for s in _SENTENCE_END.split(clean(" ".join(summary))) if s)
-    return [p for p in points if p]
+        joined.extend(s for s in _SENTENCE_END.split(clean(" ".join(summary))) if s)
+    return [p for p in joined if p]
 
 
 def _turns(lines: list[str]) -> list[Turn]:
     """Speaker turns: a name line, then the words, a blank line between turns."""
-    turns: list[Turn] = []
+    said: list[tuple[str, list[str]]] = []  # speaker and lines: made into turns once, at the end
     for block in _paragraphs(lines):
         if len(block) >= 2 and looks_like_speaker(block[0]):
-            add_turn(turns, block[0], block[1:])
-        elif turns:
-            last = turns.pop()
-            add_turn(turns, last.speaker, [last.text, *block])
+            if clean(" ".join(block[1:])):
+                said.append((block[0], block[1:]))
+        elif said:
+            said[-1][1].extend(block)  # carries on the last turn (joined once: turn by turn was quadratic)
         else:
-            add_turn(turns, "", block)
+            said.append(("", block))
+    turns: list[Turn] = []
+    for speaker, words in said:
+        add_turn(turns, speaker, words)
     return turns
 
 
