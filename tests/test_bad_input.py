@@ -215,3 +215,15 @@ def remove_nested(top: Path, depth: int) -> None:
             if not entry.is_dir() or entry.is_symlink():
                 entry.unlink()
         folder.rmdir()
+
+
+def test_a_file_over_256_mb_is_one_line_and_is_not_read(fixtures, tmp_path):
+    library = tmp_path / "vault"
+    library.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
+    with open(library / "huge.md", "wb") as huge:
+        huge.truncate(300 * 2**20)  # sparse: 300 MB that take no room on disk, and would take 3 GB to build
+    result = cards_under_a_memory_limit("build", str(library), "--out", str(tmp_path / "decks"))
+    assert (result.returncode, result.stderr) == (
+        1, f"error: {library / 'huge.md'}: is 300 MB, more than a note file can be (256 MB); split it to build it\n")
+    assert result.stdout.startswith("Built 1 episode (2 snips) from 2 files:")

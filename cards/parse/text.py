@@ -29,9 +29,18 @@ class Source(NamedTuple):
     problems: tuple[Problem, ...]
 
 
+# A build holds about ten times a source's size while it reads it (a 50 MB export: under 500 MB); the largest
+# export of a whole Snipd library is tens of MB. Past this, a file (a 10 GB sparse file) is not read at all.
+MAX_SOURCE_BYTES = 256 * 2**20
+
+
 def read_bytes(path: Path) -> bytes:
     """A file's bytes, or a `SourceError` that says why not."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(path, f"is {size / 2**20:,.0f} MB, more than a note file can be (256 MB); "
+                                    "split it to build it")
         return path.read_bytes()
     except OSError as error:
         raise SourceError(path, f"cannot be read ({error.strerror or error})") from None
