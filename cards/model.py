@@ -88,8 +88,13 @@ class Problem(NamedTuple):
     level: Level = Level.WARNING
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        # A file name may hold a line break or a terminal's escape sequence: shown escaped, the line stays one.
+        path = str(self.path).translate(_ESCAPED_CONTROLS)
+        where = f"{path}:{self.line}" if self.line else path
         return f"{where}: {self.message}"
+
+
+_ESCAPED_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
 
 
 class ParsedFile(NamedTuple):

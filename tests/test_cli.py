@@ -215,6 +215,13 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(fixtures, tmp_pa
     assert "Built 1 episode" in result.stdout
 
 
+def test_a_file_name_with_a_line_break_or_an_escape_is_shown_on_one_line(fixtures, tmp_path):
+    notes = one_file(fixtures, tmp_path)
+    (notes / "a\nerror: fake\x1b[31m.md").write_text("", encoding="utf-8")
+    result = run("build", str(notes), "--out", str(tmp_path / "decks"))
+    assert result.stderr.splitlines() == [f"warning: {notes}/a\\x0aerror: fake\\x1b[31m.md: is empty; nothing to build"]
+
+
 def test_one_file_named_twice_is_read_once(fixtures, tmp_path, monkeypatch):
     notes = one_file(fixtures, tmp_path)
     monkeypatch.chdir(notes)
@@ -526,3 +533,4 @@ def test_preview_without_a_folder_for_temporary_files_is_one_line(fixtures, tmp_
     assert (result.exit_code, result.stderr) == (
         1, "error: no folder for temporary files can be written (No such file or directory); "
            "set TMPDIR to one that can\n")
+
