@@ -8,6 +8,7 @@ folder, imported into a temporary collection with Anki's own engine (the
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,10 @@ def preview_page(cards: list[RenderedCard]) -> str:
 def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
     """Write the preview page of every card the notes make.
 
-    The page is written to a temporary file and renamed into place, so a
-    failed write leaves the page that was there before.
+    A page (or nothing yet) at `out` is replaced by a temporary file renamed
+    into place, so a failed write leaves the page that was there before.
+    Anything else (`/dev/stdout`, a pipe) is written into, as a shell would:
+    renaming over it would replace a device with a file.
     """
     page = check_page(out)
     cards, problems = _render(paths)
@@ -131,7 +134,10 @@ def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
         tmp.write_text(text, encoding="utf-8")
 
     try:
-        write_atomically(page, write)
+        if os.path.exists(page) and not os.path.isfile(page):
+            write(page)
+        else:
+            write_atomically(page, write)
     except OSError as error:
         raise OutputError(page, error) from None
     return Preview(page, len(cards), problems)
@@ -142,7 +148,7 @@ def check_page(out: Path | str) -> Path:
     if str(out) == "":
         raise UsageError("--out is empty: name the HTML page to write (for example --out preview.html)")
     page = Path(out).expanduser()
-    if page.is_dir():
+    if os.path.isdir(page):
         raise UsageError(f"{page}: --out names a folder; name the HTML page to write "
                          f"(for example --out {page / 'preview.html'})")
     return page

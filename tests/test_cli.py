@@ -8,9 +8,11 @@ import os
 import shlex
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -534,3 +536,27 @@ def test_preview_without_a_folder_for_temporary_files_is_one_line(fixtures, tmp_
         1, "error: no folder for temporary files can be written (No such file or directory); "
            "set TMPDIR to one that can\n")
 
+
+def test_preview_into_a_pipe_writes_into_it_and_leaves_it_a_pipe(fixtures, tmp_path):
+    """As `--out /dev/stdout` should: a rename would put a file in its place (and, as root, in /dev/null's)."""
+    pipe = tmp_path / "page"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    holder = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)  # so that the reader sees no end before cards writes
+    os.set_blocking(reader, True)
+    received = bytearray()
+
+    def read_to_the_end() -> None:
+        with os.fdopen(reader, "rb") as page:
+            received.extend(page.read())
+
+    drain = threading.Thread(target=read_to_the_end)
+    drain.start()
+    try:
+        result = run("preview", str(one_file(fixtures, tmp_path)), "--out", str(pipe))
+    finally:
+        os.close(holder)
+        drain.join()
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert received.startswith(b"<!doctype html>") and received.count(b"<iframe") == 4 * 8
