@@ -320,7 +320,10 @@ def remove_leftovers(out: Path) -> None:
     """
     for folder in (out, out / "episodes", out / "tags"):
         for leftover in folder.glob(package.TEMPORARY):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                continue  # a folder of that name is none of ours; a file that will not go does no harm
 
 
 def _notetype_mtime(state: State, known: Known, stamp: int) -> int:

@@ -204,10 +204,11 @@ class State:
         self.set_meta("written_by", __version__)  # so that an older cards can say which version to upgrade to
 
     def _open(self) -> sqlite3.Connection:
-        if os.path.lexists(self.path) and not os.path.isfile(self.path):  # SQLite would say "unable to open"
-            what = "a folder" if os.path.isdir(self.path) else "no regular file"
-            raise StateError(self.path, f"is {what}, but cards keeps its build state in a file of this name; "
-                                        "move it away, or choose another --out folder")
+        for path in (self.path, self.path.with_name(f"{STATE_FILE}-journal")):  # SQLite: "unable to open", "I/O"
+            if os.path.lexists(path) and not os.path.isfile(path):
+                what = "a folder" if os.path.isdir(path) else "no regular file"
+                raise StateError(path, f"is {what}, but cards keeps its build state in a file of this name; "
+                                       "move it away, or choose another --out folder")
         try:
             db = sqlite3.connect(self.path)
         except sqlite3.OperationalError as error:

@@ -464,6 +464,9 @@ def test_a_state_written_by_a_newer_cards_stops_the_build_and_is_left_as_it_is(f
     (".cards-state.sqlite", "folder",
      "is a folder, but cards keeps its build state in a file of this name; move it away, or choose another --out "
      "folder", 1),
+    (".cards-state.sqlite-journal", "folder",
+     "is a folder, but cards keeps its build state in a file of this name; move it away, or choose another --out "
+     "folder", 1),
     (".cards.lock", "folder", "is a folder, where cards writes a file; move the folder away and run again", 1),
     ("episodes", "file", "is a file, but cards keeps the episode packages in a folder of this name; move it away "
                          "and build again", 1),
@@ -560,3 +563,11 @@ def test_preview_into_a_pipe_writes_into_it_and_leaves_it_a_pipe(fixtures, tmp_p
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
     assert received.startswith(b"<!doctype html>") and received.count(b"<iframe") == 4 * 8
+
+
+def test_a_folder_named_like_a_temporary_package_is_left_alone(fixtures, tmp_path):
+    out = tmp_path / "decks"
+    (out / "episodes" / ".mine.apkg.1.tmp").mkdir(parents=True)  # what a killed build's leftovers are called
+    result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(out))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert (out / "episodes" / ".mine.apkg.1.tmp").is_dir()
