@@ -35,9 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cards.cardmaker.plan import plan_cards  # noqa: E402
+from cards.cardmaker.targets import topic_words  # noqa: E402
+from cards.cardmaker.words import tokens  # noqa: E402
 from cards.checks import card_problems  # noqa: E402
-from cards.lexicon import tokens  # noqa: E402
-from cards.make import plan_cards, topic_words  # noqa: E402
 from cards.parse import find_sources, parse_file  # noqa: E402
 
 LABELLED = Path(__file__).with_name("labelled_key_points.json")

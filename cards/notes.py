@@ -88,7 +88,7 @@ def episode_notes(episode: Episode, lazy: bool = False) -> EpisodeNotes:
 
 
 def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
-    from cards.make import topic_words  # see _snip_notes
+    from cards.cardmaker.targets import topic_words  # see _snip_notes
 
     topic = topic_words([key_point for snip in episode.snips for key_point in snip.key_points])
     for snip in episode.snips:
@@ -120,7 +120,7 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset
     # Imported here, not with this module: a build whose sources did not change
     # makes no card and need not load the card maker, its word lists and Jinja.
     from cards import render
-    from cards.make import plan_cards
+    from cards.cardmaker.plan import plan_cards
 
     tags, deck_tags = _note_tags(episode, snip)
     names = proper_names(episode, snip)

@@ -15,7 +15,8 @@ import jinja2
 from markupsafe import Markup, escape
 from rapidfuzz import fuzz, process
 
-from cards.make import STOPWORDS, CardPlan
+from cards.cardmaker.types import CardPlan
+from cards.cardmaker.words import STOPWORDS
 from cards.model import Episode, Snip, Turn
 from cards.parse.text import CONTROL
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cards.cardmaker.types import CardPlan, Question, Target, TargetKind
 from cards.checks import card_problems
-from cards.lexicon import Question, Target, TargetKind
-from cards.make import CardPlan
 
 KEY_POINT = "Dylan Patel believes export controls are ineffective at stopping China's progress."
 

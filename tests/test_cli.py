@@ -350,7 +350,7 @@ def test_a_folder_that_cannot_be_read_is_one_line_and_its_notes_are_kept(fixture
 @pytest.mark.parametrize("flag", ["--version", "--help"])
 def test_version_and_help_load_only_the_cli(flag):
     script = ("import sys\nfrom cards.cli import app\ntry:\n    app([sys.argv[1]])\nexcept SystemExit:\n    pass\n"
-              "heavy = ('cards.build', 'cards.make', 'cards.sync', 'genanki', 'anki', 'wordfreq', 'jinja2')\n"
+              "heavy = ('cards.build', 'cards.cardmaker', 'cards.sync', 'genanki', 'anki', 'wordfreq', 'jinja2')\n"
               "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
     result = subprocess.run([sys.executable, "-c", script, flag], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

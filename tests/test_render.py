@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from cards.make import plan_cards
+from cards.cardmaker.plan import plan_cards
 from cards.model import Episode, Shape, Snip, Turn
 from cards.parse.text import CONTROL
 from cards.render import _ANKI_SPECIAL, cloze_text, escape_text, passage, snip_link, source, transcript

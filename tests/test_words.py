@@ -8,7 +8,7 @@ import lemminflect
 import msgpack
 import pytest
 
-from cards.lexicon import (
+from cards.cardmaker.words import (
     Entry,
     FrequencyList,
     Lexicon,
@@ -78,7 +78,7 @@ def test_binary_search_finds_every_line_of_a_word_and_nothing_else() -> None:
 
 def test_the_table_is_sorted_by_word() -> None:
     """Words are found by binary search: that needs lemminflect's lines in word order."""
-    from cards.lexicon import package_folder, word_of
+    from cards.cardmaker.words import package_folder, word_of
 
     lines = gzip.decompress((package_folder("lemminflect") / "resources" / "lemma_lu.csv.gz").read_bytes())
     words = [word_of(line) for line in lines.decode().splitlines()]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cards.lexicon import STOPWORDS, Question, Reading, tokens
-from cards.make import context_label, name_referent, plan_cards, topic_words
+from cards.cardmaker.frames import name_referent
+from cards.cardmaker.plan import context_label, plan_cards
+from cards.cardmaker.targets import topic_words
+from cards.cardmaker.types import Question, Reading
+from cards.cardmaker.words import STOPWORDS, tokens
 
 
 def deletions(key_point: str, podcast: str = "Pod", episode: str = "Ep") -> list[str]:

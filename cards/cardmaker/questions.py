@@ -19,86 +19,101 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import NamedTuple
 
-from cards.lexicon import (
-    ANAPHORA,
+from cards.cardmaker.clause import (
+    Clause,
+    adjective_like,
+    first_sentence,
+    function_word,
+    is_imperative,
+    read_clause,
+    takes_object,
+    verb_positions,
+)
+from cards.cardmaker.frames import Attribution
+from cards.cardmaker.targets import MAX_TARGET_WORDS
+from cards.cardmaker.types import Question, Reading, Target, TargetKind, Token
+from cards.cardmaker.words import (
+    ADJECTIVE_ENDINGS,
+    ADVERBS,
+    AUXILIARIES,
+    BE,
     DETERMINERS,
-    MAX_ANSWER_WORDS,
-    MAX_TARGET_WORDS,
+    GAP_WORDS,
     MONTHS,
+    NO_GAP_AFTER,
+    PERSON_VERBS,
+    PERSONAL_PRONOUNS,
+    PREPOSITIONS,
+    SINGULAR,
     STOPWORDS,
-    Question,
-    Reading,
-    Target,
-    TargetKind,
-    Token,
     contains_answer,
+    irregular_past,
     is_acronym,
     is_content,
     is_number,
     is_plural,
     is_year,
+    lemma,
     parts_of_speech,
-    plural_noun,
+    third_person,
     tokens,
-    verb_lemma,
     with_capital,
-    zipf,
 )
 
-AUXILIARIES = frozenset(
-    """is are was were will would can could should may might must has have had does do did
-    isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't
-    hadn't doesn't don't didn't cannot""".split()
-)
-BE = frozenset("is are was were".split())
-SINGULAR = {
-    "are": "is", "were": "was", "have": "has", "do": "does", "don't": "doesn't", "aren't": "isn't",
-    "weren't": "wasn't", "haven't": "hasn't",
-}
-# Verbs whose subject is a person: they turn `What` into `Who`.
-PERSON_VERBS = frozenset(
-    """says said argues argued believes believed thinks thought mentions mentioned states stated claims
-    claimed explains explained describes described notes noted suggests suggested recommends recommended
-    warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
-    wrote led told asked admits admitted insists insisted introduced invented""".split()
-)
-PREPOSITIONS = frozenset(
-    """in on at by from with without into onto over under about above below after before between
-    through during since until upon within across along around among against toward towards via per
-    for of to as like despite unlike""".split()
-)
-SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose".split())
-# Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
-COMMON_VERBS = frozenset("used uses makes gets becomes".split())
-VERBS_AMONG_STOPWORDS = frozenset("use make get become".split())  # stopwords, but verbs all the same
-ADVERBS = frozenset("later then also still often now soon already never always once first".split())
-# Words that go into the gap with the target: `involves [many experiments]`, `[about 180] copies`.
-GAP_WORDS = frozenset(
-    "the a an many few several some multiple numerous about roughly around nearly almost approximately over under"
-    .split()
-)
+MAX_ANSWER_WORDS = 6
+
+def framed_question(frame: Attribution, reading: Reading, podcast: str,
+                     names: frozenset[str]) -> Question | None:
+    """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
+
+    Only a claim that is a clause can be asked about: `Brown credits cattle
+    with …` or `Lemkin cautions against …` would make a broken question; nor
+    one whose speaker is unknown (`She warns …` with no name to give).
+    """
+    if not frame.is_clause or not frame.lead:
+        return None
+    claim = reading.claim
+    question = make_question(reading, podcast, names)
+    if question is None or contains_answer(frame.lead, question.answer):
+        return None
+    text = question.text
+    first = text.split(" ", 1)[0]
+    claim_first = frame.claim.split(" ", 1)[0]
+    lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor manufacturing …`
+    if (first.lower() in STOPWORDS and not is_acronym(first)) or lowered_by_us:
+        text = text[:1].lower() + text[1:]
+    return Question(f"{frame.lead} {text}", question.answer)
+
+
+def question_with_speaker(key_point: str, frame: Attribution, reading: Reading, podcast: str,
+                           names: frozenset[str]) -> Question | None:
+    """`Lemkin cautions against hiring a vice president …` asked with its speaker as the subject.
+
+    No clause follows the verb, so the speaker stays in the question
+    (`What does Lemkin caution against hiring …?`); `He recommends …` names
+    who he is. The speaker is never the answer.
+    """
+    first = tokens(key_point)[0]
+    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", key_point[:frame.claim_start]):
+        return None  # `contrasts X, where …, with Y`: two things, no one answer
+    start = first.end if first.lower in PERSONAL_PRONOUNS else len(frame.speaker)
+    if first.lower not in PERSONAL_PRONOUNS and not key_point.startswith(frame.speaker):
+        return None
+    spoken = frame.speaker + key_point[start:]
+    words = tokens(spoken)
+    claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
+    speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
+    question = make_question(Reading(spoken, words, frozenset(verb_positions(spoken, words)), claim), podcast,
+                             names | speaker)
+    if question is None or contains_answer(frame.speaker, question.answer):
+        return None
+    return question
+
+
 MAX_STRANDED_WORDS = 6
-# After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
-NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
-    "to and or but nor its their his her our your my this that any every each all no same less more fewer".split()
-)
-ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
-_PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+$")
-_LEADING = re.compile(
-    r"^(?:(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80}"
-    r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)"
-    r"|(?:By|In|During|Over|For|At|Within|Across|Among|Under|Throughout|Without|On) [^,]{2,60}),\s+"
-)
-# `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
-_LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
-_ASIDE = re.compile(
-    r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}"
-    r"|(?!(?:and|or|but|so|yet)\b)[a-z]+ [a-z]+ [^,]{2,80}), "  # `Sleep spindles, brief bursts of …, predict …`
-)
-_ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
+
+
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
@@ -107,56 +122,13 @@ _TRAILING_CLAUSE = re.compile(
 )
 
 
-class Clause(NamedTuple):
-    """`[prefix] subject verb rest`: the main clause of a key point."""
-
-    prefix: str
-    text: str
-    words: Sequence[Token]
-    subject_start: int
-    verb: int
-    subject_end: int
-
-    @property
-    def verb_token(self) -> Token:
-        return self.words[self.verb]
-
-    @property
-    def subject(self) -> str:
-        return self.text[self.words[self.subject_start].start:self.words[self.subject_end - 1].end].strip()
-
-    @property
-    def lexical(self) -> int:
-        """The lexical verb: the word after an auxiliary (`should [centralize]`)."""
-        after = self.verb + 1
-        while after < len(self.words) and _is_adverb(self.words[after]):
-            after += 1
-        verb = self.words[self.verb].lower
-        if verb in ("has", "have", "had") and _takes_object(self):
-            return self.verb
-        if verb in AUXILIARIES and after < len(self.words):
-            return after
-        return self.verb
-
-
-def _function_word(word: Token) -> bool:
-    """A stopword, unless it is an acronym: `US` is no `us`."""
-    return word.lower in STOPWORDS and not is_acronym(word.text)
-
-
-def _is_adverb(word: Token) -> bool:
-    """An adverb between a subject and its verb: `now`, `not`, `largely`, `last` (`… last shut down`)."""
-    return (word.lower in ADVERBS or word.lower in ("not", "n't", "last")
-            or (word.lower.endswith("ly") and len(word.lower) > 4))
-
-
 def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozenset()) -> Question | None:
     """The best grammatical question about the key point's claim, or None.
 
     The claim's verbs and targets come from the reading the cloze maker made,
     so both ask about the same thing, read the same way.
     """
-    sentence = _first_sentence(reading.claim)
+    sentence = first_sentence(reading.claim)
     if is_imperative(sentence):
         return None  # `Look for existing infrastructure like …`: advice, not a fact to ask about
     clause = read_clause(sentence, reading.claim_verb_offsets())
@@ -192,189 +164,6 @@ def _after_verb(clause: Clause, target: Target) -> bool:
     return not weak and found is not None and found[0] > clause.verb_token.start
 
 
-def is_imperative(sentence: str) -> bool:
-    """Opens with a verb's base form, then a preposition or an article: `Look for …`, `Study the …`."""
-    words = tokens(sentence)
-    if len(words) < 2 or verb_lemma(words[0].lower) != words[0].lower:
-        return False
-    return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
-
-
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
-
-
-@lru_cache(maxsize=1024)
-def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
-    """Split off a leading clause and an aside, then find the main verb.
-
-    `verb_offsets` are where the cloze maker read finite verbs in `sentence`:
-    the first of them, if it comes before any sure verb, is the main verb.
-    """
-    prefix, shift = "", 0
-    match = _LEADING.match(sentence)
-    bare = _LEADING_BARE.match(sentence)
-    if match:
-        prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
-    elif bare:
-        prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
-    aside = _ASIDE.match(sentence)
-    sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
-    words = tokens(sentence)
-    removed = aside.end() - aside.end(1) - 1 if aside else 0
-    hints = frozenset(
-        i for i, w in enumerate(words)
-        if w.start + shift + (removed if aside and w.start > aside.end(1) else 0) in verb_offsets
-    )
-    if len(words) < 3 or words[0].lower in ("you", "we", "i"):
-        return None
-    if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
-        return None  # `This would …` points at another key point; `If X …, he …` points at X
-    start = 1 if words[0].lower in ("the", "a", "an") else 0
-    quantity = len(words) > start + 1 and is_number(words[start + 1])  # `About 65% of …`, `Over 80% of …`
-    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text) and not quantity:
-        return None  # `During sleep the …`: a leading phrase without its comma
-    verb = _main_verb(words, start, hints)
-    if verb is None or verb <= start or sentence[words[verb].end:words[verb].end + 1] == ",":
-        return None  # `Sleep spindles, brief bursts of …, predict …`: a word before a comma ends a subject
-    subject_end = verb
-    while subject_end - 1 > start and _is_adverb(words[subject_end - 1]):
-        subject_end -= 1
-    subject = sentence[words[start].start:words[subject_end - 1].end]
-    if re.search(r"[;:()]", subject) or ("," in subject and not _ENUMERATED_SUBJECT.match(subject.strip())):
-        return None
-    return Clause(prefix, sentence, words, start, verb, subject_end)
-
-
-def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = frozenset()) -> int | None:
-    """A sure verb (auxiliary, `said`, `left`) or one the cloze maker read, else `plural noun + verb`,
-    else `…s`/`…ed`."""
-    weak = plural = None
-    for i in range(start + 1, min(len(words), start + 11)):
-        word = words[i].lower
-        if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
-            break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
-        participle = irregular_past(word) and plural_noun(words[i - 1]) and i + 1 < len(words) \
-            and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
-        second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
-        if (word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS
-                or i in hints) and not participle:
-            return weak if second else i
-        if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
-            plural = i
-        if weak is None and verb_only(words, i):
-            weak = i
-        if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
-            weak = i
-    if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
-        return plural  # `Cover crops protect`: a two-word subject ends in a plural; the verb follows it
-    found = [i for i in (plural, weak) if i is not None]
-    if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
-        return start + 1  # `Mitochondria produce most of …`
-    return min(found) if found else None
-
-
-def _noun_before_phrase(words: Sequence[Token], i: int) -> bool:
-    """`the maritime routes through the Indian Ocean carried …`: a plural noun that a phrase follows.
-
-    A verb in -s takes a preposition too (`depends on`), but lemminflect knows
-    `depends` as no noun; `routes`, `costs`, `works` need a later verb to lose.
-    """
-    if i + 1 >= len(words) or words[i + 1].lower not in PREPOSITIONS or "NOUN" not in parts_of_speech(words[i].lower):
-        return False
-    return any(words[j].lower.endswith("ed") or words[j].lower in AUXILIARIES or irregular_past(words[j].lower)
-               for j in range(i + 2, min(len(words), i + 10)))  # not an -s word: `emissions` is no verb
-
-
-def _base_verb_before_object(words, i: int) -> bool:
-    """A lowercase word right after a one-word subject, followed by `most`, `the`, `a` …"""
-    word, following = words[i], words[i + 1].lower
-    return (
-        word.text.islower() and word.lower not in STOPWORDS and not ADJECTIVE_ENDINGS.search(word.lower)
-        and following in ("the", "a", "an", "most", "many", "some", "all", "its", "their")
-    )
-
-
-def _plural_then_base_verb(head: Token, following: Token) -> bool:
-    """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
-    word = following.lower
-    return (
-        plural_noun(head) and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
-        and verb_lemma(word) in ("", word)  # a base form: not `babies born`
-        and following.text[0].islower() and "-" not in word and not _adjective_like(word)
-        and (word not in STOPWORDS or word in VERBS_AMONG_STOPWORDS) and not word.endswith("s")
-        and head.end + 1 == following.start and head.lower not in STOPWORDS
-    )
-
-
-def verb_only(words: Sequence[Token], i: int) -> bool:
-    """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
-    word = words[i]
-    return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
-            and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
-            and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
-
-
-def _adjective_like(word: str) -> bool:
-    """`extensive`, `stratified`, but not `need` or `feed`."""
-    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
-
-
-def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
-    word, previous = words[i].lower, words[i - 1].lower
-    if words[i].text[0].isupper() or word in STOPWORDS or previous in STOPWORDS or word in ADVERBS:
-        return False
-    if words[i].start - words[i - 1].end != 1:
-        return False  # `Cars, appliances`: a list, not a verb
-    if i == start + 1 and previous.endswith("ing") and zipf(previous) >= 3.5:
-        return False  # `Hanging valleys form`: the -ing word is a modifier
-    if word.endswith("ed") and len(word) > 4:
-        # `Wolves reintroduced to Yellowstone … changed …`: a participle, then the verb.
-        following = words[i + 1].lower if i + 1 < len(words) else ""
-        clause_end = next((j for j in range(i + 1, len(words)) if words[j].start - words[j - 1].end > 1),
-                          len(words))  # a comma ends the clause: `boomed in 2020, when … doubled`
-        later = any(w.lower.endswith("ed") and len(w.lower) > 4 for w in words[i + 2:min(i + 9, clause_end)])
-        return not (following in PREPOSITIONS and later)
-    following = words[i + 1].lower if i + 1 < len(words) else ""
-    # `products improved`, `erratics are`: a plural noun before the real verb.
-    followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
-    return (
-        word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and not followed_by_verb
-        and lemma(word) != word
-    )
-
-
-@lru_cache(maxsize=16384)
-def irregular_past(word: str) -> bool:
-    """`left`, `began`, `grew`: a verb form that is neither its base form nor made with -s or -ed (lemminflect)."""
-    if word.endswith(("s", "ed", "ing")):
-        return False
-    base = verb_lemma(word)
-    return bool(base) and base != word
-
-
-def lemma(word: str) -> str:
-    """The base form of `moves`, `carries`, `joined`, `left`: lemminflect's, else the most common candidate."""
-    known = verb_lemma(word)
-    if known:
-        return known
-    options = []
-    if word.endswith(("ies", "ied")):
-        options.append(word[:-3] + "y")
-    if word.endswith("es"):
-        options.append(word[:-2])
-    if word.endswith("s") and not word.endswith("ss"):
-        options.append(word[:-1])
-    if word.endswith("ed"):
-        options += [word[:-2], word[:-1]]
-        if len(word) > 4 and word[-3] == word[-4]:
-            options.append(word[:-3])
-    options = [o for o in options if len(o) > 1]
-    return max(options, key=zipf) if options else word
-
-
-# --- the four forms ---------------------------------------------------------
-
 def _subject_question(clause: Clause, target: Target) -> Question | None:
     """`Richard Chang left …` → `Who left …?`; `Huawei's success …` → `Whose success …?`."""
     subject = clause.subject
@@ -395,7 +184,7 @@ def _subject_phrase_question(clause: Clause) -> Question | None:
     words = tokens(subject)
     if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")):
         return None
-    if any(_function_word(w) and w.lower not in ("and", "of") for w in words):
+    if any(function_word(w) and w.lower not in ("and", "of") for w in words):
         return None
     return _ask(clause, f"What {_agree(clause)}", subject)
 
@@ -460,8 +249,6 @@ def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str])
     return question
 
 
-# --- building blocks --------------------------------------------------------
-
 def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, int, int] | None:
     """(wh-phrase, start, end) of the noun phrase the target stands for, or None."""
     found = _find(clause.text, target.text)
@@ -518,7 +305,7 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
     if previous is None or previous.lower in NO_GAP_AFTER or (previous.lower == "of" and not in_place):
         return None  # `the behaviour of [elk] herds`: no `… the behaviour of?`
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
-    if not (_function_word(previous) or after_verb):
+    if not (function_word(previous) or after_verb):
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
@@ -586,7 +373,7 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
         noun = after[0]
         rest = after[1:]
         parts = parts_of_speech(noun.lower)
-        if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or _adjective_like(noun.lower):
+        if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or adjective_like(noun.lower):
             return None  # `simulate [chemistry] better`, `made [errors] visible`: no noun to ask `what better`
         if irregular_past(noun.lower):
             return None  # `jobs in [New York] fell`: a verb follows, not a noun
@@ -638,7 +425,7 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     word = token.lower
     if word in ("used", "uses", "makes", "gets", "becomes"):
         return ("did", "use") if word == "used" else ("does", word[:-1] if word != "becomes" else "become")
-    if word in AUXILIARIES and not (word in ("has", "have", "had") and _takes_object(clause)):
+    if word in AUXILIARIES and not (word in ("has", "have", "had") and takes_object(clause)):
         return word, ""
     base = lemma(word)
     if word.endswith("ed") or (not word.endswith("s") and base != word):
@@ -654,13 +441,6 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         plural = is_plural(head.lower) or " and " in clause.subject  # `cars, appliances, and electronics`
         return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
-
-
-def _takes_object(clause: Clause) -> bool:
-    """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
-    words = clause.words
-    following = words[clause.verb + 1].lower if clause.verb + 1 < len(words) else ""
-    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also"))
 
 
 def _agree(clause: Clause) -> str:
@@ -686,16 +466,6 @@ def _agree(clause: Clause) -> str:
 def _past_time(clause: Clause) -> bool:
     """A year or `ago` in the clause: `shut`, `cut`, `cost` read the same in the past, and this says which."""
     return any(is_year(w) or w.lower == "ago" for w in clause.words)
-
-
-def third_person(verb: str) -> str:
-    """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
-            or (verb.endswith("ed") and not verb.endswith("eed")):
-        return verb
-    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
-        return verb[:-1] + "ies"
-    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")
 
 
 def _is_person(target: Target, clause: Clause) -> bool:

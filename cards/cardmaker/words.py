@@ -1,13 +1,13 @@
-"""Words: tokens with their spans, word classes and frequencies, targets.
+"""Words: every word list of the card maker, tokens, the word tables, and word forms.
 
-Shared by target choice (`cards.make`) and question making
-(`cards.questions`).
+The word tables are wordfreq's English frequency list and lemminflect's
+lemma table, read from their wheels and searched lazily (see `FrequencyList`
+and `Lexicon`): a build that makes a few cards asks about a few dozen words.
 """
 
 from __future__ import annotations
 
 import bisect
-import enum
 import importlib.util
 import math
 import re
@@ -18,8 +18,10 @@ from typing import NamedTuple
 
 import msgpack  # wordfreq's own dependency: its word list is msgpack
 
-MAX_TARGET_WORDS = 5
-MAX_ANSWER_WORDS = 6
+from cards.cardmaker.types import Token
+
+# --- word lists -----------------------------------------------------------------------------------
+
 
 # Function words, pronouns and fillers: never a target, never a unit.
 STOPWORDS = frozenset(
@@ -36,97 +38,149 @@ STOPWORDS = frozenset(
     something anything everything nothing someone anyone everyone lot lots way ways one ones
     become becomes became make makes made get gets got use uses used often up out off down""".split()
 )
+
+
 APPROXIMATORS = frozenset(
     "about roughly around nearly almost approximately some over under more less than up to just only".split()
 )
+
+
 NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
     hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
     half halves quarter quarters third thirds fifth fifths double twice triple""".split()
 )
+
+
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
+
+
 ANAPHORA = frozenset("this that these those they it he she them such".split())
 
 
+DETERMINERS = frozenset("a an the its their his her our your this that these those each every".split())
+
+
+PERSONAL_PRONOUNS = frozenset("he she they".split())
+
+
+PRONOUN_OPENERS = frozenset("this it they he she these".split())
+
+
+MODALS = frozenset("can could will would should may might must cannot".split())
+
+
+PERFECT = frozenset("has have had been".split())  # `has raged`
+
+
+BE = frozenset("be been being is are was were".split())  # `cannot be phished`, `is stratified`: never a target
+
+
+AUXILIARIES = frozenset(
+    """is are was were will would can could should may might must has have had does do did
+    isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't mustn't hasn't haven't
+    hadn't doesn't don't didn't cannot""".split()
+)
+
+
+SINGULAR = {
+    "are": "is", "were": "was", "have": "has", "do": "does", "don't": "doesn't", "aren't": "isn't",
+    "weren't": "wasn't", "haven't": "hasn't",
+}
+
+
+AFTER_NOUN_NOT_VERB = MODALS | frozenset("is are was were be been has have had do does did and or".split())
+
+
+PREPOSITIONS = frozenset(
+    """in on at by from with without into onto over under about above below after before between
+    through during since until upon within across along around among against toward towards via per
+    for of to as like despite unlike""".split()
+)
+
+
+SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose".split())
+
+
+# Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
+COMMON_VERBS = frozenset("used uses makes gets becomes".split())
+
+
+VERBS_AMONG_STOPWORDS = frozenset("use make get become".split())  # stopwords, but verbs all the same
+
+
+ADVERBS = frozenset("later then also still often now soon already never always once first".split())
+
+
+# Words that go into the gap with the target: `involves [many experiments]`, `[about 180] copies`.
+GAP_WORDS = frozenset(
+    "the a an many few several some multiple numerous about roughly around nearly almost approximately over under"
+    .split()
+)
+
+
+# After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
+NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
+    "to and or but nor its their his her our your my this that any every each all no same less more fewer".split()
+)
+
+
+# Verbs whose subject is a person: they turn `What` into `Who`.
+PERSON_VERBS = frozenset(
+    """says said argues argued believes believed thinks thought mentions mentioned states stated claims
+    claimed explains explained describes described notes noted suggests suggested recommends recommended
+    warns warned predicts predicted recalls recalled contrasts contrasted left joined founded ran worked
+    wrote led told asked admits admitted insists insisted introduced invented""".split()
+)
+
+
+# The verbs Snipd's summaries put between a speaker and a claim (the issue's list and plain
+# verbs of saying); `predicted`, `founded` and the like make a fact about the person.
+# After these the claim is a clause even without `that` (`believes export controls are …`):
+CLAUSE_VERBS = frozenset(
+    """argues argued says said notes noted believes believed thinks thought warns warned estimates estimated
+    states stated mentions mentioned explains explained suggests suggested claims claimed emphasizes emphasized
+    highlights highlighted points pointed observes observed doubts doubted""".split()
+)
+
+
+# after these it is not (`credits cattle with …`, `cautions against …`):
+OTHER_ATTRIBUTION_VERBS = frozenset(
+    "cautions cautioned cites cited recommends recommended credits credited calls called contrasts contrasted".split()
+)
+
+
+TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
+
+
+FREQUENCY_UNITS = frozenset("day week month year decade night hour".split())
+
+
+FRACTIONS = frozenset("half quarter third fifth dozen".split())
+
+
+DECADE_PARTS = frozenset("early mid late".split())
+
+
+PLURAL_ONLY = frozenset("people cattle police".split())  # plural verbs, though the lexicon lists no singular
+
+
+ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+
 _LETTER = r"[^\W\d_]"
+
+
 _TOKEN = re.compile(
     rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
     rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
-
-
-class TargetKind(enum.IntEnum):
-    """What a cloze target is; lower values are preferred."""
-
-    NUMBER = 0
-    ENTITY = 1
-    RARE_TERM = 2
-    NOUN_PHRASE = 3
-
-
-class Token(NamedTuple):
-    """A word or number of a key point and where it stands."""
-
-    text: str
-    start: int
-    end: int
-    lower: str
-
-
-class Target(NamedTuple):
-    """A span of the key point that a card hides and asks for."""
-
-    start: int
-    end: int
-    text: str
-    kind: TargetKind
-    score: float
-    first_token: int
-    last_token: int
-    rank: float = 0.0
-
-
-class Question(NamedTuple):
-    """A Q&A prompt and its short answer."""
-
-    text: str
-    answer: str
-
-
-class Reading(NamedTuple):
-    """One key point, read once: what the cloze maker and the question writer both work from.
-
-    `verbs` are the tokens read as finite verbs (`velocity measures`, `This
-    leaves`, `toddlers know`); `targets` the candidate spans, best first, with
-    offsets into `text`; `claim_start` is where the claim begins after a
-    speaker or contrast frame (`Osei argues that |…`, `Unlike light rail, |…`).
-    """
-
-    text: str
-    words: tuple[Token, ...]
-    verbs: frozenset[int]
-    targets: tuple[Target, ...]
-    claim_start: int = 0
-
-    @property
-    def claim(self) -> str:
-        """The claim as a sentence of its own (first letter capitalised)."""
-        return with_capital(self.text[self.claim_start:])
-
-    def claim_verb_offsets(self) -> frozenset[int]:
-        """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
-        return frozenset(
-            self.words[i].start - self.claim_start for i in self.verbs
-            if self.words[i].start >= self.claim_start and not (i and self.words[i - 1].lower == "to")
-        )
-
-
-def with_capital(text: str) -> str:
-    """`text` with its first letter upper case (`str.capitalize` would lower the rest)."""
-    return text[:1].upper() + text[1:]
 
 
 @lru_cache(maxsize=2048)
@@ -149,6 +203,54 @@ def tokens(text: str) -> tuple[Token, ...]:
 def word_set(text: str) -> frozenset[str]:
     """The words of `text`, lower case, without a possessive `'s`."""
     return frozenset(t.lower.removesuffix("'s") for t in tokens(text))
+
+
+def with_capital(text: str) -> str:
+    """`text` with its first letter upper case (`str.capitalize` would lower the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def adjacent(words: Sequence[Token], i: int) -> bool:
+    """No punctuation between word i and word i+1."""
+    return words[i + 1].start - words[i].end <= 1
+
+
+def is_year(token: Token) -> bool:
+    return bool(_YEAR.fullmatch(token.text))
+
+
+_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+
+
+def is_acronym(word: str) -> bool:
+    letters = word.removesuffix("'s")
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
+
+
+def is_content(word: Token) -> bool:
+    bare = word.lower.removesuffix("'s")
+    return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not word.text[0].isdigit()
+
+
+def is_number(token: Token) -> bool:
+    return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
+
+
+def contains_answer(text: str, answer: str) -> bool:
+    """Whether `answer` (or its main word) appears in `text` as a whole word."""
+    core = core_words(answer)
+    return bool(core) and word_set(text).issuperset(core)
+
+
+@lru_cache(maxsize=2048)
+def core_words(answer: str) -> tuple[str, ...]:
+    """The words of an answer that give it away: its content words, else all."""
+    words = [t.lower.removesuffix("'s") for t in tokens(answer)]
+    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
+    return tuple(content or words)
+
+
+# --- how common a word is -------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=65536)
@@ -271,13 +373,16 @@ def frequency_list() -> FrequencyList:
     30 MB in every process that makes a card (its tokenizer pulls in
     langcodes, regex and ftfy); the list itself, read directly, takes 0.01 s.
     Its words stay bytes: only ASCII words are looked up here (see `zipf`).
-    `tests/test_lexicon.py` checks the values against `zipf_frequency`.
+    `tests/test_words.py` checks the values against `zipf_frequency`.
     """
     path = package_folder("wordfreq") / "data" / "large_en.msgpack.gz"
     try:
         return FrequencyList(gunzip(path))
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+
+
+# --- parts of speech and word forms ---------------------------------------------------------------
 
 
 class Entry(NamedTuple):
@@ -352,6 +457,7 @@ class Lexicon:
             return ""
         return next((e.lemma for e in self.entries(word) if e.category == "noun" and e.lemma != word), "")
 
+
 def word_of(line: str) -> str:
     """The word a line of lemminflect's table is about (`began,verb,begin` → `began`)."""
     return line[:line.index(",")]
@@ -360,6 +466,20 @@ def word_of(line: str) -> str:
 def _entry(line: str) -> Entry:
     _, category, forms = line.split(",", 2)
     return Entry(category.lower(), forms.split("/", 1)[0])
+
+
+@cache
+def lexicon() -> Lexicon:
+    """lemminflect's lemma table, read once per process; the package is located without importing it."""
+    resources = package_folder("lemminflect") / "resources"
+    table = gunzip(resources / "lemma_lu.csv.gz")
+    overrides: dict[str, tuple[Entry, ...]] = {}
+    for raw in (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            word = word_of(line)
+            overrides[word] = (*overrides.get(word, ()), _entry(line))
+    return Lexicon(table, overrides)
 
 
 @lru_cache(maxsize=8192)
@@ -372,9 +492,6 @@ def parts_of_speech(word: str) -> frozenset[str]:
     if not found:
         return frozenset({""})
     return frozenset("AUX" if part == "modal" else part.upper() for part in found)
-
-
-PLURAL_ONLY = frozenset("people cattle police".split())  # plural verbs, though the lexicon lists no singular
 
 
 @lru_cache(maxsize=8192)
@@ -394,65 +511,53 @@ def plural_noun(word: Token) -> bool:
     return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
+def rough_singular(word: str) -> str:
+    """`fabs` → `fab`: an -s dropped, for counting a word and its plural as one (no lexicon needed)."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 @lru_cache(maxsize=8192)
 def verb_lemma(word: str) -> str:
     """The base form of a verb form (`began` → `begin`), or "" when the word is no verb."""
     return lexicon().verb_lemma(word.lower())
 
 
-@cache
-def lexicon() -> Lexicon:
-    """lemminflect's lemma table, read once per process; the package is located without importing it."""
-    resources = package_folder("lemminflect") / "resources"
-    table = gunzip(resources / "lemma_lu.csv.gz")
-    overrides: dict[str, tuple[Entry, ...]] = {}
-    for raw in (resources / "lemma_overrides.csv").read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            word = word_of(line)
-            overrides[word] = (*overrides.get(word, ()), _entry(line))
-    return Lexicon(table, overrides)
+@lru_cache(maxsize=16384)
+def irregular_past(word: str) -> bool:
+    """`left`, `began`, `grew`: a verb form that is neither its base form nor made with -s or -ed (lemminflect)."""
+    if word.endswith(("s", "ed", "ing")):
+        return False
+    base = verb_lemma(word)
+    return bool(base) and base != word
 
 
-def contains_answer(text: str, answer: str) -> bool:
-    """Whether `answer` (or its main word) appears in `text` as a whole word."""
-    core = core_words(answer)
-    return bool(core) and word_set(text).issuperset(core)
+def lemma(word: str) -> str:
+    """The base form of `moves`, `carries`, `joined`, `left`: lemminflect's, else the most common candidate."""
+    known = verb_lemma(word)
+    if known:
+        return known
+    options = []
+    if word.endswith(("ies", "ied")):
+        options.append(word[:-3] + "y")
+    if word.endswith("es"):
+        options.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        options.append(word[:-1])
+    if word.endswith("ed"):
+        options += [word[:-2], word[:-1]]
+        if len(word) > 4 and word[-3] == word[-4]:
+            options.append(word[:-3])
+    options = [o for o in options if len(o) > 1]
+    return max(options, key=zipf) if options else word
 
 
-@lru_cache(maxsize=2048)
-def core_words(answer: str) -> tuple[str, ...]:
-    """The words of an answer that give it away: its content words, else all."""
-    words = [t.lower.removesuffix("'s") for t in tokens(answer)]
-    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
-    return tuple(content or words)
-
-
-def adjacent(words: Sequence[Token], i: int) -> bool:
-    """No punctuation between word i and word i+1."""
-    return words[i + 1].start - words[i].end <= 1
-
-
-def is_year(token: Token) -> bool:
-    return bool(_YEAR.fullmatch(token.text))
-
-
-_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
-
-
-def is_acronym(word: str) -> bool:
-    letters = word.removesuffix("'s")
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
-
-
-DETERMINERS = frozenset("a an the its their his her our your this that these those each every".split())
-
-
-def is_content(word: Token) -> bool:
-    bare = word.lower.removesuffix("'s")
-    return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not word.text[0].isdigit()
-
-
-def is_number(token: Token) -> bool:
-    return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
-
+def third_person(verb: str) -> str:
+    """`consolidate` → `consolidates`, `push` → `pushes`."""
+    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
+            or (verb.endswith("ed") and not verb.endswith("eed")):
+        return verb
+    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")

@@ -1,8 +1,4 @@
-"""Key point → card content: cloze targets, a question, a context label.
-
-The rules follow the principles of good prompts (SuperMemo's twenty rules,
-Andy Matuschak's "How to write good prompts"): each card asks for one thing,
-the thing that matters most in the key point, and never shows its answer.
+"""Cloze targets: every candidate span of a key point, and their ranking.
 
 Targets are chosen in order of preference: a number (with its unit), a
 percent, a date or year; a named entity; a rare domain term (by word
@@ -16,19 +12,19 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cards.lexicon import (
-    ANAPHORA,
-    APPROXIMATORS,
+from cards.cardmaker.frames import SetAside
+from cards.cardmaker.types import Target, TargetKind, Token
+from cards.cardmaker.words import (
+    ADVERBS,
+    DECADE_PARTS,
     DETERMINERS,
-    MAX_TARGET_WORDS,
+    FRACTIONS,
+    FREQUENCY_UNITS,
     MONTHS,
     NUMBER_WORDS,
+    PREPOSITIONS,
     STOPWORDS,
-    Question,
-    Reading,
-    Target,
-    TargetKind,
-    Token,
+    TIME_UNITS,
     adjacent,
     contains_answer,
     core_words,
@@ -38,82 +34,61 @@ from cards.lexicon import (
     is_year,
     parts_of_speech,
     plural_noun,
+    rough_singular,
     tokens,
     verb_lemma,
-    with_capital,
     zipf,
 )
-from cards.questions import ADVERBS, PREPOSITIONS, make_question, read_clause, verb_only
 
-MODALS = frozenset("can could will would should may might must cannot".split())
-PERFECT = frozenset("has have had been".split())  # `has raged`
-BE = frozenset("be been being is are was were".split())  # `cannot be phished`, `is stratified`: never a target
+MAX_TARGET_WORDS = 5
+
 
 SHORT_KEY_POINT_WORDS = 12
+
+
 RARE_ZIPF = 3.6
+
+
 COMMON_ZIPF = 5.0
 
-class CardPlan(NamedTuple):
-    """Everything the renderer needs to write one key point's two notes."""
 
-    key_point: str
-    deletions: tuple[Target, ...]
-    question: Question | None
-    cloze_context: str
-    qa_context: str
-    before: str = ""  # the previous key point, shown on the front when this one opens with a pronoun
+TOPIC_SHARE = 0.10  # of an episode's key points
 
 
-def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
-               topic: frozenset[str] = frozenset(), previous: str = "") -> CardPlan:
-    """Choose deletions, a question and a context label for one key point.
+TOPIC_MIN = 3
 
-    `topic` holds the words of the episode's subject (see `topic_words`);
-    `previous` is the key point before this one in its snip: when this one
-    opens with a pronoun (`This would …`), it is shown on the front too.
+
+class Front(NamedTuple):
+    """What the learner sees on a card's front besides the key point: nothing hidden may show there."""
+
+    podcast: str
+    episode: str
+    before: str = ""  # the key point before, shown when this one opens with a pronoun
+
+
+def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
+                 topic: frozenset[str]) -> tuple[Target, ...]:
+    """Every acceptable target of the key point, best first.
+
+    Never a verb or a word English uses only as a verb; never what shows on
+    the front already, nor the speaker before `claim_start`; the episode's
+    topic, what the claim is contrasted with and its tail come last.
     """
-    before = previous if previous and opens_with_pronoun(key_point) else ""
-    words = tokens(key_point)
-    frame = attribution(key_point, previous, episode)
-    verbs = verb_positions(key_point, words) | _claim_verbs(frame, words)
     found = [
-        _whole_noun_phrase(key_point, words, t, verbs, frame.claim_start if frame else 0)
+        _whole_noun_phrase(key_point, words, t, verbs, claim_start)
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
         if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
     ]
     aside = SetAside.of(key_point)
     candidates = [
-        _demote_contrast(_demote_topic(t, episode), words, aside)
+        _demote_contrast(_demote_topic(t, front.episode), words, aside)
         for t in found
-        if _fits_front(t, words, podcast)
-        and not (before and contains_answer(before, t.text))
-        and not (frame and t.start < frame.claim_start)  # the speaker is not the content
+        if _fits_front(t, words, front.podcast)
+        and not (front.before and contains_answer(front.before, t.text))
+        and not (claim_start and t.start < claim_start)  # the speaker is not the content
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
-    ranked = tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
-    lead = frame or contrast(key_point)
-    reading = Reading(key_point, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
-    deletions = _choose_deletions(ranked, len(words))
-    question = _framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
-    if question is None and frame and not frame.is_clause and frame.speaker:
-        question = _question_with_speaker(key_point, frame, reading, podcast, names)
-    if question is None and before:
-        question = _question_about_referent(key_point, before, podcast, episode, names, topic)
-    answers = [question.answer] if question else []
-    return CardPlan(
-        key_point,
-        tuple(deletions),
-        question,
-        context_label(podcast, episode, [d.text for d in deletions]),
-        context_label(podcast, episode, answers),
-        before,
-    )
-
-
-# --- what the episode is about, and who said what ---------------------------
-
-TOPIC_SHARE = 0.10  # of an episode's key points
-TOPIC_MIN = 3
+    return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
 
 
 def topic_words(key_points: list[str]) -> frozenset[str]:
@@ -128,16 +103,10 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     for key_point in key_points:
         words = {w.lower.removesuffix("'s") for w in tokens(key_point) if w.lower not in STOPWORDS}
         for word in words:
-            forms.setdefault(_singular(word), set()).add(word)
-        counts.update({_singular(word) for word in words})  # `fab` and `fabs` are one topic
+            forms.setdefault(rough_singular(word), set()).add(word)
+        counts.update({rough_singular(word) for word in words})  # `fab` and `fabs` are one topic
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
     return frozenset(form for key, count in counts.items() if count >= needed for form in forms[key])
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def never_a_noun(target: Target) -> bool:
@@ -163,7 +132,7 @@ def never_a_noun(target: Target) -> bool:
 MAX_PHRASE_WORDS = 4
 
 
-def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs: set[int],
+def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs: frozenset[int],
                        claim_start: int) -> Target:
     """A one-word term widened to the noun phrase it belongs to.
 
@@ -237,23 +206,6 @@ def _object_follows(words: Sequence[Token], i: int) -> bool:
     return words[i + 1].text[0].isupper() or words[i + 1].lower in ("a", "an", "the")
 
 
-_TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a-z]+ing)\b")
-_CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
-
-
-class SetAside(NamedTuple):
-    """Where a key point's secondary parts lie: an opening contrast, a trailing tail (read once per key point)."""
-
-    opening_end: int | None  # `Rather than building fabs everywhere,|`
-    tail_start: int | None  # `|, including babbling with the hands`
-
-    @classmethod
-    def of(cls, key_point: str) -> SetAside:
-        opening = _CONTRAST.match(key_point)
-        tail = _TAIL.search(key_point)
-        return cls(opening.end() if opening else None, tail.start() if tail else None)
-
-
 def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) -> Target:
     """What a key point sets its claim against, or leans on, comes after the claim itself.
 
@@ -271,9 +223,6 @@ def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) ->
     if in_opening or after_than or anaphoric_subject or in_tail:
         return target._replace(rank=target.rank + 1.0)
     return target
-
-
-TIME_UNITS = frozenset("seconds minutes hours days weeks months years decades centuries".split())
 
 
 def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
@@ -303,321 +252,7 @@ def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Targ
     ] or candidates
 
 
-# The verbs Snipd's summaries put between a speaker and a claim (the issue's list and plain
-# verbs of saying); `predicted`, `founded` and the like make a fact about the person.
-# After these the claim is a clause even without `that` (`believes export controls are …`):
-CLAUSE_VERBS = frozenset(
-    """argues argued says said notes noted believes believed thinks thought warns warned estimates estimated
-    states stated mentions mentioned explains explained suggests suggested claims claimed emphasizes emphasized
-    highlights highlighted points pointed observes observed doubts doubted""".split()
-)
-# after these it is not (`credits cattle with …`, `cautions against …`):
-OTHER_ATTRIBUTION_VERBS = frozenset(
-    "cautions cautioned cites cited recommends recommended credits credited calls called contrasts contrasted".split()
-)
-ATTRIBUTION_VERBS = "|".join(
-    f"{verb} out" if verb in ("points", "pointed") else verb for verb in sorted(CLAUSE_VERBS | OTHER_ATTRIBUTION_VERBS)
-)
-_ATTRIBUTION = re.compile(
-    rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
-    rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})"
-    rf"(?:\s+in (?:his|her|their|a|an|the) [^,]{{3,40}}?(?=\s+that\s))?"  # `warned in his 1945 Nobel lecture that`
-    rf"\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
-)
-_ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
-
-
-class Attribution(NamedTuple):
-    """`<speaker> argues (that) <claim>`: a key point read as its claim.
-
-    Also `Unlike light rail, <claim>`: a contrast that the question keeps in
-    front, as it keeps who made a claim.
-    """
-
-    speaker: str  # "" when a pronoun's speaker is not known
-    claim: str
-    claim_start: int
-    is_clause: bool = True  # `argues (that) X does Y`; not `credits X with Y`, `cautions against Y`
-    lead: str = ""  # what the question keeps in front: `According to Osei,`, `Unlike light rail,`
-
-
-PERSONAL_PRONOUNS = frozenset("he she they".split())
-_GUEST = re.compile(
-    r"\bwith (?:(?:Dr|Prof|Professor|GM|Sir|Dame)\.?\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})\s*$"
-)
-
-
-def attribution(key_point: str, previous: str = "", episode: str = "") -> Attribution | None:
-    """The speaker frame of a key point, for any speaker's name (not a list of names).
-
-    `She warns that …` is a frame too: its speaker is the one the key point
-    before named, else the guest the episode title names (`… with Dr. Maya
-    Osei`), else unknown ("").
-    """
-    match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
-    if not match:
-        return None
-    speaker = match.group("speaker")
-    first = speaker.split()[0].lower()
-    if first in PERSONAL_PRONOUNS and " " not in speaker:
-        speaker = _speaker_of(previous, episode)
-    elif first in STOPWORDS or first in ANAPHORA:
-        return None  # `This says …`, `The study notes …` is no person's claim
-    verb = match.groupdict().get("verb")  # none after `According to X,`: a clause follows
-    is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
-    lead = f"According to {speaker}," if speaker else ""
-    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause, lead)
-
-
-def _speaker_of(previous: str, episode: str) -> str:
-    """Who `he` or `she` is: the speaker of the key point before, or the person it is about
-    (`Alexander Fleming discovered …`), else the episode's guest."""
-    before = attribution(previous) if previous else None
-    if before and before.speaker:
-        return before.speaker
-    person = _PERSON_SUBJECT.match(previous)
-    if person:
-        return person.group(1)
-    guest = _GUEST.search(episode)
-    return guest.group("name") if guest else ""
-
-
-_PERSON_SUBJECT = re.compile(r"^(?!(?:The|A|An|This|These|Those|In|On|At|By)\b)([A-Z][a-z]+(?: [A-Z][a-z]+){1,2}) "
-                             r"(?=[a-z]+ed\b|[a-z]+s\b)")  # `Alexander Fleming discovered …`; not `The Ever Given`
-
-
-def contrast(key_point: str) -> Attribution | None:
-    """`Unlike light rail, bus rapid transit …`: the claim after the comma, the contrast kept in front."""
-    opening = _CONTRAST.match(key_point)
-    if not opening:
-        return None
-    claim = key_point[opening.end():].lstrip()
-    return Attribution("", claim, len(key_point) - len(claim), True, opening.group())
-
-
-def _claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
-    """The verbs of an attributed claim, read as a sentence of its own (positions in the key point)."""
-    if frame is None:
-        return set()
-    claim_words = tokens(frame.claim)
-    offset = frame.claim_start
-    starts = {w.start: i for i, w in enumerate(words)}
-    return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
-            if claim_words[i].start + offset in starts}
-
-
-def _framed_question(frame: Attribution, reading: Reading, podcast: str,
-                     names: frozenset[str]) -> Question | None:
-    """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
-
-    Only a claim that is a clause can be asked about: `Brown credits cattle
-    with …` or `Lemkin cautions against …` would make a broken question; nor
-    one whose speaker is unknown (`She warns …` with no name to give).
-    """
-    if not frame.is_clause or not frame.lead:
-        return None
-    claim = reading.claim
-    question = make_question(reading, podcast, names)
-    if question is None or contains_answer(frame.lead, question.answer):
-        return None
-    text = question.text
-    first = text.split(" ", 1)[0]
-    claim_first = frame.claim.split(" ", 1)[0]
-    lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor manufacturing …`
-    if (first.lower() in STOPWORDS and not is_acronym(first)) or lowered_by_us:
-        text = text[:1].lower() + text[1:]
-    return Question(f"{frame.lead} {text}", question.answer)
-
-
-PRONOUN_OPENERS = frozenset("this it they he she these".split())
-
-
-def _question_with_speaker(key_point: str, frame: Attribution, reading: Reading, podcast: str,
-                           names: frozenset[str]) -> Question | None:
-    """`Lemkin cautions against hiring a vice president …` asked with its speaker as the subject.
-
-    No clause follows the verb, so the speaker stays in the question
-    (`What does Lemkin caution against hiring …?`); `He recommends …` names
-    who he is. The speaker is never the answer.
-    """
-    first = tokens(key_point)[0]
-    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", key_point[:frame.claim_start]):
-        return None  # `contrasts X, where …, with Y`: two things, no one answer
-    start = first.end if first.lower in PERSONAL_PRONOUNS else len(frame.speaker)
-    if first.lower not in PERSONAL_PRONOUNS and not key_point.startswith(frame.speaker):
-        return None
-    spoken = frame.speaker + key_point[start:]
-    words = tokens(spoken)
-    claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
-    speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
-    question = make_question(Reading(spoken, words, frozenset(verb_positions(spoken, words)), claim), podcast,
-                             names | speaker)
-    if question is None or contains_answer(frame.speaker, question.answer):
-        return None
-    return question
-
-
-def _question_about_referent(key_point: str, previous: str, podcast: str, episode: str, names: frozenset[str],
-                             topic: frozenset[str]) -> Question | None:
-    """A question that names what `This …`/`They …` points back to, taken from the key point before.
-
-    `These crystals make harbour walls stronger …` after `… to grow aluminous
-    tobermorite crystals` asks about `aluminous tobermorite crystals`; when
-    the referent cannot be named, there is no question.
-    """
-    named = name_referent(key_point, previous)
-    if named is None:
-        return None
-    question = plan_cards(named, podcast, episode, names, topic).question
-    if question is None or contains_answer(previous, question.answer):
-        return None  # the answer is on the front already, in the key point shown above
-    return question
-
-
-def name_referent(key_point: str, previous: str) -> str | None:
-    """The key point with its opening pronoun replaced by what it stands for in `previous`, or None.
-
-    `These/This/Those <noun>` → the phrase of `previous` that ends in the same
-    noun; `They`/`It` → the subject of `previous` when it agrees in number
-    (and `It` is no person's name).
-    """
-    words, before = tokens(key_point), tokens(previous)
-    if len(words) < 3 or not before:
-        return None
-    opener = words[0].lower
-    if opener in ("this", "these", "those") and "NOUN" in parts_of_speech(words[1].lower):
-        head = _singular(words[1].lower)
-        for i, word in enumerate(before):
-            if _singular(word.lower) == head and word.lower not in STOPWORDS:
-                first = i
-                while first > 0 and _modifies(before[first - 1]) and adjacent(before, first - 1):
-                    first -= 1
-                phrase = previous[before[first].start:word.end]
-                return with_capital(phrase) + key_point[words[1].end:]
-        return None
-    if opener in ("they", "it"):
-        clause = read_clause(previous)
-        if clause is None:
-            return None
-        subject = clause.subject
-        plural = plural_noun(tokens(subject)[-1])
-        person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
-        if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
-            return None
-        return with_capital(subject) + key_point[words[0].end:]
-    return None
-
-
-def _modifies(word: Token) -> bool:
-    """A word that can stand before a noun in its phrase: `soil`, `long-term`, `aluminous` (a rare word)."""
-    parts = parts_of_speech(word.lower)
-    known = bool(parts & {"ADJ", "NOUN"}) or parts == {""}
-    return word.lower not in STOPWORDS and not word.text[0].isdigit() and known
-
-
-def opens_with_pronoun(key_point: str) -> bool:
-    """`This would address sanctions …`: the key point leans on the one before it."""
-    words = tokens(key_point)
-    return bool(words) and words[0].lower in PRONOUN_OPENERS
-
-
-def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
-    """Tokens that are verbs: the main verb, and words after a modal or `to`.
-
-    Verbs make poor answers: a card should ask for a thing, not an action.
-    """
-    found = {i + 1 for i, w in enumerate(words[:-1]) if w.lower in MODALS or w.lower == "to"}
-    found |= {i + 2 for i, w in enumerate(words[:-2])  # `could easily hide`: an adverb between
-              if w.lower in MODALS and words[i + 1].lower.endswith("ly")}
-    # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
-    # after `As head of compute, …` (an imperative).
-    found |= {i for i, w in enumerate(words) if _ize_or_ify(w.lower)
-              and not (i and words[i - 1].lower in DETERMINERS)}
-    leading = re.match(r"^(?:As|If|When|While|Once|Before|After)\b[^,]{3,80},\s+([a-z])", key_point)
-    if leading:
-        found |= {i for i, w in enumerate(words) if w.start == leading.start(1)}
-    found |= {
-        i + 1 for i, w in enumerate(words[:-1])
-        if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
-    }
-    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)
-              or _verb_after_name(words, i)}
-    found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
-              if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
-    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
-        found.add(1)  # `This leaves the coral …`
-    found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
-    clause = read_clause(key_point)
-    if clause is not None:
-        verb = clause.verb_token.text
-        offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
-        position = key_point.find(verb, offset + clause.verb_token.start - 2)
-        # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
-        found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
-    return found
-
-
-def _ize_or_ify(word: str) -> bool:
-    """`colonize`, `amplify`: ends in -ify, or in -ize after any letter but w."""
-    return word.endswith("ify") or (word.endswith("ize") and len(word) > 3 and word[-4] != "w")
-
-
-AFTER_NOUN_NOT_VERB = MODALS | frozenset("is are was were be been has have had do does did and or".split())
-
-
-def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
-    """A verb right after a noun that is its subject.
-
-    `velocity measures a …`, `pollution buys reefs …` (a singular noun, then
-    a verb in -s), `agencies overspend on …`, `microbes turn fibre …` (a
-    plural, then a base form). Not `security keys cannot …`: a noun that an
-    auxiliary follows is part of the subject.
-    """
-    word, subject = words[i], words[i - 1]
-    if word.text[0].isupper() or word.lower in PREPOSITIONS:
-        return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
-    following = words[i + 1].lower if i + 1 < len(words) else ""
-    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and plural_noun(word) \
-            and "VERB" in parts_of_speech(word.lower) and not plural_noun(subject):
-        return True  # `before the hire starts.`
-    if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
-            or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
-            or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
-        return False
-    if plural_noun(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
-        if plural_noun(word) and following in ("a", "an", "the"):
-            return True  # `one in five stars hosts an …`: the verb agrees with `one`
-        return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
-    if _base_verb(words[i + 1]):
-        return False  # `Cover crops protect …`: the verb comes next, so this is a noun
-    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not plural_noun(subject):
-        return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
-    if plural_noun(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
-            and words[i + 2].lower in ("a", "an", "the"):
-        return False  # `Sun-like stars hosts an …`: the verb is the next word
-    if not adjacent(words, i):
-        return False  # `text-message codes, hardware …`: a comma ends the phrase
-    # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
-    after = parts_of_speech(following)
-    takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
-                    or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
-    return plural_noun(word) and takes_object
-
-
-def _verb_after_name(words: Sequence[Token], i: int) -> bool:
-    """`the Reformation spread faster`, `Buddhism spread along`: a name, then a verb and what modifies it."""
-    if i < 2 or i + 1 >= len(words) or not words[i - 1].text[0].isupper() or not words[i].text.islower():
-        return False
-    following = words[i + 1].lower
-    modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
-    return "VERB" in parts_of_speech(words[i].lower) and adjacent(words, i - 1) and adjacent(words, i) and modifier
-
-
-def _base_verb(word: Token) -> bool:
-    return parts_of_speech(word.lower) == {"VERB"} and verb_lemma(word.lower) == word.lower
-
-
-def _subject_term(text: str, words: Sequence[Token], verbs: set[int]) -> list[Target]:
+def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> list[Target]:
     """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
     first = 1 if words and words[0].lower in ("the", "a", "an") else 0
     verb = min((v for v in verbs if v > first), default=None)
@@ -630,14 +265,6 @@ def _subject_term(text: str, words: Sequence[Token], verbs: set[int]) -> list[Ta
     if rarity >= RARE_ZIPF and not pair[0].text[0].isupper():
         return []
     return [_target(text, words, first, first + 1, TargetKind.RARE_TERM, min(rarity, 3.0) - 1.0)]
-
-
-def context_label(podcast: str, episode: str, answers: list[str]) -> str:
-    """`Podcast · Episode`, without the episode when it would give an answer away."""
-    label = f"{podcast} · {episode}" if episode else podcast
-    if any(contains_answer(label, answer) for answer in answers):
-        return podcast
-    return label
 
 
 def _demote_topic(target: Target, episode: str) -> Target:
@@ -656,7 +283,7 @@ def _fits_front(target: Target, words: Sequence[Token], podcast: str) -> bool:
     return not (core and outside.issuperset(core)) and not contains_answer(podcast, target.text)
 
 
-def _choose_deletions(ranked: Sequence[Target], word_count: int) -> list[Target]:
+def choose_deletions(ranked: Sequence[Target], word_count: int) -> list[Target]:
     """One deletion for a short key point, at most two for a long one; best first (`ranked` is)."""
     if not ranked:
         return []
@@ -739,9 +366,6 @@ def _target(
     return Target(start, end, span, kind, score, first, last, rank or float(kind))
 
 
-FREQUENCY_UNITS = frozenset("day week month year decade night hour".split())
-
-
 def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
     """Numbers with their unit, percents, years, dates and frequencies (`once a year`)."""
     found = []
@@ -770,12 +394,6 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
-
-
-FRACTIONS = frozenset("half quarter third fifth dozen".split())
-
-
-DECADE_PARTS = frozenset("early mid late".split())
 
 
 def _decade(word: Token) -> bool:
@@ -935,6 +553,3 @@ def _noun_phrases(text: str, words: Sequence[Token]) -> list[Target]:
             score = zipf(word.lower) + _verb_penalty(words, i)
             found.append(_target(text, words, i, i, TargetKind.NOUN_PHRASE, score))
     return found
-
-
-

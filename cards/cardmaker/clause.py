@@ -1,0 +1,361 @@
+"""The clause reader: a key point's main clause, its subject and its main verb.
+
+No parser and no model: key points are short declaratives written by an AI,
+so a reader that sets aside a leading phrase and an aside, then finds the
+subject and the main verb, is enough. `verb_positions` marks every token
+read as a verb (verbs make poor cloze targets).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
+
+from cards.cardmaker.types import Token
+from cards.cardmaker.words import (
+    ADJECTIVE_ENDINGS,
+    ADVERBS,
+    AFTER_NOUN_NOT_VERB,
+    ANAPHORA,
+    APPROXIMATORS,
+    AUXILIARIES,
+    BE,
+    COMMON_VERBS,
+    DETERMINERS,
+    MODALS,
+    PERFECT,
+    PERSON_VERBS,
+    PREPOSITIONS,
+    PRONOUN_OPENERS,
+    STOPWORDS,
+    SUBORDINATORS,
+    VERBS_AMONG_STOPWORDS,
+    adjacent,
+    irregular_past,
+    is_acronym,
+    is_content,
+    is_number,
+    lemma,
+    parts_of_speech,
+    plural_noun,
+    tokens,
+    verb_lemma,
+    zipf,
+)
+
+
+def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
+    """Tokens that are verbs: the main verb, and words after a modal or `to`.
+
+    Verbs make poor answers: a card should ask for a thing, not an action.
+    """
+    found = {i + 1 for i, w in enumerate(words[:-1]) if w.lower in MODALS or w.lower == "to"}
+    found |= {i + 2 for i, w in enumerate(words[:-2])  # `could easily hide`: an adverb between
+              if w.lower in MODALS and words[i + 1].lower.endswith("ly")}
+    # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
+    # after `As head of compute, …` (an imperative).
+    found |= {i for i, w in enumerate(words) if _ize_or_ify(w.lower)
+              and not (i and words[i - 1].lower in DETERMINERS)}
+    leading = re.match(r"^(?:As|If|When|While|Once|Before|After)\b[^,]{3,80},\s+([a-z])", key_point)
+    if leading:
+        found |= {i for i, w in enumerate(words) if w.start == leading.start(1)}
+    found |= {
+        i + 1 for i, w in enumerate(words[:-1])
+        if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
+    }
+    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)
+              or _verb_after_name(words, i)}
+    found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
+              if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
+    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
+        found.add(1)  # `This leaves the coral …`
+    found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
+    clause = read_clause(key_point)
+    if clause is not None:
+        verb = clause.verb_token.text
+        offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
+        position = key_point.find(verb, offset + clause.verb_token.start - 2)
+        # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
+        found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
+    return found
+
+
+def _ize_or_ify(word: str) -> bool:
+    """`colonize`, `amplify`: ends in -ify, or in -ize after any letter but w."""
+    return word.endswith("ify") or (word.endswith("ize") and len(word) > 3 and word[-4] != "w")
+
+
+def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
+    """A verb right after a noun that is its subject.
+
+    `velocity measures a …`, `pollution buys reefs …` (a singular noun, then
+    a verb in -s), `agencies overspend on …`, `microbes turn fibre …` (a
+    plural, then a base form). Not `security keys cannot …`: a noun that an
+    auxiliary follows is part of the subject.
+    """
+    word, subject = words[i], words[i - 1]
+    if word.text[0].isupper() or word.lower in PREPOSITIONS:
+        return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
+    following = words[i + 1].lower if i + 1 < len(words) else ""
+    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and plural_noun(word) \
+            and "VERB" in parts_of_speech(word.lower) and not plural_noun(subject):
+        return True  # `before the hire starts.`
+    if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
+            or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
+            or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
+        return False
+    if plural_noun(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
+        if plural_noun(word) and following in ("a", "an", "the"):
+            return True  # `one in five stars hosts an …`: the verb agrees with `one`
+        return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
+    if _base_verb(words[i + 1]):
+        return False  # `Cover crops protect …`: the verb comes next, so this is a noun
+    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not plural_noun(subject):
+        return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
+    if plural_noun(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
+            and words[i + 2].lower in ("a", "an", "the"):
+        return False  # `Sun-like stars hosts an …`: the verb is the next word
+    if not adjacent(words, i):
+        return False  # `text-message codes, hardware …`: a comma ends the phrase
+    # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
+    after = parts_of_speech(following)
+    takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
+                    or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
+    return plural_noun(word) and takes_object
+
+
+def _verb_after_name(words: Sequence[Token], i: int) -> bool:
+    """`the Reformation spread faster`, `Buddhism spread along`: a name, then a verb and what modifies it."""
+    if i < 2 or i + 1 >= len(words) or not words[i - 1].text[0].isupper() or not words[i].text.islower():
+        return False
+    following = words[i + 1].lower
+    modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
+    return "VERB" in parts_of_speech(words[i].lower) and adjacent(words, i - 1) and adjacent(words, i) and modifier
+
+
+def _base_verb(word: Token) -> bool:
+    return parts_of_speech(word.lower) == {"VERB"} and verb_lemma(word.lower) == word.lower
+
+
+_LEADING = re.compile(
+    r"^(?:(?:If|When|While|After|Before|Once|Although|Because|As|Since|Unless)\b[^,]{3,80}"
+    r"|(?:By|In|Since|Until|Around|Before|After) (?:1[5-9]\d\d|20\d\d)"
+    r"|(?:By|In|During|Over|For|At|Within|Across|Among|Under|Throughout|Without|On) [^,]{2,60}),\s+"
+)
+
+
+# `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
+_LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
+
+
+_ASIDE = re.compile(
+    r"^([^,]{2,60}), ((?:\w+ed|\w+ing|who|which|a|an|the)\b[^,]{2,80}"
+    r"|(?!(?:and|or|but|so|yet)\b)[a-z]+ [a-z]+ [^,]{2,80}), "  # `Sleep spindles, brief bursts of …, predict …`
+)
+
+
+_ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
+
+
+class Clause(NamedTuple):
+    """`[prefix] subject verb rest`: the main clause of a key point."""
+
+    prefix: str
+    text: str
+    words: Sequence[Token]
+    subject_start: int
+    verb: int
+    subject_end: int
+
+    @property
+    def verb_token(self) -> Token:
+        return self.words[self.verb]
+
+    @property
+    def subject(self) -> str:
+        return self.text[self.words[self.subject_start].start:self.words[self.subject_end - 1].end].strip()
+
+    @property
+    def lexical(self) -> int:
+        """The lexical verb: the word after an auxiliary (`should [centralize]`)."""
+        after = self.verb + 1
+        while after < len(self.words) and _is_adverb(self.words[after]):
+            after += 1
+        verb = self.words[self.verb].lower
+        if verb in ("has", "have", "had") and takes_object(self):
+            return self.verb
+        if verb in AUXILIARIES and after < len(self.words):
+            return after
+        return self.verb
+
+
+def function_word(word: Token) -> bool:
+    """A stopword, unless it is an acronym: `US` is no `us`."""
+    return word.lower in STOPWORDS and not is_acronym(word.text)
+
+
+def _is_adverb(word: Token) -> bool:
+    """An adverb between a subject and its verb: `now`, `not`, `largely`, `last` (`… last shut down`)."""
+    return (word.lower in ADVERBS or word.lower in ("not", "n't", "last")
+            or (word.lower.endswith("ly") and len(word.lower) > 4))
+
+
+def is_imperative(sentence: str) -> bool:
+    """Opens with a verb's base form, then a preposition or an article: `Look for …`, `Study the …`."""
+    words = tokens(sentence)
+    if len(words) < 2 or verb_lemma(words[0].lower) != words[0].lower:
+        return False
+    return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
+
+
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
+
+
+@lru_cache(maxsize=1024)
+def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
+    """Split off a leading clause and an aside, then find the main verb.
+
+    `verb_offsets` are where the cloze maker read finite verbs in `sentence`:
+    the first of them, if it comes before any sure verb, is the main verb.
+    """
+    prefix, shift = "", 0
+    match = _LEADING.match(sentence)
+    bare = _LEADING_BARE.match(sentence)
+    if match:
+        prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
+    elif bare:
+        prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
+    aside = _ASIDE.match(sentence)
+    sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
+    words = tokens(sentence)
+    removed = aside.end() - aside.end(1) - 1 if aside else 0
+    hints = frozenset(
+        i for i, w in enumerate(words)
+        if w.start + shift + (removed if aside and w.start > aside.end(1) else 0) in verb_offsets
+    )
+    if len(words) < 3 or words[0].lower in ("you", "we", "i"):
+        return None
+    if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
+        return None  # `This would …` points at another key point; `If X …, he …` points at X
+    start = 1 if words[0].lower in ("the", "a", "an") else 0
+    quantity = len(words) > start + 1 and is_number(words[start + 1])  # `About 65% of …`, `Over 80% of …`
+    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text) and not quantity:
+        return None  # `During sleep the …`: a leading phrase without its comma
+    verb = _main_verb(words, start, hints)
+    if verb is None or verb <= start or sentence[words[verb].end:words[verb].end + 1] == ",":
+        return None  # `Sleep spindles, brief bursts of …, predict …`: a word before a comma ends a subject
+    subject_end = verb
+    while subject_end - 1 > start and _is_adverb(words[subject_end - 1]):
+        subject_end -= 1
+    subject = sentence[words[start].start:words[subject_end - 1].end]
+    if re.search(r"[;:()]", subject) or ("," in subject and not _ENUMERATED_SUBJECT.match(subject.strip())):
+        return None
+    return Clause(prefix, sentence, words, start, verb, subject_end)
+
+
+def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = frozenset()) -> int | None:
+    """A sure verb (auxiliary, `said`, `left`) or one the cloze maker read, else `plural noun + verb`,
+    else `…s`/`…ed`."""
+    weak = plural = None
+    for i in range(start + 1, min(len(words), start + 11)):
+        word = words[i].lower
+        if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
+            break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
+        participle = irregular_past(word) and plural_noun(words[i - 1]) and i + 1 < len(words) \
+            and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
+        second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
+        if (word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS
+                or i in hints) and not participle:
+            return weak if second else i
+        if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
+            plural = i
+        if weak is None and verb_only(words, i):
+            weak = i
+        if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
+            weak = i
+    if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
+        return plural  # `Cover crops protect`: a two-word subject ends in a plural; the verb follows it
+    found = [i for i in (plural, weak) if i is not None]
+    if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
+        return start + 1  # `Mitochondria produce most of …`
+    return min(found) if found else None
+
+
+def _noun_before_phrase(words: Sequence[Token], i: int) -> bool:
+    """`the maritime routes through the Indian Ocean carried …`: a plural noun that a phrase follows.
+
+    A verb in -s takes a preposition too (`depends on`), but lemminflect knows
+    `depends` as no noun; `routes`, `costs`, `works` need a later verb to lose.
+    """
+    if i + 1 >= len(words) or words[i + 1].lower not in PREPOSITIONS or "NOUN" not in parts_of_speech(words[i].lower):
+        return False
+    return any(words[j].lower.endswith("ed") or words[j].lower in AUXILIARIES or irregular_past(words[j].lower)
+               for j in range(i + 2, min(len(words), i + 10)))  # not an -s word: `emissions` is no verb
+
+
+def _base_verb_before_object(words, i: int) -> bool:
+    """A lowercase word right after a one-word subject, followed by `most`, `the`, `a` …"""
+    word, following = words[i], words[i + 1].lower
+    return (
+        word.text.islower() and word.lower not in STOPWORDS and not ADJECTIVE_ENDINGS.search(word.lower)
+        and following in ("the", "a", "an", "most", "many", "some", "all", "its", "their")
+    )
+
+
+def _plural_then_base_verb(head: Token, following: Token) -> bool:
+    """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
+    word = following.lower
+    return (
+        plural_noun(head) and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
+        and verb_lemma(word) in ("", word)  # a base form: not `babies born`
+        and following.text[0].islower() and "-" not in word and not adjective_like(word)
+        and (word not in STOPWORDS or word in VERBS_AMONG_STOPWORDS) and not word.endswith("s")
+        and head.end + 1 == following.start and head.lower not in STOPWORDS
+    )
+
+
+def verb_only(words: Sequence[Token], i: int) -> bool:
+    """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
+    word = words[i]
+    return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
+            and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
+            and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
+
+
+def adjective_like(word: str) -> bool:
+    """`extensive`, `stratified`, but not `need` or `feed`."""
+    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
+
+
+def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
+    word, previous = words[i].lower, words[i - 1].lower
+    if words[i].text[0].isupper() or word in STOPWORDS or previous in STOPWORDS or word in ADVERBS:
+        return False
+    if words[i].start - words[i - 1].end != 1:
+        return False  # `Cars, appliances`: a list, not a verb
+    if i == start + 1 and previous.endswith("ing") and zipf(previous) >= 3.5:
+        return False  # `Hanging valleys form`: the -ing word is a modifier
+    if word.endswith("ed") and len(word) > 4:
+        # `Wolves reintroduced to Yellowstone … changed …`: a participle, then the verb.
+        following = words[i + 1].lower if i + 1 < len(words) else ""
+        clause_end = next((j for j in range(i + 1, len(words)) if words[j].start - words[j - 1].end > 1),
+                          len(words))  # a comma ends the clause: `boomed in 2020, when … doubled`
+        later = any(w.lower.endswith("ed") and len(w.lower) > 4 for w in words[i + 2:min(i + 9, clause_end)])
+        return not (following in PREPOSITIONS and later)
+    following = words[i + 1].lower if i + 1 < len(words) else ""
+    # `products improved`, `erratics are`: a plural noun before the real verb.
+    followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
+    return (
+        word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and not followed_by_verb
+        and lemma(word) != word
+    )
+
+
+def takes_object(clause: Clause) -> bool:
+    """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
+    words = clause.words
+    following = words[clause.verb + 1].lower if clause.verb + 1 < len(words) else ""
+    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also"))

@@ -1,0 +1,76 @@
+"""Key point → card plan: the card maker's one entry point, `plan_cards`.
+
+The stages, each its own module: `words` (tokens and the word tables),
+`clause` (subject, main verb, mood), `frames` (speaker, contrast, referent),
+`targets` (candidates and their ranking), `questions` (every question form).
+The rules follow the principles of good prompts (SuperMemo's twenty rules,
+Andy Matuschak's "How to write good prompts"): each card asks for one thing,
+the thing that matters most in the key point, and never shows its answer.
+"""
+
+from __future__ import annotations
+
+from cards.cardmaker.clause import verb_positions
+from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_referent, opens_with_pronoun
+from cards.cardmaker.questions import framed_question, make_question, question_with_speaker
+from cards.cardmaker.targets import Front, choose_deletions, rank_targets
+from cards.cardmaker.types import CardPlan, Question, Reading
+from cards.cardmaker.words import contains_answer, tokens
+
+
+def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
+               topic: frozenset[str] = frozenset(), previous: str = "") -> CardPlan:
+    """Choose deletions, a question and a context label for one key point.
+
+    `topic` holds the words of the episode's subject (see `topic_words`);
+    `previous` is the key point before this one in its snip: when this one
+    opens with a pronoun (`This would …`), it is shown on the front too.
+    """
+    before = previous if previous and opens_with_pronoun(key_point) else ""
+    words = tokens(key_point)
+    frame = attribution(key_point, previous, episode)
+    verbs = verb_positions(key_point, words) | claim_verbs(frame, words)
+    ranked = rank_targets(key_point, words, frozenset(verbs), frame.claim_start if frame else 0,
+                          Front(podcast, episode, before), topic)
+    lead = frame or contrast(key_point)
+    reading = Reading(key_point, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
+    deletions = choose_deletions(ranked, len(words))
+    question = framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
+    if question is None and frame and not frame.is_clause and frame.speaker:
+        question = question_with_speaker(key_point, frame, reading, podcast, names)
+    if question is None and before:
+        question = _question_about_referent(key_point, before, podcast, episode, names, topic)
+    answers = [question.answer] if question else []
+    return CardPlan(
+        key_point,
+        tuple(deletions),
+        question,
+        context_label(podcast, episode, [d.text for d in deletions]),
+        context_label(podcast, episode, answers),
+        before,
+    )
+
+
+def _question_about_referent(key_point: str, previous: str, podcast: str, episode: str, names: frozenset[str],
+                             topic: frozenset[str]) -> Question | None:
+    """A question that names what `This …`/`They …` points back to, taken from the key point before.
+
+    `These crystals make harbour walls stronger …` after `… to grow aluminous
+    tobermorite crystals` asks about `aluminous tobermorite crystals`; when
+    the referent cannot be named, there is no question.
+    """
+    named = name_referent(key_point, previous)
+    if named is None:
+        return None
+    question = plan_cards(named, podcast, episode, names, topic).question
+    if question is None or contains_answer(previous, question.answer):
+        return None  # the answer is on the front already, in the key point shown above
+    return question
+
+
+def context_label(podcast: str, episode: str, answers: list[str]) -> str:
+    """`Podcast · Episode`, without the episode when it would give an answer away."""
+    label = f"{podcast} · {episode}" if episode else podcast
+    if any(contains_answer(label, answer) for answer in answers):
+        return podcast
+    return label
