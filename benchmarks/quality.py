@@ -1,24 +1,33 @@
-"""Card quality on hand-labelled key points.
+"""Card quality on hand-labelled key points: held-out figures first, then the sets the rules were tuned on.
 
     python benchmarks/quality.py [-v]
 
-Two labelled sets:
+Key points are grouped by episode and labelled with the acceptable cloze
+targets, the acceptable short Q&A answers (a reversed question counts: for
+"Sleep cycles last about 90 minutes", both `90 minutes` and `sleep cycles`)
+and the tempting wrong targets (the speaker, the topic word, a pronoun, a
+verb). Two label formats are read: `targets`/`answers`/`wrong`, and
+`ok`/`qa_ok`/`bad` with a `kind` per key point (fact, attributed, advice,
+contrast, pronoun), the snip each key point belongs to, and the episode's
+speakers. Key points are planned as a build plans them (`cards.notes.snip_plans`):
+with their episode's topic words, the key point before them in their snip,
+and the names the snip holds (its speakers among them).
 
-- `snipd_style_key_points.json`: key points written in Snipd's own style
-  (guest attributions, pronoun openers, each episode's topic word in many of
-  its points), grouped by episode, each labelled with the acceptable cloze
-  targets, the acceptable short Q&A answers and the tempting wrong targets
-  (the speaker, the topic word, the pronoun). Per set it prints cloze
-  precision@1, the share of first deletions that are tempting wrong
-  targets, Q&A coverage, Q&A answer precision and the automatic checks'
-  pass rate. Key points are planned as a build plans them: with their
-  episode's topic words and the key point before them.
-- `snipd_style_holdout.json`: 40 more key points in the same style (four
-  episodes), labelled after the rules of this round were written and not
-  looked at while tuning them: its figures show how far the rules carry to
-  key points they were not shaped on (`--holdout` lists its misses).
-- `labelled_key_points.json`: the first 64 textbook-style key points
-  (targets only).
+Per set: cloze precision@1 (the first deletion is an acceptable target),
+the share of first deletions that hide a tempting wrong target, Q&A coverage
+(the share of key points with a question: where none can be read with
+confidence none is made), Q&A answer precision, and the automatic checks'
+pass rate.
+
+Held out (aggregate figures only; nobody looks at their cards while tuning):
+- `blind_key_points.json`: written and labelled by people who had never seen
+  the card maker, before it ever ran on them; also per kind;
+- `snipd_style_holdout.json`: 40 key points labelled after issue 11's rules.
+
+Tuned on (`-v` lists their misses):
+- `snipd_style_key_points.json`: 200 key points in Snipd's style;
+- `snipd_style_tuning_2.json`: a second set written like the blind one;
+- `labelled_key_points.json`: 64 textbook-style key points (targets only).
 
 Then the share of cards passing the automatic checks over every key point in
 seeds/ (and the real note in ../shared/seeds when it is there).
@@ -30,21 +39,85 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cards.cardmaker.plan import plan_cards  # noqa: E402
-from cards.cardmaker.targets import topic_words  # noqa: E402
+from cards.cardmaker.types import CardPlan, Question  # noqa: E402
 from cards.cardmaker.words import tokens  # noqa: E402
 from cards.checks import card_problems  # noqa: E402
+from cards.model import Episode, Shape, Snip, Turn  # noqa: E402
+from cards.notes import episode_topic, snip_plans  # noqa: E402
 from cards.parse import find_sources, parse_file  # noqa: E402
 
-LABELLED = Path(__file__).with_name("labelled_key_points.json")
-SNIPD_STYLE = Path(__file__).with_name("snipd_style_key_points.json")
-HOLDOUT = Path(__file__).with_name("snipd_style_holdout.json")
+HERE = Path(__file__).resolve().parent
+LABELLED = HERE / "labelled_key_points.json"
+SNIPD_STYLE = HERE / "snipd_style_key_points.json"
+TUNING_2 = HERE / "snipd_style_tuning_2.json"
+HOLDOUT = HERE / "snipd_style_holdout.json"
+BLIND = HERE / "blind_key_points.json"
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+KINDS = ("fact", "attributed", "advice", "contrast", "pronoun")
+
+
+class Labels(NamedTuple):
+    """One labelled key point, whichever format it was written in."""
+
+    text: str
+    ok: tuple[str, ...]  # acceptable cloze targets
+    qa_ok: tuple[str, ...]  # acceptable answers
+    bad: tuple[str, ...]  # tempting wrong targets
+    kind: str = ""
+    snip: str = ""
+
+
+class Row(NamedTuple):
+    labels: Labels
+    plan: CardPlan
+
+
+def read_set(path: Path) -> list[tuple[Episode, list[Labels]]]:
+    """A labelled set as episodes (as a parser would make them) and their key points' labels."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    episodes = data["episodes"] if isinstance(data, dict) else data
+    found = []
+    for number, raw in enumerate(episodes):
+        labels = [Labels(text=k["text"], ok=tuple(k.get("ok", k.get("targets", ()))),
+                         qa_ok=tuple(k.get("qa_ok", k.get("answers", ()))), bad=tuple(k.get("bad", k.get("wrong", ()))),
+                         kind=k.get("kind", ""), snip=k.get("snip", "")) for k in raw["key_points"]]
+        turns = tuple(Turn(speaker=name, text="") for name in raw.get("speakers", ()))
+        snips: dict[str, list[str]] = {}
+        for item in labels:  # key points in order; a set without snips is one snip an episode
+            snips.setdefault(item.snip, []).append(item.text)
+        episode = Episode(key=f"{path.stem}-{number}", slug=f"episode-{number}", podcast=raw["podcast"],
+                          title=raw["episode"], source=path, shape=Shape.PLUGIN,
+                          snips=tuple(Snip(key=f"{number}-{index}", title=title or raw["episode"],
+                                           key_points=tuple(texts), turns=turns)
+                                      for index, (title, texts) in enumerate(snips.items())))
+        found.append((episode, labels))
+    return found
+
+
+def plan_set(path: Path) -> list[Row]:
+    """Every key point of a labelled set, planned as a build plans it."""
+    rows = []
+    for episode, labels in read_set(path):
+        topic = episode_topic(episode)
+        by_text = {}
+        for snip in episode.snips:
+            for position, plan in snip_plans(episode, snip, topic):
+                by_text[(snip.title, position)] = plan
+        positions: dict[str, int] = {}
+        for item in labels:
+            title = item.snip or episode.title
+            position = positions.get(title, 0)
+            positions[title] = position + 1
+            rows.append(Row(item, by_text[(title, position)]))
+    return rows
 
 
 def normalise(text: str) -> str:
@@ -52,7 +125,7 @@ def normalise(text: str) -> str:
     return re.sub(r"[’']s$", "", text)
 
 
-def acceptable_answer(question, answers: list[str]) -> bool:
+def acceptable_answer(question: Question, answers: Iterable[str]) -> bool:
     """The answer is labelled acceptable, with or without words the question already shows.
 
     `How many stars did the Kepler telescope watch?` → `150,000 stars` is the
@@ -62,6 +135,63 @@ def acceptable_answer(question, answers: list[str]) -> bool:
     shown = {w.lower for w in tokens(question.text)}
     bare = " ".join(w.text for w in tokens(question.answer) if w.lower not in shown)
     return normalise(question.answer) in labels or (bool(bare) and normalise(bare) in labels)
+
+
+def first_deletion(plan: CardPlan) -> str:
+    return normalise(plan.deletions[0].text) if plan.deletions else ""
+
+
+def cloze_hit(row: Row) -> bool:
+    return first_deletion(row.plan) in {normalise(t) for t in row.labels.ok}
+
+
+def cloze_wrong(row: Row) -> bool:
+    first = first_deletion(row.plan)
+    return bool(first) and first in {normalise(t) for t in row.labels.bad}
+
+
+def answer_right(row: Row) -> bool:
+    return row.plan.question is not None and acceptable_answer(row.plan.question, row.labels.qa_ok)
+
+
+def figures(rows: list[Row]) -> dict[str, float]:
+    """The issue's measures over some planned key points."""
+    asked = [row for row in rows if row.plan.question]
+    cards, passing, _ = checks([row.plan for row in rows], verbose=False)
+    return {
+        "key points": len(rows),
+        "cloze precision@1": sum(map(cloze_hit, rows)) / max(1, len(rows)),
+        "wrong-target share": sum(map(cloze_wrong, rows)) / max(1, len(rows)),
+        "Q&A coverage": len(asked) / max(1, len(rows)),
+        "Q&A answer precision": sum(map(answer_right, asked)) / max(1, len(asked)),
+        "checks pass": passing / max(1, cards),
+    }
+
+
+def snipd_style(verbose: bool, path: Path | None = None) -> dict[str, float]:
+    """The figures of one labelled set (the 200 Snipd-style key points by default), with its episode count."""
+    path = path or SNIPD_STYLE
+    rows = plan_set(path)
+    if verbose:
+        list_misses(rows)
+    return {**figures(rows), "episodes": len(read_set(path))}
+
+
+def list_misses(rows: list[Row]) -> None:
+    for row in rows:
+        if not cloze_hit(row):
+            shown = row.plan.deletions[0].text if row.plan.deletions else ""
+            print(f"  cloze {'WRONG' if cloze_wrong(row) else 'miss '}: {shown!r:28} in {row.labels.text}")
+    for row in rows:
+        if row.plan.question and not answer_right(row):
+            print(f"  answer miss: {row.plan.question.answer!r:28} for {row.plan.question.text}")
+
+
+def line(name: str, figures: dict[str, float], episodes: int | None = None) -> str:
+    size = f"{figures['key points']:.0f} key points" + (f", {episodes} episodes" if episodes is not None else "")
+    return (f"{name} ({size}): cloze precision@1 {figures['cloze precision@1']:.3f}; wrong-target share "
+            f"{figures['wrong-target share']:.1%}; Q&A coverage {figures['Q&A coverage']:.2f}, answer precision "
+            f"{figures['Q&A answer precision']:.2f}; {figures['checks pass']:.1%} of cards pass the checks")
 
 
 def precision_at_1(verbose: bool) -> tuple[float, int]:
@@ -77,49 +207,18 @@ def precision_at_1(verbose: bool) -> tuple[float, int]:
     return hits / len(items), len(items)
 
 
-def snipd_style(verbose: bool, path: Path | None = None) -> dict[str, float]:
-    """The issue-11 figures on a Snipd-style set (the main one by default)."""
-    episodes = json.loads((path or SNIPD_STYLE).read_text(encoding="utf-8"))
-    rows = []
-    for episode in episodes:
-        texts = [k["text"] for k in episode["key_points"]]
-        topic = topic_words(texts)
-        for index, item in enumerate(episode["key_points"]):
-            previous = texts[index - 1] if index else ""
-            plan = plan_cards(item["text"], episode["podcast"], episode["episode"], topic=topic, previous=previous)
-            rows.append((item, plan))
-    firsts = [(item, normalise(plan.deletions[0].text) if plan.deletions else "") for item, plan in rows]
-    hits = [first in {normalise(t) for t in item["targets"]} for item, first in firsts]
-    wrong = [bool(first) and first in {normalise(t) for t in item["wrong"]} for item, first in firsts]
-    asked = [(item, plan) for item, plan in rows if plan.question]
-    right = [acceptable_answer(plan.question, item["answers"]) for item, plan in asked]
-    cards, passing, _ = checks([plan for _, plan in rows], verbose=False)
-    if verbose:
-        for (item, first), hit, bad in zip(firsts, hits, wrong, strict=True):
-            if not hit:
-                print(f"  cloze {'WRONG' if bad else 'miss '}: {first!r:28} in {item['text']}")
-        for (_, plan), ok in zip(asked, right, strict=True):
-            if not ok:
-                print(f"  answer miss: {plan.question.answer!r:28} for {plan.question.text}")
-    return {
-        "key points": len(rows), "episodes": len(episodes),
-        "cloze precision@1": sum(hits) / len(rows), "wrong-target share": sum(wrong) / len(rows),
-        "Q&A coverage": len(asked) / len(rows), "Q&A answer precision": sum(right) / max(1, len(asked)),
-        "checks pass": passing / cards,
-    }
-
-
-def seed_plans() -> list:
+def seed_plans() -> list[CardPlan]:
     folders = [ROOT / "seeds"] + ([SHARED_SEEDS] if SHARED_SEEDS.exists() else [])
     plans = []
     for path in find_sources(folders).sources:
         for episode in parse_file(path).episodes:
+            topic = episode_topic(episode)
             for snip in episode.snips:
-                plans += [plan_cards(k, episode.podcast, episode.title) for k in snip.key_points]
+                plans += [plan for _, plan in snip_plans(episode, snip, topic)]
     return plans
 
 
-def checks(plans: list, verbose: bool) -> tuple[int, int, int]:
+def checks(plans: list[CardPlan], verbose: bool) -> tuple[int, int, int]:
     cards = passing = 0
     for plan in plans:
         count = len(plan.deletions) + (1 if plan.question else 0)
@@ -131,24 +230,63 @@ def checks(plans: list, verbose: bool) -> tuple[int, int, int]:
     return cards, passing, sum(1 for p in plans if p.question is None)
 
 
+def look_at_blind_cards() -> None:
+    """Every card of the blind set, one by one: for the one look at the end of a round of work."""
+    for row in plan_set(BLIND):
+        plan, labels = row.plan, row.labels
+        print(f"[{labels.kind}] {labels.text}")
+        for target in plan.deletions:
+            verdict = "ok  " if normalise(target.text) in map(normalise, labels.ok) else "MISS"
+            print(f"    cloze {verdict} {target.text!r}")
+        if plan.question:
+            verdict = "ok  " if answer_right(row) else "MISS"
+            print(f"    Q&A   {verdict} {plan.question.text} → {plan.question.answer}")
+        else:
+            print("    Q&A   none")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="list misses and failures")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the tuning sets' misses and failures")
     parser.add_argument("--holdout", action="store_true",
                         help="list the held-out set's misses too (look only once the rules are settled)")
+    parser.add_argument("--look-at-blind-cards", action="store_true",
+                        help="print every card of the blind set (once, at the very end of a round of work)")
     args = parser.parse_args()
-    for name, path, verbose in (("Snipd-style set", SNIPD_STYLE, args.verbose),
-                                ("held-out Snipd-style set", HOLDOUT, args.holdout)):
-        figures = snipd_style(verbose, path)
-        print(f"{name} ({figures['key points']} key points, {figures['episodes']} episodes): "
-              f"cloze precision@1 {figures['cloze precision@1']:.3f}; wrong-target share "
-              f"{figures['wrong-target share']:.1%}; Q&A coverage {figures['Q&A coverage']:.2f}, answer precision "
-              f"{figures['Q&A answer precision']:.2f}; {figures['checks pass']:.1%} of cards pass the checks")
+    if args.look_at_blind_cards:
+        look_at_blind_cards()
+        return
+    print("Held out:")
+    tuning_rows: list[Row] = []
+    if BLIND.exists():
+        rows = plan_set(BLIND)
+        print(line("  blind set", figures(rows), len(read_set(BLIND))))
+        for kind in KINDS:
+            of_kind = [row for row in rows if row.labels.kind == kind]
+            if of_kind:
+                print(line(f"    {kind}", figures(of_kind)))
+    else:
+        print(f"  blind set: {BLIND.name} is not here")
+    rows = plan_set(HOLDOUT)
+    print(line("  Snipd-style held-out set", figures(rows), len(read_set(HOLDOUT))))
+    if args.holdout:
+        list_misses(rows)
+    print("Tuned on:")
+    for name, path in (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2)):
+        if not path.exists():
+            print(f"  {name}: {path.name} is not here")
+            continue
+        rows = plan_set(path)
+        tuning_rows += rows
+        print(line(f"  {name}", figures(rows), len(read_set(path))))
+        if args.verbose:
+            list_misses(rows)
+    print(line("  both tuning sets", figures(tuning_rows)))
     precision, labelled = precision_at_1(args.verbose)
     labelled_plans = [plan_cards(i["key_point"], "Eval Podcast", f"On {i['topic']}")
                       for i in json.loads(LABELLED.read_text(encoding="utf-8"))]
+    print(f"  target precision@1 on {labelled} textbook-style key points: {precision:.3f}")
     seed = seed_plans()
-    print(f"target precision@1 on {labelled} labelled key points: {precision:.3f}")
     for name, plans in (("labelled set", labelled_plans), ("seed notes", seed)):
         cards, passing, no_question = checks(plans, args.verbose)
         print(f"{name}: {passing}/{cards} cards pass the automatic checks ({passing / cards:.1%}); "

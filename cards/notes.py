@@ -6,9 +6,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cards.model import CardKind, Episode, NoteRow, Snip
+
+if TYPE_CHECKING:
+    from cards.cardmaker.types import CardPlan
 
 SKIP_PLACEHOLDER = "placeholder snip (1min Snip / Untitled)"
 SKIP_NO_KEY_POINTS = "snip without key points"
@@ -88,9 +91,7 @@ def episode_notes(episode: Episode, lazy: bool = False) -> EpisodeNotes:
 
 
 def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
-    from cards.cardmaker.targets import topic_words  # see _snip_notes
-
-    topic = topic_words([key_point for snip in episode.snips for key_point in snip.key_points])
+    topic = episode_topic(episode)
     for snip in episode.snips:
         if snip.is_placeholder:
             skipped[SKIP_PLACEHOLDER] += 1
@@ -98,6 +99,29 @@ def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
             skipped[SKIP_NO_KEY_POINTS] += 1
         else:
             yield from _snip_notes(episode, snip, skipped, topic)
+
+
+def episode_topic(episode: Episode) -> frozenset[str]:
+    """The words the episode's key points keep coming back to: its subject, never a card's answer."""
+    from cards.cardmaker.targets import topic_words  # see snip_plans
+
+    return topic_words([key_point for snip in episode.snips for key_point in snip.key_points])
+
+
+def snip_plans(episode: Episode, snip: Snip, topic: frozenset[str]) -> Iterator[tuple[int, CardPlan]]:
+    """Each key point's position and card plan, made with what the build knows of its episode and snip.
+
+    The one place a build calls the card maker (`benchmarks/quality.py`
+    plans its labelled key points through it too).
+    """
+    # Imported here, not with this module: a build whose sources did not change
+    # makes no card and need not load the card maker and its word lists.
+    from cards.cardmaker.plan import plan_cards
+
+    names = proper_names(episode, snip)
+    for position, key_point in enumerate(snip.key_points):
+        previous = snip.key_points[position - 1] if position else ""
+        yield position, plan_cards(key_point, episode.podcast, episode.title, names, topic, previous)
 
 
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")
@@ -117,13 +141,9 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
 
 
 def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset[str]) -> Iterator[NoteRow]:
-    # Imported here, not with this module: a build whose sources did not change
-    # makes no card and need not load the card maker, its word lists and Jinja.
-    from cards import render
-    from cards.cardmaker.plan import plan_cards
+    from cards import render  # Jinja: loaded by the first card made (see snip_plans)
 
     tags, deck_tags = _note_tags(episode, snip)
-    names = proper_names(episode, snip)
     shared = _SharedFields(
         title=render.text(snip.title),
         transcript=render.transcript(snip),
@@ -133,9 +153,8 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset
         return NoteRow(note_guid(episode, snip, position, kind), kind, fields, tags, episode.key,
                        snip.title, cards, deck_tags)
 
-    for position, key_point in enumerate(snip.key_points):
-        previous = snip.key_points[position - 1] if position else ""
-        plan = plan_cards(key_point, episode.podcast, episode.title, names, topic, previous)
+    for position, plan in snip_plans(episode, snip, topic):
+        key_point = plan.key_point
         passage = render.passage(snip, key_point)
         if plan.deletions:
             cloze = (render.cloze_text(plan), render.context(plan.cloze_context, plan.before), shared.title, passage,
