@@ -17,7 +17,9 @@ ten), then measures in one run:
 - start-up: `cards --version` against `python -c "import typer"` (median of 7);
 - peak memory (resident set of the build process and its workers together),
   and the peak of a build of one 50 MB source (26,000 snips in one file,
-  transcripts of about 240 words).
+  transcripts of about 240 words);
+- a build of one snip whose one key point is 1 MB long (card making must be
+  linear in a key point's length: the target is under 2 seconds).
 
 Each step runs as its own process, on this checkout compiled to bytecode as
 `pip install .` would; times are wall-clock seconds, taken when the process
@@ -107,6 +109,20 @@ def make_big_source(path: Path, snips: int = 26_000) -> float:
         out.write(episode_file(0, rng, snips=0))
         for snip in range(snips):
             out.write(snip_text(0, snip, rng, words=240))
+    return path.stat().st_size / 1e6
+
+
+def make_long_key_point(path: Path, size: int = 1_000_000) -> float:
+    """One episode with one snip whose one key point is `size` characters of sentences; returns its size in MB."""
+    rng = random.Random(11)
+    sentences, length = [], 0
+    while length < size:
+        sentences.append(key_point(rng))
+        length += len(sentences[-1]) + 1
+    snip = snip_text(0, 0, rng).split("\n- ", 1)
+    text = episode_file(0, rng, snips=0) + snip[0] + "\n- " + " ".join(sentences) + "\n#### 📚 Transcript" \
+        + snip[1].split("#### 📚 Transcript", 1)[1]
+    path.write_text(text, encoding="utf-8")
     return path.stat().st_size / 1e6
 
 
@@ -271,6 +287,12 @@ def main() -> None:
           f"{packages_mb:.1f} MB) | — |")
     print(f"\nno-op rebuild = {noop / full:.1%} of the full build; one new snip = {one / full:.1%}; "
           f"peak memory {max(full_mb, noop_mb, one_mb):,.0f} MB")
+    long_source = work / "long" / "long.md"
+    long_source.parent.mkdir()
+    size = make_long_key_point(long_source)
+    seconds, mb = run_measured([sys.executable, "-m", "cards", "build", str(long_source.parent), "--out",
+                                str(work / "long-decks")])
+    print(f"one key point of {size:.1f} MB: built in {seconds:.2f} s, peak memory {mb:,.0f} MB (target < 2 s)")
     if args.big_source:
         size = make_big_source(work / "big.md")
         seconds, mb = run_measured([sys.executable, "-m", "cards", "build", str(work / "big.md"), "--out",

@@ -466,3 +466,20 @@ def test_title_case_titles_give_no_names():
     names = proper_names(episode, snip)
     assert {"TSMC", "Intel", "Dylan", "Patel"} <= names
     assert "Semiconductor" not in names and "Industry" not in names
+
+
+def test_a_key_point_is_read_up_to_its_first_sentences_and_shown_whole():
+    """Card making is linear in a key point's length: only its first sentences (up to MAX_READ_WORDS words) are
+    read for targets and a question; all of it is on the front, so no answer may show in the rest."""
+    from cards.cardmaker.words import MAX_READ_WORDS, read_part
+
+    first = "Kipchoge ran 2:00:35 in the Berlin marathon."
+    filler = " ".join(f"Runner number {n} finished the race in Vienna." for n in range(MAX_READ_WORDS))
+    part = read_part(f"{first} {filler}")
+    assert part.whole and part.text.startswith(first) and len(part.words) <= MAX_READ_WORDS
+    plan = plan_cards(f"{first} {filler}", "Pod", "Ep")
+    assert [d.text for d in plan.deletions][:1] == ["2:00:35"] and plan.key_point.endswith("Vienna.")
+    assert all(d.end <= len(part.text) and "Vienna" not in d.text for d in plan.deletions)
+    one_sentence = "Glaciers carve " + " and ".join(["deep valleys"] * MAX_READ_WORDS) + " in Norway."
+    cut = read_part(one_sentence)
+    assert not cut.whole and plan_cards(one_sentence, "Pod", "Ep").question is None

@@ -15,7 +15,7 @@ from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_refe
 from cards.cardmaker.questions import framed_question, make_question, question_with_speaker
 from cards.cardmaker.targets import Front, choose_deletions, rank_targets
 from cards.cardmaker.types import CardPlan, Question, Reading
-from cards.cardmaker.words import contains_answer, tokens
+from cards.cardmaker.words import contains_answer, read_part, tokens
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
@@ -27,19 +27,21 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     opens with a pronoun (`This would …`), it is shown on the front too.
     """
     before = previous if previous and opens_with_pronoun(key_point) else ""
-    words = tokens(key_point)
-    frame = attribution(key_point, previous, episode)
-    verbs = verb_positions(key_point, words) | claim_verbs(frame, words)
-    ranked = rank_targets(key_point, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before), topic)
-    lead = frame or contrast(key_point)
-    reading = Reading(key_point, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
+    text, words, whole = read_part(key_point)
+    frame = attribution(text, previous, episode)
+    verbs = verb_positions(text, words) | claim_verbs(frame, words)
+    ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
+                          Front(podcast, episode, before), topic, tokens(key_point))
+    lead = frame or contrast(text)
+    reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
     deletions = choose_deletions(ranked, len(words))
-    question = framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
-    if question is None and frame and not frame.is_clause and frame.speaker:
-        question = question_with_speaker(key_point, frame, reading, podcast, names)
-    if question is None and before:
-        question = _question_about_referent(key_point, before, podcast, episode, names, topic)
+    question = None
+    if whole:  # no question from a sentence cut short
+        question = framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
+    if question is None and whole and frame and not frame.is_clause and frame.speaker:
+        question = question_with_speaker(text, frame, reading, podcast, names)
+    if question is None and whole and before:
+        question = _question_about_referent(text, before, podcast, episode, names, topic)
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,

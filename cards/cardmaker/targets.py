@@ -7,6 +7,8 @@ frequency, from wordfreq); else the key noun phrase.
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -34,6 +36,7 @@ from cards.cardmaker.words import (
     is_year,
     parts_of_speech,
     plural_noun,
+    read_part,
     rough_singular,
     tokens,
     verb_lemma,
@@ -67,13 +70,16 @@ class Front(NamedTuple):
 
 
 def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
-                 topic: frozenset[str]) -> tuple[Target, ...]:
+                 topic: frozenset[str], shown: Sequence[Token]) -> tuple[Target, ...]:
     """Every acceptable target of the key point, best first.
 
     Never a verb or a word English uses only as a verb; never what shows on
     the front already, nor the speaker before `claim_start`; the episode's
-    topic, what the claim is contrasted with and its tail come last.
+    topic, what the claim is contrasted with and its tail come last. `key_point`
+    and `words` are the part read (`read_part`); `shown` are all the words on
+    the front.
     """
+    on_front = _FrontWords.of(shown)
     found = [
         _whole_noun_phrase(key_point, words, t, verbs, claim_start)
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
@@ -83,7 +89,7 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
     candidates = [
         _demote_contrast(_demote_topic(t, front.episode), words, aside)
         for t in found
-        if _fits_front(t, words, front.podcast)
+        if _fits_front(t, on_front, front.podcast)
         and not (front.before and contains_answer(front.before, t.text))
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
     ]
@@ -101,7 +107,7 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     counts: Counter[str] = Counter()
     forms: dict[str, set[str]] = {}
     for key_point in key_points:
-        words = {w.lower.removesuffix("'s") for w in tokens(key_point) if w.lower not in STOPWORDS}
+        words = {w.lower.removesuffix("'s") for w in read_part(key_point).words if w.lower not in STOPWORDS}
         for word in words:
             forms.setdefault(rough_singular(word), set()).add(word)
         counts.update({rough_singular(word) for word in words})  # `fab` and `fabs` are one topic
@@ -274,13 +280,28 @@ def _demote_topic(target: Target, episode: str) -> Target:
     return target
 
 
-def _fits_front(target: Target, words: Sequence[Token], podcast: str) -> bool:
+class _FrontWords(NamedTuple):
+    """The key point's words (lower case, no possessive `'s`), counted once, so each target is checked in
+    time linear in its own length (a set of the words outside each target made a long key point quadratic)."""
+
+    forms: tuple[str, ...]
+    counts: Counter[str]
+
+    @classmethod
+    def of(cls, words: Sequence[Token]) -> _FrontWords:
+        forms = tuple(w.lower.removesuffix("'s") for w in words)
+        return cls(forms, Counter(forms))
+
+    def shown_outside(self, target: Target, core: tuple[str, ...]) -> bool:
+        """Every core word also stands somewhere outside the target's own tokens."""
+        inside = Counter(self.forms[target.first_token:target.last_token + 1])
+        return all(self.counts[word] > inside[word] for word in core)
+
+
+def _fits_front(target: Target, shown: _FrontWords, podcast: str) -> bool:
     """A target whose words all show elsewhere on the front cannot be asked for."""
     core = core_words(target.text)
-    outside = {
-        w.lower.removesuffix("'s") for w in words if w.end <= target.start or w.start >= target.end
-    }
-    return not (core and outside.issuperset(core)) and not contains_answer(podcast, target.text)
+    return not (core and shown.shown_outside(target, core)) and not contains_answer(podcast, target.text)
 
 
 def choose_deletions(ranked: Sequence[Target], word_count: int) -> list[Target]:
@@ -320,9 +341,12 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
         for target in finder(text, words):
             if _acceptable(target, enumeration) and (target.start, target.end) not in found:
                 found[(target.start, target.end)] = target
-    names = [t for t in found.values() if t.kind is TargetKind.ENTITY and t.last_token > t.first_token]
-    return [t for t in found.values() if t.kind is TargetKind.ENTITY or not any(  # a name is one unit:
-        n.first_token <= t.first_token and t.last_token <= n.last_token for n in names)]  # no `Meridional` alone
+    name_end: dict[int, int] = {}  # token → the last token of the multi-word name it is part of
+    for name in found.values():
+        if name.kind is TargetKind.ENTITY and name.last_token > name.first_token:
+            name_end.update(dict.fromkeys(range(name.first_token, name.last_token + 1), name.last_token))
+    return [t for t in found.values() if t.kind is TargetKind.ENTITY  # a name is one unit: no `Meridional` alone
+            or t.last_token > name_end.get(t.first_token, -1)]
 
 
 def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
@@ -335,8 +359,9 @@ def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
     if len(words) == 1 and (words[0].lower in STOPWORDS or (not lone_number and zipf(words[0].lower) >= 6.0)):
         return False
     # A whole list is a set, and sets make bad cards; one member is allowed.
-    return not any(s <= target.start and target.end <= e and _members(target.text) > 1
-                   for s, e in enumerations)
+    around = bisect.bisect_right(enumerations, (target.start, math.inf)) - 1  # the last list that starts by it
+    return not (around >= 0 and target.end <= enumerations[around][1] and _members(target.text) > 1)
+
 
 
 _COMMA_NOT_THOUSANDS = re.compile(r",(?!\d{3})")
@@ -346,14 +371,29 @@ def _members(text: str) -> int:
     return len(re.split(r",|\band\b|\bor\b", text))
 
 
-_ENUMERATION = re.compile(r"[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
+_ENUMERATION = re.compile(r"(?:(?<=[,.;:])|^)[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
 
 
 def _enumeration_spans(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
-    """Spans of `a, b(,) and c` lists of three or more items."""
+    """Spans of `a, b(,) and c` lists of three or more items, in order (they do not overlap).
+
+    The pattern is tried only where an item can begin (after `,.;:` or at the
+    start: a later start in the same item meets the same commas) and within a
+    sentence of at most `LIST_SENTENCE_CHARS`, so a long key point costs
+    linear time.
+    """
     if "," not in text or not (" and " in text or " or " in text):
-        return []  # no list here; the pattern below is slow on long sentences
-    return [(m.start(), m.end()) for m in _ENUMERATION.finditer(text)]
+        return []  # no list here
+    spans = []
+    for sentence in _LIST_SENTENCE.finditer(text):
+        start, end = sentence.span()
+        if end - start <= LIST_SENTENCE_CHARS:
+            spans += [(m.start(), m.end()) for m in _ENUMERATION.finditer(text, start, end)]
+    return spans
+
+
+LIST_SENTENCE_CHARS = 2_000
+_LIST_SENTENCE = re.compile(r"[^.;:]+")
 
 
 def _target(

@@ -199,6 +199,35 @@ def tokens(text: str) -> tuple[Token, ...]:
     return tuple(found)
 
 
+MAX_READ_WORDS = 400  # Snipd's key points hold under 60 words
+
+
+class Part(NamedTuple):
+    """The part of a key point the card maker reads: its first sentences, up to `MAX_READ_WORDS` words."""
+
+    text: str
+    words: tuple[Token, ...]
+    whole: bool  # it ends where a sentence ends (or is all of the key point)
+
+
+def read_part(text: str) -> Part:
+    """The first sentences of `text` that fit in `MAX_READ_WORDS` words, or its first words when one does not.
+
+    A card hides one thing and asks one short question: what a key point says
+    past its first few hundred words would make neither. Reading no more than
+    that keeps card making linear in a key point's length, and cheap.
+    """
+    words = tokens(text)
+    if len(words) <= MAX_READ_WORDS:
+        return Part(text, words, True)
+    cut = words[MAX_READ_WORDS].start
+    end = max(text.rfind(". ", 0, cut), text.rfind("? ", 0, cut), text.rfind("! ", 0, cut))
+    if end > 0:
+        part = text[:end + 1]
+        return Part(part, tuple(w for w in words[:MAX_READ_WORDS] if w.end <= end + 1), True)
+    return Part(text[:words[MAX_READ_WORDS - 1].end], words[:MAX_READ_WORDS], False)
+
+
 @lru_cache(maxsize=2048)
 def word_set(text: str) -> frozenset[str]:
     """The words of `text`, lower case, without a possessive `'s`."""
