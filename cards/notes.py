@@ -119,9 +119,10 @@ def snip_plans(episode: Episode, snip: Snip, topic: frozenset[str]) -> Iterator[
     from cards.cardmaker.plan import plan_cards
 
     names = proper_names(episode, snip)
+    speakers = frozenset(turn.speaker for turn in snip.turns)
     for position, key_point in enumerate(snip.key_points):
         previous = snip.key_points[position - 1] if position else ""
-        yield position, plan_cards(key_point, episode.podcast, episode.title, names, topic, previous)
+        yield position, plan_cards(key_point, episode.podcast, episode.title, names, topic, previous, speakers)
 
 
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")

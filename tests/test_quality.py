@@ -82,7 +82,8 @@ def test_anki_never_shows_a_cloze_answer_on_its_front(seed_note, seeds, tmp_path
 
 
 def test_the_snipd_style_set_holds_its_ground():
-    """Issue 11's figures on the 200 key points in Snipd's style: the bounds the issue sets."""
+    """The 200 key points in Snipd's style the rules were first tuned on: issue 11's bounds, but for coverage, which
+    issue 19 lets fall to 0.70 (a question that cannot be read with confidence is not made)."""
     spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
@@ -91,7 +92,7 @@ def test_the_snipd_style_set_holds_its_ground():
     assert figures["checks pass"] == 1.0
     assert figures["wrong-target share"] <= 0.03
     assert figures["cloze precision@1"] >= 0.90
-    assert figures["Q&A coverage"] >= 0.80 and figures["Q&A answer precision"] >= 0.85
+    assert figures["Q&A coverage"] >= 0.70 and figures["Q&A answer precision"] >= 0.85
 
 
 def test_the_held_out_set_passes_every_check():

@@ -16,9 +16,12 @@ from cards.cardmaker.types import Token
 from cards.cardmaker.words import (
     ANAPHORA,
     CLAUSE_VERBS,
+    FINDING_VERBS,
     OTHER_ATTRIBUTION_VERBS,
     PERSONAL_PRONOUNS,
+    PREPOSITIONS,
     PRONOUN_OPENERS,
+    SETTING_OPENERS,
     STOPWORDS,
     adjacent,
     parts_of_speech,
@@ -82,16 +85,21 @@ _GUEST = re.compile(
 )
 
 
-def attribution(key_point: str, previous: str = "", episode: str = "") -> Attribution | None:
-    """The speaker frame of a key point, for any speaker's name (not a list of names).
+def attribution(key_point: str, previous: str = "", episode: str = "",
+                speakers: frozenset[str] = frozenset()) -> Attribution | None:
+    """The speaker or finding frame of a key point, for any speaker's name (not a list of names).
 
     `She warns that …` is a frame too: its speaker is the one the key point
     before named, else the guest the episode title names (`… with Dr. Maya
-    Osei`), else unknown ("").
+    Osei`), else unknown (""). So is any subject whose verb `that` follows
+    (`Osei agrees with Klein that …`, `A 2023 review concluded that …`), the
+    subject of a verb reporting a finding (`A 2016 study found …`), and a
+    speaker of the episode whatever the verb (`Marchand prefers …`); a
+    setting may come first (`In 1997, Simard showed that …`).
     """
     match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
     if not match:
-        return None
+        return reported(key_point, speakers)
     speaker = match.group("speaker")
     first = speaker.split()[0].lower()
     if first in PERSONAL_PRONOUNS and " " not in speaker:
@@ -102,6 +110,61 @@ def attribution(key_point: str, previous: str = "", episode: str = "") -> Attrib
     is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
     lead = f"According to {speaker}," if speaker else ""
     return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause, lead)
+
+
+_SETTING = re.compile(r"^(?:[A-Z][a-z]*)\b[^,;:]{1,80},\s+")
+
+
+def setting_end(key_point: str) -> int:
+    """Where a setting at the front ends (`In the Southern Hemisphere, |…`, `During a drought, |…`), else 0.
+
+    A time, place or condition is rarely the fact a key point states: it is
+    kept in front of the question and hidden only when nothing else can be.
+    """
+    match = _SETTING.match(key_point)
+    if not match or match.group().split(" ", 1)[0].lower() not in SETTING_OPENERS:
+        return 0
+    return match.end()
+
+
+MAX_FRAME_WORDS = 14
+
+
+def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribution | None:
+    """`<subject> <verb> [a phrase] that <claim>`, `<study> found <claim>`, `<speaker> <verb> <claim>`."""
+    start = setting_end(key_point)
+    words = [w for w in tokens(key_point) if w.start >= start][:MAX_FRAME_WORDS + 2]
+    if len(words) < 3 or words[0].lower in ANAPHORA or words[0].lower in ("you", "we", "i"):
+        return None
+    verb = next((i for i, w in enumerate(words[1:], 1) if _finite_verb(w)), None)
+    if verb is None or re.search(r"[,;:()]", key_point[words[0].start:words[verb].start]):
+        return None
+    that = next((i for i in range(verb + 1, min(len(words), verb + 7)) if words[i].lower == "that"), None)
+    between = words[verb + 1:that] if that else []
+    subject = key_point[words[0].start:words[verb - 1].end]
+    speaker = any(w.text in speakers for w in words[:verb])
+    if that and (not between or between[0].lower in PREPOSITIONS) \
+            and not re.search(r"[,;:]", key_point[words[verb].end:words[that].start]):
+        claim_start = words[that].end + 1
+    elif words[verb].lower in FINDING_VERBS or speaker:
+        claim_start = words[verb].end + 1
+        if claim_start >= len(key_point):
+            return None
+        return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "")
+    else:
+        return None
+    if claim_start >= len(key_point):
+        return None
+    lead = f"According to {subject[:1].lower() + subject[1:] if words[0].lower in STOPWORDS else subject},"
+    return Attribution(subject, key_point[claim_start:], claim_start, True, lead)
+
+
+def _finite_verb(word: Token) -> bool:
+    """A lowercase verb form that can head a clause: `found`, `estimate`, `agrees`; not `is`, `the`, `data`."""
+    lower = word.lower
+    if not word.text.islower() or lower in STOPWORDS or "VERB" not in parts_of_speech(lower):
+        return False
+    return not lower.endswith("ing")
 
 
 def _speaker_of(previous: str, episode: str) -> str:

@@ -15,23 +15,28 @@ from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_refe
 from cards.cardmaker.questions import framed_question, make_question, question_with_speaker
 from cards.cardmaker.targets import Front, choose_deletions, rank_targets
 from cards.cardmaker.types import CardPlan, Question, Reading
-from cards.cardmaker.words import contains_answer, read_part, tokens
+from cards.cardmaker.words import contains_answer, read_part, speaker_words, tokens
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
-               topic: frozenset[str] = frozenset(), previous: str = "") -> CardPlan:
+               topic: frozenset[str] = frozenset(), previous: str = "",
+               speakers: frozenset[str] = frozenset()) -> CardPlan:
     """Choose deletions, a question and a context label for one key point.
 
+    `names` are words the snip writes with a capital (questions keep them);
     `topic` holds the words of the episode's subject (see `topic_words`);
     `previous` is the key point before this one in its snip: when this one
-    opens with a pronoun (`This would …`), it is shown on the front too.
+    opens with a pronoun (`This would …`), it is shown on the front too;
+    `speakers` are the names of the people speaking in the snip: never a
+    card's answer.
     """
     before = previous if previous and opens_with_pronoun(key_point) else ""
     text, words, whole = read_part(key_point)
-    frame = attribution(text, previous, episode)
+    speaking = speaker_words(speakers)
+    frame = attribution(text, previous, episode, speaking)
     verbs = verb_positions(text, words) | claim_verbs(frame, words)
     ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before), topic, tokens(key_point))
+                          Front(podcast, episode, before, speaking), topic, tokens(key_point))
     lead = frame or contrast(text)
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
     deletions = choose_deletions(ranked, len(words))

@@ -67,6 +67,7 @@ class Front(NamedTuple):
     podcast: str
     episode: str
     before: str = ""  # the key point before, shown when this one opens with a pronoun
+    speakers: frozenset[str] = frozenset()  # words of the speakers' names: the learner knows who speaks
 
 
 def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
@@ -92,6 +93,7 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         if _fits_front(t, on_front, front.podcast)
         and not (front.before and contains_answer(front.before, t.text))
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
+        and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))

@@ -148,6 +148,22 @@ CLAUSE_VERBS = frozenset(
 
 
 # after these it is not (`credits cattle with …`, `cautions against …`):
+# Verbs that report a finding: their subject (`A 2016 study of 1,000 readers found …`) frames the claim,
+# as a speaker does, with or without `that`.
+FINDING_VERBS = frozenset(
+    """found find finds showed shown show shows concluded conclude concludes revealed reveal reveals suggest
+    suggests suggested indicate indicates indicated demonstrated demonstrate demonstrates reported report reports
+    confirmed confirm confirms estimate estimates estimated linked link links""".split()
+)
+
+
+# Words that open a setting: a time, place or condition before the claim (`In 1997, …`, `During a drought, …`).
+SETTING_OPENERS = frozenset(
+    """in on at during by since after before over for within across throughout under around when while if once
+    as although because though whenever until upon""".split()
+)
+
+
 OTHER_ATTRIBUTION_VERBS = frozenset(
     "cautions cautioned cites cited recommends recommended credits credited calls called contrasts contrasted".split()
 )
@@ -197,6 +213,12 @@ def tokens(text: str) -> tuple[Token, ...]:
         lower = word.lower().replace("’", "'") if curly else word.lower()
         found.append(tuple.__new__(Token, (word, *match.span(), lower)))
     return tuple(found)
+
+
+def speaker_words(speakers: frozenset[str]) -> frozenset[str]:
+    """The words that name a speaker: `Maya`, `Osei` of `Dr. Maya Osei`; not `Dr`, `Jon Y`'s `Y`."""
+    return frozenset(w.text for name in speakers for w in tokens(name)
+                     if len(w.text) > 2 and w.text[:1].isupper() and w.lower not in STOPWORDS)
 
 
 MAX_READ_WORDS = 400  # Snipd's key points hold under 60 words
