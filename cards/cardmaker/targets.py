@@ -445,14 +445,14 @@ def _decade(word: Token) -> bool:
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
     """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`,
     `between 10 and 14`, `between a third and a half`), else i."""
-    if i + 2 < len(words) and words[i].lower == "one" and words[i + 1].lower == "in" and is_number(words[i + 2]):
-        return i + 2  # `one in five`: a share
+    if i + 2 < len(words) and words[i + 1].lower == "in" and is_number(words[i + 2]) and not is_year(words[i + 2]):
+        return i + 2  # `one in five`, `three in four`: a share
     joined = "and" if i > 0 and "between" in (words[i - 1].lower, words[max(0, i - 2)].lower) else "to"
     if i + 3 < len(words) and words[i + 1].lower == joined and words[i + 2].lower == "a" \
             and words[i + 3].lower in FRACTIONS:
         return i + 3
-    if i + 2 < len(words) and words[i + 1].lower == joined and is_number(words[i + 2]):
-        return i + 2
+    if i + 2 < len(words) and words[i + 1].lower in (joined, "or") and is_number(words[i + 2]):
+        return i + 2  # `5 or 7 years`: two values, asked as one
     if i + 1 < len(words) and text[words[i].end:words[i + 1].start] in ("-", "–") and is_number(words[i + 1]):
         return i + 1
     return i
@@ -487,7 +487,9 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         )
         if unit + 1 < len(words) and words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin"):
             return unit + 1  # `18 degrees Celsius`
-        return unit + 1 if modifier and followed_by_unit else unit  # `eight US states`
+        noun_follows = followed_by_unit and plural_noun(words[unit + 1]) and not plural_noun(words[unit])
+        # `eight US states`; `9.6 square kilometres`, `2,000 glider flights`: a singular modifier, then the unit
+        return unit + 1 if (modifier or noun_follows) and followed_by_unit else unit
     if followed_by_unit and not words[unit].text[0].isdigit():
         return unit + 1  # `30 million cubic meters`, `seven Earth-sized planets`: a modifier, then the unit
     return last
@@ -500,7 +502,7 @@ def _is_unit(token: Token) -> bool:
     parts = parts_of_speech(token.lower)
     if "-" in token.lower:
         return "NOUN" in parts
-    return not parts <= {"ADJ", "ADV"}
+    return bool(parts & {"NOUN", ""})  # not `2 sits`, `one leaked login`: a verb is no unit
 
 
 def _entities(text: str, words: Sequence[Token]) -> list[Target]:
