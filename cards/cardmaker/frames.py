@@ -42,12 +42,13 @@ class SetAside(NamedTuple):
 
     opening_end: int | None  # `Rather than building fabs everywhere,|`
     tail_start: int | None  # `|, including babbling with the hands`
+    setting_end: int = 0  # `During a drought, |…`
 
     @classmethod
     def of(cls, key_point: str) -> SetAside:
         opening = _CONTRAST.match(key_point)
         tail = _TAIL.search(key_point)
-        return cls(opening.end() if opening else None, tail.start() if tail else None)
+        return cls(opening.end() if opening else None, tail.start() if tail else None, setting_end(key_point))
 
 
 ATTRIBUTION_VERBS = "|".join(

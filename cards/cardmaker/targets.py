@@ -228,9 +228,14 @@ def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) ->
         and target.kind is not TargetKind.NUMBER
     in_tail = aside.tail_start is not None and target.start >= aside.tail_start
     in_opening = aside.opening_end is not None and target.end <= aside.opening_end
+    if target.end <= aside.setting_end:  # `In 1997, …`, `In California, …`: when and where, rarely the fact
+        return target._replace(rank=target.rank + SETTING_PENALTY)
     if in_opening or after_than or anaphoric_subject or in_tail:
         return target._replace(rank=target.rank + 1.0)
     return target
+
+
+SETTING_PENALTY = 3.0  # after every kind of target outside the setting
 
 
 def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
