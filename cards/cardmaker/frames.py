@@ -31,7 +31,9 @@ from cards.cardmaker.words import (
     with_capital,
 )
 
-_TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|[a-z]+ing)\b")
+# What follows the claim and gives its cause, consequence, exception or contrast: another fact, after it.
+_TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|because|since|so|[a-z]+ing)\b"
+                   r"|\s(?:because|since|rather than|instead of|unless)\s")
 
 
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
