@@ -9,9 +9,8 @@ from __future__ import annotations
 import itertools
 
 from cards.cardmaker.questions import MAX_ANSWER_WORDS
-from cards.cardmaker.targets import MAX_TARGET_WORDS
 from cards.cardmaker.types import CardPlan, Question
-from cards.cardmaker.words import STOPWORDS, contains_answer, tokens
+from cards.cardmaker.words import MAX_TARGET_WORDS, STOPWORDS, contains_answer, tokens
 
 
 def cloze_front(plan: CardPlan, hidden: int) -> str:

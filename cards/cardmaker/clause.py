@@ -24,6 +24,7 @@ from cards.cardmaker.words import (
     BE,
     COMMON_VERBS,
     DETERMINERS,
+    MAX_TARGET_WORDS,
     MODALS,
     PERFECT,
     PERSON_VERBS,
@@ -208,6 +209,88 @@ def is_imperative(sentence: str) -> bool:
     if len(words) < 2 or verb_lemma(words[0].lower) != words[0].lower:
         return False
     return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
+
+
+class Imperative(NamedTuple):
+    """Advice: `[setting] [Never] keep |doors and shutters| closed …`: the verb, and the object it acts on."""
+
+    setting: str  # `During a storm, ` (kept in front of the question)
+    negation: str  # `never`, `don't`, or ""
+    verb: int  # token index of the verb
+    object_first: int  # token indices of the object (object_last < object_first: none)
+    object_last: int
+
+
+OBJECT_ENDS = (PREPOSITIONS - {"than", "of"}) | SUBORDINATORS | frozenset("so rather instead to unless until".split())
+_PRONOUN_OBJECTS = frozenset("yourself yourselves it them this that something anything everything".split())
+
+
+def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative | None:
+    """The key point as advice in the imperative, or None (read from the word at `start`, after any setting).
+
+    The mood is read from the verb's form and what follows it: a base form
+    (`Keep`, `Store`, `Avoid`) followed by what a verb takes (an article, a
+    pronoun, a preposition, a gerund, a plural noun that no verb follows),
+    not a noun phrase that is a subject (`Cover crops protect …`).
+    """
+    first = next((i for i, w in enumerate(words) if w.start >= start), None)
+    if first is None or first + 1 >= len(words):
+        return None
+    negation = ""
+    if (words[first].lower in ("never", "always", "don't", "do") and words[first].lower != "do") \
+            or (words[first].lower == "do" and words[first + 1].lower == "not"):
+        negation = "never" if words[first].lower == "never" else ("" if words[first].lower == "always" else "not")
+        first += 2 if words[first].lower == "do" else 1
+    if first + 1 >= len(words):
+        return None
+    verb, following = words[first], words[first + 1]
+    lower = verb.lower
+    if (start == 0 and not verb.text[:1].isupper()) or verb_lemma(lower) != lower or (lower in STOPWORDS \
+            and lower not in VERBS_AMONG_STOPWORDS):
+        return None
+    after = following.lower
+    # A word English also uses as a noun (`Store`, `Sleep`, `Pressure`) is a verb only before what a noun is
+    # never followed by: an article, a pronoun, a number (`Sugar rises as …`, `Gut training lets …` are subjects).
+    takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or is_number(following)
+    weak = "NOUN" not in parts_of_speech(lower) or (start > 0 and plural_noun(following)  # `…, keep doors`
+                                                    and "VERB" not in parts_of_speech(after))
+    if not takes and weak:
+        takes = after in PREPOSITIONS or after.endswith("ing") or ("ADV" in parts_of_speech(after) and after != "more")
+        if not takes and plural_noun(following):
+            after_noun = words[first + 2].lower if first + 2 < len(words) else ""
+            takes = not after_noun or after_noun in PREPOSITIONS or after_noun in ("and", "or") \
+                or text[following.end:following.end + 1] in ",."
+    if not takes:
+        return None
+    object_first = first + 1
+    if words[object_first].lower in PREPOSITIONS:
+        object_first += 1  # `Hover over [a link]`, `Open with [a story]`
+    last = object_first
+    while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and adjacent(words, last) \
+            and last + 1 - object_first < MAX_OBJECT_WORDS and last + 1 not in _verbs_after(words, object_first):
+        last += 1
+    while last >= object_first and words[last].lower in STOPWORDS:
+        last -= 1  # `a go-bag [and] leave early`
+    if object_first >= len(words) or words[object_first].lower in PREPOSITIONS \
+            or words[object_first].lower in _PRONOUN_OBJECTS or words[object_first].lower.endswith("ing"):
+        last = object_first - 1  # `breathe in for four counts`, `Record yourself`, `prioritize building …`: none
+    else:
+        coordinated = [j for j in range(object_first + 1, last) if words[j].lower in ("and", "or")]
+        if coordinated and last - object_first + 1 > MAX_TARGET_WORDS:
+            last = coordinated[0] - 1  # `an authenticator app [or a hardware key like …]`
+    setting = text[:start]
+    return Imperative(setting, negation, first, object_first, last)
+
+
+MAX_OBJECT_WORDS = 6
+
+
+def _verbs_after(words: Sequence[Token], i: int) -> set[int]:
+    """Words that end an object: `keep doors closed` (a participle), `… and leave early` (a second verb)."""
+    return {j for j in range(i + 1, min(len(words), i + MAX_OBJECT_WORDS + 1))
+            if (words[j].lower.endswith("ed") and parts_of_speech(words[j].lower) & {"VERB", "ADJ"})
+            or (words[j - 1].lower == "and" and verb_lemma(words[j].lower) == words[j].lower
+                and "VERB" in parts_of_speech(words[j].lower) and not plural_noun(words[j]))}
 
 
 def first_sentence(text: str) -> str:

@@ -10,9 +10,9 @@ the thing that matters most in the key point, and never shows its answer.
 
 from __future__ import annotations
 
-from cards.cardmaker.clause import verb_positions
-from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_referent, opens_with_pronoun
-from cards.cardmaker.questions import framed_question, make_question, question_with_speaker
+from cards.cardmaker.clause import imperative, verb_positions
+from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_referent, opens_with_pronoun, setting_end
+from cards.cardmaker.questions import advice_question, framed_question, make_question, question_with_speaker
 from cards.cardmaker.targets import Front, choose_deletions, rank_targets
 from cards.cardmaker.types import CardPlan, Question, Reading
 from cards.cardmaker.words import contains_answer, read_part, speaker_words, tokens
@@ -33,15 +33,18 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     before = previous if previous and opens_with_pronoun(key_point) else ""
     text, words, whole = read_part(key_point)
     speaking = speaker_words(speakers)
-    frame = attribution(text, previous, episode, speaking)
-    verbs = verb_positions(text, words) | claim_verbs(frame, words)
+    advice = None if before else imperative(text, words, setting_end(text))
+    frame = None if advice else attribution(text, previous, episode, speaking)
+    verbs = verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set())
     ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before, speaking), topic, tokens(key_point))
+                          Front(podcast, episode, before, speaking), topic, tokens(key_point), advice)
     lead = frame or contrast(text)
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
     deletions = choose_deletions(ranked, len(words))
     question = None
-    if whole:  # no question from a sentence cut short
+    if whole and advice:
+        question = advice_question(advice, text, words, ranked, podcast, topic)
+    elif whole:  # no question from a sentence cut short
         question = framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
     if question is None and whole and frame and not frame.is_clause and frame.speaker:
         question = question_with_speaker(text, frame, reading, podcast, names)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from cards.cardmaker.clause import (
     Clause,
+    Imperative,
     adjective_like,
     first_sentence,
     function_word,
@@ -31,7 +32,6 @@ from cards.cardmaker.clause import (
     verb_positions,
 )
 from cards.cardmaker.frames import Attribution
-from cards.cardmaker.targets import MAX_TARGET_WORDS
 from cards.cardmaker.types import Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -40,6 +40,7 @@ from cards.cardmaker.words import (
     BE,
     DETERMINERS,
     GAP_WORDS,
+    MAX_TARGET_WORDS,
     MONTHS,
     NO_GAP_AFTER,
     PERSON_VERBS,
@@ -48,6 +49,7 @@ from cards.cardmaker.words import (
     SINGULAR,
     STOPWORDS,
     contains_answer,
+    core_words,
     irregular_past,
     is_acronym,
     is_content,
@@ -120,6 +122,35 @@ _TRAILING_CLAUSE = re.compile(
     r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|[a-z]+ing)\b"  # `, accelerating …`
     r"|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
 )
+
+
+def advice_question(advice: Imperative, text: str, words: Sequence[Token], ranked: Sequence[Target], podcast: str,
+                    topic: frozenset[str]) -> Question | None:
+    """`During a storm, keep doors and shutters closed on the windward side` →
+    `During a storm, what should you keep closed on the windward side?` → `doors and shutters`.
+
+    The object of the advice is the answer; none when it is a pronoun
+    (`Record yourself …`) or only the episode's topic (`Never eat a wild
+    mushroom …` in an episode on fungi).
+    """
+    if advice.object_last < advice.object_first:
+        return None
+    if any(t.kind is TargetKind.NUMBER and t.start > words[advice.verb].end for t in ranked):
+        return None  # `Keep your debt payments under 36% of income`: the number is the advice, asked by no form here
+    answer = text[words[advice.object_first].start:words[advice.object_last].end]
+    core = set(core_words(answer))
+    if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
+            or core <= topic:
+        return None
+    verb = words[advice.verb].lower
+    between = text[words[advice.verb].end:words[advice.object_first].start].strip()  # `over` in `Hover over`
+    rest = _TRAILING_CLAUSE.sub("", text[words[advice.object_last].end:]).strip().rstrip(".!;:,")
+    parts = ["what should you", advice.negation, verb, between, rest]
+    question = " ".join(p for p in parts if p)
+    lead = advice.setting.strip()
+    question = f"{lead} {question}" if lead else with_capital(question)
+    asked = Question(question + "?", answer)
+    return asked if _good(asked, podcast) else None
 
 
 def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozenset()) -> Question | None:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from cards.cardmaker.clause import Imperative
 from cards.cardmaker.frames import SetAside
 from cards.cardmaker.types import Target, TargetKind, Token
 from cards.cardmaker.words import (
@@ -22,6 +23,7 @@ from cards.cardmaker.words import (
     DETERMINERS,
     FRACTIONS,
     FREQUENCY_UNITS,
+    MAX_TARGET_WORDS,
     MONTHS,
     NUMBER_WORDS,
     PREPOSITIONS,
@@ -42,9 +44,6 @@ from cards.cardmaker.words import (
     verb_lemma,
     zipf,
 )
-
-MAX_TARGET_WORDS = 5
-
 
 SHORT_KEY_POINT_WORDS = 12
 
@@ -71,7 +70,7 @@ class Front(NamedTuple):
 
 
 def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
-                 topic: frozenset[str], shown: Sequence[Token]) -> tuple[Target, ...]:
+                 topic: frozenset[str], shown: Sequence[Token], advice: Imperative | None = None) -> tuple[Target, ...]:
     """Every acceptable target of the key point, best first.
 
     Never a verb or a word English uses only as a verb; never what shows on
@@ -85,7 +84,7 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         _whole_noun_phrase(key_point, words, t, verbs, claim_start)
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
         if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
-    ]
+    ] + _advised(key_point, words, advice)
     aside = SetAside.of(key_point)
     candidates = [
         _demote_contrast(_demote_topic(t, front.episode), words, aside)
@@ -97,6 +96,24 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
+
+
+ADVISED_RANK = 1.5  # after numbers and rare names, before rare terms: the new information of advice
+
+
+def _advised(text: str, words: Sequence[Token], advice: Imperative | None) -> list[Target]:
+    """What advice tells you to act on (`keep [doors and shutters] closed`): a target of its own."""
+    if advice is None or not 0 <= advice.object_last - advice.object_first < MAX_TARGET_WORDS:
+        return []
+    span = words[advice.object_first:advice.object_last + 1]
+    while span and span[0].lower in ("a", "an", "the", "your"):
+        span = span[1:]
+    if not span or not any(is_content(w) for w in span) or span[-1].lower in STOPWORDS:
+        return []
+    first, last = advice.object_first + len(words[advice.object_first:advice.object_last + 1]) - len(span), \
+        advice.object_last
+    target = _target(text, words, first, last, TargetKind.NOUN_PHRASE, 0.0, ADVISED_RANK)
+    return [target] if _acceptable(target, []) else []
 
 
 def topic_words(key_points: list[str]) -> frozenset[str]:

@@ -221,6 +221,7 @@ def speaker_words(speakers: frozenset[str]) -> frozenset[str]:
                      if len(w.text) > 2 and w.text[:1].isupper() and w.lower not in STOPWORDS)
 
 
+MAX_TARGET_WORDS = 5  # a deletion, or an object asked for, holds at most this many words
 MAX_READ_WORDS = 400  # Snipd's key points hold under 60 words
 
 
