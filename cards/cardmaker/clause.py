@@ -111,8 +111,8 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
         if plural_noun(word) and following in ("a", "an", "the"):
             return True  # `one in five stars hosts an …`: the verb agrees with `one`
         return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
-    if _base_verb(words[i + 1]):
-        return False  # `Cover crops protect …`: the verb comes next, so this is a noun
+    if _base_verb(words[i + 1]) or (plural_noun(word) and _bare_verb(words[i + 1])):
+        return False  # `Cover crops protect …`, `index funds beat …`: the verb comes next, so this is a noun
     if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not plural_noun(subject):
         return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
     if plural_noun(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
@@ -134,6 +134,13 @@ def _verb_after_name(words: Sequence[Token], i: int) -> bool:
     following = words[i + 1].lower
     modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
     return "VERB" in parts_of_speech(words[i].lower) and adjacent(words, i - 1) and adjacent(words, i) and modifier
+
+
+def _bare_verb(word: Token) -> bool:
+    """A lowercase base form that can be a verb (`beat`, `sleep`, `use`), though English uses it as a noun too."""
+    lower = word.lower
+    return (word.text.islower() and "VERB" in parts_of_speech(lower) and verb_lemma(lower) == lower
+            and not lower.endswith("s") and (lower not in STOPWORDS or lower in VERBS_AMONG_STOPWORDS))
 
 
 def _base_verb(word: Token) -> bool:
@@ -219,6 +226,7 @@ class Imperative(NamedTuple):
     verb: int  # token index of the verb
     object_first: int  # token indices of the object (object_last < object_first: none)
     object_last: int
+    phrase_last: int  # where the whole object phrase ends (`a story [or a surprising number]`)
 
 
 OBJECT_ENDS = (PREPOSITIONS - {"than", "of"}) | SUBORDINATORS | frozenset("so rather instead to unless until".split())
@@ -274,12 +282,13 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
     if object_first >= len(words) or words[object_first].lower in PREPOSITIONS \
             or words[object_first].lower in _PRONOUN_OBJECTS or words[object_first].lower.endswith("ing"):
         last = object_first - 1  # `breathe in for four counts`, `Record yourself`, `prioritize building …`: none
-    else:
+    phrase_last = max(last, object_first - 1)
+    if last >= object_first:
         coordinated = [j for j in range(object_first + 1, last) if words[j].lower in ("and", "or")]
         if coordinated and last - object_first + 1 > MAX_TARGET_WORDS:
             last = coordinated[0] - 1  # `an authenticator app [or a hardware key like …]`
     setting = text[:start]
-    return Imperative(setting, negation, first, object_first, last)
+    return Imperative(setting, negation, first, object_first, last, phrase_last)
 
 
 MAX_OBJECT_WORDS = 6
@@ -441,4 +450,5 @@ def takes_object(clause: Clause) -> bool:
     """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
     words = clause.words
     following = words[clause.verb + 1].lower if clause.verb + 1 < len(words) else ""
-    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also"))
+    return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also")
+                or (irregular_past(following) and "NOUN" not in parts_of_speech(following)))  # `has grown`

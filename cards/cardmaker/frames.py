@@ -139,23 +139,26 @@ def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribut
     words = [w for w in tokens(key_point) if w.start >= start][:MAX_FRAME_WORDS + 2]
     if len(words) < 3 or words[0].lower in ANAPHORA or words[0].lower in ("you", "we", "i"):
         return None
-    verb = next((i for i, w in enumerate(words[1:], 1) if _finite_verb(w)), None)
-    if verb is None or re.search(r"[,;:()]", key_point[words[0].start:words[verb].start]):
-        return None
-    that = next((i for i in range(verb + 1, min(len(words), verb + 7)) if words[i].lower == "that"), None)
-    between = words[verb + 1:that] if that else []
-    subject = key_point[words[0].start:words[verb - 1].end]
-    speaker = any(w.text in speakers for w in words[:verb])
-    if that and (not between or between[0].lower in PREPOSITIONS) \
-            and not re.search(r"[,;:]", key_point[words[verb].end:words[that].start]):
+    that = next((i for i in range(2, len(words)) if words[i].lower == "that"), None)
+    verb = None
+    if that is not None:  # the verb nearest before `that`, with at most a phrase between (`agrees with Klein`)
+        verb = next((i for i in range(that - 1, 0, -1) if _finite_verb(words[i])
+                     and (i == that - 1 or words[i + 1].lower in PREPOSITIONS)), None)
+    if verb is not None and that is not None and not re.search(r"[,;:()]", key_point[words[0].start:words[that].start]):
         claim_start = words[that].end + 1
-    elif words[verb].lower in FINDING_VERBS or speaker:
+    else:
+        speaker = next((i for i in range(1, 4) if i < len(words) and words[i - 1].text in speakers
+                        and _finite_verb(words[i])), None)
+        verb = speaker or next((i for i, w in enumerate(words[1:], 1) if w.lower in FINDING_VERBS
+                                and _finite_verb(w)), None)
+        if verb is None or re.search(r"[,;:()]", key_point[words[0].start:words[verb].start]):
+            return None
         claim_start = words[verb].end + 1
         if claim_start >= len(key_point):
             return None
+        subject = key_point[words[0].start:words[verb - 1].end]
         return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "")
-    else:
-        return None
+    subject = key_point[words[0].start:words[verb - 1].end]
     if claim_start >= len(key_point):
         return None
     lead = f"According to {subject[:1].lower() + subject[1:] if words[0].lower in STOPWORDS else subject},"

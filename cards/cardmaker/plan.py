@@ -40,7 +40,7 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
                           Front(podcast, episode, before, speaking), topic, tokens(key_point), advice)
     lead = frame or contrast(text)
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
-    deletions = choose_deletions(ranked, len(words))
+    deletions = choose_deletions(ranked, len(words), topic)
     question = None
     if whole and advice:
         question = advice_question(advice, text, words, ranked, podcast, topic)

@@ -54,6 +54,7 @@ from cards.cardmaker.words import (
     is_acronym,
     is_content,
     is_number,
+    is_people_noun,
     is_plural,
     is_year,
     lemma,
@@ -144,7 +145,7 @@ def advice_question(advice: Imperative, text: str, words: Sequence[Token], ranke
         return None
     verb = words[advice.verb].lower
     between = text[words[advice.verb].end:words[advice.object_first].start].strip()  # `over` in `Hover over`
-    rest = _TRAILING_CLAUSE.sub("", text[words[advice.object_last].end:]).strip().rstrip(".!;:,")
+    rest = _TRAILING_CLAUSE.sub("", text[words[advice.phrase_last].end:]).strip().rstrip(".!;:,")
     parts = ["what should you", advice.negation, verb, between, rest]
     question = " ".join(p for p in parts if p)
     lead = advice.setting.strip()
@@ -217,7 +218,7 @@ def _subject_phrase_question(clause: Clause) -> Question | None:
         return None
     if any(function_word(w) and w.lower not in ("and", "of") for w in words):
         return None
-    return _ask(clause, f"What {_agree(clause)}", subject)
+    return _ask(clause, f"{'Who' if _people(subject, clause) else 'What'} {_agree(clause)}", subject)
 
 
 def _fronted_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
@@ -500,9 +501,19 @@ def _past_time(clause: Clause) -> bool:
 
 
 def _is_person(target: Target, clause: Clause) -> bool:
-    """A name doing what people do: `Richard Chang left`, `Bach wrote`."""
-    acronym = " " not in target.text and is_acronym(target.text)  # `TSMC left` is a company
-    return target.text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
+    """A name doing what people do (`Richard Chang left`, `Bach wrote`), or a noun for people (`Researchers`,
+    `Tool vendors`): asked with `Who`."""
+    return _people(target.text, clause)
+
+
+def _people(text: str, clause: Clause) -> bool:
+    words = tokens(text)
+    if not words:
+        return False
+    if words[-1].lower in ("of",) or is_people_noun(words[-1].lower):  # `Tool vendors`, `Researchers`
+        return True
+    acronym = " " not in text and is_acronym(text)  # `TSMC left` is a company
+    return text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
 
 
 def _lower_first(subject: str, names: frozenset[str]) -> str:

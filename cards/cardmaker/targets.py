@@ -95,6 +95,10 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
+    if candidates and candidates[0].kind is not TargetKind.NUMBER:
+        best = min(candidates, key=lambda t: (t.rank, t.score, t.start))
+        if set(core_words(best.text)) & topic:  # only phrases about the topic are left: hide the rest of one
+            candidates = [_without_topic_edges(key_point, words, t, topic) for t in candidates]
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
 
 
@@ -149,8 +153,10 @@ def never_a_noun(target: Target) -> bool:
     if not word.islower() and not sentence_start:
         return False
     parts = parts_of_speech(word.lower().removesuffix("'s"))
-    if parts == {""}:  # unknown to the lexicon: an adjective's or a participle's ending tells (not `long-term`)
-        return "-" not in word and word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
+    if parts == {""} and "-" in word:  # `large-scale`, `long-term`: an adjective's compound
+        return parts_of_speech(word.lower().split("-", 1)[0]) <= {"ADJ", "ADV"}
+    if parts == {""}:  # unknown to the lexicon: an adjective's or a participle's ending tells
+        return word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
     return parts.isdisjoint({"NOUN", "PROPN"})
 
 
@@ -256,13 +262,33 @@ SETTING_PENALTY = 3.0  # after every kind of target outside the setting
 
 
 def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
-    """`around {{300}} words` in an episode about words: the count is the fact, the topic word is not."""
+    """`around {{300}} words`, `{{thousands}} of chips` in an episode about words or chips: the count is the fact,
+    the topic word is not."""
     last = target.last_token
     unit = words[last].lower.removesuffix("'s")
+    count = last - 2 if last - 2 >= target.first_token and words[last - 1].lower == "of" else last - 1
     if (target.kind is not TargetKind.NUMBER or last == target.first_token or unit not in topic
-            or unit in TIME_UNITS or not is_number(words[last - 1]) or words[last - 1].lower in STOPWORDS):
+            or unit in TIME_UNITS or not is_number(words[count]) or words[count].lower in STOPWORDS):
         return target
-    return _target(text, words, target.first_token, last - 1, target.kind, target.score, target.rank)
+    return _target(text, words, target.first_token, count, target.kind, target.score, target.rank)
+
+
+def _without_topic_edges(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
+    """`China's AI [efforts]`, `Semiconductor [knowledge]`: the episode's topic word at a phrase's edge stays
+    shown; the rest of the phrase is what the card asks for."""
+    first, last = target.first_token, target.last_token
+    if target.kind is TargetKind.NUMBER or first == last:
+        return target
+    def topical(i: int) -> bool:
+        return words[i].lower.removesuffix("'s") in topic
+
+    while first < last and topical(first):
+        first += 1
+    while last > first and topical(last):
+        last -= 1
+    if (first, last) == (target.first_token, target.last_token) or topical(first) or words[first].lower in STOPWORDS:
+        return target
+    return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
 def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
@@ -328,14 +354,17 @@ def _fits_front(target: Target, shown: _FrontWords, podcast: str) -> bool:
     return not (core and shown.shown_outside(target, core)) and not contains_answer(podcast, target.text)
 
 
-def choose_deletions(ranked: Sequence[Target], word_count: int) -> list[Target]:
-    """One deletion for a short key point, at most two for a long one; best first (`ranked` is)."""
+def choose_deletions(ranked: Sequence[Target], word_count: int, topic: frozenset[str] = frozenset()) -> list[Target]:
+    """One deletion for a short key point, at most two for a long one; best first (`ranked` is).
+
+    A second deletion is never about the episode's topic (`Semiconductor knowledge` in an episode on chips).
+    """
     if not ranked:
         return []
     chosen = [ranked[0]]
     if word_count > SHORT_KEY_POINT_WORDS:
         for other in ranked[1:]:
-            if _solid(other) and _apart(other, chosen[0]):
+            if _solid(other) and _apart(other, chosen[0]) and not set(core_words(other.text)) & topic:
                 chosen.append(other)
                 break
     return chosen

@@ -215,6 +215,39 @@ def tokens(text: str) -> tuple[Token, ...]:
     return tuple(found)
 
 
+# Nouns for people that no suffix gives away (`researchers`, `vendors`, `economists` are read from their form).
+PEOPLE_NOUNS = frozenset(
+    """people persons person humans human children child adults adult men man women woman kids kid parents parent
+    patients patient teenagers teens babies infants individuals folks staff crew""".split()
+)
+_AGENT = re.compile(r"(?:er|or|ist|ian|ant|ent)s?$")
+
+
+@lru_cache(maxsize=4096)
+def is_people_noun(word: str) -> bool:
+    """A noun for a person or a group of people: `researchers`, `tool vendors`' `vendors`, `physicians`, `people`.
+
+    An agent noun is a verb or noun with an agent's ending (`research`+`er`,
+    `vend`+`or`, `economy`→`economist`, `physic`+`ian`, `migrate`→`migrant`)
+    that the lexicon knows as a noun.
+    """
+    lower = word.lower().removesuffix("'s")
+    if lower in PEOPLE_NOUNS:
+        return True
+    match = _AGENT.search(lower)
+    if not match or len(lower) < 6 or "NOUN" not in parts_of_speech(lower):
+        return False
+    stem = lower[:match.start()]
+    ending = match.group().rstrip("s")
+    if ending in ("ist", "ian"):
+        return True
+    candidates = (stem, stem + "e", stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem)
+    if ending in ("ant", "ent"):
+        return any(verb_lemma(c) == c for c in (stem + "ate", stem + "e", stem))  # `migrant`, `resident`
+    # `researchers`, `vendors`, `farmers`: a plural whose stem is a verb (a group of people doing it)
+    return lower.endswith("s") and any("VERB" in parts_of_speech(c) for c in candidates if len(c) > 3)
+
+
 def speaker_words(speakers: frozenset[str]) -> frozenset[str]:
     """The words that name a speaker: `Maya`, `Osei` of `Dr. Maya Osei`; not `Dr`, `Jon Y`'s `Y`."""
     return frozenset(w.text for name in speakers for w in tokens(name)

@@ -1,0 +1,91 @@
+"""The question forms: framed by a speaker, a finding, a setting or a contrast; advice in the imperative; `Who` for
+people; the key point's tense kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from cards.cardmaker.plan import plan_cards
+from cards.cardmaker.words import is_people_noun
+
+
+def asked(key_point: str, previous: str = "", speakers: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    question = plan_cards(key_point, "Pod", "Ep", previous=previous, speakers=speakers).question
+    return (question.text, question.answer) if question else None
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    # a finding frames its claim as a speaker does: kept in front, never asked for
+    ("A 2021 study of the western US found that the fire season has grown by roughly 78 days since the 1970s.",
+     "According to a 2021 study of the western US, by how many days has the fire season grown since the 1970s?",
+     "78 days"),
+    ("A 2018 survey of 400 hospitals found that night-shift nurses sleep 90 minutes less.",
+     "According to a 2018 survey of 400 hospitals, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    # a speaker under any verb that `that` follows
+    ("Chen showed that night-shift nurses sleep 90 minutes less.",
+     "According to Chen, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+])
+def test_framed_questions(key_point, question, answer):
+    assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("During a storm, keep doors and shutters closed on the windward side.",
+     "During a storm, what should you keep closed on the windward side?", "doors and shutters"),
+    ("Study the failures of earlier programs before you start.",
+     "What should you study before you start?", "the failures of earlier programs"),
+    ("Open with a story or a surprising number rather than by thanking the organisers.",
+     "What should you open with?", "a story"),  # the first of two, asked alone: six words is a long answer
+])
+def test_advice_is_asked_in_its_own_form(key_point, question, answer):
+    assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize("key_point", [
+    "Record yourself on your phone and watch it back with the sound off.",  # the object is a pronoun
+    "Keep your total monthly debt payments under 36% of gross income.",  # the number is the advice
+])
+def test_advice_without_an_object_to_ask_for_gets_no_question(key_point):
+    assert asked(key_point) is None
+
+
+@pytest.mark.parametrize("key_point", [
+    "Sugar rises as grapes ripen, while acidity falls.",
+    "Gut training lets runners absorb more carbohydrate without stomach problems.",
+    "Pressure rises by one atmosphere every 10 metres.",
+])
+def test_a_noun_that_is_also_a_verb_opens_a_statement_not_advice(key_point):
+    question = asked(key_point)
+    assert question is None or "should you" not in question[0]
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("Researchers tweak tool parameters and measure yield, performance, and power.",
+     "Who tweaks tool parameters?", "Researchers"),
+    ("Tool vendors don't fully know what Intel and TSMC do.", "Who doesn't fully know what Intel and TSMC do?",
+     "Tool vendors"),
+    ("Richard Chang left TSMC for China, accelerating their semiconductor industry.",
+     "Who left TSMC for China?", "Richard Chang"),  # the past tense kept
+])
+def test_people_are_asked_with_who_in_the_key_points_tense(key_point, question, answer):
+    assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize(("word", "people"), [
+    ("researchers", True), ("vendors", True), ("economists", True), ("physicians", True), ("migrants", True),
+    ("people", True), ("children", True), ("transistors", False), ("orders", False), ("water", False),
+])
+def test_nouns_for_people(word, people):
+    assert is_people_noun(word) is people
+
+
+def test_a_speaker_of_the_snip_is_never_the_answer_nor_hidden():
+    plan = plan_cards("Marchand prefers wild yeast ferments, saying they add complexity.", "Pod", "Ep",
+                      speakers=frozenset({"Claire Marchand"}))
+    assert all("Marchand" not in d.text for d in plan.deletions)
+    assert plan.question is None or plan.question.answer != "Marchand"
+
+
+def test_a_setting_stays_in_front_and_is_not_hidden():
+    plan = plan_cards("In California, seven of the ten largest wildfires on record burned after 2017.", "Pod", "Ep")
+    assert plan.deletions and all("California" not in d.text for d in plan.deletions)
