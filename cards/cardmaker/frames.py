@@ -131,6 +131,7 @@ def setting_end(key_point: str) -> int:
 
 
 MAX_FRAME_WORDS = 14
+_PUNCTUATION = re.compile(r",(?!\d{3})|[;:()]")  # a comma that is no thousands separator (`1,500 buyers`)
 
 
 def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribution | None:
@@ -144,14 +145,14 @@ def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribut
     if that is not None:  # the verb nearest before `that`, with at most a phrase between (`agrees with Klein`)
         verb = next((i for i in range(that - 1, 0, -1) if _finite_verb(words[i])
                      and (i == that - 1 or words[i + 1].lower in PREPOSITIONS)), None)
-    if verb is not None and that is not None and not re.search(r"[,;:()]", key_point[words[0].start:words[that].start]):
+    if verb is not None and that is not None and not _PUNCTUATION.search(key_point[words[0].start:words[that].start]):
         claim_start = words[that].end + 1
     else:
         speaker = next((i for i in range(1, 4) if i < len(words) and words[i - 1].text in speakers
                         and _finite_verb(words[i])), None)
         verb = speaker or next((i for i, w in enumerate(words[1:], 1) if w.lower in FINDING_VERBS
                                 and _finite_verb(w)), None)
-        if verb is None or re.search(r"[,;:()]", key_point[words[0].start:words[verb].start]):
+        if verb is None or _PUNCTUATION.search(key_point[words[0].start:words[verb].start]):
             return None
         claim_start = words[verb].end + 1
         if claim_start >= len(key_point):

@@ -496,7 +496,8 @@ def _decade(word: Token) -> bool:
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
     """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`,
     `between 10 and 14`, `between a third and a half`), else i."""
-    if i + 2 < len(words) and words[i + 1].lower == "in" and is_number(words[i + 2]) and not is_year(words[i + 2]):
+    if i + 2 < len(words) and words[i + 1].lower == "in" and is_number(words[i + 2]) \
+            and not is_year(words[i]) and not is_year(words[i + 2]):
         return i + 2  # `one in five`, `three in four`: a share
     joined = "and" if i > 0 and "between" in (words[i - 1].lower, words[max(0, i - 2)].lower) else "to"
     if i + 3 < len(words) and words[i + 1].lower == joined and words[i + 2].lower == "a" \
