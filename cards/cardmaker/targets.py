@@ -87,7 +87,7 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
     ] + _advised(key_point, words, advice)
     aside = SetAside.of(key_point)
     candidates = [
-        _demote_contrast(_demote_topic(t, front.episode), words, aside)
+        _demote_scene(_demote_contrast(_demote_topic(t, front.episode), words, aside), key_point, words)
         for t in found
         if _fits_front(t, on_front, front.podcast)
         and not (front.before and contains_answer(front.before, t.text))
@@ -259,6 +259,36 @@ def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) ->
 
 
 SETTING_PENALTY = 3.0  # after every kind of target outside the setting
+SCENE_PENALTY = 2.0  # after names and rare terms
+_EXAMPLES = re.compile(r"\b(?:such as|e\.g\.|for example|for instance)\s")
+
+
+def _demote_scene(target: Target, text: str, words: Sequence[Token]) -> Target:
+    """A number that sets the scene, and an example, come after what the claim is about.
+
+    `his [1912] medals`, `up a [30%] slope`: a number that modifies a noun
+    after an article or a possessive describes the thing, it is not the
+    claim's measure; `[one] breach`: one is nearly an article; `OpenType
+    [1.8]`, `Zone [2]`: a number that is part of a name. `such as [AV or To]`:
+    an example illustrates the claim.
+    """
+    first, last = target.first_token, target.last_token
+    before = words[first - 1] if first else None
+    if target.kind is TargetKind.NUMBER and before is not None:
+        after = words[last + 1] if last + 1 < len(words) else None
+        modifier = (before.lower in DETERMINERS or before.lower.endswith("'s")) and after is not None \
+            and adjacent(words, last) and after.text.islower() and "NOUN" in parts_of_speech(after.lower) \
+            and last == first
+        named = before.text[:1].isupper() and first > 1 and adjacent(words, first - 1) \
+            and before.lower not in MONTHS and before.lower not in STOPWORDS
+        if modifier or named:
+            return target._replace(rank=target.rank + SCENE_PENALTY)
+    if target.kind is TargetKind.NUMBER and words[first].lower == "one" and last > first:
+        return target._replace(rank=target.rank + SCENE_PENALTY)
+    example = _EXAMPLES.search(text, 0, target.start)
+    if example and "," not in text[example.end():target.start] and target.kind is not TargetKind.NUMBER:
+        return target._replace(rank=target.rank + 1.0)
+    return target
 
 
 def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
