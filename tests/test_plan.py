@@ -392,7 +392,9 @@ def test_a_named_referent_gives_a_question_whose_answer_is_not_already_shown():
         "2,000 years")
     plan = plan_cards("It then beat Stockfish in a 100-game match without losing once.", "Pod", "Ep",
                       previous="AlphaZero learned chess from self-play in about nine hours in 2017.")
-    assert plan.question is None  # `What beat Stockfish?` → AlphaZero: shown in the key point above
+    # not `What beat Stockfish?` → AlphaZero, shown in the key point above: the referent is in place, asked about
+    assert plan.question is not None and plan.question.answer == "Stockfish" and "AlphaZero" in plan.question.text
+    assert all("AlphaZero" not in d.text for d in plan.deletions) and plan.before
 
 
 @pytest.mark.parametrize(("key_point", "question"), [

@@ -211,8 +211,25 @@ def claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
             if claim_words[i].start + offset in starts}
 
 
+class Referent(NamedTuple):
+    """What a key point's opening pronoun stands for: `[These crystals] make …` → `aluminous tobermorite crystals`."""
+
+    phrase: str  # the phrase from the key point before, capitalised
+    end: int  # where the pronoun (and its noun) ends in the key point
+
+    def named(self, key_point: str) -> str:
+        """The key point with the referent in the pronoun's place."""
+        return self.phrase + key_point[self.end:]
+
+
 def name_referent(key_point: str, previous: str) -> str | None:
-    """The key point with its opening pronoun replaced by what it stands for in `previous`, or None.
+    """The key point with its opening pronoun replaced by what it stands for in `previous`, or None."""
+    referent = resolve_referent(key_point, previous)
+    return referent.named(key_point) if referent else None
+
+
+def resolve_referent(key_point: str, previous: str) -> Referent | None:
+    """What the key point's opening pronoun stands for in `previous`, or None when it cannot be named.
 
     `These/This/Those <noun>` → the phrase of `previous` that ends in the same
     noun; `They`/`It` → the subject of `previous` when it agrees in number
@@ -229,8 +246,7 @@ def name_referent(key_point: str, previous: str) -> str | None:
                 first = i
                 while first > 0 and _modifies(before[first - 1]) and adjacent(before, first - 1):
                     first -= 1
-                phrase = previous[before[first].start:word.end]
-                return with_capital(phrase) + key_point[words[1].end:]
+                return Referent(with_capital(previous[before[first].start:word.end]), words[1].end)
         return None
     if opener in ("they", "it"):
         clause = read_clause(previous)
@@ -241,7 +257,7 @@ def name_referent(key_point: str, previous: str) -> str | None:
         person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
-        return with_capital(subject) + key_point[words[0].end:]
+        return Referent(with_capital(subject), words[0].end)
     return None
 
 

@@ -11,10 +11,18 @@ the thing that matters most in the key point, and never shows its answer.
 from __future__ import annotations
 
 from cards.cardmaker.clause import imperative, verb_positions
-from cards.cardmaker.frames import attribution, claim_verbs, contrast, name_referent, opens_with_pronoun, setting_end
+from cards.cardmaker.frames import (
+    Referent,
+    attribution,
+    claim_verbs,
+    contrast,
+    opens_with_pronoun,
+    resolve_referent,
+    setting_end,
+)
 from cards.cardmaker.questions import advice_question, framed_question, make_question, question_with_speaker
 from cards.cardmaker.targets import Front, choose_deletions, rank_targets
-from cards.cardmaker.types import CardPlan, Question, Reading
+from cards.cardmaker.types import CardPlan, Reading, Target
 from cards.cardmaker.words import contains_answer, read_part, speaker_words, tokens
 
 
@@ -31,16 +39,19 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     card's answer.
     """
     before = previous if previous and opens_with_pronoun(key_point) else ""
-    text, words, whole = read_part(key_point)
+    referent = resolve_referent(key_point, previous) if before else None
+    read = referent.named(key_point) if referent else key_point  # the pronoun's referent in its place
+    text, words, whole = read_part(read)
     speaking = speaker_words(speakers)
     advice = None if before else imperative(text, words, setting_end(text))
     frame = None if advice else attribution(text, previous, episode, speaking)
     verbs = verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set())
     ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before, speaking), topic, tokens(key_point), advice)
+                          Front(podcast, episode, before, speaking), topic, tokens(read), advice)
     lead = frame or contrast(text)
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
-    deletions = choose_deletions(ranked, len(words), topic)
+    shown = _in_key_point(ranked, key_point, referent)
+    deletions = choose_deletions(shown, len(tokens(key_point)), topic)
     question = None
     if whole and advice:
         question = advice_question(advice, text, words, ranked, podcast, topic)
@@ -48,8 +59,8 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         question = framed_question(lead, reading, podcast, names) if lead else make_question(reading, podcast, names)
     if question is None and whole and frame and not frame.is_clause and frame.speaker:
         question = question_with_speaker(text, frame, reading, podcast, names)
-    if question is None and whole and before:
-        question = _question_about_referent(text, before, podcast, episode, names, topic)
+    if question is not None and before and contains_answer(before, question.answer):
+        question = None  # the answer is on the front already, in the key point shown above
     answers = [question.answer] if question else []
     return CardPlan(
         key_point,
@@ -61,21 +72,20 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     )
 
 
-def _question_about_referent(key_point: str, previous: str, podcast: str, episode: str, names: frozenset[str],
-                             topic: frozenset[str]) -> Question | None:
-    """A question that names what `This …`/`They …` points back to, taken from the key point before.
-
-    `These crystals make harbour walls stronger …` after `… to grow aluminous
-    tobermorite crystals` asks about `aluminous tobermorite crystals`; when
-    the referent cannot be named, there is no question.
-    """
-    named = name_referent(key_point, previous)
-    if named is None:
-        return None
-    question = plan_cards(named, podcast, episode, names, topic).question
-    if question is None or contains_answer(previous, question.answer):
-        return None  # the answer is on the front already, in the key point shown above
-    return question
+def _in_key_point(ranked: tuple[Target, ...], key_point: str, referent: Referent | None) -> tuple[Target, ...]:
+    """Targets read with the referent in the pronoun's place, placed back in the key point as it is shown."""
+    if referent is None:
+        return ranked
+    shift = len(referent.phrase) - referent.end
+    index = {w.start: i for i, w in enumerate(tokens(key_point))}
+    ends = {w.end: i for i, w in enumerate(tokens(key_point))}
+    placed = []
+    for target in ranked:
+        start, end = target.start - shift, target.end - shift
+        if start >= referent.end and start in index and (end in ends or end + 2 in ends):
+            placed.append(target._replace(start=start, end=end, first_token=index[start],
+                                          last_token=ends.get(end, ends.get(end + 2, 0))))
+    return tuple(placed)
 
 
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
