@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import NamedTuple
 
 from cards.cardmaker.types import Token
@@ -33,17 +32,6 @@ from cards.cardmaker.words import (
     STOPWORDS,
     SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
-    adjacent,
-    irregular_past,
-    is_acronym,
-    is_content,
-    is_number,
-    lemma,
-    parts_of_speech,
-    plural_noun,
-    tokens,
-    verb_lemma,
-    zipf,
 )
 
 
@@ -69,11 +57,11 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
     found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)
               or _verb_after_name(words, i)}
     found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
-              if words[i - 1].lower in ADVERBS and "VERB" in parts_of_speech(words[i].lower)}
-    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in parts_of_speech(words[1].lower):
+              if words[i - 1].lower in ADVERBS and "VERB" in words[i].lex.parts}
+    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in words[1].lex.parts:
         found.add(1)  # `This leaves the coral …`
     found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
-    clause = read_clause(key_point)
+    clause = read_clause(key_point, words)
     if clause is not None:
         verb = clause.verb_token.text
         offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
@@ -81,6 +69,11 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
         found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
     return found
+
+
+def _adjacent(words: Sequence[Token], i: int) -> bool:
+    """No punctuation between word i and word i+1."""
+    return words[i + 1].start - words[i].end <= 1
 
 
 def _ize_or_ify(word: str) -> bool:
@@ -100,31 +93,31 @@ def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
     if word.text[0].isupper() or word.lower in PREPOSITIONS:
         return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
     following = words[i + 1].lower if i + 1 < len(words) else ""
-    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and plural_noun(word) \
-            and "VERB" in parts_of_speech(word.lower) and not plural_noun(subject):
+    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and word.plural \
+            and "VERB" in word.lex.parts and not subject.plural:
         return True  # `before the hire starts.`
-    if (not following or following in AFTER_NOUN_NOT_VERB or not adjacent(words, i - 1) or not is_content(subject)
-            or subject.lower.endswith("'s") or "VERB" not in parts_of_speech(word.lower)
-            or parts_of_speech(subject.lower).isdisjoint({"NOUN", ""})):  # a rare term: a noun
+    if (not following or following in AFTER_NOUN_NOT_VERB or not _adjacent(words, i - 1) or not subject.lex.content
+            or subject.lower.endswith("'s") or "VERB" not in word.lex.parts
+            or subject.lex.parts.isdisjoint({"NOUN", ""})):  # a rare term: a noun
         return False
-    if plural_noun(subject) or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
-        if plural_noun(word) and following in ("a", "an", "the"):
+    if subject.plural or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
+        if word.plural and following in ("a", "an", "the"):
             return True  # `one in five stars hosts an …`: the verb agrees with `one`
-        return not word.lower.endswith("s") and verb_lemma(word.lower) == word.lower
-    if _base_verb(words[i + 1]) or (plural_noun(word) and _bare_verb(words[i + 1])):
+        return not word.lower.endswith("s") and word.lex.verb_base == word.lower
+    if _base_verb(words[i + 1]) or (word.plural and _bare_verb(words[i + 1])):
         return False  # `Cover crops protect …`, `index funds beat …`: the verb comes next, so this is a noun
-    if (following in APPROXIMATORS or is_number(words[i + 1])) and adjacent(words, i) and not plural_noun(subject):
+    if (following in APPROXIMATORS or words[i + 1].lex.number) and _adjacent(words, i) and not subject.plural:
         return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
-    if plural_noun(words[i + 1]) and "VERB" in parts_of_speech(following) and i + 2 < len(words) \
+    if words[i + 1].plural and "VERB" in words[i + 1].lex.parts and i + 2 < len(words) \
             and words[i + 2].lower in ("a", "an", "the"):
         return False  # `Sun-like stars hosts an …`: the verb is the next word
-    if not adjacent(words, i):
+    if not _adjacent(words, i):
         return False  # `text-message codes, hardware …`: a comma ends the phrase
     # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
-    after = parts_of_speech(following)
+    after = words[i + 1].lex.parts
     takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
-                    or (is_content(words[i + 1]) and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
-    return plural_noun(word) and takes_object
+                    or (words[i + 1].lex.content and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
+    return word.plural and takes_object
 
 
 def _verb_after_name(words: Sequence[Token], i: int) -> bool:
@@ -133,18 +126,18 @@ def _verb_after_name(words: Sequence[Token], i: int) -> bool:
         return False
     following = words[i + 1].lower
     modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
-    return "VERB" in parts_of_speech(words[i].lower) and adjacent(words, i - 1) and adjacent(words, i) and modifier
+    return "VERB" in words[i].lex.parts and _adjacent(words, i - 1) and _adjacent(words, i) and modifier
 
 
 def _bare_verb(word: Token) -> bool:
     """A lowercase base form that can be a verb (`beat`, `sleep`, `use`), though English uses it as a noun too."""
     lower = word.lower
-    return (word.text.islower() and "VERB" in parts_of_speech(lower) and verb_lemma(lower) == lower
+    return (word.text.islower() and "VERB" in word.lex.parts and word.lex.verb_base == lower
             and not lower.endswith("s") and (lower not in STOPWORDS or lower in VERBS_AMONG_STOPWORDS))
 
 
 def _base_verb(word: Token) -> bool:
-    return parts_of_speech(word.lower) == {"VERB"} and verb_lemma(word.lower) == word.lower
+    return word.lex.parts == {"VERB"} and word.lex.verb_base == word.lower
 
 
 _LEADING = re.compile(
@@ -201,7 +194,7 @@ class Clause(NamedTuple):
 
 def function_word(word: Token) -> bool:
     """A stopword, unless it is an acronym: `US` is no `us`."""
-    return word.lower in STOPWORDS and not is_acronym(word.text)
+    return word.lower in STOPWORDS and not word.acronym
 
 
 def _is_adverb(word: Token) -> bool:
@@ -210,10 +203,9 @@ def _is_adverb(word: Token) -> bool:
             or (word.lower.endswith("ly") and len(word.lower) > 4))
 
 
-def is_imperative(sentence: str) -> bool:
+def is_imperative(words: Sequence[Token]) -> bool:
     """Opens with a verb's base form, then a preposition or an article: `Look for …`, `Study the …`."""
-    words = tokens(sentence)
-    if len(words) < 2 or verb_lemma(words[0].lower) != words[0].lower:
+    if len(words) < 2 or words[0].lex.verb_base != words[0].lower:
         return False
     return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
 
@@ -253,18 +245,18 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         return None
     verb, following = words[first], words[first + 1]
     lower = verb.lower
-    if (start == 0 and not verb.text[:1].isupper()) or verb_lemma(lower) != lower or (lower in STOPWORDS \
+    if (start == 0 and not verb.text[:1].isupper()) or verb.lex.verb_base != lower or (lower in STOPWORDS \
             and lower not in VERBS_AMONG_STOPWORDS):
         return None
     after = following.lower
     # A word English also uses as a noun (`Store`, `Sleep`, `Pressure`) is a verb only before what a noun is
     # never followed by: an article, a pronoun, a number (`Sugar rises as …`, `Gut training lets …` are subjects).
-    takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or is_number(following)
-    weak = "NOUN" not in parts_of_speech(lower) or (start > 0 and plural_noun(following)  # `…, keep doors`
-                                                    and "VERB" not in parts_of_speech(after))
+    takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or following.lex.number
+    weak = "NOUN" not in verb.lex.parts or (start > 0 and following.plural  # `…, keep doors`
+                                            and "VERB" not in following.lex.parts)
     if not takes and weak:
-        takes = after in PREPOSITIONS or after.endswith("ing") or ("ADV" in parts_of_speech(after) and after != "more")
-        if not takes and plural_noun(following):
+        takes = after in PREPOSITIONS or after.endswith("ing") or ("ADV" in following.lex.parts and after != "more")
+        if not takes and following.plural:
             after_noun = words[first + 2].lower if first + 2 < len(words) else ""
             takes = not after_noun or after_noun in PREPOSITIONS or after_noun in ("and", "or") \
                 or text[following.end:following.end + 1] in ",."
@@ -274,7 +266,7 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
     if words[object_first].lower in PREPOSITIONS:
         object_first += 1  # `Hover over [a link]`, `Open with [a story]`
     last = object_first
-    while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and adjacent(words, last) \
+    while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and _adjacent(words, last) \
             and last + 1 - object_first < MAX_OBJECT_WORDS and last + 1 not in _verbs_after(words, object_first):
         last += 1
     while last >= object_first and words[last].lower in STOPWORDS:
@@ -297,21 +289,21 @@ MAX_OBJECT_WORDS = 6
 def _verbs_after(words: Sequence[Token], i: int) -> set[int]:
     """Words that end an object: `keep doors closed` (a participle), `… and leave early` (a second verb)."""
     return {j for j in range(i + 1, min(len(words), i + MAX_OBJECT_WORDS + 1))
-            if (words[j].lower.endswith("ed") and parts_of_speech(words[j].lower) & {"VERB", "ADJ"})
-            or (words[j - 1].lower == "and" and verb_lemma(words[j].lower) == words[j].lower
-                and "VERB" in parts_of_speech(words[j].lower) and not plural_noun(words[j]))}
+            if (words[j].lower.endswith("ed") and words[j].lex.parts & {"VERB", "ADJ"})
+            or (words[j - 1].lower == "and" and words[j].lex.verb_base == words[j].lower
+                and "VERB" in words[j].lex.parts and not words[j].plural)}
 
 
 def first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
 
 
-@lru_cache(maxsize=1024)
-def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
+def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb.
 
-    `verb_offsets` are where the cloze maker read finite verbs in `sentence`:
-    the first of them, if it comes before any sure verb, is the main verb.
+    `words` are the tokens of `sentence`; `verb_offsets` are where the cloze
+    maker read finite verbs in it: the first of them, if it comes before any
+    sure verb, is the main verb.
     """
     prefix, shift = "", 0
     match = _LEADING.match(sentence)
@@ -320,21 +312,22 @@ def read_clause(sentence: str, verb_offsets: frozenset[int] = frozenset()) -> Cl
         prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
     elif bare:
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
+    kept = [(w.start, w._replace(start=w.start - shift, end=w.end - shift)) for w in words if w.start >= shift]
     aside = _ASIDE.match(sentence)
-    sentence = _ASIDE.sub(r"\1 ", sentence, count=1)
-    words = tokens(sentence)
-    removed = aside.end() - aside.end(1) - 1 if aside else 0
-    hints = frozenset(
-        i for i, w in enumerate(words)
-        if w.start + shift + (removed if aside and w.start > aside.end(1) else 0) in verb_offsets
-    )
+    if aside:  # `Sleep spindles, brief bursts of …, predict …`: the aside is left out
+        removed = aside.end() - aside.end(1) - 1
+        sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]
+        kept = [(at, w if w.end <= aside.end(1) else w._replace(start=w.start - removed, end=w.end - removed))
+                for at, w in kept if w.end <= aside.end(1) or w.start >= aside.end()]
+    words = tuple(w for _, w in kept)
+    hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
         return None
     if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
         return None  # `This would …` points at another key point; `If X …, he …` points at X
     start = 1 if words[0].lower in ("the", "a", "an") else 0
-    quantity = len(words) > start + 1 and is_number(words[start + 1])  # `About 65% of …`, `Over 80% of …`
-    if words[start].lower in PREPOSITIONS and not is_acronym(words[start].text) and not quantity:
+    quantity = len(words) > start + 1 and words[start + 1].lex.number  # `About 65% of …`, `Over 80% of …`
+    if words[start].lower in PREPOSITIONS and not words[start].acronym and not quantity:
         return None  # `During sleep the …`: a leading phrase without its comma
     verb = _main_verb(words, start, hints)
     if verb is None or verb <= start or sentence[words[verb].end:words[verb].end + 1] == ",":
@@ -354,12 +347,12 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
     weak = plural = None
     for i in range(start + 1, min(len(words), start + 11)):
         word = words[i].lower
-        if word in SUBORDINATORS and not (i + 1 < len(words) and is_number(words[i + 1])):
+        if word in SUBORDINATORS and not (i + 1 < len(words) and words[i + 1].lex.number):
             break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
-        participle = irregular_past(word) and plural_noun(words[i - 1]) and i + 1 < len(words) \
+        participle = words[i].lex.irregular and words[i - 1].plural and i + 1 < len(words) \
             and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
         second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
-        if (word in AUXILIARIES or irregular_past(word) or word in PERSON_VERBS or word in COMMON_VERBS
+        if (word in AUXILIARIES or words[i].lex.irregular or word in PERSON_VERBS or word in COMMON_VERBS
                 or i in hints) and not participle:
             return weak if second else i
         if plural is None and _plural_then_base_verb(words[i - 1], words[i]):
@@ -368,7 +361,7 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
             weak = i
         if weak is None and _weak_verb(words, i, start) and not _noun_before_phrase(words, i):
             weak = i
-    if weak == start + 1 and plural == weak + 1 and "VERB" in parts_of_speech(words[plural].lower):
+    if weak == start + 1 and plural == weak + 1 and "VERB" in words[plural].lex.parts:
         return plural  # `Cover crops protect`: a two-word subject ends in a plural; the verb follows it
     found = [i for i in (plural, weak) if i is not None]
     if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
@@ -382,9 +375,9 @@ def _noun_before_phrase(words: Sequence[Token], i: int) -> bool:
     A verb in -s takes a preposition too (`depends on`), but lemminflect knows
     `depends` as no noun; `routes`, `costs`, `works` need a later verb to lose.
     """
-    if i + 1 >= len(words) or words[i + 1].lower not in PREPOSITIONS or "NOUN" not in parts_of_speech(words[i].lower):
+    if i + 1 >= len(words) or words[i + 1].lower not in PREPOSITIONS or "NOUN" not in words[i].lex.parts:
         return False
-    return any(words[j].lower.endswith("ed") or words[j].lower in AUXILIARIES or irregular_past(words[j].lower)
+    return any(words[j].lower.endswith("ed") or words[j].lower in AUXILIARIES or words[j].lex.irregular
                for j in range(i + 2, min(len(words), i + 10)))  # not an -s word: `emissions` is no verb
 
 
@@ -401,8 +394,8 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
     word = following.lower
     return (
-        plural_noun(head) and not parts_of_speech(word).isdisjoint({"VERB", ""})  # not `streams once`
-        and verb_lemma(word) in ("", word)  # a base form: not `babies born`
+        head.plural and not following.lex.parts.isdisjoint({"VERB", ""})  # not `streams once`
+        and following.lex.verb_base in ("", word)  # a base form: not `babies born`
         and following.text[0].islower() and "-" not in word and not adjective_like(word)
         and (word not in STOPWORDS or word in VERBS_AMONG_STOPWORDS) and not word.endswith("s")
         and head.end + 1 == following.start and head.lower not in STOPWORDS
@@ -413,7 +406,7 @@ def verb_only(words: Sequence[Token], i: int) -> bool:
     """`Parrotfish graze`, `toddlers know`: a word lemminflect knows only as a verb, not in -ed or -ing."""
     word = words[i]
     return (word.text.islower() and word.lower not in STOPWORDS  # `like`: lemminflect lists it as a verb only
-            and parts_of_speech(word.lower) == {"VERB"} and not word.lower.endswith(("ed", "ing"))
+            and word.lex.parts == {"VERB"} and not word.lower.endswith(("ed", "ing"))
             and words[i - 1].lower not in STOPWORDS and words[i - 1].lower not in ("to",))
 
 
@@ -428,7 +421,7 @@ def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
         return False
     if words[i].start - words[i - 1].end != 1:
         return False  # `Cars, appliances`: a list, not a verb
-    if i == start + 1 and previous.endswith("ing") and zipf(previous) >= 3.5:
+    if i == start + 1 and previous.endswith("ing") and words[i - 1].lex.zipf >= 3.5:
         return False  # `Hanging valleys form`: the -ing word is a modifier
     if word.endswith("ed") and len(word) > 4:
         # `Wolves reintroduced to Yellowstone … changed …`: a participle, then the verb.
@@ -442,13 +435,16 @@ def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
     followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
     return (
         word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and not followed_by_verb
-        and lemma(word) != word
+        and words[i].lex.base != word
     )
 
 
 def takes_object(clause: Clause) -> bool:
     """`has thousands of chips` (a verb) rather than `has joined` (an auxiliary)."""
     words = clause.words
-    following = words[clause.verb + 1].lower if clause.verb + 1 < len(words) else ""
+    if clause.verb + 1 >= len(words):
+        return True
+    token = words[clause.verb + 1]
+    following = token.lower
     return not (following.endswith(("ed", "en")) or following in ("been", "not", "never", "already", "also")
-                or (irregular_past(following) and "NOUN" not in parts_of_speech(following)))  # `has grown`
+                or (token.lex.irregular and "NOUN" not in token.lex.parts))  # `has grown`

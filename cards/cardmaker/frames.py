@@ -249,7 +249,7 @@ def resolve_referent(key_point: str, previous: str) -> Referent | None:
                 return Referent(with_capital(previous[before[first].start:word.end]), words[1].end)
         return None
     if opener in ("they", "it"):
-        clause = read_clause(previous)
+        clause = read_clause(previous, tokens(previous))
         if clause is None:
             return None
         subject = clause.subject

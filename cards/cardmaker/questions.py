@@ -161,9 +161,9 @@ def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozen
     so both ask about the same thing, read the same way.
     """
     sentence = first_sentence(reading.claim)
-    if is_imperative(sentence):
+    if is_imperative(tokens(sentence)):
         return None  # `Look for existing infrastructure like …`: advice, not a fact to ask about
-    clause = read_clause(sentence, reading.claim_verb_offsets())
+    clause = read_clause(sentence, tokens(sentence), reading.claim_verb_offsets())
     if clause is None:
         return None
     ranked = [t for t in reading.targets if t.start >= reading.claim_start]

@@ -8,7 +8,10 @@ candidate and a NamedTuple costs nothing to define (see BENCHMARKS.md).
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from cards.cardmaker.words import Lex
 
 
 class TargetKind(enum.IntEnum):
@@ -21,12 +24,29 @@ class TargetKind(enum.IntEnum):
 
 
 class Token(NamedTuple):
-    """A word or number of a key point and where it stands."""
+    """A word or number of a key point, where it stands, and what the word tables say of it.
+
+    Every stage after the tokenizer reads a word's parts of speech, forms and
+    frequency from its token (`lex`), looked up once per distinct word: none
+    of them goes back to the word tables with text of its own.
+    """
 
     text: str
     start: int
     end: int
     lower: str
+    lex: Lex
+
+    @property
+    def plural(self) -> bool:
+        """A plural noun, not a possessive (`children`, `clasts`; not `child's`)."""
+        return self.lex.plural and not self.lower.endswith("'s")
+
+    @property
+    def acronym(self) -> bool:
+        """`TSMC`, `US`, `AI's`: two capitals or more."""
+        letters = self.text.removesuffix("'s")
+        return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
 
 
 class Target(NamedTuple):

@@ -12,7 +12,7 @@ import importlib.util
 import math
 import re
 from collections.abc import Iterator, Sequence
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,8 +211,13 @@ def tokens(text: str) -> tuple[Token, ...]:
     for match in _TOKEN.finditer(text):
         word = match.group()
         lower = word.lower().replace("’", "'") if curly else word.lower()
-        found.append(tuple.__new__(Token, (word, *match.span(), lower)))
+        found.append(tuple.__new__(Token, (word, *match.span(), lower, lex(lower))))
     return tuple(found)
+
+
+def shifted(words: Sequence[Token], by: int) -> tuple[Token, ...]:
+    """The tokens moved `by` characters (a piece of a text read as a text of its own)."""
+    return tuple(w._replace(start=w.start + by, end=w.end + by) for w in words)
 
 
 # Nouns for people that no suffix gives away (`researchers`, `vendors`, `economists` are read from their form).
@@ -333,6 +338,107 @@ def core_words(answer: str) -> tuple[str, ...]:
     words = [t.lower.removesuffix("'s") for t in tokens(answer)]
     content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
     return tuple(content or words)
+
+
+# --- what the word tables say of a word ---------------------------------------------------------------
+
+
+class Lex:
+    """What the word tables say of one word (lower case): looked up when first asked, once per process.
+
+    A token carries its word's `Lex`, so that the stages after the tokenizer
+    read parts of speech, forms and frequencies from the token; the tables
+    themselves stay unread until a card is made (see `Lexicon`, `FrequencyList`).
+    """
+
+    __slots__ = ("__dict__", "lower")
+
+    def __init__(self, lower: str):
+        self.lower = lower
+
+    @cached_property
+    def bare(self) -> str:
+        """Without a possessive `'s`."""
+        return self.lower.removesuffix("'s")
+
+    @cached_property
+    def parts(self) -> frozenset[str]:
+        return parts_of_speech(self.lower)
+
+    @cached_property
+    def bare_parts(self) -> frozenset[str]:
+        return parts_of_speech(self.bare)
+
+    @cached_property
+    def head_parts(self) -> frozenset[str]:
+        """The parts of speech of a compound's first part (`large` of `large-scale`)."""
+        return parts_of_speech(self.lower.split("-", 1)[0])
+
+    @cached_property
+    def verb_base(self) -> str:
+        """The base form of the word as a verb (`began` → `begin`), or ""."""
+        return verb_lemma(self.lower)
+
+    @cached_property
+    def base(self) -> str:
+        """The base form of a verb form, guessed when the lexicon does not know it (see `lemma`)."""
+        return lemma(self.lower)
+
+    @cached_property
+    def irregular(self) -> bool:
+        return irregular_past(self.lower)
+
+    @cached_property
+    def plural(self) -> bool:
+        return is_plural(self.lower)
+
+    @cached_property
+    def people(self) -> bool:
+        return is_people_noun(self.lower)
+
+    @cached_property
+    def zipf(self) -> float:
+        return zipf(self.lower)
+
+    @cached_property
+    def bare_zipf(self) -> float:
+        return zipf(self.bare)
+
+    @cached_property
+    def rarity(self) -> float:
+        """How common the word is; a hyphenated compound is as rare as its rarest part."""
+        return rarity(self.bare)
+
+    @cached_property
+    def stop(self) -> bool:
+        return self.lower in STOPWORDS
+
+    @cached_property
+    def number(self) -> bool:
+        return self.lower[:1] in "$€£0123456789" or self.lower in NUMBER_WORDS
+
+    @cached_property
+    def year(self) -> bool:
+        return bool(_YEAR.fullmatch(self.lower))
+
+    @cached_property
+    def content(self) -> bool:
+        bare = self.bare
+        return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not self.lower[:1].isdigit()
+
+
+@lru_cache(maxsize=65536)
+def lex(lower: str) -> Lex:
+    """The one `Lex` of a word."""
+    return Lex(lower)
+
+
+def rarity(word: str) -> float:
+    """Word frequency; a hyphenated compound is as rare as its rarest part."""
+    if "-" in word:
+        parts = [p for p in word.split("-") if p]
+        return min([zipf(word)] + [zipf(p) for p in parts if len(p) > 2]) if parts else zipf(word)
+    return zipf(word)
 
 
 # --- how common a word is -------------------------------------------------------------------------
