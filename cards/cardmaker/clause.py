@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cards.cardmaker.types import Token
+from cards.cardmaker.types import Attribution, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
@@ -69,6 +69,17 @@ def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
         # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
         found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
     return found
+
+
+def claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
+    """The verbs of an attributed claim, read as a sentence of its own (positions in the key point)."""
+    if frame is None:
+        return set()
+    offset = frame.claim_start
+    claim_words = tuple(w._replace(start=w.start - offset, end=w.end - offset) for w in words if w.start >= offset)
+    starts = {w.start: i for i, w in enumerate(words)}
+    return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
+            if claim_words[i].start + offset in starts}
 
 
 def _adjacent(words: Sequence[Token], i: int) -> bool:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
-from cards.cardmaker.clause import read_clause, verb_positions
-from cards.cardmaker.types import Token
+from cards.cardmaker.clause import read_clause
+from cards.cardmaker.types import Attribution, Frames, Referent, SetAside, Token
 from cards.cardmaker.words import (
     ANAPHORA,
     CLAUSE_VERBS,
@@ -23,13 +22,32 @@ from cards.cardmaker.words import (
     PRONOUN_OPENERS,
     SETTING_OPENERS,
     STOPWORDS,
-    adjacent,
-    parts_of_speech,
-    plural_noun,
-    rough_singular,
+    Part,
     tokens,
-    with_capital,
 )
+
+
+def read_frames(part: Part, previous: str, episode: str, speakers: frozenset[str]) -> Frames:
+    """The key point read as frame and claim: what its pronoun stands for, its setting, who said it, what it
+    is set against. `part` is what `words.read_part` read of it; `speakers` the words of the speakers' names."""
+    key_point, key_words = part.key_point, part.key_words
+    before = previous if previous and part.words and part.words[0].lower in PRONOUN_OPENERS else ""
+    referent = _resolve(part.words, previous) if before else None
+    text, words, shown = part.text, part.words, key_words
+    if referent is not None:  # read with the referent in the pronoun's place
+        shift = len(referent.phrase) - referent.end
+        text = referent.phrase + part.text[referent.end:]
+        words = referent.words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
+                                       for w in part.words if w.start >= referent.end)
+        shown = referent.words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
+                                       for w in key_words if w.start >= referent.end)
+    setting = setting_end(text)
+    opening = _CONTRAST.match(text)
+    tail = _TAIL.search(text)
+    aside = SetAside(opening.end() if opening else None, tail.start() if tail else None, setting)
+    return Frames(key_point, key_words, before, referent, text, words, part.whole, shown,
+                  _read_frame(text, words, previous, episode, speakers), _contrast(text), aside)
+
 
 # What follows the claim and gives its cause, consequence, exception or contrast: another fact, after it.
 _TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|because|since|so|[a-z]+ing)\b"
@@ -37,20 +55,6 @@ _TAIL = re.compile(r",\s+(?:including|which|but|while|whereas|though|although|be
 
 
 _CONTRAST = re.compile(r"^(?:Rather than|Instead of|Unlike|Compared with|Compared to|Despite)\b[^,]{2,80},")
-
-
-class SetAside(NamedTuple):
-    """Where a key point's secondary parts lie: an opening contrast, a trailing tail (read once per key point)."""
-
-    opening_end: int | None  # `Rather than building fabs everywhere,|`
-    tail_start: int | None  # `|, including babbling with the hands`
-    setting_end: int = 0  # `During a drought, |…`
-
-    @classmethod
-    def of(cls, key_point: str) -> SetAside:
-        opening = _CONTRAST.match(key_point)
-        tail = _TAIL.search(key_point)
-        return cls(opening.end() if opening else None, tail.start() if tail else None, setting_end(key_point))
 
 
 ATTRIBUTION_VERBS = "|".join(
@@ -69,20 +73,6 @@ _ATTRIBUTION = re.compile(
 _ACCORDING = re.compile(r"^According to (?P<speaker>[A-Z][^,]{1,40}),\s+(?P<claim>\S.*)$")
 
 
-class Attribution(NamedTuple):
-    """`<speaker> argues (that) <claim>`: a key point read as its claim.
-
-    Also `Unlike light rail, <claim>`: a contrast that the question keeps in
-    front, as it keeps who made a claim.
-    """
-
-    speaker: str  # "" when a pronoun's speaker is not known
-    claim: str
-    claim_start: int
-    is_clause: bool = True  # `argues (that) X does Y`; not `credits X with Y`, `cautions against Y`
-    lead: str = ""  # what the question keeps in front: `According to Osei,`, `Unlike light rail,`
-
-
 _GUEST = re.compile(
     r"\bwith (?:(?:Dr|Prof|Professor|GM|Sir|Dame)\.?\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})\s*$"
 )
@@ -90,6 +80,12 @@ _GUEST = re.compile(
 
 def attribution(key_point: str, previous: str = "", episode: str = "",
                 speakers: frozenset[str] = frozenset()) -> Attribution | None:
+    """The speaker or finding frame of a key point (see `_read_frame`)."""
+    return _read_frame(key_point, tokens(key_point), previous, episode, speakers)
+
+
+def _read_frame(key_point: str, words: Sequence[Token], previous: str, episode: str,
+                speakers: frozenset[str]) -> Attribution | None:
     """The speaker or finding frame of a key point, for any speaker's name (not a list of names).
 
     `She warns that …` is a frame too: its speaker is the one the key point
@@ -102,17 +98,20 @@ def attribution(key_point: str, previous: str = "", episode: str = "",
     """
     match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
     if not match:
-        return reported(key_point, speakers)
+        return _reported(key_point, words, speakers)
     speaker = match.group("speaker")
     first = speaker.split()[0].lower()
     if first in PERSONAL_PRONOUNS and " " not in speaker:
         speaker = _speaker_of(previous, episode)
+        named = tokens(speaker)  # a name from the key point before or the episode's title
     elif first in STOPWORDS or first in ANAPHORA:
         return None  # `This says …`, `The study notes …` is no person's claim
+    else:
+        named = tuple(w for w in words if w.end <= match.end("speaker") and w.start >= match.start("speaker"))
     verb = match.groupdict().get("verb")  # none after `According to X,`: a clause follows
     is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
     lead = f"According to {speaker}," if speaker else ""
-    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause, lead)
+    return Attribution(speaker, match.group("claim"), match.start("claim"), is_clause, lead, named)
 
 
 _SETTING = re.compile(r"^(?:[A-Z][a-z]*)\b[^,;:]{1,80},\s+")
@@ -134,10 +133,10 @@ MAX_FRAME_WORDS = 14
 _PUNCTUATION = re.compile(r",(?!\d{3})|[;:()]")  # a comma that is no thousands separator (`1,500 buyers`)
 
 
-def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribution | None:
+def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str]) -> Attribution | None:
     """`<subject> <verb> [a phrase] that <claim>`, `<study> found <claim>`, `<speaker> <verb> <claim>`."""
     start = setting_end(key_point)
-    words = [w for w in tokens(key_point) if w.start >= start][:MAX_FRAME_WORDS + 2]
+    words = [w for w in tokens if w.start >= start][:MAX_FRAME_WORDS + 2]
     if len(words) < 3 or words[0].lower in ANAPHORA or words[0].lower in ("you", "we", "i"):
         return None
     that = next((i for i in range(2, len(words)) if words[i].lower == "that"), None)
@@ -158,18 +157,19 @@ def reported(key_point: str, speakers: frozenset[str] = frozenset()) -> Attribut
         if claim_start >= len(key_point):
             return None
         subject = key_point[words[0].start:words[verb - 1].end]
-        return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "")
+        return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "",
+                           tuple(words[:verb]) if speaker else ())
     subject = key_point[words[0].start:words[verb - 1].end]
     if claim_start >= len(key_point):
         return None
     lead = f"According to {subject[:1].lower() + subject[1:] if words[0].lower in STOPWORDS else subject},"
-    return Attribution(subject, key_point[claim_start:], claim_start, True, lead)
+    return Attribution(subject, key_point[claim_start:], claim_start, True, lead, tuple(words[:verb]))
 
 
 def _finite_verb(word: Token) -> bool:
     """A lowercase verb form that can head a clause: `found`, `estimate`, `agrees`; not `is`, `the`, `data`."""
     lower = word.lower
-    if not word.text.islower() or lower in STOPWORDS or "VERB" not in parts_of_speech(lower):
+    if not word.text.islower() or lower in STOPWORDS or "VERB" not in word.lex.parts:
         return False
     return not lower.endswith("ing")
 
@@ -191,35 +191,13 @@ _PERSON_SUBJECT = re.compile(r"^(?!(?:The|A|An|This|These|Those|In|On|At|By)\b)(
                              r"(?=[a-z]+ed\b|[a-z]+s\b)")  # `Alexander Fleming discovered …`; not `The Ever Given`
 
 
-def contrast(key_point: str) -> Attribution | None:
+def _contrast(key_point: str) -> Attribution | None:
     """`Unlike light rail, bus rapid transit …`: the claim after the comma, the contrast kept in front."""
     opening = _CONTRAST.match(key_point)
     if not opening:
         return None
     claim = key_point[opening.end():].lstrip()
     return Attribution("", claim, len(key_point) - len(claim), True, opening.group())
-
-
-def claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
-    """The verbs of an attributed claim, read as a sentence of its own (positions in the key point)."""
-    if frame is None:
-        return set()
-    claim_words = tokens(frame.claim)
-    offset = frame.claim_start
-    starts = {w.start: i for i, w in enumerate(words)}
-    return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
-            if claim_words[i].start + offset in starts}
-
-
-class Referent(NamedTuple):
-    """What a key point's opening pronoun stands for: `[These crystals] make …` → `aluminous tobermorite crystals`."""
-
-    phrase: str  # the phrase from the key point before, capitalised
-    end: int  # where the pronoun (and its noun) ends in the key point
-
-    def named(self, key_point: str) -> str:
-        """The key point with the referent in the pronoun's place."""
-        return self.phrase + key_point[self.end:]
 
 
 def name_referent(key_point: str, previous: str) -> str | None:
@@ -229,41 +207,55 @@ def name_referent(key_point: str, previous: str) -> str | None:
 
 
 def resolve_referent(key_point: str, previous: str) -> Referent | None:
-    """What the key point's opening pronoun stands for in `previous`, or None when it cannot be named.
+    """What the key point's opening pronoun stands for in `previous` (see `_resolve`)."""
+    return _resolve(tokens(key_point), previous)
+
+
+def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
+    """What the opening pronoun of the key point of these `words` stands for in `previous`, or None.
 
     `These/This/Those <noun>` → the phrase of `previous` that ends in the same
     noun; `They`/`It` → the subject of `previous` when it agrees in number
     (and `It` is no person's name).
     """
-    words, before = tokens(key_point), tokens(previous)
+    before = tokens(previous)
     if len(words) < 3 or not before:
         return None
     opener = words[0].lower
-    if opener in ("this", "these", "those") and "NOUN" in parts_of_speech(words[1].lower):
-        head = rough_singular(words[1].lower)
+    if opener in ("this", "these", "those") and "NOUN" in words[1].lex.parts:
+        head = words[1].lex.stem
         for i, word in enumerate(before):
-            if rough_singular(word.lower) == head and word.lower not in STOPWORDS:
+            if word.lex.stem == head and word.lower not in STOPWORDS:
                 first = i
-                while first > 0 and _modifies(before[first - 1]) and adjacent(before, first - 1):
+                while first > 0 and _modifies(before[first - 1]) and before[first].start - before[first - 1].end <= 1:
                     first -= 1
-                return Referent(with_capital(previous[before[first].start:word.end]), words[1].end)
+                return _referent(previous[before[first].start:word.end], words[1].end, before[first:i + 1])
         return None
     if opener in ("they", "it"):
-        clause = read_clause(previous, tokens(previous))
+        clause = read_clause(previous, before)
         if clause is None:
             return None
         subject = clause.subject
-        plural = plural_noun(tokens(subject)[-1])
-        person = " " in subject and all(w.text[:1].isupper() for w in tokens(subject))
+        named = clause.words[clause.subject_start:clause.subject_end]
+        plural = named[-1].plural
+        person = len(named) > 1 and all(w.text[:1].isupper() for w in named)
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
-        return Referent(with_capital(subject), words[0].end)
+        return _referent(subject, words[0].end, named)
     return None
+
+
+def _referent(phrase: str, end: int, words: Sequence[Token]) -> Referent:
+    """The phrase, capitalised, with its tokens placed in it."""
+    shift = -words[0].start
+    placed = tuple(w._replace(start=w.start + shift, end=w.end + shift) for w in words)
+    placed = (placed[0]._replace(text=placed[0].text[:1].upper() + placed[0].text[1:]), *placed[1:])
+    return Referent(phrase[:1].upper() + phrase[1:], end, placed)
 
 
 def _modifies(word: Token) -> bool:
     """A word that can stand before a noun in its phrase: `soil`, `long-term`, `aluminous` (a rare word)."""
-    parts = parts_of_speech(word.lower)
+    parts = word.lex.parts
     known = bool(parts & {"ADJ", "NOUN"}) or parts == {""}
     return word.lower not in STOPWORDS and not word.text[0].isdigit() and known
 

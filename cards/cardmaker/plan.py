@@ -10,20 +10,14 @@ the thing that matters most in the key point, and never shows its answer.
 
 from __future__ import annotations
 
-from cards.cardmaker.clause import imperative, verb_positions
-from cards.cardmaker.frames import (
-    Referent,
-    attribution,
-    claim_verbs,
-    contrast,
-    opens_with_pronoun,
-    resolve_referent,
-    setting_end,
-)
+from collections.abc import Sequence
+
+from cards.cardmaker.clause import claim_verbs, imperative, verb_positions
+from cards.cardmaker.frames import read_frames
 from cards.cardmaker.questions import advice_question, framed_question, make_question, question_with_speaker
 from cards.cardmaker.targets import Front, choose_deletions, rank_targets
-from cards.cardmaker.types import CardPlan, Reading, Target
-from cards.cardmaker.words import contains_answer, read_part, speaker_words, tokens
+from cards.cardmaker.types import CardPlan, Reading, Referent, Target, Token
+from cards.cardmaker.words import contains_answer, read_part, speaker_words
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
@@ -38,20 +32,19 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     `speakers` are the names of the people speaking in the snip: never a
     card's answer.
     """
-    before = previous if previous and opens_with_pronoun(key_point) else ""
-    referent = resolve_referent(key_point, previous) if before else None
-    read = referent.named(key_point) if referent else key_point  # the pronoun's referent in its place
-    text, words, whole = read_part(read)
+    framed = read_frames(read_part(key_point), previous, episode, speaker_words(speakers))
+    before, referent = framed.before, framed.referent
+    text, words, whole = framed.text, framed.words, framed.whole
     speaking = speaker_words(speakers)
-    advice = None if before else imperative(text, words, setting_end(text))
-    frame = None if advice else attribution(text, previous, episode, speaking)
+    advice = None if before else imperative(text, words, framed.aside.setting_end)
+    frame = None if advice else framed.frame
     verbs = verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set())
     ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before, speaking), topic, tokens(read), advice)
-    lead = frame or contrast(text)
+                          Front(podcast, episode, before, speaking), topic, framed.shown, advice, framed.aside)
+    lead = frame or framed.contrast
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
-    shown = _in_key_point(ranked, key_point, referent)
-    deletions = choose_deletions(shown, len(tokens(key_point)), topic)
+    shown = _in_key_point(ranked, framed.key_words, referent)
+    deletions = choose_deletions(shown, len(framed.key_words), topic)
     question = None
     if whole and advice:
         question = advice_question(advice, text, words, ranked, podcast, topic)
@@ -72,13 +65,14 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     )
 
 
-def _in_key_point(ranked: tuple[Target, ...], key_point: str, referent: Referent | None) -> tuple[Target, ...]:
+def _in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],
+                  referent: Referent | None) -> tuple[Target, ...]:
     """Targets read with the referent in the pronoun's place, placed back in the key point as it is shown."""
     if referent is None:
         return ranked
     shift = len(referent.phrase) - referent.end
-    index = {w.start: i for i, w in enumerate(tokens(key_point))}
-    ends = {w.end: i for i, w in enumerate(tokens(key_point))}
+    index = {w.start: i for i, w in enumerate(key_words)}
+    ends = {w.end: i for i, w in enumerate(key_words)}
     placed = []
     for target in ranked:
         start, end = target.start - shift, target.end - shift

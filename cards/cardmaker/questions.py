@@ -31,8 +31,7 @@ from cards.cardmaker.clause import (
     takes_object,
     verb_positions,
 )
-from cards.cardmaker.frames import Attribution
-from cards.cardmaker.types import Question, Reading, Target, TargetKind, Token
+from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,

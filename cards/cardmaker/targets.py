@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Imperative
-from cards.cardmaker.frames import SetAside
-from cards.cardmaker.types import Target, TargetKind, Token
+from cards.cardmaker.types import SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
     DECADE_PARTS,
@@ -70,7 +69,8 @@ class Front(NamedTuple):
 
 
 def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
-                 topic: frozenset[str], shown: Sequence[Token], advice: Imperative | None = None) -> tuple[Target, ...]:
+                 topic: frozenset[str], shown: Sequence[Token], advice: Imperative | None = None,
+                 aside: SetAside = SetAside(None, None)) -> tuple[Target, ...]:
     """Every acceptable target of the key point, best first.
 
     Never a verb or a word English uses only as a verb; never what shows on
@@ -85,7 +85,6 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
         if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
     ] + _advised(key_point, words, advice)
-    aside = SetAside.of(key_point)
     candidates = [
         _demote_scene(_demote_contrast(_demote_topic(t, front.episode), words, aside), key_point, words)
         for t in found

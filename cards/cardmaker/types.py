@@ -98,6 +98,57 @@ class Reading(NamedTuple):
         )
 
 
+class Attribution(NamedTuple):
+    """`<speaker> argues (that) <claim>`: a key point read as its claim.
+
+    Also `Unlike light rail, <claim>`: a contrast that the question keeps in
+    front, as it keeps who made a claim.
+    """
+
+    speaker: str  # "" when a pronoun's speaker is not known
+    claim: str
+    claim_start: int
+    is_clause: bool = True  # `argues (that) X does Y`; not `credits X with Y`, `cautions against Y`
+    lead: str = ""  # what the question keeps in front: `According to Osei,`, `Unlike light rail,`
+    speaker_words: tuple[Token, ...] = ()  # the speaker's name as tokens (of the name alone)
+
+
+class Referent(NamedTuple):
+    """What a key point's opening pronoun stands for: `[These crystals] make …` → `aluminous tobermorite crystals`."""
+
+    phrase: str  # the phrase from the key point before, capitalised
+    end: int  # where the pronoun (and its noun) ends in the key point
+    words: tuple[Token, ...] = ()  # the phrase's tokens (offsets in the phrase)
+
+    def named(self, key_point: str) -> str:
+        """The key point with the referent in the pronoun's place."""
+        return self.phrase + key_point[self.end:]
+
+
+class SetAside(NamedTuple):
+    """Where a key point's secondary parts lie: an opening contrast, a trailing tail, a setting."""
+
+    opening_end: int | None  # `Rather than building fabs everywhere,|`
+    tail_start: int | None  # `|, including babbling with the hands`
+    setting_end: int = 0  # `During a drought, |…`
+
+
+class Frames(NamedTuple):
+    """A key point read as frame and claim (`frames.read_frames`): what every later stage starts from."""
+
+    key_point: str  # as the card shows it
+    key_words: tuple[Token, ...]  # all its tokens
+    before: str  # the key point before, shown when this one opens with a pronoun
+    referent: Referent | None  # what that pronoun stands for, when it can be named
+    text: str  # the part read (`words.read_part`), the referent in the pronoun's place
+    words: tuple[Token, ...]
+    whole: bool  # the part read ends where a sentence ends
+    shown: tuple[Token, ...]  # every token of the key point (the referent in place): no answer may show there
+    frame: Attribution | None  # the speaker or finding the claim is attributed to
+    contrast: Attribution | None  # `Unlike light rail, …`
+    aside: SetAside
+
+
 class CardPlan(NamedTuple):
     """Everything the renderer needs to write one key point's two notes."""
 

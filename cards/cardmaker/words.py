@@ -269,6 +269,8 @@ class Part(NamedTuple):
     text: str
     words: tuple[Token, ...]
     whole: bool  # it ends where a sentence ends (or is all of the key point)
+    key_point: str = ""  # all of it
+    key_words: tuple[Token, ...] = ()  # all its tokens
 
 
 def read_part(text: str) -> Part:
@@ -280,13 +282,13 @@ def read_part(text: str) -> Part:
     """
     words = tokens(text)
     if len(words) <= MAX_READ_WORDS:
-        return Part(text, words, True)
+        return Part(text, words, True, text, words)
     cut = words[MAX_READ_WORDS].start
     end = max(text.rfind(". ", 0, cut), text.rfind("? ", 0, cut), text.rfind("! ", 0, cut))
     if end > 0:
         part = text[:end + 1]
-        return Part(part, tuple(w for w in words[:MAX_READ_WORDS] if w.end <= end + 1), True)
-    return Part(text[:words[MAX_READ_WORDS - 1].end], words[:MAX_READ_WORDS], False)
+        return Part(part, tuple(w for w in words[:MAX_READ_WORDS] if w.end <= end + 1), True, text, words)
+    return Part(text[:words[MAX_READ_WORDS - 1].end], words[:MAX_READ_WORDS], False, text, words)
 
 
 @lru_cache(maxsize=2048)
@@ -408,6 +410,11 @@ class Lex:
     def rarity(self) -> float:
         """How common the word is; a hyphenated compound is as rare as its rarest part."""
         return rarity(self.bare)
+
+    @cached_property
+    def stem(self) -> str:
+        """`fabs` → `fab` (see `rough_singular`)."""
+        return rough_singular(self.lower)
 
     @cached_property
     def stop(self) -> bool:
