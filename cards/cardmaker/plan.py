@@ -10,14 +10,12 @@ the thing that matters most in the key point, and never shows its answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from cards.cardmaker.clause import claim_verbs, imperative, verb_positions
 from cards.cardmaker.frames import read_frames
 from cards.cardmaker.questions import advice_question, framed_question, make_question, question_with_speaker
-from cards.cardmaker.targets import Front, choose_deletions, rank_targets
-from cards.cardmaker.types import CardPlan, Reading, Referent, Target, Token
-from cards.cardmaker.words import contains_answer, read_part, speaker_words
+from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets
+from cards.cardmaker.types import CardPlan, Reading
+from cards.cardmaker.words import contains_answer, read_part, speaker_words, word_set
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
@@ -39,12 +37,12 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     advice = None if before else imperative(text, words, framed.aside.setting_end)
     frame = None if advice else framed.frame
     verbs = verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set())
-    ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0,
-                          Front(podcast, episode, before, speaking), topic, framed.shown, advice, framed.aside)
+    front = Front(word_set(podcast), word_set(episode), word_set(previous) if before else frozenset(), speaking)
+    ranked = rank_targets(text, words, frozenset(verbs), frame.claim_start if frame else 0, front, topic,
+                          framed.shown, advice, framed.aside)
     lead = frame or framed.contrast
     reading = Reading(text, words, frozenset(verbs), ranked, lead.claim_start if lead else 0)
-    shown = _in_key_point(ranked, framed.key_words, referent)
-    deletions = choose_deletions(shown, len(framed.key_words), topic)
+    deletions = choose_deletions(in_key_point(ranked, framed.key_words, referent), framed.key_words, topic)
     question = None
     if whole and advice:
         question = advice_question(advice, text, words, ranked, podcast, topic)
@@ -63,23 +61,6 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         context_label(podcast, episode, answers),
         before,
     )
-
-
-def _in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],
-                  referent: Referent | None) -> tuple[Target, ...]:
-    """Targets read with the referent in the pronoun's place, placed back in the key point as it is shown."""
-    if referent is None:
-        return ranked
-    shift = len(referent.phrase) - referent.end
-    index = {w.start: i for i, w in enumerate(key_words)}
-    ends = {w.end: i for i, w in enumerate(key_words)}
-    placed = []
-    for target in ranked:
-        start, end = target.start - shift, target.end - shift
-        if start >= referent.end and start in index and (end in ends or end + 2 in ends):
-            placed.append(target._replace(start=start, end=end, first_token=index[start],
-                                          last_token=ends.get(end, ends.get(end + 2, 0))))
-    return tuple(placed)
 
 
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Imperative
-from cards.cardmaker.types import SetAside, Target, TargetKind, Token
+from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
+    APPROXIMATORS,
     DECADE_PARTS,
     DETERMINERS,
     FRACTIONS,
@@ -28,20 +29,8 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
-    adjacent,
-    contains_answer,
-    core_words,
-    is_acronym,
-    is_content,
-    is_number,
-    is_year,
-    parts_of_speech,
-    plural_noun,
     read_part,
     rough_singular,
-    tokens,
-    verb_lemma,
-    zipf,
 )
 
 SHORT_KEY_POINT_WORDS = 12
@@ -62,9 +51,9 @@ TOPIC_MIN = 3
 class Front(NamedTuple):
     """What the learner sees on a card's front besides the key point: nothing hidden may show there."""
 
-    podcast: str
-    episode: str
-    before: str = ""  # the key point before, shown when this one opens with a pronoun
+    podcast_words: frozenset[str]  # the words of the podcast's name (`words.word_set`)
+    episode_words: frozenset[str]  # of the episode's title
+    before_words: frozenset[str] = frozenset()  # of the key point before, shown when this one opens with a pronoun
     speakers: frozenset[str] = frozenset()  # words of the speakers' names: the learner knows who speaks
 
 
@@ -83,20 +72,20 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
     found = [
         _whole_noun_phrase(key_point, words, t, verbs, claim_start)
         for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
-        if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t)
+        if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t, words)
     ] + _advised(key_point, words, advice)
     candidates = [
-        _demote_scene(_demote_contrast(_demote_topic(t, front.episode), words, aside), key_point, words)
+        _demote_scene(_demote_contrast(_demote_topic(t, words, front.episode_words), words, aside), key_point, words)
         for t in found
-        if _fits_front(t, on_front, front.podcast)
-        and not (front.before and contains_answer(front.before, t.text))
+        if _fits_front(t, words, on_front, front.podcast_words)
+        and not (front.before_words and _shows(front.before_words, words, t))
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
         and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
     ]
-    candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], topic)
+    candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
     if candidates and candidates[0].kind is not TargetKind.NUMBER:
         best = min(candidates, key=lambda t: (t.rank, t.score, t.start))
-        if set(core_words(best.text)) & topic:  # only phrases about the topic are left: hide the rest of one
+        if set(_core(words, best)) & topic:  # only phrases about the topic are left: hide the rest of one
             candidates = [_without_topic_edges(key_point, words, t, topic) for t in candidates]
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
 
@@ -111,12 +100,12 @@ def _advised(text: str, words: Sequence[Token], advice: Imperative | None) -> li
     span = words[advice.object_first:advice.object_last + 1]
     while span and span[0].lower in ("a", "an", "the", "your"):
         span = span[1:]
-    if not span or not any(is_content(w) for w in span) or span[-1].lower in STOPWORDS:
+    if not span or not any(w.lex.content for w in span) or span[-1].lower in STOPWORDS:
         return []
     first, last = advice.object_first + len(words[advice.object_first:advice.object_last + 1]) - len(span), \
         advice.object_last
     target = _target(text, words, first, last, TargetKind.NOUN_PHRASE, 0.0, ADVISED_RANK)
-    return [target] if _acceptable(target, []) else []
+    return [target] if _acceptable(target, [], words) else []
 
 
 def topic_words(key_points: list[str]) -> frozenset[str]:
@@ -137,7 +126,7 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     return frozenset(form for key, count in counts.items() if count >= needed for form in forms[key])
 
 
-def never_a_noun(target: Target) -> bool:
+def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
     """A lone lowercase word that English uses as a verb, adjective or adverb, never as a noun.
 
     `dominates`, `decentralized`, `optimal`, `quickly`: hiding one asks the
@@ -151,9 +140,10 @@ def never_a_noun(target: Target) -> bool:
     sentence_start = target.first_token == 0 and word[:1].isupper() and word[1:].islower()  # `Later studies …`
     if not word.islower() and not sentence_start:
         return False
-    parts = parts_of_speech(word.lower().removesuffix("'s"))
+    lex = words[target.first_token].lex
+    parts = lex.bare_parts
     if parts == {""} and "-" in word:  # `large-scale`, `long-term`: an adjective's compound
-        return parts_of_speech(word.lower().split("-", 1)[0]) <= {"ADJ", "ADV"}
+        return lex.head_parts <= {"ADJ", "ADV"}
     if parts == {""}:  # unknown to the lexicon: an adjective's or a participle's ending tells
         return word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
     return parts.isdisjoint({"NOUN", "PROPN"})
@@ -179,11 +169,11 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     first = last = target.first_token
     # `Sign language …`: a sentence's first word is capitalised for the sentence, not as a name
     sentence_start = (target.first_token == 0 or words[target.first_token].start == claim_start) \
-        and parts_of_speech(words[target.first_token].lower) != {""}
+        and words[target.first_token].lex.parts != {""}
 
     def joins(i: int) -> bool:
         word = words[i]
-        parts = parts_of_speech(word.lower.removesuffix("'s"))
+        parts = word.lex.bare_parts
         before = words[i - 1].lower if i else ""
         bare = word.lower.removesuffix("'s")
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
@@ -199,28 +189,28 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
             return False  # `… and feed soil microbes`
         if word.lower.endswith("ing") and "ADJ" not in parts:  # `beats sleeping pills`; not `building fabs`
             return i - 1 in verbs or before in DETERMINERS
-        after_verb = i - 1 in verbs or verb_lemma(before) not in ("", before)  # `brought back beavers`
+        after_verb = i - 1 in verbs or (i > 0 and words[i - 1].lex.verb_base not in ("", before))  # `brought back …`
         if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or after_verb)):
             return False  # `elk now avoid`, `brought back beavers`
         participle = word.lower.endswith(("ed", "en")) and (before in DETERMINERS or before in PREPOSITIONS)
         return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
                 or parts == {""})  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
 
-    while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
+    while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and _adjacent(words, first - 1)
            and not words[first - 1].lower.endswith("'s") and joins(first - 1)):
         first -= 1
     def noun_after(i: int) -> bool:
-        return (i < len(words) and adjacent(words, i - 1) and joins(i)
-                and not parts_of_speech(words[i].lower.removesuffix("'s")).isdisjoint({"NOUN", ""})
-                and "ADV" not in parts_of_speech(words[i].lower)  # `the sentence back`
+        return (i < len(words) and _adjacent(words, i - 1) and joins(i)
+                and not words[i].lex.bare_parts.isdisjoint({"NOUN", ""})
+                and "ADV" not in words[i].lex.parts  # `the sentence back`
                 and not _object_follows(words, i))
 
     while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS
-           and not plural_noun(words[last]) and not words[last].lower.endswith("'s")):
+           and not words[last].plural and not words[last].lower.endswith("'s")):
         if noun_after(last + 1):
             last += 1
-        elif (last - first + 2 < MAX_PHRASE_WORDS and parts_of_speech(words[last + 1].lower) == {"ADJ"}
-              and adjacent(words, last) and joins(last + 1) and noun_after(last + 2)):
+        elif (last - first + 2 < MAX_PHRASE_WORDS and words[last + 1].lex.parts == {"ADJ"}
+              and _adjacent(words, last) and joins(last + 1) and noun_after(last + 2)):
             last += 2  # `Fischer random chess`: an adjective, then the noun it goes with
         else:
             break
@@ -231,7 +221,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
 
 def _object_follows(words: Sequence[Token], i: int) -> bool:
     """`quicklime cut Roman curing times`: a word a name or an article follows is a verb, not a noun."""
-    if "VERB" not in parts_of_speech(words[i].lower) or i + 1 >= len(words) or not adjacent(words, i):
+    if "VERB" not in words[i].lex.parts or i + 1 >= len(words) or not _adjacent(words, i):
         return False
     return words[i + 1].text[0].isupper() or words[i + 1].lower in ("a", "an", "the")
 
@@ -276,9 +266,9 @@ def _demote_scene(target: Target, text: str, words: Sequence[Token]) -> Target:
     if target.kind is TargetKind.NUMBER and before is not None:
         after = words[last + 1] if last + 1 < len(words) else None
         modifier = (before.lower in DETERMINERS or before.lower.endswith("'s")) and after is not None \
-            and adjacent(words, last) and after.text.islower() and "NOUN" in parts_of_speech(after.lower) \
+            and _adjacent(words, last) and after.text.islower() and "NOUN" in after.lex.parts \
             and last == first
-        named = before.text[:1].isupper() and first > 1 and adjacent(words, first - 1) \
+        named = before.text[:1].isupper() and first > 1 and _adjacent(words, first - 1) \
             and before.lower not in MONTHS and before.lower not in STOPWORDS
         if modifier or named:
             return target._replace(rank=target.rank + SCENE_PENALTY)
@@ -297,7 +287,7 @@ def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic
     unit = words[last].lower.removesuffix("'s")
     count = last - 2 if last - 2 >= target.first_token and words[last - 1].lower == "of" else last - 1
     if (target.kind is not TargetKind.NUMBER or last == target.first_token or unit not in topic
-            or unit in TIME_UNITS or not is_number(words[count]) or words[count].lower in STOPWORDS):
+            or unit in TIME_UNITS or not words[count].lex.number or words[count].lower in STOPWORDS):
         return target
     return _target(text, words, target.first_token, count, target.kind, target.score, target.rank)
 
@@ -320,7 +310,7 @@ def _without_topic_edges(text: str, words: Sequence[Token], target: Target, topi
     return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
-def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Target]:
+def _without_topic(candidates: list[Target], words: Sequence[Token], topic: frozenset[str]) -> list[Target]:
     """Candidates that are more than the episode's topic word, when there are any.
 
     A phrase that holds a topic word (`transit agencies` in an episode on
@@ -330,9 +320,9 @@ def _without_topic(candidates: list[Target], topic: frozenset[str]) -> list[Targ
     """
     if not topic:
         return candidates
-    other = [t for t in candidates if not set(core_words(t.text)) <= topic]
+    other = [t for t in candidates if not set(_core(words, t)) <= topic]
     return [
-        t._replace(rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(core_words(t.text)) & topic else t
+        t._replace(rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(_core(words, t)) & topic else t
         for t in other
     ] or candidates
 
@@ -341,20 +331,20 @@ def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> l
     """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
     first = 1 if words and words[0].lower in ("the", "a", "an") else 0
     verb = min((v for v in verbs if v > first), default=None)
-    if verb != first + 2 or not adjacent(words, first):
+    if verb != first + 2 or not _adjacent(words, first):
         return []
     pair = words[first:verb]
-    if not all(is_content(w) for w in pair) or any(w.text[0].isdigit() for w in pair):
+    if not all(w.lex.content for w in pair) or any(w.text[0].isdigit() for w in pair):
         return []
-    rarity = min(_rarity(w.lower.removesuffix("'s")) for w in pair)
+    rarity = min(w.lex.rarity for w in pair)
     if rarity >= RARE_ZIPF and not pair[0].text[0].isupper():
         return []
     return [_target(text, words, first, first + 1, TargetKind.RARE_TERM, min(rarity, 3.0) - 1.0)]
 
 
-def _demote_topic(target: Target, episode: str) -> Target:
+def _demote_topic(target: Target, words: Sequence[Token], episode: frozenset[str]) -> Target:
     """A word of the episode's title is its topic: asking for it tests nothing."""
-    if episode and contains_answer(episode, target.text):
+    if episode and _shows(episode, words, target):
         return target._replace(rank=target.rank + 1.5)
     return target
 
@@ -368,7 +358,7 @@ class _FrontWords(NamedTuple):
 
     @classmethod
     def of(cls, words: Sequence[Token]) -> _FrontWords:
-        forms = tuple(w.lower.removesuffix("'s") for w in words)
+        forms = tuple(w.lex.bare for w in words)
         return cls(forms, Counter(forms))
 
     def shown_outside(self, target: Target, core: tuple[str, ...]) -> bool:
@@ -377,13 +367,49 @@ class _FrontWords(NamedTuple):
         return all(self.counts[word] > inside[word] for word in core)
 
 
-def _fits_front(target: Target, shown: _FrontWords, podcast: str) -> bool:
+def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, podcast: frozenset[str]) -> bool:
     """A target whose words all show elsewhere on the front cannot be asked for."""
-    core = core_words(target.text)
-    return not (core and shown.shown_outside(target, core)) and not contains_answer(podcast, target.text)
+    core = _core(words, target)
+    return not (core and shown.shown_outside(target, core)) and not _shows(podcast, words, target)
 
 
-def choose_deletions(ranked: Sequence[Target], word_count: int, topic: frozenset[str] = frozenset()) -> list[Target]:
+def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
+    """The words of a target that give it away: its content words, else all (as `words.core_words`)."""
+    span = [w.lex.bare for w in words[target.first_token:target.last_token + 1]]
+    content = [w for w in span if w not in STOPWORDS and w not in APPROXIMATORS]
+    return tuple(content or span)
+
+
+def _shows(shown: frozenset[str], words: Sequence[Token], target: Target) -> bool:
+    """Whether these words (a text's `word_set`) give the target away."""
+    core = _core(words, target)
+    return bool(core) and shown.issuperset(core)
+
+
+def _adjacent(words: Sequence[Token], i: int) -> bool:
+    """No punctuation between word i and word i+1."""
+    return words[i + 1].start - words[i].end <= 1
+
+
+def in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],
+                  referent: Referent | None) -> tuple[Target, ...]:
+    """Targets read with the referent in the pronoun's place, placed back in the key point as it is shown."""
+    if referent is None:
+        return ranked
+    shift = len(referent.phrase) - referent.end
+    index = {w.start: i for i, w in enumerate(key_words)}
+    ends = {w.end: i for i, w in enumerate(key_words)}
+    placed = []
+    for target in ranked:
+        start, end = target.start - shift, target.end - shift
+        if start >= referent.end and start in index and (end in ends or end + 2 in ends):
+            placed.append(target._replace(start=start, end=end, first_token=index[start],
+                                          last_token=ends.get(end, ends.get(end + 2, 0))))
+    return tuple(placed)
+
+
+def choose_deletions(ranked: Sequence[Target], words: Sequence[Token],
+                     topic: frozenset[str] = frozenset()) -> list[Target]:
     """One deletion for a short key point, at most two for a long one; best first (`ranked` is).
 
     A second deletion is never about the episode's topic (`Semiconductor knowledge` in an episode on chips).
@@ -391,9 +417,9 @@ def choose_deletions(ranked: Sequence[Target], word_count: int, topic: frozenset
     if not ranked:
         return []
     chosen = [ranked[0]]
-    if word_count > SHORT_KEY_POINT_WORDS:
+    if len(words) > SHORT_KEY_POINT_WORDS:
         for other in ranked[1:]:
-            if _solid(other) and _apart(other, chosen[0]) and not set(core_words(other.text)) & topic:
+            if _solid(other) and _apart(other, chosen[0], words) and not set(_core(words, other)) & topic:
                 chosen.append(other)
                 break
     return chosen
@@ -408,11 +434,11 @@ def _solid(target: Target) -> bool:
     return target.kind is TargetKind.RARE_TERM and target.score < 3.0
 
 
-def _apart(a: Target, b: Target) -> bool:
+def _apart(a: Target, b: Target, words: Sequence[Token]) -> bool:
     """Two deletions that neither overlap nor touch, nor share a word."""
     if a.end + 1 >= b.start and b.end + 1 >= a.start:
         return False
-    return not (set(core_words(a.text)) & set(core_words(b.text)))
+    return not (set(_core(words, a)) & set(_core(words, b)))
 
 
 def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
@@ -421,7 +447,7 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
     found: dict[tuple[int, int], Target] = {}
     for finder in (_numbers, _entities, _rare_terms, _noun_phrases):
         for target in finder(text, words):
-            if _acceptable(target, enumeration) and (target.start, target.end) not in found:
+            if _acceptable(target, enumeration, words) and (target.start, target.end) not in found:
                 found[(target.start, target.end)] = target
     name_end: dict[int, int] = {}  # token → the last token of the multi-word name it is part of
     for name in found.values():
@@ -431,14 +457,14 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
             or t.last_token > name_end.get(t.first_token, -1)]
 
 
-def _acceptable(target: Target, enumerations: list[tuple[int, int]]) -> bool:
-    words = tokens(target.text)
+def _acceptable(target: Target, enumerations: list[tuple[int, int]], tokens: Sequence[Token]) -> bool:
+    words = tokens[target.first_token:target.last_token + 1]
     if not words or len(words) > MAX_TARGET_WORDS or _COMMA_NOT_THOUSANDS.search(target.text):
         return False
     # A number of two characters or more is never that common in wordfreq (`10` is 5.3): skip the look-up,
     # which for numbers needs wordfreq's own tokenizer.
-    lone_number = words and words[0].text[0] in "$€£0123456789" and len(words[0].text) > 1
-    if len(words) == 1 and (words[0].lower in STOPWORDS or (not lone_number and zipf(words[0].lower) >= 6.0)):
+    lone_number = words and words[0].text[0] in "$€£0123456789" and len(target.text) > 1
+    if len(words) == 1 and (words[0].lex.bare in STOPWORDS or (not lone_number and words[0].lex.bare_zipf >= 6.0)):
         return False
     # A whole list is a set, and sets make bad cards; one member is allowed.
     around = bisect.bisect_right(enumerations, (target.start, math.inf)) - 1  # the last list that starts by it
@@ -498,7 +524,7 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             found.append(_target(text, words, i, i + 2, TargetKind.NUMBER, float(i) / 100))
             i += 3
             continue
-        if not is_number(words[i]):
+        if not words[i].lex.number:
             i += 1
             continue
         first = i
@@ -525,16 +551,16 @@ def _decade(word: Token) -> bool:
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
     """The upper bound of a range that starts at word i (`30 to 50%`, `17-19 hours`,
     `between 10 and 14`, `between a third and a half`), else i."""
-    if i + 2 < len(words) and words[i + 1].lower == "in" and is_number(words[i + 2]) \
-            and not is_year(words[i]) and not is_year(words[i + 2]):
+    if i + 2 < len(words) and words[i + 1].lower == "in" and words[i + 2].lex.number \
+            and not words[i].lex.year and not words[i + 2].lex.year:
         return i + 2  # `one in five`, `three in four`: a share
     joined = "and" if i > 0 and "between" in (words[i - 1].lower, words[max(0, i - 2)].lower) else "to"
     if i + 3 < len(words) and words[i + 1].lower == joined and words[i + 2].lower == "a" \
             and words[i + 3].lower in FRACTIONS:
         return i + 3
-    if i + 2 < len(words) and words[i + 1].lower in (joined, "or") and is_number(words[i + 2]):
+    if i + 2 < len(words) and words[i + 1].lower in (joined, "or") and words[i + 2].lex.number:
         return i + 2  # `5 or 7 years`: two values, asked as one
-    if i + 1 < len(words) and text[words[i].end:words[i + 1].start] in ("-", "–") and is_number(words[i + 1]):
+    if i + 1 < len(words) and text[words[i].end:words[i + 1].start] in ("-", "–") and words[i + 1].lex.number:
         return i + 1
     return i
 
@@ -547,28 +573,28 @@ def _number_end(words: Sequence[Token], i: int) -> int:
     if (words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words)
             and words[last + 1].lower == "of" and _is_unit(words[last + 2])):
         return last + 2
-    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and adjacent(words, last):
+    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and _adjacent(words, last):
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
     if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith("%"):
         return last
-    if is_year(words[last]) or _decade(words[last]):
+    if words[last].lex.year or _decade(words[last]):
         return last
     if words[i].text[0] in "$€£" and words[last].lower in NUMBER_WORDS:
         return last  # `$7.2 billion`: money with its magnitude is whole
     unit = last + 1
-    if unit >= len(words) or not adjacent(words, last) or words[unit].lower in STOPWORDS:
+    if unit >= len(words) or not _adjacent(words, last) or words[unit].lower in STOPWORDS:
         return last
-    followed_by_unit = unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1])
+    followed_by_unit = unit + 1 < len(words) and _adjacent(words, unit) and _is_unit(words[unit + 1])
     if _is_unit(words[unit]):
         modifier = (
             words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
-            or (zipf(words[unit].lower) >= 5.0 and not words[unit].lower.endswith("s"))
+            or (words[unit].lex.zipf >= 5.0 and not words[unit].lower.endswith("s"))
         )
         if unit + 1 < len(words) and words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin"):
             return unit + 1  # `18 degrees Celsius`
-        noun_follows = followed_by_unit and plural_noun(words[unit + 1]) and not plural_noun(words[unit])
+        noun_follows = followed_by_unit and words[unit + 1].plural and not words[unit].plural
         # `eight US states`; `9.6 square kilometres`, `2,000 glider flights`: a singular modifier, then the unit
         return unit + 1 if (modifier or noun_follows) and followed_by_unit else unit
     if followed_by_unit and not words[unit].text[0].isdigit():
@@ -580,7 +606,7 @@ def _is_unit(token: Token) -> bool:
     """A word that a number counts or measures: a noun (`grams`, `people`), not `Earth-sized` or `inflammatory`."""
     if token.lower in STOPWORDS or token.lower in NUMBER_WORDS or token.lower.endswith("ly"):
         return False
-    parts = parts_of_speech(token.lower)
+    parts = token.lex.parts
     if "-" in token.lower:
         return "NOUN" in parts
     return bool(parts & {"NOUN", ""})  # not `2 sits`, `one leaked login`: a verb is no unit
@@ -596,7 +622,7 @@ def _entities(text: str, words: Sequence[Token]) -> list[Target]:
             continue
         last = i
         while (
-            last + 1 < len(words) and adjacent(words, last) and _capitalised(words, last + 1)
+            last + 1 < len(words) and _adjacent(words, last) and _capitalised(words, last + 1)
             and not words[last].lower.endswith("'s")
         ):
             last += 1
@@ -611,11 +637,11 @@ def _entities(text: str, words: Sequence[Token]) -> list[Target]:
 
 def _entity(text: str, words: Sequence[Token], first: int, last: int) -> Target:
     """Rare and multi-word names first; everyday ones (`US`, `China`) after rare terms."""
-    rarity = min(zipf(w.lower.removesuffix("'s")) for w in words[first:last + 1])
+    rarity = min(w.lex.bare_zipf for w in words[first:last + 1])
     rank = float(TargetKind.ENTITY)
     if rarity >= 4.5:
         rank = TargetKind.RARE_TERM + 0.5
-    elif last == first and not is_acronym(words[first].text) and rarity >= 3.0:
+    elif last == first and not words[first].acronym and rarity >= 3.0:
         rank += 0.3
     return _target(text, words, first, last, TargetKind.ENTITY, rarity, rank)
 
@@ -631,9 +657,8 @@ def _is_entity(text: str, words: Sequence[Token], first: int, last: int) -> bool
     starts_sentence = first == 0 or text[: word.start].rstrip().endswith((".", "!", "?", ":"))
     if not starts_sentence or last > first:
         return True
-    bare = word.lower.removesuffix("'s")
     possessive = word.lower.endswith("'s")
-    return is_acronym(word.text) or (possessive and zipf(bare) < 3.4)
+    return word.acronym or (possessive and word.lex.bare_zipf < 3.4)
 
 
 def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
@@ -643,7 +668,7 @@ def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
         bare = word.lower.removesuffix("'s")
         if bare in STOPWORDS or word.text[0].isdigit() or len(bare) < 4 or bare.endswith("ly"):
             continue
-        rarity = _rarity(bare)
+        rarity = word.lex.rarity
         if rarity < RARE_ZIPF:
             found.append(_target(text, words, i, i, TargetKind.RARE_TERM, rarity + _verb_penalty(words, i)))
     return found
@@ -662,19 +687,11 @@ def _verb_penalty(words: Sequence[Token], i: int) -> float:
     return 0.0
 
 
-def _rarity(word: str) -> float:
-    """Word frequency; a hyphenated compound is as rare as its rarest part."""
-    if "-" in word:
-        parts = [p for p in word.split("-") if p]
-        return min([zipf(word)] + [zipf(p) for p in parts if len(p) > 2]) if parts else zipf(word)
-    return zipf(word)
-
-
 def _noun_phrases(text: str, words: Sequence[Token]) -> list[Target]:
     """The rarest run of content words, as a last resort."""
     found = []
     for i, word in enumerate(words):
-        if is_content(word) and zipf(word.lower) < COMMON_ZIPF + 0.5:
-            score = zipf(word.lower) + _verb_penalty(words, i)
+        if word.lex.content and word.lex.zipf < COMMON_ZIPF + 0.5:
+            score = word.lex.zipf + _verb_penalty(words, i)
             found.append(_target(text, words, i, i, TargetKind.NOUN_PHRASE, score))
     return found
