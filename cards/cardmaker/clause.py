@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cards.cardmaker.types import Attribution, Token
+from cards.cardmaker.types import Attribution, Frames, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
@@ -27,12 +27,86 @@ from cards.cardmaker.words import (
     MODALS,
     PERFECT,
     PERSON_VERBS,
+    PERSONAL_PRONOUNS,
     PREPOSITIONS,
     PRONOUN_OPENERS,
     STOPWORDS,
     SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
 )
+
+
+class Spoken(NamedTuple):
+    """`Lemkin cautions against hiring …`: a claim that is no clause, read with its speaker as its subject."""
+
+    text: str
+    words: tuple[Token, ...]
+    verbs: frozenset[int]
+    clause: Clause | None  # the main clause of its first sentence
+
+
+class Claims(NamedTuple):
+    """What the clause reader makes of a key point read as frame and claim."""
+
+    advice: Imperative | None  # the key point is advice in the imperative
+    frame: Attribution | None  # who or what the claim is attributed to (none for advice)
+    lead: Attribution | None  # what a question keeps in front: that frame, or a contrast
+    verbs: frozenset[int]  # the tokens read as verbs: never a target
+    clause: Clause | None  # the main clause of the claim's first sentence, when it is a statement
+    spoken: Spoken | None  # the claim with its speaker as subject, when the claim is no clause
+
+
+def read_claims(framed: Frames) -> Claims:
+    """The claim's mood, verbs and main clause, read once for the cloze maker and the question writer."""
+    text, words = framed.text, framed.words
+    advice = None if framed.before else imperative(text, words, framed.aside.setting_end)
+    frame = None if advice else framed.frame
+    verbs = frozenset(verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set()))
+    lead = frame or framed.contrast
+    clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0)
+    spoken = None
+    if frame and not frame.is_clause and frame.speaker:
+        spoken = _spoken(text, words, frame)
+    return Claims(advice, frame, lead, verbs, clause, spoken)
+
+
+def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int) -> Clause | None:
+    """The main clause of the claim's first sentence (the claim capitalised), or None when it is advice."""
+    offsets = frozenset(words[i].start - claim_start for i in verbs  # finite verbs: not after `to`
+                        if words[i].start >= claim_start and not (i and words[i - 1].lower == "to"))
+    claim = text[claim_start:]
+    claim = claim[:1].upper() + claim[1:]
+    indent = len(claim) - len(claim.lstrip())
+    sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
+    shift = claim_start + indent
+    sentence_words = tuple(w._replace(start=w.start - shift, end=w.end - shift) for w in words
+                           if w.start >= shift and w.end <= shift + len(sentence))
+    if sentence_words and sentence_words[0].start == 0:
+        first = sentence_words[0]
+        sentence_words = (first._replace(text=first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
+    if is_imperative(sentence_words):
+        return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
+    return read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> Spoken | None:
+    """`<speaker> <verb> <rest>`: the speaker's name in place of `He`/`She`, or as written."""
+    first = words[0]
+    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", text[:frame.claim_start]):
+        return None  # `contrasts X, where …, with Y`: two things, no one answer
+    pronoun = first.lower in PERSONAL_PRONOUNS
+    if not pronoun and not text.startswith(frame.speaker):
+        return None
+    start = first.end if pronoun else len(frame.speaker)
+    spoken = frame.speaker + text[start:]
+    shift = len(frame.speaker) - start
+    spoken_words = frame.speaker_words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
+                                               for w in words if w.start >= start)
+    verbs = frozenset(verb_positions(spoken, spoken_words))
+    return Spoken(spoken, spoken_words, verbs, _claim_clause(spoken, spoken_words, verbs, 0))
 
 
 def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:

@@ -20,21 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from cards.cardmaker.clause import (
-    Clause,
-    Imperative,
-    adjective_like,
-    first_sentence,
-    function_word,
-    is_imperative,
-    read_clause,
-    takes_object,
-    verb_positions,
-)
+from cards.cardmaker.clause import Claims, Clause, Imperative, Spoken, takes_object
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
+    APPROXIMATORS,
     AUXILIARIES,
     BE,
     DETERMINERS,
@@ -43,30 +34,47 @@ from cards.cardmaker.words import (
     MONTHS,
     NO_GAP_AFTER,
     PERSON_VERBS,
-    PERSONAL_PRONOUNS,
     PREPOSITIONS,
     SINGULAR,
     STOPWORDS,
-    contains_answer,
-    core_words,
-    irregular_past,
-    is_acronym,
-    is_content,
-    is_number,
-    is_people_noun,
-    is_plural,
-    is_year,
-    lemma,
-    parts_of_speech,
-    third_person,
-    tokens,
-    with_capital,
+    TOKEN,
+    VERBS_AMONG_STOPWORDS,
 )
 
 MAX_ANSWER_WORDS = 6
 
-def framed_question(frame: Attribution, reading: Reading, podcast: str,
-                     names: frozenset[str]) -> Question | None:
+def ask(reading: Reading, claims: Claims, whole: bool, before: str, podcast: str, names: frozenset[str],
+        topic: frozenset[str]) -> Question | None:
+    """The key point's question, or None: advice in its own form, a claim with its frame kept in front, or
+    a claim that is no clause with its speaker as subject. Never one whose answer the front already shows
+    (`before`: the key point shown above), nor one from a sentence cut short (`whole`)."""
+    if not whole:
+        return None
+    if claims.advice:
+        question = advice_question(claims.advice, reading, podcast, topic)
+    elif claims.lead:
+        question = framed_question(claims.lead, reading, claims.clause, podcast, names)
+    else:
+        question = make_question(reading, claims.clause, podcast, names)
+    frame = claims.frame
+    if question is None and frame and not frame.is_clause and frame.speaker and claims.spoken:
+        question = question_with_speaker(claims.spoken, frame, reading, podcast, names)
+    if question is not None and before and _shows(frozenset(_words(before)), question.answer):
+        return None  # the answer is on the front already, in the key point shown above
+    return question
+
+
+def context_label(podcast: str, episode: str, answers: list[str]) -> str:
+    """`Podcast · Episode`, without the episode when it would give an answer away."""
+    label = f"{podcast} · {episode}" if episode else podcast
+    shown = frozenset(_words(label))
+    if any(_shows(shown, answer) for answer in answers):
+        return podcast
+    return label
+
+
+def framed_question(frame: Attribution, reading: Reading, clause: Clause | None, podcast: str,
+                    names: frozenset[str]) -> Question | None:
     """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
 
     Only a claim that is a clause can be asked about: `Brown credits cattle
@@ -76,39 +84,31 @@ def framed_question(frame: Attribution, reading: Reading, podcast: str,
     if not frame.is_clause or not frame.lead:
         return None
     claim = reading.claim
-    question = make_question(reading, podcast, names)
-    if question is None or contains_answer(frame.lead, question.answer):
+    question = make_question(reading, clause, podcast, names)
+    if question is None or _shows(frozenset(_words(frame.lead)), question.answer):
         return None
     text = question.text
     first = text.split(" ", 1)[0]
     claim_first = frame.claim.split(" ", 1)[0]
     lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor manufacturing …`
-    if (first.lower() in STOPWORDS and not is_acronym(first)) or lowered_by_us:
+    if (first.lower() in STOPWORDS and not _acronym(first)) or lowered_by_us:
         text = text[:1].lower() + text[1:]
     return Question(f"{frame.lead} {text}", question.answer)
 
 
-def question_with_speaker(key_point: str, frame: Attribution, reading: Reading, podcast: str,
-                           names: frozenset[str]) -> Question | None:
+def question_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, podcast: str,
+                          names: frozenset[str]) -> Question | None:
     """`Lemkin cautions against hiring a vice president …` asked with its speaker as the subject.
 
     No clause follows the verb, so the speaker stays in the question
     (`What does Lemkin caution against hiring …?`); `He recommends …` names
     who he is. The speaker is never the answer.
     """
-    first = tokens(key_point)[0]
-    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", key_point[:frame.claim_start]):
-        return None  # `contrasts X, where …, with Y`: two things, no one answer
-    start = first.end if first.lower in PERSONAL_PRONOUNS else len(frame.speaker)
-    if first.lower not in PERSONAL_PRONOUNS and not key_point.startswith(frame.speaker):
-        return None
-    spoken = frame.speaker + key_point[start:]
-    words = tokens(spoken)
     claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
     speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
-    question = make_question(Reading(spoken, words, frozenset(verb_positions(spoken, words)), claim), podcast,
+    question = make_question(Reading(spoken.text, spoken.words, spoken.verbs, claim), spoken.clause, podcast,
                              names | speaker)
-    if question is None or contains_answer(frame.speaker, question.answer):
+    if question is None or _shows(frozenset(_words(frame.speaker)), question.answer):
         return None
     return question
 
@@ -124,8 +124,7 @@ _TRAILING_CLAUSE = re.compile(
 )
 
 
-def advice_question(advice: Imperative, text: str, words: Sequence[Token], ranked: Sequence[Target], podcast: str,
-                    topic: frozenset[str]) -> Question | None:
+def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: frozenset[str]) -> Question | None:
     """`During a storm, keep doors and shutters closed on the windward side` →
     `During a storm, what should you keep closed on the windward side?` → `doors and shutters`.
 
@@ -133,12 +132,13 @@ def advice_question(advice: Imperative, text: str, words: Sequence[Token], ranke
     (`Record yourself …`) or only the episode's topic (`Never eat a wild
     mushroom …` in an episode on fungi).
     """
+    text, words = reading.text, reading.words
     if advice.object_last < advice.object_first:
         return None
-    if any(t.kind is TargetKind.NUMBER and t.start > words[advice.verb].end for t in ranked):
+    if any(t.kind is TargetKind.NUMBER and t.start > words[advice.verb].end for t in reading.targets):
         return None  # `Keep your debt payments under 36% of income`: the number is the advice, asked by no form here
     answer = text[words[advice.object_first].start:words[advice.object_last].end]
-    core = set(core_words(answer))
+    core = set(_core(answer))
     if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
             or core <= topic:
         return None
@@ -148,21 +148,18 @@ def advice_question(advice: Imperative, text: str, words: Sequence[Token], ranke
     parts = ["what should you", advice.negation, verb, between, rest]
     question = " ".join(p for p in parts if p)
     lead = advice.setting.strip()
-    question = f"{lead} {question}" if lead else with_capital(question)
+    question = f"{lead} {question}" if lead else question[:1].upper() + question[1:]
     asked = Question(question + "?", answer)
     return asked if _good(asked, podcast) else None
 
 
-def make_question(reading: Reading, podcast: str, names: frozenset[str] = frozenset()) -> Question | None:
-    """The best grammatical question about the key point's claim, or None.
+def make_question(reading: Reading, clause: Clause | None, podcast: str,
+                  names: frozenset[str] = frozenset()) -> Question | None:
+    """The best grammatical question about the key point's claim (its main `clause`), or None.
 
     The claim's verbs and targets come from the reading the cloze maker made,
     so both ask about the same thing, read the same way.
     """
-    sentence = first_sentence(reading.claim)
-    if is_imperative(tokens(sentence)):
-        return None  # `Look for existing infrastructure like …`: advice, not a fact to ask about
-    clause = read_clause(sentence, tokens(sentence), reading.claim_verb_offsets())
     if clause is None:
         return None
     ranked = [t for t in reading.targets if t.start >= reading.claim_start]
@@ -212,12 +209,12 @@ def _subject_question(clause: Clause, target: Target) -> Question | None:
 def _subject_phrase_question(clause: Clause) -> Question | None:
     """The whole subject is the answer: `What is hard for the US to sanction?`."""
     subject = clause.subject
-    words = tokens(subject)
+    words = clause.words[clause.subject_start:clause.subject_end]
     if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")):
         return None
-    if any(function_word(w) and w.lower not in ("and", "of") for w in words):
+    if any(_function_word(w) and w.lower not in ("and", "of") for w in words):
         return None
-    return _ask(clause, f"{'Who' if _people(subject, clause) else 'What'} {_agree(clause)}", subject)
+    return _ask(clause, f"{'Who' if _people(subject, words, clause) else 'What'} {_agree(clause)}", subject)
 
 
 def _fronted_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
@@ -294,7 +291,7 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         return None  # `… better than what?`: the contrast is not the fact
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
-    over_time = tokens(target.text)[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
+    over_time = target.words[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
         if before[-1].lower == "over" and over_time:
             break  # `stronger over 2,000 years`: `over` says when, it is no approximation
@@ -336,7 +333,7 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
     if previous is None or previous.lower in NO_GAP_AFTER or (previous.lower == "of" and not in_place):
         return None  # `the behaviour of [elk] herds`: no `… the behaviour of?`
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
-    if not (function_word(previous) or after_verb):
+    if not (_function_word(previous) or after_verb):
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
@@ -353,7 +350,7 @@ def _strands_after_object(clause: Clause, before: Sequence[Token]) -> bool:
     between = [w for w in before if w.start > lexical.start]
     if not between or between[-1].lower not in PREPOSITIONS:
         return False
-    return any(is_content(w) for w in between[:-1])
+    return any(w.lex.content for w in between[:-1])
 
 
 PIED_PIPED = frozenset("in by at within after for during on".split())
@@ -366,11 +363,11 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
         return None  # `12,900 years ago`: `how many years ago` needs a question of its own
     if wh == "what fraction" and after and after[0].lower in DETERMINERS:
         return None  # `killed about half the coral`: `half` qualifies `the coral`
-    modifier = after and after[0].start - end <= 1 and is_content(after[0]) and after[0] != clause.verb_token
+    modifier = after and after[0].start - end <= 1 and after[0].lex.content and after[0] != clause.verb_token
     if wh is None or (modifier and "how many" not in wh):
         return None
     previous = before[-1] if before else None
-    if previous is not None and previous.lower == "to" and len(before) > 1 and is_number(before[-2]):
+    if previous is not None and previous.lower == "to" and len(before) > 1 and before[-2].lex.number:
         return None  # `seven to nine hours`: a range is asked whole or not at all
     if previous is not None and previous.lower == "of" and not in_place:
         return None  # `a temperature of [18 degrees]`: asked in place, not with `of` stranded
@@ -395,7 +392,7 @@ def _joins_noun(words: Sequence[Token], after: Sequence[Token]) -> bool:
     if after[0].lower not in ("and", "or"):
         return False
     following = after[1].lower if len(after) > 1 else ""
-    looks_like_verb = following.endswith(("s", "ed")) and lemma(following) != following
+    looks_like_verb = following.endswith(("s", "ed")) and after[1].lex.base != following
     return not looks_like_verb
 
 
@@ -403,10 +400,10 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
     if after_noun(after, end):
         noun = after[0]
         rest = after[1:]
-        parts = parts_of_speech(noun.lower)
-        if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or adjective_like(noun.lower):
+        parts = noun.lex.parts
+        if "ADV" in parts or parts.isdisjoint({"NOUN", ""}) or _adjective_like(noun.lower):
             return None  # `simulate [chemistry] better`, `made [errors] visible`: no noun to ask `what better`
-        if irregular_past(noun.lower):
+        if noun.lex.irregular:
             return None  # `jobs in [New York] fell`: a verb follows, not a noun
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
                                                          and rest[0].start - noun.end <= 1):
@@ -458,18 +455,18 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         return ("did", "use") if word == "used" else ("does", word[:-1] if word != "becomes" else "become")
     if word in AUXILIARIES and not (word in ("has", "have", "had") and takes_object(clause)):
         return word, ""
-    base = lemma(word)
+    base = token.lex.base
     if word.endswith("ed") or (not word.endswith("s") and base != word):
         return "did", base  # `joined`, `left`, `began`
     if word in ("has", "have"):
         return ("does" if word == "has" else "do"), "have"
     if word.endswith("s"):
-        return "does", lemma(word)
+        return "does", base
     if word.isalpha() and word not in STOPWORDS:
         if _past_time(clause):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
         head = clause.words[clause.subject_end - 1]
-        plural = is_plural(head.lower) or " and " in clause.subject  # `cars, appliances, and electronics`
+        plural = head.lex.plural or " and " in clause.subject  # `cars, appliances, and electronics`
         return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
 
@@ -488,7 +485,8 @@ def _agree(clause: Clause) -> str:
             return predicate  # `What are boulders …?` keeps its plural complement
         return f"{SINGULAR[lower]} {tail}".strip()
     past = (lower.endswith("ed") and not lower.endswith("eed")) or _past_time(clause)
-    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular_past(lower):
+    irregular = lower == clause.verb_token.lower and clause.verb_token.lex.irregular
+    if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular:
         return predicate
     tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
     return f"{third_person(lower)} {tail}".strip()
@@ -496,22 +494,21 @@ def _agree(clause: Clause) -> str:
 
 def _past_time(clause: Clause) -> bool:
     """A year or `ago` in the clause: `shut`, `cut`, `cost` read the same in the past, and this says which."""
-    return any(is_year(w) or w.lower == "ago" for w in clause.words)
+    return any(w.lex.year or w.lower == "ago" for w in clause.words)
 
 
 def _is_person(target: Target, clause: Clause) -> bool:
     """A name doing what people do (`Richard Chang left`, `Bach wrote`), or a noun for people (`Researchers`,
     `Tool vendors`): asked with `Who`."""
-    return _people(target.text, clause)
+    return _people(target.text, target.words, clause)
 
 
-def _people(text: str, clause: Clause) -> bool:
-    words = tokens(text)
+def _people(text: str, words: Sequence[Token], clause: Clause) -> bool:
     if not words:
         return False
-    if words[-1].lower in ("of",) or is_people_noun(words[-1].lower):  # `Tool vendors`, `Researchers`
+    if words[-1].lower in ("of",) or words[-1].lex.people:  # `Tool vendors`, `Researchers`
         return True
-    acronym = " " not in text and is_acronym(text)  # `TSMC left` is a company
+    acronym = " " not in text and _acronym(text)  # `TSMC left` is a company
     return text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
 
 
@@ -519,7 +516,7 @@ def _lower_first(subject: str, names: frozenset[str]) -> str:
     """`The market` → `the market`; names and acronyms keep their capitals."""
     first, _, rest = subject.partition(" ")
     bare = first.removesuffix("'s").removesuffix("’s")
-    keep = (is_acronym(bare) or bare in names or rest[:1].isupper()) and first.lower() not in STOPWORDS
+    keep = (_acronym(bare) or bare in names or rest[:1].isupper()) and first.lower() not in STOPWORDS
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
 
@@ -528,13 +525,13 @@ def _ask(clause: Clause, text: str, answer: str) -> Question:
     if clause.prefix:
         text = clause.prefix + (text[:1].lower() + text[1:] if text[:4] in ("What", "Who ", "Whos", "How ") else text)
     else:
-        text = with_capital(text)
+        text = text[:1].upper() + text[1:]
     return Question(text + "?", answer.strip())
 
 
 def number_wh(target: Target) -> str | None:
     """`how many months`, `what share`, `what year`, `how much`."""
-    span = tokens(target.text)
+    span = target.words
     if not span:
         return None
     last = span[-1]
@@ -542,7 +539,7 @@ def number_wh(target: Target) -> str | None:
         return "what share"
     if span[0].lower in MONTHS:
         return "when"
-    if is_year(last) and len(span) == 1:
+    if last.lex.year and len(span) == 1:
         return "what year"
     if target.text[0] in "$€£":
         return "how much"
@@ -552,17 +549,63 @@ def number_wh(target: Target) -> str | None:
         return "how often"  # `once a year`
     if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
         return "what fraction"  # `by two thirds` → `by what fraction`
-    plural = last.lower.endswith("s") or is_plural(last.lower)  # `300,000 people`
-    if len(span) > 1 and not is_number(last) and plural and is_content(last):
-        unit = " ".join(w.text for w in span if not is_number(w) and w.lower not in ("of", "to", "and", "a"))
+    plural = last.lower.endswith("s") or last.lex.plural  # `300,000 people`
+    if len(span) > 1 and not last.lex.number and plural and last.lex.content:
+        unit = " ".join(w.text for w in span if not w.lex.number and w.lower not in ("of", "to", "and", "a"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
     return None
 
 
 def _good(question: Question, podcast: str) -> bool:
     """A short answer, a question mark, and the answer nowhere on the front."""
-    if not question.answer or len(tokens(question.answer)) > MAX_ANSWER_WORDS:
+    if not question.answer or len(_words(question.answer)) > MAX_ANSWER_WORDS:
         return False
-    if not question.text.endswith("?") or len(tokens(question.text)) < 4:
+    if not question.text.endswith("?") or len(_words(question.text)) < 4:
         return False
-    return not contains_answer(question.text, question.answer) and not contains_answer(podcast, question.answer)
+    return not _shows(frozenset(_words(question.text)), question.answer) and not _shows(frozenset(_words(podcast)),
+                                                                                         question.answer)
+
+
+# --- words of a question's text (made here, from the key point's tokens: not read again by `words`) ----------
+
+def _words(text: str) -> list[str]:
+    """The words of a text the question writer made, lower case, without a possessive `'s`."""
+    return [m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text)]
+
+
+def _core(answer: str) -> tuple[str, ...]:
+    """The words of an answer that give it away: its content words, else all (as `words.core_words`)."""
+    words = _words(answer)
+    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
+    return tuple(content or words)
+
+
+def _shows(shown: frozenset[str], answer: str) -> bool:
+    """Whether these words give the answer away (as `words.contains_answer`)."""
+    core = _core(answer)
+    return bool(core) and shown.issuperset(core)
+
+
+def _acronym(word: str) -> bool:
+    letters = word.removesuffix("'s")
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
+
+
+def _function_word(word: Token) -> bool:
+    """A stopword, unless it is an acronym: `US` is no `us`."""
+    return word.lower in STOPWORDS and not word.acronym
+
+
+def _adjective_like(word: str) -> bool:
+    """`extensive`, `stratified`, but not `need` or `feed`."""
+    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
+
+
+def third_person(verb: str) -> str:
+    """`consolidate` → `consolidates`, `push` → `pushes`."""
+    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
+            or (verb.endswith("ed") and not verb.endswith("eed")):
+        return verb
+    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")

@@ -511,7 +511,7 @@ def _target(
     span = text[start:end]
     if span.endswith(("'s", "’s")):
         span, end = span[:-2], end - 2
-    return Target(start, end, span, kind, score, first, last, rank or float(kind))
+    return Target(start, end, span, kind, score, first, last, rank or float(kind), tuple(words[first:last + 1]))
 
 
 def _numbers(text: str, words: Sequence[Token]) -> list[Target]:

@@ -60,6 +60,7 @@ class Target(NamedTuple):
     first_token: int
     last_token: int
     rank: float = 0.0
+    words: tuple[Token, ...] = ()  # its tokens (a possessive `'s` stays on the last one)
 
 
 class Question(NamedTuple):

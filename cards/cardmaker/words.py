@@ -193,7 +193,7 @@ ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant
 _LETTER = r"[^\W\d_]"
 
 
-_TOKEN = re.compile(
+TOKEN = re.compile(
     rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
     rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
@@ -208,7 +208,7 @@ def tokens(text: str) -> tuple[Token, ...]:
     """
     curly = "’" in text
     found = []
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         word = match.group()
         lower = word.lower().replace("’", "'") if curly else word.lower()
         found.append(tuple.__new__(Token, (word, *match.span(), lower, lex(lower))))
@@ -749,13 +749,3 @@ def lemma(word: str) -> str:
             options.append(word[:-3])
     options = [o for o in options if len(o) > 1]
     return max(options, key=zipf) if options else word
-
-
-def third_person(verb: str) -> str:
-    """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
-            or (verb.endswith("ed") and not verb.endswith("eed")):
-        return verb
-    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
-        return verb[:-1] + "ies"
-    return verb + ("es" if verb.endswith(("sh", "ch", "x", "o")) else "s")
