@@ -106,8 +106,8 @@ def question_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, 
     """
     claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
     speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
-    question = make_question(Reading(spoken.text, spoken.words, spoken.verbs, claim), spoken.clause, podcast,
-                             names | speaker)
+    spoken_reading = Reading(spoken.text, spoken.words, spoken.verbs, claim)
+    question = make_question(spoken_reading, spoken.clause, podcast, names | speaker)
     if question is None or _shows(frozenset(_words(frame.speaker)), question.answer):
         return None
     return question
@@ -361,6 +361,10 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
     wh = number_wh(target)
     if after and after[0].lower == "ago":
         return None  # `12,900 years ago`: `how many years ago` needs a question of its own
+    if wh == "how often" and after and after[0].lower == "as":
+        return None  # `twice as fast`: a comparison, not a frequency
+    if before and before[-1].lower in ("the", "every", "each", "per"):
+        return None  # `the ten largest`: no amount; `every [10 metres]` would be stranded
     if wh == "what fraction" and after and after[0].lower in DETERMINERS:
         return None  # `killed about half the coral`: `half` qualifies `the coral`
     modifier = after and after[0].start - end <= 1 and after[0].lex.content and after[0] != clause.verb_token
