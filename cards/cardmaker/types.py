@@ -39,8 +39,10 @@ class Token(NamedTuple):
 
     @property
     def plural(self) -> bool:
-        """A plural noun, not a possessive (`children`, `clasts`; not `child's`)."""
-        return self.lex.plural and not self.lower.endswith("'s")
+        """A plural noun, not a possessive (`children`, `clasts`; not `child's`), nor a name the lexicon does not
+        know that happens to end in -s (`Douglas`, `TLS`)."""
+        return self.lex.plural and not self.lower.endswith("'s") and not (self.text[:1].isupper()
+                                                                            and self.lex.parts == {""})
 
     @property
     def acronym(self) -> bool:
