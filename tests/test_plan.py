@@ -482,3 +482,16 @@ def test_a_key_point_is_read_up_to_its_first_sentences_and_shown_whole():
     one_sentence = "Glaciers carve " + " and ".join(["deep valleys"] * MAX_READ_WORDS) + " in Norway."
     cut = read_part(one_sentence)
     assert not cut.whole and plan_cards(one_sentence, "Pod", "Ep").question is None
+
+
+def test_no_deletion_shows_across_the_key_point_the_one_before_and_the_label():
+    """A deletion whose words show, one in the key point shown above and one in the episode's title, would be
+    answered on the front: it is not made (the automatic checks read the whole front)."""
+    from cards.checks import card_problems
+
+    previous = "Masic grew crystals in seawater for a year."
+    key_point = "This process grows tobermorite crystals inside Roman harbour walls over about 2,000 years."
+    plan = plan_cards(key_point, "Pod", "Tobermorite and the Sea", previous=previous)
+    assert plan.before == previous and plan.deletions
+    assert card_problems(plan) == []
+    assert all(d.text != "tobermorite crystals" for d in plan.deletions)

@@ -41,6 +41,7 @@ def read_frames(part: Part, previous: str, episode: str, speakers: frozenset[str
                                        for w in part.words if w.start >= referent.end)
         shown = referent.words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
                                        for w in key_words if w.start >= referent.end)
+        shown += tuple(w for w in key_words if w.start < referent.end)  # `This outbreak`: on the front too
     setting = setting_end(text)
     opening = _CONTRAST.match(text)
     tail = _TAIL.search(text)

@@ -77,8 +77,7 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
     candidates = [
         _demote_scene(_demote_contrast(_demote_topic(t, words, front.episode_words), words, aside), key_point, words)
         for t in found
-        if _fits_front(t, words, on_front, front.podcast_words)
-        and not (front.before_words and _shows(front.before_words, words, t))
+        if _fits_front(t, words, on_front, front)
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
         and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
     ]
@@ -87,6 +86,8 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         best = min(candidates, key=lambda t: (t.rank, t.score, t.start))
         if set(_core(words, best)) & topic:  # only phrases about the topic are left: hide the rest of one
             candidates = [_without_topic_edges(key_point, words, t, topic) for t in candidates]
+    candidates = [t for t in candidates  # what was cut down to less than it was may now show on the front
+                  if _fits_front(t, words, on_front, front)]
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
 
 
@@ -361,16 +362,22 @@ class _FrontWords(NamedTuple):
         forms = tuple(w.lex.bare for w in words)
         return cls(forms, Counter(forms))
 
-    def shown_outside(self, target: Target, core: tuple[str, ...]) -> bool:
-        """Every core word also stands somewhere outside the target's own tokens."""
+    def shown_outside(self, target: Target, core: tuple[str, ...], elsewhere: frozenset[str]) -> bool:
+        """Every core word also stands somewhere outside the target's own tokens, or `elsewhere` on the front."""
         inside = Counter(self.forms[target.first_token:target.last_token + 1])
-        return all(self.counts[word] > inside[word] for word in core)
+        return all(self.counts[word] > inside[word] or word in elsewhere for word in core)
 
 
-def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, podcast: frozenset[str]) -> bool:
-    """A target whose words all show elsewhere on the front cannot be asked for."""
+def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front) -> bool:
+    """A target whose words all show elsewhere on the front cannot be asked for: in the key point, the key point
+    shown before it, or the context label (`Podcast · Episode`; the episode is left out of it when it alone
+    would give the answer away, see `questions.context_label`)."""
     core = _core(words, target)
-    return not (core and shown.shown_outside(target, core)) and not _shows(podcast, words, target)
+    if not core:
+        return True
+    label = front.podcast_words | front.episode_words
+    elsewhere = front.before_words | (front.podcast_words if label.issuperset(core) else label)
+    return not shown.shown_outside(target, core, elsewhere)
 
 
 def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
