@@ -79,7 +79,7 @@ def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], clai
     indent = len(claim) - len(claim.lstrip())
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
     shift = claim_start + indent
-    sentence_words = tuple(w._replace(start=w.start - shift, end=w.end - shift) for w in words
+    sentence_words = tuple(_moved(w, -shift) for w in words
                            if w.start >= shift and w.end <= shift + len(sentence))
     if sentence_words and sentence_words[0].start == 0:
         first = sentence_words[0]
@@ -103,7 +103,7 @@ def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> Spoken | N
     start = first.end if pronoun else len(frame.speaker)
     spoken = frame.speaker + text[start:]
     shift = len(frame.speaker) - start
-    spoken_words = frame.speaker_words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
+    spoken_words = frame.speaker_words + tuple(_moved(w, shift)
                                                for w in words if w.start >= start)
     verbs = frozenset(verb_positions(spoken, spoken_words))
     return Spoken(spoken, spoken_words, verbs, _claim_clause(spoken, spoken_words, verbs, 0))
@@ -150,10 +150,18 @@ def claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
     if frame is None:
         return set()
     offset = frame.claim_start
-    claim_words = tuple(w._replace(start=w.start - offset, end=w.end - offset) for w in words if w.start >= offset)
+    claim_words = tuple(_moved(w, -offset) for w in words if w.start >= offset)
     starts = {w.start: i for i, w in enumerate(words)}
     return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
             if claim_words[i].start + offset in starts}
+
+
+def _moved(word: Token, by: int) -> Token:
+    """The token `by` characters further on (a piece of a text read as a text of its own); built as `tokens`
+    builds tokens, without `_replace`'s frame (a tenth of reading a clause)."""
+    if not by:
+        return word
+    return tuple.__new__(Token, (word.text, word.start + by, word.end + by, word.lower, word.lex))
 
 
 def _adjacent(words: Sequence[Token], i: int) -> bool:
@@ -397,12 +405,12 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
         prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
     elif bare:
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
-    kept = [(w.start, w._replace(start=w.start - shift, end=w.end - shift)) for w in words if w.start >= shift]
+    kept = [(w.start, _moved(w, -shift)) for w in words if w.start >= shift]
     aside = _ASIDE.match(sentence)
     if aside:  # `Sleep spindles, brief bursts of …, predict …`: the aside is left out
         removed = aside.end() - aside.end(1) - 1
         sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]
-        kept = [(at, w if w.end <= aside.end(1) else w._replace(start=w.start - removed, end=w.end - removed))
+        kept = [(at, w if w.end <= aside.end(1) else _moved(w, -removed))
                 for at, w in kept if w.end <= aside.end(1) or w.start >= aside.end()]
     words = tuple(w for _, w in kept)
     hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)

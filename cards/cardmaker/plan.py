@@ -30,12 +30,12 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     `speakers` are the names of the people speaking in the snip: never a
     card's answer.
     """
+    speaking = speaker_words(speakers)
     part = read_part(key_point)
-    framed = read_frames(part, previous, episode, speaker_words(speakers))
+    framed = read_frames(part, previous, episode, speaking)
     claims = read_claims(framed)
     frame, lead = claims.frame, claims.lead
-    front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(),
-                  speaker_words(speakers))
+    front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
     ranked = rank_targets(framed.text, framed.words, claims.verbs, frame.claim_start if frame else 0, front, topic,
                           framed.shown, claims.advice, framed.aside)
     deletions = choose_deletions(in_key_point(ranked, framed.key_words, framed.referent), framed.key_words, topic)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from cards.cardmaker.clause import Claims, Clause, Imperative, Spoken, takes_object
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
@@ -59,7 +60,7 @@ def ask(reading: Reading, claims: Claims, whole: bool, before: str, podcast: str
     frame = claims.frame
     if question is None and frame and not frame.is_clause and frame.speaker and claims.spoken:
         question = question_with_speaker(claims.spoken, frame, reading, podcast, names)
-    if question is not None and before and _shows(frozenset(_words(before)), question.answer):
+    if question is not None and before and _shows(_word_set(before), question.answer):
         return None  # the answer is on the front already, in the key point shown above
     return question
 
@@ -67,7 +68,7 @@ def ask(reading: Reading, claims: Claims, whole: bool, before: str, podcast: str
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""
     label = f"{podcast} · {episode}" if episode else podcast
-    shown = frozenset(_words(label))
+    shown = _word_set(label)
     if any(_shows(shown, answer) for answer in answers):
         return podcast
     return label
@@ -85,7 +86,7 @@ def framed_question(frame: Attribution, reading: Reading, clause: Clause | None,
         return None
     claim = reading.claim
     question = make_question(reading, clause, podcast, names)
-    if question is None or _shows(frozenset(_words(frame.lead)), question.answer):
+    if question is None or _shows(_word_set(frame.lead), question.answer):
         return None
     text = question.text
     first = text.split(" ", 1)[0]
@@ -108,7 +109,7 @@ def question_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, 
     speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
     spoken_reading = Reading(spoken.text, spoken.words, spoken.verbs, claim)
     question = make_question(spoken_reading, spoken.clause, podcast, names | speaker)
-    if question is None or _shows(frozenset(_words(frame.speaker)), question.answer):
+    if question is None or _shows(_word_set(frame.speaker), question.answer):
         return None
     return question
 
@@ -566,17 +567,25 @@ def _good(question: Question, podcast: str) -> bool:
         return False
     if not question.text.endswith("?") or len(_words(question.text)) < 4:
         return False
-    return not _shows(frozenset(_words(question.text)), question.answer) and not _shows(frozenset(_words(podcast)),
+    return not _shows(_word_set(question.text), question.answer) and not _shows(_word_set(podcast),
                                                                                          question.answer)
 
 
 # --- words of a question's text (made here, from the key point's tokens: not read again by `words`) ----------
 
-def _words(text: str) -> list[str]:
-    """The words of a text the question writer made, lower case, without a possessive `'s`."""
-    return [m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text)]
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a text the question writer made, lower case, without a possessive `'s` (cached: an answer,
+    the podcast's name and a question are asked about again and again)."""
+    return tuple(m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text))
 
 
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(_words(text))
+
+
+@lru_cache(maxsize=4096)
 def _core(answer: str) -> tuple[str, ...]:
     """The words of an answer that give it away: its content words, else all (as `words.core_words`)."""
     words = _words(answer)

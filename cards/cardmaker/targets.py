@@ -81,13 +81,14 @@ def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], 
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
         and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
     ]
+    checked = {(t.start, t.end) for t in candidates}
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
     if candidates and candidates[0].kind is not TargetKind.NUMBER:
         best = min(candidates, key=lambda t: (t.rank, t.score, t.start))
         if set(_core(words, best)) & topic:  # only phrases about the topic are left: hide the rest of one
             candidates = [_without_topic_edges(key_point, words, t, topic) for t in candidates]
     candidates = [t for t in candidates  # what was cut down to less than it was may now show on the front
-                  if _fits_front(t, words, on_front, front)]
+                  if (t.start, t.end) in checked or _fits_front(t, words, on_front, front)]
     return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
 
 
@@ -275,8 +276,10 @@ def _demote_scene(target: Target, text: str, words: Sequence[Token]) -> Target:
             return target._replace(rank=target.rank + SCENE_PENALTY)
     if target.kind is TargetKind.NUMBER and words[first].lower == "one" and last > first:
         return target._replace(rank=target.rank + SCENE_PENALTY)
+    if target.kind is TargetKind.NUMBER or not ("such as" in text or "e.g." in text or "for " in text):
+        return target
     example = _EXAMPLES.search(text, 0, target.start)
-    if example and "," not in text[example.end():target.start] and target.kind is not TargetKind.NUMBER:
+    if example and "," not in text[example.end():target.start]:
         return target._replace(rank=target.rank + 1.0)
     return target
 
