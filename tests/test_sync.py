@@ -665,8 +665,8 @@ def test_a_note_type_changed_in_anki_is_reported_and_its_notes_wait(library, tmp
     add_field(target, CLOZE_NAME, "Mnemonic")  # the user adds a field to cards' cloze note type
     before = collection_notes(target)
     edit(library)  # a reworded key point and a new snip: two cloze notes and two Q&A notes to import
-    held = ('Not imported: 2 notes of note type "cards · Snip cloze" ({{c2::Spring tides}} happen when the '
-            "{{c1::Sun}} and the Moo; {{c2::Neap}} tides come at the {{c1::quarter}} moons, when t): its fields "
+    held = ('Not imported: 2 notes of note type "cards · Snip cloze" (Spring tides happen when the {{c1::Sun}} '
+            "and the Moon line u; Neap tides come at the {{c1::quarter}} moons, when the Sun p): its fields "
             "or card types were changed in Anki (field 'Mnemonic' added), and importing would make a copy of it "
             "and update none of its notes. Undo that change in Anki (Tools → Manage Note Types) and sync again; "
             "they wait until then.")

@@ -38,8 +38,12 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
     ranked = rank_targets(framed.text, framed.words, claims.verbs, frame.claim_start if frame else 0, front, topic,
                           framed.shown, claims.advice, framed.aside)
-    deletions = choose_deletions(in_key_point(ranked, framed.key_words, framed.referent), framed.key_words, topic)
-    reading = Reading(framed.text, framed.words, claims.verbs, ranked, lead.claim_start if lead else 0)
+    claim_start = lead.claim_start if lead else 0
+    verb = min((framed.words[i].start for i in claims.verbs if framed.words[i].start >= claim_start), default=0)
+    shift = len(framed.referent.phrase) - framed.referent.end if framed.referent else 0
+    deletions = choose_deletions(in_key_point(ranked, framed.key_words, framed.referent), framed.key_words,
+                                 max(0, verb - shift))
+    reading = Reading(framed.text, framed.words, claims.verbs, ranked, claim_start)
     question = ask(reading, claims, framed.whole, framed.before, podcast, names, topic)
     answers = [question.answer] if question else []
     return CardPlan(

@@ -418,18 +418,19 @@ def in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],
     return tuple(placed)
 
 
-def choose_deletions(ranked: Sequence[Target], words: Sequence[Token],
-                     topic: frozenset[str] = frozenset()) -> list[Target]:
+def choose_deletions(ranked: Sequence[Target], words: Sequence[Token], subject_end: int = 0) -> list[Target]:
     """One deletion for a short key point, at most two for a long one; best first (`ranked` is).
 
-    A second deletion is never about the episode's topic (`Semiconductor knowledge` in an episode on chips).
+    A second deletion is never in the claim's subject (before `subject_end`, where its verb starts): the
+    subject is what the episode is about (`Semiconductor knowledge is highly siloed …`), the new information
+    is in the predicate. (Read from the key point alone, so that adding a snip to an episode rewords no other.)
     """
     if not ranked:
         return []
     chosen = [ranked[0]]
     if len(words) > SHORT_KEY_POINT_WORDS:
         for other in ranked[1:]:
-            if _solid(other) and _apart(other, chosen[0], words) and not set(_core(words, other)) & topic:
+            if _solid(other) and _apart(other, chosen[0], words) and other.start >= subject_end:
                 chosen.append(other)
                 break
     return chosen
