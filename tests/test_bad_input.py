@@ -142,7 +142,7 @@ def test_first_build_killed_leaves_no_half_package(seeds, tmp_path):
 # loaded, plus 100 MB. The alias bomb once took 5.8 GB and was still going.
 UNDER_A_LIMIT = r"""
 import re, resource, sys, tempfile
-import cards.build, cards.make, cards.preview
+import cards.build, cards.cardmaker.plan, cards.preview
 from anki.collection import Collection
 
 with tempfile.TemporaryDirectory() as folder:  # Anki's engine reserves its threads' memory at its first collection

@@ -148,12 +148,10 @@ CLAUSE_VERBS = frozenset(
 
 
 # after these it is not (`credits cattle with …`, `cautions against …`):
-# Verbs that report a finding: their subject (`A 2016 study of 1,000 readers found …`) frames the claim,
-# as a speaker does, with or without `that`.
+# Verbs that report a finding, in the past: their subject (`A 2016 study of 1,000 readers found …`) frames the
+# claim, as a speaker does, even without `that`. In the present they state a fact (`Fungi link roots …`).
 FINDING_VERBS = frozenset(
-    """found find finds showed shown show shows concluded conclude concludes revealed reveal reveals suggest
-    suggests suggested indicate indicates indicated demonstrated demonstrate demonstrates reported report reports
-    confirmed confirm confirms estimate estimates estimated linked link links""".split()
+    """found showed concluded revealed suggested indicated demonstrated reported confirmed estimated""".split()
 )
 
 
