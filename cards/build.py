@@ -242,6 +242,7 @@ def _run(state: State, roots: list[Path], out: Path, stamp: int, force: bool, pr
     checks = check_sources(scan.sources, known, force, state)
     reads = read_sources(checks, workers, progress)
     reconciled = reconcile(state, known, reads, roots, scan.unreadable, stamp)
+    state.number_new_notes()
     pending = state.pending_notes()
     plan = plan_packages(out, reconciled.episodes, pending, known.packages, notetype_mtime, force)
     state.commit()  # the notes the writers read, and what stays pending if they fail

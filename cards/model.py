@@ -122,6 +122,8 @@ class PackageNote(NamedTuple):
     """A note as a package stores it: fields joined by \\x1f, tags by spaces.
 
     A plain tuple: large packages stream hundreds of thousands of these.
+    `due` is the place of the note's new cards in Anki's queue (see
+    `cards.state.NUMBER_NEW_NOTES`); None places them in the order of their deck.
     """
 
     guid: str
@@ -129,3 +131,4 @@ class PackageNote(NamedTuple):
     fields: str
     tags: str
     mtime: int
+    due: int | None = None

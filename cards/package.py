@@ -130,10 +130,10 @@ def _genanki_apkg(spec: PackageSpec, out: Path) -> None:
     decks = []
     for content in spec.decks:
         deck = genanki.Deck(deck_id(content.name), content.name)
-        for due, note in enumerate(map(_package_note, content.notes)):
+        for index, note in enumerate(map(_package_note, content.notes)):
             deck.add_note(genanki.Note(
                 model=genanki_model(note.kind), fields=note.fields.split("\x1f"), guid=note.guid,
-                tags=note.tags.split(), due=due,
+                tags=note.tags.split(), due=_due(note, index),
             ))
         decks.append(deck)
     base = _base_time(spec)
@@ -415,10 +415,10 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
         did = deck_id(content.name)
         decks[str(did)] = _deck_json(did, content.name)
         kinds = set()
-        for due, note in enumerate(content.notes):
+        for index, note in enumerate(content.notes):
             note = _package_note(note)
             kinds.add(note.kind)
-            _note_rows(note, did, due, ids, notes, cards)
+            _note_rows(note, did, _due(note, index), ids, notes, cards)
             if len(notes) >= BATCH:
                 _insert(db, notes, cards)
         kinds_by_deck.append((did, kinds))
@@ -465,6 +465,14 @@ def _package_note(note: StoredNote | PackageNote) -> PackageNote:
         return note
     row = note.row
     return PackageNote(row.guid, row.kind, "\x1f".join(row.fields), " ".join(row.tags), note.mtime)
+
+
+def _due(note: PackageNote, index: int) -> int:
+    """Where the note's new cards go in Anki's queue: its place in it, else its place in its deck.
+
+    Anki's importer keeps a new card's `due` as the package gives it.
+    """
+    return index if note.due is None else note.due
 
 
 def _note_rows(note: PackageNote, did: int, due: int, ids, notes: list, cards: list) -> None:

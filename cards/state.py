@@ -59,6 +59,14 @@ _SNIPS_TABLE = """CREATE TABLE IF NOT EXISTS snips (
     title TEXT NOT NULL
 )"""
 _SNIPS_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS snips_by_key ON snips (episode, key)"
+# Where each note's new cards go in Anki's new-card queue: Anki's importer keeps the `due`
+# a package gives a new card (its position), and shows a deck's new cards by it. So a note
+# gets a position once, when it is first stored, after every note stored before it (see
+# `NUMBER_NEW_NOTES`); a new snip's cards then follow what already waits in any deck.
+# Rows outlive their notes, so a position is never given twice.
+_POSITIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS positions (guid TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID"
+)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
@@ -78,6 +86,7 @@ CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
 {_SNIPS_INDEX};
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
+{_POSITIONS_TABLE};
 """
 # Before the record of what `cards sync` delivered moved into each collection, states held
 # it here (collection path, GUID, mtime). Never written now, and read only to seed the
@@ -338,6 +347,10 @@ class State:
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
 
+    def number_new_notes(self) -> None:
+        """Give the pending notes that have none a place in Anki's new-card queue, after all others."""
+        self.db.execute(NUMBER_NEW_NOTES.format(notes="pending p JOIN notes n ON n.guid = p.guid"))
+
     # what `cards sync` needs ------------------------------------------------
     def note_versions(self) -> dict[str, NoteVersion]:
         """GUID → episode, mtime and content hash of every stored note."""
@@ -388,6 +401,7 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
     db.execute("PRAGMA journal_mode=DELETE")
     # So that `compact` can hand free pages back; it takes effect on a new file (or a VACUUM).
     db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    had_positions = _has_table(db, "positions")
     if schema == "4":
         _migrate_from_4(db)
     elif schema == "5":
@@ -395,6 +409,8 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
     elif schema not in (None, SCHEMA_VERSION):
         _drop_all(db)  # an older layout: start afresh, as if the state were missing
     db.executescript(_SCHEMA)
+    if not had_positions:  # a state from before positions: its notes, oldest first
+        db.execute(NUMBER_NEW_NOTES.format(notes="notes n"))
     db.commit()
     if schema in ("4", "5"):
         db.execute("VACUUM")  # once: hand back the pages the old layout used, and auto-vacuum from now on
@@ -406,6 +422,10 @@ def _schema(db: sqlite3.Connection) -> str | None:
     except sqlite3.OperationalError:
         return None  # no meta table: a new file
     return found[0] if found else None
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def _drop_all(db: sqlite3.Connection) -> None:
@@ -474,13 +494,14 @@ class StateReader:
               guids: frozenset[str] | None = None) -> Iterator[PackageNote]:
         """An episode's notes as packages store them: fields joined, tags by spaces."""
         rows = self.db.execute(
-            "SELECT n.guid, n.kind, n.own, s.body, s.tags, n.mtime, s.deck_tags FROM notes n "
-            "JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position",
+            "SELECT n.guid, n.kind, n.own, s.body, s.tags, n.mtime, s.deck_tags, q.due FROM notes n "
+            "JOIN snips s ON s.episode = n.episode AND s.key = n.snip LEFT JOIN positions q ON q.guid = n.guid "
+            "WHERE n.episode = ? ORDER BY n.position",
             (episode_key,),
         ).fetchall()
-        for guid, kind, own, snip, tags, mtime, deck_tags in rows:
+        for guid, kind, own, snip, tags, mtime, deck_tags, due in rows:
             if (tag is None or tag in deck_tags.split()) and (guids is None or guid in guids):
-                yield PackageNote(guid, CardKind(kind), note_fields(own, snip), tags, mtime)
+                yield PackageNote(guid, CardKind(kind), note_fields(own, snip), tags, mtime, due)
 
     def close(self) -> None:
         self.db.close()
@@ -492,7 +513,8 @@ class StateReader:
 # each deck's episodes with the deck's position, id and filter (a tag, or the
 # GUIDs in `temp.wanted` for a `changes.apkg` deck). `temp.placed` then holds,
 # per note, where genanki would number it: a note, then its cards, then the
-# next note, across all decks; `due` is the note's position in its own deck.
+# next note, across all decks; `due` is the note's place in the new-card queue (its
+# position in its own deck for a note that has none).
 STAGE_TABLES = """
 CREATE TEMP TABLE wanted (guid TEXT PRIMARY KEY);
 CREATE TEMP TABLE chosen (ord INTEGER PRIMARY KEY, episode TEXT, deck INTEGER, did INTEGER, tag TEXT,
@@ -513,10 +535,21 @@ CREATE TEMP TABLE placed AS
 SELECT n.rowid AS r, n.kind, n.cards, n.mtime, c.deck, c.did,
        :start + SUM(1 + n.cards) OVER (ORDER BY c.ord, n.position ROWS UNBOUNDED PRECEDING) - (1 + n.cards)
            AS nid,
-       ROW_NUMBER() OVER (PARTITION BY c.deck ORDER BY c.ord, n.position) - 1 AS due
-FROM temp.chosen c CROSS JOIN state.notes n ON n.episode = c.episode
+       COALESCE(q.due, ROW_NUMBER() OVER (PARTITION BY c.deck ORDER BY c.ord, n.position) - 1) AS due
+FROM temp.chosen c CROSS JOIN state.notes n ON n.episode = c.episode LEFT JOIN state.positions q ON q.guid = n.guid
 WHERE NOT EXISTS (SELECT 1 FROM temp.excluded x WHERE x.ord = c.ord AND x.snip = n.snip)
   AND (NOT c.filtered OR n.guid IN (SELECT guid FROM temp.wanted))
+"""
+# Number notes that have no place in the new-card queue yet (`{notes}`: which to look at, as
+# `n`): oldest first, then in deck and episode order, so that a first build's cards come
+# in the order of their decks and a later build's new notes after every earlier one. The
+# highest place so far is looked up only when there is a note to number.
+NUMBER_NEW_NOTES = """
+INSERT INTO positions (guid, due)
+SELECT n.guid, (SELECT COALESCE(MAX(due), 0) FROM positions)
+               + ROW_NUMBER() OVER (ORDER BY n.mtime, e.deck, n.episode, n.position)
+FROM {notes} JOIN episodes e ON e.key = n.episode
+WHERE NOT EXISTS (SELECT 1 FROM positions q WHERE q.guid = n.guid)
 """
 # The placed notes as rows of Anki's `notes` table: fields put together once, by the
 # function `register_functions` adds to the connection; the sort field is the first

@@ -21,7 +21,7 @@ from cards.package import (
     write_package,
     write_package_genanki,
 )
-from cards.state import State
+from cards.state import State, StateReader
 
 
 def collection_rows(package: Path) -> dict:
@@ -145,12 +145,14 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
     episodes = state.known().episodes.values()
     every_note = sum(e.notes for e in episodes)
     assert len(collection_rows(tmp_path / "fast" / "changes.apkg")["notes"]) == every_note  # all new
+    reader = StateReader(state.path)  # notes as packages take them: with their places in the new-card queue
     for episode in episodes:
         relative = f"episodes/{episode.slug}.apkg"
         spec = PackageSpec(tmp_path / "genanki" / relative,
-                           (DeckContent(episode.deck, tuple(state.notes_of(episode.key))),), 1_700_000_000)
+                           (DeckContent(episode.deck, tuple(reader.notes(episode.key))),), 1_700_000_000)
         write_package_genanki(spec)
         assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / relative)
+    reader.close()
     state.close()
 
 

@@ -10,9 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ankitools import CardAnswer, fresh_collection, import_package
+from ankitools import CardAnswer, Collection, fresh_collection, import_package
 
 from cards.build import build
+from cards.notetypes import CLOZE_NAME, QA_NAME
 
 NEW_SNIP = """
 ###  [Neap Tides](https://share.snipd.com/snip/aa000000-0000-4000-8000-000000000003)
@@ -224,3 +225,89 @@ def test_source_date_epoch_pins_the_time_of_changed_notes(library, tmp_path, mon
     build([library], tmp_path / "decks")
     mtimes = {row[3] for row in package_notes(tmp_path / "decks" / "episodes" / "why-the-tides-turn.apkg")}
     assert mtimes == {1234567890}
+
+
+FIRST_SNIP = """###  [Tidal Range](https://share.snipd.com/snip/aa000000-0000-4000-8000-000000000004)
+
+🎧 01:00 - 01:50 (00:50)
+
+- The Bay of Fundy in Canada has the largest range between low and high water, about 16 metres.
+- A narrow funnel-shaped bay amplifies the swing of the water by resonance.
+
+#### 📚 Transcript
+
+**Ines Duarte**
+The Bay of Fundy in Canada rises and falls by about sixteen metres, more than anywhere else.
+The bay is a funnel, and the water sloshes in resonance.
+
+---
+
+"""
+DECK = "Podcasts::Coastal Notes::Why the Tides Turn"
+
+
+def new_queue(col, deck: str = DECK, by_card_type: bool = True) -> list[tuple[int, int]]:
+    """(note id, card ordinal) of each new card, in the order Anki's scheduler will show them.
+
+    `by_card_type`: Anki's default sort (card type, then the order gathered); else the gathered order.
+    """
+    from anki.deck_config_pb2 import DeckConfig
+    from anki.scheduler_pb2 import QueuedCards
+
+    did = col.decks.id_for_name(deck)
+    config = col.decks.config_dict_for_deck_id(did)
+    config["newSortOrder"] = (DeckConfig.Config.NEW_CARD_SORT_ORDER_TEMPLATE if by_card_type
+                              else DeckConfig.Config.NEW_CARD_SORT_ORDER_NO_SORT)
+    col.decks.update_config(config)
+    col.decks.select(did)
+    queued = [c.card for c in col.sched.get_queued_cards(fetch_limit=1000).cards if c.queue == QueuedCards.NEW]
+    assert len(queued) == len(col.find_cards(f'"deck:{deck}" is:new'))  # every one of them
+    return [(card.note_id, card.template_idx) for card in queued]
+
+
+def key_point(note) -> str:
+    return note["Text"] if note.note_type()["name"] == CLOZE_NAME else note["KeyPoint"]
+
+
+@pytest.mark.parametrize("how", ["changes package", "episode packages", "packages copied by SQL", "sync"])
+def test_a_new_snips_cards_follow_the_cards_already_waiting_in_key_point_order(library, tmp_path, monkeypatch, how):
+    """The new snip comes first in its episode; its cards still join the new-card queue at its end."""
+    from cards.sync import SyncOptions, sync
+
+    if how == "packages copied by SQL":
+        monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)
+    out, anki = tmp_path / "decks", tmp_path / "anki"
+    build([library], out, now=1_700_000_000)
+    col = fresh_collection(anki)
+    for package in episode_packages(out):
+        import_package(col, package)
+    studied = study(col, col.find_cards(f'"deck:{DECK}" is:new')[0])  # one card is no longer waiting
+    waiting = new_queue(col, by_card_type=False)
+    assert len(waiting) >= 4
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    first = text.index("### ⭐ [Two Bulges]")
+    (library / "tides.md").write_text(text[:first] + FIRST_SNIP + text[first:], encoding="utf-8")
+
+    if how == "sync":
+        col.close()
+        report = sync([library], out, SyncOptions(collection=anki / "collection.anki2")).build
+        col = Collection(str(anki / "collection.anki2"))
+    else:
+        report = build([library], out, now=1_700_000_100)
+        for package in [out / "changes.apkg"] if how == "changes package" else episode_packages(out):
+            import_package(col, package)
+    assert (report.new, report.updated) == (4, 0)  # two key points, each a cloze and a Q&A note
+
+    queue = new_queue(col, by_card_type=False)
+    assert queue[:len(waiting)] == waiting
+    added = queue[len(waiting):]
+    notes = [col.get_note(note_id) for note_id in dict.fromkeys(note_id for note_id, _ in added)]
+    assert [(note.note_type()["name"], "Fundy" in key_point(note)) for note in notes] == [
+        (CLOZE_NAME, True), (QA_NAME, True), (CLOZE_NAME, False), (QA_NAME, False)]  # in key point order
+    assert added == [(note.id, card.ord) for note in notes for card in sorted(note.cards(), key=lambda c: c.ord)]
+    # Anki's default sort shows one card type after the other; within each, the new cards still come last.
+    by_type = new_queue(col)
+    for ordinal in {o for _, o in by_type}:
+        assert [c for c in by_type if c[1] == ordinal] == [c for c in queue if c[1] == ordinal]
+    assert col.get_card(studied.id).queue != 0  # the studied card was left alone
+    col.close()

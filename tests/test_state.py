@@ -221,3 +221,38 @@ def test_pending_notes_come_by_episode_in_order_however_they_are_found(seeds, tm
         expected.setdefault(episode, []).append(guid)
     assert {episode: [note.guid for note in notes] for episode, notes in pending.items()} == expected
     assert list(pending) == sorted(expected)
+
+
+def queue_order(out: Path) -> list[tuple]:
+    """(mtime, deck, episode, position, GUID) of every stored note, by its place in Anki's new-card queue."""
+    db = sqlite3.connect(out / STATE_FILE)
+    rows = db.execute("SELECT n.mtime, e.deck, n.episode, n.position, n.guid FROM notes n JOIN episodes e "
+                      "ON e.key = n.episode JOIN positions q ON q.guid = n.guid ORDER BY q.due").fetchall()
+    (notes,) = db.execute("SELECT COUNT(*) FROM notes").fetchone()
+    db.close()
+    assert len(rows) == notes  # every note has its place
+    return rows
+
+
+def test_a_note_keeps_its_place_in_the_new_card_queue_and_new_notes_come_after(fixtures, tmp_path):
+    library = tides_library(fixtures, tmp_path / "notes")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    first = queue_order(out)
+    assert first == sorted(first)  # a first build: in deck order
+    source = sorted(library.iterdir())[5]
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("### ⭐", "###  [Neap Tides](https://share.snipd.com/snip/ab000000-0000-4000-8000"
+                                   "-000000000009)\n\n- Neap tides come at the quarter moons.\n\n---\n\n### ⭐"),
+                      encoding="utf-8")
+    build([library], out, now=1_700_000_100)
+    second = queue_order(out)
+    assert [row[-1] for row in second[:len(first)]] == [row[-1] for row in first] and len(second) == len(first) + 2
+    assert [(row[0], row[3]) for row in second[len(first):]] == [(1_700_000_100, 0), (1_700_000_100, 1)]
+
+    db = sqlite3.connect(out / STATE_FILE)  # a state written before notes had places
+    db.execute("DROP TABLE positions")
+    db.commit()
+    db.close()
+    State(out).close()
+    assert queue_order(out) == sorted(second)  # numbered oldest first, then in deck order
