@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -39,11 +40,23 @@ def note_guid(episode: Episode, snip: Snip, position: int, kind: CardKind) -> st
     return genanki.guid_for(episode.key, snip.key, position, kind.value)
 
 
+# What an Anki tag cannot hold (Anki splits tags at spaces and drops control characters),
+# and what Anki itself drops from a tag (`"`, rslib's normalize_tag_name); `<` and `>`
+# because a template's {{Tags}} puts tags into the card's HTML as they are. Everything
+# else, `&` and any script included, stays as written.
+_TAG_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+_TAG_DROPPED = re.compile(r"[\"<>]")
+
+
 @lru_cache(maxsize=4096)  # every snip of an episode cleans the episode's tags again
 def clean_tag(tag: str) -> str:
-    """An Anki tag: no spaces, no quotes, no empty hierarchy levels."""
-    tag = re.sub(r"[\s\u3000\x00-\x1f\x7f]+", "_", tag.strip())
-    tag = re.sub(r"[\"'`<>&{}\\]", "", tag).lstrip("#")
+    """An Anki tag, as readable as Anki allows: `Ink & Type` → `Ink_&_Type`.
+
+    Spaces become `_`; no empty hierarchy levels (Anki would call them
+    "blank"); composed Unicode (NFC), as Anki stores tags.
+    """
+    tag = _TAG_SPACE.sub("_", unicodedata.normalize("NFC", tag).strip())
+    tag = _TAG_DROPPED.sub("", tag).lstrip("#")
     tag = re.sub(r":{3,}", "::", tag)
     return "::".join(part for part in tag.split("::") if part)
 
