@@ -9,6 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_NOTE = SHARED / "seeds" / "000_a2ce4d61f4a9f45f.txt"
+# Why a test skips in a fresh clone: said where pytest -rs (and the summary) shows it.
+SHARED_MISSING = (
+    "needs {what} from ../shared/{where}, a folder kept beside the checkout, not in the repository; "
+    "a clone has no ../shared, so this test is skipped (CI and the project's own machines have it)"
+)
 
 # No test may read or write the keyring of the machine it runs on (cards keeps sync session keys
 # there): keyring's "no keyring" backend, for this process and every `cards` process it starts.
@@ -20,16 +25,23 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 def seed_note() -> Path:
     """The real Snipd note in ../shared/seeds (skipped when shared/ is absent)."""
     if not SEED_NOTE.exists():
-        pytest.skip("../shared/seeds is not here")
+        pytest.skip(SHARED_MISSING.format(what="a real Snipd export", where="seeds/"))
     return SEED_NOTE
 
 
 @pytest.fixture
 def shared_examples() -> Path:
+    """Snipd's export shapes, one example file each, in ../shared/formats/examples (skipped when absent)."""
     folder = SHARED / "formats" / "examples"
     if not folder.exists():
-        pytest.skip("../shared/formats/examples is not here")
+        pytest.skip(SHARED_MISSING.format(what="Snipd's format examples", where="formats/examples/"))
     return folder
+
+
+@pytest.fixture
+def seed_note_if_any() -> list[Path]:
+    """The real Snipd note when ../shared is here, else nothing: for tests that run either way."""
+    return [SEED_NOTE] if SEED_NOTE.exists() else []
 
 
 @pytest.fixture
