@@ -7,6 +7,7 @@ deletion into answer and hint, and `[sound:…]` or `\\(…\\)` stay text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -101,30 +102,62 @@ def text(value: str) -> str:
 
 
 class Piece(NamedTuple):
-    text: str
+    text: Markup  # escaped already
     marked: bool = False
 
 
 class ShownTurn(NamedTuple):
-    speaker: str
+    speaker: Markup
     pieces: tuple[Piece, ...]
     cut_before: bool = False
     cut_after: bool = False
+    html: Markup | None = None  # the whole turn, rendered already
+
+
+class Block(NamedTuple):
+    """A stretch of the transcript on the back of a card: shown, or folded.
+
+    A fold's label ("Earlier in the transcript"…) comes from the note type's
+    CSS, by where the fold is: stored in every note, it would cost the build
+    state a fifth of what the passage costs.
+    """
+
+    turns: tuple[ShownTurn, ...]
+    folded: bool = False
 
 
 def transcript(snip: Snip) -> str:
     """Every turn of the snip, speakers in bold."""
-    shown = [ShownTurn(t.speaker, (Piece(t.text),)) for t in snip.turns]
-    return _render("turns.html.j2", turns=shown)
+    return "".join(_turns_html(snip.turns))
+
+
+@lru_cache(maxsize=64)  # each key point of a snip shows its whole turns again
+def _turns_html(turns: tuple[Turn, ...]) -> tuple[Markup, ...]:
+    """Each turn as a paragraph: rendered together (one render costs what a turn does), then cut apart."""
+    html = _render("passage.html.j2", blocks=[Block(tuple(map(_whole, turns)))])
+    return tuple(Markup(f"{paragraph}</p>") for paragraph in html.split("</p>")[:-1])  # text has no `</p>`
+
+
+def _whole(turn: Turn) -> ShownTurn:
+    return ShownTurn(_escaped(turn.speaker), (Piece(_escaped(turn.text)),))
+
+
+# A snip's transcript is shown again for each of its key points: each text is escaped once.
+_escaped = lru_cache(maxsize=8192)(escape_text)
 
 
 def passage(snip: Snip, key_point: str) -> str:
-    """The turns that support the key point, matching sentences highlighted."""
-    marked = _best_sentences(key_point, _sentences(snip.turns))
+    """The transcript with the sentences that support this key point highlighted in place.
+
+    Those sentences show with one sentence either side; the rest of the
+    transcript is there too, folded before, between and after them, so that
+    the back holds the whole transcript once. "" when nothing can be matched.
+    """
+    points = snip.key_points if key_point in snip.key_points else (*snip.key_points, key_point)
+    marked = _supporting(points, snip.turns)[points.index(key_point)]
     if not marked:
         return ""
-    shown = [_window(turn, marked.get(i, set())) for i, turn in enumerate(snip.turns) if i in marked]
-    return _render("turns.html.j2", turns=shown)
+    return _render("passage.html.j2", blocks=_blocks(snip.turns, marked))
 
 
 @lru_cache(maxsize=256)
@@ -154,28 +187,72 @@ def _content_words(text: str) -> str:
     return " ".join(w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
 
 
-def _best_sentences(key_point: str, sentences: tuple[tuple[int, str, str], ...]) -> dict[int, set[str]]:
-    """Up to two sentences that match the key point best (fuzzy, content words)."""
+@lru_cache(maxsize=64)  # each key point of a snip asks in turn
+def _supporting(key_points: tuple[str, ...], turns: tuple[Turn, ...]) -> tuple[frozenset[tuple[int, str]], ...]:
+    """For each key point, the (turn, sentence) pairs that support it: up to two.
+
+    A sentence supports the key point it matches best (fuzzy, content words),
+    if it matches it well enough: a sentence that says another key point of
+    the snip is not highlighted for this one. A key point that no sentence
+    matches best gets its best match among the sentences no other key point
+    claims, else its best match at all, so that its passage is never empty.
+    """
+    sentences = _sentences(turns)
     if not sentences:
-        return {}
+        return tuple(frozenset() for _ in key_points)
     choices = [words for _, _, words in sentences]
-    best = process.extract(_content_words(key_point), choices, scorer=fuzz.token_set_ratio,
-                           limit=PASSAGE_SENTENCES)
-    kept = [match for match in best if match[1] >= MATCH_THRESHOLD] or best[:1]
-    chosen: dict[int, set[str]] = {}
-    for _, _, position in kept:
-        turn_index, sentence, _ = sentences[position]
-        chosen.setdefault(turn_index, set()).add(sentence)
-    return chosen
+    rankings, best = [], [0.0] * len(choices)
+    for key_point in key_points:
+        found = process.extract(_content_words(key_point), choices, scorer=fuzz.token_set_ratio, limit=None)
+        found.sort(key=lambda match: (-match[1], match[2]))  # best first, then earliest (found in this order)
+        rankings.append([(position, score) for _, score, position in found])
+        for _, score, position in found:
+            best[position] = max(best[position], score)
+    return tuple(frozenset(sentences[s][:2] for s in _pick(ranking, best)) for ranking in rankings)
 
 
-def _window(turn: Turn, marked: set[str]) -> ShownTurn:
-    """The marked sentences with one sentence of context either side."""
-    parts = _split(turn.text)
-    hits = [i for i, s in enumerate(parts) if s in marked]
-    first, last = max(0, hits[0] - 1), min(len(parts) - 1, hits[-1] + 1)
-    pieces = tuple(Piece(s, s in marked) for s in parts[first:last + 1])
-    return ShownTurn(turn.speaker, pieces, first > 0, last < len(parts) - 1)
+def _pick(ranking: list[tuple[int, float]], best: list[float]) -> list[int]:
+    """The sentences one key point highlights, from its ranking and each sentence's best score."""
+    own: list[int] = []
+    unclaimed = None
+    for position, score in ranking:
+        if score >= best[position]:
+            if score < MATCH_THRESHOLD:
+                break  # the rest match less still: nothing more of its own
+            own.append(position)
+            if len(own) == PASSAGE_SENTENCES:
+                break
+        elif unclaimed is None and best[position] < MATCH_THRESHOLD:
+            unclaimed = position
+    if own:
+        return own
+    if unclaimed is None:  # scan on: the first sentence that no other key point claims
+        unclaimed = next((s for s, score in ranking if best[s] < MATCH_THRESHOLD or score >= best[s]), None)
+    return [ranking[0][0] if unclaimed is None else unclaimed]
+
+
+def _blocks(turns: tuple[Turn, ...], marked: frozenset[tuple[int, str]]) -> list[Block]:
+    """The transcript cut into shown stretches (the marked sentences with one either side) and folded ones."""
+    every = [(t, i, sentence) for t, turn in enumerate(turns) for i, sentence in enumerate(_split(turn.text))]
+    hits = [k for k, (t, _, sentence) in enumerate(every) if (t, sentence) in marked]
+    shown = {j for k in hits for j in (k - 1, k, k + 1) if 0 <= j < len(every) and every[j][0] == every[k][0]}
+    runs = itertools.groupby(range(len(every)), key=lambda k: k in shown)
+    return [Block(_shown_turns(turns, every, list(members), marked), not visible) for visible, members in runs]
+
+
+def _shown_turns(turns: tuple[Turn, ...], every: list[tuple[int, int, str]], members: list[int],
+                 marked: frozenset[tuple[int, str]]) -> tuple[ShownTurn, ...]:
+    """The turns a stretch of sentences covers, cut where the stretch starts or ends mid-turn."""
+    shown = []
+    for t, group in itertools.groupby((every[k] for k in members), key=lambda item: item[0]):
+        sentences = list(group)
+        count = len(_split(turns[t].text))
+        if len(sentences) == count and not any((t, s) in marked for _, _, s in sentences):
+            shown.append(ShownTurn(Markup(), (), html=_turns_html(turns)[t]))  # as the Transcript field has it
+            continue
+        pieces = tuple(Piece(_escaped(s), (t, s) in marked) for _, _, s in sentences)
+        shown.append(ShownTurn(_escaped(turns[t].speaker), pieces, sentences[0][1] > 0, sentences[-1][1] < count - 1))
+    return tuple(shown)
 
 
 def clock(total: int | None) -> str:
@@ -201,13 +278,18 @@ def snip_link(episode: Episode, snip: Snip) -> str | None:
 def context(label: str, before: str = "") -> str:
     """The Context field: `Podcast · Episode`, and the key point before this one when it leans on it.
 
-    Cached: an episode's notes share one label, and most show nothing before it.
+    Cached: an episode's notes share one label, and most show nothing before it. The
+    parts of the label are joined by a "·" glued to the words either side, so that it
+    never starts or ends a line.
     """
-    return _render("context.html.j2", label=label, before=before)
+    return _render("context.html.j2", parts=label.split(" · "), before=before)
 
 
 def source(episode: Episode, snip: Snip) -> str:
-    """`Podcast · Episode · date · Open in Snipd (5:10–6:22)`."""
+    """`Podcast · Episode · date`, then `Open in Snipd (5:10–6:22)` on a line of its own.
+
+    Each "·" is glued to the words either side: a separator never starts or ends a line.
+    """
     times = ""
     if snip.start is not None:
         times = clock(snip.start) + (f"–{clock(snip.end)}" if snip.end is not None else "")

@@ -45,16 +45,48 @@ function background(win, el) {
   for (const c of layers.reverse()) base = [0, 1, 2].map(i => c[i] * c[3] + base[i] * (1 - c[3]));
   return base;
 }
+function visibleTexts(doc) {
+  const nodes = [], walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    if (walker.currentNode.parentElement.getClientRects().length) nodes.push(walker.currentNode);
+  }
+  return nodes;
+}
+function charRect(doc, node, i) {
+  const range = doc.createRange();
+  range.setStart(node, i);
+  range.setEnd(node, i + 1);
+  return range.getBoundingClientRect();
+}
+// Every "·" that ends a line (the next visible character sits lower, or there is none): a separator left hanging.
+function hanging(doc) {
+  const nodes = visibleTexts(doc), found = [];
+  nodes.forEach((node, n) => {
+    for (let i = node.data.indexOf("·"); i >= 0; i = node.data.indexOf("·", i + 1)) {
+      const dot = charRect(doc, node, i);
+      let next = null;
+      for (let m = n, j = i + 1; m < nodes.length && !next; m++, j = 0) {
+        for (; j < nodes[m].data.length; j++) {
+          if (/\S/.test(nodes[m].data[j])) { next = charRect(doc, nodes[m], j); break; }
+        }
+      }
+      if (!next || next.top >= dot.bottom - 1) found.push(node.data.slice(Math.max(0, i - 30), i + 1));
+    }
+  });
+  return found;
+}
 function measure(frame) {
   const win = frame.contentWindow, doc = frame.contentDocument;
-  const result = {label: frame.dataset.label, details: null, small: [], lowContrast: []};
-  const details = doc.querySelector("details.transcript");
-  if (details) {
-    const closed = !details.open;
-    details.querySelector("summary").click();
-    result.details = {closedAtFirst: closed, openAfterClick: details.open,
-                      contentHeight: details.querySelector(".turns").getBoundingClientRect().height};
+  const result = {label: frame.dataset.label, details: [], small: [], lowContrast: []};
+  for (const details of doc.querySelectorAll("details")) {  // folded parts of the transcript: open each
+    const closed = !details.open, summary = details.querySelector("summary");
+    const label = summary.textContent.trim() || win.getComputedStyle(summary, "::before").content.replace(/^"|"$/g, "");
+    summary.click();
+    const content = [...details.children].filter(e => e.tagName !== "SUMMARY");
+    result.details.push({label, closedAtFirst: closed, openAfterClick: details.open,
+                         contentHeight: content.reduce((h, e) => h + e.getBoundingClientRect().height, 0)});
   }
+  result.hanging = hanging(doc);
   result.scrollWidth = doc.documentElement.scrollWidth;
   result.width = win.innerWidth;
   const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
@@ -74,6 +106,20 @@ function measure(frame) {
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     contrastMin = Math.min(contrastMin, ratio);
     if (ratio < 4.5) result.lowContrast.push([node.textContent.trim().slice(0, 40), ratio]);
+  }
+  for (const summary of doc.querySelectorAll("summary")) {  // a label the CSS writes (::before) is text too
+    const style = win.getComputedStyle(summary, "::before");
+    if (summary.textContent.trim()) continue;
+    if (style.content === "none" || style.content === '""') {
+      result.small.push(["an unlabelled fold", 0]);
+      fontMin = 0;
+      continue;
+    }
+    const size = parseFloat(style.fontSize), fg = rgba(style.color), bg = background(win, summary);
+    const [a, b] = [luminance(fg), luminance(bg)];
+    fontMin = Math.min(fontMin, size);
+    contrastMin = Math.min(contrastMin, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+    texts += 1;
   }
   Object.assign(result, {fontMin, contrastMin, texts});
   return result;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import escape
@@ -44,11 +46,66 @@ EPISODE = Episode(
 )
 
 
-def test_passage_highlights_the_matching_sentence_with_its_speaker():
-    html = passage(SNIP, SNIP.key_points[0])
-    assert html.startswith('<p><span class="speaker">Ines Duarte</span>: Hello there. ')
-    assert "<mark>The Moon raises two bulges of water on the Earth.</mark>" in html
-    assert "Wow." not in html
+def test_passage_highlights_the_matching_sentence_in_place_and_folds_the_rest():
+    assert passage(SNIP, SNIP.key_points[0]) == (
+        '<p><span class="speaker">Ines Duarte</span>: Hello there. '
+        "<mark>The Moon raises two bulges of water on the Earth.</mark> Then it moves on.</p>"
+        '<details><summary></summary><p><span class="speaker">Host</span>: Wow.</p>'  # labelled by the CSS
+        '<p><span class="speaker">Ines Duarte</span>: Tides follow.</p></details>'
+    )
+
+
+SLEEP = Snip(  # as in seeds/export/snipd-export.md
+    key="uuid:2", title="Sleep Cycles",
+    key_points=("A full sleep cycle lasts about 90 minutes and repeats four to six times a night.",
+                "Deep slow-wave sleep dominates the first half of the night, REM sleep the second half."),
+    turns=(Turn("Dr. Priya Natarajan", "Each cycle runs about ninety minutes, and you go through four to six of "
+                                       "them. Early in the night it is mostly deep slow-wave sleep; towards morning "
+                                       "REM takes over."),),
+)
+CYCLE = "Each cycle runs about ninety minutes, and you go through four to six of them."
+NIGHT = "Early in the night it is mostly deep slow-wave sleep; towards morning REM takes over."
+
+
+def marked(html: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", html)
+
+
+def test_a_sentence_is_highlighted_only_for_the_key_point_it_supports():
+    """Each key point's best two matches used to take in the other's sentence too (it matches both well enough)."""
+    first, second = (passage(SLEEP, key_point) for key_point in SLEEP.key_points)
+    assert (marked(first), marked(second)) == ([CYCLE], [NIGHT])
+
+
+def test_a_key_point_no_sentence_supports_best_still_shows_its_nearest():
+    snip = SLEEP._replace(key_points=(*SLEEP.key_points, "Each cycle runs about ninety minutes."))
+    assert [marked(passage(snip, key_point)) for key_point in snip.key_points] == [[CYCLE], [NIGHT], [CYCLE]]
+    alone = SLEEP._replace(key_points=("Dreams are mostly forgotten.",))
+    assert len(marked(passage(alone, alone.key_points[0]))) == 1  # nothing matches well: still its nearest
+
+
+def sentences_shown(html: str) -> list[str]:
+    """The transcript's sentences as a passage shows them, in order, folded or not."""
+    text = re.sub(r"<summary>.*?</summary>|<span class=\"speaker\">[^<]*</span>: |</?(?:mark|details)>|… | …", "",
+                  html)
+    return [s for p in re.findall(r"<p>(.*?)</p>", text) for s in re.split(r"(?<=[.!?…])\s+", p) if s]
+
+
+def test_every_passage_holds_the_whole_transcript_once_in_order(seeds, seed_note_if_any):
+    from cards.parse import find_sources, parse_file
+
+    checked = 0
+    for path in [*find_sources([seeds]).sources, *seed_note_if_any]:
+        for episode in parse_file(path).episodes:
+            for snip in episode.snips:
+                whole = sentences_shown(transcript(snip))
+                for key_point in snip.key_points:
+                    html = passage(snip, key_point)
+                    if html:
+                        assert sentences_shown(html) == whole, (snip.title, key_point)
+                        assert 1 <= len(marked(html)) <= 2
+                        checked += 1
+    assert checked >= 20
 
 
 def test_transcript_has_every_turn_with_speakers():
@@ -59,9 +116,9 @@ def test_transcript_has_every_turn_with_speakers():
 def test_source_line_links_to_the_snip_at_its_time():
     html = source(EPISODE, SNIP)
     assert html == (
-        '<span class="podcast">Coastal Notes</span> · <span class="episode">Why the Tides Turn</span> · '
-        '<span class="date">2025-02-11</span> · <a href="https://share.snipd.com/snip/aa">Open in Snipd '
-        "(3:10–4:05)</a>"
+        '<span class="podcast">Coastal Notes</span>&nbsp;·&nbsp;<span class="episode">Why the Tides Turn</span>'
+        '&nbsp;·&nbsp;<span class="date">2025-02-11</span><div class="open">'
+        '<a href="https://share.snipd.com/snip/aa">Open in Snipd (3:10–4:05)</a></div>'
     )
 
 
