@@ -42,7 +42,7 @@ def test_cards_fit_read_and_contrast_on_a_phone(rendered, mode):
         for details in back["details"]:
             assert (details["closedAtFirst"], details["openAfterClick"]) == (True, True), back["label"]
             assert details["contentHeight"] > 0, back["label"]
-    assert sum(len(back["details"]) for back in backs) >= len(backs)  # most backs fold some of it away
+    assert sum(len(back["details"]) for back in backs) >= 15  # what lies away from the passage is folded
     labels = [details["label"] for back in backs for details in back["details"]]
     assert set(labels) <= {"Earlier in the transcript", "More of the transcript", "Later in the transcript",
                            "Full transcript"}
