@@ -18,19 +18,15 @@ import enum
 import hashlib
 import os
 import re
-import signal
 import sqlite3
-import sys
-import threading
 import time
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from cards import __version__, package
 from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
@@ -55,6 +51,7 @@ from cards.state import (
     StoredNote,
     pack_fields,
 )
+from cards.workers import in_batches, run_all, small_main
 
 CHANGES_PACKAGE = "changes.apkg"
 LOCK_WAIT = 5.0  # seconds a second build waits for the first
@@ -65,7 +62,6 @@ SOURCES_PER_TASK = 4
 PARALLEL_PACKAGES = 8
 PACKAGES_PER_TASK = 16
 Progress = Callable[[str, int, int], None]
-T = TypeVar("T")
 
 
 # --- records ----------------------------------------------------------------
@@ -441,89 +437,6 @@ def read_sources(checks: list[SourceCheck], workers: int | None,
         progress("reading", done, len(checks))
 
 
-# --- running work in parallel or serially ----------------------------------------
-
-def in_batches(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
-    """`items` in tuples of `size` (the last may be shorter): a worker's task takes a few at a time."""
-    return [tuple(items[i:i + size]) for i in range(0, len(items), size)]
-
-
-def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int | None,
-            parallel: bool, window: int = 64) -> Iterator[Any]:
-    """`function(*args)` for each, in order: in worker processes when `parallel`.
-
-    At most `window` results wait at once, so memory stays flat. Workers
-    ignore Ctrl-C (the main process handles it) and end when it dies.
-    """
-    if not parallel:
-        yield from (function(*args) for args in arguments)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
-                               initargs=(os.getpid(),))
-    pending: deque[Future] = deque()
-    try:
-        for args in arguments:
-            pending.append(pool.submit(function, *args))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
-
-
-SMALL_MAIN_MB = 128  # above this, a forked worker would carry (and count) too much of the main process
-
-
-def _small_main() -> bool:
-    """Whether the main process is small enough to fork for a few packages.
-
-    A forked worker carries a copy of whatever the main process holds; after
-    a huge export was parsed here, that is mostly freed memory the allocator
-    keeps, and a couple of large packages are written here instead.
-    """
-    return _resident_mb() < SMALL_MAIN_MB
-
-
-def _resident_mb() -> float:
-    """The main process's resident memory now (Linux), else its peak so far (macOS), else 0 (Windows)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError, AttributeError):
-        pass
-    try:
-        import resource
-    except ImportError:
-        return 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kB elsewhere
-
-
-def _worker_start(main: int) -> None:
-    """In each worker: leave Ctrl-C to the main process, and die with it.
-
-    The main process itself is watched (by its pid, not as the parent): a
-    worker's parent may be a helper process that outlives it.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while _running(main):
-            time.sleep(0.5)
-        os._exit(1)  # the main process is gone (killed): nobody waits for our results
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
 # --- reconcile ----------------------------------------------------------------------
 
 def note_hash(row: NoteRow) -> str:
@@ -838,7 +751,7 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
     """
     plans = tuple(sorted(plans, key=lambda plan: plan.notes, reverse=True))
     large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
-    parallel = workers != 1 and (len(plans) >= PARALLEL_PACKAGES or (large >= 2 and _small_main()))
+    parallel = workers != 1 and (len(plans) >= PARALLEL_PACKAGES or (large >= 2 and small_main()))
     # A large package is a task of its own; small ones (an episode's) go a few at a time:
     # one at a time, passing them to and fro cost as much as writing them.
     tasks: list[tuple[PackagePlan, ...]] = [(plan,) for plan in plans[:large]]  # sorted: large ones first

@@ -238,7 +238,7 @@ def test_leftovers_of_a_killed_build_are_removed(library, tmp_path):
 
 
 def test_workers_end_when_the_main_process_is_killed(tmp_path):
-    script = ("import time, sys\nfrom cards.build import run_all\n"
+    script = ("import time, sys\nfrom cards.workers import run_all\n"
               "results = run_all(time.sleep, [(60,), (60,)], 2, True)\nnext(results)\n")
     main = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     children: list[int] = []

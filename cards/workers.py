@@ -1,0 +1,102 @@
+"""Running a stage's work in worker processes, or in this one when that is cheaper.
+
+The build reads sources and writes packages on all cores when there are
+many; each stage hands `run_all` a module-level function and its arguments,
+a few items to a task (one at a time, passing them to and fro costs as much
+as the work). Workers ignore Ctrl-C (the main process handles it) and end
+when the main process dies, however it dies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+SMALL_MAIN_MB = 128  # above this, a forked worker would carry (and count) too much of the main process
+
+
+def in_batches(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
+    """`items` in tuples of `size` (the last may be shorter): a worker's task takes a few at a time."""
+    return [tuple(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int | None,
+            parallel: bool, window: int = 64) -> Iterator[Any]:
+    """`function(*args)` for each, in order: in worker processes when `parallel`.
+
+    At most `window` results wait at once, so memory stays flat. Workers
+    ignore Ctrl-C (the main process handles it) and end when it dies.
+    """
+    if not parallel:
+        yield from (function(*args) for args in arguments)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    pending: deque[Future] = deque()
+    try:
+        for args in arguments:
+            pending.append(pool.submit(function, *args))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def small_main() -> bool:
+    """Whether the main process is small enough to fork for a few packages.
+
+    A forked worker carries a copy of whatever the main process holds; after
+    a huge export was parsed here, that is mostly freed memory the allocator
+    keeps, and a couple of large packages are written here instead.
+    """
+    return _resident_mb() < SMALL_MAIN_MB
+
+
+def _resident_mb() -> float:
+    """The main process's resident memory now (Linux), else its peak so far (macOS), else 0 (Windows)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kB elsewhere
+
+
+def _worker_start(main: int) -> None:
+    """In each worker: leave Ctrl-C to the main process, and die with it.
+
+    The main process itself is watched (by its pid, not as the parent): a
+    worker's parent may be a helper process that outlives it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while _running(main):
+            time.sleep(0.5)
+        os._exit(1)  # the main process is gone (killed): nobody waits for our results
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
