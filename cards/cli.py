@@ -326,15 +326,15 @@ def summary(report: BuildReport, out: Path) -> str:
     lines.append(
         f"Packages: {len(report.written)} written, {report.packages_unchanged} unchanged, in {out}/."
     )
-    # A changes.apkg from an earlier build goes once nothing changed: that needs no line.
+    # changes.apkg goes only once none of its notes is left in any source: that needs no line.
     removed = [p for p in report.removed if p != out / "changes.apkg"]
     if removed:
         lines.append(f"Removed {_plural(len(removed), 'package')} that no note belongs to any more: "
                      + ", ".join(p.name for p in removed) + ".")
     if report.changes:
         lines.append(
-            f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')} "
-            "since the last complete build; import this one file to catch up."
+            f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')}, every "
+            "change since you last deleted it: import it into Anki, then delete it."
         )
     if report.disappeared:
         lines.append(

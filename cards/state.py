@@ -1,12 +1,14 @@
-"""What the last build wrote: `<out>/.cards-state.sqlite`.
+"""What the builds into one output folder made: `<out>/.cards-state.sqlite`.
 
 Anki updates a re-imported note only when its mtime is newer than the one in
 the collection, and an update replaces all fields and tags. So a note whose
 content did not change must keep the mtime of the build that last changed
-it; only changed notes get a newer one. This store remembers, per GUID, the
-content hash and that mtime, plus the rendered note (so that a tag package
-can be rewritten without parsing every source again), each source file's
-digest, and each package as it is on disk.
+it; only changed notes get a newer one (`stamp_note`). This store remembers,
+per GUID, the content hash and that mtime, plus the rendered note (so that a
+tag package can be rewritten without parsing every source again), each
+source file's digest and the episodes it holds, each episode with the
+sources (and their digests) it was made from, and each package as it is on
+disk.
 
 Rendered notes are kept small: the fields a snip's notes share (title,
 transcript, source), its tags and title are stored once per snip, and every
@@ -15,26 +17,33 @@ so the state stays smaller than the packages it describes. SQLite puts the
 fields together again itself (`register_functions`), so large packages are
 still copied out of this file by SQL alone.
 
-Two rules keep the packages true to the sources whatever happens to a build:
-a package is recorded only after it is in place (with its size and mtime,
-so a damaged file is noticed), and the GUIDs of changed notes stay pending
-until a build has written them into `changes.apkg` and completed.
+A build opens the state as a context manager: it reads what is known once
+(`known`), hands everything it made to `apply` (stored in one transaction,
+committed when the block ends), and, once its packages are in place, records
+them in a second, short one (`record_packages`): a package is recorded only
+after it is in place (with its size and mtime, so a damaged file is
+noticed). The GUIDs of notes that are new or changed are *pending* from the
+build that made them until the user deletes `changes.apkg`, which holds them.
 
 Every table and every SQL statement that touches this file lives here.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
+from types import TracebackType
+from typing import Any, NamedTuple
 
 from isal import isal_zlib
 
@@ -43,13 +52,14 @@ from cards.errors import NewerStateError, StateError
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
 FIELD_SEPARATOR = "\x1f"
 # Both note types end with Title, Passage, Transcript, Source: the snip owns
 # the first, third and fourth, which its notes (two per key point) share.
 SNIP_FIELDS = (-4, -2, -1)
+BATCH = 1000  # notes stored at a time: a huge episode never holds all of them
 
 # A snip's row holds its transcript, a KB or more once compressed: a plain (rowid) table
 # keeps that on the row's page, where a WITHOUT ROWID table (schema 5) put everything past
@@ -67,13 +77,14 @@ _SNIPS_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS snips_by_key ON snips (episode
 _POSITIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS positions (guid TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID"
 )
+# `episodes.sources`: the sources an episode was made from, as JSON [[path, digest], ...] in path order.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, digest TEXT NOT NULL, episodes TEXT NOT NULL, stat TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS episodes (
-    key TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
+    key TEXT PRIMARY KEY, sources TEXT NOT NULL, title TEXT NOT NULL, deck TEXT NOT NULL,
     slug TEXT NOT NULL, deck_tags TEXT NOT NULL, snips INTEGER NOT NULL, skipped TEXT NOT NULL,
     notes INTEGER NOT NULL, cards INTEGER NOT NULL, parts TEXT
 );
@@ -85,13 +96,33 @@ CREATE INDEX IF NOT EXISTS notes_by_episode ON notes (episode, position);
 {_SNIPS_TABLE};
 {_SNIPS_INDEX};
 CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL, stat TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY) WITHOUT ROWID;
 {_POSITIONS_TABLE};
 """
 # Before the record of what `cards sync` delivered moved into each collection, states held
 # it here (collection path, GUID, mtime). Never written now, and read only to seed the
 # record of a collection that has none (see `State.synced_before`); new states lack it.
 _OLD_SYNCED_TABLE = "synced"
+# While `apply` runs: the stamps the notes of each episode it replaces had before this
+# build (so an episode stored twice in one build is still stamped against them), and
+# which episodes it stored (their new and changed notes become pending at the end).
+_APPLY_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS before (episode TEXT, guid TEXT, position INTEGER, hash TEXT, mtime INTEGER, "
+    "title TEXT, PRIMARY KEY (episode, guid)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS stored (episode TEXT PRIMARY KEY) WITHOUT ROWID",
+    "DELETE FROM temp.before",
+    "DELETE FROM temp.stored",
+)
+_KEEP_BEFORE = """
+INSERT OR IGNORE INTO temp.before
+SELECT n.episode, n.guid, n.position, n.hash, n.mtime, s.title FROM notes n
+JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ?
+"""
+_NEW_PENDING = """
+INSERT OR IGNORE INTO pending
+SELECT n.guid FROM temp.stored t CROSS JOIN notes n ON n.episode = t.episode
+WHERE NOT EXISTS (SELECT 1 FROM temp.before b WHERE b.episode = n.episode AND b.guid = n.guid AND b.hash = n.hash)
+"""
 
 
 @dataclass(frozen=True)
@@ -120,24 +151,33 @@ class Part(NamedTuple):
     newest: int
 
 
-class StoredEpisode(NamedTuple):
-    """An episode as the last build found it, with the digests of its deck parts.
+class SourceVersion(NamedTuple):
+    """One source as an episode was made from it: its path (as the state names it) and digest."""
 
-    `parts` maps "" (the whole episode) and each deck tag to a `Part`, so
-    that every package's digest can be planned without reading any note.
+    path: str
+    digest: str
+
+
+class StoredEpisode(NamedTuple):
+    """An episode as the state holds it, with the digests of its deck parts.
+
+    `sources` are the files it was made from, in path order, each with the
+    digest it had; `parts` maps "" (the whole episode) and each deck tag to a
+    `Part`, so that every package's digest can be planned without reading
+    any note.
     """
 
     key: str
-    source: str
+    sources: tuple[SourceVersion, ...]
     title: str
     deck: str
     slug: str
     deck_tags: tuple[str, ...]
-    snips: int = 0
-    skipped: tuple[tuple[str, int], ...] = ()
-    notes: int = 0
-    cards: int = 0
-    parts: dict[str, Part] | None = None
+    snips: int
+    skipped: tuple[tuple[str, int], ...]
+    notes: int
+    cards: int
+    parts: dict[str, Part]
 
 
 class NoteStamp(NamedTuple):
@@ -147,7 +187,6 @@ class NoteStamp(NamedTuple):
     hash: str
     mtime: int
     snip_title: str
-    deck_tags: tuple[str, ...]
 
 
 class NoteVersion(NamedTuple):
@@ -159,7 +198,7 @@ class NoteVersion(NamedTuple):
 
 
 class KnownSource(NamedTuple):
-    """A source as the last build read it."""
+    """A source as the last build that read it found it: every episode it holds."""
 
     digest: str
     episodes: tuple[str, ...]
@@ -167,7 +206,7 @@ class KnownSource(NamedTuple):
 
 
 class PendingNote(NamedTuple):
-    """A changed note waiting for a completed build's `changes.apkg`."""
+    """A new or changed note, held by `changes.apkg` until the user deletes it."""
 
     guid: str
     hash: str
@@ -182,7 +221,7 @@ class RecordedPackage(NamedTuple):
 
 
 class Known(NamedTuple):
-    """Everything the planning stages need from the last build, read in one go."""
+    """Everything the planning stages need from earlier builds, read in one go."""
 
     sources: dict[str, KnownSource]
     episodes: dict[str, StoredEpisode]
@@ -190,29 +229,141 @@ class Known(NamedTuple):
     meta: dict[str, str]
 
 
+# --- what a build hands to `apply` -------------------------------------------------
+
+class PreparedRow(NamedTuple):
+    """A note as made (in a worker), with what storing it needs: its hash and its packed fields."""
+
+    row: NoteRow
+    hash: str
+    packed: PackedFields
+
+
+class EpisodeSummary(NamedTuple):
+    """What storing an episode needs of it (not its snips: a worker sends this back)."""
+
+    key: str
+    title: str
+    deck: str
+    slug: str
+    snips: int
+
+
+class PreparedEpisode(NamedTuple):
+    """An episode's notes, prepared; `skipped` is complete once `rows` has been consumed."""
+
+    episode: EpisodeSummary
+    rows: Iterable[PreparedRow]
+    skipped: Counter
+
+
+class StoreEpisode(NamedTuple):
+    """Store an episode as made from these sources, in place of what the state held of it."""
+
+    made: PreparedEpisode
+    sources: tuple[SourceVersion, ...]
+
+
+class Bookkeeping(NamedTuple):
+    """Everything else a build changes, applied after the episodes it stored.
+
+    `gone_episodes` are no longer in any source (their snips are reported);
+    `dropped_episodes` were made from sources outside the build that no
+    longer exist; `clear_pending` starts a new `changes.apkg`.
+    """
+
+    meta: dict[str, str]
+    sources: dict[str, KnownSource]
+    forget_sources: tuple[str, ...] = ()
+    gone_episodes: tuple[str, ...] = ()
+    dropped_episodes: tuple[str, ...] = ()
+    clear_pending: bool = False
+    forget_packages: tuple[str, ...] = ()
+
+
+class NoteStatus(enum.Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class EpisodeStored(NamedTuple):
+    """An episode as `apply` stored it: each note's status, and the snips whose notes are gone."""
+
+    episode: StoredEpisode
+    statuses: Counter[NoteStatus]
+    gone: tuple[str, ...]
+
+
+class Applied(NamedTuple):
+    """What `apply` did, and the pending notes (by episode, in order) that `changes.apkg` holds."""
+
+    stored: dict[str, EpisodeStored]
+    gone: dict[str, tuple[str, ...]]
+    pending: dict[str, list[PendingNote]]
+
+
+# --- stamping and part digests -------------------------------------------------------
+
+def stamp_note(note: PreparedRow, old: NoteStamp | None, now: int) -> tuple[StoredNote, NoteStatus]:
+    """Keep the mtime of an unchanged note; a changed one gets a newer one."""
+    row, digest, packed = note
+    if old is None:
+        return StoredNote(row, digest, now, packed), NoteStatus.NEW
+    if old.hash == digest:
+        return StoredNote(row, digest, old.mtime, packed), NoteStatus.UNCHANGED
+    return StoredNote(row, digest, max(now, old.mtime + 1), packed), NoteStatus.UPDATED
+
+
+class PartDigests:
+    """Digest, count and newest mtime of an episode's notes ("") and of each tag's, note by note."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[Any, list[int]]] = {}
+
+    def add(self, guid: str, note_hash: str, mtime: int, deck_tags: Iterable[str]) -> None:
+        entry = f"{guid}\x1f{note_hash}\x1f{mtime}\x1e".encode()
+        for tag in ("", *deck_tags):
+            digest, figures = self._parts.setdefault(tag, (hashlib.blake2b(digest_size=16), [0, 0]))
+            digest.update(entry)
+            figures[0], figures[1] = figures[0] + 1, max(figures[1], mtime)
+
+    @property
+    def deck_tags(self) -> tuple[str, ...]:
+        """The tags whose decks hold some of the notes, in the order they were first met."""
+        return tuple(tag for tag in self._parts if tag)
+
+    def parts(self) -> dict[str, Part]:
+        if "" not in self._parts:
+            return {"": Part(hashlib.blake2b(digest_size=16).hexdigest(), 0, 0)}
+        return {tag: Part(digest.hexdigest(), count, newest) for tag, (digest, [count, newest]) in self._parts.items()}
+
+
 FEW_PENDING = 1000  # pending notes; see `State.pending_notes`
 
 
 class State:
-    """The build state of one output folder; changes commit all at once."""
+    """The build state of one output folder.
+
+    As a context manager it is one transaction: committed when the block
+    ends, rolled back if it ends by an exception.
+    """
 
     def __init__(self, out: Path):
         self.path = out / STATE_FILE
         self.moved_aside: Path | None = None
         self._snips_stored: dict[str, set[str]] = {}  # episode → snips stored by this build
+        self._kept_before: set[str] = set()  # episodes whose notes `apply` has copied into temp.before
         try:
-            self.db = self._open()
+            self.db, schema = self._open()
         except sqlite3.DatabaseError:
             # Not a database (or damaged): keep it for the curious, start afresh.
             self.moved_aside = self.path.with_name(f"{STATE_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
             os.replace(self.path, self.moved_aside)
-            self.db = self._open()
-        self.was_new = self.meta("schema") is None
-        if self.was_new:
-            self.set_meta("schema", SCHEMA_VERSION)
-        self.set_meta("written_by", __version__)  # so that an older cards can say which version to upgrade to
+            self.db, schema = self._open()
+        self.was_new = schema is None
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> tuple[sqlite3.Connection, str | None]:
         for path in (self.path, self.path.with_name(f"{STATE_FILE}-journal")):  # SQLite: "unable to open", "I/O"
             if os.path.lexists(path) and not os.path.isfile(path):
                 what = "a folder" if os.path.isdir(path) else "no regular file"
@@ -223,13 +374,40 @@ class State:
         except sqlite3.OperationalError as error:
             raise StateError(self.path, error) from None
         try:
-            _prepare(db, self.path)
+            schema = _prepare(db, self.path)
         except (sqlite3.Error, NewerStateError) as error:
             db.close()  # a file left open keeps its folder busy (and cannot be moved aside on Windows)
             if isinstance(error, sqlite3.OperationalError):
                 raise StateError(self.path, error) from None
             raise
-        return db
+        return db, schema
+
+    def __enter__(self) -> State:
+        self.db.execute("BEGIN")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            if kind is None:
+                self.commit()
+                self._compact()
+            else:
+                self.db.rollback()
+        finally:
+            self.close()
+
+    def _compact(self) -> None:
+        """Hand back the pages a transaction freed (an episode's replaced notes).
+
+        The state sits in the user's synced folder, so its size is theirs to pay.
+        """
+        if self.db.execute("PRAGMA freelist_count").fetchone()[0]:
+            try:
+                # executescript steps it to the end; `execute` frees one page per step taken
+                self.db.executescript("PRAGMA incremental_vacuum;")
+            except sqlite3.OperationalError as error:
+                raise StateError(self.path, error) from None
 
     def close(self) -> None:
         self.db.close()
@@ -242,26 +420,12 @@ class State:
             self.db.rollback()
             raise StateError(self.path, error) from None
 
-    def compact(self) -> None:
-        """Hand the file's free pages back: a build frees some (pending notes, an episode's replaced notes).
-
-        The state sits in the user's synced folder, so its size is theirs to pay.
-        """
-        try:
-            # executescript steps it to the end; `execute` frees one page per step taken
-            self.db.executescript("PRAGMA incremental_vacuum;")
-        except sqlite3.OperationalError as error:
-            raise StateError(self.path, error) from None
-
     def meta(self, key: str) -> str | None:
         found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return found[0] if found else None
 
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
     def known(self) -> Known:
-        """What the last build recorded: sources, episodes, packages and settings."""
+        """What earlier builds recorded: sources, episodes, packages and settings."""
         sources = {
             path: KnownSource(digest, tuple(json.loads(episodes)), stat)
             for path, digest, episodes, stat in self.db.execute("SELECT path, digest, episodes, stat FROM sources")
@@ -272,32 +436,83 @@ class State:
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         return Known(sources, episodes, packages, meta)
 
-    # sources -------------------------------------------------------------
-    def set_source(self, path: str, digest: str, episodes: Iterable[str], stat: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (path, digest, json.dumps(list(episodes)), stat)
+    # a build's one write ---------------------------------------------------
+    def apply(self, changes: Iterable[StoreEpisode | Bookkeeping], now: int) -> Applied:
+        """Store what a build made, as it comes, then its bookkeeping; return the pending notes.
+
+        Episodes come one at a time (a huge one batch by batch), so that no
+        build holds every note at once. An episode stored twice (found in a
+        second file later on) is stamped both times against what the state
+        held before the build.
+        """
+        for statement in _APPLY_TABLES:
+            self.db.execute(statement)
+        self._kept_before.clear()
+        stored: dict[str, EpisodeStored] = {}
+        gone: dict[str, tuple[str, ...]] = {}
+        for change in changes:
+            if isinstance(change, StoreEpisode):
+                stored[change.made.episode.key] = self._store_episode(change, now)
+            else:
+                gone = self._keep_books(change)
+        return Applied(stored, gone, self.pending_notes())
+
+    def _store_episode(self, change: StoreEpisode, now: int) -> EpisodeStored:
+        """Store an episode's notes batch by batch, each stamped against its predecessor."""
+        made = change.made
+        key = made.episode.key
+        if key not in self._kept_before:  # once: a second time, the notes are this build's own
+            self._kept_before.add(key)
+            self.db.execute(_KEEP_BEFORE, (key,))
+        old = {guid: NoteStamp(guid, digest, mtime, title) for guid, digest, mtime, title in self.db.execute(
+            "SELECT guid, hash, mtime, title FROM temp.before WHERE episode = ? ORDER BY position", (key,))}
+        self._forget_notes(key)
+        parts, statuses, cards = PartDigests(), Counter[NoteStatus](), 0
+        rows = iter(made.rows)
+        while batch := [stamp_note(note, old.pop(note.row.guid, None), now) for note in islice(rows, BATCH)]:
+            self._add_notes(key, sum(statuses.values()), [note for note, _ in batch])
+            for note, status in batch:
+                parts.add(note.row.guid, note.hash, note.mtime, note.row.deck_tags)
+                statuses[status] += 1
+                cards += note.row.card_count
+        self.db.execute("INSERT OR IGNORE INTO temp.stored VALUES (?)", (key,))
+        summary = made.episode
+        episode = StoredEpisode(
+            key=key, sources=change.sources, title=summary.title, deck=summary.deck, slug=summary.slug,
+            deck_tags=parts.deck_tags, snips=summary.snips, skipped=tuple(sorted(made.skipped.items())),
+            notes=sum(statuses.values()), cards=cards, parts=parts.parts(),
         )
+        _set_episode(self.db, episode)
+        return EpisodeStored(episode, statuses, _snip_titles(old.values()))  # what is left was not made again
 
-    def set_source_stat(self, path: str, stat: str) -> None:
-        self.db.execute("UPDATE sources SET stat = ? WHERE path = ?", (stat, path))
+    def _keep_books(self, books: Bookkeeping) -> dict[str, tuple[str, ...]]:
+        """Apply a build's bookkeeping; the snip titles of each episode gone from its sources."""
+        if books.clear_pending:
+            self.db.execute("DELETE FROM pending")
+        self.db.execute(_NEW_PENDING)
+        # A place in Anki's new-card queue for each note stored for the first time, after all others.
+        self.db.execute(NUMBER_NEW_NOTES.format(notes="temp.stored t CROSS JOIN notes n ON n.episode = t.episode"))
+        self.db.executemany("DELETE FROM packages WHERE path = ?", [(path,) for path in books.forget_packages])
+        self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", [
+            (path, source.digest, json.dumps(list(source.episodes)), source.stat)
+            for path, source in books.sources.items()
+        ])
+        self.db.executemany("DELETE FROM sources WHERE path = ?", [(path,) for path in books.forget_sources])
+        gone = {key: _snip_titles(self._note_stamps(key)) for key in books.gone_episodes}
+        for key in (*books.gone_episodes, *books.dropped_episodes):
+            self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
+            self._forget_notes(key)
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(books.meta.items()))
+        return gone
 
-    def forget_source(self, path: str) -> None:
-        self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
+    def record_packages(self, packages: dict[str, RecordedPackage | None]) -> None:
+        """Record the packages now in place; forget those that are not (None)."""
+        self.db.executemany("INSERT OR REPLACE INTO packages VALUES (?, ?, ?)",
+                            [(path, *recorded) for path, recorded in packages.items() if recorded is not None])
+        self.db.executemany("DELETE FROM packages WHERE path = ?",
+                            [(path,) for path, recorded in packages.items() if recorded is None])
 
     # episodes and notes --------------------------------------------------
-    def set_episode(self, episode: StoredEpisode) -> None:
-        parts = {tag: list(part) for tag, part in (episode.parts or {}).items()}
-        self.db.execute(
-            "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (episode.key, episode.source, episode.title, episode.deck, episode.slug,
-             json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
-             episode.notes, episode.cards, json.dumps(parts)),
-        )
-
-    def forget_episode(self, key: str) -> None:
-        self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
-        self.forget_notes(key)
-
     def notes_of(self, episode_key: str) -> list[StoredNote]:
         """The stored notes of one episode, in their order."""
         rows = self.db.execute(
@@ -307,29 +522,22 @@ class State:
         ).fetchall()
         return [_note(r) for r in rows]
 
-    def note_stamps(self, episode_key: str) -> dict[str, NoteStamp]:
-        """GUID → stamp of each stored note of one episode, in their order."""
-        rows = self.db.execute(
-            "SELECT n.guid, n.hash, n.mtime, s.title, s.deck_tags FROM notes n "
+    def _note_stamps(self, episode_key: str) -> list[NoteStamp]:
+        """The stamp of each stored note of one episode, in their order."""
+        return [NoteStamp(*row) for row in self.db.execute(
+            "SELECT n.guid, n.hash, n.mtime, s.title FROM notes n "
             "JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position",
             (episode_key,),
-        )
-        return {guid: NoteStamp(guid, digest, mtime, title, tuple(tags.split()))
-                for guid, digest, mtime, title, tags in rows}
+        )]
 
-    def forget_notes(self, episode_key: str) -> None:
+    def _forget_notes(self, episode_key: str) -> None:
         self.db.execute("DELETE FROM notes WHERE episode = ?", (episode_key,))
         self.db.execute("DELETE FROM snips WHERE episode = ?", (episode_key,))
         self._snips_stored.pop(episode_key, None)
 
-    def add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
+    def _add_notes(self, episode_key: str, first_position: int, notes: list[StoredNote]) -> None:
         """Store a batch of an episode's notes, as this build made them, from `first_position` on."""
         _insert_notes(self.db, self._snips_stored.setdefault(episode_key, set()), episode_key, first_position, notes)
-
-    # pending changes -----------------------------------------------------
-    def add_pending(self, guids: Iterable[str]) -> None:
-        """Changed notes that no completed build has offered in `changes.apkg` yet."""
-        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(g,) for g in guids])
 
     def pending_notes(self) -> dict[str, list[PendingNote]]:
         """Pending notes that still exist, by episode, in their order."""
@@ -343,13 +551,6 @@ class State:
         ):
             found.setdefault(episode, []).append(PendingNote(guid, digest, mtime))
         return found
-
-    def clear_pending(self) -> None:
-        self.db.execute("DELETE FROM pending")
-
-    def number_new_notes(self) -> None:
-        """Give the pending notes that have none a place in Anki's new-card queue, after all others."""
-        self.db.execute(NUMBER_NEW_NOTES.format(notes="pending p JOIN notes n ON n.guid = p.guid"))
 
     # what `cards sync` needs ------------------------------------------------
     def note_versions(self) -> dict[str, NoteVersion]:
@@ -365,12 +566,19 @@ class State:
         except sqlite3.OperationalError:  # no such table: a state made since
             return {}
 
-    # packages ------------------------------------------------------------
-    def set_package(self, path: str, digest: str, stat: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO packages VALUES (?, ?, ?)", (path, digest, stat))
 
-    def forget_package(self, path: str) -> None:
-        self.db.execute("DELETE FROM packages WHERE path = ?", (path,))
+def _snip_titles(gone: Iterable[NoteStamp]) -> tuple[str, ...]:
+    """The titles of the snips these notes came from, each once, in order."""
+    return tuple(dict.fromkeys(note.snip_title for note in gone))
+
+
+def _set_episode(db: sqlite3.Connection, episode: StoredEpisode) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (episode.key, json.dumps([list(source) for source in episode.sources]), episode.title, episode.deck,
+         episode.slug, json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
+         episode.notes, episode.cards, json.dumps({tag: list(part) for tag, part in episode.parts.items()})),
+    )
 
 
 def _insert_notes(db: sqlite3.Connection, stored: set[str], episode_key: str, first_position: int,
@@ -389,31 +597,60 @@ def _insert_notes(db: sqlite3.Connection, stored: set[str], episode_key: str, fi
     db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def _prepare(db: sqlite3.Connection, path: Path) -> None:
-    """Bring the file to this version's layout (migrating older ones), ready for a build.
+def _prepare(db: sqlite3.Connection, path: Path) -> str | None:
+    """Bring the file to this version's layout (migrating older ones, in one transaction), ready for a build.
 
-    A layout newer than this version's is left exactly as it is: `NewerStateError`.
+    Returns the schema the file had (None: a new file, or one too old to keep). A layout newer than
+    this version's is left exactly as it is: `NewerStateError`.
     """
-    schema = _schema(db)
-    if schema is not None and schema.isdecimal() and int(schema) > int(SCHEMA_VERSION):
+    found = _schema(db)
+    if found is not None and found.isdecimal() and int(found) > int(SCHEMA_VERSION):
         (written_by,) = db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone() or (None,)
-        raise NewerStateError(path, written_by, schema)
+        raise NewerStateError(path, written_by, found)
     db.execute("PRAGMA journal_mode=DELETE")
-    # So that `compact` can hand free pages back; it takes effect on a new file (or a VACUUM).
+    # So that compacting can hand free pages back; it takes effect on a new file (or a VACUUM).
     db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    if found == SCHEMA_VERSION:
+        _written_by(db)
+        db.commit()
+        return found
     had_positions = _has_table(db, "positions")
-    if schema == "4":
+    db.execute("BEGIN")
+    if found == "4":
         _migrate_from_4(db)
-    elif schema == "5":
+    elif found == "5":
         _migrate_from_5(db)
-    elif schema not in (None, SCHEMA_VERSION):
+    elif found not in (None, "6"):
         _drop_all(db)  # an older layout: start afresh, as if the state were missing
-    db.executescript(_SCHEMA)
+        found = None
+    if found is not None:
+        _migrate_from_6(db)
+    _create_tables(db)
     if not had_positions:  # a state from before positions: its notes, oldest first
         db.execute(NUMBER_NEW_NOTES.format(notes="notes n"))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+    _written_by(db)
     db.commit()
-    if schema in ("4", "5"):
+    if found in ("4", "5"):
         db.execute("VACUUM")  # once: hand back the pages the old layout used, and auto-vacuum from now on
+    return found
+
+
+def _written_by(db: sqlite3.Connection) -> None:
+    """Note this version in the file, so that an older cards can say which version to upgrade to.
+
+    Only when it is not there yet: a write on every open would cost every build an fsync.
+    """
+    found = db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone()
+    if found != (__version__,):
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('written_by', ?)", (__version__,))
+
+
+def _create_tables(db: sqlite3.Connection) -> None:
+    """This version's tables, where missing (statement by statement: `executescript` would commit)."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _schema(db: sqlite3.Connection) -> str | None:
@@ -434,16 +671,16 @@ def _drop_all(db: sqlite3.Connection) -> None:
 
 
 def _migrate_from_4(db: sqlite3.Connection) -> None:
-    """Keep a version-4 state's notes and mtimes (users' edits depend on them).
+    """Keep a version-4 state's notes and mtimes (users' edits depend on them), in the layout of version 6.
 
     Notes are stored anew, their snips' fields once per snip; episodes gain
-    `parts` (filled in by the next build that reads them) and a slug in place
-    of a package name; packages gain the stat of their file, so each is
-    checked, and rewritten once, by the next build.
+    `parts` (computed on the way to version 7) and a slug in place of a
+    package name; packages gain the stat of their file, so each is checked,
+    and rewritten once, by the next build.
     """
     db.execute("ALTER TABLE notes RENAME TO notes_4")
     db.execute("DROP INDEX IF EXISTS notes_by_episode")
-    db.executescript(_SCHEMA)
+    _create_tables(db)  # the new notes and snips (the others exist, and are altered below)
     for (episode,) in db.execute("SELECT DISTINCT episode FROM notes_4").fetchall():
         notes = [
             StoredNote(NoteRow(guid, CardKind(kind), tuple(fields.split(FIELD_SEPARATOR)), tuple(tags.split()),
@@ -461,19 +698,49 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
         "WHERE slug LIKE 'episodes/%.apkg'"
     )
     db.execute("ALTER TABLE packages ADD COLUMN stat TEXT NOT NULL DEFAULT ''")
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
 
 def _migrate_from_5(db: sqlite3.Connection) -> None:
-    """Move a version-5 state's snips into a plain table (see `_SNIPS_TABLE`), in one transaction."""
-    db.execute("BEGIN")
+    """Move a version-5 state's snips into a plain table (see `_SNIPS_TABLE`)."""
     db.execute("ALTER TABLE snips RENAME TO snips_5")
     db.execute(_SNIPS_TABLE)
     db.execute(_SNIPS_INDEX)
     db.execute("INSERT INTO snips SELECT episode, key, body, tags, deck_tags, title FROM snips_5")
     db.execute("DROP TABLE snips_5")
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
-    db.commit()
+
+
+def _migrate_from_6(db: sqlite3.Connection) -> None:
+    """Give each episode the sources it was made from, and its part digests where it has none.
+
+    Version 6 kept one source per episode and left an episode that was also
+    in another file out of that file's record. So every source is read once
+    more by the next build (as after an upgrade of cards): each then records
+    every episode it holds, and an episode in several files is made from all
+    of them. Notes and their mtimes are kept, so nothing unchanged counts as
+    changed.
+    """
+    db.execute("ALTER TABLE episodes RENAME COLUMN source TO sources")
+    db.executemany("UPDATE episodes SET sources = ?, parts = COALESCE(parts, ?) WHERE key = ?", [
+        (json.dumps([[source, ""]]), _parts_json(db, key), key)
+        for key, source in db.execute("SELECT key, sources FROM episodes").fetchall()
+    ])
+    db.execute("UPDATE sources SET digest = '', stat = ''")
+    # Pending notes now stay until the user deletes changes.apkg: each GUID once, not in a table and its index.
+    db.execute("ALTER TABLE pending RENAME TO pending_6")
+    db.execute("CREATE TABLE pending (guid TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("INSERT INTO pending SELECT guid FROM pending_6")
+    db.execute("DROP TABLE pending_6")
+
+
+def _parts_json(db: sqlite3.Connection, episode_key: str) -> str:
+    """An episode's part digests, computed from its stored notes (see `PartDigests`)."""
+    parts = PartDigests()
+    for guid, digest, mtime, deck_tags in db.execute(
+        "SELECT n.guid, n.hash, n.mtime, s.deck_tags FROM notes n JOIN snips s ON s.episode = n.episode "
+        "AND s.key = n.snip WHERE n.episode = ? ORDER BY n.position", (episode_key,)
+    ):
+        parts.add(guid, digest, mtime, deck_tags.split())
+    return json.dumps({tag: list(part) for tag, part in parts.parts().items()})
 
 
 def readonly_uri(path: Path) -> str:
@@ -658,11 +925,12 @@ def _own_fields(own: bytes, snip: bytes) -> tuple[str, ...]:
 
 
 def _episode(row) -> StoredEpisode:
-    key, source, title, deck, slug, deck_tags, snips, skipped, notes, cards, parts = row
+    key, sources, title, deck, slug, deck_tags, snips, skipped, notes, cards, parts = row
     return StoredEpisode(
-        key, source, title, deck, slug, tuple(json.loads(deck_tags)), snips,
-        tuple((reason, count) for reason, count in json.loads(skipped)), notes, cards,
-        {tag: Part(*part) for tag, part in json.loads(parts).items()} if parts else None,
+        key=key, sources=tuple(SourceVersion(path, digest) for path, digest in json.loads(sources)), title=title,
+        deck=deck, slug=slug, deck_tags=tuple(json.loads(deck_tags)), snips=snips,
+        skipped=tuple((reason, count) for reason, count in json.loads(skipped)), notes=notes, cards=cards,
+        parts={tag: Part(*part) for tag, part in json.loads(parts).items()},
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Progress = Callable[[str, int, int], None]  # a stage's name, items done, items in all
 SMALL_MAIN_MB = 128  # above this, a forked worker would carry (and count) too much of the main process
 
 

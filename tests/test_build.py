@@ -96,6 +96,7 @@ import os, signal, sys
 from pathlib import Path
 import cards.build as build_module
 import cards.package as package
+import cards.reconcile as reconcile
 
 moment, calls = sys.argv[3], []
 
@@ -113,7 +114,7 @@ def after(name, module, count=1):
     setattr(module, name, wrapper)
 
 if moment == "reading":
-    after("make_notes", build_module)
+    after("make_notes", reconcile)
 elif moment == "state committed":
     build_module.write_packages = lambda *args: die()
 elif moment == "some packages written":

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from cards import __version__
 from cards.cli import app
+from cards.state import SCHEMA_VERSION
 
 runner = CliRunner()
 
@@ -99,8 +100,10 @@ def test_second_build_reports_everything_unchanged(seeds, tmp_path):
     assert second.stdout.splitlines()[0] == built
     notes = int(built.split(": ")[1].split(" notes")[0])
     assert second.stdout.splitlines()[1] == f"Notes: 0 new, 0 updated, {notes} unchanged."
-    assert "Packages: 0 written, 14 unchanged" in second.stdout
-    assert "Changes:" not in second.stdout
+    assert "Packages: 0 written, 15 unchanged" in second.stdout  # changes.apkg too: nothing was imported
+    assert second.stdout.splitlines()[-1] == (
+        f"Changes: {out / 'changes.apkg'} holds {notes} new or changed notes, every change since you last "
+        "deleted it: import it into Anki, then delete it.")
 
 
 def test_preview_shows_every_card_front_and_back_light_and_night(seeds, tmp_path):
@@ -363,8 +366,10 @@ def test_the_summary_names_the_packages_it_removed(fixtures, tmp_path):
     tides.write_text(tides.read_text(encoding="utf-8").replace("tags: [oceans]", "tags: [seas]"), encoding="utf-8")
     result = run("build", str(notes), "--out", str(out))
     assert "Removed 1 package that no note belongs to any more: oceans.apkg." in result.stdout.splitlines()
-    again = run("build", str(notes), "--out", str(out))  # nothing changed: the old changes.apkg goes quietly
-    assert "Removed" not in again.stdout and not (out / "changes.apkg").exists()
+    (notes / "tides.md").unlink()  # every note of changes.apkg is gone: it goes too, quietly
+    again = run("build", str(notes), "--out", str(out))
+    assert "Removed 3 packages that no note belongs to any more: " in again.stdout
+    assert "changes.apkg" not in again.stdout and not (out / "changes.apkg").exists()
 
 
 def test_the_command_leaves_with_its_exit_code_and_all_its_output(seeds, tmp_path):
@@ -442,7 +447,8 @@ def test_a_state_written_by_a_newer_cards_stops_the_build_and_is_left_as_it_is(f
     state = out / ".cards-state.sqlite"
     db = sqlite3.connect(state)
     assert db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone() == (__version__,)
-    db.execute("UPDATE meta SET value = '7' WHERE key = 'schema'")  # as a later version would write it
+    later = str(int(SCHEMA_VERSION) + 1)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (later,))  # as a later version would write it
     db.execute("DELETE FROM meta WHERE key = 'written_by'")
     if written_by:
         db.execute("INSERT INTO meta VALUES ('written_by', ?)", (written_by,))
@@ -453,7 +459,7 @@ def test_a_state_written_by_a_newer_cards_stops_the_build_and_is_left_as_it_is(f
         notes.joinpath("tides.md").read_text(encoding="utf-8").replace("two high tides", "two high waters"),
         encoding="utf-8")  # a change this build would otherwise record
     result = run("build", str(notes), "--out", str(out))
-    writer = f"cards {written_by}" if written_by else "a newer cards (state format 7)"
+    writer = f"cards {written_by}" if written_by else f"a newer cards (state format {later})"
     assert (result.exit_code, result.stderr) == (1, (
         f"error: {state}: was written by {writer}, which this cards ({__version__}) cannot read; nothing was "
         "changed: upgrade cards (pip install --upgrade snipcards), or choose another --out folder\n"))

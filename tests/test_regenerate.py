@@ -116,11 +116,12 @@ def test_nothing_changed_means_nothing_rewritten(library, tmp_path):
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
     assert (out / "changes.apkg").exists()
-    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.apkg") if p.name != "changes.apkg"}
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.apkg")}
     report = build([library], out, now=1_800_000_000)
     assert report.written == [] and report.unchanged == report.notes > 0
+    # changes.apkg too is left as it is: it holds every change until the user deletes it.
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.apkg")} == stamps
-    assert not (out / "changes.apkg").exists()  # it would offer old changes as new
+    assert report.changes == out / "changes.apkg" and report.changes_notes == report.notes
 
 
 def test_force_rewrites_packages_but_keeps_mtimes(library, tmp_path):
@@ -128,7 +129,7 @@ def test_force_rewrites_packages_but_keeps_mtimes(library, tmp_path):
     build([library], out, now=1_700_000_000)
     before = package_notes(episode_packages(out)[0])
     report = build([library], out, force=True, now=1_800_000_000)
-    assert len(report.written) == 3  # the episode and its two tags
+    assert len(report.written) == 4  # the episode, its two tags, and changes.apkg (still holding every note)
     assert package_notes(episode_packages(out)[0]) == before
 
 

@@ -17,7 +17,7 @@ from packages import packages_on_disk
 from cards.build import build
 from cards.notes import episode_notes
 from cards.parse import find_sources, parse_file
-from cards.state import FIELD_SEPARATOR, STATE_FILE, State, split_fields
+from cards.state import FIELD_SEPARATOR, SCHEMA_VERSION, STATE_FILE, State, split_fields
 
 # The layout that cards wrote before this version (schema 4), as users have it on disk.
 SCHEMA_4 = """
@@ -53,7 +53,7 @@ def as_schema_4(out: Path) -> None:
                    [(p, s.digest, json.dumps(list(s.episodes)), s.stat) for p, s in known.sources.items()])
     for key, episode in known.episodes.items():
         db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (key, episode.source, episode.title, episode.deck, f"episodes/{episode.slug}.apkg",
+                   (key, episode.sources[0].path, episode.title, episode.deck, f"episodes/{episode.slug}.apkg",
                     json.dumps(list(episode.deck_tags)), episode.snips, json.dumps(list(episode.skipped)),
                     episode.notes, episode.cards))
         db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -90,7 +90,8 @@ def test_a_state_from_the_previous_version_keeps_every_note_and_mtime(seeds, tmp
 
 
 def as_schema_5(out: Path) -> None:
-    """Put a state's snips back in the WITHOUT ROWID table of schema 5, as users have it on disk."""
+    """Put a state's snips back in the WITHOUT ROWID table of schema 5, and each episode's one source, as users
+    have it on disk."""
     db = sqlite3.connect(out / STATE_FILE)
     db.executescript("""
         ALTER TABLE snips RENAME TO snips_6;
@@ -101,6 +102,8 @@ def as_schema_5(out: Path) -> None:
         ) WITHOUT ROWID;
         INSERT INTO snips SELECT * FROM snips_6;
         DROP TABLE snips_6;
+        ALTER TABLE episodes RENAME COLUMN sources TO source;
+        UPDATE episodes SET source = json_extract(source, '$[0][0]');
         UPDATE meta SET value = '5' WHERE key = 'schema';
     """)
     db.close()
@@ -111,7 +114,7 @@ def test_a_state_from_schema_5_keeps_everything_and_its_snips_move_to_a_plain_ta
     assert_upgrade_keeps_everything(seeds, out, as_schema_5)
     db = sqlite3.connect(out / STATE_FILE)
     (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'snips'").fetchone()
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (SCHEMA_VERSION,)
     db.close()
     assert "WITHOUT ROWID" not in sql
 
@@ -212,7 +215,8 @@ def test_pending_notes_come_by_episode_in_order_however_they_are_found(seeds, tm
     build([seeds], out, now=1_700_000_000)
     state = State(out)
     every = state.db.execute("SELECT guid, episode, position FROM notes").fetchall()
-    state.add_pending(guid for guid, _, _ in every[::3])
+    state.db.execute("DELETE FROM pending")  # a first build left every note pending
+    state.db.executemany("INSERT INTO pending VALUES (?)", [(guid,) for guid, _, _ in every[::3]])
     monkeypatch.setattr("cards.state.FEW_PENDING", few_below)
     pending = state.pending_notes()
     state.close()
