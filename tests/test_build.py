@@ -26,6 +26,9 @@ from packages import assert_same_as_clean_build, package_notes, packages_on_disk
 from cards.build import CHANGES_PACKAGE, _file_name, build, unique_names
 from cards.errors import BusyError
 from cards.lock import LOCK_FILE
+from cards.model import Episode, Shape, Snip
+from cards.reconcile import merge_episodes
+from cards.state import State
 
 OLD_WORDING = "Spring tides happen when the Sun and the Moon line up at new and full moon."
 NEW_WORDING = "Spring tides happen when the Sun and the Moon line up, at new moon and at full moon."
@@ -297,3 +300,120 @@ def test_tags_that_share_a_file_name_get_a_package_each(library, tmp_path):
     build([library], out)
     decks = {next(iter(notes.values()))[0] for notes in packages_on_disk(out).values() if notes}
     assert {"Tags::AI/ML", "Tags::AI+ML", "Tags::🎧", "Tags::🎵", "Tags::Sleep", "Tags::sleep"} <= decks
+
+
+# --- an episode in two files --------------------------------------------------------
+
+TWO_BULGES = "The Moon's gravity raises two tidal bulges"
+
+
+def two_copies(fixtures: Path, folder: Path) -> Path:
+    """One episode in two files: a.md has Two Bulges and Spring Tides; b.md has Spring Tides reworded and
+    Neap Tides."""
+    folder.mkdir()
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
+    (folder / "a.md").write_text(text, encoding="utf-8")
+    start, end = text.index("### ⭐ [Two Bulges]"), text.index("###  [Spring Tides]")
+    (folder / "b.md").write_text(text[:start] + text[end:].replace(OLD_WORDING, NEW_WORDING) + NEW_SNIP,
+                                 encoding="utf-8")
+    return folder
+
+
+def episode_texts(out: Path) -> list[str]:
+    return [fields for _, fields, _ in package_notes(out / "episodes" / "why-the-tides-turn.apkg").values()]
+
+
+def test_an_episode_in_two_files_is_made_from_both(fixtures, tmp_path):
+    library = two_copies(fixtures, tmp_path / "notes")
+    report = build([library], tmp_path / "decks", now=1_700_000_000)
+    assert report.problems == [] and (report.episodes, report.snips) == (1, 3)
+    texts = episode_texts(tmp_path / "decks")
+    assert any(TWO_BULGES in t for t in texts), "a.md's own snip"
+    assert any("Neap tides" in t for t in texts), "b.md's own snip"
+    spring = [t for t in texts if "Spring tides happen" in t]
+    assert spring and all(OLD_WORDING in t and NEW_WORDING not in t for t in spring), "a.md's copy: it sorts first"
+
+
+def test_removing_one_copy_keeps_every_note_the_other_still_has(fixtures, tmp_path):
+    library = two_copies(fixtures, tmp_path / "notes")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    (library / "a.md").unlink()
+    report = build([library], out, now=1_750_000_000)
+    assert report.disappeared == ["Two Bulges (Why the Tides Turn)"]
+    assert report.removed == [out / "tags" / "physics.apkg"]  # Two Bulges' own tag; the episode stays
+    # Nothing new: Spring Tides' notes are updated in place to b.md's wording (and others may change with
+    # the episode's topic words, which come from all its key points).
+    assert report.new == 0 and report.updated >= 2
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+    # What `cards sync --prune` keeps: every note of b.md's snips, by GUID, in the state.
+    of_b = set(package_notes(tmp_path / "clean" / "episodes" / "why-the-tides-turn.apkg"))
+    state = State(out)
+    kept = state.note_versions()
+    state.close()
+    assert of_b and of_b <= set(kept)
+    texts = episode_texts(out)
+    assert not any(TWO_BULGES in t for t in texts) and any(NEW_WORDING in t for t in texts)
+
+
+def test_any_change_to_either_copy_remakes_the_episode_from_all_that_hold_it(fixtures, tmp_path):
+    library = two_copies(fixtures, tmp_path / "notes")
+    out = tmp_path / "decks"
+
+    def rewrite(name: str, old: str, new: str) -> None:
+        path = library / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+    steps = [
+        lambda: None,
+        lambda: rewrite("b.md", "Neap tides come", "Neap tides always come"),  # only in b.md
+        lambda: rewrite("a.md", "two tidal bulges", "two great tidal bulges"),  # only in a.md
+        lambda: rewrite("a.md", OLD_WORDING, "Spring tides come when Sun, Moon and Earth line up."),  # in both
+        lambda: (library / "a.md").rename(tmp_path / "a.md"),
+        lambda: (tmp_path / "a.md").rename(library / "c.md"),  # back, now after b.md in path order
+        lambda: shutil.copy(library / "b.md", library / "sub-b.md"),  # a third copy
+        lambda: (library / "b.md").unlink(),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        report = build([library], out, now=1_700_000_000 + i)
+        assert report.problems == [] and report.episodes == 1, i
+        assert_same_as_clean_build([library], out, tmp_path / f"clean{i}")
+
+
+def test_an_unchanged_copy_is_not_made_again(fixtures, tmp_path):
+    library = two_copies(fixtures, tmp_path / "notes")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    report = build([library], out, now=1_750_000_000)
+    assert (report.sources_unchanged, report.new, report.updated, report.written) == (2, 0, 0, [])
+
+
+def test_a_snip_is_taken_from_the_first_file_that_has_key_points_for_it():
+    snip = Snip(key="uuid:1", title="1min Snip", key_points=())
+    summarised = snip._replace(title="Tides", key_points=("The Moon raises two bulges.",))
+    other = Snip(key="uuid:2", title="Neap", key_points=("Neap tides are weak.",))
+    first = Episode("snipd:e", "e", "Show", "Episode", Path("a.md"), Shape.PLUGIN, snips=(snip,), tags=("a",))
+    second = first._replace(title="Renamed", source=Path("b.md"), snips=(other, summarised), tags=("b",))
+    merged = merge_episodes([first, second])
+    assert merged.snips == (summarised, other)  # in the order first met; the summary, not the placeholder
+    assert (merged.title, merged.tags, merged.source) == ("Episode", ("a",), Path("a.md"))
+    assert merge_episodes([second, first]).snips == (other, summarised)
+
+
+def test_an_episode_found_again_later_in_a_build_is_stamped_against_the_state_before_it(library, tmp_path):
+    """tides.md gains a snip and a new file later in path order holds the episode too: the episode is stored
+    twice in one build, and the second time its new notes are still new, and offered in changes.apkg."""
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    before = set(package_notes(out / "episodes" / "why-the-tides-turn.apkg"))
+    (out / CHANGES_PACKAGE).unlink()  # imported
+    original = (library / "tides.md").read_text(encoding="utf-8")
+    (library / "tides.md").write_text(original + NEW_SNIP, encoding="utf-8")
+    (library / "zz-tides.md").write_text(original, encoding="utf-8")
+    report = build([library], out, now=1_750_000_000)
+    assert report.new == 2  # Neap Tides' cloze and Q&A (a note or two may change with the topic words)
+    changes = package_notes(out / CHANGES_PACKAGE)
+    new = set(package_notes(out / "episodes" / "why-the-tides-turn.apkg")) - before
+    assert len(new) == 2 and new <= set(changes) and len(changes) == report.new + report.updated
+    assert_same_as_clean_build([library], out, tmp_path / "clean")

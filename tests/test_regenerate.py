@@ -311,4 +311,27 @@ def test_a_new_snips_cards_follow_the_cards_already_waiting_in_key_point_order(l
     for ordinal in {o for _, o in by_type}:
         assert [c for c in by_type if c[1] == ordinal] == [c for c in queue if c[1] == ordinal]
     assert col.get_card(studied.id).queue != 0  # the studied card was left alone
+
+
+def test_deleting_one_of_two_files_that_hold_an_episode_prunes_none_of_the_others_notes(fixtures, tmp_path):
+    """The issue's reproduction: a.md and b.md hold one episode; a.md goes; `cards sync --prune --yes`."""
+    from cards.sync import SyncOptions, sync
+
+    library = tmp_path / "notes"
+    library.mkdir()
+    for name in ("a.md", "b.md"):
+        shutil.copy(fixtures / "plugin" / "tides.md", library / name)
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    options = SyncOptions(collection=target, prune=True)
+    sync([library], out, options, confirm_prune=lambda titles: True)
+    col = fresh_collection(tmp_path / "anki")
+    reviewed = {note_id: study(col, col.get_note(note_id).cards()[0].id).reps for note_id in col.find_notes("")}
+    col.close()
+    assert len(reviewed) == 6 and set(reviewed.values()) == {1}
+    (library / "a.md").unlink()
+    result = sync([library], out, options, confirm_prune=lambda titles: True)
+    assert (result.vanished, result.pruned) == ([], 0)
+    assert result.build.episodes == 1 and not (set(result.build.removed) & set(episode_packages(out)))
+    col = fresh_collection(tmp_path / "anki")
+    assert {note_id: col.get_note(note_id).cards()[0].reps for note_id in col.find_notes("")} == reviewed
     col.close()
