@@ -69,6 +69,7 @@ CHANGES_PACKAGE = "changes.apkg"
 LOCK_WAIT = 5.0  # seconds a second build waits for the first
 # Anki numbers notes by milliseconds since 1970: outside these years its ids break.
 EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000-01-01, 2100-01-01
+NOT_IN_PLACE = RecordedPackage("", "")  # a package whose write failed: a file of ours may be there
 PARALLEL_PACKAGES = 8
 PACKAGES_PER_TASK = 16
 
@@ -285,7 +286,8 @@ def changes_deleted(out: Path, known: Known) -> bool:
     Only a package recorded in place and now missing counts: one that a
     failed or killed build never finished writing still holds every change.
     """
-    return CHANGES_PACKAGE in known.packages and not os.path.lexists(out / CHANGES_PACKAGE)
+    recorded = known.packages.get(CHANGES_PACKAGE, NOT_IN_PLACE)
+    return recorded != NOT_IN_PLACE and not os.path.lexists(out / CHANGES_PACKAGE)
 
 
 # --- check -----------------------------------------------------------------------
@@ -497,9 +499,10 @@ def write_plan(out: Path, plan: PackagePlan) -> str | None:
 def record(state: State, out: Path, plan: Plan, written: list[Written]) -> list[Path]:
     """Record each package now in place; remove stale ones. Returns the stale packages removed."""
     packages: dict[str, RecordedPackage | None] = {
-        # A package that could not be written is forgotten: whatever is there is not what it should hold.
-        result.plan.relative: RecordedPackage(result.plan.digest, result.stat) if result.stat is not None else None
-        for result in written
+        # A package that could not be written is recorded as not in place: whatever is there (an older
+        # version, or nothing) is not what it should hold, and is removed if no build wants it any more.
+        result.plan.relative: RecordedPackage(result.plan.digest, result.stat) if result.stat is not None
+        else NOT_IN_PLACE for result in written
     }
     removed = []
     for relative in plan.stale:

@@ -12,17 +12,23 @@ import fcntl
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
-from conftest import ROOT
-from hypothesis import given
+from conftest import FIXTURES, ROOT
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from packages import assert_same_as_clean_build, package_notes, packages_on_disk
+from hypothesis.stateful import RuleBasedStateMachine, rule
+from packages import assert_same_as_clean_build, clean_build, package_notes, packages_on_disk
 
+import cards.build
 from cards.build import CHANGES_PACKAGE, _file_name, build, unique_names
 from cards.errors import BusyError
 from cards.lock import LOCK_FILE
@@ -91,6 +97,20 @@ def test_a_failed_package_write_is_written_by_the_next_build(library, tmp_path, 
     # The edit that the failed build made is still offered for import.
     changes = package_notes(out / CHANGES_PACKAGE)
     assert any("at new moon and at full moon" in fields for _, fields, _ in changes.values())
+
+
+def test_a_package_that_failed_to_be_written_is_still_removed_once_no_build_wants_it(library, tmp_path,
+                                                                                     monkeypatch):
+    """Found by `BuildSequences`: a failed write used to forget the package, and so its older file stayed."""
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full")
+    assert build([library], out, now=1_750_000_000, force=True).failed
+    monkeypatch.undo()
+    (library / "tides.md").unlink()
+    report = build([library], out, now=1_760_000_000)
+    assert out / "episodes" / "why-the-tides-turn.apkg" in report.removed
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
 
 
 # A build in its own process group that SIGKILLs the whole group at one moment.
@@ -399,6 +419,195 @@ def test_a_snip_is_taken_from_the_first_file_that_has_key_points_for_it():
     assert merged.snips == (summarised, other)  # in the order first met; the summary, not the placeholder
     assert (merged.title, merged.tags, merged.source) == ("Episode", ("a",), Path("a.md"))
     assert merge_episodes([second, first]).snips == (other, summarised)
+
+
+# --- builds of other folders into the same output folder ------------------------------
+
+def add_key_point(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(
+        "- Most coasts therefore see two high tides every 24 hours and 50 minutes.\n",
+        "- Most coasts therefore see two high tides every 24 hours and 50 minutes.\n"
+        "- The Sun raises bulges of its own, about half as high as the Moon's.\n"), encoding="utf-8")
+
+
+def test_building_another_folder_and_back_leaves_what_a_clean_build_makes(library, tmp_path):
+    """The issue's reproduction: build A; copy A to B and add a key point in B; build B; build A."""
+    out, other = tmp_path / "decks", tmp_path / "B"
+    build([library], out, now=1_700_000_000)
+    shutil.copytree(library, other)
+    add_key_point(other / "tides.md")
+    build([other], out, now=1_750_000_000)
+    assert_same_as_clean_build([other], out, tmp_path / "clean-B")
+    report = build([library], out, now=1_760_000_000)
+    assert_same_as_clean_build([library], out, tmp_path / "clean-A")
+    clean = build([library], tmp_path / "clean-again", now=1_760_000_000)
+    assert (report.notes, report.new, report.updated) == (clean.notes, 0, 0)
+    assert report.disappeared == ["Two Bulges (Why the Tides Turn)"]  # B's extra key point
+    again = build([library], out, now=1_770_000_000)
+    assert (again.new, again.updated, again.written) == (0, 0, [])
+
+
+def another_episode(folder: Path) -> Path:
+    """A folder with one episode that no other test folder holds."""
+    folder.mkdir()
+    text = (FIXTURES / "plugin" / "tides.md").read_text(encoding="utf-8")
+    (folder / "other.md").write_text(text.replace("4b7d9e21-0c3a-4f5e-8a6b-1c2d3e4f5a60", "4b7d9e21-0c3a-4f5e-8a6b-"
+                                                  "00000000000b").replace("Why the Tides Turn", "Tides, Again"),
+                                     encoding="utf-8")
+    return folder
+
+
+def test_building_another_folder_keeps_the_first_folders_mtimes(library, tmp_path):
+    """Episodes of A that B lacks stay in the state: built again, their notes keep their mtimes."""
+    out, other = tmp_path / "decks", another_episode(tmp_path / "B")
+    build([library], out, now=1_700_000_000)
+    before = stamps(out / "episodes" / "why-the-tides-turn.apkg")
+    build([other], out, now=1_750_000_000)
+    assert not (out / "episodes" / "why-the-tides-turn.apkg").exists()
+    report = build([library], out, now=1_760_000_000)
+    assert (report.new, report.updated, report.sources_unchanged) == (0, 0, 3)  # nothing read again
+    assert stamps(out / "episodes" / "why-the-tides-turn.apkg") == before
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+
+
+def test_episodes_of_another_folder_go_from_the_state_once_its_files_are_gone(library, tmp_path):
+    out, other = tmp_path / "decks", another_episode(tmp_path / "B")
+    build([other], out, now=1_700_000_000)
+    build([library], out, now=1_750_000_000)
+    state = State(out)
+    kept = len(state.known().episodes)
+    state.close()
+    shutil.rmtree(other)
+    report = build([library], out, now=1_760_000_000)
+    state = State(out)
+    known = state.known()
+    state.close()
+    assert kept > report.episodes == len(known.episodes)
+    assert not [path for path in known.sources if path.startswith(str(other))]
+    assert report.disappeared == []  # they were not this folder's
+
+
+def stamps(package: Path) -> dict[str, int]:
+    """GUID → mtime of every note in an .apkg."""
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("collection.anki2")
+    db = sqlite3.connect(":memory:")
+    db.deserialize(data)
+    found = dict(db.execute("SELECT guid, mod FROM notes"))
+    db.close()
+    return found
+
+
+# --- the invariant, for any sequence -------------------------------------------------------
+
+def _variants() -> dict[str, str]:
+    """The contents a note file takes in `BuildSequences`: overlapping episodes in two shapes."""
+    tides = (FIXTURES / "plugin" / "tides.md").read_text(encoding="utf-8")
+    start, end = tides.index("### ⭐ [Two Bulges]"), tides.index("###  [Spring Tides]")
+    return {
+        "tides": tides,
+        "tides, edited": tides.replace(OLD_WORDING, NEW_WORDING).replace("tags: [oceans]", "tags: [seas]") + NEW_SNIP,
+        "tides, part": tides[:start] + tides[end:].replace(OLD_WORDING, NEW_WORDING) + NEW_SNIP,
+        "two episodes": (FIXTURES / "legacy" / "two-episodes.md").read_text(encoding="utf-8"),
+        "no snips": "# no snips\n",
+    }
+
+
+VARIANTS = _variants()
+NAMES = ["x.md", "y.md"]  # few: the same episode is often in both
+FAILING = ["episodes/", "tags/", CHANGES_PACKAGE]
+
+
+class BuildSequences(RuleBasedStateMachine):
+    """Two folders of notes built, in any order, into one output folder: after every build the packages
+    equal a clean build of that build's sources (but for packages it reports it could not write), and
+    changes.apkg holds every change since the user last deleted it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scratch = Path(tempfile.mkdtemp(prefix="cards-sequences-"))
+        self.folders = {name: self.scratch / name for name in ("A", "B")}
+        for folder in self.folders.values():
+            folder.mkdir()
+        self.out = self.scratch / "decks"
+        self.builds = 0
+        self.content: dict[str, tuple] = {}  # GUID → (fields, tags) as the last build that made it made it
+        self.owed: dict[str, tuple] = {}  # changed since changes.apkg was deleted: GUID → (fields, tags)
+
+    @rule(folder=st.sampled_from("AB"), name=st.sampled_from(NAMES), variant=st.sampled_from(sorted(VARIANTS)))
+    def write(self, folder: str, name: str, variant: str) -> None:
+        (self.folders[folder] / name).write_text(VARIANTS[variant], encoding="utf-8")
+
+    @rule(folder=st.sampled_from("AB"), name=st.sampled_from(NAMES))
+    def delete(self, folder: str, name: str) -> None:
+        (self.folders[folder] / name).unlink(missing_ok=True)
+
+    @rule()
+    def copy_a_to_b(self) -> None:
+        shutil.rmtree(self.folders["B"])
+        shutil.copytree(self.folders["A"], self.folders["B"])
+
+    @rule()
+    def delete_changes(self) -> None:
+        """The user imported changes.apkg and deleted it."""
+        if (self.out / CHANGES_PACKAGE).exists():
+            (self.out / CHANGES_PACKAGE).unlink()
+            self.owed.clear()
+
+    # Three rules of eight build, so that most sequences build often.
+    @rule(fail=st.sampled_from([None, None, *FAILING]), force=st.booleans())
+    def build_a(self, fail: str | None, force: bool) -> None:
+        self.build("A", fail, force)
+
+    @rule(fail=st.sampled_from([None, None, *FAILING]), force=st.booleans())
+    def build_b(self, fail: str | None, force: bool) -> None:
+        self.build("B", fail, force)
+
+    @rule(fail=st.sampled_from([None, None, *FAILING]), force=st.booleans())
+    def build_both(self, fail: str | None, force: bool) -> None:
+        self.build("AB", fail, force)
+
+    def build(self, which: str, fail: str | None, force: bool) -> None:
+        roots = [self.folders[name] for name in which]
+        real = cards.build.write_plan
+
+        def write_plan(out: Path, plan):
+            return "the disk is full" if fail and plan.relative.startswith(fail) else real(out, plan)
+
+        self.builds += 1
+        with patch("cards.build.write_plan", write_plan):
+            report = build(roots, self.out, now=1_700_000_000 + self.builds, workers=1, force=force)
+        failed = {str(p.path.relative_to(self.out)) for p in report.problems if "could not be written" in p.message}
+        assert all(f.startswith(fail or "-") for f in failed)
+        expected = clean_build(roots, self.scratch / f"clean{self.builds}")
+        actual = packages_on_disk(self.out)
+        assert sorted(set(actual) - failed) == sorted(set(expected) - failed)
+        for relative, notes in expected.items():
+            if relative not in failed:
+                assert actual[relative] == notes, relative
+        self._check_changes(expected, CHANGES_PACKAGE in failed)
+
+    def _check_changes(self, expected: dict[str, dict[str, tuple]], failed: bool) -> None:
+        """Every note new or changed since changes.apkg was deleted is in it, as it now is."""
+        now = {guid: (fields, tags) for notes in expected.values() for guid, (_, fields, tags) in notes.items()}
+        self.owed.update({guid: note for guid, note in now.items() if self.content.get(guid) != note})
+        self.content.update(now)
+        self.owed = {guid: note for guid, note in self.owed.items() if guid in self.content}
+        if failed:
+            return
+        changes = {guid: (fields, tags) for guid, (_, fields, tags) in package_notes(self.out / CHANGES_PACKAGE)
+                   .items()} if (self.out / CHANGES_PACKAGE).exists() else {}
+        for guid in now.keys() & self.owed.keys():
+            assert changes.get(guid) == now[guid], guid
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+TestBuildSequences = BuildSequences.TestCase
+TestBuildSequences.settings = settings(max_examples=40, stateful_step_count=20, deadline=None,
+                                       suppress_health_check=[HealthCheck.too_slow])
 
 
 def test_an_episode_found_again_later_in_a_build_is_stamped_against_the_state_before_it(library, tmp_path):
