@@ -335,3 +335,55 @@ def test_deleting_one_of_two_files_that_hold_an_episode_prunes_none_of_the_other
     col = fresh_collection(tmp_path / "anki")
     assert {note_id: col.get_note(note_id).cards()[0].reps for note_id in col.find_notes("")} == reviewed
     col.close()
+
+
+def changes_texts(out: Path) -> list[str]:
+    path = out / "changes.apkg"
+    return [fields for _, fields, _, _ in package_notes(path)] if path.exists() else []
+
+
+def test_changes_apkg_holds_every_change_until_the_user_deletes_it(library, tmp_path):
+    """Nightly builds, a weekly import: nothing built in between is lost."""
+    out = tmp_path / "decks"
+    build([library], out, now=int(time.time()) - 3600)
+    col = fresh_collection(tmp_path / "anki")
+    import_package(col, episode_packages(out)[0])
+    (out / "changes.apkg").unlink()  # imported
+    assert build([library], out, now=int(time.time()) - 3000).changes is None  # nothing new: none
+    change_sources(library)  # a reworded key point and a new snip
+    first = build([library], out, now=int(time.time()) - 2000)
+    tides = library / "tides.md"
+    tides.write_text(tides.read_text(encoding="utf-8").replace("two tidal bulges", "two great tidal bulges"),
+                     encoding="utf-8")
+    second = build([library], out, now=int(time.time()) - 1000)
+    assert (first.changes_notes, second.changes_notes) == (4, 6)  # never shrinks
+    held = os.stat(out / "changes.apkg").st_mtime_ns
+    third = build([library], out, now=int(time.time()))
+    assert third.written == [] and third.changes_notes == 6 and os.stat(out / "changes.apkg").st_mtime_ns == held
+    texts = changes_texts(out)
+    assert any(NEW_WORDING in t for t in texts) and any("Neap tides" in t for t in texts)
+    assert any("two great tidal bulges" in t for t in texts)
+    log = import_package(col, out / "changes.apkg")  # the weekly import catches up with both builds
+    assert (len(log.new), len(log.updated)) == (2, 4)
+    col.close()
+    (out / "changes.apkg").unlink()
+    assert build([library], out, now=int(time.time()) + 10).changes is None and changes_texts(out) == []
+    tides.write_text(tides.read_text(encoding="utf-8").replace("two great tidal bulges", "two tidal bulges"),
+                     encoding="utf-8")
+    fourth = build([library], out, now=int(time.time()) + 20)
+    assert fourth.changes_notes == 2 and all("two tidal bulges" in t for t in changes_texts(out))
+
+
+def test_changes_that_could_not_be_written_are_offered_by_the_next_build(library, tmp_path, monkeypatch):
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    (out / "changes.apkg").unlink()  # imported
+    change_sources(library)
+    real = __import__("cards.build", fromlist=["write_plan"]).write_plan
+    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full"
+                        if plan.relative == "changes.apkg" else real(folder, plan))
+    failed = build([library], out, now=1_750_000_000)
+    assert failed.failed and failed.changes is None and not (out / "changes.apkg").exists()
+    monkeypatch.undo()
+    again = build([library], out, now=1_760_000_000)  # nothing new: the missing file was never in place
+    assert [p.name for p in again.written] == ["changes.apkg"] and again.changes_notes == 4
