@@ -608,12 +608,13 @@ def _prepare(db: sqlite3.Connection, path: Path) -> str | None:
         (written_by,) = db.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchone() or (None,)
         raise NewerStateError(path, written_by, found)
     db.execute("PRAGMA journal_mode=DELETE")
-    # So that compacting can hand free pages back; it takes effect on a new file (or a VACUUM).
-    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     if found == SCHEMA_VERSION:
         _written_by(db)
         db.commit()
         return found
+    # So that compacting can hand free pages back; it takes effect on a new file (or a VACUUM). Not on
+    # every open: setting it on a file that has it already is a write of its own.
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     had_positions = _has_table(db, "positions")
     db.execute("BEGIN")
     if found == "4":

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from isal import isal_zlib
-from packages import packages_on_disk
+from packages import assert_same_as_clean_build, packages_on_disk
 
+import cards.state
 from cards.build import build
 from cards.notes import episode_notes
 from cards.parse import find_sources, parse_file
@@ -254,9 +255,73 @@ def test_a_note_keeps_its_place_in_the_new_card_queue_and_new_notes_come_after(f
     assert [row[-1] for row in second[:len(first)]] == [row[-1] for row in first] and len(second) == len(first) + 2
     assert [(row[0], row[3]) for row in second[len(first):]] == [(1_700_000_100, 0), (1_700_000_100, 1)]
 
-    db = sqlite3.connect(out / STATE_FILE)  # a state written before notes had places
+    as_schema_6(out)  # a state written before notes had places (schema 6 or older)
+    db = sqlite3.connect(out / STATE_FILE)
     db.execute("DROP TABLE positions")
     db.commit()
     db.close()
     State(out).close()
     assert queue_order(out) == sorted(second)  # numbered oldest first, then in deck order
+
+
+def as_schema_6(out: Path, skipped: str | None = None) -> None:
+    """Put a state back in the layout of schema 6: one source per episode, pending as a plain table. With
+    `skipped` (an episode key), leave that episode out of every source's record but the first, as version 6
+    did with an episode also in an earlier file."""
+    db = sqlite3.connect(out / STATE_FILE)
+    db.executescript("""
+        ALTER TABLE episodes RENAME COLUMN sources TO source;
+        UPDATE episodes SET source = json_extract(source, '$[0][0]');
+        ALTER TABLE pending RENAME TO pending_7;
+        CREATE TABLE pending (guid TEXT PRIMARY KEY);
+        INSERT INTO pending SELECT guid FROM pending_7;
+        DROP TABLE pending_7;
+        UPDATE meta SET value = '6' WHERE key = 'schema';
+    """)
+    if skipped:
+        first = db.execute("SELECT source FROM episodes WHERE key = ?", (skipped,)).fetchone()[0]
+        for path, episodes in db.execute("SELECT path, episodes FROM sources WHERE path != ?", (first,)).fetchall():
+            db.execute("UPDATE sources SET episodes = ? WHERE path = ?",
+                       (json.dumps([key for key in json.loads(episodes) if key != skipped]), path))
+    db.commit()
+    db.close()
+
+
+def test_a_state_from_schema_6_keeps_every_note_and_mtime(seeds, tmp_path):
+    assert_upgrade_keeps_everything(seeds, tmp_path / "decks", as_schema_6)
+
+
+def test_after_an_upgrade_from_schema_6_an_episode_in_two_files_is_made_from_both(fixtures, tmp_path):
+    """Version 6 built such an episode from its first file only: the first build after the upgrade reads
+    every file again, and makes it as a clean build does."""
+    library = tmp_path / "notes"
+    library.mkdir()
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8")
+    (library / "a.md").write_text(text, encoding="utf-8")
+    (library / "b.md").write_text(text.replace("aa000000-0000-4000-8000-000000000002",
+                                               "aa000000-0000-4000-8000-0000000000b2"), encoding="utf-8")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    as_schema_6(out, skipped="snipd:4b7d9e21-0c3a-4f5e-8a6b-1c2d3e4f5a60")
+    report = build([library], out, now=1_750_000_000)
+    assert (report.new, report.updated, report.sources_unchanged) == (0, 0, 0)
+    assert_same_as_clean_build([library], out, tmp_path / "clean")
+
+
+def test_a_build_stopped_while_storing_leaves_the_state_as_it_was(seeds, tmp_path, monkeypatch):
+    """The state is one transaction: a build interrupted half-way through storing changes nothing in it."""
+    out = tmp_path / "decks"
+    build([seeds], out, now=1_700_000_000)
+    before = (out / STATE_FILE).read_bytes()
+    real, calls = cards.state.stamp_note, []
+
+    def stop_half_way(*args):
+        calls.append(1)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr("cards.state.stamp_note", stop_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        build([seeds], out, now=1_750_000_000, force=True)  # every source read, every episode stored again
+    assert len(calls) == 20 and (out / STATE_FILE).read_bytes() == before
