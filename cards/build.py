@@ -12,7 +12,7 @@ episode made from exactly the files of this build that hold it, see
 `cards.reconcile`), and a package is rewritten unless the state recorded
 that digest, and the file's size and mtime, *after* the file was in place.
 `changes.apkg` holds every note new or changed since the user last deleted
-it.
+it (or since the first build into the folder, which makes none).
 
 The state is opened twice: once to read it and store what this build made
 (one transaction, committed before any package is written, since the
@@ -132,6 +132,7 @@ class BuildReport:
     changes: Path | None = None
     changes_notes: int = 0
     disappeared: list[str] = field(default_factory=list)
+    first: bool = False  # the first build into its folder: import its episode (or tag) packages
     state_was_missing: bool = False
     state_moved_aside: Path | None = None
 
@@ -167,7 +168,7 @@ def build(
         remove_leftovers(folder)
         had_packages = any(folder.glob("episodes/*.apkg"))
         try:
-            report, opened = _run(roots, folder, stamp, force, tell, workers)
+            report, opened = _run(roots, folder, stamp, force, tell, workers, had_packages)
         except sqlite3.DatabaseError as error:  # the state's own file: the writers catch theirs
             raise StateError(folder / STATE_FILE, error) from None
     report.state_was_missing = opened.was_new and had_packages and opened.moved_aside is None
@@ -175,8 +176,8 @@ def build(
     return report
 
 
-def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress,
-         workers: int | None) -> tuple[BuildReport, Opened]:
+def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress, workers: int | None,
+         had_packages: bool) -> tuple[BuildReport, Opened]:
     scan = find_sources(roots)
     with State(out) as state:
         opened = Opened(state.was_new, state.moved_aside)
@@ -185,8 +186,12 @@ def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progre
         checks = read_again(check_sources(scan.sources, known, force, meta), known)
         new_changes = changes_deleted(out, known)
         reads = read_sources(checks, workers, progress)
+        # A first build into a folder offers no changes.apkg: every note is in the episode packages.
+        # (A lost or damaged state beside packages offers every note: they may have been imported.)
+        first = state.was_new and not had_packages
         reconciled = reconcile(state, known, checks, reads, roots, scan.unreadable, now=stamp, meta=meta,
-                               new_changes=new_changes, changes_package=CHANGES_PACKAGE, workers=workers)
+                               new_changes=new_changes, offer_changes=not first, changes_package=CHANGES_PACKAGE,
+                               workers=workers)
         recorded = {path: r for path, r in known.packages.items() if not (new_changes and path == CHANGES_PACKAGE)}
         plan = plan_packages(out, reconciled, recorded, notetype_mtime, force)
     # Committed: the notes the writers read, and what stays pending if they fail.
@@ -195,6 +200,7 @@ def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progre
         removed = record(state, out, plan, written)
     report = assemble_report(len(scan.sources), [*scan.problems, *reconciled.problems], reconciled, plan,
                              written, removed, out)
+    report.first = first
     return report, opened
 
 

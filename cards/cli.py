@@ -331,6 +331,9 @@ def summary(report: BuildReport, out: Path) -> str:
     if removed:
         lines.append(f"Removed {_plural(len(removed), 'package')} that no note belongs to any more: "
                      + ", ".join(p.name for p in removed) + ".")
+    if report.first and report.written:
+        lines.append(f"First build into {out}/: import its episode packages (or its tag packages) into Anki; "
+                     "from now on changes.apkg collects what changes.")
     if report.changes:
         lines.append(
             f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')}, every "

@@ -248,14 +248,15 @@ def read_again(checks: list[SourceCheck], known: Known) -> list[SourceCheck]:
 
 def reconcile(state: State, known: Known, checks: list[SourceCheck], reads: Iterable[SourceCheck | SourceRead],
               roots: list[Path], unreadable_folders: Iterable[Path], *, now: int, meta: dict[str, str],
-              new_changes: bool, changes_package: str, workers: int | None) -> Reconciled:
+              new_changes: bool, offer_changes: bool, changes_package: str, workers: int | None) -> Reconciled:
     """Fold every source into the state, in one `apply`; what each episode now holds.
 
     Sources under `unreadable_folders` were not seen, so they are not gone.
-    `new_changes` starts a new `changes.apkg` (the user deleted the last one).
+    `new_changes` starts a new `changes.apkg` (the user deleted the last one); without `offer_changes`
+    (a first build) it gets none of this build's notes.
     """
     fold = _Fold(known, checks, roots, unreadable_folders, workers)
-    books = Bookkeeping(meta=meta, sources={}, clear_pending=new_changes,
+    books = Bookkeeping(meta=meta, sources={}, clear_pending=new_changes, offer_changes=offer_changes,
                         forget_packages=(changes_package,) if new_changes else ())
     applied = state.apply(fold.changes(reads, books), now)
     return fold.result(applied)

@@ -269,7 +269,8 @@ class Bookkeeping(NamedTuple):
 
     `gone_episodes` are no longer in any source (their snips are reported);
     `dropped_episodes` were made from sources outside the build that no
-    longer exist; `clear_pending` starts a new `changes.apkg`.
+    longer exist; `clear_pending` starts a new `changes.apkg`, and
+    `offer_changes` adds the notes this build made new or changed to it.
     """
 
     meta: dict[str, str]
@@ -278,6 +279,7 @@ class Bookkeeping(NamedTuple):
     gone_episodes: tuple[str, ...] = ()
     dropped_episodes: tuple[str, ...] = ()
     clear_pending: bool = False
+    offer_changes: bool = True
     forget_packages: tuple[str, ...] = ()
 
 
@@ -489,7 +491,8 @@ class State:
         """Apply a build's bookkeeping; the snip titles of each episode gone from its sources."""
         if books.clear_pending:
             self.db.execute("DELETE FROM pending")
-        self.db.execute(_NEW_PENDING)
+        if books.offer_changes:
+            self.db.execute(_NEW_PENDING)
         # A place in Anki's new-card queue for each note stored for the first time, after all others.
         self.db.execute(NUMBER_NEW_NOTES.format(notes="temp.stored t CROSS JOIN notes n ON n.episode = t.episode"))
         self.db.executemany("DELETE FROM packages WHERE path = ?", [(path,) for path in books.forget_packages])

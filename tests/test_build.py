@@ -522,7 +522,7 @@ FAILING = ["episodes/", "tags/", CHANGES_PACKAGE]
 class BuildSequences(RuleBasedStateMachine):
     """Two folders of notes built, in any order, into one output folder: after every build the packages
     equal a clean build of that build's sources (but for packages it reports it could not write), and
-    changes.apkg holds every change since the user last deleted it."""
+    changes.apkg holds every change since the user last deleted it (or since the first build)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -534,6 +534,7 @@ class BuildSequences(RuleBasedStateMachine):
         self.builds = 0
         self.content: dict[str, tuple] = {}  # GUID → (fields, tags) as the last build that made it made it
         self.owed: dict[str, tuple] = {}  # changed since changes.apkg was deleted: GUID → (fields, tags)
+        # (the first build into the folder makes no changes.apkg: everything is in its episode packages)
 
     @rule(folder=st.sampled_from("AB"), name=st.sampled_from(NAMES), variant=st.sampled_from(sorted(VARIANTS)))
     def write(self, folder: str, name: str, variant: str) -> None:
@@ -591,7 +592,8 @@ class BuildSequences(RuleBasedStateMachine):
     def _check_changes(self, expected: dict[str, dict[str, tuple]], failed: bool) -> None:
         """Every note new or changed since changes.apkg was deleted is in it, as it now is."""
         now = {guid: (fields, tags) for notes in expected.values() for guid, (_, fields, tags) in notes.items()}
-        self.owed.update({guid: note for guid, note in now.items() if self.content.get(guid) != note})
+        if self.builds > 1:
+            self.owed.update({guid: note for guid, note in now.items() if self.content.get(guid) != note})
         self.content.update(now)
         self.owed = {guid: note for guid, note in self.owed.items() if guid in self.content}
         if failed:
@@ -616,7 +618,6 @@ def test_an_episode_found_again_later_in_a_build_is_stamped_against_the_state_be
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
     before = set(package_notes(out / "episodes" / "why-the-tides-turn.apkg"))
-    (out / CHANGES_PACKAGE).unlink()  # imported
     original = (library / "tides.md").read_text(encoding="utf-8")
     (library / "tides.md").write_text(original + NEW_SNIP, encoding="utf-8")
     (library / "zz-tides.md").write_text(original, encoding="utf-8")

@@ -85,7 +85,9 @@ def test_summary_figures_match_what_anki_imports(seed_note, tmp_path):
         "1 × placeholder snip (1min Snip / Untitled)."
     )
     assert lines[3] == "Files with problems: 0 errors, 1 warning (listed above)."
-    assert lines[4] == f"Packages: 3 written, 0 unchanged, in {tmp_path / 'decks'}/."
+    assert lines[4] == f"Packages: 2 written, 0 unchanged, in {tmp_path / 'decks'}/."
+    assert lines[5] == (f"First build into {tmp_path / 'decks'}/: import its episode packages (or its tag "
+                        "packages) into Anki; from now on changes.apkg collects what changes.")
     assert result.stderr.splitlines() == [
         f"warning: {seed_note}:4: repaired double-encoded UTF-8 (mojibake)"
     ]
@@ -100,10 +102,8 @@ def test_second_build_reports_everything_unchanged(seeds, tmp_path):
     assert second.stdout.splitlines()[0] == built
     notes = int(built.split(": ")[1].split(" notes")[0])
     assert second.stdout.splitlines()[1] == f"Notes: 0 new, 0 updated, {notes} unchanged."
-    assert "Packages: 0 written, 15 unchanged" in second.stdout  # changes.apkg too: nothing was imported
-    assert second.stdout.splitlines()[-1] == (
-        f"Changes: {out / 'changes.apkg'} holds {notes} new or changed notes, every change since you last "
-        "deleted it: import it into Anki, then delete it.")
+    assert "Packages: 0 written, 14 unchanged" in second.stdout
+    assert "Changes:" not in second.stdout and "First build" not in second.stdout  # none yet, and not the first
 
 
 def test_preview_shows_every_card_front_and_back_light_and_night(seeds, tmp_path):
@@ -384,7 +384,7 @@ def test_the_command_leaves_with_its_exit_code_and_all_its_output(seeds, tmp_pat
     assert missing.stderr == f"error: {tmp_path / 'nope'}: no such file or folder\n"
     built = cards("build", str(seeds), "--out", str(tmp_path / "decks"))
     assert built.returncode == 0, built.stderr
-    assert built.stdout.splitlines()[-1].startswith("Changes: ")  # the summary's last line, flushed
+    assert built.stdout.splitlines()[-1].startswith("First build into ")  # the summary's last line, flushed
     assert len(list((tmp_path / "decks" / "episodes").glob("*.apkg"))) == 4
 
 

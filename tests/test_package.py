@@ -133,9 +133,14 @@ def many_episodes(fixtures: Path, folder: Path, count: int) -> Path:
 
 def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures, tmp_path, monkeypatch):
     library = many_episodes(fixtures, tmp_path / "library", 24)
+    build([library], tmp_path / "plain", now=1_690_000_000, workers=1)
+    build([library], tmp_path / "fast", now=1_690_000_000, workers=1)
+    for source in library.iterdir():  # a key point of every episode reworded: changes.apkg has a deck for each
+        source.write_text(source.read_text(encoding="utf-8").replace(
+            "line up at new and full moon", "line up, at new moon and at full moon"), encoding="utf-8")
     build([library], tmp_path / "plain", now=1_700_000_000, workers=1)
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 10)  # stream even small packages from disk
-    build([library], tmp_path / "fast", now=1_700_000_000, workers=2)
+    build([library], tmp_path / "fast", now=1_700_000_000, workers=2, force=True)
     plain = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.apkg"))
     fast = sorted(p.relative_to(tmp_path / "fast") for p in (tmp_path / "fast").rglob("*.apkg"))
     assert plain == fast and len(plain) == 24 + 2 + 1  # episodes, two tags, changes
@@ -143,13 +148,12 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
         assert collection_rows(tmp_path / "fast" / relative) == collection_rows(tmp_path / "plain" / relative)
     state = State(tmp_path / "fast")
     episodes = state.known().episodes.values()
-    every_note = sum(e.notes for e in episodes)
-    assert len(collection_rows(tmp_path / "fast" / "changes.apkg")["notes"]) == every_note  # all new
+    assert len(collection_rows(tmp_path / "fast" / "changes.apkg")["notes"]) == 2 * 24  # each one's cloze and Q&A
     reader = StateReader(state.path)  # notes as packages take them: with their places in the new-card queue
     for episode in episodes:
         relative = f"episodes/{episode.slug}.apkg"
         spec = PackageSpec(tmp_path / "genanki" / relative,
-                           (DeckContent(episode.deck, tuple(reader.notes(episode.key))),), 1_700_000_000)
+                           (DeckContent(episode.deck, tuple(reader.notes(episode.key))),), 1_690_000_000)
         write_package_genanki(spec)
         assert collection_rows(spec.path) == collection_rows(tmp_path / "fast" / relative)
     reader.close()

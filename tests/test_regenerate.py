@@ -115,13 +115,15 @@ def test_rebuild_adds_new_updates_edited_and_keeps_the_rest(library, tmp_path, s
 def test_nothing_changed_means_nothing_rewritten(library, tmp_path):
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
-    assert (out / "changes.apkg").exists()
+    assert not (out / "changes.apkg").exists()  # a first build: everything is in the episode packages
+    change_sources(library)
+    build([library], out, now=1_750_000_000)
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.apkg")}
     report = build([library], out, now=1_800_000_000)
     assert report.written == [] and report.unchanged == report.notes > 0
     # changes.apkg too is left as it is: it holds every change until the user deletes it.
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.apkg")} == stamps
-    assert report.changes == out / "changes.apkg" and report.changes_notes == report.notes
+    assert report.changes == out / "changes.apkg" and report.changes_notes == 4
 
 
 def test_force_rewrites_packages_but_keeps_mtimes(library, tmp_path):
@@ -129,7 +131,7 @@ def test_force_rewrites_packages_but_keeps_mtimes(library, tmp_path):
     build([library], out, now=1_700_000_000)
     before = package_notes(episode_packages(out)[0])
     report = build([library], out, force=True, now=1_800_000_000)
-    assert len(report.written) == 4  # the episode, its two tags, and changes.apkg (still holding every note)
+    assert len(report.written) == 3  # the episode and its two tags (a first build makes no changes.apkg)
     assert package_notes(episode_packages(out)[0]) == before
 
 
@@ -177,7 +179,7 @@ def test_deleted_source_is_reported_and_its_packages_removed(library, tmp_path):
     (library / "other.md").write_text("# nothing here\n", encoding="utf-8")
     report = build([library], out, now=1_750_000_000)
     assert report.disappeared == ["Two Bulges (Why the Tides Turn)", "Spring Tides (Why the Tides Turn)"]
-    assert sorted(p.name for p in report.removed) == sorted(["changes.apkg", "why-the-tides-turn.apkg", *tag_packages])
+    assert sorted(p.name for p in report.removed) == sorted(["why-the-tides-turn.apkg", *tag_packages])
     assert not list(out.rglob("*.apkg"))
 
 
@@ -346,9 +348,9 @@ def test_changes_apkg_holds_every_change_until_the_user_deletes_it(library, tmp_
     """Nightly builds, a weekly import: nothing built in between is lost."""
     out = tmp_path / "decks"
     build([library], out, now=int(time.time()) - 3600)
+    assert not (out / "changes.apkg").exists()  # a first build makes none: import the episode packages
     col = fresh_collection(tmp_path / "anki")
     import_package(col, episode_packages(out)[0])
-    (out / "changes.apkg").unlink()  # imported
     assert build([library], out, now=int(time.time()) - 3000).changes is None  # nothing new: none
     change_sources(library)  # a reworded key point and a new snip
     first = build([library], out, now=int(time.time()) - 2000)
@@ -377,7 +379,6 @@ def test_changes_apkg_holds_every_change_until_the_user_deletes_it(library, tmp_
 def test_changes_that_could_not_be_written_are_offered_by_the_next_build(library, tmp_path, monkeypatch):
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
-    (out / "changes.apkg").unlink()  # imported
     change_sources(library)
     real = __import__("cards.build", fromlist=["write_plan"]).write_plan
     monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full"
