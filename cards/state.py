@@ -23,7 +23,9 @@ committed when the block ends), and, once its packages are in place, records
 them in a second, short one (`record_packages`): a package is recorded only
 after it is in place (with its size and mtime, so a damaged file is
 noticed). The GUIDs of notes that are new or changed are *pending* from the
-build that made them until the user deletes `changes.apkg`, which holds them.
+build that made them until the user deletes `changes.apkg`, which holds them
+(the first build into a folder leaves its notes out: they are all in its
+episode packages).
 
 Every table and every SQL statement that touches this file lives here.
 """
