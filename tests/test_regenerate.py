@@ -324,7 +324,7 @@ def test_deleting_one_of_two_files_that_hold_an_episode_prunes_none_of_the_other
     for name in ("a.md", "b.md"):
         shutil.copy(fixtures / "plugin" / "tides.md", library / name)
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
-    options = SyncOptions(collection=target, prune=True)
+    options = SyncOptions(collection=target, prune=True, create=True)
     sync([library], out, options, confirm_prune=lambda titles: True)
     col = fresh_collection(tmp_path / "anki")
     reviewed = {note_id: study(col, col.get_note(note_id).cards()[0].id).reps for note_id in col.find_notes("")}
