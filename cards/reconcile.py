@@ -229,21 +229,31 @@ def read_again(checks: list[SourceCheck], known: Known) -> list[SourceCheck]:
     Such an episode was last made from another folder's copy, or together
     with a file that is gone: reading its one file again makes it as a
     clean build would. (An episode in several files is made at the end of
-    the fold instead.)
+    the fold instead.) Most episodes were made from their one unchanged file:
+    for those this asks nothing more.
     """
-    holding: dict[str, list[SourceCheck]] = defaultdict(list)
+    again, holders = set(), None
+    for check in checks:
+        if not check.unchanged:
+            continue
+        made_here = (SourceVersion(check.key, check.digest or ""),)
+        for key in known.sources[check.key].episodes:
+            stored = known.episodes.get(key)
+            if stored is None or stored.sources != made_here:
+                holders = holders or _holders(checks, known)
+                if len(holders[key]) == 1:
+                    again.add(check.key)
+    return [check._replace(unchanged=False) if check.key in again else check for check in checks]
+
+
+def _holders(checks: list[SourceCheck], known: Known) -> dict[str, set[str]]:
+    """Which sources of this build held each episode when they were last read."""
+    holders: dict[str, set[str]] = defaultdict(set)
     for check in checks:
         record = known.sources.get(check.key)
-        if record is not None:
-            for key in record.episodes:
-                holding[key].append(check)
-    again = set()
-    for key, holders in holding.items():
-        if len(holders) == 1 and holders[0].unchanged:
-            check, stored = holders[0], known.episodes.get(key)
-            if stored is None or stored.sources != (SourceVersion(check.key, check.digest or ""),):
-                again.add(check.key)
-    return [check._replace(unchanged=False) if check.key in again else check for check in checks]
+        for key in record.episodes if record else ():
+            holders[key].add(check.key)
+    return holders
 
 
 def reconcile(state: State, known: Known, checks: list[SourceCheck], reads: Iterable[SourceCheck | SourceRead],
@@ -262,6 +272,10 @@ def reconcile(state: State, known: Known, checks: list[SourceCheck], reads: Iter
     return fold.result(applied)
 
 
+def _in_path_order(versions: set[SourceVersion]) -> tuple[SourceVersion, ...]:
+    return (next(iter(versions)),) if len(versions) == 1 else tuple(sorted(versions))
+
+
 class _Fold:
     """Folds sources into changes for the state, one at a time, and keeps what it found."""
 
@@ -271,11 +285,8 @@ class _Fold:
         self.present = {check.key for check in checks}
         self.folders = tuple(source_key(r).rstrip(os.sep) + os.sep for r in roots if r.is_dir())
         self.unseen = tuple(source_key(f).rstrip(os.sep) + os.sep for f in unreadable_folders)
-        # Which sources of this build held each episode last time: a copy read now waits for the others.
-        self.expected: dict[str, set[str]] = defaultdict(set)
-        for check in checks:
-            for key in self._held(check.key):
-                self.expected[key].add(check.key)
+        self.checks = checks
+        self._expected: dict[str, set[str]] | None = None
         # Episodes of sources that cannot be read now are kept as they are.
         self.frozen = {key for check in checks if check.problem for key in self._held(check.key)}
         self.frozen.update(key for path, source in known.sources.items()
@@ -288,6 +299,16 @@ class _Fold:
         self.sources_unchanged = 0
         self.forgotten: set[str] = set()
         self._exists: dict[str, bool] = {}
+
+    @property
+    def expected(self) -> dict[str, set[str]]:
+        """Which sources of this build held each episode last time: a copy read now waits for the others.
+
+        Made when a first source was read (a no-op build reads none).
+        """
+        if self._expected is None:
+            self._expected = _holders(self.checks, self.known)
+        return self._expected
 
     def _held(self, path: str) -> tuple[str, ...]:
         """The episode keys the last build that read a source found in it."""
@@ -333,7 +354,7 @@ class _Fold:
         for made in read.episodes:
             key = made.episode.key
             keys.append(key)
-            others = self.holders[key] or self.expected[key] - {check.key} or key in self.frozen
+            others = self.holders[key] or self.expected.get(key, set()) - {check.key} or key in self.frozen
             self.holders[key].add(version)
             if others:  # made at the end, from every file that holds it (its notes here are never made)
                 self.shared.add(key)
@@ -347,7 +368,7 @@ class _Fold:
         for key, versions in self.holders.items():
             if key not in self.shared and key not in self.frozen and key not in self.stored:
                 stored = self.known.episodes.get(key)
-                if stored is None or stored.sources != tuple(sorted(versions)):
+                if stored is None or stored.sources != _in_path_order(versions):
                     self.shared.add(key)
         keys = sorted(self.shared - self.frozen)
         if not keys:
@@ -356,7 +377,7 @@ class _Fold:
         episodes = [merge_episodes(copies[key]) for key in keys if copies.get(key)]
         for made in _make_episodes(episodes, self.workers):
             key = made.episode.key
-            yield StoreEpisode(made, tuple(sorted(self.holders[key])))
+            yield StoreEpisode(made, _in_path_order(self.holders[key]))
 
     def _copies(self, keys: list[str]) -> dict[str, list[Episode]]:
         """Each episode's copies, file by file in path order; each file is parsed once.

@@ -933,7 +933,7 @@ def _own_fields(own: bytes, snip: bytes) -> tuple[str, ...]:
 def _episode(row) -> StoredEpisode:
     key, sources, title, deck, slug, deck_tags, snips, skipped, notes, cards, parts = row
     return StoredEpisode(
-        key=key, sources=tuple(SourceVersion(path, digest) for path, digest in json.loads(sources)), title=title,
+        key=key, sources=tuple(map(SourceVersion._make, json.loads(sources))), title=title,
         deck=deck, slug=slug, deck_tags=tuple(json.loads(deck_tags)), snips=snips,
         skipped=tuple((reason, count) for reason, count in json.loads(skipped)), notes=notes, cards=cards,
         parts={tag: Part(*part) for tag, part in json.loads(parts).items()},
