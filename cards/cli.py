@@ -226,7 +226,7 @@ def sync_command(
         _print_problems(report.build.problems)
         typer.echo("\n".join(summary(report.build, Path(out).expanduser()).splitlines()[:2]))
     else:
-        _print_build(report.build, out)
+        _print_build(report.build, out, importing=False)  # the sync imports them
     typer.echo(sync_summary(report))
     if report.failed:
         raise typer.Exit(1)
@@ -293,10 +293,10 @@ def _with_progress(action: Callable[[_ProgressBar], T]) -> T:
         bar.close()
 
 
-def _print_build(report: BuildReport, out: str) -> None:
-    """A build's problems (standard error) and its summary."""
+def _print_build(report: BuildReport, out: str, *, importing: bool = True) -> None:
+    """A build's problems (standard error) and its summary; `importing`: the user imports its packages."""
     _print_problems(report.problems)
-    typer.echo(summary(report, Path(out).expanduser()))
+    typer.echo(summary(report, Path(out).expanduser(), importing=importing))
 
 
 def _print_problems(problems) -> None:
@@ -308,8 +308,8 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def summary(report: BuildReport, out: Path) -> str:
-    """The short account a build ends with."""
+def summary(report: BuildReport, out: Path, *, importing: bool = True) -> str:
+    """The short account a build ends with (`importing`: the user imports its packages, not a sync)."""
     lines = [
         f"Built {_plural(report.episodes, 'episode')} ({_plural(report.snips, 'snip')}) "
         f"from {_plural(report.sources, 'file')}: {_plural(report.notes, 'note')}, "
@@ -331,7 +331,7 @@ def summary(report: BuildReport, out: Path) -> str:
     if removed:
         lines.append(f"Removed {_plural(len(removed), 'package')} that no note belongs to any more: "
                      + ", ".join(p.name for p in removed) + ".")
-    if report.first and report.written:
+    if importing and report.first and report.written:
         lines.append(f"First build into {out}/: import its episode packages (or its tag packages) into Anki; "
                      "from now on changes.apkg collects what changes.")
     if report.changes:

@@ -578,3 +578,15 @@ def test_a_folder_named_like_a_temporary_package_is_left_alone(fixtures, tmp_pat
     result = run("build", str(one_file(fixtures, tmp_path)), "--out", str(out))
     assert (result.exit_code, result.stderr) == (0, "")
     assert (out / "episodes" / ".mine.apkg.1.tmp").is_dir()
+
+
+def test_a_first_build_says_what_to_import_and_a_first_sync_does_not(fixtures, tmp_path):
+    notes = one_file(fixtures, tmp_path)
+    built = run("build", str(notes), "--out", str(tmp_path / "decks"))
+    assert built.stdout.splitlines()[-1] == (
+        f"First build into {tmp_path / 'decks'}/: import its episode packages (or its tag packages) into Anki; "
+        "from now on changes.apkg collects what changes.")
+    synced = run("sync", str(notes), "--out", str(tmp_path / "synced"), "--collection",
+                 str(tmp_path / "anki" / "collection.anki2"), "--create")
+    assert synced.exit_code == 0, synced.output
+    assert "Built 1 episode" in synced.stdout and "First build" not in synced.stdout  # the sync imported them
