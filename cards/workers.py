@@ -40,8 +40,8 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
     if not parallel:
         yield from (function(*args) for args in arguments)
         return
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_start,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=pool_context(),
+                               initializer=_worker_start, initargs=(os.getpid(),))
     pending: deque[Future] = deque()
     try:
         for args in arguments:
@@ -52,6 +52,32 @@ def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int |
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def pool_context() -> Any:
+    """How workers are started: forked from this process, unless that could hang them.
+
+    A forked child has only the thread that forked it, with every lock as it
+    was at that moment. Threads Python knows of are safe to leave behind; a
+    native runtime's are not: once Anki's engine has talked to a sync server,
+    its runtime has threads of its own, and a worker forked then hung for good
+    in that runtime when it freed an object it had inherited (`cards sync`
+    builds while it holds the collection). Such a process starts its workers
+    from a fork server instead, a fresh process with no threads.
+    """
+    if not _foreign_threads():
+        return None  # the platform's default: fork on Linux, spawn on macOS and Windows
+    import multiprocessing
+
+    return multiprocessing.get_context("forkserver")
+
+
+def _foreign_threads() -> bool:
+    """Whether this process runs threads Python did not start (Linux: /proc; elsewhere workers are spawned)."""
+    try:
+        return len(os.listdir("/proc/self/task")) > threading.active_count()
+    except OSError:
+        return False
 
 
 def small_main() -> bool:

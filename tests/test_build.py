@@ -628,3 +628,26 @@ def test_an_episode_found_again_later_in_a_build_is_stamped_against_the_state_be
     new = set(package_notes(out / "episodes" / "why-the-tides-turn.apkg")) - before
     assert len(new) == 2 and new <= set(changes) and len(changes) == report.new + report.updated
     assert_same_as_clean_build([library], out, tmp_path / "clean")
+
+
+WORKER_PARENTS = """
+import os, sys, tempfile
+from cards.workers import run_all
+if sys.argv[1] == "after-a-server-call":
+    from anki.collection import Collection
+    col = Collection(os.path.join(tempfile.mkdtemp(), "collection.anki2"))
+    try:
+        col.sync_login("user", "password", "http://127.0.0.1:9/")  # refused: its runtime has started all the same
+    except Exception:
+        pass
+parents = set(run_all(os.getppid, [()] * 4, 2, True))
+print("forked" if parents == {os.getpid()} else "from a fork server")
+"""
+
+
+@pytest.mark.parametrize(("moment", "started"), [("first", "forked"), ("after-a-server-call", "from a fork server")])
+def test_workers_are_not_forked_from_a_process_with_native_threads(tmp_path, moment, started):
+    """A worker forked after Anki's engine started its runtime's threads could hang for good (seen in cards sync)."""
+    done = subprocess.run([sys.executable, "-c", WORKER_PARENTS, moment], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (done.returncode, done.stdout.strip()) == (0, started), done.stderr
