@@ -83,7 +83,7 @@ def test_a_failed_package_write_is_written_by_the_next_build(library, tmp_path, 
         return "the disk is full" if plan.relative.startswith("episodes/") else real(out_folder, plan)
 
     monkeypatch.setattr("cards.build.write_plan", fail_episodes)
-    failed = build([library], out, now=1_750_000_000)
+    failed = build([library], out, now=1_750_000_000, workers=1)  # patched here: written here
     assert failed.failed
     assert [str(p) for p in failed.problems] == [
         f"{out}/episodes/why-the-tides-turn.apkg: could not be written: the disk is full; "
@@ -106,7 +106,7 @@ def test_a_package_that_failed_to_be_written_is_still_removed_once_no_build_want
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
     monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full")
-    assert build([library], out, now=1_750_000_000, force=True).failed
+    assert build([library], out, now=1_750_000_000, force=True, workers=1).failed  # patched here: written here
     monkeypatch.undo()
     (library / "tides.md").unlink()
     report = build([library], out, now=1_760_000_000)

@@ -135,7 +135,7 @@ def test_packages_written_inside_sqlite_import_as_the_plain_ones_do(seeds, tmp_p
     build([seeds], tmp_path / "plain", now=1_700_000_000)
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)
     monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
-    build([seeds], tmp_path / "sql", now=1_700_000_000)
+    build([seeds], tmp_path / "sql", now=1_700_000_000, workers=1)  # patched here: written here
     imported = {}
     for kind in ("plain", "sql"):
         packages = sorted((tmp_path / kind).rglob("*.apkg"))

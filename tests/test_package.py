@@ -105,7 +105,7 @@ def test_a_failed_copy_out_of_the_state_leaves_the_old_package_and_no_file(fixtu
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr("cards.package._copy_notes", fail)
-    report = build([library], out, now=1_700_000_000, force=True)
+    report = build([library], out, now=1_700_000_000, force=True, workers=1)  # patched here: written here
     assert report.failed and {str(p).split(": ", 1)[1] for p in report.problems} == {
         "could not be written: disk I/O error; build again; the next build writes it again"}
     assert {p: p.read_bytes() for p in out.glob("*/*.apkg")} == before
@@ -140,7 +140,9 @@ def test_parallel_and_streamed_builds_write_what_the_plain_path_writes(fixtures,
             "line up at new and full moon", "line up, at new moon and at full moon"), encoding="utf-8")
     build([library], tmp_path / "plain", now=1_700_000_000, workers=1)
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 10)  # stream even small packages from disk
-    build([library], tmp_path / "fast", now=1_700_000_000, workers=2, force=True)
+    # Written here: a patched constant reaches forked workers only, and workers are not forked from a
+    # process that runs Anki's sync runtime (as this one does after the sync tests).
+    build([library], tmp_path / "fast", now=1_700_000_000, workers=1, force=True)
     plain = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.apkg"))
     fast = sorted(p.relative_to(tmp_path / "fast") for p in (tmp_path / "fast").rglob("*.apkg"))
     assert plain == fast and len(plain) == 24 + 2 + 1  # episodes, two tags, changes
@@ -167,7 +169,7 @@ def test_packages_from_a_state_in_an_awkward_folder(fixtures, tmp_path, monkeypa
     out = tmp_path / "my decks #1 ?"
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 1)  # the SQL path, which ATTACHes the state
     monkeypatch.setattr("cards.package.MEMORY_PACKAGE", 8000 if in_memory else 0)
-    build([library], out, now=1_700_000_000)
+    build([library], out, now=1_700_000_000, workers=1)  # patched here: written here
     plain = tmp_path / "plain"
     monkeypatch.setattr("cards.package.LARGE_PACKAGE", 4000)
     build([library], plain, now=1_700_000_000)

@@ -383,7 +383,7 @@ def test_changes_that_could_not_be_written_are_offered_by_the_next_build(library
     real = __import__("cards.build", fromlist=["write_plan"]).write_plan
     monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full"
                         if plan.relative == "changes.apkg" else real(folder, plan))
-    failed = build([library], out, now=1_750_000_000)
+    failed = build([library], out, now=1_750_000_000, workers=1)  # patched here: written here
     assert failed.failed and failed.changes is None and not (out / "changes.apkg").exists()
     monkeypatch.undo()
     again = build([library], out, now=1_760_000_000)  # nothing new: the missing file was never in place
