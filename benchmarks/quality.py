@@ -20,13 +20,15 @@ confidence none is made), Q&A answer precision, and the automatic checks'
 pass rate.
 
 Held out (aggregate figures only; nobody looks at their cards while tuning):
-- `blind_key_points.json`: written and labelled by people who had never seen
-  the card maker, before it ever ran on them; also per kind;
+- `blind_key_points_2.json`: written and labelled by someone who had never
+  seen the card maker, before it ever ran on them; also per kind;
 - `snipd_style_holdout.json`: 40 key points labelled after issue 11's rules.
 
 Tuned on (`-v` lists their misses):
 - `snipd_style_key_points.json`: 200 key points in Snipd's style;
 - `snipd_style_tuning_2.json`: a second set written like the blind one;
+- `snipd_style_tuning_3.json`: the first blind set, whose cards were looked
+  at once at the end of a round of work, and so no longer blind;
 - `labelled_key_points.json`: 64 textbook-style key points (targets only).
 
 Then the share of cards passing the automatic checks over every key point in
@@ -58,8 +60,10 @@ HERE = Path(__file__).resolve().parent
 LABELLED = HERE / "labelled_key_points.json"
 SNIPD_STYLE = HERE / "snipd_style_key_points.json"
 TUNING_2 = HERE / "snipd_style_tuning_2.json"
+TUNING_3 = HERE / "snipd_style_tuning_3.json"
+TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3))
 HOLDOUT = HERE / "snipd_style_holdout.json"
-BLIND = HERE / "blind_key_points.json"
+BLIND = HERE / "blind_key_points_2.json"
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 KINDS = ("fact", "attributed", "advice", "contrast", "pronoun")
 
@@ -272,7 +276,7 @@ def main() -> None:
     if args.holdout:
         list_misses(rows)
     print("Tuned on:")
-    for name, path in (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2)):
+    for name, path in TUNING_SETS:
         if not path.exists():
             print(f"  {name}: {path.name} is not here")
             continue
@@ -281,7 +285,7 @@ def main() -> None:
         print(line(f"  {name}", figures(rows), len(read_set(path))))
         if args.verbose:
             list_misses(rows)
-    print(line("  both tuning sets", figures(tuning_rows)))
+    print(line("  the three tuning sets", figures(tuning_rows)))
     precision, labelled = precision_at_1(args.verbose)
     labelled_plans = [plan_cards(i["key_point"], "Eval Podcast", f"On {i['topic']}")
                       for i in json.loads(LABELLED.read_text(encoding="utf-8"))]
