@@ -127,7 +127,12 @@ def setting_end(key_point: str) -> int:
     match = _SETTING.match(key_point)
     if not match or match.group().split(" ", 1)[0].lower() not in SETTING_OPENERS:
         return 0
+    if _APPROXIMATE.match(key_point):
+        return 0  # `Around 90% of land plants form …`: an amount, the claim's subject
     return match.end()
+
+
+_APPROXIMATE = re.compile(r"^(?:About|Around|Over|Under)\s+[$€£]?\d")
 
 
 MAX_FRAME_WORDS = 14

@@ -10,11 +10,15 @@ the thing that matters most in the key point, and never shows its answer.
 
 from __future__ import annotations
 
-from cards.cardmaker.clause import read_claims
+from typing import NamedTuple
+
+from cards.cardmaker.clause import Claims, read_claims
 from cards.cardmaker.frames import read_frames
 from cards.cardmaker.questions import ask, context_label
-from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets
-from cards.cardmaker.types import CardPlan, Reading
+from cards.cardmaker.ranking import Context
+from cards.cardmaker.tagger import AUX, VERB, tag
+from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
+from cards.cardmaker.types import CardPlan, Frames, Reading, Target
 from cards.cardmaker.words import read_part, speaker_words, word_set
 
 
@@ -30,20 +34,14 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
     `speakers` are the names of the people speaking in the snip: never a
     card's answer.
     """
-    speaking = speaker_words(speakers)
-    part = read_part(key_point)
-    framed = read_frames(part, previous, episode, speaking)
-    claims = read_claims(framed)
-    frame, lead = claims.frame, claims.lead
-    front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
-    ranked = rank_targets(framed.text, framed.words, claims.verbs, frame.claim_start if frame else 0, front, topic,
-                          framed.shown, claims.advice, framed.aside)
-    claim_start = lead.claim_start if lead else 0
-    verb = min((framed.words[i].start for i in claims.verbs if framed.words[i].start >= claim_start), default=0)
+    read = _read(key_point, podcast, episode, topic, previous, speakers)
+    framed, claims = read.framed, read.claims
+    ranked = rank_targets(*read.target_arguments)
     shift = len(framed.referent.phrase) - framed.referent.end if framed.referent else 0
+    verb = framed.words[read.main_verb].start if read.main_verb < len(framed.words) else 0
     deletions = choose_deletions(in_key_point(ranked, framed.key_words, framed.referent), framed.key_words,
                                  max(0, verb - shift))
-    reading = Reading(framed.text, framed.words, claims.verbs, ranked, claim_start)
+    reading = Reading(framed.text, framed.words, claims.verbs, ranked, read.claim_start)
     question = ask(reading, claims, framed.whole, framed.before, podcast, names, topic)
     answers = [question.answer] if question else []
     return CardPlan(
@@ -54,3 +52,41 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         context_label(podcast, episode, answers),
         framed.before,
     )
+
+
+def target_candidates_of(key_point: str, podcast: str, episode: str, topic: frozenset[str] = frozenset(),
+                         previous: str = "", speakers: frozenset[str] = frozenset()) -> tuple[list[Target], Context]:
+    """The cloze candidates `plan_cards` ranks, unordered, with what their features are read against, each
+    placed in the key point as it is shown (for `benchmarks/fit_ranking.py`, which fits the ranking's weights)."""
+    read = _read(key_point, podcast, episode, topic, previous, speakers)
+    candidates, context = target_candidates(*read.target_arguments)
+    framed = read.framed
+    return [t for t in candidates if in_key_point((t,), framed.key_words, framed.referent)], context
+
+
+class _Read(NamedTuple):
+    """A key point read as frame and claim, and what the targets stage is given."""
+
+    framed: Frames
+    claims: Claims
+    claim_start: int  # where the claim starts after its frame or contrast
+    main_verb: int  # the claim's first verb (a token index), or the number of tokens
+    target_arguments: tuple
+
+
+def _read(key_point: str, podcast: str, episode: str, topic: frozenset[str], previous: str,
+          speakers: frozenset[str]) -> _Read:
+    speaking = speaker_words(speakers)
+    part = read_part(key_point)
+    framed = read_frames(part, previous, episode, speaking)
+    claims = read_claims(framed)
+    frame, lead = claims.frame, claims.lead
+    front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
+    claim_start = lead.claim_start if lead else 0
+    tags = tag(framed.text, framed.words, frozenset({claims.advice.verb}) if claims.advice else frozenset())
+    after = max(claim_start, framed.aside.setting_end)
+    main_verb = next((i for i, word in enumerate(framed.words) if word.start >= after and tags[i] in (VERB, AUX)),
+                     len(framed.words))
+    arguments = (framed.text, framed.words, tags, frame.claim_start if frame else 0, front, topic,
+                 framed.shown, claims.advice, framed.aside, main_verb)
+    return _Read(framed, claims, claim_start, main_verb, arguments)

@@ -163,8 +163,8 @@ def make_question(reading: Reading, clause: Clause | None, podcast: str,
     """
     if clause is None:
         return None
-    ranked = [t for t in reading.targets if t.start >= reading.claim_start]
-    numbers = [t for t in ranked if t.kind is TargetKind.NUMBER]
+    ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start])
+    numbers = [t for t in ranked if t.kind is TargetKind.NUMBER and not _with_rate(t)]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
     attempts = [
@@ -184,6 +184,25 @@ def make_question(reading: Reading, clause: Clause | None, podcast: str,
         if question and _good(question, podcast):
             return question
     return None
+
+
+def _with_rate(target: Target) -> bool:
+    """`$2.5 billion per mile`, `two tonnes each`: a question asks for the amount and keeps the rate
+    (`How much does … cost per mile?`)."""
+    words = target.words
+    return len(words) > 2 and words[0].lower not in ("once", "twice") and (
+        words[-1].lower == "each" or words[-2].lower in ("a", "an", "per", "every"))
+
+
+def _grouped(ranked: list[Target]) -> list[Target]:
+    """The targets, each followed by the others that overlap the best of them (`$5.86 a ton`, `$5.86`): when the
+    best cannot be asked, a shorter or longer reading of the same thing comes before anything else."""
+    group = []
+    for target in ranked:
+        best = next(i for i, other in enumerate(ranked) if other.start < target.end and target.start < other.end)
+        group.append(best)
+    order = sorted(range(len(ranked)), key=lambda i: (group[i], i))
+    return [ranked[i] for i in order]
 
 
 def _after_verb(clause: Clause, target: Target) -> bool:
@@ -288,8 +307,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
     after = [w for w in clause.words if w.start >= end]
     if not in_place and not _fronts_cleanly(clause, before, start):
         return None
-    if before and before[-1].lower in ("than", "rather"):
-        return None  # `… better than what?`: the contrast is not the fact
+    if before and before[-1].lower in ("than", "rather", "unlike"):
+        return None  # `… better than what?`, `…, unlike what?`: the contrast is not the fact
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
     over_time = target.words[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")

@@ -14,7 +14,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from cards.cardmaker import tagger
 from cards.cardmaker.clause import Imperative
+from cards.cardmaker.ranking import Context, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
@@ -57,39 +59,76 @@ class Front(NamedTuple):
     speakers: frozenset[str] = frozenset()  # words of the speakers' names: the learner knows who speaks
 
 
-def rank_targets(key_point: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int, front: Front,
+def rank_targets(key_point: str, words: Sequence[Token], tags: Sequence[str], claim_start: int, front: Front,
                  topic: frozenset[str], shown: Sequence[Token], advice: Imperative | None = None,
-                 aside: SetAside = SetAside(None, None)) -> tuple[Target, ...]:
-    """Every acceptable target of the key point, best first.
+                 aside: SetAside = SetAside(None, None), main_verb: int | None = None) -> tuple[Target, ...]:
+    """Every acceptable target of the key point, best first (see `target_candidates`, and `ranking` for the order).
+
+    When the best holds a word of the episode's topic, every candidate loses
+    the topic words at its edges (`Semiconductor [knowledge]`).
+    """
+    candidates, context = target_candidates(key_point, words, tags, claim_start, front, topic, shown, advice, aside,
+                                            main_verb)
+    ranked = sorted((t._replace(rank=-score(t, context)) for t in candidates), key=lambda t: (t.rank, t.start))
+    if ranked and _topical(words, ranked[0], topic):
+        checked = {(t.start, t.end) for t in ranked}
+        on_front = _FrontWords.of(shown)
+        trimmed = [t for t in (as_hidden(t, context) for t in ranked)
+                   if (t.start, t.end) in checked or _fits_front(t, words, on_front, front)]
+        ranked = [t for t in trimmed if not _topical(words, t, topic)] + [t for t in trimmed
+                                                                           if _topical(words, t, topic)]
+    return tuple(ranked)
+
+
+def as_hidden(target: Target, context: Context) -> Target:
+    """The target as a card hides it when the best candidate holds a word of the episode's topic: without the topic
+    words before its head (`Semiconductor [knowledge]`)."""
+    if not _topical(context.words, target, context.topic):
+        return target
+    return _without_leading_topic(context.text, context.words, target, context.topic)
+
+
+def _topical(words: Sequence[Token], target: Target, topic: frozenset[str]) -> bool:
+    """A phrase that holds a word of the episode's topic (a number keeps its place: `two high tides`)."""
+    return target.kind is not TargetKind.NUMBER and bool(set(_core(words, target)) & topic)
+
+
+def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], claim_start: int, front: Front,
+                      topic: frozenset[str], shown: Sequence[Token], advice: Imperative | None = None,
+                      aside: SetAside = SetAside(None, None),
+                      main_verb: int | None = None) -> tuple[list[Target], Context]:
+    """Every acceptable target of the key point, unordered, and what their features are read against.
 
     Never a verb or a word English uses only as a verb; never what shows on
-    the front already, nor the speaker before `claim_start`; the episode's
-    topic, what the claim is contrasted with and its tail come last. `key_point`
-    and `words` are the part read (`read_part`); `shown` are all the words on
-    the front.
+    the front already, nor the speaker before `claim_start`; a phrase that is
+    only the episode's topic only when nothing else is left. `key_point` and
+    `words` are the part read (`read_part`); `shown` are all the words on the
+    front; `main_verb` is the claim's verb (a token index).
     """
     on_front = _FrontWords.of(shown)
-    found = [
-        _whole_noun_phrase(key_point, words, t, verbs, claim_start)
-        for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
-        if not (t.first_token == t.last_token and t.first_token in verbs) and not never_a_noun(t, words)
-    ] + _advised(key_point, words, advice)
+    seeds = [t for t in candidates_for(key_point, words) + _subject_term(key_point, words, tagger.verbs(tags))
+             + _chunks(key_point, words, tags) if not never_a_noun(t, words)]
+    enumeration = _enumeration_spans(key_point, words)
+    found = [variant for seed in seeds for variant in _variants(key_point, words, seed, tags, claim_start)
+             if (variant is seed or _acceptable(variant, enumeration, words)) and _a_phrase(variant, tags)]
+    found += _advised(key_point, words, advice)
     candidates = [
-        _demote_scene(_demote_contrast(_demote_topic(t, words, front.episode_words), words, aside), key_point, words)
-        for t in found
+        t for t in found
         if _fits_front(t, words, on_front, front)
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
-        and not any(w.text in front.speakers for w in words[t.first_token:t.last_token + 1])
+        and not any(w.text.removesuffix("'s").removesuffix("’s") in front.speakers
+                    for w in words[t.first_token:t.last_token + 1])  # `In [Abernathy]'s words, …`
     ]
-    checked = {(t.start, t.end) for t in candidates}
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
-    if candidates and candidates[0].kind is not TargetKind.NUMBER:
-        best = min(candidates, key=lambda t: (t.rank, t.score, t.start))
-        if set(_core(words, best)) & topic:  # only phrases about the topic are left: hide the rest of one
-            candidates = [_without_topic_edges(key_point, words, t, topic) for t in candidates]
-    candidates = [t for t in candidates  # what was cut down to less than it was may now show on the front
-                  if (t.start, t.end) in checked or _fits_front(t, words, on_front, front)]
-    return tuple(sorted(candidates, key=lambda t: (t.rank, t.score, t.start)))
+    unique: dict[tuple[int, int], Target] = {}
+    for t in candidates:  # one candidate a span, of the kind that says most about it (`six months`: a number)
+        if (t.start, t.end) not in unique or t.kind < unique[(t.start, t.end)].kind:
+            unique[(t.start, t.end)] = t
+    context = Context(key_point, words, tuple(tags), claim_start, len(words) if main_verb is None else main_verb, aside,
+                      topic, front.episode_words,
+                      (advice.object_first, advice.object_last) if advice and advice.object_last >= advice.object_first
+                      else None)
+    return list(unique.values()), context
 
 
 ADVISED_RANK = 1.5  # after numbers and rare names, before rare terms: the new information of advice
@@ -221,67 +260,131 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
+def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[str],
+              claim_start: int) -> list[Target]:
+    """A candidate and the other spans a reader could mean by it: its whole noun phrase, the phrase with the nouns
+    after it (`[waggle] dance`), with what follows `of` (`the length [of the waggle run]`), a number with its rate
+    (`10 kilometres [a year]`).
+
+    Which of them is the target is the ranking's to say: each is described by whether it is a whole phrase.
+    """
+    verbs = tagger.verbs(tags)
+    widened = _whole_noun_phrase(text, words, seed, verbs, claim_start)
+    found = [seed] if widened is seed else [seed, widened]
+    for target in tuple(found):
+        first, last = target.first_token, target.last_token
+        end = last
+        while end + 1 < len(words) and end - first + 1 < MAX_TARGET_WORDS and _noun_continues(words, tags, end):
+            end += 1
+        if end > last:
+            found.append(_target(text, words, first, end, target.kind, target.score, target.rank))
+        if target.kind is not TargetKind.NUMBER:
+            of_end = _of_phrase_end(words, tags, end)
+            if of_end is not None and of_end - first < MAX_TARGET_WORDS:
+                found.append(_target(text, words, first, of_end, target.kind, target.score, target.rank))
+        else:
+            rate = _rate_end(words, last)
+            if rate is not None and rate - first < MAX_TARGET_WORDS:
+                found.append(_target(text, words, first, rate, target.kind, target.score, target.rank))
+    return found
+
+
+_NOMINAL = frozenset({tagger.NOUN, tagger.NAME})
+_NEVER_IN_A_PHRASE = frozenset({tagger.VERB, tagger.AUX, tagger.ADV, tagger.PRON, tagger.SUB, tagger.TO})
+
+
+def _a_phrase(target: Target, tags: Sequence[str]) -> bool:
+    """A span the tagger reads as one phrase: no verb, adverb or pronoun in it (`chemistry better`, `wolves hunt`),
+    no gerund that takes an object (`building fabs`), and a noun, a number or a gerund at its end (not
+    `Sun-like`). A number's own words (`between 10 and 14 months`, `twice`)
+    are the number's."""
+    inside = tags[target.first_token:target.last_token + 1]
+    if target.kind is TargetKind.NUMBER:
+        return not any(t in (tagger.VERB, tagger.AUX) for t in inside)
+    if any(t in _NEVER_IN_A_PHRASE for t in inside) or (tagger.VERBAL in inside[:-1] and not (
+            target.first_token and inside[0] == tagger.VERBAL and tags[target.first_token - 1] == tagger.DET)):
+        return False  # `building fabs`; but `the [opening number]`
+    return inside[-1] in (tagger.NOUN, tagger.NAME, tagger.NUM, tagger.VERBAL)  # `Gut [training]`, `[borrowing]`
+_MODIFIERS = frozenset({tagger.ADJ, tagger.NOUN, tagger.NAME, tagger.NUM})
+
+
+def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Target]:
+    """The noun phrases the tagger reads (`[a sudden brittle failure]`, `[Soft-story buildings]`), whole and as
+    their head (`brittle [failure]`), at most five words each."""
+    found = []
+    i = 0
+    while i < len(words):
+        after_article = i > 0 and words[i - 1].lower in ("a", "an", "the")  # `the [opening number]`; not `by joining`
+        if tags[i] not in _MODIFIERS and not (tags[i] == tagger.VERBAL and after_article):
+            i += 1
+            continue
+        last = i
+        while last + 1 < len(words) and _adjacent(words, last) and tags[last + 1] in _MODIFIERS \
+                and not words[last].lower.endswith("'s") and not (tags[last + 1] == tagger.NUM
+                                                                  and tags[last] != tagger.NUM):
+            last += 1
+        end = last
+        while end >= i and tags[end] not in _NOMINAL:
+            end -= 1
+        if end >= i:
+            head = end
+            while head > i and tags[head - 1] in _NOMINAL and words[head - 1].text[:1].isupper() == \
+                    words[end].text[:1].isupper():
+                head -= 1
+            start = max(i, end - MAX_TARGET_WORDS + 1)
+            bare = next((j for j in range(start, end + 1) if tags[j] != tagger.VERBAL), end)  # `joining [light nuclei]`
+            for first in dict.fromkeys((start, bare, head)):
+                if any(w.lex.content for w in words[first:end + 1]) and tags[first] != tagger.NUM:
+                    kind = TargetKind.ENTITY if all(tags[j] == tagger.NAME for j in range(first, end + 1)) \
+                        else TargetKind.NOUN_PHRASE
+                    rarity = min(w.lex.rarity for w in words[first:end + 1])
+                    found.append(_target(text, words, first, end, kind, rarity))
+        i = last + 1
+    return found
+
+
+def _noun_continues(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
+    """The noun after word i belongs to its phrase: `[waggle] dance`, `Hatnub alabaster [quarry]`."""
+    if not _adjacent(words, i) or tags[i + 1] not in _NOMINAL or words[i].lower.endswith("'s"):
+        return False
+    if words[i].plural and not words[i].lex.number:
+        return False  # a plural ends its phrase: `18 months [shows]`
+    return words[i + 1].text[:1].isupper() == words[i].text[:1].isupper() or (tags[i] == tagger.NUM
+                                                                             and words[i + 1].text[:1].islower())
+
+
+def _of_phrase_end(words: Sequence[Token], tags: Sequence[str], i: int) -> int | None:
+    """Where `of` and the noun phrase after word i end (`length [of the waggle run]`), or None."""
+    if i + 2 >= len(words) or words[i + 1].lower != "of" or not _adjacent(words, i):
+        return None
+    first = i + 3 if words[i + 2].lower in ("the", "a", "an") else i + 2
+    end = first
+    while end < len(words) and tags[end] in (tagger.ADJ, tagger.NOUN, tagger.NAME) \
+            and (end == first or (_adjacent(words, end - 1) and not words[end - 1].lower.endswith("'s"))):
+        end += 1
+    end -= 1
+    while end >= first and tags[end] not in _NOMINAL:
+        end -= 1
+    return end if end >= first and not words[end].lower.endswith("'s") else None
+
+
+def _rate_end(words: Sequence[Token], i: int) -> int | None:
+    """Where a rate after a number ends: `10 kilometres [a year]`, `one second [per kilometre]`, `two tonnes [each]`."""
+    if i + 1 >= len(words) or not _adjacent(words, i):
+        return None
+    if words[i + 1].lower == "each":
+        return i + 1
+    if i + 2 < len(words) and words[i + 1].lower in ("a", "an", "per", "every") and _adjacent(words, i + 1) \
+            and words[i + 2].lex.content and "NOUN" in words[i + 2].lex.parts:
+        return i + 2
+    return None
+
+
 def _object_follows(words: Sequence[Token], i: int) -> bool:
     """`quicklime cut Roman curing times`: a word a name or an article follows is a verb, not a noun."""
     if "VERB" not in words[i].lex.parts or i + 1 >= len(words) or not _adjacent(words, i):
         return False
     return words[i + 1].text[0].isupper() or words[i + 1].lower in ("a", "an", "the")
-
-
-def _demote_contrast(target: Target, words: Sequence[Token], aside: SetAside) -> Target:
-    """What a key point sets its claim against, or leans on, comes after the claim itself.
-
-    `Rather than building fabs everywhere, countries should …` (the advice is
-    after the comma); `… on oversized stations rather than tunnels`, `more
-    … than any single probiotic` (what follows `than`); `These fast
-    metabolisers see …` (the subject `These` points back to).
-    """
-    before = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
-    after_than = bool({"than", "unlike"} & set(before)) and not (before and before[-1] in NUMBER_WORDS)
-    anaphoric_subject = bool(words) and words[0].lower in ("this", "these", "those") and target.first_token <= 3 \
-        and target.kind is not TargetKind.NUMBER
-    in_tail = aside.tail_start is not None and target.start >= aside.tail_start
-    in_opening = aside.opening_end is not None and target.end <= aside.opening_end
-    if target.end <= aside.setting_end:  # `In 1997, …`, `In California, …`: when and where, rarely the fact
-        return target._replace(rank=target.rank + SETTING_PENALTY)
-    if in_opening or after_than or anaphoric_subject or in_tail:
-        return target._replace(rank=target.rank + 1.0)
-    return target
-
-
-SETTING_PENALTY = 3.0  # after every kind of target outside the setting
-SCENE_PENALTY = 2.0  # after names and rare terms
-_EXAMPLES = re.compile(r"\b(?:such as|e\.g\.|for example|for instance)\s")
-
-
-def _demote_scene(target: Target, text: str, words: Sequence[Token]) -> Target:
-    """A number that sets the scene, and an example, come after what the claim is about.
-
-    `his [1912] medals`, `up a [30%] slope`: a number that modifies a noun
-    after an article or a possessive describes the thing, it is not the
-    claim's measure; `[one] breach`: one is nearly an article; `OpenType
-    [1.8]`, `Zone [2]`: a number that is part of a name. `such as [AV or To]`:
-    an example illustrates the claim.
-    """
-    first, last = target.first_token, target.last_token
-    before = words[first - 1] if first else None
-    if target.kind is TargetKind.NUMBER and before is not None:
-        after = words[last + 1] if last + 1 < len(words) else None
-        modifier = (before.lower in DETERMINERS or before.lower.endswith("'s")) and after is not None \
-            and _adjacent(words, last) and after.text.islower() and "NOUN" in after.lex.parts \
-            and last == first
-        named = before.text[:1].isupper() and first > 1 and _adjacent(words, first - 1) \
-            and before.lower not in MONTHS and before.lower not in STOPWORDS
-        if modifier or named:
-            return target._replace(rank=target.rank + SCENE_PENALTY)
-    if target.kind is TargetKind.NUMBER and words[first].lower == "one" and last > first:
-        return target._replace(rank=target.rank + SCENE_PENALTY)
-    if target.kind is TargetKind.NUMBER or not ("such as" in text or "e.g." in text or "for " in text):
-        return target
-    example = _EXAMPLES.search(text, 0, target.start)
-    if example and "," not in text[example.end():target.start]:
-        return target._replace(rank=target.rank + 1.0)
-    return target
 
 
 def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
@@ -296,39 +399,26 @@ def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic
     return _target(text, words, target.first_token, count, target.kind, target.score, target.rank)
 
 
-def _without_topic_edges(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
-    """`China's AI [efforts]`, `Semiconductor [knowledge]`: the episode's topic word at a phrase's edge stays
-    shown; the rest of the phrase is what the card asks for."""
+def _without_leading_topic(text: str, words: Sequence[Token], target: Target, topic: frozenset[str]) -> Target:
+    """`China's AI [efforts]`, `Semiconductor [knowledge]`: the episode's topic word before a phrase's head stays
+    shown; the rest of the phrase is what the card asks for. A name stays whole (`Jazz Age`), and so does a
+    phrase whose head is the topic word: cut, it would leave a modifier without its noun."""
     first, last = target.first_token, target.last_token
-    if target.kind is TargetKind.NUMBER or first == last:
+    if target.kind in (TargetKind.NUMBER, TargetKind.ENTITY) or first == last:
         return target
-    def topical(i: int) -> bool:
-        return words[i].lower.removesuffix("'s") in topic
-
-    while first < last and topical(first):
+    while first < last and words[first].lower.removesuffix("'s") in topic:
         first += 1
-    while last > first and topical(last):
-        last -= 1
-    if (first, last) == (target.first_token, target.last_token) or topical(first) or words[first].lower in STOPWORDS:
+    if first == target.first_token or words[first].lower in STOPWORDS:
         return target
     return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
 def _without_topic(candidates: list[Target], words: Sequence[Token], topic: frozenset[str]) -> list[Target]:
-    """Candidates that are more than the episode's topic word, when there are any.
-
-    A phrase that holds a topic word (`transit agencies` in an episode on
-    transit) comes after those that hold none: it is usually the subject the
-    key point is about, not what it says of it. A number keeps its place
-    (`two high tides` in an episode on tides).
-    """
+    """Candidates that are more than the episode's topic word, when there are any (a number keeps its place:
+    `two high tides` in an episode on tides). How a phrase that holds a topic word ranks is the ranking's."""
     if not topic:
         return candidates
-    other = [t for t in candidates if not set(_core(words, t)) <= topic]
-    return [
-        t._replace(rank=t.rank + 1.5) if t.kind is not TargetKind.NUMBER and set(_core(words, t)) & topic else t
-        for t in other
-    ] or candidates
+    return [t for t in candidates if t.kind is TargetKind.NUMBER or not set(_core(words, t)) <= topic] or candidates
 
 
 def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> list[Target]:
@@ -344,13 +434,6 @@ def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> l
     if rarity >= RARE_ZIPF and not pair[0].text[0].isupper():
         return []
     return [_target(text, words, first, first + 1, TargetKind.RARE_TERM, min(rarity, 3.0) - 1.0)]
-
-
-def _demote_topic(target: Target, words: Sequence[Token], episode: frozenset[str]) -> Target:
-    """A word of the episode's title is its topic: asking for it tests nothing."""
-    if episode and _shows(episode, words, target):
-        return target._replace(rank=target.rank + 1.5)
-    return target
 
 
 class _FrontWords(NamedTuple):
@@ -436,13 +519,15 @@ def choose_deletions(ranked: Sequence[Target], words: Sequence[Token], subject_e
     return chosen
 
 
+SECOND_SCORE = 0.0  # a second deletion is made only of a candidate the ranking scores this well (see ranking)
+
+
 def _solid(target: Target) -> bool:
-    """Worth a second card: a number with its unit, a name, or a really rare term."""
-    if target.kind is TargetKind.NUMBER:
-        return target.rank == TargetKind.NUMBER
-    if target.kind is TargetKind.ENTITY:
-        return target.rank < TargetKind.RARE_TERM
-    return target.kind is TargetKind.RARE_TERM and target.score < 3.0
+    """Worth a second card: a number, a name or a really rare term that the ranking rates well."""
+    if -target.rank < SECOND_SCORE:
+        return False
+    return target.kind in (TargetKind.NUMBER, TargetKind.ENTITY) or (target.kind is TargetKind.RARE_TERM
+                                                                      and target.score < 3.0)
 
 
 def _apart(a: Target, b: Target, words: Sequence[Token]) -> bool:

@@ -1,0 +1,334 @@
+"""Parts of speech in context: which word of a key point is a verb, a noun, a modifier.
+
+No model: lemminflect's lexicon says what a word can be (`yields`: a noun or
+a verb), and the words around it say which it is here. A key point is a
+short declarative written by an AI, so a few principles read it well:
+
+- after an article, an adjective, a possessive or a preposition comes a
+  noun (`the [yields]`); after `to`, a modal or `do` a verb;
+- a clause has one finite verb: a word that can be a verb, right after the
+  noun phrase that is its subject and agreeing with it (`wolves [hunt]`,
+  `stony soil [yields] smaller berries`), followed by what a verb takes, is
+  that verb; before it, a word that agrees with no verb is a noun of the
+  subject (`index [funds] beat …`, `security [keys] cannot …`);
+- `and`, a subordinator, a relative pronoun or a comma starts a new clause.
+
+One pass over the words, looking one word back and one or two ahead: linear
+in a key point's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from cards.cardmaker.types import Token
+from cards.cardmaker.words import (
+    ADVERBS,
+    APPROXIMATORS,
+    AUXILIARIES,
+    BE,
+    COMMON_VERBS,
+    DETERMINERS,
+    MODALS,
+    NUMBER_WORDS,
+    PREPOSITIONS,
+    STOPWORDS,
+    VERBS_AMONG_STOPWORDS,
+)
+
+DET, PREP, CONJ, SUB, AUX, TO, PRON, NUM, NOUN, NAME, VERB, VERBAL, ADJ, ADV, OTHER = (
+    "det", "prep", "conj", "sub", "aux", "to", "pron", "num", "noun", "name", "verb", "verbal", "adj", "adv", "other")
+
+NOMINAL = frozenset({NOUN, NAME, NUM})
+_SUBJECT_PRONOUNS = frozenset("i you he she it we they who".split())
+_OBJECT_PRONOUNS = frozenset("me him her us them it you".split())
+_SUBORDINATORS = frozenset("that which who whom whose where when while because although though if unless until "
+                           "since whereas once as".split())
+_CONJUNCTIONS = frozenset("and or but nor".split())
+_DETERMINERS = DETERMINERS | frozenset("some any no many much more most few fewer less all both either neither "
+                                       "several another other such whose my".split())
+_DO = frozenset("do does did don't doesn't didn't".split())
+_PARTICLES = frozenset("up out off down back away".split())
+# What a verb takes after it: an article, a number, a pronoun, a preposition, an adverb, `that`.
+# Verbs whose past is their base form (`quicklime [cut] Roman curing times`), and nouns whose plural is their
+# singular (`Parrotfish graze …`): facts of English the lexicon does not give.
+SAME_PAST = frozenset("cut put set hit spread cost let shut hurt split quit burst cast broadcast bet bid".split())
+ZERO_PLURAL = frozenset("people police cattle sheep deer species series aircraft offspring".split())
+
+
+def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozenset()) -> tuple[str, ...]:
+    """One part of speech per word of `text` (see the module's docstring); `known_verbs` are words already read as
+    verbs (the verb of advice: `During a storm, [keep] doors …`)."""
+    tags: list[str] = []
+    state = _Clause()
+    for i, word in enumerate(words):
+        if i and _breaks(text, words, i):
+            state = _Clause(start=i)
+        fixed = VERB if i in known_verbs else _closed(word, i)
+        if fixed == PREP and word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number:
+            fixed = ADV  # `Around 90% of …`: an amount, no preposition
+        if fixed is None:
+            fixed = _open(text, words, i, tags, state)
+        tags.append(fixed)
+        state = _next_state(state, text, words, tags, i)
+    return tuple(tags)
+
+
+def _next_state(state: _Clause, text: str, words: Sequence[Token], tags: Sequence[str], i: int) -> _Clause:
+    """What the reader knows of the clause after word i."""
+    found, word = tags[i], words[i]
+    if found == SUB:
+        relative = word.lower in ("which", "who") or (word.lower == "that" and i > 0 and tags[i - 1] in NOMINAL)
+        return _Clause(start=i + 1, relative=relative)
+    if found == CONJ and i + 1 < len(words) and _starts_subject(words[i + 1]):
+        return _Clause(start=i + 1)  # `… and a spoonful floats`: a clause of its own
+    if found == AUX and not (i and tags[i - 1] == TO):
+        return state._replace(finite=True, form=_form(word), relative=False)
+    if found == VERB and not (i and tags[i - 1] in (TO, AUX)):
+        return state._replace(finite=True, form=_form(word), relative=False)
+    if found == PREP and i == state.start and _comma_ahead(text, words, i):
+        return state._replace(setting=True)
+    return state._replace(relative=False)
+
+
+class _Clause(NamedTuple):
+    """What the reader knows of the clause it is in."""
+
+    start: int = 0  # its first word
+    finite: bool = False  # it has its finite verb
+    form: str = ""  # that verb's form: `s`, `ed` or `base` (coordinated verbs share it: `protect … and [feed]`)
+    setting: bool = False  # it opened with a preposition (`In a pressurized water reactor, …`): no verb in it
+    relative: bool = False  # right after `which`, `who`, or `that` after a noun: a verb comes next
+
+
+def _form(word: Token) -> str:
+    lower = word.lower
+    if (lower.endswith("ed") and word.lex.verb_base != lower) or word.lex.irregular or lower in ("was", "were",
+                                                                                                "had", "did"):
+        return "ed"
+    if lower.endswith("s") and word.lex.verb_base != lower:
+        return "s"
+    return "base"
+
+
+def _comma_ahead(text: str, words: Sequence[Token], i: int) -> bool:
+    """A comma closes the phrase word i opens, within a few words: `In a pressurized water reactor, …`."""
+    return any(_breaks(text, words, j) for j in range(i + 1, min(len(words), i + 12)))
+
+
+def _starts_subject(word: Token) -> bool:
+    return word.lower in _DETERMINERS or word.lower in _SUBJECT_PRONOUNS or word.lex.number
+
+
+def verbs(tags: Sequence[str]) -> frozenset[int]:
+    """The words read as verbs or auxiliaries (never a cloze target on their own)."""
+    return frozenset(i for i, t in enumerate(tags) if t in (VERB, AUX))
+
+
+def _breaks(text: str, words: Sequence[Token], i: int) -> bool:
+    """Punctuation between word i-1 and word i (a comma, a semicolon, a dash, a bracket)."""
+    between = text[words[i - 1].end:words[i].start]
+    return any(c in between for c in ",;:()—–") or " - " in between
+
+
+def _closed(word: Token, i: int) -> str | None:
+    """The part of speech of a function word, a number or a name; None for an open-class word."""
+    lower = word.lower
+    if word.lex.number:
+        return NUM
+    if lower in VERBS_AMONG_STOPWORDS or lower in COMMON_VERBS:
+        return None  # `use`, `makes`: verbs, though function words elsewhere
+    if lower == "to":
+        return TO
+    if lower in AUXILIARIES or lower in MODALS or lower in BE:
+        return AUX
+    if lower in _CONJUNCTIONS:
+        return CONJ
+    if (lower in _SUBORDINATORS and lower not in PREPOSITIONS) or lower in ("that", "which", "who", "where", "when"):
+        return SUB
+    if lower in _DETERMINERS:
+        return DET
+    if lower in PREPOSITIONS or lower in _PARTICLES:
+        return PREP
+    if lower in ADVERBS:
+        return ADV
+    if lower in _SUBJECT_PRONOUNS or lower in _OBJECT_PRONOUNS:
+        return PRON
+    if word.acronym or (word.text[:1].isupper() and (i or word.lex.parts == {""})):
+        return NAME  # mid-sentence capitals, and a first word the lexicon does not know (`Masic estimates …`)
+    if lower in STOPWORDS:
+        return ADV if lower in ("not", "never", "also", "still", "often", "only", "just", "very", "too", "even",
+                                "already", "again", "ever", "then") else OTHER
+    return None
+
+
+def _open(text: str, words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
+    """The part of speech of an open-class word, from what it can be and the words around it."""
+    word = words[i]
+    parts, lower = word.lex.parts, word.lower
+    at = _previous_at(tags, state.start)
+    previous = tags[at] if at is not None else None
+    before = words[at].lower if at is not None else ""
+    after_adverb = at is not None and at < i - 1 and previous in (NOUN, NAME)  # `elk now [avoid]`
+    following = words[i + 1] if i + 1 < len(words) and not _breaks(text, words, i + 1) else None
+    inflected = word.lex.verb_base not in ("", lower)  # `doubled`, `spent`, `yields`: a verb's form, not its base
+    if previous == AUX and before in BE | {"has", "have", "had", "been"} and (lower.endswith(("ed", "en"))
+                                                                             or word.lex.irregular):
+        return VERB  # `cannot be phished`, `has grown`
+    if parts == {""}:
+        return _unknown(word)
+    can_verb, can_noun = "VERB" in parts, "NOUN" in parts
+    can_adj, can_adv = "ADJ" in parts, "ADV" in parts
+    if previous == NUM and (can_noun or (not can_adj and not inflected and not can_adv)):
+        return NOUN  # `155 [bar]`: what a number counts
+    if not can_verb:
+        if can_noun and can_adj and following is not None and _nounish(following):
+            return ADJ
+        return NOUN if can_noun else (ADJ if can_adj else (ADV if can_adv else NOUN))
+    if lower.endswith("ing") and inflected and (not can_noun or previous not in (DET, ADJ)):
+        return VERB if previous == AUX and before in BE and not state.finite else VERBAL
+    if previous == TO or (previous == AUX and before in MODALS | _DO):
+        return VERB
+    if previous == AUX:  # `is key`
+        return ADJ if can_adj else NOUN
+    participle = lower.endswith("ed") or (word.lex.irregular and not lower.endswith("s"))
+    article = previous == DET and before not in ("this", "that", "these", "those")  # `These [included] Spyridon …`
+    if participle and following is not None and _nounish(following) and (previous in (None, ADJ, PREP) or article
+                                                                           or state.setting):
+        return ADJ  # `Fermented foods`, `a trained workforce`, `Spent fuel`, `…, isolated hospitals`
+    if previous in (DET, ADJ, PREP, NUM) or (at is not None and words[at].lower.endswith("'s")):
+        if can_adj and following is not None and _nounish(following):
+            return ADJ
+        return NOUN if can_noun else (ADJ if can_adj else VERB)
+    if state.relative or previous == PRON:
+        return VERB  # `bacteria that [turn] …`, `which [signals] …`, `it [splits]`
+    if state.setting:
+        return NOUN if can_noun else (ADJ if can_adj else VERB)  # `Unlike text-message [codes], …`
+    if previous in (NOUN, NAME) and (not state.finite or after_adverb):
+        by = following is not None and following.lower == "by"
+        if participle and (by or _sure_verb_later(text, words, i)):
+            return VERBAL  # `Babies [born] by …`, `The first modern Games [held] in Athens in 1896 drew …`
+        if can_noun and following is not None and (following.lower == "of" or _verb_next(text, words, i)):
+            return NOUN  # `index [funds] beat`, `security [keys] cannot`
+        if can_noun and lower.endswith("s") and following is not None and following.lower in PREPOSITIONS \
+                and _sure_verb_later(text, words, i):
+            return NOUN  # `planetarium [experiments] in the 1960s showed …`
+        agrees = after_adverb or _agrees_after(words, tags, i) or (words[i - 1].plural and lower.endswith("s"))
+        if agrees and (following is None or _takes(following) or not can_noun):
+            return VERB
+        return NOUN if can_noun else VERB
+    if previous == CONJ and state.finite:  # `… and [produce] much of`, `… and [feed] soil microbes`; `… and distance`
+        if following is not None and following.lower == "of":
+            return NOUN
+        if not can_noun or (following is not None and (following.lower in _DETERMINERS or following.lex.number
+                                                        or following.lower in _OBJECT_PRONOUNS)):
+            return VERB
+        coordinated = tags[at - 1] if at else None  # what `and` joins this word to
+        if coordinated == ADJ and can_adj:
+            return ADJ  # `dim blue or [green] light`
+        return VERB if _form(word) == state.form and following is not None and _nounish(following) else NOUN
+    if previous is None:  # the first word: a subject's noun, unless an object follows (`Keep your …`, `Use it …`)
+        takes_object = following is not None and (following.lower in _DETERMINERS or following.lower in
+                                                  _OBJECT_PRONOUNS or following.lower == "your")
+        if takes_object and (i == 0 or inflected):
+            return VERB  # also after an aside: `Your BATNA, or …, [sets] the point …`
+        return NOUN if can_noun else (ADJ if can_adj else VERB)
+    if previous == VERB and can_adj and following is not None and _nounish(following):
+        return ADJ
+    return NOUN if can_noun else (ADJ if can_adj else VERB)
+
+
+def _previous_at(tags: Sequence[str], start: int) -> int | None:
+    """Where the word before is in the clause (from `start`), adverbs skipped (`elk now [avoid]`, `has roughly
+    [doubled]`)."""
+    for at in range(len(tags) - 1, start - 1, -1):
+        if tags[at] != ADV:
+            return at
+    return None
+
+
+def _sure_verb_later(text: str, words: Sequence[Token], i: int) -> bool:
+    """A verb in the past follows in the same clause, after a phrase: `Games held in Athens in 1896 [drew] …`."""
+    for j in range(i + 2, min(len(words), i + 10)):
+        if _breaks(text, words, j) or words[j].lower in _SUBORDINATORS or words[j].lower in _CONJUNCTIONS:
+            return False
+        word, before = words[j], words[j - 1]
+        if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower():
+            continue
+        if (word.lex.irregular and not word.lower.endswith("s")) or (word.lower.endswith("ed") and len(word.lower) > 4
+                                                                       and "VERB" in word.lex.parts):
+            return True
+    return False
+
+
+def _verb_next(text: str, words: Sequence[Token], i: int) -> bool:
+    """The next word (after any adverb) is the verb, and word i a noun of its subject: `index funds [beat] most`,
+    `keys [cannot]`, `houses now [pick]`."""
+    j = i + 1
+    while j < len(words) and (words[j].lower in ADVERBS or words[j].lower.endswith("ly")) \
+            and not _breaks(text, words, j):
+        j += 1
+    if j >= len(words) or _breaks(text, words, j):
+        return False
+    following, word = words[j], words[i]
+    lower = following.lower
+    if lower in AUXILIARIES or lower in MODALS:
+        return True
+    if not following.text.islower() or "VERB" not in following.lex.parts or lower in STOPWORDS:
+        return False
+    after = words[j + 1] if j + 1 < len(words) and not _breaks(text, words, j + 1) else None
+    takes_object = after is None or after.lower in _DETERMINERS or after.lex.number or after.lower in (
+        "that", "to") or after.lower in APPROXIMATORS or after.lower.endswith("ly") or "NOUN" not in following.lex.parts
+    if word.plural and following.lex.verb_base == lower and not lower.endswith("s"):
+        return takes_object  # `funds beat most …`; not `converts sugar into …`
+    # `products [improved] …`; not `skeletons show [healed] fractures`, where the participle is a modifier
+    return lower.endswith("ed") and "NOUN" not in following.lex.parts and not (after is not None and _nounish(after))
+
+
+def _unknown(word: Token) -> str:
+    """A word the lexicon does not know: what its ending says."""
+    lower = word.lower
+    if lower.endswith("ly"):
+        return ADV
+    if lower.endswith("ing"):
+        return VERBAL
+    if lower.endswith(("ous", "ive", "ful", "less", "able", "ible", "ic", "al")):
+        return ADJ
+    return NOUN
+
+
+def _nounish(word: Token) -> bool:
+    """A word that can head or continue a noun phrase (`stony [soil]`, `the 1912 [medals]`)."""
+    return word.lower not in STOPWORDS and (bool(word.lex.parts & {"NOUN"}) or word.lex.parts == {""}
+                                            or word.lower in NUMBER_WORDS)
+
+
+def _agrees_after(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
+    """Word i, as a verb, agrees with the noun before it: `soil yields`, `wolves hunt`, `quicklime cut`."""
+    word = words[i]
+    j = i - 1
+    while j > 0 and tags[j] == ADV:
+        j -= 1
+    subject = words[j]
+    lower = word.lower
+    if lower.endswith("ed") or word.lex.irregular or lower in SAME_PAST:
+        return True  # the past agrees with every subject
+    either = subject.lower in ZERO_PLURAL or subject.lower.endswith("fish")
+    plural = subject.plural or either or tags[j] == NUM
+    if lower.endswith("s") and word.lex.verb_base != lower:
+        return not plural or either
+    return plural or (word.lex.verb_base == lower and tags[j] == NAME and subject.lower.endswith("s"))
+
+
+
+
+def _takes(following: Token) -> bool:
+    """What a verb can take after it: an article, a number, a preposition, an adverb, a noun phrase."""
+    lower = following.lower
+    if lower in _DETERMINERS or lower in PREPOSITIONS or following.lex.number or lower in _OBJECT_PRONOUNS:
+        return True
+    if lower in ("that", "not", "no", "more", "less", "about", "up", "down", "out", "off") or lower.endswith("ly"):
+        return True
+    return following.text[:1].isupper() or bool(following.lex.parts & {"NOUN", "ADJ", "ADV"}) \
+        or following.lex.parts == {""}
