@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import re
 import sys
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402
 
 from cards.cardmaker import ranking  # noqa: E402
-from cards.cardmaker.plan import target_candidates_of  # noqa: E402
+from cards.cardmaker.plan import question_candidates_of, target_candidates_of  # noqa: E402
 from cards.cardmaker.targets import as_hidden  # noqa: E402
 from cards.notes import episode_topic, proper_names  # noqa: E402
 
@@ -148,11 +149,12 @@ def cross_validated(points: list[KeyPoint], l2: float = L2) -> dict[str, float]:
     return {source: sum(h) / len(h) for source, h in hits.items()}
 
 
-def weights_source(weights: np.ndarray) -> str:
-    lines = ["WEIGHTS: dict[str, float] = {"]
+def weights_source(name: str, names: tuple[str, ...], weights: np.ndarray) -> str:
+    """`NAME: dict[str, float] = {…}` as ranking.py writes it."""
+    lines = [f"{name}: dict[str, float] = {{"]
     line = "   "
-    for name, value in zip(ranking.FEATURES, weights, strict=True):
-        item = f' "{name}": {value + 0.0:.2f},'
+    for feature, value in zip(names, weights, strict=True):
+        item = f' "{feature}": {value + 0.0:.2f},'
         if len(line) + len(item) > 118:
             lines.append(line)
             line = "   "
@@ -162,7 +164,106 @@ def weights_source(weights: np.ndarray) -> str:
     return "\n".join(lines)
 
 
-_WEIGHTS_BLOCK = re.compile(r"^WEIGHTS: dict\[str, float\] = .*?^\}?$\n?", re.M | re.S)
+def _block(name: str) -> re.Pattern[str]:
+    """The assignment of `name` in ranking.py: one line (`= {…}` or `= dict.fromkeys(…)`) or up to a lone `}`."""
+    return re.compile(rf"^{name}: dict\[str, float\] = (?:\{{.*?^\}}$|[^\n{{]*$)\n?", re.M | re.S)
+
+
+# --- questions ---------------------------------------------------------------------------------------
+
+QUESTION_L2 = 0.01
+QUESTION_STEPS = 600
+COVERAGE_FLOOR = 0.72  # the issue asks for 0.70; the threshold keeps a margin over it on the tuning sets
+
+
+class QuestionPoint(NamedTuple):
+    """One Snipd-style tuning key point: its candidate questions' features and whether each answer is right."""
+
+    group: str
+    source: str
+    questions: tuple[str, ...]
+    features: np.ndarray  # candidates × question features
+    labels: np.ndarray  # 1.0 for a right answer
+
+
+def question_points() -> list[QuestionPoint]:
+    """Every key point of the Snipd-style tuning sets, with the candidate questions a build chooses among."""
+    found = []
+    for path in SETS:
+        for episode, labels in quality.read_set(path):
+            topic = episode_topic(episode)
+            by_text = {label.text: label for label in labels}
+            for snip in episode.snips:
+                names = proper_names(episode, snip)
+                speakers = frozenset(turn.speaker for turn in snip.turns)
+                for position, text in enumerate(snip.key_points):
+                    previous = snip.key_points[position - 1] if position else ""
+                    asked = question_candidates_of(text, episode.podcast, episode.title, names, topic, previous,
+                                                   speakers)
+                    rows = [[a.features.get(name, 0.0) for name in ranking.QUESTION_FEATURES] for a in asked]
+                    matrix = np.array(rows).reshape(-1, len(ranking.QUESTION_FEATURES))
+                    matrix[:, ranking.QUESTION_FEATURES.index("bias")] = 1.0
+                    right = [quality.acceptable_answer(a.question, by_text[text].qa_ok) for a in asked]
+                    found.append(QuestionPoint(episode.key, path.stem, tuple(a.question.text for a in asked),
+                                               matrix, np.array(right, dtype=float)))
+    return found
+
+
+def fit_questions(points: list[QuestionPoint]) -> tuple[np.ndarray, float]:
+    """Weights giving the log-odds that a candidate question's answer is right (logistic regression, L2), and the
+    threshold under which no question is asked: the one with the best precision at `COVERAGE_FLOOR` or more."""
+    rows = [p for p in points if len(p.labels)]
+    features = np.vstack([p.features for p in rows])
+    labels = np.concatenate([p.labels for p in rows])
+    weights = np.zeros(features.shape[1])
+    for _ in range(QUESTION_STEPS):
+        probabilities = 1 / (1 + np.exp(-(features @ weights)))
+        weights -= RATE * (features.T @ (probabilities - labels) / len(labels) + QUESTION_L2 * weights)
+    weights = np.round(weights, 2)
+    best = sorted((float(np.max(p.features @ weights)), float(p.labels[int(np.argmax(p.features @ weights))]))
+                  for p in rows)
+    threshold = best[0][0] - 1.0 if best else 0.0
+    allowed = max(0, len(best) - math.ceil(COVERAGE_FLOOR * len(points)))  # key points it may leave unasked
+    skipped = [score for score, _ in best[:allowed]]
+    precision_at = {}
+    for cut in range(len(skipped) + 1):  # abstain on the `cut` lowest-rated key points
+        kept = best[cut:]
+        precision_at[cut] = sum(right for _, right in kept) / max(1, len(kept))
+    cut = max(precision_at, key=lambda c: (round(precision_at[c], 3), -c))
+    if cut:
+        threshold = (best[cut - 1][0] + best[cut][0]) / 2
+    return weights, round(threshold, 2)
+
+
+def question_figures(points: list[QuestionPoint], weights: np.ndarray, threshold: float) -> dict[str, str]:
+    """Coverage and answer precision per set, the best candidate asked when rated above the threshold."""
+    asked: dict[str, list[int]] = {}
+    right: dict[str, list[int]] = {}
+    for point in points:
+        scores = point.features @ weights if len(point.labels) else np.array([])
+        ask = len(scores) > 0 and scores.max() >= threshold
+        asked.setdefault(point.source, []).append(int(ask))
+        if ask:
+            right.setdefault(point.source, []).append(int(point.labels[int(np.argmax(scores))]))
+    return {source: f"{sum(a) / len(a):.2f} / {sum(right.get(source, [])) / max(1, len(right.get(source, []))):.2f}"
+            for source, a in asked.items()}
+
+
+def questions_cross_validated(points: list[QuestionPoint]) -> dict[str, str]:
+    groups = sorted({p.group for p in points})
+    random.Random(19).shuffle(groups)
+    figures: dict[str, list[tuple[int, int]]] = {}
+    for fold in range(FOLDS):
+        held = set(groups[fold::FOLDS])
+        weights, threshold = fit_questions([p for p in points if p.group not in held])
+        for point in points:
+            if point.group in held:
+                scores = point.features @ weights if len(point.labels) else np.array([])
+                ask = len(scores) > 0 and scores.max() >= threshold
+                figures.setdefault(point.source, []).append(
+                    (int(ask), int(ask and point.labels[int(np.argmax(scores))] > 0)))
+    return {source: f"{sum(a for a, _ in f) / len(f):.2f} / {sum(r for _, r in f) / max(1, sum(a for a, _ in f)):.2f}"
+            for source, f in figures.items()}
 
 
 def main() -> None:
@@ -170,32 +271,49 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the fitted weights into ranking.py")
     parser.add_argument("--check", action="store_true", help="exit 1 unless ranking.py holds the fitted weights")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
-    parser.add_argument("--misses", action="store_true", help="list the tuning sets' cross-validated misses")
     args = parser.parse_args()
     points = key_points()
     covered = sum(p.labels.sum() > 0 for p in points) / len(points)
-    print(f"{len(points)} tuning key points; a labelled target among the candidates of {covered:.1%}")
+    print(f"Cloze: {len(points)} tuning key points; a labelled target among the candidates of {covered:.1%}")
     weights = fit(points)
     current = np.array([ranking.WEIGHTS.get(name, 0.0) for name in ranking.FEATURES])
-    print("precision@1 with the weights in ranking.py:", _show(precision(points, current)))
-    print("precision@1 with the fitted weights (in sample):", _show(precision(points, weights)))
+    print("  precision@1 with the weights in ranking.py:", _show(precision(points, current)))
+    print("  precision@1 with the fitted weights (in sample):", _show(precision(points, weights)))
     if not args.no_cv:
-        print("precision@1 cross-validated (episodes held out):", _show(cross_validated(points)))
-    source = weights_source(weights)
+        print("  precision@1 cross-validated (episodes held out):", _show(cross_validated(points)))
+    held_weights = dict(ranking.WEIGHTS)
+    ranking.WEIGHTS.clear()  # the questions are chosen among those the fitted ranking makes
+    ranking.WEIGHTS.update(zip(ranking.FEATURES, (float(w) for w in weights), strict=True))
+    asked = question_points()
+    question_weights, threshold = fit_questions(asked)
+    current_questions = np.array([ranking.QUESTION_WEIGHTS.get(name, 0.0) for name in ranking.QUESTION_FEATURES])
+    print(f"Questions: {sum(len(p.labels) for p in asked)} candidates of {len(asked)} Snipd-style key points; "
+          "coverage / answer precision")
+    print("  with the fitted weights (in sample):", _show(question_figures(asked, question_weights, threshold)))
+    if not args.no_cv:
+        print("  cross-validated (episodes held out):", _show(questions_cross_validated(asked)))
+    sources = {"WEIGHTS": weights_source("WEIGHTS", ranking.FEATURES, weights),
+               "QUESTION_WEIGHTS": weights_source("QUESTION_WEIGHTS", ranking.QUESTION_FEATURES, question_weights)}
     if args.check:
-        same = np.allclose(current, weights)
+        same = (np.allclose([held_weights.get(n, 0.0) for n in ranking.FEATURES], weights)
+                and np.allclose(current_questions, question_weights) and threshold == ranking.QUESTION_THRESHOLD)
         print("ranking.py holds the fitted weights" if same else "ranking.py does not hold the fitted weights")
         sys.exit(0 if same else 1)
     if args.write:
         text = RANKING.read_text(encoding="utf-8")
-        RANKING.write_text(_WEIGHTS_BLOCK.sub(source + "\n", text, count=1), encoding="utf-8")
+        for name, source in sources.items():
+            text = _block(name).sub(source.replace("\\", "\\\\") + "\n", text, count=1)
+        text = re.sub(r"^QUESTION_THRESHOLD = .*$", f"QUESTION_THRESHOLD = {threshold}", text, count=1, flags=re.M)
+        RANKING.write_text(text, encoding="utf-8")
         print(f"wrote {RANKING.relative_to(ROOT)}")
     else:
-        print(source)
+        print("\n".join(sources.values()))
+        print(f"QUESTION_THRESHOLD = {threshold}")
 
 
-def _show(figures: dict[str, float]) -> str:
-    return "; ".join(f"{name} {value:.3f}" for name, value in figures.items())
+def _show(figures: dict) -> str:
+    return "; ".join(f"{name} {value:.3f}" if isinstance(value, float) else f"{name} {value}"
+                     for name, value in figures.items())
 
 
 if __name__ == "__main__":

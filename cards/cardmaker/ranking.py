@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cards.cardmaker.tagger import ADJ, ADV, AUX, NAME, NOUN, NUM, PREP, SUB, VERB, VERBAL
-from cards.cardmaker.types import SetAside, Target, TargetKind, Token
+from cards.cardmaker.types import Question, Reading, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     APPROXIMATORS,
     DETERMINERS,
@@ -261,3 +261,75 @@ WEIGHTS: dict[str, float] = {
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
     return sum(WEIGHTS[name] * value for name, value in features(target, context).items())
+
+
+# --- questions ------------------------------------------------------------------------------------
+
+
+QUESTION_FORMS = ("number", "subject", "fronted", "in_place", "subject_phrase", "object_phrase", "advice", "speaker")
+
+
+def question_features(form: str, target: Target | None, question: Question, order: int, reading: Reading,
+                      framed: bool) -> dict[str, float]:
+    """A candidate question's features that are not zero (see `QUESTION_FEATURES`): how it was made (its form,
+    whether it was the first the forms made), what it asks for (the cloze ranking's view of its answer), and
+    its shape (a wh-word left in the middle, a preposition stranded at the end, a clause kept after a comma)."""
+    found: dict[str, float] = {f"form_{form}": 1.0}
+    if order == 0:
+        found["made_first"] = 1.0
+    found["order"] = min(order, 5) / 5
+    targets = reading.targets
+    if target is None:
+        found["no_target"] = 1.0
+    else:
+        if targets and (target.start, target.end) == (targets[0].start, targets[0].end):
+            found["best_target"] = 1.0
+        elif targets:
+            found["behind_best"] = min(target.rank - targets[0].rank, 3.0) / 3
+        found[f"answer_{target.kind.name.lower()}"] = 1.0
+    answer_words = len(question.answer.split())
+    if answer_words == 1:
+        found["answer_one_word"] = 1.0
+    elif answer_words > 2:
+        found["answer_three_words_plus"] = 1.0
+    text = question.text
+    words = text.rstrip("?").split()
+    if text.startswith(("Who ", "Whose ")) or ", who " in text:
+        found["who"] = 1.0
+    opening = " ".join(words[:6]).lower()
+    if not any(wh in opening.split() for wh in ("what", "who", "whose", "how", "where", "when", "which")):
+        found["wh_in_the_middle"] = 1.0  # `… against how many cents for containers?`
+    if words and words[-1].lower() in PREPOSITIONS:
+        found["preposition_at_the_end"] = 1.0  # `what did standard box sizes matter more than?`
+    if "," in text[len(words[0]) if words else 0:] and not (framed and text.count(",") == 1):
+        found["comma"] = 1.0
+    found["length"] = min(len(words), 30) / 30
+    if framed:
+        found["framed"] = 1.0
+    return found
+
+
+QUESTION_FEATURES = (
+    *(f"form_{form}" for form in QUESTION_FORMS), "made_first", "order", "no_target", "best_target", "behind_best",
+    "answer_number", "answer_entity", "answer_rare_term", "answer_noun_phrase", "answer_one_word",
+    "answer_three_words_plus", "who", "wh_in_the_middle", "preposition_at_the_end", "comma", "length", "framed",
+    "bias",
+)
+
+
+QUESTION_WEIGHTS: dict[str, float] = {
+    "form_number": 0.24, "form_subject": 0.29, "form_fronted": -0.02, "form_in_place": 0.18,
+    "form_subject_phrase": -0.11, "form_object_phrase": -0.52, "form_advice": 0.12, "form_speaker": 0.24,
+    "made_first": 0.53, "order": -0.05, "no_target": -0.33, "best_target": 0.86, "behind_best": -0.67,
+    "answer_number": 0.77, "answer_entity": 0.46, "answer_rare_term": 0.16, "answer_noun_phrase": -0.64,
+    "answer_one_word": -0.57, "answer_three_words_plus": 0.22, "who": -0.33, "wh_in_the_middle": -0.18,
+    "preposition_at_the_end": 0.16, "comma": -0.07, "length": -0.13, "framed": -0.22, "bias": 0.42,
+}
+QUESTION_THRESHOLD = -0.71
+
+
+def question_score(features: dict[str, float]) -> float:
+    """A candidate question's score (a log-odds that its answer is right): the best is asked, if above
+    `QUESTION_THRESHOLD`."""
+    return QUESTION_WEIGHTS.get("bias", 0.0) + sum(QUESTION_WEIGHTS.get(name, 0.0) * value
+                                                  for name, value in features.items())
