@@ -41,7 +41,7 @@ import quality  # noqa: E402
 
 from cards.cardmaker import ranking  # noqa: E402
 from cards.cardmaker.plan import question_candidates_of, target_candidates_of  # noqa: E402
-from cards.cardmaker.targets import as_hidden  # noqa: E402
+from cards.cardmaker.targets import as_hidden, holds_topic  # noqa: E402
 from cards.notes import episode_topic, proper_names  # noqa: E402
 
 RANKING = ROOT / "cards" / "cardmaker" / "ranking.py"
@@ -65,6 +65,7 @@ class KeyPoint(NamedTuple):
     candidates: tuple[str, ...]
     features: np.ndarray  # candidates × features
     labels: np.ndarray  # 1.0 for a labelled target
+    topical: np.ndarray  # True for a candidate that holds the episode's topic word as a card would hide it
 
 
 def key_points() -> list[KeyPoint]:
@@ -94,8 +95,10 @@ def _key_point(group, source, text, candidates, context, ok) -> KeyPoint:
     rows = [ranking.features(t, context) for t in candidates]
     matrix = np.array([[row.get(name, 0.0) for name in ranking.FEATURES] for row in rows]).reshape(-1, len(
         ranking.FEATURES))
-    labels = np.array([quality.normalise(as_hidden(t, context).text) in accepted for t in candidates], dtype=float)
-    return KeyPoint(group, source, text, tuple(t.text for t in candidates), matrix, labels)
+    hidden = [as_hidden(t, context) for t in candidates]
+    labels = np.array([quality.normalise(t.text) in accepted for t in hidden], dtype=float)
+    topical = np.array([holds_topic(t, context) for t in hidden], dtype=bool)
+    return KeyPoint(group, source, text, tuple(t.text for t in candidates), matrix, labels, topical)
 
 
 def fit(points: list[KeyPoint], l2: float = L2) -> np.ndarray:
@@ -120,9 +123,16 @@ def fit(points: list[KeyPoint], l2: float = L2) -> np.ndarray:
 
 
 def chosen(point: KeyPoint, weights: np.ndarray) -> int:
-    """The candidate the weights rank first (ties: the earliest in the key point, as the card maker breaks them)."""
+    """The candidate the card maker hides first: the one the weights rank first, unless it holds the episode's
+    topic word and another does not (`targets.rank_targets`)."""
+    if not len(point.labels):
+        return -1
     scores = np.round(point.features @ weights, 9)
-    return int(np.flatnonzero(scores == scores.max())[0]) if len(scores) else -1
+    best = int(np.argmax(scores))
+    if point.topical[best] and not point.topical.all():
+        scores = np.where(point.topical, -np.inf, scores)
+        best = int(np.argmax(scores))
+    return best
 
 
 def precision(points: list[KeyPoint], weights: np.ndarray) -> dict[str, float]:

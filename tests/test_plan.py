@@ -154,7 +154,7 @@ def test_proper_names_keep_their_capitals_in_questions():
     ("Dylan Patel mentions that modern cars have thousands of chips, including four in every Tesla door handle.",
      "Dylan Patel", "According to Dylan Patel, how many chips do modern cars have?", "thousands of chips"),
     ("Lena Ortiz estimates that the Great Barrier Reef has lost half its coral since 1995.", "Lena Ortiz",
-     "According to Lena Ortiz, what has lost half its coral since 1995?", "Great Barrier Reef"),
+     "According to Lena Ortiz, the Great Barrier Reef has lost half its coral since what year?", "1995"),
 ])
 def test_an_attributed_claim_is_asked_with_its_speaker_never_for_it(key_point, speaker, question, answer):
     assert asked(key_point) == (question, answer)
@@ -219,7 +219,7 @@ def test_nothing_hidden_is_given_away_by_the_key_point_shown_before():
 
 @pytest.mark.parametrize(("key_point", "question", "answer"), [
     ("China excels at physical infrastructure for AI, but the West dominates chip manufacturing.",
-     "China excels at physical infrastructure for what?", "AI"),
+     "What excels at physical infrastructure for AI?", "China"),
     ("The Gulf Stream warms northern Europe, which would otherwise be far colder.",
      "What warms northern Europe?", "Gulf Stream"),
     ("Deep sleep clears waste from the brain, allowing neurons to recover.",

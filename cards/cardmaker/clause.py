@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from cards.cardmaker.tagger import tag
+from cards.cardmaker.tagger import verbs as tagger_verbs
 from cards.cardmaker.types import Attribution, Frames, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -54,20 +56,23 @@ class Claims(NamedTuple):
     verbs: frozenset[int]  # the tokens read as verbs: never a target
     clause: Clause | None  # the main clause of the claim's first sentence, when it is a statement
     spoken: Spoken | None  # the claim with its speaker as subject, when the claim is no clause
+    tags: tuple[str, ...] = ()  # each word's part of speech (`tagger.tag`)
 
 
 def read_claims(framed: Frames) -> Claims:
-    """The claim's mood, verbs and main clause, read once for the cloze maker and the question writer."""
+    """The claim's mood, parts of speech, verbs and main clause, read once for the cloze maker and the question
+    writer."""
     text, words = framed.text, framed.words
     advice = None if framed.before else imperative(text, words, framed.aside.setting_end)
     frame = None if advice else framed.frame
-    verbs = frozenset(verb_positions(text, words) | claim_verbs(frame, words) | ({advice.verb} if advice else set()))
+    tags = tag(text, words, frozenset({advice.verb}) if advice else frozenset())
+    verbs = tagger_verbs(tags)
     lead = frame or framed.contrast
     clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0, bool(framed.before))
     spoken = None
     if frame and not frame.is_clause and frame.speaker:
         spoken = _spoken(text, words, frame)
-    return Claims(advice, frame, lead, verbs, clause, spoken)
+    return Claims(advice, frame, lead, verbs, clause, spoken, tags)
 
 
 def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int,
@@ -106,7 +111,7 @@ def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> Spoken | N
     shift = len(frame.speaker) - start
     spoken_words = frame.speaker_words + tuple(_moved(w, shift)
                                                for w in words if w.start >= start)
-    verbs = frozenset(verb_positions(spoken, spoken_words))
+    verbs = tagger_verbs(tag(spoken, spoken_words))
     return Spoken(spoken, spoken_words, verbs, _claim_clause(spoken, spoken_words, verbs, 0))
 
 

@@ -1,8 +1,10 @@
 """Key point → card plan: the card maker's one entry point, `plan_cards`.
 
 The stages, each its own module: `words` (tokens and the word tables),
-`clause` (subject, main verb, mood), `frames` (speaker, contrast, referent),
-`targets` (candidates and their ranking), `questions` (every question form).
+`frames` (speaker, contrast, referent), `clause` (subject, main verb, mood),
+`tagger` (parts of speech in context), `targets` (candidates, ranked by the
+fitted weights of `ranking`), `questions` (every question form, and the
+choice among them, by `ranking`'s other weights).
 The rules follow the principles of good prompts (SuperMemo's twenty rules,
 Andy Matuschak's "How to write good prompts"): each card asks for one thing,
 the thing that matters most in the key point, and never shows its answer.
@@ -16,7 +18,7 @@ from cards.cardmaker.clause import Claims, read_claims
 from cards.cardmaker.frames import read_frames
 from cards.cardmaker.questions import Asked, ask, context_label, question_candidates
 from cards.cardmaker.ranking import Context
-from cards.cardmaker.tagger import AUX, VERB, tag
+from cards.cardmaker.tagger import AUX, VERB
 from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
 from cards.cardmaker.types import CardPlan, Frames, Reading, Target
 from cards.cardmaker.words import read_part, speaker_words, word_set
@@ -95,7 +97,7 @@ def _read(key_point: str, podcast: str, episode: str, topic: frozenset[str], pre
     frame, lead = claims.frame, claims.lead
     front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
     claim_start = lead.claim_start if lead else 0
-    tags = tag(framed.text, framed.words, frozenset({claims.advice.verb}) if claims.advice else frozenset())
+    tags = claims.tags
     after = max(claim_start, framed.aside.setting_end)
     main_verb = next((i for i, word in enumerate(framed.words) if word.start >= after and tags[i] in (VERB, AUX)),
                      len(framed.words))

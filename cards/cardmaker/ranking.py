@@ -41,6 +41,9 @@ class Context(NamedTuple):
     topic: frozenset[str]  # the episode's topic words
     episode_words: frozenset[str]  # the words of the episode's title
     advice: tuple[int, int] | None  # the tokens advice tells you to act on (first, last)
+    subordinate: tuple[bool, ...] = ()  # each word: in a clause that depends on the claim's (see `clause_parts`)
+    opening_end: int = -1  # the last word of a phrase that opens the key point before its claim, or -1
+    example_start: int = -1  # where `such as`, `for example` … ends, or -1
 
 
 _EXAMPLES = re.compile(r"\b(?:such as|e\.g\.|for example|for instance)\s")
@@ -79,10 +82,9 @@ def features(target: Target, context: Context) -> dict[str, float]:
         found["in_episode_title"] = 1.0
     if head.lex.people:
         found["people"] = 1.0
-    if not found.get("number") and _EXAMPLES.search(context.text, 0, target.start):
-        example = _EXAMPLES.search(context.text, 0, target.start)
-        if example and "," not in context.text[example.end():target.start]:
-            found["example"] = 1.0
+    if not found.get("number") and 0 <= context.example_start <= target.start \
+            and "," not in context.text[context.example_start:target.start]:
+        found["example"] = 1.0  # `such as [AV or To]`
     return found
 
 
@@ -106,11 +108,11 @@ def _role(found: dict[str, float], target: Target, context: Context, before: Tok
         found["complement"] = 1.0
         if target.first_token <= context.main_verb + 2:
             found["next_to_verb"] = 1.0
-    if _subordinate(target, context):
+    if context.subordinate and context.subordinate[target.first_token]:
         found["subordinate"] = 1.0  # `…, where he was sent at age [11]`, `… because [the opening number] anchors …`
     if context.text.startswith(("'s", "’s"), target.end):
         found["possessor"] = 1.0  # `[Mexico City]'s soft lake-bed clay`: whose, not what
-    if _before_first_comma(target, context):
+    if target.last_token <= context.opening_end and target.start >= context.claim_start:
         found["opening_phrase"] = 1.0  # `Drawing on [Thomas Seeley]'s research, …`
     if context.advice and context.advice[0] <= target.first_token <= context.advice[1]:
         found["advised"] = 1.0  # `keep [doors and shutters] closed`
@@ -125,30 +127,30 @@ _SUBORDINATORS = frozenset("which who whom whose where when while because althou
                            "whereas as so".split())
 
 
-def _subordinate(target: Target, context: Context) -> bool:
-    """The candidate stands in a clause that depends on the claim's: after `which`, `where`, `because` … (or `that`
-    after a noun) that follow the claim's verb, with no comma since."""
-    words, tags = context.words, context.tags
-    for i in range(target.first_token - 1, context.main_verb, -1):
-        if context.text[words[i].end:words[i + 1].start].strip(" ") not in ("", "'", "’"):
-            return False  # a comma: another part of the sentence
-        if words[i].lower in _SUBORDINATORS or (words[i].lower == "that" and tags[i - 1] in (NOUN, NAME)):
-            return True
-    return False
-
-
-def _before_first_comma(target: Target, context: Context) -> bool:
-    """The candidate is in a phrase that opens the key point and ends at a comma, with no verb in it, and that is
-    no subject: it opens with a preposition, a participle or an adverb (`Drawing on Thomas Seeley's research, …`)."""
-    words, tags = context.words, context.tags
-    if not words or tags[0] not in (PREP, VERBAL, ADV, SUB):
-        return False
-    for i in range(0, len(words) - 1):
-        if i > target.last_token and context.text[words[i].end:words[i + 1].start].strip(" ").startswith(","):
-            return not any(t in (VERB, AUX) for t in tags[:i + 1]) and target.start >= context.claim_start
-        if tags[i] in (VERB, AUX):
-            return False
-    return False
+def clause_parts(text: str, words: Sequence[Token], tags: Sequence[str], main_verb: int) -> tuple[
+        tuple[bool, ...], int, int]:
+    """Read once per key point, for every candidate's features: which words stand in a clause that depends on the
+    claim's (after `which`, `where`, `because` … or `that` after a noun, following the claim's verb, up to a
+    comma); where a phrase that opens the key point before its claim ends (it opens with a preposition, a
+    participle or an adverb and holds no verb up to its comma: `Drawing on Thomas Seeley's research, …`), else
+    -1; where an example's marker ends (`such as`), else -1."""
+    subordinate, inside = [], False
+    for i, word in enumerate(words):
+        if i and text[words[i - 1].end:word.start].strip(" ") not in ("", "'", "’"):
+            inside = False  # a comma: another part of the sentence
+        if i > main_verb and (word.lower in _SUBORDINATORS or (word.lower == "that" and tags[i - 1] in (NOUN, NAME))):
+            inside = True
+        subordinate.append(inside)
+    opening_end = -1
+    if words and tags[0] in (PREP, VERBAL, ADV, SUB):
+        for i in range(len(words) - 1):
+            if tags[i] in (VERB, AUX):
+                break
+            if text[words[i].end:words[i + 1].start].strip(" ").startswith(","):
+                opening_end = i
+                break
+    example = _EXAMPLES.search(text)
+    return tuple(subordinate), opening_end, example.end() if example else -1
 
 
 def _integrity(found: dict[str, float], target: Target, context: Context, span: Sequence[Token], head: Token,
@@ -247,16 +249,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.55, "entity": 0.47, "rare_term": -0.18, "noun_phrase": -1.84, "words_1": -0.89, "words_2": 0.49,
-    "words_3_plus": 0.40, "rarity": -0.21, "rare": 0.64, "position": -0.37, "setting": -10.00,
-    "contrast_opening": -0.32, "tail": -0.09, "after_than": -0.21, "points_back": -0.36, "subject": -0.15,
-    "complement": -0.12, "next_to_verb": 0.15, "advised": 0.52, "after_determiner": 0.38, "after_preposition": 1.21,
-    "example": -0.13, "topic": -0.93, "in_episode_title": -10.00, "people": -0.40, "subordinate": -0.57,
-    "possessor": -0.16, "opening_phrase": -10.00, "head_not_noun": -0.35, "head_unknown": 0.15,
-    "head_maybe_verb": -0.46, "head_plural": -0.02, "opens_with_adjective": 0.24, "before_of": 0.44,
-    "before_noun": -0.91, "name_goes_on": -0.11, "before_verb": -0.02, "after_modifier": -0.97,
-    "name_words_2_plus": 0.11, "acronym": 0.04, "number_with_unit": 0.37, "year": -0.17, "share": 0.81, "money": 0.24,
-    "number_word": 0.25, "number_sets_scene": -0.58, "after_the": -0.35, "bare_number": 0.16, "time_span": -0.06,
+    "number": 1.57, "entity": 0.36, "rare_term": -0.20, "noun_phrase": -1.74, "words_1": -0.87, "words_2": 0.53,
+    "words_3_plus": 0.34, "rarity": -0.14, "rare": 0.79, "position": -0.51, "setting": -10.00,
+    "contrast_opening": -0.15, "tail": 0.02, "after_than": -0.15, "points_back": -0.43, "subject": -0.12,
+    "complement": -0.15, "next_to_verb": 0.26, "advised": 0.52, "after_determiner": 0.32, "after_preposition": 1.21,
+    "example": -0.31, "topic": -0.93, "in_episode_title": -10.00, "people": -0.52, "subordinate": -0.54,
+    "possessor": -0.22, "opening_phrase": -10.00, "head_not_noun": -0.05, "head_unknown": 0.18,
+    "head_maybe_verb": -0.34, "head_plural": 0.03, "opens_with_adjective": 0.29, "before_of": 0.40,
+    "before_noun": -0.70, "name_goes_on": -0.15, "before_verb": -0.04, "after_modifier": -0.75,
+    "name_words_2_plus": 0.13, "acronym": -0.04, "number_with_unit": 0.42, "year": -0.17, "share": 0.81,
+    "money": 0.23, "number_word": 0.22, "number_sets_scene": -0.46, "after_the": -0.35, "bare_number": 0.15,
+    "time_span": -0.05,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -318,14 +321,14 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.24, "form_subject": 0.29, "form_fronted": -0.02, "form_in_place": 0.18,
-    "form_subject_phrase": -0.11, "form_object_phrase": -0.52, "form_advice": 0.12, "form_speaker": 0.24,
-    "made_first": 0.53, "order": -0.05, "no_target": -0.33, "best_target": 0.86, "behind_best": -0.67,
-    "answer_number": 0.77, "answer_entity": 0.46, "answer_rare_term": 0.16, "answer_noun_phrase": -0.64,
-    "answer_one_word": -0.57, "answer_three_words_plus": 0.22, "who": -0.33, "wh_in_the_middle": -0.18,
-    "preposition_at_the_end": 0.16, "comma": -0.07, "length": -0.13, "framed": -0.22, "bias": 0.42,
+    "form_number": 0.42, "form_subject": 0.29, "form_fronted": 0.07, "form_in_place": -0.08,
+    "form_subject_phrase": 0.05, "form_object_phrase": -0.62, "form_advice": 0.18, "form_speaker": 0.33,
+    "made_first": 0.16, "order": 0.10, "no_target": -0.08, "best_target": 0.96, "behind_best": -0.62,
+    "answer_number": 0.49, "answer_entity": 0.67, "answer_rare_term": -0.23, "answer_noun_phrase": -0.20,
+    "answer_one_word": -0.46, "answer_three_words_plus": 0.50, "who": -0.33, "wh_in_the_middle": -0.15,
+    "preposition_at_the_end": 0.26, "comma": -0.23, "length": 0.01, "framed": -0.34, "bias": 0.65,
 }
-QUESTION_THRESHOLD = -0.71
+QUESTION_THRESHOLD = -0.29
 
 
 def question_score(features: dict[str, float]) -> float:

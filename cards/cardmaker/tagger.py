@@ -19,7 +19,9 @@ in a key point's length.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from cards.cardmaker.types import Token
@@ -62,20 +64,22 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     verbs (the verb of advice: `During a storm, [keep] doors …`)."""
     tags: list[str] = []
     state = _Clause()
+    breaks = _breaks(text, words)
     for i, word in enumerate(words):
-        if i and _breaks(text, words, i):
+        if breaks[i]:
             state = _Clause(start=i)
         fixed = VERB if i in known_verbs else _closed(word, i)
         if fixed == PREP and word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number:
             fixed = ADV  # `Around 90% of …`: an amount, no preposition
         if fixed is None:
-            fixed = _open(text, words, i, tags, state)
+            fixed = _open(breaks, words, i, tags, state)
         tags.append(fixed)
-        state = _next_state(state, text, words, tags, i)
+        state = _next_state(state, breaks, words, tags, i)
     return tuple(tags)
 
 
-def _next_state(state: _Clause, text: str, words: Sequence[Token], tags: Sequence[str], i: int) -> _Clause:
+def _next_state(state: _Clause, breaks: Sequence[bool], words: Sequence[Token], tags: Sequence[str],
+                i: int) -> _Clause:
     """What the reader knows of the clause after word i."""
     found, word = tags[i], words[i]
     if found == SUB:
@@ -87,7 +91,7 @@ def _next_state(state: _Clause, text: str, words: Sequence[Token], tags: Sequenc
         return state._replace(finite=True, form=_form(word), relative=False)
     if found == VERB and not (i and tags[i - 1] in (TO, AUX)):
         return state._replace(finite=True, form=_form(word), relative=False)
-    if found == PREP and i == state.start and _comma_ahead(text, words, i):
+    if found == PREP and i == state.start and _comma_ahead(breaks, i):
         return state._replace(setting=True)
     return state._replace(relative=False)
 
@@ -112,9 +116,9 @@ def _form(word: Token) -> str:
     return "base"
 
 
-def _comma_ahead(text: str, words: Sequence[Token], i: int) -> bool:
+def _comma_ahead(breaks: Sequence[bool], i: int) -> bool:
     """A comma closes the phrase word i opens, within a few words: `In a pressurized water reactor, …`."""
-    return any(_breaks(text, words, j) for j in range(i + 1, min(len(words), i + 12)))
+    return any(breaks[i + 1:i + 12])
 
 
 def _starts_subject(word: Token) -> bool:
@@ -126,44 +130,60 @@ def verbs(tags: Sequence[str]) -> frozenset[int]:
     return frozenset(i for i, t in enumerate(tags) if t in (VERB, AUX))
 
 
-def _breaks(text: str, words: Sequence[Token], i: int) -> bool:
-    """Punctuation between word i-1 and word i (a comma, a semicolon, a dash, a bracket)."""
-    between = text[words[i - 1].end:words[i].start]
-    return any(c in between for c in ",;:()—–") or " - " in between
+_PUNCTUATION = frozenset(",;:()—–")
+
+
+def _breaks(text: str, words: Sequence[Token]) -> tuple[bool, ...]:
+    """For each word, whether punctuation stands between it and the word before (a comma, a semicolon, a dash,
+    a bracket): read once per key point."""
+    found = [False]
+    for before, word in itertools.pairwise(words):
+        between = text[before.end:word.start]
+        found.append(not _PUNCTUATION.isdisjoint(between) or " - " in between)
+    return tuple(found[:len(words)])
 
 
 def _closed(word: Token, i: int) -> str | None:
     """The part of speech of a function word, a number or a name; None for an open-class word."""
-    lower = word.lower
-    if word.lex.number:
-        return NUM
-    if lower in VERBS_AMONG_STOPWORDS or lower in COMMON_VERBS:
-        return None  # `use`, `makes`: verbs, though function words elsewhere
-    if lower == "to":
-        return TO
-    if lower in AUXILIARIES or lower in MODALS or lower in BE:
-        return AUX
-    if lower in _CONJUNCTIONS:
-        return CONJ
-    if (lower in _SUBORDINATORS and lower not in PREPOSITIONS) or lower in ("that", "which", "who", "where", "when"):
-        return SUB
-    if lower in _DETERMINERS:
-        return DET
-    if lower in PREPOSITIONS or lower in _PARTICLES:
-        return PREP
-    if lower in ADVERBS:
-        return ADV
-    if lower in _SUBJECT_PRONOUNS or lower in _OBJECT_PRONOUNS:
-        return PRON
-    if word.acronym or (word.text[:1].isupper() and (i or word.lex.parts == {""})):
+    if word.acronym:
+        return NAME  # `US`, `TSMC`: no pronoun, no function word
+    function, other = _function_word(word.lower)
+    if function is not None or word.lex.number:
+        return function or NUM
+    if word.text[:1].isupper() and (i or word.lex.parts == {""}):
         return NAME  # mid-sentence capitals, and a first word the lexicon does not know (`Masic estimates …`)
+    return other
+
+
+@lru_cache(maxsize=4096)
+def _function_word(lower: str) -> tuple[str | None, str | None]:
+    """(the part of speech a function word has wherever it stands, the one it has unless capitalised as a name):
+    looked up once per word, not once per token."""
+    if lower in VERBS_AMONG_STOPWORDS or lower in COMMON_VERBS:
+        return None, None  # `use`, `makes`: verbs, though function words elsewhere
+    if lower == "to":
+        return TO, None
+    if lower in AUXILIARIES or lower in MODALS or lower in BE:
+        return AUX, None
+    if lower in _CONJUNCTIONS:
+        return CONJ, None
+    if (lower in _SUBORDINATORS and lower not in PREPOSITIONS) or lower in ("that", "which", "who", "where", "when"):
+        return SUB, None
+    if lower in _DETERMINERS:
+        return DET, None
+    if lower in PREPOSITIONS or lower in _PARTICLES:
+        return PREP, None
+    if lower in ADVERBS:
+        return ADV, None
+    if lower in _SUBJECT_PRONOUNS or lower in _OBJECT_PRONOUNS:
+        return PRON, None
     if lower in STOPWORDS:
-        return ADV if lower in ("not", "never", "also", "still", "often", "only", "just", "very", "too", "even",
-                                "already", "again", "ever", "then") else OTHER
-    return None
+        return None, ADV if lower in ("not", "never", "also", "still", "often", "only", "just", "very", "too", "even",
+                                      "already", "again", "ever", "then") else OTHER
+    return None, None
 
 
-def _open(text: str, words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
+def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
     """The part of speech of an open-class word, from what it can be and the words around it."""
     word = words[i]
     parts, lower = word.lex.parts, word.lower
@@ -171,7 +191,7 @@ def _open(text: str, words: Sequence[Token], i: int, tags: Sequence[str], state:
     previous = tags[at] if at is not None else None
     before = words[at].lower if at is not None else ""
     after_adverb = at is not None and at < i - 1 and previous in (NOUN, NAME)  # `elk now [avoid]`
-    following = words[i + 1] if i + 1 < len(words) and not _breaks(text, words, i + 1) else None
+    following = words[i + 1] if i + 1 < len(words) and not breaks[i + 1] else None
     inflected = word.lex.verb_base not in ("", lower)  # `doubled`, `spent`, `yields`: a verb's form, not its base
     if previous == AUX and before in BE | {"has", "have", "had", "been"} and (lower.endswith(("ed", "en"))
                                                                              or word.lex.irregular):
@@ -207,15 +227,17 @@ def _open(text: str, words: Sequence[Token], i: int, tags: Sequence[str], state:
         return NOUN if can_noun else (ADJ if can_adj else VERB)  # `Unlike text-message [codes], …`
     if previous in (NOUN, NAME) and (not state.finite or after_adverb):
         by = following is not None and following.lower == "by"
-        if participle and (by or _sure_verb_later(text, words, i)):
+        if participle and (by or _sure_verb_later(breaks, words, i)):
             return VERBAL  # `Babies [born] by …`, `The first modern Games [held] in Athens in 1896 drew …`
-        if can_noun and following is not None and (following.lower == "of" or _verb_next(text, words, i)):
+        if can_noun and following is not None and (following.lower == "of" or _verb_next(breaks, words, i)):
             return NOUN  # `index [funds] beat`, `security [keys] cannot`
         if can_noun and lower.endswith("s") and following is not None and following.lower in PREPOSITIONS \
-                and _sure_verb_later(text, words, i):
+                and _sure_verb_later(breaks, words, i):
             return NOUN  # `planetarium [experiments] in the 1960s showed …`
         agrees = after_adverb or _agrees_after(words, tags, i) or (words[i - 1].plural and lower.endswith("s"))
-        if agrees and (following is None or _takes(following) or not can_noun):
+        at_end = i + 1 >= len(words)  # `… where wolves [hunt].`; but `Sleep [spindles], brief bursts of …, predict`
+        if agrees and ((following is None and (at_end or not can_noun)) or (following is not None and _takes(
+                following)) or not can_noun):
             return VERB
         return NOUN if can_noun else VERB
     if previous == CONJ and state.finite:  # `… and [produce] much of`, `… and [feed] soil microbes`; `… and distance`
@@ -248,10 +270,10 @@ def _previous_at(tags: Sequence[str], start: int) -> int | None:
     return None
 
 
-def _sure_verb_later(text: str, words: Sequence[Token], i: int) -> bool:
+def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
     """A verb in the past follows in the same clause, after a phrase: `Games held in Athens in 1896 [drew] …`."""
     for j in range(i + 2, min(len(words), i + 10)):
-        if _breaks(text, words, j) or words[j].lower in _SUBORDINATORS or words[j].lower in _CONJUNCTIONS:
+        if breaks[j] or words[j].lower in _SUBORDINATORS or words[j].lower in _CONJUNCTIONS:
             return False
         word, before = words[j], words[j - 1]
         if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower():
@@ -262,14 +284,13 @@ def _sure_verb_later(text: str, words: Sequence[Token], i: int) -> bool:
     return False
 
 
-def _verb_next(text: str, words: Sequence[Token], i: int) -> bool:
+def _verb_next(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
     """The next word (after any adverb) is the verb, and word i a noun of its subject: `index funds [beat] most`,
     `keys [cannot]`, `houses now [pick]`."""
     j = i + 1
-    while j < len(words) and (words[j].lower in ADVERBS or words[j].lower.endswith("ly")) \
-            and not _breaks(text, words, j):
+    while j < len(words) and (words[j].lower in ADVERBS or words[j].lower.endswith("ly")) and not breaks[j]:
         j += 1
-    if j >= len(words) or _breaks(text, words, j):
+    if j >= len(words) or breaks[j]:
         return False
     following, word = words[j], words[i]
     lower = following.lower
@@ -277,7 +298,7 @@ def _verb_next(text: str, words: Sequence[Token], i: int) -> bool:
         return True
     if not following.text.islower() or "VERB" not in following.lex.parts or lower in STOPWORDS:
         return False
-    after = words[j + 1] if j + 1 < len(words) and not _breaks(text, words, j + 1) else None
+    after = words[j + 1] if j + 1 < len(words) and not breaks[j + 1] else None
     takes_object = after is None or after.lower in _DETERMINERS or after.lex.number or after.lower in (
         "that", "to") or after.lower in APPROXIMATORS or after.lower.endswith("ly") or "NOUN" not in following.lex.parts
     if word.plural and following.lex.verb_base == lower and not lower.endswith("s"):

@@ -1,8 +1,10 @@
 """Cloze targets: every candidate span of a key point, and their ranking.
 
-Targets are chosen in order of preference: a number (with its unit), a
-percent, a date or year; a named entity; a rare domain term (by word
-frequency, from wordfreq); else the key noun phrase.
+Candidates are numbers (with their unit), percents, dates and years; named
+entities; rare domain terms (by word frequency, from wordfreq); the noun
+phrases the tagger reads; and the other spans a reader could mean by each
+(its whole phrase, the nouns after it, what follows `of`, a number's rate).
+`ranking.score` orders them.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from cards.cardmaker import tagger
 from cards.cardmaker.clause import Imperative
-from cards.cardmaker.ranking import Context, score
+from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
@@ -80,6 +82,11 @@ def rank_targets(key_point: str, words: Sequence[Token], tags: Sequence[str], cl
     return tuple(ranked)
 
 
+def holds_topic(target: Target, context: Context) -> bool:
+    """The target holds a word of the episode's topic (see `_topical`)."""
+    return _topical(context.words, target, context.topic)
+
+
 def as_hidden(target: Target, context: Context) -> Target:
     """The target as a card hides it when the best candidate holds a word of the episode's topic: without the topic
     words before its head (`Semiconductor [knowledge]`)."""
@@ -106,12 +113,17 @@ def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str
     front; `main_verb` is the claim's verb (a token index).
     """
     on_front = _FrontWords.of(shown)
-    seeds = [t for t in candidates_for(key_point, words) + _subject_term(key_point, words, tagger.verbs(tags))
-             + _chunks(key_point, words, tags) if not never_a_noun(t, words)]
+    seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, tagger.verbs(tags))
+                     + _chunks(key_point, words, tags) if not never_a_noun(t, words))
     enumeration = _enumeration_spans(key_point, words)
-    found = [variant for seed in seeds for variant in _variants(key_point, words, seed, tags, claim_start)
-             if (variant is seed or _acceptable(variant, enumeration, words)) and _a_phrase(variant, tags)]
-    found += _advised(key_point, words, advice)
+    spans: dict[tuple[int, int], Target] = {}
+    for seed in seeds:
+        for variant in _variants(key_point, words, seed, tags, claim_start):
+            held = spans.get((variant.start, variant.end))
+            if (held is None or variant.kind < held.kind) and _a_phrase(variant, tags) \
+                    and (variant is seed or _acceptable(variant, enumeration, words)):
+                spans[(variant.start, variant.end)] = variant
+    found = [*spans.values(), *_advised(key_point, words, advice)]
     candidates = [
         t for t in found
         if _fits_front(t, words, on_front, front)
@@ -120,18 +132,21 @@ def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str
                     for w in words[t.first_token:t.last_token + 1])  # `In [Abernathy]'s words, …`
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
-    unique: dict[tuple[int, int], Target] = {}
-    for t in candidates:  # one candidate a span, of the kind that says most about it (`six months`: a number)
-        if (t.start, t.end) not in unique or t.kind < unique[(t.start, t.end)].kind:
-            unique[(t.start, t.end)] = t
-    context = Context(key_point, words, tuple(tags), claim_start, len(words) if main_verb is None else main_verb, aside,
-                      topic, front.episode_words,
+    verb = len(words) if main_verb is None else main_verb
+    context = Context(key_point, words, tuple(tags), claim_start, verb, aside, topic, front.episode_words,
                       (advice.object_first, advice.object_last) if advice and advice.object_last >= advice.object_first
-                      else None)
-    return list(unique.values()), context
+                      else None, *clause_parts(key_point, words, tags, verb))
+    return _by_span(candidates), context
 
 
-ADVISED_RANK = 1.5  # after numbers and rare names, before rare terms: the new information of advice
+def _by_span(targets: Iterable[Target]) -> list[Target]:
+    """One candidate a span, of the kind that says most about it (`six months`: a number, not a noun phrase)."""
+    unique: dict[tuple[int, int], Target] = {}
+    for t in targets:
+        held = unique.get((t.start, t.end))
+        if held is None or t.kind < held.kind:
+            unique[(t.start, t.end)] = t
+    return list(unique.values())
 
 
 def _advised(text: str, words: Sequence[Token], advice: Imperative | None) -> list[Target]:
@@ -145,7 +160,7 @@ def _advised(text: str, words: Sequence[Token], advice: Imperative | None) -> li
         return []
     first, last = advice.object_first + len(words[advice.object_first:advice.object_last + 1]) - len(span), \
         advice.object_last
-    target = _target(text, words, first, last, TargetKind.NOUN_PHRASE, 0.0, ADVISED_RANK)
+    target = _target(text, words, first, last, TargetKind.NOUN_PHRASE, 0.0)
     return [target] if _acceptable(target, [], words) else []
 
 
@@ -541,7 +556,7 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
     """Every acceptable target in the key point, of every kind."""
     enumeration = _enumeration_spans(text, words)
     found: dict[tuple[int, int], Target] = {}
-    for finder in (_numbers, _entities, _rare_terms, _noun_phrases):
+    for finder in (_numbers, _entities, _rare_terms):
         for target in finder(text, words):
             if _acceptable(target, enumeration, words) and (target.start, target.end) not in found:
                 found[(target.start, target.end)] = target
