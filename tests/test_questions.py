@@ -97,3 +97,30 @@ def test_a_speaker_of_the_snip_is_never_the_answer_nor_hidden():
 def test_a_setting_stays_in_front_and_is_not_hidden():
     plan = plan_cards("In California, seven of the ten largest wildfires on record burned after 2017.", "Pod", "Ep")
     assert plan.deletions and all("California" not in d.text for d in plan.deletions)
+
+
+def test_a_name_the_lexicon_does_not_know_keeps_its_capital_in_a_question():
+    from cards.cardmaker.questions import _lower_first
+
+    assert _lower_first("Bach", frozenset()) == "Bach"  # no names passed: the lexicon knows no `bach`
+    assert _lower_first("The market", frozenset()) == "the market"
+    assert _lower_first("Researchers", frozenset()) == "researchers"
+
+
+@pytest.mark.parametrize("text", [
+    "Intel's how many process uses backside power delivery?",
+    "In California, seven of the how many largest wildfires burned?",
+    "Newcomers should start with what year 'West End Blues'?",
+    "Unlike a single straight ramp, what would which outgrow?",
+])
+def test_a_wh_phrase_that_took_half_a_phrase_is_no_question(text):
+    from cards.cardmaker.questions import _broken
+
+    assert _broken(text)
+
+
+def test_a_whole_wh_phrase_is_a_question():
+    from cards.cardmaker.questions import _broken
+
+    assert not _broken("According to Chen, how many minutes do night-shift nurses sleep less?")
+    assert not _broken("Loading loose cargo cost $5.86 a ton in 1956, against how many cents for containers?")

@@ -192,7 +192,7 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
 # Questions made of one key point, in the forms' order: the chooser takes the first in nine cases of ten on the
 # tuning sets, the second in most others; each attempt costs, so after the first success only a few more are made.
 MAX_CANDIDATES = 2
-ATTEMPTS_AFTER_FIRST = 3
+ATTEMPTS_AFTER_FIRST = 1
 MAX_TARGETS_ASKED = 4  # the best targets (and the other readings of each) are asked for; the rest rarely are
 
 
@@ -660,8 +660,8 @@ def _broken(text: str) -> bool:
         following = words[i + 1:i + 3]
         if any(w.lower().strip(",") in _WH for w in following):
             return True
-        if following and following[0][:1] in ("'", "‘", "\""):
-            return True
+        if any(w[:1] in ("'", "‘", "\"", "“") for w in following):
+            return True  # `what year 'West End Blues'`: the wh-phrase stands inside a quotation
     return False
 
 

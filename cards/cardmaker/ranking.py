@@ -54,10 +54,10 @@ def features(target: Target, context: Context) -> dict[str, float]:
     words, first, last = context.words, target.first_token, target.last_token
     span = words[first:last + 1]
     core = [w for w in span if w.lex.bare not in STOPWORDS and w.lex.bare not in APPROXIMATORS] or list(span)
-    found: dict[str, float] = {target.kind.name.lower(): 1.0}
     size = len(span)
-    found["words_2" if size == 2 else "words_3_plus" if size > 2 else "words_1"] = 1.0
-    rarity = min((w.lex.rarity for w in core if not w.lex.number), default=8.0)
+    found: dict[str, float] = {_KIND_FEATURE[target.kind]: 1.0,
+                               "words_2" if size == 2 else "words_3_plus" if size > 2 else "words_1": 1.0}
+    rarity = min([w.lex.rarity for w in core if not w.lex.number] or [8.0])
     found["rarity"] = min(rarity, 8.0) / 8.0
     if rarity < 3.0:
         found["rare"] = 1.0
@@ -88,6 +88,10 @@ def features(target: Target, context: Context) -> dict[str, float]:
     return found
 
 
+_KIND_FEATURE = {kind: kind.name.lower() for kind in TargetKind}
+_CONTRASTED = frozenset({"than", "unlike"})
+
+
 def _role(found: dict[str, float], target: Target, context: Context, before: Token | None) -> None:
     """Where the candidate stands in the key point read as frame and claim."""
     aside, words = context.aside, context.words
@@ -97,8 +101,10 @@ def _role(found: dict[str, float], target: Target, context: Context, before: Tok
         found["contrast_opening"] = 1.0  # `Rather than building fabs everywhere, …`
     if aside.tail_start is not None and target.start >= aside.tail_start:
         found["tail"] = 1.0  # `…, because …`, `…, including …`
-    previous = [w.lower for w in words[max(0, target.first_token - 2):target.first_token]]
-    if {"than", "unlike"} & set(previous) and not (previous and previous[-1] in NUMBER_WORDS):
+    first = target.first_token
+    contrasted = first and (words[first - 1].lower in _CONTRASTED or (first > 1 and words[first - 2].lower
+                                                                      in _CONTRASTED))
+    if contrasted and words[first - 1].lower not in NUMBER_WORDS:
         found["after_than"] = 1.0  # `more than any single probiotic`
     if words and words[0].lower in ("this", "these", "those") and target.first_token <= 3:
         found["points_back"] = 1.0  # `These fast metabolisers …`
@@ -321,14 +327,14 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.42, "form_subject": 0.29, "form_fronted": 0.07, "form_in_place": -0.08,
-    "form_subject_phrase": 0.05, "form_object_phrase": -0.62, "form_advice": 0.18, "form_speaker": 0.33,
-    "made_first": 0.16, "order": 0.10, "no_target": -0.08, "best_target": 0.96, "behind_best": -0.62,
-    "answer_number": 0.49, "answer_entity": 0.67, "answer_rare_term": -0.23, "answer_noun_phrase": -0.20,
-    "answer_one_word": -0.46, "answer_three_words_plus": 0.50, "who": -0.33, "wh_in_the_middle": -0.15,
-    "preposition_at_the_end": 0.26, "comma": -0.23, "length": 0.01, "framed": -0.34, "bias": 0.65,
+    "form_number": 0.46, "form_subject": 0.33, "form_fronted": 0.04, "form_in_place": -0.07,
+    "form_subject_phrase": 0.06, "form_object_phrase": -0.65, "form_advice": 0.21, "form_speaker": 0.31,
+    "made_first": 0.15, "order": 0.11, "no_target": -0.07, "best_target": 0.90, "behind_best": -0.73,
+    "answer_number": 0.48, "answer_entity": 0.57, "answer_rare_term": -0.11, "answer_noun_phrase": -0.18,
+    "answer_one_word": -0.41, "answer_three_words_plus": 0.43, "who": -0.42, "wh_in_the_middle": -0.11,
+    "preposition_at_the_end": 0.26, "comma": -0.37, "length": -0.07, "framed": -0.28, "bias": 0.69,
 }
-QUESTION_THRESHOLD = -0.29
+QUESTION_THRESHOLD = -0.46
 
 
 def question_score(features: dict[str, float]) -> float:

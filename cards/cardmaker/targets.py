@@ -113,12 +113,13 @@ def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str
     front; `main_verb` is the claim's verb (a token index).
     """
     on_front = _FrontWords.of(shown)
-    seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, tagger.verbs(tags))
+    verbs = tagger.verbs(tags)
+    seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
                      + _chunks(key_point, words, tags) if not never_a_noun(t, words))
     enumeration = _enumeration_spans(key_point, words)
     spans: dict[tuple[int, int], Target] = {}
     for seed in seeds:
-        for variant in _variants(key_point, words, seed, tags, claim_start):
+        for variant in _variants(key_point, words, seed, tags, verbs, claim_start):
             held = spans.get((variant.start, variant.end))
             if (held is None or variant.kind < held.kind) and _a_phrase(variant, tags) \
                     and (variant is seed or _acceptable(variant, enumeration, words)):
@@ -275,7 +276,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     return _target(text, words, first, last, target.kind, target.score, target.rank)
 
 
-def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[str],
+def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[str], verbs: frozenset[int],
               claim_start: int) -> list[Target]:
     """A candidate and the other spans a reader could mean by it: its whole noun phrase, the phrase with the nouns
     after it (`[waggle] dance`), with what follows `of` (`the length [of the waggle run]`), a number with its rate
@@ -283,7 +284,6 @@ def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[st
 
     Which of them is the target is the ranking's to say: each is described by whether it is a whole phrase.
     """
-    verbs = tagger.verbs(tags)
     widened = _whole_noun_phrase(text, words, seed, verbs, claim_start)
     found = [seed] if widened is seed else [seed, widened]
     for target in tuple(found):
