@@ -27,8 +27,8 @@ def test_cloze_text_numbers_deletions_best_first():
     plan = plan_cards("Physicists at CERN announced the discovery of the Higgs boson on the Fourth of July "
                       "in 2012.", "Pod", "Ep")
     assert cloze_text(plan) == (
-        "Physicists at CERN announced the discovery of the {{c2::Higgs boson}} on the Fourth of July in "
-        "{{c1::2012}}."  # the second deletion is in the predicate: `Physicists at CERN` is the subject
+        "Physicists at CERN announced the discovery of the {{c1::Higgs boson}} on the Fourth of July in "
+        "{{c2::2012}}."  # the second deletion is in the predicate too: `Physicists at CERN` is the subject
     )
 
 

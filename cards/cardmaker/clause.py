@@ -2,8 +2,8 @@
 
 No parser and no model: key points are short declaratives written by an AI,
 so a reader that sets aside a leading phrase and an aside, then finds the
-subject and the main verb, is enough. `verb_positions` marks every token
-read as a verb (verbs make poor cloze targets).
+subject and the main verb, is enough. The verbs come from `tagger` (verbs
+make poor cloze targets).
 """
 
 from __future__ import annotations
@@ -18,20 +18,14 @@ from cards.cardmaker.types import Attribution, Frames, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
-    AFTER_NOUN_NOT_VERB,
     ANAPHORA,
-    APPROXIMATORS,
     AUXILIARIES,
-    BE,
     COMMON_VERBS,
     DETERMINERS,
     MAX_TARGET_WORDS,
-    MODALS,
-    PERFECT,
     PERSON_VERBS,
     PERSONAL_PRONOUNS,
     PREPOSITIONS,
-    PRONOUN_OPENERS,
     STOPWORDS,
     SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
@@ -115,53 +109,6 @@ def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> Spoken | N
     return Spoken(spoken, spoken_words, verbs, _claim_clause(spoken, spoken_words, verbs, 0))
 
 
-def verb_positions(key_point: str, words: Sequence[Token]) -> set[int]:
-    """Tokens that are verbs: the main verb, and words after a modal or `to`.
-
-    Verbs make poor answers: a card should ask for a thing, not an action.
-    """
-    found = {i + 1 for i, w in enumerate(words[:-1]) if w.lower in MODALS or w.lower == "to"}
-    found |= {i + 2 for i, w in enumerate(words[:-2])  # `could easily hide`: an adverb between
-              if w.lower in MODALS and words[i + 1].lower.endswith("ly")}
-    # `-ize`/`-ify` words are verbs, and so is a lowercase word opening the main clause
-    # after `As head of compute, …` (an imperative).
-    found |= {i for i, w in enumerate(words) if _ize_or_ify(w.lower)
-              and not (i and words[i - 1].lower in DETERMINERS)}
-    leading = re.match(r"^(?:As|If|When|While|Once|Before|After)\b[^,]{3,80},\s+([a-z])", key_point)
-    if leading:
-        found |= {i for i, w in enumerate(words) if w.start == leading.start(1)}
-    found |= {
-        i + 1 for i, w in enumerate(words[:-1])
-        if w.lower in PERFECT and words[i + 1].lower.endswith(("ed", "en"))
-    }
-    found |= {i for i in range(1, len(words)) if _verb_after_subject(words, i) or verb_only(words, i)
-              or _verb_after_name(words, i)}
-    found |= {i for i in range(2, len(words))  # `often matters`, `now compete`; not `Later studies`
-              if words[i - 1].lower in ADVERBS and "VERB" in words[i].lex.parts}
-    if len(words) > 1 and words[0].lower in PRONOUN_OPENERS and "VERB" in words[1].lex.parts:
-        found.add(1)  # `This leaves the coral …`
-    found |= {i + 1 for i, w in enumerate(words[:-1]) if w.lower in BE and words[i + 1].lower.endswith("ed")}
-    clause = read_clause(key_point, words)
-    if clause is not None:
-        verb = clause.verb_token.text
-        offset = key_point.find(clause.text[:20]) if clause.text[:20] in key_point else 0
-        position = key_point.find(verb, offset + clause.verb_token.start - 2)
-        # not when the lexicon found the verb right after it: `Sun-like stars hosts an …`
-        found.update(i for i, w in enumerate(words) if w.start == position and i + 1 not in found)
-    return found
-
-
-def claim_verbs(frame: Attribution | None, words: Sequence[Token]) -> set[int]:
-    """The verbs of an attributed claim, read as a sentence of its own (positions in the key point)."""
-    if frame is None:
-        return set()
-    offset = frame.claim_start
-    claim_words = tuple(_moved(w, -offset) for w in words if w.start >= offset)
-    starts = {w.start: i for i, w in enumerate(words)}
-    return {starts[claim_words[i].start + offset] for i in verb_positions(frame.claim, claim_words)
-            if claim_words[i].start + offset in starts}
-
-
 def _moved(word: Token, by: int) -> Token:
     """The token `by` characters further on (a piece of a text read as a text of its own); built as `tokens`
     builds tokens, without `_replace`'s frame (a tenth of reading a clause)."""
@@ -175,68 +122,14 @@ def _adjacent(words: Sequence[Token], i: int) -> bool:
     return words[i + 1].start - words[i].end <= 1
 
 
-def _ize_or_ify(word: str) -> bool:
-    """`colonize`, `amplify`: ends in -ify, or in -ize after any letter but w."""
-    return word.endswith("ify") or (word.endswith("ize") and len(word) > 3 and word[-4] != "w")
 
 
-def _verb_after_subject(words: Sequence[Token], i: int) -> bool:
-    """A verb right after a noun that is its subject.
-
-    `velocity measures a …`, `pollution buys reefs …` (a singular noun, then
-    a verb in -s), `agencies overspend on …`, `microbes turn fibre …` (a
-    plural, then a base form). Not `security keys cannot …`: a noun that an
-    auxiliary follows is part of the subject.
-    """
-    word, subject = words[i], words[i - 1]
-    if word.text[0].isupper() or word.lower in PREPOSITIONS:
-        return False  # `Amazon Web Services generates …`: a name; `foods like kefir`: a preposition
-    following = words[i + 1].lower if i + 1 < len(words) else ""
-    if not following and i >= 2 and words[i - 2].lower in DETERMINERS and word.plural \
-            and "VERB" in word.lex.parts and not subject.plural:
-        return True  # `before the hire starts.`
-    if (not following or following in AFTER_NOUN_NOT_VERB or not _adjacent(words, i - 1) or not subject.lex.content
-            or subject.lower.endswith("'s") or "VERB" not in word.lex.parts
-            or subject.lex.parts.isdisjoint({"NOUN", ""})):  # a rare term: a noun
-        return False
-    if subject.plural or (i >= 3 and words[i - 2].lower == "and"):  # `culture and paranoia drive`
-        if word.plural and following in ("a", "an", "the"):
-            return True  # `one in five stars hosts an …`: the verb agrees with `one`
-        return not word.lower.endswith("s") and word.lex.verb_base == word.lower
-    if _base_verb(words[i + 1]) or (word.plural and _bare_verb(words[i + 1])):
-        return False  # `Cover crops protect …`, `index funds beat …`: the verb comes next, so this is a noun
-    if (following in APPROXIMATORS or words[i + 1].lex.number) and _adjacent(words, i) and not subject.plural:
-        return True  # `the Subway cost about $2.5 billion`, `cargo cost $5.86`
-    if words[i + 1].plural and "VERB" in words[i + 1].lex.parts and i + 2 < len(words) \
-            and words[i + 2].lower in ("a", "an", "the"):
-        return False  # `Sun-like stars hosts an …`: the verb is the next word
-    if not _adjacent(words, i):
-        return False  # `text-message codes, hardware …`: a comma ends the phrase
-    # `rate hikes better than`, `supply contracts.`: a noun; a verb takes an object
-    after = words[i + 1].lex.parts
-    takes_object = (following in DETERMINERS or following in ("less", "more") or words[i + 1].text[0].isupper()
-                    or (words[i + 1].lex.content and "ADV" not in after and after != {"VERB"}))  # `sizes mattered`
-    return word.plural and takes_object
 
 
-def _verb_after_name(words: Sequence[Token], i: int) -> bool:
-    """`the Reformation spread faster`, `Buddhism spread along`: a name, then a verb and what modifies it."""
-    if i < 2 or i + 1 >= len(words) or not words[i - 1].text[0].isupper() or not words[i].text.islower():
-        return False
-    following = words[i + 1].lower
-    modifier = following in PREPOSITIONS or following in DETERMINERS or following.endswith(("er", "ly"))
-    return "VERB" in words[i].lex.parts and _adjacent(words, i - 1) and _adjacent(words, i) and modifier
 
 
-def _bare_verb(word: Token) -> bool:
-    """A lowercase base form that can be a verb (`beat`, `sleep`, `use`), though English uses it as a noun too."""
-    lower = word.lower
-    return (word.text.islower() and "VERB" in word.lex.parts and word.lex.verb_base == lower
-            and not lower.endswith("s") and (lower not in STOPWORDS or lower in VERBS_AMONG_STOPWORDS))
 
 
-def _base_verb(word: Token) -> bool:
-    return word.lex.parts == {"VERB"} and word.lex.verb_base == word.lower
 
 
 _LEADING = re.compile(

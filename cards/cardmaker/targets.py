@@ -43,9 +43,6 @@ SHORT_KEY_POINT_WORDS = 12
 RARE_ZIPF = 3.6
 
 
-COMMON_ZIPF = 5.0
-
-
 TOPIC_SHARE = 0.10  # of an episode's key points
 
 
@@ -796,13 +793,3 @@ def _verb_penalty(words: Sequence[Token], i: int) -> float:
     if word.endswith(("ly", "ing")):
         return 0.5
     return 0.0
-
-
-def _noun_phrases(text: str, words: Sequence[Token]) -> list[Target]:
-    """The rarest run of content words, as a last resort."""
-    found = []
-    for i, word in enumerate(words):
-        if word.lex.content and word.lex.zipf < COMMON_ZIPF + 0.5:
-            score = word.lex.zipf + _verb_penalty(words, i)
-            found.append(_target(text, words, i, i, TargetKind.NOUN_PHRASE, score))
-    return found
