@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from fake_openai import Answer, FakeServer, Seen, cards_json, closed_port_url
 
-from cards import llm, render
+from cards import render
+from cards.cardmaker import llm
+from cards.cardmaker.llm import Fallback, LlmSettings, Proposal, Reply, SnipRequest
+from cards.cardmaker.types import CardPlan
 from cards.checks import card_problems
 from cards.errors import UsageError
-from cards.llm import Fallback, LlmSettings, Proposal, Reply, SnipRequest
-from cards.make import CardPlan
 from cards.model import Episode, Shape, Snip, Turn
 
 SECRET = "sk-test-7f3c9a1e5b2d4c6f8a0e"
@@ -487,7 +488,8 @@ def test_without_the_sdk_the_writer_says_how_to_install_it(monkeypatch):
 
 
 def test_commands_start_without_the_sdk_or_this_module():
-    code = "import sys, cards.cli, cards.build, cards.notes; print(sorted({'openai', 'cards.llm'} & set(sys.modules)))"
+    code = ("import sys, cards.cli, cards.build, cards.notes; "
+            "print(sorted({'openai', 'cards.cardmaker.llm'} & set(sys.modules)))")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "[]"
 

@@ -39,7 +39,7 @@ from cards.errors import UsageError
 from cards.model import Episode, Snip
 
 if TYPE_CHECKING:
-    from cards.make import CardPlan
+    from cards.cardmaker.types import CardPlan
 
 PROMPT_VERSION = "1"  # raise it with any change to what is asked: cached answers are then asked again
 OPENAI_URL = "https://api.openai.com/v1"
@@ -348,9 +348,9 @@ def plan_from_reply(key_point: str, reply: Reply, *, podcast: str, episode: str,
     passes (`card_problems`). `before` is the key point the front shows
     first, as the rules chose it.
     """
+    from cards.cardmaker.questions import context_label
+    from cards.cardmaker.types import CardPlan, Question, Target, TargetKind
     from cards.checks import card_problems
-    from cards.lexicon import Question, Target, TargetKind
-    from cards.make import CardPlan, context_label
 
     proposal = reply.proposal
     if proposal is None:
@@ -359,7 +359,7 @@ def plan_from_reply(key_point: str, reply: Reply, *, podcast: str, episode: str,
     if span is None:
         return Fallback.CLOZE_NOT_IN_KEY_POINT
     start, end = span
-    why = (_cloze_problem(key_point, start, end, speakers, episode) or _question_problem(proposal)
+    why = (_cloze_problem(key_point, start, end, frozenset(speakers), episode) or _question_problem(proposal)
            or _answer_problem(key_point, proposal.answer, passage))
     if why:
         return why
@@ -390,16 +390,16 @@ def _span(key_point: str, cloze: str) -> tuple[int, int] | None:
     return None if inside_word else (found, end)
 
 
-def _cloze_problem(key_point: str, start: int, end: int, speakers: Iterable[str], episode: str) -> Fallback | None:
+def _cloze_problem(key_point: str, start: int, end: int, speakers: frozenset[str], episode: str) -> Fallback | None:
     """1 to MAX_TARGET_WORDS words, not only stopwords, not the speaker (named, or framing the claim)."""
-    from cards.lexicon import MAX_TARGET_WORDS, STOPWORDS, tokens
-    from cards.make import attribution
+    from cards.cardmaker.frames import attribution
+    from cards.cardmaker.words import MAX_TARGET_WORDS, STOPWORDS, speaker_words, tokens
 
     words = [w.lower.removesuffix("'s").removesuffix("’s") for w in tokens(key_point[start:end])]
     if not 1 <= len(words) <= MAX_TARGET_WORDS or all(w in STOPWORDS for w in words):
         return Fallback.BAD_CLOZE
     names = {w.lower.removesuffix("'s").removesuffix("’s") for s in speakers for w in tokens(s)}
-    frame = attribution(key_point, "", episode)
+    frame = attribution(key_point, "", episode, speaker_words(speakers))
     if frame:
         names.update(w.lower for w in tokens(frame.speaker))
         if start < frame.claim_start:
@@ -411,7 +411,7 @@ def _cloze_problem(key_point: str, start: int, end: int, speakers: Iterable[str]
 
 def _question_problem(proposal: Proposal) -> Fallback | None:
     """A question: one line of plain text, a few words, ending with `?`."""
-    from cards.lexicon import tokens
+    from cards.cardmaker.words import tokens
 
     if _MARKUP.search(proposal.question) or _MARKUP.search(proposal.answer):
         return Fallback.MARKUP
@@ -422,7 +422,7 @@ def _question_problem(proposal: Proposal) -> Fallback | None:
 
 def _answer_problem(key_point: str, answer: str, passage: str) -> Fallback | None:
     """At most MAX_ANSWER_WORDS words, found (as whole words) in the key point or the passage."""
-    from cards.lexicon import MAX_ANSWER_WORDS
+    from cards.cardmaker.questions import MAX_ANSWER_WORDS
 
     words = _words(answer)
     if not 1 <= len(words) <= MAX_ANSWER_WORDS:
@@ -434,7 +434,7 @@ def _answer_problem(key_point: str, answer: str, passage: str) -> Fallback | Non
 
 @lru_cache(maxsize=256)  # a snip's passage is searched once for each of its key points
 def _words(text: str) -> tuple[str, ...]:
-    from cards.lexicon import tokens
+    from cards.cardmaker.words import tokens
 
     return tuple(t.lower.translate(_QUOTES).removesuffix("'s") for t in tokens(text))  # `Patel` in `Patel's`
 
@@ -445,14 +445,14 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
 
 
 def _token_range(key_point: str, start: int, end: int) -> tuple[int, int]:
-    from cards.lexicon import tokens
+    from cards.cardmaker.words import tokens
 
     inside = [i for i, t in enumerate(tokens(key_point)) if t.start < end and t.end > start]
     return (inside[0], inside[-1]) if inside else (0, 0)
 
 
 def _answer_shown(plan: CardPlan) -> bool:
-    from cards.lexicon import contains_answer
+    from cards.cardmaker.words import contains_answer
 
     question = plan.question
     return question is not None and contains_answer(question.text + " " + plan.qa_context, question.answer)
