@@ -31,9 +31,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cards import __version__, package
+from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
 from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import Level, Problem
@@ -45,9 +46,11 @@ from cards.parse.text import read_bytes
 from cards.reconcile import (
     Reconciled,
     SourceCheck,
+    Writers,
     read_again,
     read_sources,
     reconcile,
+    rules_everywhere,
     source_key,
     unreadable,
 )
@@ -64,6 +67,10 @@ from cards.state import (
     StoredEpisode,
 )
 from cards.workers import Progress, in_batches, run_all, small_main
+
+if TYPE_CHECKING:
+    from cards.ask import Answers, ModelReport
+    from cards.cardmaker.llm import LlmSettings
 
 CHANGES_PACKAGE = "changes.apkg"
 LOCK_WAIT = 5.0  # seconds a second build waits for the first
@@ -135,6 +142,7 @@ class BuildReport:
     first: bool = False  # the first build into its folder: import its episode (or tag) packages
     state_was_missing: bool = False
     state_moved_aside: Path | None = None
+    model: ModelReport | None = None  # what the language model did (`--writer llm`)
 
     @property
     def failed(self) -> bool:
@@ -153,14 +161,19 @@ def build(
     now: int | None = None,
     workers: int | None = None,
     lock_wait: float = LOCK_WAIT,
+    writer: WriterOptions = RULES_OPTIONS,
+    send: bool = True,
 ) -> BuildReport:
-    """Build the decks of every note under `paths` into `out`.
+    """Build the decks of every note under `paths` into `out`, with the card writer `writer`.
 
-    Large builds use worker processes; on macOS and Windows Python spawns
-    them, so a script that calls this there must guard its entry point with
-    `if __name__ == "__main__":`.
+    A language model is asked for the key points no earlier build asked it
+    for; without `send` (a dry run) it is asked nothing, and key points
+    without a kept answer get the rules' cards. Large builds use worker
+    processes; on macOS and Windows Python spawns them, so a script that
+    calls this there must guard its entry point with `if __name__ == "__main__":`.
     """
     roots = check_paths(paths)
+    settings = writer.settings()
     stamp = build_time(now)
     folder = check_out(out)  # made here: every argument is checked first
     tell = progress or (lambda stage, done, total: None)
@@ -168,7 +181,7 @@ def build(
         remove_leftovers(folder)
         had_packages = any(folder.glob("episodes/*.apkg"))
         try:
-            report, opened = _run(roots, folder, stamp, force, tell, workers, had_packages)
+            report, opened = _run(roots, folder, stamp, force, tell, workers, had_packages, settings, send)
         except sqlite3.DatabaseError as error:  # the state's own file: the writers catch theirs
             raise StateError(folder / STATE_FILE, error) from None
     report.state_was_missing = opened.was_new and had_packages and opened.moved_aside is None
@@ -177,21 +190,26 @@ def build(
 
 
 def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress, workers: int | None,
-         had_packages: bool) -> tuple[BuildReport, Opened]:
+         had_packages: bool, settings: LlmSettings | None, send: bool) -> tuple[BuildReport, Opened]:
     scan = find_sources(roots)
     with State(out) as state:
         opened = Opened(state.was_new, state.moved_aside)
-        known = state.known()
+        known = state.known(settings.model if settings else None)
         notetype_mtime, meta = _notetype_mtime(known, stamp)
-        checks = read_again(check_sources(scan.sources, known, force, meta), known)
+        identity = settings.identity if settings else ""
+        checks = read_again(check_sources(scan.sources, known, force, meta, identity), known)
         new_changes = changes_deleted(out, known)
-        reads = read_sources(checks, workers, progress)
+        answers = ask(known, checks, settings, progress, send) if settings is not None else None
+        writers: Writers = answers or rules_everywhere()
+        reads = read_sources(checks, workers, progress, writers)
         # A first build into a folder offers no changes.apkg: every note is in the episode packages.
         # (A lost or damaged state beside packages offers every note: they may have been imported.)
         first = state.was_new and not had_packages
         reconciled = reconcile(state, known, checks, reads, roots, scan.unreadable, now=stamp, meta=meta,
                                new_changes=new_changes, offer_changes=not first, changes_package=CHANGES_PACKAGE,
-                               workers=workers)
+                               workers=workers, writers=writers,
+                               read_next_time=answers.read_next_time if answers else frozenset(),
+                               answers=answers.to_keep() if answers else None)
         recorded = {path: r for path, r in known.packages.items() if not (new_changes and path == CHANGES_PACKAGE)}
         plan = plan_packages(out, reconciled, recorded, notetype_mtime, force)
     # Committed: the notes the writers read, and what stays pending if they fail.
@@ -201,6 +219,7 @@ def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progre
     report = assemble_report(len(scan.sources), [*scan.problems, *reconciled.problems], reconciled, plan,
                              written, removed, out)
     report.first = first
+    report.model = answers.report if answers else None
     return report, opened
 
 
@@ -298,27 +317,34 @@ def changes_deleted(out: Path, known: Known) -> bool:
 
 # --- check -----------------------------------------------------------------------
 
-def source_digest(raw: bytes) -> str:
-    """A source's identity for incremental builds: its bytes and this version."""
-    return hashlib.blake2b(raw + __version__.encode() + notetype_digest().encode(), digest_size=16).hexdigest()
+def source_digest(raw: bytes, writer: str = "") -> str:
+    """A source's identity for incremental builds: its bytes, this version, and the card writer's identity."""
+    return hashlib.blake2b(raw + __version__.encode() + notetype_digest().encode() + writer.encode(),
+                           digest_size=16).hexdigest()
 
 
-def stat_key(info: os.stat_result) -> str:
-    """Size, modification time and this version: when all match, the bytes are not read."""
-    return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}"
+def stat_key(info: os.stat_result, writer: str = "") -> str:
+    """Size, modification time, this version and the card writer: when all match, the bytes are not read.
+
+    The rules' identity is "", so a rules build's keys are those of the versions before writers.
+    """
+    return f"{info.st_size}:{info.st_mtime_ns}:{__version__}:{notetype_digest()}" + (f":{writer}" if writer else "")
 
 
-def check_sources(sources: Iterable[Path], known: Known, force: bool, meta: dict[str, str]) -> list[SourceCheck]:
+def check_sources(sources: Iterable[Path], known: Known, force: bool, meta: dict[str, str],
+                  writer: str = "") -> list[SourceCheck]:
     """Compare every source with the last build's record (cheap: a stat, else a hash).
 
-    Notes in `meta` when this build looked at them.
+    `writer` is the card writer's identity: a source last read with another
+    writer is changed. Notes in `meta` when this build looked at them.
     """
     trusted_before = float(known.meta.get("last_read") or 0) - 1.0
     meta["last_read"] = repr(time.time())
-    return [check_source(p, known.sources.get(source_key(p)), force, trusted_before) for p in sources]
+    return [check_source(p, known.sources.get(source_key(p)), force, trusted_before, writer) for p in sources]
 
 
-def check_source(path: Path, known: KnownSource | None, force: bool, trusted_before: float) -> SourceCheck:
+def check_source(path: Path, known: KnownSource | None, force: bool, trusted_before: float,
+                 writer: str = "") -> SourceCheck:
     """Unchanged since the last build (by its stat, else its bytes), changed, or unreadable.
 
     As git does, a stat is trusted only for files last modified well before
@@ -328,7 +354,7 @@ def check_source(path: Path, known: KnownSource | None, force: bool, trusted_bef
     key = source_key(path)
     try:
         info = path.stat()
-        stat, settled = stat_key(info), info.st_mtime < trusted_before
+        stat, settled = stat_key(info, writer), info.st_mtime < trusted_before
         if known and stat == known.stat and settled and not force:
             return SourceCheck(path, key, known.digest, stat, unchanged=True)
         raw = read_bytes(path)
@@ -336,8 +362,18 @@ def check_source(path: Path, known: KnownSource | None, force: bool, trusted_bef
         return unreadable(path, error.reason)
     except OSError as error:
         return unreadable(path, f"cannot be read ({error.strerror or error})")
-    digest = source_digest(raw)
+    digest = source_digest(raw, writer)
     return SourceCheck(path, key, digest, stat, unchanged=known is not None and digest == known.digest and not force)
+
+
+# --- ask (a language model, `--writer llm`) ------------------------------------------
+
+def ask(known: Known, checks: list[SourceCheck], settings: LlmSettings, progress: Progress,
+        send: bool) -> Answers:
+    """The model's answers for the key points of the sources to read (see `cards.ask`)."""
+    from cards.ask import ask_model  # only a build with this writer loads it, and the model's client
+
+    return ask_model(known.answers, checks, settings, progress, send=send)
 
 
 # --- plan ----------------------------------------------------------------------------

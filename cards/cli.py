@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 
 import typer
 
@@ -22,6 +22,7 @@ from cards.model import Level
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
+    from cards.cardmaker.writer import WriterOptions
 
 T = TypeVar("T")
 
@@ -34,6 +35,19 @@ app = typer.Typer(
 
 DEFAULT_SOURCES = "seeds"
 DEFAULT_OUT = "decks"
+
+# The card writer's options, the same on build, sync and preview (the choices are `cards.cardmaker.writer.WriterKind`'s,
+# not imported here, so that `cards --version` loads no more than it did).
+WriterChoice = Literal["rules", "llm"]
+WRITER = typer.Option("rules", "--writer", case_sensitive=False,
+                      help="Who writes the cards: the rules (offline, free), or a language model (llm, with "
+                           "--llm-model).")
+LLM_MODEL = typer.Option(None, "--llm-model", metavar="NAME", show_default=False,
+                         help="The model that writes the cards with --writer llm (llama3.1, gpt-4o-mini, …). "
+                              "An API key is read from OPENAI_API_KEY only.")
+LLM_URL = typer.Option(None, "--llm-url", metavar="URL", show_default=False,
+                       help="Its OpenAI-compatible server (Ollama: http://localhost:11434/v1). "
+                            "Default: OPENAI_BASE_URL, else OpenAI's own.")
 
 
 def _run(action, *args):
@@ -58,6 +72,12 @@ def _run(action, *args):
         typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
                    "(CARDS_DEBUG=1 shows the details)", err=True)
         raise typer.Exit(1) from None
+
+
+def _writer_options(kind: str, model: str | None, url: str | None) -> WriterOptions:
+    from cards.cardmaker.writer import WriterKind, WriterOptions
+
+    return WriterOptions(WriterKind(kind.lower()), model, url)
 
 
 def _version(value: bool) -> None:
@@ -111,11 +131,16 @@ def build_command(
         DEFAULT_OUT, "--out", "-o", metavar="DIR", help="Where the decks go (~ is your home folder).",
     ),
     force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
+    writer: WriterChoice = WRITER,
+    llm_model: str | None = LLM_MODEL,
+    llm_url: str | None = LLM_URL,
 ) -> None:
     """Build Anki packages: one per episode, one per tag, and changes.apkg."""
     from cards.build import build
 
-    report = _with_progress(lambda bar: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar))
+    chosen = _writer_options(writer, llm_model, llm_url)
+    report = _with_progress(lambda bar: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar,
+                                              writer=chosen))
     _print_build(report, out)
     if report.failed:
         raise typer.Exit(1)
@@ -127,12 +152,19 @@ def preview_command(
         None, metavar="PATHS", show_default=False, help="Snip notes or folders of them. Default: seeds/.",
     ),
     out: str = typer.Option("preview.html", "--out", "-o", metavar="FILE", help="The HTML page to write."),
+    writer: WriterChoice = WRITER,
+    llm_model: str | None = LLM_MODEL,
+    llm_url: str | None = LLM_URL,
 ) -> None:
     """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
     from cards.preview import write_preview  # imports Anki's engine: only when asked
 
-    preview = _run(write_preview, paths or [DEFAULT_SOURCES], out)
+    chosen = _writer_options(writer, llm_model, llm_url)
+    preview = _with_progress(lambda bar: write_preview(paths or [DEFAULT_SOURCES], out, writer=chosen,
+                                                       progress=bar))
     _print_problems(preview.problems)
+    if preview.model:
+        typer.echo(preview.model.line())
     typer.echo(f"Wrote {preview.page}: {_plural(preview.cards, 'card')}, front and back, light and night.")
     if any(p.level is Level.ERROR for p in preview.problems):
         raise typer.Exit(1)
@@ -192,13 +224,17 @@ def sync_command(
         help="When the server's collection and this one cannot be merged, replace this one with the server's "
              "(a backup of this one is made first).",
     ),
+    writer: WriterChoice = WRITER,
+    llm_model: str | None = LLM_MODEL,
+    llm_url: str | None = LLM_URL,
 ) -> None:
     """Build, then import every new or changed note straight into your Anki collection (close Anki first)."""
     from cards.sync import SyncOptions, sync
 
     options = SyncOptions(collection=collection, profile=profile, server=server, user=user, prune=prune,
                           dry_run=dry_run, replace_server=replace_server, replace_local=replace_local,
-                          create=create, overwrite_edits=overwrite_edits)
+                          create=create, overwrite_edits=overwrite_edits,
+                          writer=_writer_options(writer, llm_model, llm_url))
 
     def ask_password() -> str:
         try:
@@ -225,6 +261,8 @@ def sync_command(
     if report.dry_run:
         _print_problems(report.build.problems)
         typer.echo("\n".join(summary(report.build, Path(out).expanduser()).splitlines()[:2]))
+        if report.build.model:
+            typer.echo(report.build.model.line())
     else:
         _print_build(report.build, out, importing=False)  # the sync imports them
     typer.echo(sync_summary(report))
@@ -319,6 +357,8 @@ def summary(report: BuildReport, out: Path, *, importing: bool = True) -> str:
     if report.skipped:
         reasons = "; ".join(f"{count} × {reason}" for reason, count in sorted(report.skipped.items()))
         lines.append(f"Skipped: {reasons}.")
+    if report.model:
+        lines.append(report.model.line())
     errors = sum(1 for p in report.problems if p.level is Level.ERROR)
     warnings = len(report.problems) - errors
     if report.problems:

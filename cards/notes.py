@@ -13,6 +13,7 @@ from cards.model import CardKind, Episode, NoteRow, Snip
 
 if TYPE_CHECKING:
     from cards.cardmaker.types import CardPlan
+    from cards.cardmaker.writer import Writer
 
 SKIP_PLACEHOLDER = "placeholder snip (1min Snip / Untitled)"
 SKIP_NO_KEY_POINTS = "snip without key points"
@@ -96,14 +97,17 @@ def _note_tags(episode: Episode, snip: Snip) -> tuple[tuple[str, ...], tuple[str
     return tuple(dict.fromkeys(t for t in tags if t)), tuple(deck_tags)
 
 
-def episode_notes(episode: Episode, lazy: bool = False) -> EpisodeNotes:
-    """Make the cloze and Q&A notes of every key point of every snip (as they are asked for, when lazy)."""
+def episode_notes(episode: Episode, lazy: bool = False, writer: Writer | None = None) -> EpisodeNotes:
+    """Make the cloze and Q&A notes of every key point of every snip (as they are asked for, when lazy).
+
+    `writer` writes the cards (the rules when None).
+    """
     skipped: Counter = Counter()
-    rows = _episode_rows(episode, skipped)
+    rows = _episode_rows(episode, skipped, writer)
     return EpisodeNotes(episode, rows if lazy else list(rows), skipped)
 
 
-def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
+def _episode_rows(episode: Episode, skipped: Counter, writer: Writer | None) -> Iterator[NoteRow]:
     topic = episode_topic(episode)
     for snip in episode.snips:
         if snip.is_placeholder:
@@ -111,7 +115,12 @@ def _episode_rows(episode: Episode, skipped: Counter) -> Iterator[NoteRow]:
         elif not snip.key_points:
             skipped[SKIP_NO_KEY_POINTS] += 1
         else:
-            yield from _snip_notes(episode, snip, skipped, topic)
+            yield from _snip_notes(episode, snip, skipped, topic, writer)
+
+
+def writes_cards(snip: Snip) -> bool:
+    """Whether a snip's key points become notes (a placeholder snip's, or a snip without any, do not)."""
+    return not snip.is_placeholder and bool(snip.key_points)
 
 
 def episode_topic(episode: Episode) -> frozenset[str]:
@@ -121,21 +130,18 @@ def episode_topic(episode: Episode) -> frozenset[str]:
     return topic_words([key_point for snip in episode.snips for key_point in snip.key_points])
 
 
-def snip_plans(episode: Episode, snip: Snip, topic: frozenset[str]) -> Iterator[tuple[int, CardPlan]]:
+def snip_plans(episode: Episode, snip: Snip, topic: frozenset[str],
+               writer: Writer | None = None) -> Iterator[tuple[int, CardPlan]]:
     """Each key point's position and card plan, made with what the build knows of its episode and snip.
 
-    The one place a build calls the card maker (`benchmarks/quality.py`
-    plans its labelled key points through it too).
+    The one place a build calls a card writer (`writer`; the rules when None).
+    `benchmarks/quality.py` plans its labelled key points through it too.
     """
-    # Imported here, not with this module: a build whose sources did not change
-    # makes no card and need not load the card maker and its word lists.
-    from cards.cardmaker.plan import plan_cards
+    if writer is None:
+        from cards.cardmaker.writer import RULES  # see `cards.cardmaker.writer.rules_plan`
 
-    names = proper_names(episode, snip)
-    speakers = frozenset(turn.speaker for turn in snip.turns)
-    for position, key_point in enumerate(snip.key_points):
-        previous = snip.key_points[position - 1] if position else ""
-        yield position, plan_cards(key_point, episode.podcast, episode.title, names, topic, previous, speakers)
+        writer = RULES
+    yield from enumerate(writer.plans(episode, snip, proper_names(episode, snip), topic))
 
 
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]*)")
@@ -154,7 +160,8 @@ def proper_names(episode: Episode, snip: Snip) -> frozenset[str]:
     return frozenset(names)
 
 
-def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset[str]) -> Iterator[NoteRow]:
+def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset[str],
+                writer: Writer | None) -> Iterator[NoteRow]:
     from cards import render  # Jinja: loaded by the first card made (see snip_plans)
 
     tags, deck_tags = _note_tags(episode, snip)
@@ -167,7 +174,7 @@ def _snip_notes(episode: Episode, snip: Snip, skipped: Counter, topic: frozenset
         return NoteRow(note_guid(episode, snip, position, kind), kind, fields, tags, episode.key,
                        snip.title, cards, deck_tags)
 
-    for position, plan in snip_plans(episode, snip, topic):
+    for position, plan in snip_plans(episode, snip, topic, writer):
         key_point = plan.key_point
         passage = render.passage(snip, key_point)
         if plan.deletions:

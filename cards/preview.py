@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cards.build import build
+from cards.build import BuildReport, build
+from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
 from cards.errors import CardsError, OutputError, UsageError
 from cards.model import Problem
 from cards.package import write_atomically
 from cards.render import environment
+from cards.workers import Progress
+
+if TYPE_CHECKING:
+    from cards.ask import ModelReport
 
 # The classes Anki puts on the body: desktop/AnkiMobile and AnkiDroid at night.
 LIGHT = "card"
@@ -54,6 +61,7 @@ class Preview:
     page: Path
     cards: int
     problems: tuple[Problem, ...]
+    model: ModelReport | None = None  # what the language model did (`--writer llm`)
 
 
 def render_cards(paths: list[Path | str]) -> list[RenderedCard]:
@@ -61,7 +69,8 @@ def render_cards(paths: list[Path | str]) -> list[RenderedCard]:
     return _render(paths)[0]
 
 
-def _render(paths: list[Path | str]) -> tuple[list[RenderedCard], tuple[Problem, ...]]:
+def _render(paths: Sequence[Path | str], writer: WriterOptions = RULES_OPTIONS,
+            progress: Progress | None = None) -> tuple[list[RenderedCard], BuildReport]:
     try:
         from anki.collection import Collection
         from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -74,7 +83,7 @@ def _render(paths: list[Path | str]) -> tuple[list[RenderedCard], tuple[Problem,
                          "set TMPDIR to one that can") from None
     with scratch as folder:
         out = Path(folder) / "decks"
-        report = build(paths, out)
+        report = build(paths, out, writer=writer, progress=progress)
         col = Collection(str(Path(folder) / "preview.anki2"))
         try:
             for package in sorted((out / "episodes").glob("*.apkg")):
@@ -82,7 +91,7 @@ def _render(paths: list[Path | str]) -> tuple[list[RenderedCard], tuple[Problem,
                 col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=options))
             col.models._clear_cache()
             cards = [_rendered(col, card_id) for card_id in col.find_cards("", order="c.nid, c.ord")]
-            return cards, tuple(report.problems)
+            return cards, report
         finally:
             col.close()
 
@@ -118,16 +127,20 @@ def preview_page(cards: list[RenderedCard]) -> str:
     )
 
 
-def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
-    """Write the preview page of every card the notes make.
+def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOptions = RULES_OPTIONS,
+                  progress: Progress | None = None) -> Preview:
+    """Write the preview page of every card the notes make, written by `writer`.
 
-    A page (or nothing yet) at `out` is replaced by a temporary file renamed
-    into place, so a failed write leaves the page that was there before.
-    Anything else (`/dev/stdout`, a pipe) is written into, as a shell would:
-    renaming over it would replace a device with a file.
+    The build is thrown away, and with it what a language model answered:
+    a preview asks the model every time. A page (or nothing yet) at `out` is
+    replaced by a temporary file renamed into place, so a failed write leaves
+    the page that was there before. Anything else (`/dev/stdout`, a pipe) is
+    written into, as a shell would: renaming over it would replace a device
+    with a file.
     """
     page = check_page(out)
-    cards, problems = _render(paths)
+    writer.settings()  # a mistaken option stops the preview before anything is built
+    cards, report = _render(paths, writer, progress)
     text = preview_page(cards)
 
     def write(tmp: Path) -> None:
@@ -140,7 +153,7 @@ def write_preview(paths: list[Path | str], out: Path | str) -> Preview:
             write_atomically(page, write)
     except OSError as error:
         raise OutputError(page, error) from None
-    return Preview(page, len(cards), problems)
+    return Preview(page, len(cards), tuple(report.problems), report.model)
 
 
 def check_page(out: Path | str) -> Path:

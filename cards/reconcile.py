@@ -22,17 +22,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from cards.errors import SourceError
 from cards.model import Episode, Level, NoteRow, ParsedFile, Problem, Snip
-from cards.notes import EpisodeNotes, episode_deck, episode_notes
+from cards.notes import EpisodeNotes, episode_deck, episode_notes, writes_cards
 from cards.parse import parse_file
 from cards.parse.text import read_bytes
 from cards.state import (
     Applied,
     Bookkeeping,
     EpisodeSummary,
+    KeptAnswers,
     Known,
     KnownSource,
     NoteStatus,
@@ -46,6 +47,9 @@ from cards.state import (
     pack_fields,
 )
 from cards.workers import Progress, in_batches, run_all
+
+if TYPE_CHECKING:
+    from cards.cardmaker.writer import Writer
 
 PARALLEL_SOURCES = 16  # sources (or episodes made from several files) to read before workers pay off
 SOURCES_PER_TASK = 4
@@ -96,6 +100,41 @@ class Reconciled(NamedTuple):
     disappeared: tuple[str, ...]
 
 
+class Writers(Protocol):
+    """The card writer that each piece of note making takes along (to a worker process, when there are many).
+
+    Pieces are a few sources, or a few episodes made from several files; a
+    writer holds what those need and no more, since it is pickled with them.
+    """
+
+    def for_sources(self, keys: Sequence[str]) -> Writer:
+        """The writer for the notes of these sources (by `source_key`)."""
+        ...
+
+    def for_episodes(self, episodes: Sequence[Episode]) -> Writer:
+        """The writer for the notes of these episodes."""
+        ...
+
+
+class OneWriter(NamedTuple):
+    """The same writer for everything (the rules: `OneWriter(RULES)`)."""
+
+    writer: Writer
+
+    def for_sources(self, keys: Sequence[str]) -> Writer:
+        return self.writer
+
+    def for_episodes(self, episodes: Sequence[Episode]) -> Writer:
+        return self.writer
+
+
+def rules_everywhere() -> OneWriter:
+    """The rules for every note."""
+    from cards.cardmaker.writer import RULES
+
+    return OneWriter(RULES)
+
+
 @cache
 def source_key(path: Path) -> str:
     """How the state names a source: its absolute path, however it was typed.
@@ -122,23 +161,23 @@ def note_hash(row: NoteRow) -> str:
     return digest.hexdigest()
 
 
-def make_notes(check: SourceCheck, lazy: bool = False) -> SourceRead:
-    """Parse a changed source and make its notes (in a worker process when many).
+def make_notes(check: SourceCheck, writer: Writer, lazy: bool = False) -> SourceRead:
+    """Parse a changed source and make its notes with `writer` (in a worker process when many).
 
     `lazy` makes each episode's notes only when the next stage asks for them,
     so a huge export never holds every note at once.
     """
-    parsed = _parse(check.path)
-    made = (prepare(episode_notes(e, lazy), lazy) for e in parsed.episodes)
+    parsed = parse_source(check.path)
+    made = (prepare(episode_notes(e, lazy, writer), lazy) for e in parsed.episodes)
     return SourceRead(check, parsed.problems, made if lazy else tuple(made))
 
 
-def make_notes_of(checks: tuple[SourceCheck, ...]) -> list[SourceRead]:
+def make_notes_of(checks: tuple[SourceCheck, ...], writer: Writer) -> list[SourceRead]:
     """`make_notes` for a few sources, in a worker process."""
-    return [make_notes(check) for check in checks]
+    return [make_notes(check, writer) for check in checks]
 
 
-def _parse(path: Path) -> ParsedFile:
+def parse_source(path: Path) -> ParsedFile:
     """A source's episodes, and what is wrong with it (an error: it could not be read)."""
     try:
         raw = read_bytes(path)
@@ -155,37 +194,44 @@ def prepare(made: EpisodeNotes, lazy: bool) -> PreparedEpisode:
     """
     rows = (PreparedRow(row._replace(fields=()), note_hash(row), pack_fields(row)) for row in made.rows)
     episode = made.episode
-    snips = sum(1 for s in episode.snips if not s.is_placeholder and s.key_points)  # those that make cards
+    snips = sum(1 for s in episode.snips if writes_cards(s))
     summary = EpisodeSummary(episode.key, episode.title, episode_deck(episode), episode.slug, snips)
     return PreparedEpisode(summary, rows if lazy else list(rows), made.skipped)
 
 
-def prepare_episodes(episodes: tuple[Episode, ...]) -> list[PreparedEpisode]:
+def prepare_episodes(episodes: tuple[Episode, ...], writer: Writer) -> list[PreparedEpisode]:
     """The notes of a few episodes made from several files, in a worker process."""
-    return [prepare(episode_notes(episode), lazy=False) for episode in episodes]
+    return [prepare(episode_notes(episode, False, writer), lazy=False) for episode in episodes]
 
 
-def read_sources(checks: list[SourceCheck], workers: int | None,
-                 progress: Progress) -> Iterator[SourceCheck | SourceRead]:
+def to_read(checks: Iterable[SourceCheck]) -> list[SourceCheck]:
+    """The sources whose notes this build makes: readable, and changed since the last build."""
+    return [c for c in checks if c.digest and not c.unchanged]
+
+
+def read_sources(checks: list[SourceCheck], workers: int | None, progress: Progress,
+                 writers: Writers) -> Iterator[SourceCheck | SourceRead]:
     """Every source in order: unchanged or unreadable ones as checked, changed ones parsed."""
-    changed = [c for c in checks if c.digest and not c.unchanged]
+    changed = to_read(checks)
     parallel = len(changed) >= PARALLEL_SOURCES and workers != 1
     if parallel:  # a few sources per task: one at a time, passing them to and fro cost a tenth of the reading
-        batches = [(batch,) for batch in in_batches(changed, SOURCES_PER_TASK)]
+        batches = [(batch, writers.for_sources([c.key for c in batch]))
+                   for batch in in_batches(changed, SOURCES_PER_TASK)]
         parsed = (read for batch in run_all(make_notes_of, batches, workers, True, window=16) for read in batch)
     else:
-        parsed = (make_notes(check, lazy=True) for check in changed)
+        parsed = (make_notes(check, writers.for_sources([check.key]), lazy=True) for check in changed)
     for done, check in enumerate(checks, start=1):
         yield next(parsed) if check.digest and not check.unchanged else check
         progress("reading", done, len(checks))
 
 
-def _make_episodes(episodes: list[Episode], workers: int | None) -> Iterator[PreparedEpisode]:
+def _make_episodes(episodes: list[Episode], workers: int | None, writers: Writers) -> Iterator[PreparedEpisode]:
     """The notes of episodes made from several files: in workers when there are many."""
     if len(episodes) < PARALLEL_SOURCES or workers == 1:
-        yield from (prepare(episode_notes(episode, lazy=True), lazy=True) for episode in episodes)
+        yield from (prepare(episode_notes(episode, True, writers.for_episodes([episode])), lazy=True)
+                    for episode in episodes)
         return
-    batches = [(batch,) for batch in in_batches(episodes, SOURCES_PER_TASK)]
+    batches = [(batch, writers.for_episodes(batch)) for batch in in_batches(episodes, SOURCES_PER_TASK)]
     for made in run_all(prepare_episodes, batches, workers, True, window=16):
         yield from made
 
@@ -258,16 +304,20 @@ def _holders(checks: list[SourceCheck], known: Known) -> dict[str, set[str]]:
 
 def reconcile(state: State, known: Known, checks: list[SourceCheck], reads: Iterable[SourceCheck | SourceRead],
               roots: list[Path], unreadable_folders: Iterable[Path], *, now: int, meta: dict[str, str],
-              new_changes: bool, offer_changes: bool, changes_package: str, workers: int | None) -> Reconciled:
+              new_changes: bool, offer_changes: bool, changes_package: str, workers: int | None,
+              writers: Writers, read_next_time: frozenset[str] = frozenset(),
+              answers: KeptAnswers | None = None) -> Reconciled:
     """Fold every source into the state, in one `apply`; what each episode now holds.
 
     Sources under `unreadable_folders` were not seen, so they are not gone.
     `new_changes` starts a new `changes.apkg` (the user deleted the last one); without `offer_changes`
-    (a first build) it gets none of this build's notes.
+    (a first build) it gets none of this build's notes. Sources in `read_next_time` (by `source_key`)
+    are read again by the next build, changed or not: some of their cards wait for a language model
+    that did not answer. `answers` are what a language model answered this build, kept in the same write.
     """
-    fold = _Fold(known, checks, roots, unreadable_folders, workers)
+    fold = _Fold(known, checks, roots, unreadable_folders, workers, writers, read_next_time)
     books = Bookkeeping(meta=meta, sources={}, clear_pending=new_changes, offer_changes=offer_changes,
-                        forget_packages=(changes_package,) if new_changes else ())
+                        forget_packages=(changes_package,) if new_changes else (), answers=answers)
     applied = state.apply(fold.changes(reads, books), now)
     return fold.result(applied)
 
@@ -280,8 +330,9 @@ class _Fold:
     """Folds sources into changes for the state, one at a time, and keeps what it found."""
 
     def __init__(self, known: Known, checks: list[SourceCheck], roots: list[Path],
-                 unreadable_folders: Iterable[Path], workers: int | None):
-        self.known, self.workers = known, workers
+                 unreadable_folders: Iterable[Path], workers: int | None, writers: Writers,
+                 read_next_time: frozenset[str]):
+        self.known, self.workers, self.writers, self.read_next_time = known, workers, writers, read_next_time
         self.present = {check.key for check in checks}
         self.folders = tuple(source_key(r).rstrip(os.sep) + os.sep for r in roots if r.is_dir())
         self.unseen = tuple(source_key(f).rstrip(os.sep) + os.sep for f in unreadable_folders)
@@ -361,7 +412,10 @@ class _Fold:
                 continue
             self.stored.add(key)
             yield StoreEpisode(made, (version,))
-        self.sources[check.key] = KnownSource(check.digest, tuple(dict.fromkeys(keys)), check.stat)
+        # A source recorded with no digest and no stat is read again next time (as after an upgrade).
+        again = check.key in self.read_next_time
+        self.sources[check.key] = KnownSource("" if again else check.digest, tuple(dict.fromkeys(keys)),
+                                              "" if again else check.stat)
 
     def _make_shared(self) -> Iterator[StoreEpisode]:
         """Episodes in several files, and those last made from other files: made from all that hold them."""
@@ -375,7 +429,7 @@ class _Fold:
             return
         copies = self._copies(keys)
         episodes = [merge_episodes(copies[key]) for key in keys if copies.get(key)]
-        for made in _make_episodes(episodes, self.workers):
+        for made in _make_episodes(episodes, self.workers, self.writers):
             key = made.episode.key
             yield StoreEpisode(made, _in_path_order(self.holders[key]))
 
@@ -390,7 +444,7 @@ class _Fold:
                 wanted[version.path].append(key)
         copies: dict[str, list[Episode]] = defaultdict(list)
         for path in sorted(wanted):
-            parsed = _parse(Path(path))
+            parsed = parse_source(Path(path))
             errors = [problem for problem in parsed.problems if problem.level is Level.ERROR]
             if errors:  # it changed since it was checked: the next build reads it again
                 self.problems += errors

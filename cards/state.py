@@ -27,6 +27,12 @@ build that made them until the user deletes `changes.apkg`, which holds them
 (the first build into a folder leaves its notes out: they are all in its
 episode packages).
 
+A build that asks a language model for cards (`cards.ask`) reads the
+answers kept for that model with everything else (`known`), and keeps the
+new ones with everything else (`Bookkeeping.answers`, in `apply`): Ctrl-C
+stops the asking, not the build, so what the model wrote reaches this one
+write.
+
 Every table and every SQL statement that touches this file lives here.
 """
 
@@ -39,12 +45,12 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, NamedTuple
 
 from isal import isal_zlib
@@ -101,6 +107,13 @@ CREATE TABLE IF NOT EXISTS packages (path TEXT PRIMARY KEY, digest TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS pending (guid TEXT PRIMARY KEY) WITHOUT ROWID;
 {_POSITIONS_TABLE};
 """
+# What a language model answered for each key point (`--writer llm`), by `cards.cardmaker.llm.cache_key`
+# (the key point, its passage, the model and the prompt), as `Reply.to_json` keeps it. Made by the first
+# build that asks a model, so the schema stays as it was: older versions of cards ignore the table.
+_ANSWERS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, model TEXT NOT NULL, reply TEXT NOT NULL) "
+    "WITHOUT ROWID"
+)
 # Before the record of what `cards sync` delivered moved into each collection, states held
 # it here (collection path, GUID, mtime). Never written now, and read only to seed the
 # record of a collection that has none (see `State.synced_before`); new states lack it.
@@ -229,6 +242,14 @@ class Known(NamedTuple):
     episodes: dict[str, StoredEpisode]
     packages: dict[str, RecordedPackage]
     meta: dict[str, str]
+    answers: Mapping[str, str] = MappingProxyType({})  # a language model's, by cache key (`known(model)`)
+
+
+class KeptAnswers(NamedTuple):
+    """A language model's new answers for this build's key points, to keep: `Reply.to_json` by cache key."""
+
+    model: str
+    replies: Mapping[str, str]
 
 
 # --- what a build hands to `apply` -------------------------------------------------
@@ -283,6 +304,7 @@ class Bookkeeping(NamedTuple):
     clear_pending: bool = False
     offer_changes: bool = True
     forget_packages: tuple[str, ...] = ()
+    answers: KeptAnswers | None = None
 
 
 class NoteStatus(enum.Enum):
@@ -428,8 +450,11 @@ class State:
         found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return found[0] if found else None
 
-    def known(self) -> Known:
-        """What earlier builds recorded: sources, episodes, packages and settings."""
+    def known(self, model: str | None = None) -> Known:
+        """What earlier builds recorded: sources, episodes, packages and settings.
+
+        With a `model`, the answers it gave earlier builds too (`KeptAnswers`).
+        """
         sources = {
             path: KnownSource(digest, tuple(json.loads(episodes)), stat)
             for path, digest, episodes, stat in self.db.execute("SELECT path, digest, episodes, stat FROM sources")
@@ -438,7 +463,13 @@ class State:
         packages = {path: RecordedPackage(digest, stat)
                     for path, digest, stat in self.db.execute("SELECT path, digest, stat FROM packages")}
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
-        return Known(sources, episodes, packages, meta)
+        return Known(sources, episodes, packages, meta, self._answers(model) if model else MappingProxyType({}))
+
+    def _answers(self, model: str) -> dict[str, str]:
+        try:
+            return dict(self.db.execute("SELECT key, reply FROM answers WHERE model = ?", (model,)))
+        except sqlite3.OperationalError:  # no such table: no model was ever asked here
+            return {}
 
     # a build's one write ---------------------------------------------------
     def apply(self, changes: Iterable[StoreEpisode | Bookkeeping], now: int) -> Applied:
@@ -508,6 +539,10 @@ class State:
             self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
             self._forget_notes(key)
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(books.meta.items()))
+        if books.answers and books.answers.replies:
+            self.db.execute(_ANSWERS_TABLE)
+            self.db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
+                                [(key, books.answers.model, reply) for key, reply in books.answers.replies.items()])
         return gone
 
     def record_packages(self, packages: dict[str, RecordedPackage | None]) -> None:

@@ -31,6 +31,7 @@ from anki.collection import Collection  # first: Anki's other modules need it lo
 
 from cards import collection as anki
 from cards.build import BuildReport, build
+from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
 from cards.delivery import (
     RECORD_PREFIX,
     Action,
@@ -70,6 +71,7 @@ class SyncOptions:
     replace_local: bool = False
     create: bool = False
     overwrite_edits: bool = False
+    writer: WriterOptions = RULES_OPTIONS
 
 
 class HeldNotes(NamedTuple):
@@ -127,6 +129,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
     comes from) is checked before anything is created or opened.
     """
     server = check_server_options(options)
+    options.writer.settings()
     target = find_collection(options)
     anki.check_path(target, create=options.create)
     created = not target.exists()
@@ -142,7 +145,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         if col is not None and server and session is not None:
             auth = login(col, server, session, key, secret)
             result.with_server(auth, server, session)
-        with _built(paths, out, options.dry_run, progress) as (folder, build_report), \
+        with _built(paths, out, options, progress) as (folder, build_report), \
                 closing(State(folder)) as state:
             result.report.build = build_report
             result.deliver(state)
@@ -215,18 +218,22 @@ def _opened(target: Path, dry_run: bool) -> Iterator[Collection | None]:
 
 
 @contextmanager
-def _built(paths: Sequence[Path | str], out: Path | str, dry_run: bool,
+def _built(paths: Sequence[Path | str], out: Path | str, options: SyncOptions,
            progress: Any) -> Iterator[tuple[Path, BuildReport]]:
-    """Build as `cards build` does; a dry run builds into a throwaway copy of the state."""
-    if not dry_run:
-        yield Path(out).expanduser(), build(paths, out, progress=progress)
+    """Build as `cards build` does; a dry run builds into a throwaway copy of the state.
+
+    A dry run asks a language model nothing (what it answered would be thrown
+    away with the copy): key points it never answered get the rules' cards.
+    """
+    if not options.dry_run:
+        yield Path(out).expanduser(), build(paths, out, progress=progress, writer=options.writer)
         return
     with tempfile.TemporaryDirectory(prefix="cards-dry-run-") as scratch:
         folder = Path(scratch)
         state = Path(out).expanduser() / STATE_FILE
         if state.is_file():
             shutil.copy2(state, folder / STATE_FILE)
-        yield folder, build(paths, folder, progress=progress)
+        yield folder, build(paths, folder, progress=progress, writer=options.writer, send=False)
 
 
 # --- one sync ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -108,6 +108,12 @@ class LlmSettings(NamedTuple):
     retries: int = 3  # after a 429, a 5xx or a lost connection
     backoff: float = 1.0  # seconds before the first retry; doubled for each one after
     give_up_after: int = 3  # requests in a row that failed for good: the rest are not sent
+
+    @property
+    def identity(self) -> str:
+        """What the cards are written with (see `cards.cardmaker.writer.Writer.identity`): not the URL,
+        which may name the same model in several ways."""
+        return f"llm:{self.model}:{PROMPT_VERSION}:{prompt_digest()}"
 
 
 def llm_settings(model: str | None, url: str | None = None, **options: Any) -> LlmSettings:
@@ -226,6 +232,9 @@ class Fallback(enum.Enum):
     UNAUTHORIZED = "the server refused the key (check OPENAI_API_KEY)"
     UNKNOWN_MODEL = "the server knows no such model or URL (HTTP 404)"
     NOT_ASKED = "not asked after the server failed"
+    NOT_SENT = "not asked in a dry run"
+    STOPPED = "not asked after Ctrl-C"
+    NOT_KEPT = "no answer kept from an earlier build"
 
     @property
     def answered(self) -> bool:
@@ -235,7 +244,7 @@ class Fallback(enum.Enum):
 
 _NOT_ANSWERED = frozenset({Fallback.TIMEOUT, Fallback.UNREACHABLE, Fallback.SERVER_ERROR, Fallback.RATE_LIMITED,
                            Fallback.REFUSED, Fallback.UNAUTHORIZED, Fallback.UNKNOWN_MODEL,
-                           Fallback.NOT_ASKED})
+                           Fallback.NOT_ASKED, Fallback.NOT_SENT, Fallback.STOPPED})
 
 
 class Proposal(NamedTuple):
@@ -458,6 +467,65 @@ def _answer_shown(plan: CardPlan) -> bool:
     return question is not None and contains_answer(question.text + " " + plan.qa_context, question.answer)
 
 
+# --- a snip's key points, and the writer ------------------------------------------------------
+
+class SnipJob(NamedTuple):
+    """A snip's key points, with what asking for them and judging the answers needs."""
+
+    podcast: str
+    request: SnipRequest  # every key point of the snip
+    keys: tuple[str, ...]  # each key point's `cache_key`
+
+    def asking(self, positions: Sequence[int]) -> SnipRequest:
+        """The request for some of the key points (those not answered before)."""
+        return self.request._replace(key_points=tuple(self.request.key_points[p] for p in positions))
+
+    def judge(self, position: int, reply: Reply) -> CardPlan | Fallback:
+        """The model's cards for one key point, or why the rules write them (see `plan_from_reply`).
+
+        The front shows the key point before when this one opens with a
+        pronoun, as the rules' front does.
+        """
+        from cards.cardmaker.frames import opens_with_pronoun
+
+        key_points = self.request.key_points
+        key_point, previous = key_points[position], key_points[position - 1] if position else ""
+        return plan_from_reply(key_point, reply, podcast=self.podcast, episode=self.request.episode_title,
+                               speakers=self.request.speakers, passage=self.request.passage,
+                               before=previous if previous and opens_with_pronoun(key_point) else "")
+
+
+def snip_job(model: str, episode: Episode, snip: Snip) -> SnipJob:
+    """The job of writing a snip's cards with `model`."""
+    request = snip_request(episode, snip)
+    return SnipJob(episode.podcast, request,
+                   tuple(cache_key(model, key_point, request.passage) for key_point in request.key_points))
+
+
+@dataclass(frozen=True)
+class LlmWriter:
+    """Cards from a language model's answers, received before any note is made (see `cards.ask`).
+
+    It never asks the model itself: it is sent to worker processes with the
+    answers for their snips' key points (`answers`, by `cache_key`). A key
+    point without an answer, or whose answer fails a check, gets the rules' cards.
+    """
+
+    model: str
+    identity: str
+    answers: Mapping[str, Proposal]
+
+    def plans(self, episode: Episode, snip: Snip, names: frozenset[str], topic: frozenset[str]) -> Iterator[CardPlan]:
+        from cards.cardmaker.writer import rules_plan
+
+        job = snip_job(self.model, episode, snip)
+        speakers = frozenset(turn.speaker for turn in snip.turns)
+        for position, key in enumerate(job.keys):
+            proposal = self.answers.get(key)
+            plan = job.judge(position, Reply(proposal)) if proposal else Fallback.NO_CARD
+            yield rules_plan(episode, snip, position, names, topic, speakers) if isinstance(plan, Fallback) else plan
+
+
 # --- sending --------------------------------------------------------------------------------
 
 @dataclass
@@ -475,15 +543,16 @@ Progress = Callable[[int, int], None]
 
 
 def ask_all(settings: LlmSettings, requests: Sequence[SnipRequest], answered: Answered,
-            progress: Progress | None = None) -> Usage:
+            progress: Progress | None = None, usage: Usage | None = None) -> Usage:
     """Send every request, `settings.concurrency` at a time; hand each snip's replies on as they come.
 
     `answered(index, replies)` is called in this thread for each request as
     it completes, so what it keeps is kept even if Ctrl-C stops the rest.
     `progress(done, total)` counts key points. No failure of the server
-    raises: its key points get a `Fallback` reply instead.
+    raises: its key points get a `Fallback` reply instead. What was sent is
+    counted in `usage` (a new one if None), even when Ctrl-C stops the rest.
     """
-    usage = Usage()
+    usage = usage if usage is not None else Usage()
     if not requests:
         return usage
     started = time.perf_counter()
@@ -624,23 +693,34 @@ class Tally:
 
     model: int = 0
     rules: Counter = field(default_factory=Counter)
+    earlier: int = 0  # of `model`: answered for an earlier build
 
-    def add(self, outcome: object) -> None:
-        """Count one key point's outcome: a plan from the model, or a `Fallback`."""
+    def add(self, outcome: object, earlier: bool = False) -> None:
+        """Count one key point's outcome: a plan from the model (answered `earlier`, or now), or a `Fallback`."""
         if isinstance(outcome, Fallback):
             self.rules[outcome] += 1
         else:
             self.model += 1
+            self.earlier += earlier
+
+    @property
+    def unanswered(self) -> int:
+        """Key points left to the rules because the server did not answer for them (asked again next time)."""
+        return sum(count for reason, count in self.rules.items() if not reason.answered)
 
 
 def summary_line(tally: Tally, usage: Usage) -> str:
     """One line: `N key points from the model, M from the rules (why); requests, tokens in and out, time`."""
     ruled = sum(tally.rules.values())
     why = ", ".join(f"{count} {reason.value}" for reason, count in tally.rules.most_common())
-    line = f"{_plural(tally.model, 'key point')} from the model, {ruled} from the rules"
-    line += f" ({why})" if why else ""
-    return (f"{line}; {_plural(usage.requests, 'request')}, {usage.tokens_in:,} tokens in and "
-            f"{usage.tokens_out:,} out, {usage.seconds:.1f} s")
+    line = f"{_plural(tally.model, 'key point')} from the model"
+    line += f" ({tally.earlier:,} answered for an earlier build)" if tally.earlier else ""
+    line += f", {ruled:,} from the rules" + (f" ({why})" if why else "")
+    line += (f"; {_plural(usage.requests, 'request')}, {usage.tokens_in:,} tokens in and "
+             f"{usage.tokens_out:,} out, {usage.seconds:.1f} s")
+    if tally.unanswered:
+        line += f"; the next build asks again for the {_plural(tally.unanswered, 'key point')} left unanswered"
+    return line
 
 
 def _plural(count: int, noun: str) -> str:
