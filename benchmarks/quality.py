@@ -1,6 +1,7 @@
 """Card quality on hand-labelled key points: held-out figures first, then the sets the rules were tuned on.
 
     python benchmarks/quality.py [-v]
+    python benchmarks/quality.py --writer llm --llm-model NAME [--llm-url URL]  # a language model's cards
 
 Key points are grouped by episode and labelled with the acceptable cloze
 targets, the acceptable short Q&A answers (a reversed question counts: for
@@ -33,6 +34,12 @@ Tuned on (`-v` lists their misses):
 
 Then the share of cards passing the automatic checks over every key point in
 seeds/ (and the real note in ../shared/seeds when it is there).
+
+With `--writer llm`, every key point is first sent to the model (one request
+per snip, as a build sends them; the URL defaults to OPENAI_BASE_URL, the key
+is OPENAI_API_KEY), and the same table is printed for its cards: a key point
+whose answer fails a check gets the rules' cards, as in a build. One line on
+standard error says how many key points the model wrote and what it cost.
 """
 
 from __future__ import annotations
@@ -48,12 +55,16 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cards.cardmaker import llm  # noqa: E402
+from cards.cardmaker.llm import LlmSettings, LlmWriter, llm_settings  # noqa: E402
 from cards.cardmaker.plan import plan_cards  # noqa: E402
 from cards.cardmaker.types import CardPlan, Question  # noqa: E402
 from cards.cardmaker.words import tokens  # noqa: E402
+from cards.cardmaker.writer import RULES, Writer  # noqa: E402
 from cards.checks import card_problems  # noqa: E402
+from cards.errors import CardsError  # noqa: E402
 from cards.model import Episode, Shape, Snip, Turn  # noqa: E402
-from cards.notes import episode_topic, snip_plans  # noqa: E402
+from cards.notes import episode_topic, snip_plans, writes_cards  # noqa: E402
 from cards.parse import find_sources, parse_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +77,7 @@ HOLDOUT = HERE / "snipd_style_holdout.json"
 BLIND = HERE / "blind_key_points_2.json"
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 KINDS = ("fact", "attributed", "advice", "contrast", "pronoun")
+WRITER: Writer = RULES  # `--writer llm`: the model's writer, holding its answers for every key point here
 
 
 class Labels(NamedTuple):
@@ -113,7 +125,7 @@ def plan_set(path: Path) -> list[Row]:
         topic = episode_topic(episode)
         by_text = {}
         for snip in episode.snips:
-            for position, plan in snip_plans(episode, snip, topic):
+            for position, plan in snip_plans(episode, snip, topic, WRITER):
                 by_text[(snip.title, position)] = plan
         positions: dict[str, int] = {}
         for item in labels:
@@ -198,11 +210,27 @@ def line(name: str, figures: dict[str, float], episodes: int | None = None) -> s
             f"{figures['Q&A answer precision']:.2f}; {figures['checks pass']:.1%} of cards pass the checks")
 
 
+def labelled_episode(number: int, item: dict) -> Episode:
+    """A textbook-style key point as an episode of its own (what a model is asked about it)."""
+    title = f"On {item['topic']}"
+    return Episode(key=f"labelled-{number}", slug=f"labelled-{number}", podcast="Eval Podcast", title=title,
+                   source=LABELLED, shape=Shape.PLUGIN,
+                   snips=(Snip(key=f"labelled-{number}", title=title, key_points=(item["key_point"],), turns=()),))
+
+
+def plan_labelled(number: int, item: dict) -> CardPlan:
+    """A textbook-style key point's plan: the rules' own call (as the figures were always taken), or the model's."""
+    if WRITER is RULES:
+        return plan_cards(item["key_point"], "Eval Podcast", f"On {item['topic']}")
+    episode = labelled_episode(number, item)
+    return next(snip_plans(episode, episode.snips[0], frozenset(), WRITER))[1]
+
+
 def precision_at_1(verbose: bool) -> tuple[float, int]:
     items = json.loads(LABELLED.read_text(encoding="utf-8"))
     hits = 0
-    for item in items:
-        plan = plan_cards(item["key_point"], "Eval Podcast", f"On {item['topic']}")
+    for number, item in enumerate(items):
+        plan = plan_labelled(number, item)
         first = plan.deletions[0].text if plan.deletions else ""
         ok = normalise(first) in {normalise(t) for t in item["targets"]}
         hits += ok
@@ -211,14 +239,17 @@ def precision_at_1(verbose: bool) -> tuple[float, int]:
     return hits / len(items), len(items)
 
 
-def seed_plans() -> list[CardPlan]:
+def seed_episodes() -> list[Episode]:
     folders = [ROOT / "seeds"] + ([SHARED_SEEDS] if SHARED_SEEDS.exists() else [])
+    return [episode for path in find_sources(folders).sources for episode in parse_file(path).episodes]
+
+
+def seed_plans() -> list[CardPlan]:
     plans = []
-    for path in find_sources(folders).sources:
-        for episode in parse_file(path).episodes:
-            topic = episode_topic(episode)
-            for snip in episode.snips:
-                plans += [plan for _, plan in snip_plans(episode, snip, topic)]
+    for episode in seed_episodes():
+        topic = episode_topic(episode)
+        for snip in episode.snips:
+            plans += [plan for _, plan in snip_plans(episode, snip, topic, WRITER)]
     return plans
 
 
@@ -249,6 +280,36 @@ def look_at_blind_cards() -> None:
             print("    Q&A   none")
 
 
+def every_episode() -> list[Episode]:
+    """Every episode the table plans: the labelled sets, the textbook-style key points, the seed notes."""
+    sets = [BLIND, HOLDOUT, SNIPD_STYLE, TUNING_2]
+    episodes = [episode for path in sets if path.exists() for episode, _ in read_set(path)]
+    items = json.loads(LABELLED.read_text(encoding="utf-8"))
+    return episodes + [labelled_episode(n, item) for n, item in enumerate(items)] + seed_episodes()
+
+
+def model_writer(settings: LlmSettings) -> LlmWriter:
+    """Ask the model about every key point in the table, once; the writer holding its answers."""
+    jobs = [llm.snip_job(settings.model, episode, snip)
+            for episode in every_episode() for snip in episode.snips if writes_cards(snip)]
+    proposals: dict[str, llm.Proposal] = {}
+    tally = llm.Tally()
+
+    def answered(index: int, replies: tuple[llm.Reply, ...]) -> None:
+        job = jobs[index]
+        for position, reply in enumerate(replies):
+            tally.add(job.judge(position, reply))
+            if reply.proposal is not None:
+                proposals[job.keys[position]] = reply.proposal
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rasking {settings.model}: {done}/{total} key points", end="", file=sys.stderr, flush=True)
+
+    usage = llm.ask_all(settings, [job.request for job in jobs], answered, progress)
+    print(f"\r{settings.model}: {llm.summary_line(tally, usage)}", file=sys.stderr)
+    return LlmWriter(settings.model, settings.identity, proposals)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list the tuning sets' misses and failures")
@@ -256,7 +317,16 @@ def main() -> None:
                         help="list the held-out set's misses too (look only once the rules are settled)")
     parser.add_argument("--look-at-blind-cards", action="store_true",
                         help="print every card of the blind set (once, at the very end of a round of work)")
+    parser.add_argument("--writer", choices=("rules", "llm"), default="rules", help="who writes the cards")
+    parser.add_argument("--llm-model", metavar="NAME", help="the model, with --writer llm")
+    parser.add_argument("--llm-url", metavar="URL", help="its server (default: OPENAI_BASE_URL, else OpenAI's)")
     args = parser.parse_args()
+    if args.writer == "llm":
+        global WRITER
+        try:
+            WRITER = model_writer(llm_settings(args.llm_model, args.llm_url))
+        except CardsError as error:
+            parser.exit(2, f"error: {error}\n")
     if args.look_at_blind_cards:
         look_at_blind_cards()
         return
@@ -287,8 +357,8 @@ def main() -> None:
             list_misses(rows)
     print(line("  the three tuning sets", figures(tuning_rows)))
     precision, labelled = precision_at_1(args.verbose)
-    labelled_plans = [plan_cards(i["key_point"], "Eval Podcast", f"On {i['topic']}")
-                      for i in json.loads(LABELLED.read_text(encoding="utf-8"))]
+    labelled_plans = [plan_labelled(number, item)
+                      for number, item in enumerate(json.loads(LABELLED.read_text(encoding="utf-8")))]
     print(f"  target precision@1 on {labelled} textbook-style key points: {precision:.3f}")
     seed = seed_plans()
     for name, plans in (("labelled set", labelled_plans), ("seed notes", seed)):

@@ -137,3 +137,29 @@ def test_the_real_note_asks_who_for_people_and_hides_no_verb_adverb_or_topic_wor
                     if len(words) == 1 and words[0].text.islower():
                         assert parts_of_speech(words[0].lower) & {"NOUN", ""}, (hidden.text, plan.key_point)
     assert asked_who >= 4  # Richard Chang, Liang Mong Song, Researchers, Tool vendors
+
+
+def test_the_table_can_be_taken_through_a_language_model(monkeypatch):
+    """`benchmarks/quality.py --writer llm` asks the endpoint about every key point and prints the same table."""
+    import json
+    import subprocess
+    import sys
+
+    from fake_openai import Answer, FakeServer
+
+    def one_word_cards(seen) -> Answer:  # a model that hides each key point's first word
+        cards = [{"key_point": n, "cloze": k.split()[0], "question": "What is it?", "answer": k.split()[0]}
+                 for n, k in enumerate(seen.key_points, start=1)]
+        return Answer(json.dumps({"cards": cards}))
+
+    script = Path(__file__).parent.parent / "benchmarks" / "quality.py"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-quality-test")
+    with FakeServer(one_word_cards) as server:
+        result = subprocess.run([sys.executable, str(script), "--writer", "llm", "--llm-model", "fake",
+                                 "--llm-url", server.url], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Held out:\n")
+    assert "target precision@1 on 64 textbook-style key points" in result.stdout
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("fake: ") and " key points from the model, " in last
+    assert f"; {len(server.seen)} requests, " in last
