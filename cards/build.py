@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cards import __version__, package
 from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
-from cards.errors import MissingPathError, OutputError, SourceError, StateError, UsageError, os_reason
+from cards.errors import MissingPathError, NoNotesError, OutputError, SourceError, StateError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import Level, Problem
 from cards.notes import tag_deck
 from cards.notetypes import notetype_digest
 from cards.package import DeckSelection
-from cards.parse import find_sources
+from cards.parse import Scan, find_sources
 from cards.parse.text import read_bytes
 from cards.reconcile import (
     Reconciled,
@@ -139,6 +139,7 @@ class BuildReport:
     changes: Path | None = None
     changes_notes: int = 0
     disappeared: list[str] = field(default_factory=list)
+    not_snipd: list[Path] = field(default_factory=list)  # files that hold no Snipd note (ordinary notes of a vault)
     first: bool = False  # the first build into its folder: import its episode (or tag) packages
     state_was_missing: bool = False
     state_moved_aside: Path | None = None
@@ -175,13 +176,16 @@ def build(
     roots = check_paths(paths)
     settings = writer.settings()
     stamp = build_time(now)
+    scan = find_sources(roots)
+    if not scan.sources and not scan.problems:
+        raise NoNotesError(roots)  # an empty folder (an unmounted drive?): the state keeps what it holds
     folder = check_out(out)  # made here: every argument is checked first
     tell = progress or (lambda stage, done, total: None)
     with output_lock(folder, lock_wait):
         remove_leftovers(folder)
         had_packages = any(folder.glob("episodes/*.apkg"))
         try:
-            report, opened = _run(roots, folder, stamp, force, tell, workers, had_packages, settings, send)
+            report, opened = _run(scan, roots, folder, stamp, force, tell, workers, had_packages, settings, send)
         except sqlite3.DatabaseError as error:  # the state's own file: the writers catch theirs
             raise StateError(folder / STATE_FILE, error) from None
     report.state_was_missing = opened.was_new and had_packages and opened.moved_aside is None
@@ -189,9 +193,9 @@ def build(
     return report
 
 
-def _run(roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress, workers: int | None,
-         had_packages: bool, settings: LlmSettings | None, send: bool) -> tuple[BuildReport, Opened]:
-    scan = find_sources(roots)
+def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress,
+         workers: int | None, had_packages: bool, settings: LlmSettings | None,
+         send: bool) -> tuple[BuildReport, Opened]:
     with State(out) as state:
         opened = Opened(state.was_new, state.moved_aside)
         known = state.known(settings.model if settings else None)
@@ -564,7 +568,7 @@ def assemble_report(sources: int, problems: list[Problem], reconciled: Reconcile
     """The summary, from what each stage returned."""
     report = BuildReport(sources=sources, sources_unchanged=reconciled.sources_unchanged,
                          problems=problems, disappeared=list(reconciled.disappeared), removed=removed,
-                         packages_unchanged=plan.in_place)
+                         packages_unchanged=plan.in_place, not_snipd=list(reconciled.not_snipd))
     for outcome in reconciled.outcomes:
         episode = outcome.episode
         report.episodes += 1

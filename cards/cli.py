@@ -1,7 +1,10 @@
 """The `cards` command: checks arguments, calls the library, prints.
 
 The library is imported inside each command, so that `cards --version` and
-`--help` start without loading the card maker, genanki or Anki.
+`--help` start without loading the card maker, genanki, Anki, or even the
+configuration file. Every command that reads notes resolves its settings in
+one place, `_settings` (flag, else the configuration file, else the
+environment, else a default: `cards.settings`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import errno
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 
@@ -18,23 +21,25 @@ import typer
 
 from cards import __version__
 from cards.errors import CardsError, InterruptedBuild, UsageError
-from cards.model import Level
+from cards.model import Level, Problem
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
     from cards.cardmaker.writer import WriterOptions
+    from cards.collection import NoteSummary
+    from cards.settings import ConfigFile, Setting, Settings, WriterFlags
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Turn Snipd podcast snips into Anki flashcards.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: `[PATHS]...`, examples as written, and no rich to import
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-DEFAULT_SOURCES = "seeds"
-DEFAULT_OUT = "decks"
+PRUNE_LISTED = 20  # notes of vanished snips listed before the question; the rest are counted
 
 # The card writer's options, the same on build, sync and preview (the choices are `cards.cardmaker.writer.WriterKind`'s,
 # not imported here, so that `cards --version` loads no more than it did).
@@ -92,7 +97,14 @@ def main(
         None, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """Turn Snipd podcast snips into Anki flashcards."""
+    """Turn Snipd podcast snips into Anki flashcards.
+
+    \b
+    Examples:
+      cards init        # once: where your notes are, which Anki collection, which sync server
+      cards sync        # every day: build, then import into Anki (close Anki first)
+      cards build -h    # any command's options and examples
+    """
 
 
 class _ProgressBar:
@@ -116,73 +128,133 @@ class _ProgressBar:
         self.shown = done
 
     def close(self) -> None:
+        """End the bar's line (the next output starts a line of its own); a later step starts a new bar."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+            self.stage = None
 
 
-@app.command("build")
+def _paths(help: str) -> Any:
+    """The PATHS argument of the commands that read notes."""
+    return typer.Argument(None, help=help, show_default=False, metavar="[PATHS]...")
+
+
+def _verbose() -> Any:
+    return typer.Option(False, "--verbose", "-v", help="Also list the files that are not Snipd notes.")
+
+
+# --- settings: the one place a command's flags meet the configuration file ----------------
+
+def _settings(paths: Sequence[str] | None = None, *, out: str | None = None, collection: str | None = None,
+              profile: str | None = None, server: str | None = None, user: str | None = None,
+              writer: WriterFlags | None = None) -> Settings:
+    """The settings in force for a command: each flag given, else the configuration file, else defaults.
+
+    Issue 22's writer options join here: a command that takes --writer, --llm-model and --llm-url passes
+    `writer=WriterFlags(kind=writer, model=llm_model, url=llm_url)`, and hands `settings.writer` (flag,
+    else the file's [writer] table, else OPENAI_BASE_URL and the defaults) to the library.
+    """
+    from cards.settings import Flags, WriterFlags, resolve
+
+    flags = Flags(paths=tuple(paths or ()), out=out, collection=collection, profile=profile, server=server,
+                  user=user, writer=writer or WriterFlags())
+    settings: Settings = _run(resolve, flags)
+    return settings
+
+
+# --- build ---------------------------------------------------------------------------------
+
+@app.command("build", short_help="Build Anki packages from your Snipd notes.")
 def build_command(
-    paths: list[str] | None = typer.Argument(
-        None, help="Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: seeds/.",
-        show_default=False, metavar="PATHS",
-    ),
-    out: str = typer.Option(
-        DEFAULT_OUT, "--out", "-o", metavar="DIR", help="Where the decks go (~ is your home folder).",
+    paths: list[str] | None = _paths(
+        "Snip notes or folders of them (searched for *.md, *.markdown, *.txt). Default: the configuration "
+        "file's sources (in a checkout of cards without one: seeds/)."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", metavar="DIR", show_default=False,
+        help="Where the decks and the build state go (~ is your home folder). Default: the configuration "
+             "file's out, else a folder in your user data folder (in a checkout of cards: decks/).",
     ),
     force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
     writer: WriterChoice = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
+    verbose: bool = _verbose(),
 ) -> None:
-    """Build Anki packages: one per episode, one per tag, and changes.apkg."""
+    """Build Anki packages: one per episode, one per tag, and changes.apkg.
+
+    \b
+    Examples:
+      cards build                                    # the notes and folder of your configuration file
+      cards build ~/Obsidian/Snipd -o ~/anki-decks   # these notes, into this folder
+      cards build -v                                 # and list the files that are not Snipd notes
+
+    cards config shows which notes and folder a build uses, and why.
+    """
+    settings = _settings(paths, out=out)
+    notes = _run(settings.notes, "build")
     from cards.build import build
 
     chosen = _writer_options(writer, llm_model, llm_url)
-    report = _with_progress(lambda bar: build(paths or [DEFAULT_SOURCES], out, force=force, progress=bar,
-                                              writer=chosen))
-    _print_build(report, out)
-    if report.failed:
-        raise typer.Exit(1)
+    report = _with_progress(lambda bar: build(notes, settings.out.value, force=force, progress=bar, writer=chosen))
+    _print_build(report, settings.out.value, verbose=verbose)
+    _end(report, notes)
 
 
-@app.command("preview")
+# --- preview -------------------------------------------------------------------------------
+
+@app.command("preview", short_help="Write a page showing every card as Anki renders it.")
 def preview_command(
-    paths: list[str] | None = typer.Argument(
-        None, metavar="PATHS", show_default=False, help="Snip notes or folders of them. Default: seeds/.",
+    paths: list[str] | None = _paths("Snip notes or folders of them. Default: as for build."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", metavar="FILE", show_default=False,
+        help="The HTML page to write. Default: preview.html in the output folder (as for build).",
     ),
-    out: str = typer.Option("preview.html", "--out", "-o", metavar="FILE", help="The HTML page to write."),
     writer: WriterChoice = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
+    verbose: bool = _verbose(),
 ) -> None:
-    """Write one HTML page showing every card's front and back, light and night, as Anki renders them."""
+    """Write one HTML page showing every card's front and back, light and night, as Anki renders them.
+
+    \b
+    Examples:
+      cards preview                                  # preview.html in the output folder
+      cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
+    """
+    settings = _settings(paths)
+    notes = _run(settings.notes, "preview")
+    page = out if out is not None else str(Path(settings.out.value).expanduser() / "preview.html")
     from cards.preview import write_preview  # imports Anki's engine: only when asked
 
     chosen = _writer_options(writer, llm_model, llm_url)
-    preview = _with_progress(lambda bar: write_preview(paths or [DEFAULT_SOURCES], out, writer=chosen,
-                                                       progress=bar))
+    preview = _with_progress(lambda bar: write_preview(notes, page, writer=chosen, progress=bar))
     _print_problems(preview.problems)
+    _print_not_snipd(preview.not_snipd, verbose)
     if preview.model:
         typer.echo(preview.model.line())
     typer.echo(f"Wrote {preview.page}: {_plural(preview.cards, 'card')}, front and back, light and night.")
+    if preview.not_snipd:
+        typer.echo(_not_snipd_line(preview.not_snipd, verbose))
     if any(p.level is Level.ERROR for p in preview.problems):
         raise typer.Exit(1)
+    if not preview.episodes:
+        _no_snipd_notes(notes, preview.not_snipd)
 
 
-@app.command("sync")
+# --- sync ----------------------------------------------------------------------------------
+
+@app.command("sync", short_help="Build, then import into your Anki collection.")
 def sync_command(
-    paths: list[str] | None = typer.Argument(
-        None, metavar="PATHS", show_default=False,
-        help="Snip notes or folders of them, as for build. Default: seeds/.",
-    ),
-    out: str = typer.Option(
-        DEFAULT_OUT, "--out", "-o", metavar="DIR", help="Where the decks and the build state go.",
+    paths: list[str] | None = _paths("Snip notes or folders of them. Default: as for build."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", metavar="DIR", show_default=False,
+        help="Where the decks and the build state go. Default: as for build.",
     ),
     collection: str | None = typer.Option(
         None, "--collection", metavar="FILE", show_default=False,
         help="The Anki collection file to sync into (its name ends in .anki2). "
-             "Default: the collection of your only Anki profile.",
+             "Default: the configuration file's, else the collection of your only Anki profile.",
     ),
     create: bool = typer.Option(
         False, "--create", help="Make the --collection file if it does not exist yet (else that is an error).",
@@ -227,28 +299,39 @@ def sync_command(
     writer: WriterChoice = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
+    verbose: bool = _verbose(),
 ) -> None:
-    """Build, then import every new or changed note straight into your Anki collection (close Anki first)."""
+    """Build, then import every new or changed note straight into your Anki collection (close Anki first).
+
+    \b
+    Examples:
+      cards sync                                     # every setting from your configuration file
+      cards sync ~/Obsidian/Snipd --profile "User 1"
+      cards sync --prune --dry-run                   # what would be imported, and deleted
+    """
+    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user)
+    notes = _run(settings.notes, "sync")
     from cards.sync import SyncOptions, sync
 
-    options = SyncOptions(collection=collection, profile=profile, server=server, user=user, prune=prune,
-                          dry_run=dry_run, replace_server=replace_server, replace_local=replace_local,
-                          create=create, overwrite_edits=overwrite_edits,
-                          writer=_writer_options(writer, llm_model, llm_url))
+    options = SyncOptions(collection=settings.collection.value, profile=settings.profile.value,
+                          server=settings.server.value, user=settings.user.value, prune=prune, dry_run=dry_run,
+                          replace_server=replace_server, replace_local=replace_local, create=create,
+                          overwrite_edits=overwrite_edits, writer=_writer_options(writer, llm_model, llm_url))
+    bar = _ProgressBar()
 
     def ask_password() -> str:
+        bar.close()  # the question starts a line of its own
         try:
-            return str(typer.prompt(f"Password for {user} on {server}", hide_input=True, err=True))
+            return str(typer.prompt(f"Password for {options.user} on {options.server}", hide_input=True, err=True))
         except typer.Abort:  # no terminal and nothing on standard input
-            raise UsageError(f"--user {user}: no password was given; type it when asked, or set "
+            raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              "CARDS_SYNC_PASSWORD") from None
 
-    def confirm(notes: list[str]) -> bool:
+    def confirm(notes: list[NoteSummary]) -> bool:
+        bar.close()
         typer.echo(f"{_plural(len(notes), 'note')} of snips no longer in your notes:", err=True)
-        for note in notes[:20]:
-            typer.echo(f"  {note}", err=True)
-        if len(notes) > 20:
-            typer.echo(f"  … and {len(notes) - 20} more", err=True)
+        for line in _prune_lines(notes):
+            typer.echo(f"  {line}", err=True)
         if yes:
             return True
         try:
@@ -256,18 +339,38 @@ def sync_command(
         except typer.Abort:  # no answer: nothing is deleted
             return False
 
-    report = _with_progress(lambda bar: sync(paths or [DEFAULT_SOURCES], out, options, password=ask_password,
-                                             confirm_prune=confirm, progress=bar))
+    out_folder = settings.out.value
+    report = _with_progress(lambda bar: sync(notes, out_folder, options, password=ask_password,
+                                             confirm_prune=confirm, progress=bar), bar)
     if report.dry_run:
         _print_problems(report.build.problems)
-        typer.echo("\n".join(summary(report.build, Path(out).expanduser()).splitlines()[:2]))
+        _print_not_snipd(report.build.not_snipd, verbose)
+        typer.echo("\n".join(summary(report.build, Path(out_folder).expanduser()).splitlines()[:2]))
         if report.build.model:
             typer.echo(report.build.model.line())
-    else:
-        _print_build(report.build, out, importing=False)  # the sync imports them
+    else:  # the sync imports the packages, and deleted what it pruned
+        _print_build(report.build, out_folder, importing=False, pruned=bool(report.pruned), verbose=verbose)
     typer.echo(sync_summary(report))
     if report.failed:
         raise typer.Exit(1)
+    _end(report.build, notes)
+
+
+def _prune_lines(notes: list[NoteSummary]) -> list[str]:
+    """One line a note: its kind, its episode, its key point (shortened), as plain text."""
+    lines = [f"{'cloze' if note.kind.value == 'cloze' else 'Q&A  '} · {note.episode or 'unknown episode'} · "
+             f"{_shortened(note.key_point, 100)}" for note in notes[:PRUNE_LISTED]]
+    if len(notes) > PRUNE_LISTED:
+        lines.append(f"… and {len(notes) - PRUNE_LISTED} more")
+    return lines
+
+
+def _shortened(text: str, width: int) -> str:
+    """`text`, cut at a word to at most `width` characters, with "…" when it was cut."""
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0] or text[:width - 1]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def sync_summary(report) -> str:
@@ -322,19 +425,279 @@ def _changes(episode) -> str:
                      if count)
 
 
-def _with_progress(action: Callable[[_ProgressBar], T]) -> T:
+# --- config ---------------------------------------------------------------------------------
+
+@app.command("config", short_help="Show the settings in force and where each came from.")
+def config_command(
+    paths: list[str] | None = _paths("Snip notes or folders of them: show the settings as a build of these "
+                                     "would use them."),
+    out: str | None = typer.Option(None, "--out", "-o", metavar="DIR", show_default=False,
+                                   help="As for build and sync."),
+    collection: str | None = typer.Option(None, "--collection", metavar="FILE", show_default=False,
+                                          help="As for sync."),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", show_default=False, help="As for sync."),
+    server: str | None = typer.Option(None, "--server", metavar="URL", show_default=False, help="As for sync."),
+    user: str | None = typer.Option(None, "--user", metavar="NAME", show_default=False, help="As for sync."),
+) -> None:
+    """Show the settings in force, and where each came from: flag, environment, file or default.
+
+    \b
+    Examples:
+      cards config                       # what cards build and cards sync would use
+      cards config --profile Other       # ... with this flag
+      CARDS_CONFIG=~/work.toml cards config
+    """
+    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user)
+    from cards.settings import collection_in_force, secret_in_force
+    from cards.state import STATE_FILE
+
+    config = settings.config
+    rows = [
+        ("config file", str(config.value), _origin(config) + ("" if settings.config_found else
+                                                              "; not found: cards init writes it")),
+        ("sources", ", ".join(settings.sources.value) or "none", _origin(settings.sources)),
+        ("out", settings.out.value, _origin(settings.out)),
+        ("build state", str(Path(settings.out.value).expanduser() / STATE_FILE), "beside the packages"),
+        ("collection", *_shown(collection_in_force(settings))),
+        ("server", settings.server.value or "none", _origin(settings.server)),
+        ("user", settings.user.value or "none", _origin(settings.user)),
+        ("password", *_shown(secret_in_force("CARDS_SYNC_PASSWORD", "asked at the first sync; never stored"))),
+        ("writer", settings.writer.kind.value, _origin(settings.writer.kind)),
+        ("llm model", settings.writer.model.value or "none", _origin(settings.writer.model)),
+        ("llm url", settings.writer.url.value or "OpenAI's own", _origin(settings.writer.url)),
+        ("llm key", *_shown(secret_in_force("OPENAI_API_KEY", "none (a local model needs none)"))),
+    ]
+    width = max(len(name) for name, _, _ in rows) + 2
+    for name, value, origin in rows:
+        typer.echo(f"{name:<{width}}{value}  ({origin})")
+
+
+def _origin(setting: Setting[Any]) -> str:
+    """`file: /path`, `flag: --out`, `environment: CARDS_CONFIG`, `default: ...`."""
+    return f"{setting.origin.value}: {setting.detail}" if setting.detail else setting.origin.value
+
+
+def _shown(setting: Setting[str]) -> tuple[str, str]:
+    return setting.value, _origin(setting)
+
+
+# --- init -------------------------------------------------------------------------------------
+
+@app.command("init", short_help="Ask for your settings; write the configuration file.")
+def init_command() -> None:
+    """Ask where your notes are, which Anki collection and which sync server; write the configuration file.
+
+    It suggests what it finds: folders of Snipd notes (in your Obsidian vaults, or any folder called
+    Snipd) and Anki's profiles. Press Enter to take the answer in brackets. The file never holds a
+    password or an API key.
+
+    \b
+    Examples:
+      cards init                             # writes ~/.config/cards/config.toml (on Linux)
+      CARDS_CONFIG=~/other.toml cards init   # writes another file
+    """
+    from cards.settings import config_location, read_config
+
+    location = config_location(os.environ)
+    existing = _run(read_config, location.value)
+    try:
+        answers = _ask_settings(existing)
+        if existing.found and not typer.confirm(f"Replace {existing.path}?", default=True, err=True):
+            typer.echo(f"Kept {existing.path} as it was.")
+            return
+    except typer.Abort:  # Ctrl-C, or no more answers on standard input
+        typer.echo("\nerror: cards init stopped before the end; nothing was written", err=True)
+        raise typer.Exit(1) from None
+    from cards.settings import write_config
+
+    _run(write_config, answers)
+    typer.echo(f"Wrote {answers.path}.")
+    typer.echo(_init_next_step(answers))
+
+
+def _ask_settings(existing: ConfigFile) -> ConfigFile:
+    """Each setting in turn, with what was found (or is in the file now) as the suggestion."""
+    from cards.settings import ConfigFile, tilde
+
+    typer.echo(f"cards keeps its settings in {existing.path}" + (" (it exists: its settings are suggested)."
+                                                                 if existing.found else "."))
+    typer.echo("Press Enter to take the answer in brackets. Looking for Snipd notes and Anki profiles…")
+    sources = _ask_sources(existing)
+    out = typer.prompt("Folder for the decks and the build state",
+                       default=tilde(existing.out or str(_default_out())), err=True,
+                       value_proc=_folder_answer)
+    collection, profile = _ask_collection(existing)
+    server, user = _ask_server(existing)
+    return ConfigFile(path=existing.path, found=existing.found, sources=sources, out=out, collection=collection,
+                      profile=profile, server=server, user=user, writer=_ask_writer(existing))
+
+
+def _default_out() -> Path:
+    from cards.settings import default_out
+
+    return default_out()
+
+
+def _ask_sources(existing: ConfigFile) -> tuple[str, ...]:
+    from cards.discover import count_snipd_notes, snipd_folders
+    from cards.settings import tilde
+
+    found = snipd_folders()[:9]
+    if found:
+        typer.echo("Folders with Snipd notes:", err=True)
+        for number, folder in enumerate(found, start=1):
+            typer.echo(f"  {number}) {tilde(str(folder.path))}  ({_plural(folder.notes, 'Snipd note')})", err=True)
+    if existing.sources and len(existing.sources) > 1:
+        default = "keep"
+        typer.echo(f"Your configuration file names {len(existing.sources)} folders: "
+                   f"{', '.join(map(tilde, existing.sources))} (keep: all of them).", err=True)
+    elif existing.sources:
+        default = tilde(existing.sources[0])
+    else:
+        default = "1" if found else None  # type: ignore[assignment]
+
+    def answer(text: str) -> tuple[str, ...]:
+        text = text.strip()
+        if text == "keep" and existing.sources:
+            return existing.sources
+        if text.isdigit() and 1 <= int(text) <= len(found):
+            return (str(found[int(text) - 1].path),)
+        return (_existing_path(text),)
+
+    chosen: tuple[str, ...] = typer.prompt(
+        "Your Snipd notes (a number above, or a folder)" if found else "Your Snipd notes (a folder)",
+        default=default, err=True, value_proc=answer)
+    listed = {str(folder.path) for folder in found}
+    if len(chosen) == 1 and chosen[0] not in listed and not count_snipd_notes(Path(chosen[0])):
+        typer.echo(f"Note: {tilde(chosen[0])} holds no Snipd note yet; a build says so until Snipd exports "
+                   "there.", err=True)
+    return chosen
+
+
+def _existing_path(text: str) -> str:
+    if not text:
+        raise typer.BadParameter("give a folder")
+    path = Path(text).expanduser().absolute()
+    if not path.exists():
+        raise typer.BadParameter(f"{path}: no such folder")
+    return str(path)
+
+
+def _folder_answer(text: str) -> str:
+    path = Path(text.strip()).expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{path}: is a file; name a folder")
+    return str(path)
+
+
+def _ask_collection(existing: ConfigFile) -> tuple[str | None, str | None]:
+    """(collection, profile): a profile of Anki desktop's, or a collection file, or neither."""
+    from cards.discover import anki_base, anki_profiles
+    from cards.settings import tilde
+
+    base = anki_base()
+    profiles = anki_profiles(base)
+    if profiles:
+        typer.echo(f"Anki profiles in {base}:", err=True)
+        for number, name in enumerate(profiles, start=1):
+            typer.echo(f"  {number}) {name}", err=True)
+    else:
+        typer.echo(f"No Anki profile in {base} (Anki's data folder; ANKI_BASE names another).", err=True)
+    if existing.profile or existing.collection:
+        default = existing.profile or tilde(existing.collection or "")
+    else:
+        default = "1" if len(profiles) == 1 else "none" if not profiles else None  # type: ignore[assignment]
+
+    def answer(text: str) -> tuple[str | None, str | None]:
+        text = text.strip()
+        if text == "none":
+            return None, None
+        if text.isdigit() and 1 <= int(text) <= len(profiles):
+            return None, profiles[int(text) - 1]
+        if text in profiles:
+            return None, text
+        if text.endswith(".anki2"):
+            return str(Path(text).expanduser().absolute()), None
+        raise typer.BadParameter(f"no Anki profile called {text!r} in {base}; give a number, a profile's name, "
+                                 "a collection file (ending in .anki2), or none")
+
+    chosen: tuple[str | None, str | None] = typer.prompt(
+        "Anki collection to sync into (a number, a profile's name, a collection file ending in .anki2, or none)",
+        default=default, err=True, value_proc=answer)
+    return chosen
+
+
+def _ask_server(existing: ConfigFile) -> tuple[str | None, str | None]:
+    """(server, user): a sync server to reach a phone through, and the user's name there."""
+    from cards.server import check_url  # imports Anki's engine: fine, once, in cards init
+
+    def answer(text: str) -> str | None:
+        text = text.strip()
+        if text == "none":
+            return None
+        try:
+            return check_url(text)
+        except UsageError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    server: str | None = typer.prompt("Sync server URL, for your phone (or none)",
+                                      default=existing.server or "none", err=True, value_proc=answer)
+    if server is None:
+        return None, None
+    user = str(typer.prompt(f"Your user name on {server}", default=existing.user, err=True)).strip()
+    typer.echo("The password is asked for at the first sync (or read from CARDS_SYNC_PASSWORD); it is never "
+               "written down.", err=True)
+    return server, user
+
+
+def _ask_writer(existing: ConfigFile) -> Any:
+    """The [writer] table: rules, or a language model (its name and URL; its key stays in the environment)."""
+    from cards.settings import WRITER_KINDS, WriterTable
+
+    def kind(text: str) -> str:
+        if text.strip() not in WRITER_KINDS:
+            raise typer.BadParameter("answer rules or llm")
+        return text.strip()
+
+    chosen = typer.prompt("Card writer: rules, or llm (a language model, see the README)",
+                          default=existing.writer.kind or "rules", err=True, value_proc=kind)
+    if chosen == "rules":
+        return WriterTable(kind="rules") if existing.writer.kind or existing.found else WriterTable()
+    model = str(typer.prompt("The language model's name", default=existing.writer.model, err=True)).strip()
+    url = str(typer.prompt("Its API's URL (or none: OPENAI_BASE_URL, else OpenAI's own)",
+                           default=existing.writer.url or "none", err=True)).strip()
+    typer.echo("The API key stays in OPENAI_API_KEY; it is never written down.", err=True)
+    return WriterTable(kind="llm", model=model, url=None if url == "none" else url)
+
+
+def _init_next_step(config: ConfigFile) -> str:
+    """What to run now."""
+    if config.collection and not Path(config.collection).exists():
+        return (f"{config.collection} does not exist yet: the first sync makes it with cards sync --create; "
+                "after that, cards sync is all (cards config shows every setting).")
+    if config.collection or config.profile:
+        return "Every day: close Anki, then cards sync (cards config shows every setting)."
+    return ("No Anki collection was chosen: cards build makes the packages to import by hand, and cards sync uses "
+            "the collection of your only Anki profile (cards config shows every setting).")
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def _with_progress(action: Callable[[_ProgressBar], T], bar: _ProgressBar | None = None) -> T:
     """Run a library call with a progress bar on the terminal, closed whatever happens."""
-    bar = _ProgressBar()
+    bar = bar or _ProgressBar()
     try:
         return _run(lambda: action(bar))
     finally:
         bar.close()
 
 
-def _print_build(report: BuildReport, out: str, *, importing: bool = True) -> None:
+def _print_build(report: BuildReport, out: str, *, importing: bool = True, pruned: bool = False,
+                 verbose: bool = False) -> None:
     """A build's problems (standard error) and its summary; `importing`: the user imports its packages."""
     _print_problems(report.problems)
-    typer.echo(summary(report, Path(out).expanduser(), importing=importing))
+    _print_not_snipd(report.not_snipd, verbose)
+    typer.echo(summary(report, Path(out).expanduser(), importing=importing, pruned=pruned, verbose=verbose))
 
 
 def _print_problems(problems) -> None:
@@ -342,12 +705,48 @@ def _print_problems(problems) -> None:
         typer.echo(f"{problem.level.value}: {problem}", err=True)
 
 
+def _print_not_snipd(files: Sequence[Path], verbose: bool) -> None:
+    """With -v, each file that is not a Snipd note, on standard error with the problems."""
+    if verbose:
+        for path in files:
+            typer.echo(f"skipped: {Problem(path, 'not a Snipd note')}", err=True)
+
+
+def _not_snipd_line(files: Sequence[Path], verbose: bool) -> str:
+    listed = "listed above" if verbose else "-v lists them"
+    return f"Skipped {_plural(len(files), 'note')} that {'is' if len(files) == 1 else 'are'} not from Snipd ({listed})."
+
+
+def _end(report: BuildReport, notes: Sequence[str]) -> None:
+    """The exit code: 1 when a file could not be read or a package written, or when no Snipd note was found."""
+    if report.failed:
+        raise typer.Exit(1)
+    if not report.episodes:
+        _no_snipd_notes(notes, report.not_snipd)
+
+
+def _no_snipd_notes(notes: Sequence[str], not_snipd: Sequence[Path]) -> None:
+    """No Snipd note where cards looked: one sentence naming where, and exit code 1."""
+    places = ", ".join(str(Path(note).expanduser()) for note in notes)
+    count = len(not_snipd)
+    found = ("the one note file there is not one" if count == 1 else
+             f"none of the {count} note files there is one" if count else "no note file there could be read")
+    typer.echo(f"error: no Snipd notes in {places}: {found}; name the folder your Snipd notes are exported to "
+               "(or run cards init)", err=True)
+    raise typer.Exit(1)
+
+
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def summary(report: BuildReport, out: Path, *, importing: bool = True) -> str:
-    """The short account a build ends with (`importing`: the user imports its packages, not a sync)."""
+def summary(report: BuildReport, out: Path, *, importing: bool = True, pruned: bool = False,
+            verbose: bool = False) -> str:
+    """The short account a build ends with.
+
+    `importing`: the user imports its packages (not a sync); `pruned`: the sync deleted the notes of the
+    snips that disappeared.
+    """
     lines = [
         f"Built {_plural(report.episodes, 'episode')} ({_plural(report.snips, 'snip')}) "
         f"from {_plural(report.sources, 'file')}: {_plural(report.notes, 'note')}, "
@@ -359,6 +758,8 @@ def summary(report: BuildReport, out: Path, *, importing: bool = True) -> str:
         lines.append(f"Skipped: {reasons}.")
     if report.model:
         lines.append(report.model.line())
+    if report.not_snipd:
+        lines.append(_not_snipd_line(report.not_snipd, verbose))
     errors = sum(1 for p in report.problems if p.level is Level.ERROR)
     warnings = len(report.problems) - errors
     if report.problems:
@@ -379,11 +780,10 @@ def summary(report: BuildReport, out: Path, *, importing: bool = True) -> str:
             f"Changes: {report.changes} holds {_plural(report.changes_notes, 'new or changed note')}, every "
             "change since you last deleted it: import it into Anki, then delete it."
         )
-    if report.disappeared:
-        lines.append(
-            "No longer in the sources (Anki keeps their notes; delete them there if you wish): "
-            + "; ".join(report.disappeared)
-        )
+    if report.disappeared and not pruned:
+        where = ("delete them there if you wish" if importing else
+                 "cards sync --prune deletes them, after asking")
+        lines.append(f"No longer in the sources (Anki keeps their notes; {where}): " + "; ".join(report.disappeared))
     if report.state_moved_aside:
         lines.append(
             f"The build state was damaged and was moved aside to {report.state_moved_aside}; this build "

@@ -16,7 +16,9 @@ Every SQL statement on the collection lives here.
 from __future__ import annotations
 
 import errno
+import html
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -304,6 +306,33 @@ def remove_notes(col: Collection, note_ids: Iterable[int]) -> None:
     col.remove_notes([NoteId(note_id) for note_id in note_ids])
 
 
-def describe(note: CollectionNote) -> str:
-    """A note in a line: its first field, shortened."""
-    return note.fields[0][:80]
+class NoteSummary(NamedTuple):
+    """A note of cards' in words: its kind, its episode's title and its key point, as plain text."""
+
+    kind: CardKind
+    episode: str
+    key_point: str
+
+
+# Each note type's field that holds the key point, and the field that holds the source line.
+_KEY_POINT_FIELD = {CardKind.CLOZE: "Text", CardKind.QA: "KeyPoint"}
+_SOURCE_FIELD = "Source"
+_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^{}]*?)?\}\}", re.S)
+_EPISODE = re.compile(r'<span class="episode">(.*?)</span>', re.S)
+
+
+def describe(note: CollectionNote, kind: CardKind) -> NoteSummary:
+    """A note of cards' note type `kind`, in words: the key point without its cloze deletions or markup.
+
+    Read from the note's fields by name; a note whose fields the user
+    rearranged in Anki reads as well as it can.
+    """
+    fields = dict(zip(NOTE_TYPES[kind].fields, note.fields, strict=False))
+    episode = _EPISODE.search(fields.get(_SOURCE_FIELD, ""))
+    return NoteSummary(kind, plain_text(episode.group(1)) if episode else "",
+                       plain_text(_CLOZE.sub(r"\1", fields.get(_KEY_POINT_FIELD[kind], ""))))
+
+
+def plain_text(field: str) -> str:
+    """A field's HTML as the text a reader sees, on one line."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", field)).split())

@@ -22,6 +22,24 @@ class UsageError(CardsError):
     """The command was called with something it cannot use (exit code 2)."""
 
 
+class ConfigError(UsageError):
+    """The configuration file cannot be used (exit code 2, as a wrong flag would be)."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+
+class NoNotesError(CardsError):
+    """No note file at all where cards was told to look: nothing is built, the state is left as it is."""
+
+    def __init__(self, roots: list[Path]):
+        self.roots = roots
+        places = ", ".join(str(root) for root in roots)
+        super().__init__(f"no Snipd notes in {places}: there is no .md, .markdown or .txt file there; name the folder "
+                         "your Snipd notes are exported to (or run cards init)")
+
+
 class SourceError(CardsError):
     """A source file that cannot be read; the build goes on without it."""
 

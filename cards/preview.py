@@ -62,9 +62,11 @@ class Preview:
     cards: int
     problems: tuple[Problem, ...]
     model: ModelReport | None = None  # what the language model did (`--writer llm`)
+    episodes: int = 0
+    not_snipd: tuple[Path, ...] = ()  # files that are not Snipd notes
 
 
-def render_cards(paths: list[Path | str]) -> list[RenderedCard]:
+def render_cards(paths: Sequence[Path | str]) -> list[RenderedCard]:
     """Build `paths` into a throwaway folder and render every card with Anki."""
     return _render(paths)[0]
 
@@ -153,7 +155,8 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
             write_atomically(page, write)
     except OSError as error:
         raise OutputError(page, error) from None
-    return Preview(page, len(cards), tuple(report.problems), report.model)
+    return Preview(page=page, cards=len(cards), problems=tuple(report.problems), model=report.model,
+                   episodes=report.episodes, not_snipd=tuple(report.not_snipd))
 
 
 def check_page(out: Path | str) -> Path:

@@ -98,6 +98,7 @@ class Reconciled(NamedTuple):
     problems: tuple[Problem, ...]
     sources_unchanged: int
     disappeared: tuple[str, ...]
+    not_snipd: tuple[Path, ...] = ()  # sources that hold no episode (not Snipd notes, or empty), read now or before
 
 
 class Writers(Protocol):
@@ -348,6 +349,7 @@ class _Fold:
         self.sources: dict[str, KnownSource] = {}
         self.problems: list[Problem] = []
         self.sources_unchanged = 0
+        self.not_snipd: list[Path] = []
         self.forgotten: set[str] = set()
         self._exists: dict[str, bool] = {}
 
@@ -383,6 +385,8 @@ class _Fold:
     def _take_unchanged(self, check: SourceCheck) -> None:
         self.sources_unchanged += 1
         record = self.known.sources[check.key]
+        if not record.episodes:
+            self.not_snipd.append(check.path)
         if check.stat != record.stat:
             self.sources[check.key] = record._replace(stat=check.stat)  # touched, same bytes
         for key in record.episodes:
@@ -412,6 +416,8 @@ class _Fold:
                 continue
             self.stored.add(key)
             yield StoreEpisode(made, (version,))
+        if not keys:
+            self.not_snipd.append(check.path)
         # A source recorded with no digest and no stat is read again next time (as after an upgrade).
         again = check.key in self.read_next_time
         self.sources[check.key] = KnownSource("" if again else check.digest, tuple(dict.fromkeys(keys)),
@@ -506,5 +512,5 @@ class _Fold:
             disappeared += [f"{title or 'untitled snip'} ({self.known.episodes[key].title})" for title in titles]
         everything = {key: e for key, e in self.known.episodes.items() if key not in self.forgotten}
         return Reconciled(tuple(outcomes), episodes, {**everything, **episodes}, applied.pending,
-                          tuple(self.problems), self.sources_unchanged, tuple(disappeared))
+                          tuple(self.problems), self.sources_unchanged, tuple(disappeared), tuple(self.not_snipd))
 

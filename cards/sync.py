@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -46,6 +45,7 @@ from cards.delivery import (
     record_key,
     seeded_record,
 )
+from cards.discover import anki_base, anki_profiles
 from cards.errors import CollectionError, NoCollectionError, UsageError
 from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
@@ -106,7 +106,7 @@ class SyncReport:
     overwrote_edits: int = 0
     held: list[HeldNotes] = field(default_factory=list)
     episodes: list[EpisodeChange] = field(default_factory=list)
-    vanished: list[str] = field(default_factory=list)
+    vanished: list[anki.NoteSummary] = field(default_factory=list)
     pruned: int = 0
     server: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -117,7 +117,7 @@ class SyncReport:
         return self.build.failed or bool(self.held)
 
 
-Ask = Callable[[list[str]], bool]
+Ask = Callable[[list[anki.NoteSummary]], bool]
 
 
 def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
@@ -172,17 +172,6 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
                          options.replace_local)
 
 
-def anki_base() -> Path:
-    """Anki desktop's data folder on this system (ANKI_BASE, as Anki itself, overrides it)."""
-    if os.environ.get("ANKI_BASE"):
-        return Path(os.environ["ANKI_BASE"]).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "Anki2"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "Anki2"
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "Anki2"
-
-
 def find_collection(options: SyncOptions) -> Path:
     """`--collection`, else the collection of the only (or the named) Anki profile."""
     if options.collection is not None:
@@ -193,7 +182,7 @@ def find_collection(options: SyncOptions) -> Path:
             raise UsageError(f"{path}: --collection names a folder; name the collection file (collection.anki2)")
         return path.absolute()
     base = anki_base()
-    profiles = sorted(p.parent.name for p in base.glob("*/collection.anki2"))
+    profiles = anki_profiles(base)
     if options.profile is not None:
         if options.profile not in profiles:
             raise NoCollectionError(f"{base}: no Anki profile named {options.profile!r} (found: "
@@ -405,15 +394,17 @@ class Syncing:
                 plans[position] = plan._replace(record=EpisodeRecord(None, notes))
 
     # pruning -------------------------------------------------------------------------------
-    def prune(self, state: State, confirm: Callable[[list[str]], bool]) -> None:
+    def prune(self, state: State, confirm: Ask) -> None:
         """Delete the notes cards delivered here whose snips are gone, after a confirmation."""
-        if self.col is None:
-            return
         current = state.note_versions()
+        if self.col is None or not current:  # no Snipd note found at all (a folder not synced yet?): prune nothing
+            return
         gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
         notes = {guid: note for guid, note in anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), gone).items()
                  if note.note_type in NOTE_TYPE_IDS.values()}
-        self.report.vanished = [anki.describe(note) for note in notes.values()]
+        kinds = {model_id: kind for kind, model_id in NOTE_TYPE_IDS.items()}
+        self.report.vanished = sorted((anki.describe(note, kinds[note.note_type]) for note in notes.values()),
+                                      key=lambda n: (n.episode.casefold(), n.key_point.casefold(), n.kind.value))
         if self.options.dry_run or not notes or not confirm(self.report.vanished):
             return
         self.backup()

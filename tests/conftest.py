@@ -21,6 +21,22 @@ SHARED_MISSING = (
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
+@pytest.fixture(autouse=True)
+def no_users_settings(tmp_path_factory, monkeypatch) -> Path:
+    """No test reads the machine's own settings or Anki profiles, or writes into its user folders.
+
+    The configuration file is one that does not exist (a test that wants one sets CARDS_CONFIG),
+    the user data and config folders (platformdirs: XDG_* on Linux) are empty folders of the test's
+    own, and Anki's data folder is found there too. Set for every `cards` process a test starts.
+    """
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("CARDS_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("ANKI_BASE", raising=False)
+    return home
+
+
 @pytest.fixture
 def seed_note() -> Path:
     """The real Snipd note in ../shared/seeds (skipped when shared/ is absent)."""

@@ -31,7 +31,7 @@ from packages import assert_same_as_clean_build, clean_build, package_notes, pac
 
 import cards.build
 from cards.build import CHANGES_PACKAGE, _file_name, build, unique_names
-from cards.errors import BusyError
+from cards.errors import BusyError, NoNotesError
 from cards.lock import LOCK_FILE
 from cards.model import Episode, Shape, Snip
 from cards.reconcile import merge_episodes
@@ -577,6 +577,13 @@ class BuildSequences(RuleBasedStateMachine):
         def write_plan(out: Path, plan):
             return "the disk is full" if fail and plan.relative.startswith(fail) else real(out, plan)
 
+        if not any(path.is_file() for root in roots for path in root.iterdir()):
+            # No note file at all (a folder not synced yet?): refused, and nothing changes.
+            before = {path: path.read_bytes() for path in self.out.rglob("*") if path.is_file()}
+            with pytest.raises(NoNotesError):
+                build(roots, self.out, now=1_700_000_000 + self.builds, workers=1, force=force)
+            assert {path: path.read_bytes() for path in self.out.rglob("*") if path.is_file()} == before
+            return
         self.builds += 1
         with patch("cards.build.write_plan", write_plan):
             report = build(roots, self.out, now=1_700_000_000 + self.builds, workers=1, force=force)

@@ -24,6 +24,7 @@ from cards.cli import app
 from cards.state import SCHEMA_VERSION
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str):
@@ -42,18 +43,55 @@ def test_help_lists_build():
     assert "build" in result.stdout
 
 
-def test_build_defaults_to_seeds_into_decks(seeds, tmp_path, monkeypatch):
-    shutil.copytree(seeds, tmp_path / "seeds")
-    monkeypatch.chdir(tmp_path)
+def a_checkout(seeds, folder: Path) -> Path:
+    """A checkout of cards as a fresh clone has it: pyproject.toml and seeds/ (and decks/ with its .gitignore)."""
+    shutil.copytree(seeds, folder / "seeds")
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    return folder
+
+
+def test_build_in_a_checkout_defaults_to_seeds_into_decks(seeds, tmp_path, monkeypatch):
+    checkout = a_checkout(seeds, tmp_path / "clone")
+    monkeypatch.chdir(checkout)
     result = run("build")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "decks" / "episodes").glob("*.apkg")) == [
+    assert sorted(p.name for p in (checkout / "decks" / "episodes").glob("*.apkg")) == [
         "how-ocean-currents-shape-climate.apkg",
         "the-press-that-changed-europe.apkg",
         "why-we-sleep-in-stages.apkg",
         "wild-fermentation-basics.apkg",
     ]
-    assert (tmp_path / "decks" / "tags" / "oceans.apkg").exists()
+    assert (checkout / "decks" / "tags" / "oceans.apkg").exists()
+    assert "Packages: 14 written, 0 unchanged, in decks/." in result.stdout.splitlines()
+    monkeypatch.chdir(checkout / "seeds" / "export")  # from a folder inside the checkout: the same seeds and decks
+    again = run("build")
+    assert again.exit_code == 0, again.output
+    assert f"Packages: 0 written, 14 unchanged, in {checkout / 'decks'}/." in again.stdout.splitlines()
+    assert sorted(p.name for p in checkout.iterdir()) == ["decks", "pyproject.toml", "seeds"]
+
+
+def test_build_outside_a_checkout_without_a_configuration_file_says_how_to_name_the_notes(
+        seeds, tmp_path, monkeypatch):
+    shutil.copytree(seeds, tmp_path / "seeds")  # seeds/ alone is no checkout: no pyproject.toml of cards'
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "another"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = os.environ["CARDS_CONFIG"]
+    for command in ("build", "sync", "preview"):
+        result = run(command)
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+            f"error: which notes? None were named and there is no configuration file ({config}): name the folder "
+            f"of your Snipd notes (cards {command} ~/Obsidian/Snipd), or run cards init to keep it in a "
+            "configuration file\n"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml", "seeds"]  # no decks/ appeared here
+
+
+def test_the_readmes_first_command_builds_the_seeds_of_a_fresh_clone(seeds, tmp_path):
+    """`pip install . && cards build` in the clone, as a fresh machine runs it: no configuration file."""
+    checkout = a_checkout(seeds, tmp_path / "clone")
+    built = subprocess.run([sys.executable, "-m", "cards", "build"], cwd=checkout, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert "Packages: 14 written, 0 unchanged, in decks/." in built.stdout.splitlines()
+    assert len(list((checkout / "decks" / "episodes").glob("*.apkg"))) == 4
 
 
 def test_build_out_option(seeds, tmp_path):
@@ -223,8 +261,8 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(fixtures, tmp_pa
 def test_a_file_name_with_a_line_break_or_an_escape_is_shown_on_one_line(fixtures, tmp_path):
     notes = one_file(fixtures, tmp_path)
     (notes / "a\nerror: fake\x1b[31m.md").write_text("", encoding="utf-8")
-    result = run("build", str(notes), "--out", str(tmp_path / "decks"))
-    assert result.stderr.splitlines() == [f"warning: {notes}/a\\x0aerror: fake\\x1b[31m.md: is empty; nothing to build"]
+    result = run("build", str(notes), "--out", str(tmp_path / "decks"), "-v")
+    assert result.stderr.splitlines() == [f"skipped: {notes}/a\\x0aerror: fake\\x1b[31m.md: not a Snipd note"]
 
 
 def test_one_file_named_twice_is_read_once(fixtures, tmp_path, monkeypatch):
@@ -367,9 +405,13 @@ def test_the_summary_names_the_packages_it_removed(fixtures, tmp_path):
     result = run("build", str(notes), "--out", str(out))
     assert "Removed 1 package that no note belongs to any more: oceans.apkg." in result.stdout.splitlines()
     (notes / "tides.md").unlink()  # every note of changes.apkg is gone: it goes too, quietly
+    (notes / "ideas.md").write_text("# Ideas\n\nNot from Snipd.\n", encoding="utf-8")
     again = run("build", str(notes), "--out", str(out))
     assert "Removed 3 packages that no note belongs to any more: " in again.stdout
     assert "changes.apkg" not in again.stdout and not (out / "changes.apkg").exists()
+    assert (again.exit_code, again.stderr) == (1, (
+        f"error: no Snipd notes in {notes}: the one note file there is not one; name the folder your Snipd "
+        "notes are exported to (or run cards init)\n"))
 
 
 def test_the_command_leaves_with_its_exit_code_and_all_its_output(seeds, tmp_path):

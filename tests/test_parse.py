@@ -12,8 +12,8 @@ from conftest import ROOT
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cards.model import Level, Shape, Turn
-from cards.parse import detect_shape, find_sources, parse_file
+from cards.model import Level, ParsedFile, Shape, Turn
+from cards.parse import detect_shape, find_sources, is_snipd_note, parse_file
 from cards.parse.text import _SPACES, clean, read_loose_front_matter, read_source
 
 
@@ -176,19 +176,26 @@ def test_private_upload_without_links_or_emoji(fixtures):
     assert len(episode.snips) == 2  # snips_count says 7: the body is the truth
 
 
-@pytest.mark.parametrize(
-    ("name", "message", "level"),
-    [
-        ("empty.md", "is empty; nothing to build", Level.WARNING),
-        ("no-snips.md", "is not a Snipd note (no snips found); skipped", Level.WARNING),
-        ("binary.md", "is a binary file, not a text note", Level.ERROR),
-    ],
-)
-def test_files_without_snips(fixtures, name, message, level):
-    path = fixtures / "defects" / name
+def test_a_binary_file_is_an_error(fixtures):
+    path = fixtures / "defects" / "binary.md"
     parsed = parse_file(path)
     assert parsed.episodes == ()
-    assert [(str(p), p.level) for p in parsed.problems] == [(f"{path}: {message}", level)]
+    assert [(str(p), p.level) for p in parsed.problems] == [(f"{path}: is a binary file, not a text note",
+                                                             Level.ERROR)]
+
+
+@pytest.mark.parametrize("name", ["empty.md", "no-snips.md"])
+def test_a_file_that_is_not_a_snipd_note_gives_nothing_and_is_no_problem(fixtures, name):
+    """An ordinary note of a vault (or an empty one): no episode, no warning; the build counts it."""
+    parsed = parse_file(fixtures / "defects" / name)
+    assert (parsed.episodes, parsed.problems) == ((), ())
+
+
+def test_an_ordinary_note_in_another_encoding_is_no_problem_either(tmp_path):
+    note = tmp_path / "café.md"
+    note.write_bytes("# Caf\u00e9 notes\n\nSome thoughts, in Windows-1252.\n".encode("cp1252"))
+    assert parse_file(note) == ParsedFile(note)
+    assert not is_snipd_note(note)
 
 
 # --- front matter within bounds -------------------------------------------------------

@@ -34,19 +34,20 @@ def detect_shape(source) -> Shape | None:
 
 
 def parse_file(path: Path, raw: bytes | None = None) -> ParsedFile:
-    """Parse one file (or its bytes); every problem is reported, none is raised."""
+    """Parse one file (or its bytes); every problem is reported, none is raised.
+
+    A file that is not a Snipd note gives no episode, and no problem.
+    """
     try:
         source = read_source(path, raw)
     except SourceError as error:
         return ParsedFile(path, (), (Problem(path, error.reason, error.line, Level.ERROR),))
-    problems = list(source.problems)
-    if not source.body.strip() and not source.meta:
-        problems.append(Problem(path, "is empty; nothing to build"))
-        return ParsedFile(path, (), tuple(problems))
-    shape = detect_shape(source)
+    # An empty file, or one in no shape of Snipd's, is no problem, nor is how it is encoded: a vault is full of
+    # other notes. It gives no episode, and the build counts it (and lists it when asked).
+    shape = detect_shape(source) if source.body.strip() or source.meta else None
     if shape is None:
-        problems.append(Problem(path, "is not a Snipd note (no snips found); skipped"))
-        return ParsedFile(path, (), tuple(problems))
+        return ParsedFile(path)
+    problems = list(source.problems)
     try:
         episodes, found = SHAPES[shape].parse(source)
     except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
@@ -57,6 +58,16 @@ def parse_file(path: Path, raw: bytes | None = None) -> ParsedFile:
     if not any(episode.snips for episode in episodes):
         problems.append(Problem(path, "has no snips; nothing to build"))
     return ParsedFile(path, tuple(episodes), tuple(problems))
+
+
+def is_snipd_note(path: Path, head: int = 64 * 1024) -> bool:
+    """Whether a file looks like a Snipd note, from its beginning (to suggest folders; a build reads it all)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(head)
+        return detect_shape(read_source(path, raw)) is not None
+    except (OSError, SourceError):
+        return False
 
 
 class Scan(NamedTuple):

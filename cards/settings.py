@@ -1,0 +1,453 @@
+"""Every setting a command uses, resolved in one place, with where each came from.
+
+    the command line → the configuration file → the environment → defaults
+
+A flag overrides the file, and the file overrides the environment's generic
+variables (`ANKI_BASE`, `OPENAI_BASE_URL`, which other programs read too) and
+the defaults. `cards config` prints the result, setting by setting.
+
+The configuration file is TOML, read with `tomllib`, found where the platform
+keeps such files (`platformdirs`: `~/.config/cards/config.toml` on Linux);
+`CARDS_CONFIG` names another. It never holds a password or an API key: those
+stay in the environment (`CARDS_SYNC_PASSWORD`, `OPENAI_API_KEY`). Its keys:
+
+    sources = ["~/Obsidian/Snipd"]            # the notes (PATHS)
+    out = "~/anki-decks"                      # --out
+    collection = "~/cards/collection.anki2"   # --collection (or: profile = "User 1", --profile)
+    server = "https://sync.example.org/"      # --server
+    user = "me"                               # --user
+    [writer]
+    kind = "rules"                            # --writer rules|llm
+    model = "llama3.1"                        # --llm-model
+    url = "http://localhost:11434/v1"         # --llm-url
+
+A path in the file may start with `~`; a relative one is taken from the
+file's own folder, so that no setting depends on the current folder.
+
+Without a file, and in a checkout of cards' own source (see `find_checkout`),
+the notes are its `seeds/` and the output its `decks/`: the README's first
+command. Anywhere else the output goes to a folder in the user's data folder
+(`platformdirs.user_data_path`), never into the current folder.
+
+platformdirs and tomllib are imported only when a command resolves its
+settings: `cards --version` and `--help` need neither.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from cards.errors import ConfigError, UsageError
+
+T = TypeVar("T")
+
+CONFIG_VARIABLE = "CARDS_CONFIG"
+CONFIG_NAME = "config.toml"
+APP_NAME = "cards"
+PROJECT_NAME = "snipcards"  # the distribution's name in pyproject.toml: how a checkout is recognised
+CHECKOUT_SOURCES = "seeds"
+CHECKOUT_OUT = "decks"
+WRITER_KINDS = ("rules", "llm")
+DEFAULT_WRITER = "rules"
+# Keys a configuration file never holds: a secret on disk is what the environment variables avoid.
+SECRETS = {"password": "CARDS_SYNC_PASSWORD", "api_key": "OPENAI_API_KEY", "key": "OPENAI_API_KEY",
+           "token": "OPENAI_API_KEY", "hkey": "CARDS_SYNC_PASSWORD"}
+TOP_KEYS = ("sources", "out", "collection", "profile", "server", "user")
+WRITER_KEYS = ("kind", "model", "url")
+
+
+class Origin(enum.Enum):
+    """Where a setting's value came from."""
+
+    FLAG = "flag"
+    ENVIRONMENT = "environment"
+    FILE = "file"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """One setting's value and where it came from (`detail`: which flag, variable or file)."""
+
+    value: T
+    origin: Origin
+    detail: str = ""
+
+
+# --- what the command line gave ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class WriterFlags:
+    """--writer, --llm-model and --llm-url (issue 22's options); None: not given."""
+
+    kind: str | None = None
+    model: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What a command was given on its command line; None (or no paths): not given."""
+
+    paths: tuple[str, ...] = ()
+    out: str | None = None
+    collection: str | None = None
+    profile: str | None = None
+    server: str | None = None
+    user: str | None = None
+    writer: WriterFlags = field(default_factory=WriterFlags)
+
+
+# --- what the file holds ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WriterTable:
+    """The file's [writer] table: which card writer, and the language model's name and URL."""
+
+    kind: str | None = None
+    model: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The configuration file's settings (None: not in the file); `found` is False when there is no file."""
+
+    path: Path
+    found: bool = False
+    sources: tuple[str, ...] | None = None
+    out: str | None = None
+    collection: str | None = None
+    profile: str | None = None
+    server: str | None = None
+    user: str | None = None
+    writer: WriterTable = field(default_factory=WriterTable)
+
+
+# --- the settings in force -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """The card writer in force. `url` None: OPENAI_BASE_URL's, else OpenAI's own (issue 22 decides)."""
+
+    kind: Setting[str]
+    model: Setting[str | None]
+    url: Setting[str | None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting a command uses, each with its origin."""
+
+    config: Setting[Path]
+    config_found: bool
+    sources: Setting[tuple[str, ...]]  # empty: none anywhere (see `notes`)
+    out: Setting[str]
+    collection: Setting[str | None]
+    profile: Setting[str | None]
+    server: Setting[str | None]
+    user: Setting[str | None]
+    writer: WriterSettings
+    checkout: Path | None = None
+
+    def notes(self, command: str) -> tuple[str, ...]:
+        """The notes to read; a usage error that says how to name them when there are none."""
+        if self.sources.value:
+            return self.sources.value
+        where = (f"the configuration file {self.config.value} names none" if self.config_found
+                 else f"there is no configuration file ({self.config.value})")
+        raise UsageError(f"which notes? None were named and {where}: name the folder of your Snipd notes "
+                         f"(cards {command} ~/Obsidian/Snipd), or run cards init to keep it in a configuration file")
+
+
+# --- resolving --------------------------------------------------------------------------
+
+def resolve(flags: Flags, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """The settings in force for a command given `flags`: flag, else file, else environment, else default."""
+    environ = os.environ if environ is None else environ
+    config = config_location(environ)
+    found = read_config(config.value)
+    in_file = Origin.FILE, str(found.path)
+    # The checkout's seeds/ and decks/ go together, and only where nothing else is named.
+    checkout = None if found.found or flags.paths else find_checkout(cwd or Path.cwd())
+    collection, profile = _collection(flags, found)
+    return Settings(
+        config=config,
+        config_found=found.found,
+        sources=_sources(flags, found, checkout, cwd),
+        out=_out(flags, found, checkout, cwd),
+        collection=collection,
+        profile=profile,
+        server=_first(flags.server, "--server", found.server, in_file),
+        user=_first(flags.user, "--user", found.user, in_file),
+        writer=_writer(flags.writer, found.writer, in_file, environ),
+        checkout=checkout,
+    )
+
+
+def _first(flag: T | None, name: str, in_file: T | None, file_origin: tuple[Origin, str],
+           default: Setting[T | None] | None = None) -> Setting[T | None]:
+    """The flag's value, else the file's, else the default (None unless given)."""
+    if flag is not None:
+        return Setting(flag, Origin.FLAG, name)
+    if in_file is not None:
+        return Setting(in_file, *file_origin)
+    return default if default is not None else Setting(None, Origin.DEFAULT)
+
+
+def _sources(flags: Flags, found: ConfigFile, checkout: Path | None, cwd: Path | None) -> Setting[tuple[str, ...]]:
+    if flags.paths:
+        return Setting(tuple(flags.paths), Origin.FLAG, "PATHS")
+    if found.sources:
+        return Setting(found.sources, Origin.FILE, str(found.path))
+    if checkout is not None:
+        return Setting((_shown(checkout / CHECKOUT_SOURCES, cwd),), Origin.DEFAULT, "the checkout's seeds/")
+    return Setting((), Origin.DEFAULT)
+
+
+def _out(flags: Flags, found: ConfigFile, checkout: Path | None, cwd: Path | None) -> Setting[str]:
+    if flags.out is not None:
+        return Setting(flags.out, Origin.FLAG, "--out")
+    if found.out is not None:
+        return Setting(found.out, Origin.FILE, str(found.path))
+    if checkout is not None:
+        return Setting(_shown(checkout / CHECKOUT_OUT, cwd), Origin.DEFAULT, "the checkout's decks/")
+    return Setting(str(default_out()), Origin.DEFAULT, "your user data folder")
+
+
+def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], Setting[str | None]]:
+    """--collection or --profile, else the file's collection or profile: one choice, made in one place."""
+    if flags.collection is not None or flags.profile is not None:
+        return Setting(flags.collection, Origin.FLAG, "--collection"), Setting(flags.profile, Origin.FLAG, "--profile")
+    in_file = Origin.FILE, str(found.path)
+    return _first(None, "", found.collection, in_file), _first(None, "", found.profile, in_file)
+
+
+def _writer(flags: WriterFlags, table: WriterTable, file_origin: tuple[Origin, str],
+            environ: Mapping[str, str]) -> WriterSettings:
+    if flags.kind is not None and flags.kind not in WRITER_KINDS:
+        raise UsageError(f"--writer {flags.kind}: choose rules or llm")
+    kind = _first(flags.kind, "--writer", table.kind, file_origin)
+    url_default: Setting[str | None] = Setting(None, Origin.DEFAULT)
+    if environ.get("OPENAI_BASE_URL"):
+        url_default = Setting(environ["OPENAI_BASE_URL"], Origin.ENVIRONMENT, "OPENAI_BASE_URL")
+    return WriterSettings(
+        kind=Setting(kind.value or DEFAULT_WRITER, kind.origin, kind.detail),
+        model=_first(flags.model, "--llm-model", table.model, file_origin),
+        url=_first(flags.url, "--llm-url", table.url, file_origin, url_default),
+    )
+
+
+def _shown(path: Path, cwd: Path | None) -> str:
+    """A path in the checkout as the user would type it: relative when it is just below the current folder."""
+    here = cwd or Path.cwd()
+    return path.name if path.parent == here else str(path)
+
+
+# --- where things are --------------------------------------------------------------------
+
+def config_location(environ: Mapping[str, str]) -> Setting[Path]:
+    """Where the configuration file is (whether or not it exists): CARDS_CONFIG, else the platform's place."""
+    named = environ.get(CONFIG_VARIABLE, "")
+    if named:
+        return Setting(Path(named).expanduser(), Origin.ENVIRONMENT, CONFIG_VARIABLE)
+    import platformdirs  # only for a command that resolves its settings
+
+    return Setting(platformdirs.user_config_path(APP_NAME) / CONFIG_NAME, Origin.DEFAULT)
+
+
+def default_out() -> Path:
+    """The output folder when none is configured, outside a checkout: in the user's data folder."""
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME) / CHECKOUT_OUT
+
+
+def find_checkout(start: Path) -> Path | None:
+    """The checkout of cards' own source that `start` is in, if any.
+
+    A checkout is recognised by its `pyproject.toml`, which names the
+    project `snipcards`, and its `seeds/` folder. The nearest folder at or
+    above `start` that holds a `pyproject.toml` decides: another project
+    inside a checkout is not the checkout.
+    """
+    for folder in (start, *start.parents):
+        project = folder / "pyproject.toml"
+        if project.is_file():
+            return folder if _names_snipcards(project) and (folder / CHECKOUT_SOURCES).is_dir() else None
+    return None
+
+
+def _names_snipcards(project: Path) -> bool:
+    import tomllib
+
+    try:
+        with open(project, "rb") as handle:
+            return bool(tomllib.load(handle).get("project", {}).get("name") == PROJECT_NAME)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def collection_in_force(settings: Settings, environ: Mapping[str, str] | None = None) -> Setting[str]:
+    """The collection `cards sync` would open, for `cards config`: as `cards.sync.find_collection`, never failing."""
+    from cards.discover import COLLECTION_FILE, anki_base, anki_profiles
+
+    if settings.collection.value is not None:
+        return Setting(str(Path(settings.collection.value).expanduser()), settings.collection.origin,
+                       settings.collection.detail)
+    environ = os.environ if environ is None else environ
+    base = anki_base(environ)
+    profile = settings.profile
+    if profile.value is not None:
+        name = profile.value
+        return Setting(str(base / name / COLLECTION_FILE), profile.origin, f"{profile.detail}: the profile {name!r}")
+    origin = Origin.ENVIRONMENT if environ.get("ANKI_BASE") else Origin.DEFAULT
+    profiles = anki_profiles(base)
+    if len(profiles) == 1:
+        return Setting(str(base / profiles[0] / COLLECTION_FILE), origin, f"the only Anki profile in {base}")
+    if not profiles:
+        return Setting("none", origin, f"no Anki profile in {base}; open Anki once, or name a collection")
+    return Setting("none chosen", origin, f"several Anki profiles in {base} ({', '.join(profiles)}); "
+                                          "choose one with --profile, or in the file")
+
+
+def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | None = None) -> Setting[str]:
+    """Whether a secret is set in the environment: never its value."""
+    environ = os.environ if environ is None else environ
+    if environ.get(variable):
+        return Setting("set (not shown)", Origin.ENVIRONMENT, variable)
+    return Setting(otherwise, Origin.DEFAULT)
+
+
+# --- reading and writing the file ------------------------------------------------------------
+
+def read_config(path: Path) -> ConfigFile:
+    """The file's settings; none when there is no file. A file that cannot be used is a usage error."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return ConfigFile(path)
+    except IsADirectoryError:
+        raise ConfigError(path, "is a folder; name the configuration file itself (config.toml)") from None
+    except OSError as error:
+        raise ConfigError(path, f"cannot be read ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(path, f"is not valid TOML ({error})") from None
+    return _config_from(path, data)
+
+
+def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
+    for key in data:
+        _check_key(path, key, (*TOP_KEYS, "writer"))
+    if "collection" in data and "profile" in data:
+        raise ConfigError(path, "names both a collection and a profile; keep one of them")
+    writer = data.get("writer", {})
+    if not isinstance(writer, dict):
+        raise ConfigError(path, "writer must be a table ([writer], with kind, model and url)")
+    for key in writer:
+        _check_key(path, key, WRITER_KEYS, "writer.")
+    kind = _text(path, writer, "kind", "writer.")
+    if kind is not None and kind not in WRITER_KINDS:
+        raise ConfigError(path, f'writer.kind = "{kind}": choose "rules" or "llm"')
+    folder = path.parent
+    sources = data.get("sources")
+    if isinstance(sources, str):
+        sources = [sources]
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources)):
+        raise ConfigError(path, 'sources must be a list of folders or files, such as sources = ["~/Obsidian/Snipd"]')
+    out = _text(path, data, "out")
+    collection = _text(path, data, "collection")
+    return ConfigFile(
+        path=path, found=True,
+        sources=tuple(_file_path(folder, s) for s in sources) if sources else None,
+        out=_file_path(folder, out) if out is not None else None,
+        collection=_file_path(folder, collection) if collection is not None else None,
+        profile=_text(path, data, "profile"), server=_text(path, data, "server"), user=_text(path, data, "user"),
+        writer=WriterTable(kind=kind, model=_text(path, writer, "model", "writer."),
+                           url=_text(path, writer, "url", "writer.")),
+    )
+
+
+def _check_key(path: Path, key: str, known: tuple[str, ...], prefix: str = "") -> None:
+    if key.lower() in SECRETS:
+        raise ConfigError(path, f"holds {prefix}{key}: a secret is never kept in a file; remove it, and set "
+                                f"{SECRETS[key.lower()]} in the environment instead")
+    if key not in known:
+        raise ConfigError(path, f"{prefix}{key} is not a setting cards knows (it knows "
+                                f"{', '.join(prefix + k for k in known)}); remove it or correct its name")
+
+
+def _text(path: Path, table: dict[str, Any], key: str, prefix: str = "") -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(path, f"{prefix}{key} must be a piece of text in quotes, such as {key} = \"...\"")
+    return value
+
+
+def _file_path(folder: Path, value: str) -> str:
+    """A path from the file: `~` is the home folder, and a relative path starts from the file's folder."""
+    return str(folder / Path(value).expanduser())
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes (\\", \\\\, \\n, \\uXXXX) are all TOML escapes too.
+
+    JSON leaves DEL (U+007F) as it is, and TOML does not allow it unescaped.
+    """
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def config_text(config: ConfigFile) -> str:
+    """The file's text for these settings (never a secret: ConfigFile has no place for one)."""
+    lines = [
+        "# cards' settings: cards init wrote this file; cards config shows the settings in force.",
+        "# A flag on the command line overrides what is here. Passwords and API keys never go here:",
+        "# cards asks for the sync password, or reads CARDS_SYNC_PASSWORD and OPENAI_API_KEY.",
+        "",
+    ]
+    if config.sources:
+        lines.append(f"sources = [{', '.join(toml_string(tilde(s)) for s in config.sources)}]")
+    for key in TOP_KEYS[1:]:
+        value = getattr(config, key)
+        if value is not None:
+            lines.append(f"{key} = {toml_string(tilde(value) if key in ('out', 'collection') else value)}")
+    table = [f"{key} = {toml_string(getattr(config.writer, key))}" for key in WRITER_KEYS
+             if getattr(config.writer, key) is not None]
+    if table:
+        lines += ["", "[writer]", *table]
+    return "\n".join(lines) + "\n"
+
+
+def tilde(path: str) -> str:
+    """A path under the home folder written with `~`, so that the file reads as the user would type it."""
+    home = str(Path.home())
+    if path == home or path.startswith(home.rstrip(os.sep) + os.sep):
+        return "~" + path[len(home.rstrip(os.sep)):]
+    return path
+
+
+def write_config(config: ConfigFile) -> None:
+    """Write the file (into a temporary file renamed into place: a failure leaves the old one)."""
+    from cards.package import write_atomically
+
+    text = config_text(config)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    try:
+        write_atomically(config.path, write)
+    except OSError as error:
+        raise ConfigError(config.path, f"cannot be written ({error.strerror or error}); set {CONFIG_VARIABLE} "
+                                       "to a file that can") from None

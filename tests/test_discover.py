@@ -1,0 +1,57 @@
+"""What cards init suggests: Anki's profiles and folders of Snipd notes, found as they are on disk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ankitools import fresh_collection
+
+from cards.discover import anki_base, anki_profiles, count_snipd_notes, snipd_folders
+
+
+def ordinary_notes(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        (folder / f"note {number}.md").write_text(f"# Thought {number}\n\nNothing from Snipd.\n", encoding="utf-8")
+
+
+def test_anki_profiles_are_the_folders_with_a_collection(tmp_path):
+    base = tmp_path / "Anki2"
+    fresh_collection(base / "User 1").close()
+    fresh_collection(base / "Work").close()
+    (base / "addons21").mkdir()  # Anki's own folders hold no collection
+    assert anki_profiles(base) == ["User 1", "Work"]
+    assert anki_base({"ANKI_BASE": str(base)}) == base
+    assert anki_base({"XDG_DATA_HOME": str(tmp_path / "data")}) == tmp_path / "data" / "Anki2"
+
+
+def test_snipd_folders_in_vaults_and_elsewhere_most_notes_first(fixtures, seeds, tmp_path):
+    home = tmp_path / "home"
+    vault = home / "Obsidian" / "Main"  # a vault with Snipd's plugin folder and 30 ordinary notes
+    (vault / ".obsidian").mkdir(parents=True)
+    ordinary_notes(vault / "Daily", 30)
+    shutil.copytree(seeds / "Snipd", vault / "Snipd")
+    shutil.copy(fixtures / "plugin" / "tides.md", vault / "Snipd" / "Data" / "tides.md")
+    exported = home / "Documents" / "Snipd"  # Snipd's export to a folder, no vault
+    exported.mkdir(parents=True)
+    shutil.copy(seeds / "export" / "snipd-export.md", exported)
+    elsewhere = tmp_path / "drive" / "Notes"  # a vault Obsidian knows of, outside the likely places
+    (elsewhere / ".obsidian").mkdir(parents=True)
+    shutil.copy(seeds / "readwise" / "how-ocean-currents-shape-climate.md", elsewhere)
+    listing = tmp_path / "config" / "obsidian" / "obsidian.json"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(json.dumps({"vaults": {"a1": {"path": str(elsewhere), "ts": 1}, "b2": {"path": "/gone"}}}),
+                       encoding="utf-8")
+    plain = home / "Obsidian" / "Plain"  # a vault with no Snipd note: not suggested
+    (plain / ".obsidian").mkdir(parents=True)
+    ordinary_notes(plain, 5)
+    found = snipd_folders(home, {"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert found == [(vault / "Snipd", 2), (elsewhere, 1), (exported, 1)]
+    assert count_snipd_notes(vault) == 2 and count_snipd_notes(plain) == 0
+
+
+def test_a_home_with_nothing_suggests_nothing(tmp_path):
+    ordinary_notes(tmp_path / "home" / "Documents", 3)
+    assert snipd_folders(tmp_path / "home", {}) == []
