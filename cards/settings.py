@@ -307,13 +307,13 @@ def collection_in_force(settings: Settings, environ: Mapping[str, str] | None = 
     if profile.value is not None:
         name = profile.value
         return Setting(str(base / name / COLLECTION_FILE), profile.origin, f"{profile.detail}: the profile {name!r}")
-    origin = Origin.ENVIRONMENT if environ.get("ANKI_BASE") else Origin.DEFAULT
+    origin, where = (Origin.ENVIRONMENT, "ANKI_BASE") if environ.get("ANKI_BASE") else (Origin.DEFAULT, str(base))
     profiles = anki_profiles(base)
     if len(profiles) == 1:
-        return Setting(str(base / profiles[0] / COLLECTION_FILE), origin, f"the only Anki profile in {base}")
+        return Setting(str(base / profiles[0] / COLLECTION_FILE), origin, f"the only Anki profile in {where}")
     if not profiles:
-        return Setting("none", origin, f"no Anki profile in {base}; open Anki once, or name a collection")
-    return Setting("none chosen", origin, f"several Anki profiles in {base} ({', '.join(profiles)}); "
+        return Setting("none", origin, f"no Anki profile in {where}; open Anki once, or name a collection")
+    return Setting("none chosen", origin, f"several Anki profiles in {where} ({', '.join(profiles)}); "
                                           "choose one with --profile, or in the file")
 
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
+    return runner.invoke(app, list(args), catch_exceptions=False, prog_name="cards")
 
 
 def test_version():
@@ -632,3 +632,178 @@ def test_a_first_build_says_what_to_import_and_a_first_sync_does_not(fixtures, t
                  str(tmp_path / "anki" / "collection.anki2"), "--create")
     assert synced.exit_code == 0, synced.output
     assert "Built 1 episode" in synced.stdout and "First build" not in synced.stdout  # the sync imported them
+
+
+# --- issue 23: help, a quiet vault, where things go, the settings in force ------------------------
+
+COMMANDS = ("build", "preview", "sync", "config", "init")
+
+
+def test_dash_h_works_everywhere_and_says_what_help_says():
+    for command in ((), *((name,) for name in COMMANDS)):
+        short, long = run(*command, "-h"), run(*command, "--help")
+        assert (short.exit_code, long.exit_code) == (0, 0)
+        assert short.stdout == long.stdout and short.stdout.startswith("Usage: cards")
+
+
+def test_every_commands_help_has_two_or_three_examples_that_use_real_options():
+    from typer.main import get_command
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    for name in COMMANDS:
+        text = runner.invoke(app, [name, "-h"], env={"COLUMNS": "200"}, prog_name="cards").stdout
+        block = text.split("Examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        examples = [line.split("#")[0].split() for line in block]
+        assert 2 <= len(examples) <= 3, text
+        known = {opt for param in commands[name].params for opt in param.opts}
+        for words in examples:
+            words = words[words.index("cards"):]  # CARDS_CONFIG=... cards config
+            assert words[1] == name, words
+            assert {word for word in words if word.startswith("-")} <= known, words
+    for name in ("build", "preview", "sync", "config"):
+        text = run(name, "-h").stdout
+        assert text.startswith(f"Usage: cards {name} [OPTIONS] [PATHS]...\n")
+        assert "\n  [PATHS]...  " in text and "<str>" not in text
+
+
+def a_vault(fixtures, tmp_path: Path) -> Path:
+    """A small Obsidian vault: two Snipd notes among 30 ordinary notes, an empty one and Obsidian's settings."""
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "app.json").write_text("{}", encoding="utf-8")
+    (vault / "Snipd").mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", vault / "Snipd" / "tides.md")
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", vault / "Snipd" / "two.md")
+    for number in range(30):
+        folder = vault / ("Daily" if number % 2 else "Ideas")
+        folder.mkdir(exist_ok=True)
+        (folder / f"note {number:02}.md").write_text(f"# Note {number}\n\n- [ ] something to do\n", encoding="utf-8")
+    (vault / "Untitled.md").write_text("", encoding="utf-8")
+    return vault
+
+
+def test_a_vault_is_quiet_the_other_notes_are_counted_and_v_lists_them(fixtures, tmp_path):
+    vault, out = a_vault(fixtures, tmp_path), tmp_path / "decks"
+    first = run("build", str(vault), "--out", str(out))
+    assert (first.exit_code, first.stderr) == (0, "")
+    assert "Skipped 31 notes that are not from Snipd (-v lists them)." in first.stdout.splitlines()
+    assert first.stdout.startswith("Built 3 episodes (")
+    again = run("build", str(vault), "--out", str(out), "-v")  # unchanged files: counted as well
+    assert again.exit_code == 0
+    assert "Skipped 31 notes that are not from Snipd (listed above)." in again.stdout.splitlines()
+    others = sorted([*vault.glob("Daily/*.md"), *vault.glob("Ideas/*.md"), vault / "Untitled.md"])
+    assert again.stderr.splitlines() == [f"skipped: {path}: not a Snipd note" for path in others]
+
+
+def test_a_folder_with_no_note_file_is_one_sentence_and_exit_1_and_nothing_is_touched(fixtures, tmp_path):
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    assert run("build", str(notes), "--out", str(out)).exit_code == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    (notes / "tides.md").unlink()  # as an unmounted drive, or a cloud folder not synced yet, looks
+    result = run("build", str(notes), "--out", str(out))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", (
+        f"error: no Snipd notes in {notes}: there is no .md, .markdown or .txt file there; name the folder your "
+        "Snipd notes are exported to (or run cards init)\n"))
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("build", str(empty), "--out", str(tmp_path / "new"))
+    assert result.exit_code == 1 and not (tmp_path / "new").exists()
+
+
+def test_files_but_no_snipd_note_say_where_cards_looked(fixtures, tmp_path):
+    vault = a_vault(fixtures, tmp_path)
+    shutil.rmtree(vault / "Snipd")
+    result = run("build", str(vault), "--out", str(tmp_path / "decks"))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Built 0 episodes (0 snips) from 31 files")
+    assert result.stderr == (f"error: no Snipd notes in {vault}: none of the 31 note files there is one; name the "
+                             "folder your Snipd notes are exported to (or run cards init)\n")
+
+
+def a_config(tmp_path: Path, monkeypatch, text: str) -> Path:
+    path = tmp_path / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("CARDS_CONFIG", str(path))
+    return path
+
+
+def test_preview_writes_into_the_output_folder_not_the_current_one(fixtures, seeds, tmp_path, monkeypatch):
+    notes, here = one_file(fixtures, tmp_path), tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    a_config(tmp_path, monkeypatch, f'sources = ["{notes}"]\nout = "{tmp_path / "decks"}"\n')
+    result = run("preview")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Wrote {tmp_path / 'decks' / 'preview.html'}: 7 cards")
+    assert list(here.iterdir()) == []
+    checkout = a_checkout(seeds, tmp_path / "clone")  # a checkout without a configuration file: into decks/
+    monkeypatch.setenv("CARDS_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.chdir(checkout)
+    result = run("preview")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Wrote decks/preview.html: ")
+    assert (checkout / "decks" / "preview.html").exists() and not (checkout / "preview.html").exists()
+
+
+def test_the_build_state_stays_in_one_place_whatever_the_current_folder(fixtures, tmp_path, monkeypatch):
+    notes = one_file(fixtures, tmp_path)
+    data = Path(os.environ["XDG_DATA_HOME"]) / "cards" / "decks"  # the user data folder (platformdirs)
+    results = []
+    for here in ("a", "b/c"):
+        (tmp_path / here).mkdir(parents=True)
+        monkeypatch.chdir(tmp_path / here)
+        results.append(run("build", str(notes)))
+    assert [result.exit_code for result in results] == [0, 0]
+    assert f"Packages: 3 written, 0 unchanged, in {data}/." in results[0].stdout.splitlines()
+    assert "Notes: 0 new, 0 updated, 6 unchanged." in results[1].stdout.splitlines()  # the same state, found again
+    assert (data / ".cards-state.sqlite").is_file()
+    assert [path for path in tmp_path.rglob("*") if path.name in ("decks", ".cards-state.sqlite")] == []
+    out = tmp_path / "configured"
+    a_config(tmp_path, monkeypatch, f'out = "{out}"\n')
+    assert run("build", str(notes)).exit_code == 0
+    assert (out / ".cards-state.sqlite").is_file() and len(list((out / "episodes").glob("*.apkg"))) == 1
+
+
+def test_config_shows_each_setting_and_where_it_came_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = a_config(tmp_path, monkeypatch, 'sources = ["~/Snipd"]\nout = "decks"\nprofile = "User 1"\n'
+                                           'server = "https://sync.example.org/"\n\n[writer]\nkind = "llm"\n')
+    monkeypatch.setenv("ANKI_BASE", str(tmp_path / "Anki2"))
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "hunter2")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
+    result = run("config", "--user", "me")
+    assert result.exit_code == 0, result.output
+    assert "hunter2" not in result.output
+    assert result.stdout.splitlines() == [
+        f"config file  {path}  (environment: CARDS_CONFIG)",
+        f"sources      {tmp_path / 'home' / 'Snipd'}  (file: {path})",
+        f"out          {tmp_path / 'config' / 'decks'}  (file: {path})",
+        f"build state  {tmp_path / 'config' / 'decks' / '.cards-state.sqlite'}  (beside the packages)",
+        f"collection   {tmp_path / 'Anki2' / 'User 1' / 'collection.anki2'}  (file: {path}: the profile 'User 1')",
+        f"server       https://sync.example.org/  (file: {path})",
+        "user         me  (flag: --user)",
+        "password     set (not shown)  (environment: CARDS_SYNC_PASSWORD)",
+        f"writer       llm  (file: {path})",
+        "llm model    none  (default)",
+        "llm url      http://localhost:11434/v1  (environment: OPENAI_BASE_URL)",
+        "llm key      none (a local model needs none)  (default)",
+    ]
+    monkeypatch.setenv("CARDS_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD")
+    bare = run("config").stdout.splitlines()
+    assert bare[0] == (f"config file  {tmp_path / 'none.toml'}  (environment: CARDS_CONFIG; not found: cards init "
+                       "writes it)")
+    assert bare[4] == ("collection   none  (environment: no Anki profile in ANKI_BASE; open Anki once, or name a "
+                       "collection)")
+    assert bare[7] == "password     asked at the first sync; never stored  (default)"
+
+
+def test_a_configuration_file_that_cannot_be_used_stops_every_command_with_exit_2(tmp_path, monkeypatch):
+    path = a_config(tmp_path, monkeypatch, 'password = "hunter2"\n')
+    for command in ("build", "sync", "preview", "config"):
+        result = run(command)
+        assert (result.exit_code, result.stderr) == (2, (
+            f"error: {path}: holds password: a secret is never kept in a file; remove it, and set "
+            "CARDS_SYNC_PASSWORD in the environment instead\n"))
