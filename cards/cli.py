@@ -502,7 +502,7 @@ def init_command() -> None:
     existing = _run(read_config, location.value)
     try:
         answers = _ask_settings(existing)
-        if existing.found and not typer.confirm(f"Replace {existing.path}?", default=True, err=True):
+        if existing.found and not typer.confirm(f"Replace {existing.path}?", default=True):
             typer.echo(f"Kept {existing.path} as it was.")
             return
     except typer.Abort:  # Ctrl-C, or no more answers on standard input
@@ -524,7 +524,7 @@ def _ask_settings(existing: ConfigFile) -> ConfigFile:
     typer.echo("Press Enter to take the answer in brackets. Looking for Snipd notes and Anki profiles…")
     sources = _ask_sources(existing)
     out = typer.prompt("Folder for the decks and the build state",
-                       default=tilde(existing.out or str(_default_out())), err=True,
+                       default=tilde(existing.out or str(_default_out())),
                        value_proc=_folder_answer)
     collection, profile = _ask_collection(existing)
     server, user = _ask_server(existing)
@@ -544,13 +544,13 @@ def _ask_sources(existing: ConfigFile) -> tuple[str, ...]:
 
     found = snipd_folders()[:9]
     if found:
-        typer.echo("Folders with Snipd notes:", err=True)
+        typer.echo("Folders with Snipd notes:")
         for number, folder in enumerate(found, start=1):
-            typer.echo(f"  {number}) {tilde(str(folder.path))}  ({_plural(folder.notes, 'Snipd note')})", err=True)
+            typer.echo(f"  {number}) {tilde(str(folder.path))}  ({_plural(folder.notes, 'Snipd note')})")
     if existing.sources and len(existing.sources) > 1:
         default = "keep"
         typer.echo(f"Your configuration file names {len(existing.sources)} folders: "
-                   f"{', '.join(map(tilde, existing.sources))} (keep: all of them).", err=True)
+                   f"{', '.join(map(tilde, existing.sources))} (keep: all of them).")
     elif existing.sources:
         default = tilde(existing.sources[0])
     else:
@@ -566,11 +566,11 @@ def _ask_sources(existing: ConfigFile) -> tuple[str, ...]:
 
     chosen: tuple[str, ...] = typer.prompt(
         "Your Snipd notes (a number above, or a folder)" if found else "Your Snipd notes (a folder)",
-        default=default, err=True, value_proc=answer)
+        default=default, value_proc=answer)
     listed = {str(folder.path) for folder in found}
     if len(chosen) == 1 and chosen[0] not in listed and not count_snipd_notes(Path(chosen[0])):
         typer.echo(f"Note: {tilde(chosen[0])} holds no Snipd note yet; a build says so until Snipd exports "
-                   "there.", err=True)
+                   "there.")
     return chosen
 
 
@@ -598,11 +598,11 @@ def _ask_collection(existing: ConfigFile) -> tuple[str | None, str | None]:
     base = anki_base()
     profiles = anki_profiles(base)
     if profiles:
-        typer.echo(f"Anki profiles in {base}:", err=True)
+        typer.echo(f"Anki profiles in {base}:")
         for number, name in enumerate(profiles, start=1):
-            typer.echo(f"  {number}) {name}", err=True)
+            typer.echo(f"  {number}) {name}")
     else:
-        typer.echo(f"No Anki profile in {base} (Anki's data folder; ANKI_BASE names another).", err=True)
+        typer.echo(f"No Anki profile in {base} (Anki's data folder; ANKI_BASE names another).")
     if existing.profile or existing.collection:
         default = existing.profile or tilde(existing.collection or "")
     else:
@@ -623,7 +623,7 @@ def _ask_collection(existing: ConfigFile) -> tuple[str | None, str | None]:
 
     chosen: tuple[str | None, str | None] = typer.prompt(
         "Anki collection to sync into (a number, a profile's name, a collection file ending in .anki2, or none)",
-        default=default, err=True, value_proc=answer)
+        default=default, value_proc=answer)
     return chosen
 
 
@@ -641,12 +641,12 @@ def _ask_server(existing: ConfigFile) -> tuple[str | None, str | None]:
             raise typer.BadParameter(str(error)) from None
 
     server: str | None = typer.prompt("Sync server URL, for your phone (or none)",
-                                      default=existing.server or "none", err=True, value_proc=answer)
+                                      default=existing.server or "none", value_proc=answer)
     if server is None:
         return None, None
-    user = str(typer.prompt(f"Your user name on {server}", default=existing.user, err=True)).strip()
+    user = str(typer.prompt(f"Your user name on {server}", default=existing.user)).strip()
     typer.echo("The password is asked for at the first sync (or read from CARDS_SYNC_PASSWORD); it is never "
-               "written down.", err=True)
+               "written down.")
     return server, user
 
 
@@ -660,13 +660,13 @@ def _ask_writer(existing: ConfigFile) -> Any:
         return text.strip()
 
     chosen = typer.prompt("Card writer: rules, or llm (a language model, see the README)",
-                          default=existing.writer.kind or "rules", err=True, value_proc=kind)
+                          default=existing.writer.kind or "rules", value_proc=kind)
     if chosen == "rules":
-        return WriterTable(kind="rules") if existing.writer.kind or existing.found else WriterTable()
-    model = str(typer.prompt("The language model's name", default=existing.writer.model, err=True)).strip()
+        return WriterTable(kind="rules")
+    model = str(typer.prompt("The language model's name", default=existing.writer.model)).strip()
     url = str(typer.prompt("Its API's URL (or none: OPENAI_BASE_URL, else OpenAI's own)",
-                           default=existing.writer.url or "none", err=True)).strip()
-    typer.echo("The API key stays in OPENAI_API_KEY; it is never written down.", err=True)
+                           default=existing.writer.url or "none")).strip()
+    typer.echo("The API key stays in OPENAI_API_KEY; it is never written down.")
     return WriterTable(kind="llm", model=model, url=None if url == "none" else url)
 
 
@@ -713,8 +713,9 @@ def _print_not_snipd(files: Sequence[Path], verbose: bool) -> None:
 
 
 def _not_snipd_line(files: Sequence[Path], verbose: bool) -> str:
-    listed = "listed above" if verbose else "-v lists them"
-    return f"Skipped {_plural(len(files), 'note')} that {'is' if len(files) == 1 else 'are'} not from Snipd ({listed})."
+    one = len(files) == 1
+    listed = "listed above" if verbose else f"-v lists {'it' if one else 'them'}"
+    return f"Skipped {_plural(len(files), 'note')} that {'is' if one else 'are'} not from Snipd ({listed})."
 
 
 def _end(report: BuildReport, notes: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -916,3 +917,188 @@ def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_delet
     col = Collection(str(target))
     assert [key for key in col.all_config() if key.startswith("cards:delivered:")]  # recorded from now on
     col.close()
+
+
+# --- issue 23: cards init, cards config, and cards sync alone -------------------------------------
+
+
+def a_home(fixtures, seeds, tmp_path: Path, monkeypatch) -> tuple[Path, Path, Path]:
+    """A user's home: an Obsidian vault with Snipd's folder among other notes; Anki desktop with one profile.
+
+    Returns the vault's Snipd folder, Anki's data folder (ANKI_BASE) and the configuration file (CARDS_CONFIG).
+    """
+    home = tmp_path / "home"
+    snipd = home / "Obsidian" / "Main" / "Snipd"
+    snipd.mkdir(parents=True)
+    (snipd.parent / ".obsidian").mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", snipd / "tides.md")
+    shutil.copy(seeds / "export" / "snipd-export.md", snipd / "export.md")
+    for name in ("Groceries", "Ideas", "Reading list"):
+        (snipd.parent / f"{name}.md").write_text(f"# {name}\n\n- one\n- two\n", encoding="utf-8")
+    (snipd / "Index.md").write_text("# My snips\n\n[[tides]], [[export]]\n", encoding="utf-8")
+    base = tmp_path / "Anki2"
+    add_basic_note(base / "User 1" / "collection.anki2", "the user's own")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    config = tmp_path / "settings" / "config.toml"
+    monkeypatch.setenv("CARDS_CONFIG", str(config))
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "hunter2")  # in the environment: never in the file
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-written")
+    return snipd, base, config
+
+
+def cards(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input, prog_name="cards")
+
+
+def test_init_then_config_then_sync_alone_into_an_anki_profile(fixtures, seeds, tmp_path, monkeypatch):
+    snipd, base, config = a_home(fixtures, seeds, tmp_path, monkeypatch)
+    data = Path(os.environ["XDG_DATA_HOME"]) / "cards" / "decks"
+    # Enter takes each suggestion; a folder that does not exist is asked for again.
+    init = cards("init", input=f"{tmp_path / 'nowhere'}\n1\n\n\n\n\n")
+    assert init.exit_code == 0, init.output
+    out = init.stdout
+    assert "  1) ~/Obsidian/Main/Snipd  (2 Snipd notes)" in out.splitlines()
+    assert f"Error: {tmp_path / 'nowhere'}: no such folder" in out
+    assert f"Anki profiles in {base}:\n  1) User 1\n" in out
+    assert out.splitlines()[-2:] == [f"Wrote {config}.",
+                                     "Every day: close Anki, then cards sync (cards config shows every setting)."]
+    text = config.read_text(encoding="utf-8")
+    assert tomllib.loads(text) == {"sources": ["~/Obsidian/Main/Snipd"], "out": str(data), "profile": "User 1",
+                                   "writer": {"kind": "rules"}}
+    assert "hunter2" not in text and "sk-never" not in text
+
+    shown = cards("config").stdout.splitlines()
+    assert shown[1] == f"sources      {snipd}  (file: {config})"
+    assert shown[4] == f"collection   {base / 'User 1' / 'collection.anki2'}  (file: {config}: the profile 'User 1')"
+
+    first = cards("sync")  # the daily job: nothing on the command line
+    assert first.exit_code == 0, first.output
+    assert "Skipped 1 note that is not from Snipd (-v lists it)." in first.stdout.splitlines()
+    assert f"Packages: 9 written, 0 unchanged, in {data}/." in first.stdout.splitlines()
+    notes = collection_notes(base / "User 1" / "collection.anki2")
+    assert f"Anki: {len(notes) - 1} added, 0 updated, 0 unchanged in {base / 'User 1' / 'collection.anki2'}." \
+        in first.stdout.splitlines()
+    edit(snipd)
+    second = cards("sync")
+    assert second.exit_code == 0, second.output
+    assert f"Anki: 2 added, 2 updated, {len(notes) - 1 - 2} unchanged" in second.stdout
+
+    fresh_collection(base / "Other").close()  # a flag still overrides the file
+    other = cards("sync", "--profile", "Other")
+    assert other.exit_code == 0, other.output
+    assert len(collection_notes(base / "Other" / "collection.anki2")) == len(notes) + 2 - 1
+
+    again = cards("init", input="\n" * 5 + "y\n")  # the file's settings are the suggestions: the same file
+    assert again.exit_code == 0, again.output
+    assert config.read_text(encoding="utf-8") == text
+    kept = cards("init", input="/\n" + "\n" * 4 + "n\n")
+    assert kept.stdout.splitlines()[-1] == f"Kept {config} as it was."
+    assert config.read_text(encoding="utf-8") == text
+
+
+def test_init_and_sync_alone_through_a_sync_server(fixtures, seeds, tmp_path, server, monkeypatch):
+    snipd, _, config = a_home(fixtures, seeds, tmp_path, monkeypatch)
+    desk = tmp_path / "desk" / "collection.anki2"
+    answers = ["1", str(tmp_path / "decks"), str(desk), "not a url", server, "reader", "llm", "llama3.1", "none"]
+    init = cards("init", input="\n".join(answers) + "\n")
+    assert init.exit_code == 0, init.output
+    assert "Error: --server not a url: not a sync server address" in init.stdout
+    assert init.stdout.splitlines()[-1] == (f"{desk} does not exist yet: the first sync makes it with cards sync "
+                                            "--create; after that, cards sync is all (cards config shows every "
+                                            "setting).")
+    assert tomllib.loads(config.read_text(encoding="utf-8")) == {
+        "sources": ["~/Obsidian/Main/Snipd"], "out": str(tmp_path / "decks"), "collection": str(desk),
+        "server": server, "user": "reader", "writer": {"kind": "llm", "model": "llama3.1"}}
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    first = cards("sync", "--create")
+    assert first.exit_code == 0, first.output
+    assert "Server: uploaded to the server (full upload)." in first.stdout
+    phone = phone_sync(tmp_path / "phone" / "collection.anki2", server)
+    assert notes_of(phone) == collection_notes(desk)
+    phone.close()
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD")  # the session key kept by the first sync is enough
+    edit(snipd)
+    second = cards("sync", input="")
+    assert second.exit_code == 0, second.output
+    assert "Anki: 2 added, 2 updated" in second.stdout and "Server: sent to the server." in second.stdout
+    assert "secret" not in config.read_text(encoding="utf-8")
+
+
+def test_init_without_answers_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("CARDS_CONFIG", str(config))
+    result = cards("init", input="")
+    assert (result.exit_code, result.stderr) == (1, "\nerror: cards init stopped before the end; nothing was written\n")
+    assert not config.exists()
+
+
+def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    (library / "tides.md").unlink()
+    args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--prune"]
+    declined = runner.invoke(app, args, input="n\n")
+    assert declined.exit_code == 0, declined.output
+    points = ["Most coasts therefore see two high tides every 24 hours and 50 minutes.",
+              "Spring tides happen when the Sun and the Moon line up at new and full moon.",
+              "The Moon's gravity raises two tidal bulges on opposite sides of the Earth."]
+    listed = [f"  {kind} · Why the Tides Turn · {point}" for point in points for kind in ("cloze", "Q&A  ")]
+    assert declined.stderr.splitlines() == ["6 notes of snips no longer in your notes:", *listed,
+                                            "Delete them from the collection? [y/N]:"]
+    gone = next(line for line in declined.stdout.splitlines() if line.startswith("No longer in the sources"))
+    assert gone.startswith("No longer in the sources (Anki keeps their notes; cards sync --prune deletes them, "
+                           "after asking): ")
+    accepted = runner.invoke(app, args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert "Deleted 6 of 6 notes of vanished snips." in accepted.stdout.splitlines()
+    assert "No longer in the sources" not in accepted.stdout
+
+
+def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120) -> list[str]:
+    """Run `cards` on a terminal of its own (a pty: progress bars show, questions are read from it),
+    answering each question that appears; returns the lines as the terminal shows them."""
+    import pty
+    import re
+    import select
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "cards", *args], stdin=follower, stdout=follower,
+                               stderr=follower, close_fds=True)
+    os.close(follower)
+    received, pending = b"", dict(answers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the process ended and closed its side
+                break
+            if not chunk:
+                break
+            received += chunk
+        for question in [q for q in pending if q.encode() in received]:
+            os.write(leader, pending.pop(question).encode() + b"\n")
+        if process.poll() is not None and not ready:
+            break
+    process.wait(timeout=10)
+    os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode("utf-8", "replace"))
+    return [line.split("\r")[-1] for line in text.replace("\r\n", "\n").split("\n")]  # what stays on screen
+
+
+def test_every_question_starts_a_line_of_its_own_after_the_progress_bars(library, tmp_path, server, monkeypatch):
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--server", server,
+            "--user", "reader"]
+    shown = in_a_terminal([*args, "--create"], {"Password for reader": "secret"})
+    assert f"Password for reader on {server}: " in shown, shown
+    assert any(line.startswith("reading ") for line in shown), shown  # the bars were there
+    (library / "tides.md").unlink()
+    shown = in_a_terminal([*args, "--prune"], {"Delete them from the collection?": "n"})
+    assert any(line.startswith("checking ") for line in shown), shown
+    question = shown.index("6 notes of snips no longer in your notes:")  # not at the end of the bar's line
+    assert shown[question + 7].startswith("Delete them from the collection? [y/N]: "), shown
