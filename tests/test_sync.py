@@ -1058,10 +1058,15 @@ def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done
 
 def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120) -> list[str]:
     """Run `cards` on a terminal of its own (a pty: progress bars show, questions are read from it),
-    answering each question that appears; returns the lines as the terminal shows them."""
+    answering each question that appears; returns the lines as the terminal shows them.
+
+    A password is typed only once the terminal stops echoing: getpass turns echo off with TCSAFLUSH,
+    which throws away whatever was typed before.
+    """
     import pty
     import re
     import select
+    import termios
 
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "cards", *args], stdin=follower, stdout=follower,
@@ -1079,7 +1084,10 @@ def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120
             if not chunk:
                 break
             received += chunk
+        echoing = bool(termios.tcgetattr(leader)[3] & termios.ECHO)
         for question in [q for q in pending if q.encode() in received]:
+            if question.startswith("Password") and echoing:
+                continue
             os.write(leader, pending.pop(question).encode() + b"\n")
         if process.poll() is not None and not ready:
             break
@@ -1101,4 +1109,5 @@ def test_every_question_starts_a_line_of_its_own_after_the_progress_bars(library
     shown = in_a_terminal([*args, "--prune"], {"Delete them from the collection?": "n"})
     assert any(line.startswith("checking ") for line in shown), shown
     question = shown.index("6 notes of snips no longer in your notes:")  # not at the end of the bar's line
-    assert shown[question + 7].startswith("Delete them from the collection? [y/N]: "), shown
+    # click writes the prompt's last space when it reads the answer: the echoed answer may come first
+    assert shown[question + 7].startswith("Delete them from the collection? [y/N]:"), shown
