@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 import typer
 
 from cards import __version__
-from cards.errors import CardsError, InterruptedBuild, UsageError
+from cards.errors import CardsError, InterruptedBuild, NoSnipdNotesError, UsageError
 from cards.model import Level, Problem
 
 if TYPE_CHECKING:
@@ -727,13 +727,9 @@ def _end(report: BuildReport, notes: Sequence[str]) -> None:
 
 
 def _no_snipd_notes(notes: Sequence[str], not_snipd: Sequence[Path]) -> None:
-    """No Snipd note where cards looked: one sentence naming where, and exit code 1."""
-    places = ", ".join(str(Path(note).expanduser()) for note in notes)
-    count = len(not_snipd)
-    found = ("the one note file there is not one" if count == 1 else
-             f"none of the {count} note files there is one" if count else "no note file there could be read")
-    typer.echo(f"error: no Snipd notes in {places}: {found}; name the folder your Snipd notes are exported to "
-               "(or run cards init)", err=True)
+    """No Snipd note where cards looked: one sentence naming where (after the summary), and exit code 1."""
+    error = NoSnipdNotesError([Path(note).expanduser() for note in notes], len(not_snipd))
+    typer.echo(f"error: {error}", err=True)
     raise typer.Exit(1)
 
 

@@ -40,6 +40,19 @@ class NoNotesError(CardsError):
                          "your Snipd notes are exported to (or run cards init)")
 
 
+class NoSnipdNotesError(CardsError):
+    """Note files where cards looked, but not one Snipd note among them: the build ran, and says where it looked."""
+
+    def __init__(self, roots: list[Path], others: int):
+        self.roots = roots
+        self.others = others
+        places = ", ".join(str(root) for root in roots)
+        found = ("the one note file there is not one" if others == 1 else
+                 f"none of the {others} note files there is one" if others else "no note file there could be read")
+        super().__init__(f"no Snipd notes in {places}: {found}; name the folder your Snipd notes are exported to "
+                         "(or run cards init)")
+
+
 class SourceError(CardsError):
     """A source file that cannot be read; the build goes on without it."""
 
