@@ -83,12 +83,15 @@ class Setting(Generic[T]):
 # --- what the command line gave ---------------------------------------------------------
 
 @dataclass(frozen=True)
-class WriterFlags:
-    """--writer, --llm-model and --llm-url (issue 22's options); None: not given."""
+class WriterChoice:
+    """A card writer as the command line or the file's [writer] table names it; None: not given.
 
-    kind: str | None = None
-    model: str | None = None
-    url: str | None = None
+    On the command line: --writer, --llm-model and --llm-url (issue 22's options).
+    """
+
+    kind: str | None = None  # rules or llm
+    model: str | None = None  # the language model's name
+    url: str | None = None  # its API's URL
 
 
 @dataclass(frozen=True)
@@ -101,19 +104,10 @@ class Flags:
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterFlags = field(default_factory=WriterFlags)
+    writer: WriterChoice = field(default_factory=WriterChoice)
 
 
 # --- what the file holds ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class WriterTable:
-    """The file's [writer] table: which card writer, and the language model's name and URL."""
-
-    kind: str | None = None
-    model: str | None = None
-    url: str | None = None
-
 
 @dataclass(frozen=True)
 class ConfigFile:
@@ -127,7 +121,7 @@ class ConfigFile:
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterTable = field(default_factory=WriterTable)
+    writer: WriterChoice = field(default_factory=WriterChoice)
 
 
 # --- the settings in force -------------------------------------------------------------
@@ -229,7 +223,7 @@ def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], S
     return _first(None, "", found.collection, in_file), _first(None, "", found.profile, in_file)
 
 
-def _writer(flags: WriterFlags, table: WriterTable, file_origin: tuple[Origin, str],
+def _writer(flags: WriterChoice, table: WriterChoice, file_origin: tuple[Origin, str],
             environ: Mapping[str, str]) -> WriterSettings:
     if flags.kind is not None and flags.kind not in WRITER_KINDS:
         raise UsageError(f"--writer {flags.kind}: choose rules or llm")
@@ -372,7 +366,7 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
         out=_file_path(folder, out) if out is not None else None,
         collection=_file_path(folder, collection) if collection is not None else None,
         profile=_text(path, data, "profile"), server=_text(path, data, "server"), user=_text(path, data, "user"),
-        writer=WriterTable(kind=kind, model=_text(path, writer, "model", "writer."),
+        writer=WriterChoice(kind=kind, model=_text(path, writer, "model", "writer."),
                            url=_text(path, writer, "url", "writer.")),
     )
 
