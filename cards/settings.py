@@ -39,9 +39,8 @@ import enum
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from cards.errors import ConfigError, UsageError
 
@@ -71,8 +70,7 @@ class Origin(enum.Enum):
     DEFAULT = "default"
 
 
-@dataclass(frozen=True)
-class Setting(Generic[T]):
+class Setting(NamedTuple, Generic[T]):
     """One setting's value and where it came from (`detail`: which flag, variable or file)."""
 
     value: T
@@ -82,8 +80,7 @@ class Setting(Generic[T]):
 
 # --- what the command line gave ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class WriterChoice:
+class WriterChoice(NamedTuple):
     """A card writer as the command line or the file's [writer] table names it; None: not given.
 
     On the command line: --writer, --llm-model and --llm-url (issue 22's options).
@@ -94,8 +91,7 @@ class WriterChoice:
     url: str | None = None  # its API's URL
 
 
-@dataclass(frozen=True)
-class Flags:
+class Flags(NamedTuple):
     """What a command was given on its command line; None (or no paths): not given."""
 
     paths: tuple[str, ...] = ()
@@ -104,13 +100,12 @@ class Flags:
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterChoice = field(default_factory=WriterChoice)
+    writer: WriterChoice = WriterChoice()
 
 
 # --- what the file holds ----------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ConfigFile:
+class ConfigFile(NamedTuple):
     """The configuration file's settings (None: not in the file); `found` is False when there is no file."""
 
     path: Path
@@ -121,13 +116,12 @@ class ConfigFile:
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterChoice = field(default_factory=WriterChoice)
+    writer: WriterChoice = WriterChoice()
 
 
 # --- the settings in force -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class WriterSettings:
+class WriterSettings(NamedTuple):
     """The card writer in force. `url` None: OPENAI_BASE_URL's, else OpenAI's own (issue 22 decides)."""
 
     kind: Setting[str]
@@ -135,8 +129,7 @@ class WriterSettings:
     url: Setting[str | None]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Every setting a command uses, each with its origin."""
 
     config: Setting[Path]
@@ -323,17 +316,19 @@ def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | 
 
 def read_config(path: Path) -> ConfigFile:
     """The file's settings; none when there is no file. A file that cannot be used is a usage error."""
-    import tomllib
-
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            text = handle.read()
     except FileNotFoundError:
         return ConfigFile(path)
     except IsADirectoryError:
         raise ConfigError(path, "is a folder; name the configuration file itself (config.toml)") from None
     except OSError as error:
         raise ConfigError(path, f"cannot be read ({error.strerror or error})") from None
+    import tomllib  # 2 ms: only when there is a file to read
+
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"is not valid TOML ({error})") from None
     return _config_from(path, data)
