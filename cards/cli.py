@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cards.build import BuildReport
     from cards.cardmaker.writer import WriterOptions
     from cards.collection import NoteSummary
-    from cards.settings import ConfigFile, Setting, Settings, WriterChoice
+    from cards.settings import ConfigFile, Setting, Settings, WriterInput
 
 T = TypeVar("T")
 
@@ -148,17 +148,17 @@ def _verbose() -> Any:
 
 def _settings(paths: Sequence[str] | None = None, *, out: str | None = None, collection: str | None = None,
               profile: str | None = None, server: str | None = None, user: str | None = None,
-              writer: WriterChoice | None = None) -> Settings:
+              writer: WriterInput | None = None) -> Settings:
     """The settings in force for a command: each flag given, else the configuration file, else defaults.
 
     Issue 22's writer options join here: a command that takes --writer, --llm-model and --llm-url passes
-    `writer=WriterChoice(kind=writer, model=llm_model, url=llm_url)`, and hands `settings.writer` (flag,
+    `writer=WriterInput(kind=writer, model=llm_model, url=llm_url)`, and hands `settings.writer` (flag,
     else the file's [writer] table, else OPENAI_BASE_URL and the defaults) to the library.
     """
-    from cards.settings import Flags, WriterChoice, resolve
+    from cards.settings import Flags, WriterInput, resolve
 
     flags = Flags(paths=tuple(paths or ()), out=out, collection=collection, profile=profile, server=server,
-                  user=user, writer=writer or WriterChoice())
+                  user=user, writer=writer or WriterInput())
     settings: Settings = _run(resolve, flags)
     return settings
 
@@ -652,7 +652,7 @@ def _ask_server(existing: ConfigFile) -> tuple[str | None, str | None]:
 
 def _ask_writer(existing: ConfigFile) -> Any:
     """The [writer] table: rules, or a language model (its name and URL; its key stays in the environment)."""
-    from cards.settings import WRITER_KINDS, WriterChoice
+    from cards.settings import WRITER_KINDS, WriterInput
 
     def kind(text: str) -> str:
         if text.strip() not in WRITER_KINDS:
@@ -662,12 +662,12 @@ def _ask_writer(existing: ConfigFile) -> Any:
     chosen = typer.prompt("Card writer: rules, or llm (a language model, see the README)",
                           default=existing.writer.kind or "rules", value_proc=kind)
     if chosen == "rules":
-        return WriterChoice(kind="rules")
+        return WriterInput(kind="rules")
     model = str(typer.prompt("The language model's name", default=existing.writer.model)).strip()
     url = str(typer.prompt("Its API's URL (or none: OPENAI_BASE_URL, else OpenAI's own)",
                            default=existing.writer.url or "none")).strip()
     typer.echo("The API key stays in OPENAI_API_KEY; it is never written down.")
-    return WriterChoice(kind="llm", model=model, url=None if url == "none" else url)
+    return WriterInput(kind="llm", model=model, url=None if url == "none" else url)
 
 
 def _init_next_step(config: ConfigFile) -> str:

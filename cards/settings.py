@@ -80,8 +80,8 @@ class Setting(NamedTuple, Generic[T]):
 
 # --- what the command line gave ---------------------------------------------------------
 
-class WriterChoice(NamedTuple):
-    """A card writer as the command line or the file's [writer] table names it; None: not given.
+class WriterInput(NamedTuple):
+    """The card writer as the command line or the file's [writer] table gives it; None: not given.
 
     On the command line: --writer, --llm-model and --llm-url (issue 22's options).
     """
@@ -100,7 +100,7 @@ class Flags(NamedTuple):
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterChoice = WriterChoice()
+    writer: WriterInput = WriterInput()
 
 
 # --- what the file holds ----------------------------------------------------------------
@@ -116,7 +116,7 @@ class ConfigFile(NamedTuple):
     profile: str | None = None
     server: str | None = None
     user: str | None = None
-    writer: WriterChoice = WriterChoice()
+    writer: WriterInput = WriterInput()
 
 
 # --- the settings in force -------------------------------------------------------------
@@ -216,7 +216,7 @@ def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], S
     return _first(None, "", found.collection, in_file), _first(None, "", found.profile, in_file)
 
 
-def _writer(flags: WriterChoice, table: WriterChoice, file_origin: tuple[Origin, str],
+def _writer(flags: WriterInput, table: WriterInput, file_origin: tuple[Origin, str],
             environ: Mapping[str, str]) -> WriterSettings:
     if flags.kind is not None and flags.kind not in WRITER_KINDS:
         raise UsageError(f"--writer {flags.kind}: choose rules or llm")
@@ -361,7 +361,7 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
         out=_file_path(folder, out) if out is not None else None,
         collection=_file_path(folder, collection) if collection is not None else None,
         profile=_text(path, data, "profile"), server=_text(path, data, "server"), user=_text(path, data, "user"),
-        writer=WriterChoice(kind=kind, model=_text(path, writer, "model", "writer."),
+        writer=WriterInput(kind=kind, model=_text(path, writer, "model", "writer."),
                            url=_text(path, writer, "url", "writer.")),
     )
 

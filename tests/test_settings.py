@@ -15,7 +15,7 @@ from cards.settings import (
     ConfigFile,
     Flags,
     Origin,
-    WriterChoice,
+    WriterInput,
     config_text,
     find_checkout,
     read_config,
@@ -79,7 +79,7 @@ def test_the_file_gives_every_setting_with_paths_from_home_or_its_own_folder(tmp
 
 def test_a_flag_overrides_the_file(tmp_path):
     flags = Flags(paths=("notes",), out="decks", collection="c.anki2", server="http://127.0.0.1:1/", user="you",
-                  writer=WriterChoice(kind="rules", model="other", url="http://x/"))
+                  writer=WriterInput(kind="rules", model="other", url="http://x/"))
     found = resolve(flags, config(tmp_path, FULL), cwd=tmp_path)
     assert found.sources.value == ("notes",) and found.out.value == "decks"
     # --collection replaces the file's choice of collection (its profile) whole
@@ -187,7 +187,7 @@ def test_the_written_file_reads_back_as_written(tmp_path, monkeypatch):
     path = tmp_path / "conf" / "config.toml"
     written = ConfigFile(path=path, found=True, sources=(str(tmp_path / "home" / "Snipd"),),
                          out=str(tmp_path / "decks"), profile="User 1", server="https://sync.example.org/",
-                         user='me "quoted" \\ and ünïcode', writer=WriterChoice(kind="llm", model="m"))
+                         user='me "quoted" \\ and ünïcode', writer=WriterInput(kind="llm", model="m"))
     write_config(written)
     text = path.read_text(encoding="utf-8")
     assert 'sources = ["~/Snipd"]' in text.splitlines()  # written as the user would type it
@@ -199,6 +199,6 @@ def test_the_written_file_reads_back_as_written(tmp_path, monkeypatch):
 def test_any_text_is_written_so_that_toml_reads_it_back(text):
     """Every value goes through one escaper: quotes, backslashes, line breaks, controls and emoji survive."""
     config_file = ConfigFile(path=Path("/nowhere/config.toml"), user=text, server=text, profile=text,
-                             writer=WriterChoice(model=text))
+                             writer=WriterInput(model=text))
     parsed = tomllib.loads(config_text(config_file))
     assert (parsed["user"], parsed["server"], parsed["profile"], parsed["writer"]["model"]) == (text,) * 4
