@@ -44,15 +44,18 @@ PRUNE_LISTED = 20  # notes of vanished snips listed before the question; the res
 # The card writer's options, the same on build, sync and preview (the choices are `cards.cardmaker.writer.WriterKind`'s,
 # not imported here, so that `cards --version` loads no more than it did).
 WriterChoice = Literal["rules", "llm"]
-WRITER = typer.Option("rules", "--writer", case_sensitive=False,
+# No default here: the flag, else the configuration file's [writer] table, else the rules (`cards.settings`).
+WRITER = typer.Option(None, "--writer", case_sensitive=False, show_default=False,
                       help="Who writes the cards: the rules (offline, free), or a language model (llm, with "
-                           "--llm-model).")
+                           "--llm-model). Default: the configuration file's [writer] kind, else rules.")
 LLM_MODEL = typer.Option(None, "--llm-model", metavar="NAME", show_default=False,
                          help="The model that writes the cards with --writer llm (llama3.1, gpt-4o-mini, …). "
-                              "An API key is read from OPENAI_API_KEY only.")
+                              "An API key is read from OPENAI_API_KEY only. Default: the configuration file's "
+                              "[writer] model.")
 LLM_URL = typer.Option(None, "--llm-url", metavar="URL", show_default=False,
                        help="Its OpenAI-compatible server (Ollama: http://localhost:11434/v1). "
-                            "Default: OPENAI_BASE_URL, else OpenAI's own.")
+                            "Default: the configuration file's [writer] url, else OPENAI_BASE_URL, else OpenAI's "
+                            "own.")
 
 
 def _run(action, *args):
@@ -79,10 +82,12 @@ def _run(action, *args):
         raise typer.Exit(1) from None
 
 
-def _writer_options(kind: str, model: str | None, url: str | None) -> WriterOptions:
+def _writer_options(settings: Settings) -> WriterOptions:
+    """The card writer in force (flag, else the file's [writer] table, else the rules), for the library."""
     from cards.cardmaker.writer import WriterKind, WriterOptions
 
-    return WriterOptions(WriterKind(kind.lower()), model, url)
+    writer = settings.writer
+    return WriterOptions(kind=WriterKind(writer.kind.value.lower()), model=writer.model.value, url=writer.url.value)
 
 
 def _version(value: bool) -> None:
@@ -151,9 +156,8 @@ def _settings(paths: Sequence[str] | None = None, *, out: str | None = None, col
               writer: WriterInput | None = None) -> Settings:
     """The settings in force for a command: each flag given, else the configuration file, else defaults.
 
-    Issue 22's writer options join here: a command that takes --writer, --llm-model and --llm-url passes
-    `writer=WriterInput(kind=writer, model=llm_model, url=llm_url)`, and hands `settings.writer` (flag,
-    else the file's [writer] table, else OPENAI_BASE_URL and the defaults) to the library.
+    `writer`: --writer, --llm-model and --llm-url as given; `_writer_options` turns the writer in force
+    (flag, else the file's [writer] table, else OPENAI_BASE_URL and the rules) into the library's options.
     """
     from cards.settings import Flags, WriterInput, resolve
 
@@ -161,6 +165,12 @@ def _settings(paths: Sequence[str] | None = None, *, out: str | None = None, col
                   user=user, writer=writer or WriterInput())
     settings: Settings = _run(resolve, flags)
     return settings
+
+
+def _writer_input(kind: str | None, model: str | None, url: str | None) -> WriterInput:
+    from cards.settings import WriterInput
+
+    return WriterInput(kind=kind, model=model, url=url)
 
 
 # --- build ---------------------------------------------------------------------------------
@@ -176,7 +186,7 @@ def build_command(
              "file's out, else a folder in your user data folder (in a checkout of cards: decks/).",
     ),
     force: bool = typer.Option(False, "--force", help="Rewrite every package, changed or not."),
-    writer: WriterChoice = WRITER,
+    writer: WriterChoice | None = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
     verbose: bool = _verbose(),
@@ -191,11 +201,11 @@ def build_command(
 
     cards config shows which notes and folder a build uses, and why.
     """
-    settings = _settings(paths, out=out)
+    settings = _settings(paths, out=out, writer=_writer_input(writer, llm_model, llm_url))
     notes = _run(settings.notes, "build")
     from cards.build import build
 
-    chosen = _writer_options(writer, llm_model, llm_url)
+    chosen = _writer_options(settings)
     report = _with_progress(lambda bar: build(notes, settings.out.value, force=force, progress=bar, writer=chosen))
     _print_build(report, settings.out.value, verbose=verbose)
     _end(report, notes)
@@ -210,7 +220,7 @@ def preview_command(
         None, "--out", "-o", metavar="FILE", show_default=False,
         help="The HTML page to write. Default: preview.html in the output folder (as for build).",
     ),
-    writer: WriterChoice = WRITER,
+    writer: WriterChoice | None = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
     verbose: bool = _verbose(),
@@ -222,12 +232,12 @@ def preview_command(
       cards preview                                  # preview.html in the output folder
       cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
     """
-    settings = _settings(paths)
+    settings = _settings(paths, writer=_writer_input(writer, llm_model, llm_url))
     notes = _run(settings.notes, "preview")
     page = out if out is not None else str(Path(settings.out.value).expanduser() / "preview.html")
     from cards.preview import write_preview  # imports Anki's engine: only when asked
 
-    chosen = _writer_options(writer, llm_model, llm_url)
+    chosen = _writer_options(settings)
     preview = _with_progress(lambda bar: write_preview(notes, page, writer=chosen, progress=bar))
     _print_problems(preview.problems)
     _print_not_snipd(preview.not_snipd, verbose)
@@ -296,7 +306,7 @@ def sync_command(
         help="When the server's collection and this one cannot be merged, replace this one with the server's "
              "(a backup of this one is made first).",
     ),
-    writer: WriterChoice = WRITER,
+    writer: WriterChoice | None = WRITER,
     llm_model: str | None = LLM_MODEL,
     llm_url: str | None = LLM_URL,
     verbose: bool = _verbose(),
@@ -309,14 +319,15 @@ def sync_command(
       cards sync ~/Obsidian/Snipd --profile "User 1"
       cards sync --prune --dry-run                   # what would be imported, and deleted
     """
-    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user)
+    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
+                         writer=_writer_input(writer, llm_model, llm_url))
     notes = _run(settings.notes, "sync")
     from cards.sync import SyncOptions, sync
 
     options = SyncOptions(collection=settings.collection.value, profile=settings.profile.value,
                           server=settings.server.value, user=settings.user.value, prune=prune, dry_run=dry_run,
                           replace_server=replace_server, replace_local=replace_local, create=create,
-                          overwrite_edits=overwrite_edits, writer=_writer_options(writer, llm_model, llm_url))
+                          overwrite_edits=overwrite_edits, writer=_writer_options(settings))
     bar = _ProgressBar()
 
     def ask_password() -> str:
@@ -438,6 +449,9 @@ def config_command(
     profile: str | None = typer.Option(None, "--profile", metavar="NAME", show_default=False, help="As for sync."),
     server: str | None = typer.Option(None, "--server", metavar="URL", show_default=False, help="As for sync."),
     user: str | None = typer.Option(None, "--user", metavar="NAME", show_default=False, help="As for sync."),
+    writer: WriterChoice | None = WRITER,
+    llm_model: str | None = LLM_MODEL,
+    llm_url: str | None = LLM_URL,
 ) -> None:
     """Show the settings in force, and where each came from: flag, environment, file or default.
 
@@ -447,7 +461,8 @@ def config_command(
       cards config --profile Other       # ... with this flag
       CARDS_CONFIG=~/work.toml cards config
     """
-    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user)
+    settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
+                         writer=_writer_input(writer, llm_model, llm_url))
     from cards.settings import collection_in_force, secret_in_force
     from cards.state import STATE_FILE
 

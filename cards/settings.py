@@ -83,7 +83,7 @@ class Setting(NamedTuple, Generic[T]):
 class WriterInput(NamedTuple):
     """The card writer as the command line or the file's [writer] table gives it; None: not given.
 
-    On the command line: --writer, --llm-model and --llm-url (issue 22's options).
+    On the command line: --writer, --llm-model and --llm-url.
     """
 
     kind: str | None = None  # rules or llm
@@ -122,7 +122,7 @@ class ConfigFile(NamedTuple):
 # --- the settings in force -------------------------------------------------------------
 
 class WriterSettings(NamedTuple):
-    """The card writer in force. `url` None: OPENAI_BASE_URL's, else OpenAI's own (issue 22 decides)."""
+    """The card writer in force. `url` None: OpenAI's own (`cards.cardmaker.llm.llm_settings`)."""
 
     kind: Setting[str]
     model: Setting[str | None]

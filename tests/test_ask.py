@@ -274,3 +274,27 @@ def test_an_unknown_writer_is_refused_by_the_command(tmp_path):
     result = runner.invoke(app, ["build", str(FIXTURE), "--out", str(tmp_path), "--writer", "gpt"])
     assert result.exit_code == 2
     assert "Invalid value for '--writer'" in result.output
+
+
+def test_the_configuration_files_writer_table_chooses_the_writer_and_flags_override_it(tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("CARDS_CONFIG", str(config))
+    with FakeServer(good_answer) as server:
+        config.write_text(f'sources = ["{FIXTURE}"]\nout = "{tmp_path / "decks"}"\n\n[writer]\nkind = "llm"\n'
+                          f'model = "{MODEL}"\nurl = "{server.url}"\n', encoding="utf-8")
+        shown = runner.invoke(app, ["config"], catch_exceptions=False).stdout.splitlines()
+        assert shown[-4:-1] == [f"writer       llm  (file: {config})", f"llm model    {MODEL}  (file: {config})",
+                                f"llm url      {server.url}  (file: {config})"]
+        by_rules = runner.invoke(app, ["build", "--writer", "rules", "--out", str(tmp_path / "rules")],
+                                 catch_exceptions=False)
+        assert by_rules.exit_code == 0, by_rules.output
+        assert server.seen == [] and "Language model" not in by_rules.output  # the flag wins over the file
+        by_file = runner.invoke(app, ["build"], catch_exceptions=False)  # nothing on the command line
+        assert by_file.exit_code == 0, by_file.output
+        assert len(server.seen) == 3 and server.seen[0].body["model"] == MODEL
+        assert f"Language model {MODEL}: 5 key points from the model" in by_file.output
+    with FakeServer(good_answer) as other:
+        by_flag = runner.invoke(app, ["build", "--llm-model", "another", "--llm-url", other.url, "--out",
+                                      str(tmp_path / "other")], catch_exceptions=False)
+    assert by_flag.exit_code == 0, by_flag.output
+    assert len(other.seen) == 3 and other.seen[0].body["model"] == "another"  # kind from the file, the rest flags
