@@ -43,10 +43,46 @@ def test_advice_is_asked_in_its_own_form(key_point, question, answer):
 
 @pytest.mark.parametrize("key_point", [
     "Record yourself on your phone and watch it back with the sound off.",  # the object is a pronoun
-    "Keep your total monthly debt payments under 36% of gross income.",  # the number is the advice
+    # what the listener already has is given; the advice is what follows it
+    "Keep your total monthly debt payments under 36% of gross income.",
+    "Keep your sourdough starter at room temperature.",
+    # a negated advice with an exception: the exception is the advice, not the object
+    "Never swim across a rip current unless you are a strong swimmer.",
+    # a list of verbs: no object to ask for
+    "When the alarm sounds, stop, drop to the floor and crawl below the smoke.",
 ])
 def test_advice_without_an_object_to_ask_for_gets_no_question(key_point):
     assert asked(key_point) is None
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    # a word that can only be a verb cannot be a subject
+    ("Avoid unpasteurised cheese during pregnancy.", "What should you avoid during pregnancy?",
+     "unpasteurised cheese"),
+    # after a setting, a base form that no finite verb of its own clause follows
+    ("When packing for a long hike, choose merino socks over cotton ones.",
+     "When packing for a long hike, what should you choose over cotton ones?", "merino socks"),
+    # after a negation (the sentence's capital is on `Never`); a participle ends the object
+    ("Never leave a wood stove burning overnight.", "What should you never leave burning overnight?",
+     "a wood stove"),
+    # an example or a reason after the object goes to the back
+    ("Pack a paper map, since phones lose signal in the mountains.", "What should you pack?", "a paper map"),
+    ("Bring a headlamp, such as a small LED model, on every night hike.", "What should you bring?", "a headlamp"),
+    # a name is not cut at its `and`
+    ("In London, visit the Victoria and Albert Museum for its cast courts.",
+     "In London, what should you visit for its cast courts?", "the Victoria and Albert Museum"),
+])
+def test_the_mood_is_read_from_what_can_stand_before_the_verb(key_point, question, answer):
+    assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize("key_point", [
+    "In winter, snow covers most of the plateau.",  # a finite verb follows: `snow` is the subject
+    "In 2019, research on sleep found that short naps help memory.",
+])
+def test_a_setting_before_a_statement_does_not_make_it_advice(key_point):
+    question = asked(key_point)
+    assert question is None or "should you" not in question[0]
 
 
 @pytest.mark.parametrize("key_point", [

@@ -33,6 +33,7 @@ from cards.cardmaker.words import (
     BE,
     DETERMINERS,
     GAP_WORDS,
+    GIVEN_DETERMINERS,
     MAX_TARGET_WORDS,
     MONTHS,
     NO_GAP_AFTER,
@@ -171,8 +172,10 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     text, words = reading.text, reading.words
     if advice.object_last < advice.object_first:
         return None
-    if any(t.kind is TargetKind.NUMBER and t.start > words[advice.verb].end for t in reading.targets):
-        return None  # `Keep your debt payments under 36% of income`: the number is the advice, asked by no form here
+    if _given(words[advice.object_first]):
+        return None  # `Keep [your debt payments] under 36%`, `rope up with [your group]`: given, not the advice
+    if advice.negation and _EXCEPTION.search(text[words[advice.phrase_last].end:]):
+        return None  # `Never give a concession without getting one back`: the exception is the advice
     answer = text[words[advice.object_first].start:words[advice.object_last].end]
     core = set(_core(answer))
     if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
@@ -180,13 +183,24 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
         return None
     verb = words[advice.verb].lower
     between = text[words[advice.verb].end:words[advice.object_first].start].strip()  # `over` in `Hover over`
-    rest = _TRAILING_CLAUSE.sub("", text[words[advice.phrase_last].end:]).strip().rstrip(".!;:,")
+    rest = _TRAILING_CLAUSE.sub("", _ASIDE.sub("", text[words[advice.phrase_last].end:])).strip().rstrip(".!;:,")
     parts = ["what should you", advice.negation, verb, between, rest]
     question = " ".join(p for p in parts if p)
     lead = advice.setting.strip()
     question = f"{lead} {question}" if lead else question[:1].upper() + question[1:]
     asked = Question(question + "?", answer)
     return asked if _good(asked, podcast) else None
+
+
+def _given(word: Token) -> bool:
+    """An object the listener has already (`your starter`, `that password`): given, not the advice's news."""
+    return word.lower in GIVEN_DETERMINERS
+
+
+# An exception to a negated advice: `Never eat … unless …`, `… without …`, `… until …`.
+_EXCEPTION = re.compile(r"\b(?:unless|without|until|except)\b")
+# What follows an advice's object and belongs on the back: an example, a reason, a purpose after a comma.
+_ASIDE = re.compile(r"(?:,?\s+(?:such as|like|for example|since|so that)\b|,\s*(?:to|so|as)\s).*$")
 
 
 # Questions made of one key point, in the forms' order: the chooser takes the first in nine cases of ten on the

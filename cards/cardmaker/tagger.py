@@ -34,6 +34,7 @@ from cards.cardmaker.words import (
     DETERMINERS,
     MODALS,
     NUMBER_WORDS,
+    PARTICLES,
     PREPOSITIONS,
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
@@ -51,7 +52,6 @@ _CONJUNCTIONS = frozenset("and or but nor".split())
 _DETERMINERS = DETERMINERS | frozenset("some any no many much more most few fewer less all both either neither "
                                        "several another other such whose my".split())
 _DO = frozenset("do does did don't doesn't didn't".split())
-_PARTICLES = frozenset("up out off down back away".split())
 # What a verb takes after it: an article, a number, a pronoun, a preposition, an adverb, `that`.
 # Verbs whose past is their base form (`quicklime [cut] Roman curing times`), and nouns whose plural is their
 # singular (`Parrotfish graze …`): facts of English the lexicon does not give.
@@ -171,7 +171,7 @@ def _function_word(lower: str) -> tuple[str | None, str | None]:
         return SUB, None
     if lower in _DETERMINERS:
         return DET, None
-    if lower in PREPOSITIONS or lower in _PARTICLES:
+    if lower in PREPOSITIONS or lower in PARTICLES:
         return PREP, None
     if lower in ADVERBS:
         return ADV, None

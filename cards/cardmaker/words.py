@@ -155,6 +155,14 @@ FINDING_VERBS = frozenset(
 )
 
 
+# Determiners of what the listener already has or has just heard of (`[your] starter`, `[that] password`).
+GIVEN_DETERMINERS = frozenset("your their its that this those these".split())
+
+
+# A verb's particle: `switch [off] the lights`, `line [up] an offer`.
+PARTICLES = frozenset("up out off down back away".split())
+
+
 # Words that open a setting: a time, place or condition before the claim (`In 1997, …`, `During a drought, …`).
 SETTING_OPENERS = frozenset(
     """in on at during by since after before over for within across throughout under around when while if once
