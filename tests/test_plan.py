@@ -401,6 +401,21 @@ def test_a_named_referent_gives_a_question_whose_answer_is_not_already_shown():
     assert all("AlphaZero" not in d.text for d in plan.deletions) and plan.before
 
 
+@pytest.mark.parametrize(("previous", "key_point", "verb", "question", "answer"), [
+    ("Kelp forests grow along cold coasts.", "These forests shelter sea otters from storms.", "shelter",
+     "What do kelp forests shelter from storms?", "sea otters"),
+    ("Mangrove roots trap silt on tropical shores.", "These roots shield villages from storm surges.",
+     "shield", "Mangrove roots shield villages from what?", "storm surges"),
+])
+def test_a_referent_in_a_pronouns_place_is_a_noun_phrase_never_its_verb(previous, key_point, verb, question,
+                                                                         answer):
+    """`[Kelp forests] shelter …`: read as `Kelp` + the verb `forests`, the cloze hid `shelter sea otters` and the
+    question was `What does kelp forest?`."""
+    plan = plan_cards(key_point, "Pod", "Ep", previous=previous)
+    assert plan.deletions and all(verb not in d.text for d in plan.deletions)
+    assert plan.question == Question(question, answer)
+
+
 @pytest.mark.parametrize(("key_point", "question"), [
     ("Alvarez recommends waiting 90 minutes after waking before the first coffee.",
      "How many minutes does Alvarez recommend waiting after waking before the first coffee?"),

@@ -86,6 +86,22 @@ def test_a_setting_before_a_statement_does_not_make_it_advice(key_point):
 
 
 @pytest.mark.parametrize("key_point", [
+    "Beginners should start with a light kettlebell before moving up.",
+    "Hospital managers should review night rosters before hiring more nurses.",
+])
+def test_whom_advice_is_for_is_never_the_answer(key_point):
+    """`X should …` is advice to X: what to do is the news, not who should do it."""
+    question = asked(key_point)
+    assert question is None or question[1].lower() not in key_point.lower().split(" should")[0]
+
+
+def test_a_question_about_they_agrees_with_it():
+    question = asked("They often light backfires from the ridge to remove fuel.",
+                     previous="A fire front can move fast in strong wind.")
+    assert question == ("What do they often light from the ridge to remove fuel?", "backfires")
+
+
+@pytest.mark.parametrize("key_point", [
     "Sugar rises as grapes ripen, while acidity falls.",
     "Gut training lets runners absorb more carbohydrate without stomach problems.",
     "Pressure rises by one atmosphere every 10 metres.",

@@ -60,7 +60,8 @@ def read_claims(framed: Frames) -> Claims:
     text, words = framed.text, framed.words
     advice = None if framed.before else imperative(text, words, framed.aside.setting_end)
     frame = None if advice else framed.frame
-    tags = tag(text, words, frozenset({advice.verb}) if advice else frozenset())
+    referent = len(framed.referent.words) if framed.referent else 0  # a noun phrase: `[Kelp forests] shelter …`
+    tags = tag(text, words, frozenset({advice.verb}) if advice else frozenset(), referent)
     verbs = tagger_verbs(tags)
     lead = frame or framed.contrast
     clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0, bool(framed.before))

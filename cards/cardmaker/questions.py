@@ -28,6 +28,7 @@ from cards.cardmaker.types import Attribution, Question, Reading, Target, Target
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
+    ADVISING_MODALS,
     APPROXIMATORS,
     AUXILIARIES,
     BE,
@@ -279,6 +280,8 @@ def _after_verb(clause: Clause, target: Target) -> bool:
 def _subject_question(clause: Clause, target: Target) -> Question | None:
     """`Richard Chang left …` → `Who left …?`; `Huawei's success …` → `Whose success …?`."""
     subject = clause.subject
+    if _advised(clause):
+        return None
     if target.text == subject.removesuffix("'s").removesuffix("’s"):
         wh = "Who" if _is_person(target, clause) else "What"
         return _ask(clause, f"{wh} {_agree(clause)}", target.text)
@@ -290,11 +293,16 @@ def _subject_question(clause: Clause, target: Target) -> Question | None:
     return None
 
 
+def _advised(clause: Clause) -> bool:
+    """`Newcomers should start with …`: advice to its subject, who is given; what to do is the news."""
+    return clause.verb_token.lower in ADVISING_MODALS
+
+
 def _subject_phrase_question(clause: Clause) -> Question | None:
     """The whole subject is the answer: `What is hard for the US to sanction?`."""
     subject = clause.subject
     words = clause.words[clause.subject_start:clause.subject_end]
-    if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")):
+    if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")) or _advised(clause):
         return None
     if any(_function_word(w) and w.lower not in ("and", "of") for w in words):
         return None
@@ -550,7 +558,8 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
         if _past_time(clause):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
         head = clause.words[clause.subject_end - 1]
-        plural = head.lex.plural or " and " in clause.subject  # `cars, appliances, and electronics`
+        plural = head.lex.plural or " and " in clause.subject \
+            or head.lower in ("they", "we", "you", "i")  # `cars, appliances, and electronics`; `do they light`
         return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
 

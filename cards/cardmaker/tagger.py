@@ -59,9 +59,11 @@ SAME_PAST = frozenset("cut put set hit spread cost let shut hurt split quit burs
 ZERO_PLURAL = frozenset("people police cattle sheep deer species series aircraft offspring".split())
 
 
-def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozenset()) -> tuple[str, ...]:
+def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozenset(),
+        noun_phrase: int = 0) -> tuple[str, ...]:
     """One part of speech per word of `text` (see the module's docstring); `known_verbs` are words already read as
-    verbs (the verb of advice: `During a storm, [keep] doors …`)."""
+    verbs (the verb of advice: `During a storm, [keep] doors …`); the first `noun_phrase` words are one noun phrase
+    (a pronoun's referent put in its place: `[Kelp forests] shelter …`), none of them a verb."""
     tags: list[str] = []
     state = _Clause()
     breaks = _breaks(text, words)
@@ -69,6 +71,8 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
         if breaks[i]:
             state = _Clause(start=i)
         fixed = VERB if i in known_verbs else _closed(word, i)
+        if i < noun_phrase and fixed is None:
+            fixed = NAME if word.text[:1].isupper() and i else NOUN
         if fixed == PREP and word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number:
             fixed = ADV  # `Around 90% of …`: an amount, no preposition
         if fixed is None:

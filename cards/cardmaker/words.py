@@ -155,6 +155,10 @@ FINDING_VERBS = frozenset(
 )
 
 
+# Modals that give advice to their subject: `Newcomers [should] start with …`.
+ADVISING_MODALS = frozenset("should must ought".split())
+
+
 # Determiners of what the listener already has or has just heard of (`[your] starter`, `[that] password`).
 GIVEN_DETERMINERS = frozenset("your their its that this those these".split())
 
