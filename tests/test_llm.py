@@ -192,6 +192,42 @@ def test_an_answer_that_is_not_json_gives_the_rules_cards_for_that_snip_only(con
     assert "\n" not in run.summary
 
 
+def _completion_with(message: object, usage: object = None) -> str:
+    return json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                       "choices": [{"index": 0, "finish_reason": "stop", "message": message}], "usage": usage})
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ("\ufffe\x00 not JSON at all", Fallback.NOT_JSON),
+    ("[" * 100_000 + "]" * 100_000, Fallback.NOT_JSON),  # nested past what a parser can follow
+    ('{"choices": {"0": "not a list"}}', Fallback.NOT_JSON),
+    (_completion_with({"role": "assistant", "content": 12}), Fallback.NOT_JSON),
+    (_completion_with({"role": "assistant", "content": ["a list"]}), Fallback.NOT_JSON),
+    (_completion_with({"role": "assistant", "content": "[" * 100_000 + "]" * 100_000}), Fallback.BAD_JSON),
+])
+def test_a_body_that_is_no_chat_completion_gives_the_rules_cards_for_that_snip_only(body, why):
+    def reply(seen: Seen) -> Answer:
+        return Answer(body=body) if CHANG in seen.key_points else good_answer(seen)
+
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url))
+    assert run.fallbacks() == {CHANG: why, SONG: why}
+    assert run.summary.startswith(f"3 key points from the model, 2 from the rules (2 {why.value}); 3 requests")
+
+
+def test_token_counts_that_are_not_numbers_are_not_counted():
+    def reply(seen: Seen) -> Answer:
+        usage = {"prompt_tokens": "lots", "completion_tokens": [1]} if CHANG in seen.key_points else \
+            {"prompt_tokens": 100, "completion_tokens": 20}
+        return Answer(body=_completion_with({"role": "assistant", "content": good_answer(seen).content}, usage))
+
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url))
+    assert run.fallbacks() == {}
+    assert run.summary.startswith("5 key points from the model, 0 from the rules; 3 requests, 200 tokens in and "
+                                  "40 out")
+
+
 @pytest.mark.parametrize(("key_point", "bad", "why"), [
     (CHANG, ("Richard Chang left Intel", "Who left Intel?", "Richard Chang"), Fallback.CLOZE_NOT_IN_KEY_POINT),
     (CHANG, ("Chang le", "Who left TSMC?", "Richard Chang"), Fallback.CLOZE_NOT_IN_KEY_POINT),  # half a word

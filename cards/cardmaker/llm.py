@@ -313,7 +313,7 @@ def _json_in(text: str) -> Any:
         return Fallback.NOT_JSON
     try:
         value, _ = json.JSONDecoder().raw_decode(text[min(starts):])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser follows
         return Fallback.BAD_JSON
     return value
 
@@ -618,6 +618,9 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
         except openai.APITimeoutError:
             failure = Fallback.TIMEOUT  # a slow server is as slow the next time: not retried
             break
+        except (json.JSONDecodeError, RecursionError):  # a 200 whose body is not JSON, or nested past any parser
+            session.failed_in_a_row = 0
+            return (Reply(failure=Fallback.NOT_JSON),) * count
         except openai.APIConnectionError:
             failure = Fallback.UNREACHABLE
         except openai.APIStatusError as error:
@@ -672,17 +675,27 @@ def _retry_after(error: Any, default: float) -> float:
 
 
 def _content(response: Any) -> str | None:
-    """The text of the first choice; None for anything that is not a chat completion."""
+    """The text of the first choice; None for anything that is not a chat completion.
+
+    The SDK does not check the types of what the server sent: `choices` may
+    be a mapping, `content` a number or a list.
+    """
     try:
-        return response.choices[0].message.content
-    except (AttributeError, IndexError, TypeError):
+        content = response.choices[0].message.content
+    except (AttributeError, IndexError, KeyError, TypeError):
         return None
+    return content if isinstance(content, str) else None
 
 
 def _count_tokens(response: Any, usage: Usage) -> None:
+    """Add the response's token counts; a count that is not a whole number (the SDK does not check) adds none."""
     tokens = getattr(response, "usage", None)
-    usage.tokens_in += int(getattr(tokens, "prompt_tokens", 0) or 0)
-    usage.tokens_out += int(getattr(tokens, "completion_tokens", 0) or 0)
+    usage.tokens_in += _count(getattr(tokens, "prompt_tokens", 0))
+    usage.tokens_out += _count(getattr(tokens, "completion_tokens", 0))
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 # --- the summary -----------------------------------------------------------------------------
