@@ -248,12 +248,30 @@ def test_token_counts_that_are_not_numbers_are_not_counted():
     (CHANG, ("for", "Who left TSMC?", "Richard Chang"), Fallback.BAD_CLOZE),
     (SONG, ("and then", "Which foundry did he join last?", "SMIC"), Fallback.BAD_CLOZE),
     (PATEL, ("Dylan Patel", "Who believes export controls fail?", "Dylan Patel"), Fallback.BAD_CLOZE),
+    # invisible characters that turn or hide text: right-to-left override, zero-width space, isolate, line break
+    (CHANG, ("Richard Chang", "Who left TSMC \u202efor China?", "Richard Chang"), Fallback.MARKUP),
+    (CHANG, ("Richard Chang", "Who left\u200b TSMC for China?", "Richard Chang"), Fallback.MARKUP),
+    (CHANG, ("Richard Chang", "Who left TSMC for China?", "Richard Chang\u2066"), Fallback.MARKUP),
+    (CHANG, ("Richard Chang", "Who left\u2028TSMC for China?", "Richard Chang"), Fallback.MARKUP),
 ])
 def test_a_bad_card_gives_the_rules_cards_for_that_key_point_only(key_point, bad, why):
     with FakeServer(lambda seen: answer_with({key_point: bad}, seen)) as server:
         run = Run(settings(server.url))
     assert run.fallbacks() == {key_point: why}
     assert run.summary.startswith(f"4 key points from the model, 1 from the rules (1 {why.value}); ")
+
+
+@pytest.mark.parametrize("bad", [
+    ("Richard Chang", "Who left TSMC \ud800 for China?", "Richard Chang"),
+    ("Richard Chang", "Who left TSMC for China?", "Richard Chang\udfff"),
+])
+def test_a_lone_surrogate_is_malformed_json_and_what_is_kept_can_be_written(bad):
+    with FakeServer(lambda seen: answer_with({CHANG: bad}, seen)) as server:
+        run = Run(settings(server.url))
+    assert run.fallbacks() == {CHANG: Fallback.BAD_JSON}
+    for replies in run.replies.values():
+        for reply in replies:
+            reply.to_json().encode()  # the state keeps it as UTF-8
 
 
 def test_a_cloze_whose_words_show_elsewhere_on_the_front_fails_the_rules_checks():

@@ -29,6 +29,7 @@ import os
 import random
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -331,8 +332,8 @@ def _number(value: Any) -> int | None:
 def _reply(item: dict) -> Reply:
     values = [item.get(name) for name in Proposal._fields]
     texts = [value.strip() for value in values if isinstance(value, str)]
-    if len(texts) < len(values):
-        return Reply(failure=Fallback.BAD_JSON)
+    if len(texts) < len(values) or any(_SURROGATE.search(t) for t in texts):
+        return Reply(failure=Fallback.BAD_JSON)  # a lone surrogate (`\ud800` in JSON) is no text, and cannot be kept
     if any(len(t) > MAX_FIELD_CHARS for t in texts):
         return Reply(failure=Fallback.BAD_ANSWER)  # and nothing that long is kept
     return Reply(proposal=Proposal(*texts))
@@ -344,6 +345,10 @@ def _reply(item: dict) -> Reply:
 # syntax (cloze and template braces, sound tags, MathJax), and line breaks. Escaping would make
 # them harmless text; they are refused anyway, because a card showing them is a bad card.
 _MARKUP = re.compile(r"<\s*[A-Za-z!/?]|&#?\w+;|\{\{|\}\}|\[sound:|\\\(|\\\[|\[\[|[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that show nothing themselves but turn or hide the text around them (right-to-left
+# overrides, zero-width spaces, isolates, soft hyphens) or break its line: refused like markup.
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp", "Co", "Cs"})
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})  # one character for one: offsets hold
 
 
@@ -422,11 +427,15 @@ def _question_problem(proposal: Proposal) -> Fallback | None:
     """A question: one line of plain text, a few words, ending with `?`."""
     from cards.cardmaker.words import tokens
 
-    if _MARKUP.search(proposal.question) or _MARKUP.search(proposal.answer):
+    if any(_MARKUP.search(text) or _has_invisible(text) for text in (proposal.question, proposal.answer)):
         return Fallback.MARKUP
     if not proposal.question.endswith("?") or not 2 <= len(tokens(proposal.question)) <= MAX_QUESTION_WORDS:
         return Fallback.BAD_QUESTION
     return None
+
+
+def _has_invisible(text: str) -> bool:
+    return any(unicodedata.category(character) in _INVISIBLE for character in text)
 
 
 def _answer_problem(key_point: str, answer: str, passage: str) -> Fallback | None:
