@@ -43,6 +43,7 @@ class Answer(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
     prompt_tokens: int = 100
     completion_tokens: int = 20
+    trickle: float = 0.0  # seconds between the body's bytes: each comes in time, the whole never does
 
 
 def completion(content: str | None, prompt_tokens: int, completion_tokens: int) -> str:
@@ -112,7 +113,14 @@ class FakeServer:
                     for name, value in answer.headers:
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if answer.trickle:
+                        for byte in data:
+                            self.wfile.write(bytes((byte,)))
+                            self.wfile.flush()
+                            if fake._closing.wait(answer.trickle):
+                                break
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout): nobody reads the answer
                 finally:

@@ -440,6 +440,18 @@ def test_a_request_that_times_out_is_left_to_the_rules_and_not_retried():
     assert run.summary.startswith("4 key points from the model, 1 from the rules (1 the server timed out); ")
 
 
+def test_a_body_that_trickles_in_times_out_as_a_whole():
+    def reply(seen: Seen) -> Answer:
+        return good_answer(seen)._replace(trickle=0.1 if PATEL in seen.key_points else 0.0)
+
+    started = time.monotonic()
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url, timeout=0.5))
+    assert time.monotonic() - started < 2.5  # a byte every 0.1 s: the body would take over 30 s
+    assert run.fallbacks() == {PATEL: Fallback.TIMEOUT}
+    assert run.summary.startswith("4 key points from the model, 1 from the rules (1 the server timed out); ")
+
+
 def test_a_refused_connection_never_raises_and_stops_asking_after_a_few_failures():
     requests = [REQUESTS[1]] * 8
     run = Run(settings(closed_port_url(), retries=1, concurrency=1, give_up_after=3), requests)

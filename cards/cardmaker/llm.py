@@ -622,9 +622,11 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
         usage.requests += 1
         wait = settings.backoff * 2 ** attempt * (0.5 + random.random() / 2)
         try:
-            response = await client.chat.completions.create(
-                **request_arguments(settings.model, request, session.schema))
-        except openai.APITimeoutError:
+            # The SDK's timeout bounds each read, not the whole answer: a body that trickles in a byte
+            # at a time never ends. The request as a whole gets `settings.timeout`.
+            response = await asyncio.wait_for(client.chat.completions.create(
+                **request_arguments(settings.model, request, session.schema)), settings.timeout)
+        except (openai.APITimeoutError, TimeoutError):
             failure = Fallback.TIMEOUT  # a slow server is as slow the next time: not retried
             break
         except (json.JSONDecodeError, RecursionError):  # a 200 whose body is not JSON, or nested past any parser
