@@ -43,6 +43,7 @@ class Answer(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
     prompt_tokens: int = 100
     completion_tokens: int = 20
+    cut: bool = False  # the connection closes before the body it announced is sent
     trickle: float = 0.0  # seconds between the body's bytes: each comes in time, the whole never does
 
 
@@ -109,7 +110,7 @@ class FakeServer:
                     data = body.encode()
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Content-Length", str(len(data) + 1000 * answer.cut))
                     for name, value in answer.headers:
                         self.send_header(name, value)
                     self.end_headers()

@@ -215,6 +215,29 @@ def test_a_body_that_is_no_chat_completion_gives_the_rules_cards_for_that_snip_o
     assert run.summary.startswith(f"3 key points from the model, 2 from the rules (2 {why.value}); 3 requests")
 
 
+def test_a_body_too_big_is_not_read_to_its_end(monkeypatch):
+    monkeypatch.setattr(llm, "MAX_RESPONSE_BYTES", 100_000)
+
+    def reply(seen: Seen) -> Answer:
+        return Answer("x" * 2_000_000) if CHANG in seen.key_points else good_answer(seen)
+
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url))
+    assert run.fallbacks() == {CHANG: Fallback.TOO_BIG, SONG: Fallback.TOO_BIG}
+    assert run.summary.startswith("3 key points from the model, 2 from the rules (2 an answer too big to read); "
+                                  "3 requests")
+
+
+def test_a_body_cut_short_is_retried_then_left_to_the_rules():
+    def reply(seen: Seen) -> Answer:
+        return good_answer(seen)._replace(cut=CHANG in seen.key_points)
+
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url, retries=1))
+    assert run.fallbacks() == {CHANG: Fallback.UNREACHABLE, SONG: Fallback.UNREACHABLE}
+    assert run.usage.requests == 4
+
+
 def test_token_counts_that_are_not_numbers_are_not_counted():
     def reply(seen: Seen) -> Answer:
         usage = {"prompt_tokens": "lots", "completion_tokens": [1]} if CHANG in seen.key_points else \

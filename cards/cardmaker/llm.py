@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -51,6 +52,7 @@ NO_KEY = "none"  # sent when OPENAI_API_KEY is unset: local servers need no key,
 MAX_PASSAGE_CHARS = 6000  # about 1,500 tokens: a snip of a few minutes, whole
 MAX_FIELD_CHARS = 400  # a cloze, question or answer longer than this is no card (and is not kept)
 MAX_QUESTION_WORDS = 40
+MAX_RESPONSE_BYTES = 4_000_000  # a snip's answer is a few kB; reading on would only fill the memory
 RETRY_AFTER_CAP = 60.0  # seconds: a server that asks for longer is not waited for
 
 SYSTEM_PROMPT = """\
@@ -216,6 +218,7 @@ class Fallback(enum.Enum):
     """Why a key point got the rules' cards; the value is how the summary says it."""
 
     NOT_JSON = "the answer was not JSON"
+    TOO_BIG = "an answer too big to read"
     BAD_JSON = "malformed JSON"
     NO_CARD = "no card for it in the answer"
     CLOZE_NOT_IN_KEY_POINT = "a cloze not in the key point"
@@ -624,14 +627,11 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
         try:
             # The SDK's timeout bounds each read, not the whole answer: a body that trickles in a byte
             # at a time never ends. The request as a whole gets `settings.timeout`.
-            response = await asyncio.wait_for(client.chat.completions.create(
-                **request_arguments(settings.model, request, session.schema)), settings.timeout)
+            body = await asyncio.wait_for(_body(client, request_arguments(settings.model, request, session.schema)),
+                                          settings.timeout)
         except (openai.APITimeoutError, TimeoutError):
             failure = Fallback.TIMEOUT  # a slow server is as slow the next time: not retried
             break
-        except (json.JSONDecodeError, RecursionError):  # a 200 whose body is not JSON, or nested past any parser
-            session.failed_in_a_row = 0
-            return (Reply(failure=Fallback.NOT_JSON),) * count
         except openai.APIConnectionError:
             failure = Fallback.UNREACHABLE
         except openai.APIStatusError as error:
@@ -650,6 +650,9 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
                 return _failed(session, Fallback.REFUSED, count)
         else:
             session.failed_in_a_row = 0
+            if body is None:
+                return (Reply(failure=Fallback.TOO_BIG),) * count
+            response = _parsed(body)
             _count_tokens(response, usage)
             return _without(client.api_key, parse_reply(_content(response), count))
         attempt += 1
@@ -685,24 +688,52 @@ def _retry_after(error: Any, default: float) -> float:
         return default
 
 
-def _content(response: Any) -> str | None:
-    """The text of the first choice; None for anything that is not a chat completion.
+async def _body(client: Any, arguments: dict[str, Any]) -> bytes | None:
+    """The body of a chat completion, read up to MAX_RESPONSE_BYTES (None past them); the SDK raises for an
+    HTTP error, as `chat.completions.create` does."""
+    import openai
 
-    The SDK does not check the types of what the server sent: `choices` may
-    be a mapping, `content` a number or a list.
-    """
+    async with client.chat.completions.with_streaming_response.create(**arguments) as response:
+        http = response.http_response
+        transport = sys.modules[type(http).__module__.partition(".")[0]]  # httpx, or httpx2 in newer SDKs
+        body = bytearray()
+        try:
+            async for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    return None
+        # The body is read here, not in the SDK: its errors are turned into the SDK's, as it would.
+        except transport.TimeoutException as error:
+            raise openai.APITimeoutError(request=http.request) from error
+        except transport.TransportError as error:
+            raise openai.APIConnectionError(request=http.request) from error
+        return bytes(body)
+
+
+def _parsed(body: bytes) -> Any:
+    """The body as JSON; None when it is not JSON (or nested deeper than the parser follows)."""
     try:
-        content = response.choices[0].message.content
-    except (AttributeError, IndexError, KeyError, TypeError):
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _content(response: Any) -> str | None:
+    """The text of the first choice; None for anything that is not a chat completion (`choices` a mapping,
+    `content` a number or a list: nothing the server sends is taken on trust)."""
+    try:
+        content = response["choices"][0]["message"]["content"]
+    except (IndexError, KeyError, TypeError):
         return None
     return content if isinstance(content, str) else None
 
 
 def _count_tokens(response: Any, usage: Usage) -> None:
-    """Add the response's token counts; a count that is not a whole number (the SDK does not check) adds none."""
-    tokens = getattr(response, "usage", None)
-    usage.tokens_in += _count(getattr(tokens, "prompt_tokens", 0))
-    usage.tokens_out += _count(getattr(tokens, "completion_tokens", 0))
+    """Add the response's token counts; a count that is not a whole number adds none."""
+    tokens = response.get("usage") if isinstance(response, dict) else None
+    if isinstance(tokens, dict):
+        usage.tokens_in += _count(tokens.get("prompt_tokens"))
+        usage.tokens_out += _count(tokens.get("completion_tokens"))
 
 
 def _count(value: object) -> int:
