@@ -422,6 +422,17 @@ def test_429_then_200_is_retried_after_the_servers_wait():
     assert run.summary.startswith("2 key points from the model, 0 from the rules; 2 requests, 100 tokens in")
 
 
+def test_a_429_asking_for_a_longer_wait_than_the_cap_is_not_waited_for():
+    def reply(seen: Seen) -> Answer:
+        return Answer(status=429, body="{}", headers=(("Retry-After", "99999999"),))
+
+    started = time.monotonic()
+    with FakeServer(reply) as server:
+        run = Run(settings(server.url, retries=3), REQUESTS[:1])
+    assert time.monotonic() - started < 2.0 and len(server.seen) == 1
+    assert run.fallbacks() == {CHANG: Fallback.RATE_LIMITED, SONG: Fallback.RATE_LIMITED}
+
+
 def test_500_is_retried_then_left_to_the_rules():
     def reply(seen: Seen) -> Answer:
         if TOOLS in seen.key_points:

@@ -25,6 +25,7 @@ import enum
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import random
 import re
@@ -641,6 +642,8 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
                 continue
             if status == 429:
                 failure, wait = Fallback.RATE_LIMITED, _retry_after(error, wait)
+                if wait > RETRY_AFTER_CAP:
+                    break
             elif status >= 500:
                 failure = Fallback.SERVER_ERROR
             elif status in _FOR_EVERY_REQUEST:  # a wrong key or model: every other request would fail too
@@ -681,11 +684,12 @@ def _failed(session: _Session, failure: Fallback, count: int) -> tuple[Reply, ..
 
 
 def _retry_after(error: Any, default: float) -> float:
-    """The server's Retry-After (seconds), capped; else our own backoff."""
+    """The server's Retry-After (seconds; more than RETRY_AFTER_CAP is not waited for); else our own backoff."""
     try:
-        return min(RETRY_AFTER_CAP, max(0.0, float(error.response.headers.get("retry-after", ""))))
+        wait = float(error.response.headers.get("retry-after", ""))
     except (ValueError, AttributeError):
         return default
+    return max(0.0, wait) if math.isfinite(wait) else math.inf
 
 
 async def _body(client: Any, arguments: dict[str, Any]) -> bytes | None:
