@@ -270,6 +270,17 @@ def test_writer_llm_without_a_model_is_one_sentence_and_exit_2(command, tmp_path
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("key", ["sk-é-7f3c", "sk-7f3c\n9a1e"])
+def test_a_key_that_cannot_be_sent_is_one_sentence_and_exit_2(key, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    result = runner.invoke(app, ["build", str(FIXTURE), "--out", str(tmp_path / "x"), "--writer", "llm",
+                                 "--llm-model", MODEL, "--llm-url", closed_port_url()], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.output == ("error: OPENAI_API_KEY holds a character a key cannot hold (a space, a line break, "
+                             "an accent?): set it to the key alone\n")
+    assert not (tmp_path / "x").exists()
+
+
 def test_an_unknown_writer_is_refused_by_the_command(tmp_path):
     result = runner.invoke(app, ["build", str(FIXTURE), "--out", str(tmp_path), "--writer", "gpt"])
     assert result.exit_code == 2

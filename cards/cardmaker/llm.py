@@ -130,6 +130,10 @@ def llm_settings(model: str | None, url: str | None = None, **options: Any) -> L
     if not re.match(r"https?://[^/\s]", chosen):
         raise UsageError(f"--llm-url {shown_url(chosen)!r} is not an http:// or https:// address of a server "
                          "(for example --llm-url http://localhost:11434/v1)")
+    if not all(" " < character < "\x7f" for character in os.environ.get(API_KEY_VARIABLE, "")):
+        # An HTTP header carries printable ASCII only: the SDK would fail on every request. Never show the key.
+        raise UsageError(f"{API_KEY_VARIABLE} holds a character a key cannot hold (a space, a line break, "
+                         "an accent?): set it to the key alone")
     return LlmSettings(model=model.strip(), url=chosen.rstrip("/"), **options)
 
 
