@@ -511,6 +511,18 @@ def test_a_wrong_key_or_model_stops_every_request(status, why):
                                   f"failed, 2 {why.value}); 1 request, 0 tokens in and 0 out")
 
 
+def test_a_redirect_to_another_server_is_not_followed():
+    with FakeServer(good_answer) as elsewhere:
+        location = (("Location", f"{elsewhere.url}/chat/completions"),)
+        with FakeServer(lambda seen: Answer(status=307, body="", headers=location)) as server:
+            run = Run(settings(server.url, concurrency=1))
+        assert elsewhere.seen == [] and len(server.seen) == 1
+    assert set(run.fallbacks().values()) == {Fallback.REDIRECTED, Fallback.NOT_ASKED}
+    assert run.summary.startswith("0 key points from the model, 5 from the rules (3 not asked after the server "
+                                  "failed, 2 the server sent the request to another address (use that one as "
+                                  "--llm-url)); 1 request")
+
+
 def test_a_request_the_server_refuses_leaves_the_others_alone():
     def reply(seen: Seen) -> Answer:
         return Answer(status=413, body="too long") if PATEL in seen.key_points else good_answer(seen)

@@ -240,6 +240,7 @@ class Fallback(enum.Enum):
     REFUSED = "the server refused the request"
     UNAUTHORIZED = "the server refused the key (check OPENAI_API_KEY)"
     UNKNOWN_MODEL = "the server knows no such model or URL (HTTP 404)"
+    REDIRECTED = "the server sent the request to another address (use that one as --llm-url)"
     NOT_ASKED = "not asked after the server failed"
     NOT_SENT = "not asked in a dry run"
     STOPPED = "not asked after Ctrl-C"
@@ -252,7 +253,7 @@ class Fallback(enum.Enum):
 
 
 _NOT_ANSWERED = frozenset({Fallback.TIMEOUT, Fallback.UNREACHABLE, Fallback.SERVER_ERROR, Fallback.RATE_LIMITED,
-                           Fallback.REFUSED, Fallback.UNAUTHORIZED, Fallback.UNKNOWN_MODEL,
+                           Fallback.REFUSED, Fallback.UNAUTHORIZED, Fallback.UNKNOWN_MODEL, Fallback.REDIRECTED,
                            Fallback.NOT_ASKED, Fallback.NOT_SENT, Fallback.STOPPED})
 
 
@@ -594,8 +595,10 @@ async def _ask_all(settings: LlmSettings, requests: Sequence[SnipRequest], answe
                    usage: Usage) -> None:
     import openai  # the optional extra: only a run with the language-model writer loads it
 
+    # Redirects are not followed: the notes go to the server the user named, and nowhere else.
     client = openai.AsyncOpenAI(api_key=os.environ.get(API_KEY_VARIABLE) or NO_KEY, base_url=settings.url,
-                                max_retries=0, timeout=settings.timeout)
+                                max_retries=0, timeout=settings.timeout,
+                                http_client=openai.DefaultAsyncHttpxClient(follow_redirects=False))
     session, gate = _Session(), asyncio.Semaphore(max(1, settings.concurrency))
     total, done = sum(len(r.key_points) for r in requests), 0
 
@@ -671,7 +674,8 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
     return _failed(session, failure, count)
 
 
-_FOR_EVERY_REQUEST = {401: Fallback.UNAUTHORIZED, 403: Fallback.UNAUTHORIZED, 404: Fallback.UNKNOWN_MODEL}
+_FOR_EVERY_REQUEST = {401: Fallback.UNAUTHORIZED, 403: Fallback.UNAUTHORIZED, 404: Fallback.UNKNOWN_MODEL,
+                      **{status: Fallback.REDIRECTED for status in (301, 302, 303, 307, 308)}}
 
 
 def _without(secret: str, replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
