@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -249,6 +250,27 @@ def test_cards_build_with_a_model_keeps_the_key_out_of_every_file_and_output(tmp
     assert files
     for path in files:
         assert SECRET.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("command", ["build", "preview"])
+def test_a_hostile_server_never_stops_a_command(command, tmp_path):
+    """Bodies no chat completion has (nested past any parser, content not text, a lone surrogate)."""
+    def hostile(seen: Seen) -> Answer:
+        if CHANG in seen.key_points:
+            return Answer(body="[" * 100_000 + "]" * 100_000)
+        if PATEL in seen.key_points:
+            return Answer(body='{"choices": [{"message": {"content": 7}}], "usage": {"prompt_tokens": "x"}}')
+        return answer_with({RECIPES: ("many experiments", "What does \ud800 take?", "many experiments")}, seen)
+
+    with FakeServer(hostile) as server:
+        result = runner.invoke(app, [command, str(FIXTURE), "--out", str(tmp_path / "x"), "--writer", "llm",
+                                     "--llm-model", MODEL, "--llm-url", server.url], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Language model")]
+    assert re.fullmatch(re.escape(f"Language model {MODEL}: 1 key point from the model, 4 from the rules (3 the "
+                                  "answer was not JSON, 1 malformed JSON); 3 requests, 100 tokens in and 20 out, ")
+                        + r"\d+\.\d s\.", line), line
 
 
 def test_cards_build_gives_the_url_from_openai_base_url(tmp_path, monkeypatch):
