@@ -6,6 +6,7 @@ Every failure gives the rules' cards for exactly the key points it touches
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -562,6 +563,19 @@ def test_the_api_key_is_kept_nowhere_and_shown_nowhere_even_by_a_hostile_server(
     assert run.fallbacks() == {CHANG: Fallback.BAD_ANSWER, PATEL: Fallback.REFUSED}
     kept = [r.to_json() for replies in run.replies.values() for r in replies]
     assert not any(SECRET in text for text in [run.summary, *kept, *(repr(o) for o in run.outcomes.values())])
+
+
+def test_a_password_in_the_url_is_kept_nowhere_even_when_the_server_echoes_it():
+    def reply(seen: Seen) -> Answer:
+        sent = seen.headers["authorization"].split()[-1]  # the URL's user and password, as Basic auth
+        return answer_with({CHANG: ("Richard Chang", f"Who left TSMC for {sent}?", sent)}, seen)
+
+    with FakeServer(reply) as server:
+        url = server.url.replace("http://", "http://me:pa55word-1234@")
+        run = Run(settings(url))
+    kept = " ".join(r.to_json() for replies in run.replies.values() for r in replies)
+    assert run.fallbacks() == {CHANG: Fallback.BAD_ANSWER}
+    assert "pa55word-1234" not in kept and base64.b64encode(b"me:pa55word-1234").decode() not in kept
 
 
 def test_without_a_key_a_local_server_is_still_asked(monkeypatch):

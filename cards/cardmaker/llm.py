@@ -21,6 +21,7 @@ imported only when requests are sent. The API key is read from
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import hashlib
 import importlib.util
@@ -32,6 +33,7 @@ import re
 import sys
 import time
 import unicodedata
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -664,7 +666,7 @@ async def _ask(client: Any, settings: LlmSettings, request: SnipRequest, session
                 return (Reply(failure=Fallback.TOO_BIG),) * count
             response = _parsed(body)
             _count_tokens(response, usage)
-            return _without(client.api_key, parse_reply(_content(response), count))
+            return _without(_secrets(client.api_key, settings.url), parse_reply(_content(response), count))
         attempt += 1
         if attempt <= settings.retries:
             await asyncio.sleep(wait)
@@ -678,12 +680,24 @@ _FOR_EVERY_REQUEST = {401: Fallback.UNAUTHORIZED, 403: Fallback.UNAUTHORIZED, 40
                       **{status: Fallback.REDIRECTED for status in (301, 302, 303, 307, 308)}}
 
 
-def _without(secret: str, replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
-    """Replies that repeat the API key (a hostile server echoing it) are refused before anything keeps them."""
-    if secret == NO_KEY:
-        return replies
-    return tuple(Reply(failure=Fallback.BAD_ANSWER) if r.proposal and any(secret in t for t in r.proposal) else r
+def _without(secrets: Sequence[str], replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
+    """Replies that repeat a secret (a hostile server echoing it) are refused before anything keeps them."""
+    return tuple(Reply(failure=Fallback.BAD_ANSWER)
+                 if r.proposal and any(secret in text for secret in secrets for text in r.proposal) else r
                  for r in replies)
+
+
+def _secrets(key: str, url: str) -> tuple[str, ...]:
+    """What the requests carry that no reply may repeat: the API key, and a password in the URL, which
+    the HTTP client sends as Basic auth (so also as base64)."""
+    parts = urllib.parse.urlsplit(url)
+    found: list[str] = []
+    if parts.password:
+        userinfo = f"{parts.username or ''}:{parts.password}"
+        found += [parts.password, urllib.parse.unquote(parts.password), base64.b64encode(userinfo.encode()).decode(),
+                  base64.b64encode(urllib.parse.unquote(userinfo).encode()).decode()]
+    found = [secret for secret in found if len(secret) >= 4]  # a password `a` would refuse every answer
+    return (*([key] if key != NO_KEY else []), *found)
 
 
 def _failed(session: _Session, failure: Fallback, count: int) -> tuple[Reply, ...]:
