@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cards.cardmaker.tagger import AUX, TO, VERB, tag
-from cards.cardmaker.tagger import verbs as tagger_verbs
+from cards.cardmaker.mood import Imperative, Mood
+from cards.cardmaker.tagger import Tagged
 from cards.cardmaker.types import Attribution, Frames, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -22,14 +22,12 @@ from cards.cardmaker.words import (
     AUXILIARIES,
     COMMON_VERBS,
     DETERMINERS,
-    MAX_TARGET_WORDS,
-    PARTICLES,
     PERSON_VERBS,
-    PERSONAL_PRONOUNS,
     PREPOSITIONS,
     STOPWORDS,
     SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
+    moved,
 )
 
 
@@ -54,21 +52,18 @@ class Claims(NamedTuple):
     tags: tuple[str, ...] = ()  # each word's part of speech (`tagger.tag`)
 
 
-def read_claims(framed: Frames) -> Claims:
-    """The claim's mood, parts of speech, verbs and main clause, read once for the cloze maker and the question
-    writer."""
-    text, words = framed.text, framed.words
-    advice = None if framed.before else imperative(text, words, framed.aside.setting_end)
-    frame = None if advice else framed.frame
-    referent = len(framed.referent.words) if framed.referent else 0  # a noun phrase: `[Kelp forests] shelter …`
-    tags = tag(text, words, frozenset({advice.verb}) if advice else frozenset(), referent)
-    verbs = tagger_verbs(tags)
-    lead = frame or framed.contrast
+def read_claims(framed: Frames, mood: Mood, tagged: Tagged) -> Claims:
+    """The main clause of the claim, and of the claim in its speaker's mouth, gathered with its mood and parts
+    of speech: read once for the cloze maker and the question writer."""
+    text, words, lead, verbs = framed.text, framed.words, mood.lead, tagged.verbs
     clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0, bool(framed.before))
     spoken = None
-    if frame and not frame.is_clause and frame.speaker:
-        spoken = _spoken(text, words, frame)
-    return Claims(advice, frame, lead, verbs, clause, spoken, tags)
+    if mood.spoken:
+        said = mood.spoken
+        spoken = Spoken(text=said.text, words=said.words, verbs=tagged.spoken_verbs,
+                        clause=_claim_clause(said.text, said.words, tagged.spoken_verbs, 0))
+    return Claims(advice=mood.advice, frame=mood.frame, lead=lead, verbs=verbs, clause=clause, spoken=spoken,
+                  tags=tagged.tags)
 
 
 def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int,
@@ -81,7 +76,7 @@ def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], clai
     indent = len(claim) - len(claim.lstrip())
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
     shift = claim_start + indent
-    sentence_words = tuple(_moved(w, -shift) for w in words
+    sentence_words = tuple(moved(w, -shift) for w in words
                            if w.start >= shift and w.end <= shift + len(sentence))
     if sentence_words and sentence_words[0].start == 0:
         first = sentence_words[0]
@@ -92,46 +87,6 @@ def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], clai
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-
-
-def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> Spoken | None:
-    """`<speaker> <verb> <rest>`: the speaker's name in place of `He`/`She`, or as written."""
-    first = words[0]
-    if re.search(r"\b(?:contrast|call)(?:s|ed)\b", text[:frame.claim_start]):
-        return None  # `contrasts X, where …, with Y`: two things, no one answer
-    pronoun = first.lower in PERSONAL_PRONOUNS
-    if not pronoun and not text.startswith(frame.speaker):
-        return None
-    start = first.end if pronoun else len(frame.speaker)
-    spoken = frame.speaker + text[start:]
-    shift = len(frame.speaker) - start
-    spoken_words = frame.speaker_words + tuple(_moved(w, shift)
-                                               for w in words if w.start >= start)
-    verbs = tagger_verbs(tag(spoken, spoken_words))
-    return Spoken(spoken, spoken_words, verbs, _claim_clause(spoken, spoken_words, verbs, 0))
-
-
-def _moved(word: Token, by: int) -> Token:
-    """The token `by` characters further on (a piece of a text read as a text of its own); built as `tokens`
-    builds tokens, without `_replace`'s frame (a tenth of reading a clause)."""
-    if not by:
-        return word
-    return tuple.__new__(Token, (word.text, word.start + by, word.end + by, word.lower, word.lex))
-
-
-def _adjacent(words: Sequence[Token], i: int) -> bool:
-    """No punctuation between word i and word i+1."""
-    return words[i + 1].start - words[i].end <= 1
-
-
-
-
-
-
-
-
-
-
 
 
 _LEADING = re.compile(
@@ -204,145 +159,6 @@ def is_imperative(words: Sequence[Token]) -> bool:
     return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
 
 
-class Imperative(NamedTuple):
-    """Advice: `[setting] [Never] keep |doors and shutters| closed …`: the verb, and the object it acts on."""
-
-    setting: str  # `During a storm, ` (kept in front of the question)
-    negation: str  # `never`, `don't`, or ""
-    verb: int  # token index of the verb
-    object_first: int  # token indices of the object (object_last < object_first: none)
-    object_last: int
-    phrase_last: int  # where the whole object phrase ends (`a story [or a surprising number]`)
-
-
-OBJECT_ENDS = (PREPOSITIONS - {"than", "of"}) | SUBORDINATORS | frozenset("so rather instead to unless until".split())
-_PRONOUN_OBJECTS = frozenset("yourself yourselves it them this that something anything everything".split())
-
-
-def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative | None:
-    """The key point as advice in the imperative, or None (read from the word at `start`, after any setting).
-
-    The mood is read from the verb's form and what follows it: a base form
-    (`Keep`, `Store`, `Avoid`) followed by what a verb takes (an article, a
-    pronoun, a preposition, a gerund, a plural noun that no verb follows),
-    not a noun phrase that is a subject (`Cover crops protect …`).
-    """
-    first = next((i for i, w in enumerate(words) if w.start >= start), None)
-    if first is None or first + 1 >= len(words):
-        return None
-    negation = ""
-    opening = words[first]  # a sentence's first word has a capital: `Never eat …`, `Keep …`
-    if (words[first].lower in ("never", "always", "don't", "do") and words[first].lower != "do") \
-            or (words[first].lower == "do" and words[first + 1].lower == "not"):
-        negation = "never" if words[first].lower == "never" else ("" if words[first].lower == "always" else "not")
-        first += 2 if words[first].lower == "do" else 1
-    if first + 1 >= len(words):
-        return None
-    verb, following = words[first], words[first + 1]
-    lower = verb.lower
-    if (start == 0 and not opening.text[:1].isupper()) or verb.lex.verb_base != lower or (lower in STOPWORDS \
-            and lower not in VERBS_AMONG_STOPWORDS):
-        return None
-    after = following.lower
-    # A word English also uses as a noun (`Store`, `Sleep`, `Pressure`) is a verb only before what a noun is
-    # never followed by: an article, a pronoun, a number (`Sugar rises as …`, `Gut training lets …` are subjects).
-    takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or following.lex.number \
-        or _no_subject(text, words, first, negation != "" or start > 0)
-    weak = "NOUN" not in verb.lex.parts or (start > 0 and following.plural  # `…, keep doors`
-                                            and "VERB" not in following.lex.parts)
-    if not takes and weak:
-        takes = after in PREPOSITIONS or after.endswith("ing") or ("ADV" in following.lex.parts and after != "more")
-        if not takes and following.plural:
-            after_noun = words[first + 2].lower if first + 2 < len(words) else ""
-            takes = not after_noun or after_noun in PREPOSITIONS or after_noun in ("and", "or") \
-                or text[following.end:following.end + 1] in ",."
-    if not takes:
-        return None
-    object_first = first + 1
-    if not _adjacent(words, first):
-        return _no_object(text[:start], negation, first)  # `drop, take cover …`: a list of verbs
-    if words[object_first].lower in PARTICLES and object_first + 1 < len(words) and _adjacent(words, object_first):
-        object_first += 1  # `switch off [the lights]`: the particle is the verb's
-    if words[object_first].lower in PREPOSITIONS:
-        object_first += 1  # `Hover over [a link]`, `Open with [a story]`
-    last = object_first
-    while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and _adjacent(words, last) \
-            and (last + 1 - object_first < MAX_OBJECT_WORDS or _name_goes_on(words, last)) \
-            and last + 1 not in _verbs_after(words, object_first):
-        last += 1
-    while last >= object_first and (words[last].lower in STOPWORDS or _adverb_only(words[last])):
-        last -= 1  # `a go-bag [and] leave early`, `add space [early]`
-    if object_first >= len(words) or words[object_first].lower in PREPOSITIONS \
-            or words[object_first].lower in _PRONOUN_OBJECTS or words[object_first].lower.endswith("ing"):
-        last = object_first - 1  # `breathe in for four counts`, `Record yourself`, `prioritize building …`: none
-    phrase_last = max(last, object_first - 1)
-    if last >= object_first:
-        coordinated = [j for j in range(object_first + 1, last) if words[j].lower in ("and", "or")
-                       and not (words[j - 1].text[:1].isupper() and words[j + 1].text[:1].isupper())]
-        if coordinated and last - object_first + 1 > MAX_TARGET_WORDS:
-            last = coordinated[0] - 1  # `an authenticator app [or a hardware key like …]`
-    return Imperative(text[:start], negation, first, object_first, last, phrase_last)
-
-
-def _name_goes_on(words: Sequence[Token], i: int) -> bool:
-    """Word i and the next are one name: `the Smithsonian's National Air and Space [Museum]` is not cut."""
-    return words[i].text[:1].isupper() and words[i + 1].text[:1].isupper()
-
-
-def _no_object(setting: str, negation: str, verb: int) -> Imperative:
-    """Advice whose verb takes no object to ask for."""
-    return Imperative(setting, negation, verb, verb + 1, verb, verb)
-
-
-def _adverb_only(word: Token) -> bool:
-    """`early`, `slowly`: a word that ends an object phrase only as an adverb of the verb."""
-    return "ADV" in word.lex.parts and "NOUN" not in word.lex.parts and word.lower not in ("more", "less")
-
-
-MAX_OBJECT_WORDS = 6
-
-
-def _no_subject(text: str, words: Sequence[Token], first: int, after_lead: bool) -> bool:
-    """A base-form verb that no subject can stand before: the clause is advice.
-
-    A word that can only be a verb (`Avoid`, `Get`, `Bake`) cannot be a
-    sentence's subject; nor, after a setting or a negation (`When buying
-    seafood, [avoid] …`, `During migration, [switch] off …`, `Never [eat] …`),
-    can a word that is also a noun, when what follows it is no finite verb of
-    its own clause (`In winter, snow [covers] …` and `In 2019, research on
-    sleep [found] …` are statements).
-    """
-    verb = words[first]
-    if "NOUN" not in verb.lex.parts and "ADJ" not in verb.lex.parts:
-        return not _finite_after(text, words, first)
-    return after_lead and not _finite_after(text, words, first)
-
-
-def _finite_after(text: str, words: Sequence[Token], first: int) -> bool:
-    """A word after `first`, in its clause (up to a comma, a subordinator or `and`), that the tagger reads as a
-    finite verb: `snow [covers] …`, `research on sleep [found] …`, not `switch off the porch [lights]`."""
-    tags = tag(text, words)
-    for i in range(first + 1, len(words)):
-        word = words[i]
-        if "," in text[words[i - 1].end:word.start] or word.lower in SUBORDINATORS or word.lower in ("and", "or"):
-            return False
-        if tags[i] in (VERB, AUX) and tags[i - 1] != TO:
-            return True
-    return False
-
-
-def _verbs_after(words: Sequence[Token], i: int) -> set[int]:
-    """Words that end an object: `keep doors closed`, `leave a stove burning` (a participle), `… and leave early`
-    (a second verb)."""
-    return {j for j in range(i + 1, min(len(words), i + MAX_OBJECT_WORDS + 1))
-            if (words[j].lower.endswith("ed") and words[j].lex.parts & {"VERB", "ADJ"})
-            or (words[j].lower.endswith("ing") and "VERB" in words[j].lex.parts
-                and words[j - 1].lower not in DETERMINERS and words[j - 1].lower not in PREPOSITIONS)
-            or (words[j - 1].lower == "and" and words[j].lex.verb_base == words[j].lower
-                and "VERB" in words[j].lex.parts and not words[j].plural
-                and not words[j].text[:1].isupper())}  # `National Air and [Space] Museum`: a name goes on
-
-
 def first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
 
@@ -367,12 +183,12 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
         prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
     elif bare:
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
-    kept = [(w.start, _moved(w, -shift)) for w in words if w.start >= shift]
+    kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
     aside = _ASIDE.match(sentence)
     if aside:  # `Sleep spindles, brief bursts of …, predict …`: the aside is left out
         removed = aside.end() - aside.end(1) - 1
         sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]
-        kept = [(at, w if w.end <= aside.end(1) else _moved(w, -removed))
+        kept = [(at, w if w.end <= aside.end(1) else moved(w, -removed))
                 for at, w in kept if w.end <= aside.end(1) or w.start >= aside.end()]
     words = tuple(w for _, w in kept)
     hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)

@@ -1,9 +1,10 @@
 """Key point → card plan: the card maker's one entry point, `plan_cards`.
 
-The stages, each its own module: `words` (tokens and the word tables),
-`frames` (speaker, contrast, referent), `clause` (subject, main verb, mood),
-`tagger` (parts of speech in context), `targets` (candidates, ranked by the
-fitted weights of `ranking`), `questions` (every question form, and the
+The stages, each its own module, in the order a key point passes them:
+`words` (tokens and the word tables), `frames` (speaker, contrast,
+referent), `mood` (advice, or whose claim it is), `tagger` (parts of speech
+in context), `clause` (subject, main verb), `targets` (candidates, ranked by
+the fitted weights of `ranking`), `questions` (every question form, and the
 choice among them, by `ranking`'s other weights).
 The rules follow the principles of good prompts (SuperMemo's twenty rules,
 Andy Matuschak's "How to write good prompts"): each card asks for one thing,
@@ -16,9 +17,10 @@ from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, read_claims
 from cards.cardmaker.frames import read_frames
+from cards.cardmaker.mood import read_mood
 from cards.cardmaker.questions import Asked, ask, context_label, question_candidates
 from cards.cardmaker.ranking import Context
-from cards.cardmaker.tagger import AUX, VERB
+from cards.cardmaker.tagger import AUX, VERB, tag_claims
 from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
 from cards.cardmaker.types import CardPlan, Frames, Reading, Target
 from cards.cardmaker.words import read_part, speaker_words, word_set
@@ -93,7 +95,9 @@ def _read(key_point: str, podcast: str, episode: str, topic: frozenset[str], pre
     speaking = speaker_words(speakers)
     part = read_part(key_point)
     framed = read_frames(part, previous, episode, speaking)
-    claims = read_claims(framed)
+    mood = read_mood(framed)
+    tagged = tag_claims(framed, mood)  # the verb of advice is a verb, whatever the tagger would make of it
+    claims = read_claims(framed, mood, tagged)
     frame, lead = claims.frame, claims.lead
     front = Front(word_set(podcast), word_set(episode), word_set(previous) if framed.before else frozenset(), speaking)
     claim_start = lead.claim_start if lead else 0

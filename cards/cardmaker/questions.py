@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
-from cards.cardmaker.clause import Claims, Clause, Imperative, Spoken, takes_object
+from cards.cardmaker.clause import Claims, Clause, Spoken, takes_object
+from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (

@@ -22,9 +22,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cards.cardmaker.types import Token
+from cards.cardmaker.types import Frames, Token
 from cards.cardmaker.words import (
     ADVERBS,
     APPROXIMATORS,
@@ -39,6 +39,9 @@ from cards.cardmaker.words import (
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
 )
+
+if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
+    from cards.cardmaker.mood import Mood
 
 DET, PREP, CONJ, SUB, AUX, TO, PRON, NUM, NOUN, NAME, VERB, VERBAL, ADJ, ADV, OTHER = (
     "det", "prep", "conj", "sub", "aux", "to", "pron", "num", "noun", "name", "verb", "verbal", "adj", "adv", "other")
@@ -57,6 +60,23 @@ _DO = frozenset("do does did don't doesn't didn't".split())
 # singular (`Parrotfish graze …`): facts of English the lexicon does not give.
 SAME_PAST = frozenset("cut put set hit spread cost let shut hurt split quit burst cast broadcast bet bid".split())
 ZERO_PLURAL = frozenset("people police cattle sheep deer species series aircraft offspring".split())
+
+
+class Tagged(NamedTuple):
+    """The parts of speech of a key point's claim, and the verbs of the claim in its speaker's mouth."""
+
+    tags: tuple[str, ...]  # each word's part of speech
+    verbs: frozenset[int]  # the words read as verbs: never a target
+    spoken_verbs: frozenset[int]  # the verbs of `Mood.spoken` (none when there is no spoken claim)
+
+
+def tag_claims(framed: Frames, mood: Mood) -> Tagged:
+    """Tag the key point as read by `frames` and `mood`, and the claim in its speaker's mouth when it has one."""
+    advice, spoken = mood.advice, mood.spoken
+    referent = len(framed.referent.words) if framed.referent else 0  # a noun phrase: `[Kelp forests] shelter …`
+    tags = tag(framed.text, framed.words, frozenset({advice.verb}) if advice else frozenset(), referent)
+    spoken_verbs = verbs(tag(spoken.text, spoken.words)) if spoken else frozenset()
+    return Tagged(tags=tags, verbs=verbs(tags), spoken_verbs=spoken_verbs)
 
 
 def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozenset(),

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from cards.cardmaker import tagger
-from cards.cardmaker.clause import Imperative
+from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
