@@ -21,8 +21,11 @@ confidence none is made), Q&A answer precision, and the automatic checks'
 pass rate.
 
 Held out (aggregate figures only; nobody looks at their cards while tuning):
-- `blind_key_points_2.json`: written and labelled by someone who had never
-  seen the card maker, before it ever ran on them; also per kind;
+- `blind_key_points_3.json`: written and labelled by someone who had never
+  seen the card maker, committed before it ever ran on them, and measured
+  only at the end of issue 19's third round; also per kind;
+- `blind_key_points_2.json`: written the same way; its aggregate figures
+  guided issue 19's second and third rounds, so it is less blind; per kind;
 - `snipd_style_holdout.json`: 40 key points labelled after issue 11's rules.
 
 Tuned on (`-v` lists their misses):
@@ -74,7 +77,9 @@ TUNING_2 = HERE / "snipd_style_tuning_2.json"
 TUNING_3 = HERE / "snipd_style_tuning_3.json"
 TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3))
 HOLDOUT = HERE / "snipd_style_holdout.json"
-BLIND = HERE / "blind_key_points_2.json"
+BLIND = HERE / "blind_key_points_3.json"
+BLIND_2 = HERE / "blind_key_points_2.json"
+BLIND_SETS = (("  blind set", BLIND), ("  second blind set", BLIND_2))
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 KINDS = ("fact", "attributed", "advice", "contrast", "pronoun")
 WRITER: Writer = RULES  # `--writer llm`: the model's writer, holding its answers for every key point here
@@ -280,9 +285,22 @@ def look_at_blind_cards() -> None:
             print("    Q&A   none")
 
 
+def print_blind_set(name: str, path: Path) -> None:
+    """A blind set's figures, then its figures per kind of key point."""
+    if not path.exists():
+        print(f"{name}: {path.name} is not here")
+        return
+    rows = plan_set(path)
+    print(line(name, figures(rows), len(read_set(path))))
+    for kind in KINDS:
+        of_kind = [row for row in rows if row.labels.kind == kind]
+        if of_kind:
+            print(line(f"    {kind}", figures(of_kind)))
+
+
 def every_episode() -> list[Episode]:
     """Every episode the table plans: the labelled sets, the textbook-style key points, the seed notes."""
-    sets = [BLIND, HOLDOUT, SNIPD_STYLE, TUNING_2]
+    sets = [BLIND, BLIND_2, HOLDOUT, SNIPD_STYLE, TUNING_2]
     episodes = [episode for path in sets if path.exists() for episode, _ in read_set(path)]
     items = json.loads(LABELLED.read_text(encoding="utf-8"))
     return episodes + [labelled_episode(n, item) for n, item in enumerate(items)] + seed_episodes()
@@ -332,15 +350,8 @@ def main() -> None:
         return
     print("Held out:")
     tuning_rows: list[Row] = []
-    if BLIND.exists():
-        rows = plan_set(BLIND)
-        print(line("  blind set", figures(rows), len(read_set(BLIND))))
-        for kind in KINDS:
-            of_kind = [row for row in rows if row.labels.kind == kind]
-            if of_kind:
-                print(line(f"    {kind}", figures(of_kind)))
-    else:
-        print(f"  blind set: {BLIND.name} is not here")
+    for name, path in BLIND_SETS:
+        print_blind_set(name, path)
     rows = plan_set(HOLDOUT)
     print(line("  Snipd-style held-out set", figures(rows), len(read_set(HOLDOUT))))
     if args.holdout:
