@@ -28,6 +28,7 @@ import math
 import random
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -42,6 +43,7 @@ import quality  # noqa: E402
 from cards.cardmaker import ranking  # noqa: E402
 from cards.cardmaker.plan import question_candidates_of, target_candidates_of  # noqa: E402
 from cards.cardmaker.targets import as_hidden, holds_topic  # noqa: E402
+from cards.model import Episode  # noqa: E402
 from cards.notes import episode_topic, proper_names  # noqa: E402
 
 RANKING = ROOT / "cards" / "cardmaker" / "ranking.py"
@@ -68,21 +70,42 @@ class KeyPoint(NamedTuple):
     topical: np.ndarray  # True for a candidate that holds the episode's topic word as a card would hide it
 
 
-def key_points() -> list[KeyPoint]:
-    """Every key point of the tuning sets, its candidates made as a build makes them."""
-    found = []
+class TuningKeyPoint(NamedTuple):
+    """A key point of a Snipd-style tuning set, with what a build knows when it plans it."""
+
+    path: Path
+    episode: Episode
+    topic: frozenset[str]
+    names: frozenset[str]
+    speakers: frozenset[str]
+    text: str
+    previous: str
+    labels: quality.Labels
+
+
+def tuning_key_points() -> Iterator[TuningKeyPoint]:
+    """Every key point of the Snipd-style tuning sets, in order, as `quality.py` plans them."""
     for path in SETS:
         for episode, labels in quality.read_set(path):
             topic = episode_topic(episode)
             by_text = {label.text: label for label in labels}
             for snip in episode.snips:
-                proper_names(episode, snip)
+                names = proper_names(episode, snip)
                 speakers = frozenset(turn.speaker for turn in snip.turns)
                 for position, text in enumerate(snip.key_points):
-                    previous = snip.key_points[position - 1] if position else ""
-                    candidates, context = target_candidates_of(text, episode.podcast, episode.title, topic, previous,
-                                                               speakers)
-                    found.append(_key_point(episode.key, path.stem, text, candidates, context, by_text[text].ok))
+                    yield TuningKeyPoint(path=path, episode=episode, topic=topic, names=names, speakers=speakers,
+                                         text=text, previous=snip.key_points[position - 1] if position else "",
+                                         labels=by_text[text])
+
+
+def key_points() -> list[KeyPoint]:
+    """Every key point of the tuning sets, its candidates made as a build makes them."""
+    found = []
+    for point in tuning_key_points():
+        episode = point.episode
+        candidates, context = target_candidates_of(point.text, episode.podcast, episode.title, point.topic,
+                                                   point.previous, point.speakers)
+        found.append(_key_point(episode.key, point.path.stem, point.text, candidates, context, point.labels.ok))
     for number, item in enumerate(json.loads(quality.LABELLED.read_text(encoding="utf-8"))):
         candidates, context = target_candidates_of(item["key_point"], "Eval Podcast", f"On {item['topic']}")
         found.append(_key_point(f"labelled-{number // 8}", "labelled_key_points", item["key_point"], candidates,
@@ -199,23 +222,16 @@ class QuestionPoint(NamedTuple):
 def question_points() -> list[QuestionPoint]:
     """Every key point of the Snipd-style tuning sets, with the candidate questions a build chooses among."""
     found = []
-    for path in SETS:
-        for episode, labels in quality.read_set(path):
-            topic = episode_topic(episode)
-            by_text = {label.text: label for label in labels}
-            for snip in episode.snips:
-                names = proper_names(episode, snip)
-                speakers = frozenset(turn.speaker for turn in snip.turns)
-                for position, text in enumerate(snip.key_points):
-                    previous = snip.key_points[position - 1] if position else ""
-                    asked = question_candidates_of(text, episode.podcast, episode.title, names, topic, previous,
-                                                   speakers)
-                    rows = [[a.features.get(name, 0.0) for name in ranking.QUESTION_FEATURES] for a in asked]
-                    matrix = np.array(rows).reshape(-1, len(ranking.QUESTION_FEATURES))
-                    matrix[:, ranking.QUESTION_FEATURES.index("bias")] = 1.0
-                    right = [quality.acceptable_answer(a.question, by_text[text].qa_ok) for a in asked]
-                    found.append(QuestionPoint(episode.key, path.stem, tuple(a.question.text for a in asked),
-                                               matrix, np.array(right, dtype=float)))
+    for point in tuning_key_points():
+        episode = point.episode
+        asked = question_candidates_of(point.text, episode.podcast, episode.title, point.names, point.topic,
+                                       point.previous, point.speakers)
+        rows = [[a.features.get(name, 0.0) for name in ranking.QUESTION_FEATURES] for a in asked]
+        matrix = np.array(rows).reshape(-1, len(ranking.QUESTION_FEATURES))
+        matrix[:, ranking.QUESTION_FEATURES.index("bias")] = 1.0
+        right = [quality.acceptable_answer(a.question, point.labels.qa_ok) for a in asked]
+        found.append(QuestionPoint(episode.key, point.path.stem, tuple(a.question.text for a in asked),
+                                   matrix, np.array(right, dtype=float)))
     return found
 
 
