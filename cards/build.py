@@ -203,6 +203,7 @@ def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, prog
         identity = settings.identity if settings else ""
         checks = read_again(check_sources(scan.sources, known, force, meta, identity), known)
         new_changes = changes_deleted(out, known)
+        forget = (CHANGES_PACKAGE,) if new_changes else ()  # the user deleted it: a new one starts
         answers = ask(known, checks, settings, progress, send) if settings is not None else None
         writers: Writers = answers or rules_everywhere()
         reads = read_sources(checks, workers, progress, writers)
@@ -210,11 +211,11 @@ def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, prog
         # (A lost or damaged state beside packages offers every note: they may have been imported.)
         first = state.was_new and not had_packages
         reconciled = reconcile(state, known, checks, reads, roots, scan.unreadable, now=stamp, meta=meta,
-                               new_changes=new_changes, offer_changes=not first, changes_package=CHANGES_PACKAGE,
+                               new_changes=new_changes, offer_changes=not first, forget_packages=forget,
                                workers=workers, writers=writers,
                                read_next_time=answers.read_next_time if answers else frozenset(),
                                answers=answers.to_keep() if answers else None)
-        recorded = {path: r for path, r in known.packages.items() if not (new_changes and path == CHANGES_PACKAGE)}
+        recorded = {path: r for path, r in known.packages.items() if path not in forget}
         plan = plan_packages(out, reconciled, recorded, notetype_mtime, force)
     # Committed: the notes the writers read, and what stays pending if they fail.
     written = write_packages(out, plan.to_write, workers, progress)
@@ -427,7 +428,7 @@ def _plan(relative: str, decks: list[tuple[DeckSelection, list[Part]]], notetype
 def _episode_plans(episodes: dict[str, StoredEpisode], notetype_mtime: int) -> list[PackagePlan]:
     names = unique_names({key: e.slug for key, e in episodes.items()}, "episode")
     return [
-        _plan(f"episodes/{names[key]}.apkg", [(DeckSelection(e.deck, (key,)), [_part(e, "")])], notetype_mtime)
+        _plan(f"episodes/{names[key]}.apkg", [(DeckSelection(e.deck, (key,)), [e.parts[""]])], notetype_mtime)
         for key, e in sorted(episodes.items())
     ]
 
@@ -442,12 +443,8 @@ def _tag_plans(episodes: dict[str, StoredEpisode], notetype_mtime: int) -> list[
     for tag, members in sorted(by_tag.items()):
         members.sort(key=lambda e: (e.deck, e.key))
         deck = DeckSelection(tag_deck(tag), tuple(e.key for e in members), tag=tag)
-        plans.append(_plan(f"tags/{names[tag]}.apkg", [(deck, [_part(e, tag) for e in members])], notetype_mtime))
+        plans.append(_plan(f"tags/{names[tag]}.apkg", [(deck, [e.parts[tag] for e in members])], notetype_mtime))
     return plans
-
-
-def _part(episode: StoredEpisode, tag: str) -> Part:
-    return episode.parts[tag]
 
 
 def _changes_plan(episodes: dict[str, StoredEpisode], pending: dict[str, list[PendingNote]],

@@ -305,20 +305,21 @@ def _holders(checks: list[SourceCheck], known: Known) -> dict[str, set[str]]:
 
 def reconcile(state: State, known: Known, checks: list[SourceCheck], reads: Iterable[SourceCheck | SourceRead],
               roots: list[Path], unreadable_folders: Iterable[Path], *, now: int, meta: dict[str, str],
-              new_changes: bool, offer_changes: bool, changes_package: str, workers: int | None,
+              new_changes: bool, offer_changes: bool, forget_packages: tuple[str, ...], workers: int | None,
               writers: Writers, read_next_time: frozenset[str] = frozenset(),
               answers: KeptAnswers | None = None) -> Reconciled:
     """Fold every source into the state, in one `apply`; what each episode now holds.
 
     Sources under `unreadable_folders` were not seen, so they are not gone.
-    `new_changes` starts a new `changes.apkg` (the user deleted the last one); without `offer_changes`
-    (a first build) it gets none of this build's notes. Sources in `read_next_time` (by `source_key`)
-    are read again by the next build, changed or not: some of their cards wait for a language model
-    that did not answer. `answers` are what a language model answered this build, kept in the same write.
+    `new_changes` starts a new `changes.apkg` (the user deleted the last one, and its record is among
+    `forget_packages`); without `offer_changes` (a first build) it gets none of this build's notes.
+    Sources in `read_next_time` (by `source_key`) are read again by the next build, changed or not:
+    some of their cards wait for a language model that did not answer. `answers` are what a language
+    model answered this build, kept in the same write.
     """
     fold = _Fold(known, checks, roots, unreadable_folders, workers, writers, read_next_time)
     books = Bookkeeping(meta=meta, sources={}, clear_pending=new_changes, offer_changes=offer_changes,
-                        forget_packages=(changes_package,) if new_changes else (), answers=answers)
+                        forget_packages=forget_packages, answers=answers)
     applied = state.apply(fold.changes(reads, books), now)
     return fold.result(applied)
 
