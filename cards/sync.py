@@ -82,6 +82,14 @@ class HeldNotes(NamedTuple):
     notes: list[str]
 
 
+class Planned(NamedTuple):
+    """What a sync means to do, decided before anything is written."""
+
+    plans: list[EpisodePlan]
+    described: dict[str, tuple[CardKind, str]]  # held notes: their kind and first field
+    earlier: EpisodeRecord | None  # seeded from an earlier version's list: its notes of vanished snips
+
+
 class EpisodeChange(NamedTuple):
     """What a sync brings (or would bring) to one episode."""
 
@@ -256,7 +264,9 @@ class Syncing:
     # delivering --------------------------------------------------------------------------
     def deliver(self, state: State) -> None:
         """Decide every note against the collection, then import what it lacks and record it."""
-        plans, described = self.plan(state)
+        plans, described, earlier = self.plan(state)
+        if earlier is not None:
+            self.records[EARLIER_RECORD] = earlier  # for --prune to list; written below, not on a dry run
         self.report.to_import = sum(p.count(Action.ADD) + p.count(Action.UPDATE) for p in plans)
         self._summarise(state, plans, described)
         if self.options.dry_run or self.col is None:
@@ -266,16 +276,22 @@ class Syncing:
             self._import(state, plans)
         changed = {record_key(plan.episode): plan.record for plan in plans
                    if plan.record != self.records.get(record_key(plan.episode))}
+        if earlier is not None:
+            changed[EARLIER_RECORD] = earlier
         anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
         self.records.update(changed)
 
-    def plan(self, state: State) -> tuple[list[EpisodePlan], dict[str, tuple[CardKind, str]]]:
-        """Each episode whose notes changed since it was last delivered here, decided note by note."""
+    def plan(self, state: State) -> Planned:
+        """Each episode whose notes changed since it was last delivered here, decided note by note.
+
+        Nothing is written here: a dry run, or a sync that fails later, leaves
+        the collection as it was.
+        """
         col = self.col
         self.records = self._stored_records()
-        seed = state.synced_before(str(self.target)) if col is not None and not self.records else {}
-        if seed:
-            self._seed_vanished(state, seed)
+        episode_records = [key for key in self.records if key != EARLIER_RECORD]
+        seed = state.synced_before(str(self.target)) if col is not None and not episode_records else {}
+        earlier = self._seed_vanished(state, seed) if seed else None
         held = frozenset(anki.changed_note_types(col)) if col is not None else frozenset()
         by_episode: dict[str, list[tuple[str, str]]] = {}
         for guid, version in state.note_versions().items():
@@ -308,7 +324,7 @@ class Syncing:
                                   if note.guid in held_here})
         finally:
             reader.close()
-        return plans, described
+        return Planned(plans=plans, described=described, earlier=earlier)
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
         if self.col is None:
@@ -320,15 +336,13 @@ class Syncing:
                 found[key] = record
         return found
 
-    def _seed_vanished(self, state: State, seed: dict[str, int]) -> None:
-        """Notes an earlier version delivered whose snips are gone: recorded, so that --prune finds them."""
+    def _seed_vanished(self, state: State, seed: dict[str, int]) -> EpisodeRecord | None:
+        """Notes an earlier version delivered whose snips are gone: the record that lets --prune find them."""
         assert self.col is not None
         current = state.note_versions()
         gone = anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), [g for g in seed if g not in current])
         ours = {guid: Delivered("", ()) for guid, note in gone.items() if note.note_type in NOTE_TYPE_IDS.values()}
-        if ours:
-            self.records[EARLIER_RECORD] = EpisodeRecord(None, ours)
-            anki.set_config(self.col, {EARLIER_RECORD: encode_record(self.records[EARLIER_RECORD])})
+        return EpisodeRecord(None, ours) if ours else None
 
     def _summarise(self, state: State, plans: list[EpisodePlan],
                    described: dict[str, tuple[CardKind, str]]) -> None:

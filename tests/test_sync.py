@@ -893,30 +893,72 @@ def test_a_read_only_folder_holding_the_collection_is_one_sentence(tmp_path, lib
     assert answer["files"] == answer["before"] and not (tmp_path / "decks").exists()
 
 
-def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_deleted(library, tmp_path):
-    """Earlier versions kept what they delivered in the state's `synced` table; it seeds the collection's record."""
-    import sqlite3
-
-    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
-    run_sync(library, out, target)
+def forget_records(target: Path) -> None:
+    """Remove cards' records from the collection, as an earlier version (which kept none there) left it."""
     col = Collection(str(target))
     for key in [key for key in col.all_config() if key.startswith("cards:delivered:")]:
-        col.remove_config(key)  # as an earlier version left it: no record in the collection
-    deleted = spring_tides(col, "cards · Snip Q&A")
-    col.remove_notes([deleted.id])
+        col.remove_config(key)
     col.close()
+
+
+def as_an_earlier_version_left_it(out: Path, target: Path) -> None:
+    """No record in the collection; what was delivered in the state's old `synced` table."""
+    import sqlite3
+
+    forget_records(target)
     state = sqlite3.connect(out / ".cards-state.sqlite")
     state.execute("CREATE TABLE synced (collection TEXT NOT NULL, guid TEXT NOT NULL, mtime INTEGER NOT NULL, "
                   "PRIMARY KEY (collection, guid)) WITHOUT ROWID")
     state.execute("INSERT INTO synced SELECT ?, guid, mtime FROM notes", (str(target),))
     state.commit()
     state.close()
+
+
+def delete_spring_tides(target: Path) -> str:
+    """The user deletes the Spring Tides Q&A note; its GUID."""
+    col = Collection(str(target))
+    deleted = spring_tides(col, "cards · Snip Q&A")
+    col.remove_notes([deleted.id])
+    col.close()
+    return deleted.guid
+
+
+def collection_mod(target: Path) -> int:
+    col = Collection(str(target))
+    try:
+        return col.db.scalar("SELECT mod FROM col")
+    finally:
+        col.close()
+
+
+def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_deleted(library, tmp_path):
+    """Earlier versions kept what they delivered in the state's `synced` table; it seeds the collection's record."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    deleted = delete_spring_tides(target)
+    as_an_earlier_version_left_it(out, target)
     again = run_sync(library, out, target)
     assert (again.added, again.updated) == (0, 0)
-    assert deleted.guid not in collection_notes(target)
+    assert deleted not in collection_notes(target)
     col = Collection(str(target))
     assert [key for key in col.all_config() if key.startswith("cards:delivered:")]  # recorded from now on
     col.close()
+
+
+def test_a_dry_run_of_a_collection_synced_by_an_earlier_version_writes_nothing(library, tmp_path):
+    """A dry run leaves the collection as it was, so the real sync after it still seeds from the old table."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    deleted = delete_spring_tides(target)
+    as_an_earlier_version_left_it(out, target)
+    (library / "export.md").unlink()  # its snips are gone: notes an earlier version delivered, of vanished snips
+    before = (target.read_bytes(), collection_mod(target))
+    dry = run_sync(library, out, target, dry_run=True, prune=True)
+    assert dry.vanished  # the earlier version's notes of the gone snips, listed for --prune
+    assert (target.read_bytes(), collection_mod(target)) == before
+    again = run_sync(library, out, target)
+    assert (again.added, again.updated) == (0, 0)
+    assert deleted not in collection_notes(target)
 
 
 # --- issue 23: cards init, cards config, and cards sync alone -------------------------------------
