@@ -28,7 +28,8 @@ import re
 import sqlite3
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -173,6 +174,29 @@ def build(
     processes; on macOS and Windows Python spawns them, so a script that
     calls this there must guard its entry point with `if __name__ == "__main__":`.
     """
+    with built_and_held(paths, out, force=force, progress=progress, now=now, workers=workers, lock_wait=lock_wait,
+                        writer=writer, send=send) as (_, report):
+        return report
+
+
+@contextmanager
+def built_and_held(
+    paths: Iterable[Path | str],
+    out: Path | str,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    now: int | None = None,
+    workers: int | None = None,
+    lock_wait: float = LOCK_WAIT,
+    writer: WriterOptions = RULES_OPTIONS,
+    send: bool = True,
+) -> Iterator[tuple[Path, BuildReport]]:
+    """`build`, whose output folder stays locked until the block ends: (the folder, the report).
+
+    For a caller that reads what the build wrote (`cards sync`): no other
+    build can change the state under it.
+    """
     roots = check_paths(paths)
     settings = writer.settings()
     stamp = build_time(now)
@@ -188,9 +212,9 @@ def build(
             report, opened = _run(scan, roots, folder, stamp, force, tell, workers, had_packages, settings, send)
         except sqlite3.DatabaseError as error:  # the state's own file: the writers catch theirs
             raise StateError(folder / STATE_FILE, error) from None
-    report.state_was_missing = opened.was_new and had_packages and opened.moved_aside is None
-    report.state_moved_aside = opened.moved_aside
-    return report
+        report.state_was_missing = opened.was_new and had_packages and opened.moved_aside is None
+        report.state_moved_aside = opened.moved_aside
+        yield folder, report
 
 
 def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, progress: Progress,

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from anki.collection import Collection  # first: Anki's other modules need it loaded
 
 from cards import collection as anki
-from cards.build import BuildReport, build
+from cards.build import LOCK_WAIT, BuildReport, build, built_and_held
 from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
 from cards.delivery import (
     RECORD_PREFIX,
@@ -47,6 +47,7 @@ from cards.delivery import (
 )
 from cards.discover import anki_base, anki_profiles
 from cards.errors import CollectionError, NoCollectionError, UsageError
+from cards.lock import output_lock
 from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
@@ -219,17 +220,21 @@ def _built(paths: Sequence[Path | str], out: Path | str, options: SyncOptions,
            progress: Any) -> Iterator[tuple[Path, BuildReport]]:
     """Build as `cards build` does; a dry run builds into a throwaway copy of the state.
 
-    A dry run asks a language model nothing (what it answered would be thrown
+    The output folder stays locked until the block ends, so no other build
+    changes the state between this build and the import that reads it. A
+    dry run asks a language model nothing (what it answered would be thrown
     away with the copy): key points it never answered get the rules' cards.
     """
     if not options.dry_run:
-        yield Path(out).expanduser(), build(paths, out, progress=progress, writer=options.writer)
+        with built_and_held(paths, out, progress=progress, writer=options.writer) as built:
+            yield built
         return
     with tempfile.TemporaryDirectory(prefix="cards-dry-run-") as scratch:
         folder = Path(scratch)
         state = Path(out).expanduser() / STATE_FILE
         if state.is_file():
-            shutil.copy2(state, folder / STATE_FILE)
+            with output_lock(state.parent, LOCK_WAIT):  # not copied half-written by a build
+                shutil.copy2(state, folder / STATE_FILE)
         yield folder, build(paths, folder, progress=progress, writer=options.writer, send=False)
 
 

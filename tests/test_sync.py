@@ -1153,3 +1153,28 @@ def test_every_question_starts_a_line_of_its_own_after_the_progress_bars(library
     question = shown.index("6 notes of snips no longer in your notes:")  # not at the end of the bar's line
     # click writes the prompt's last space when it reads the answer: the echoed answer may come first
     assert shown[question + 7].startswith("Delete them from the collection? [y/N]:"), shown
+
+
+def test_a_build_into_the_same_folder_waits_while_a_sync_reads_its_state(library, tmp_path):
+    """The sync holds the output folder's lock from its build to its end, as a build does."""
+    from cards.build import build
+    from cards.errors import BusyError
+
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    edit(library)
+    refused: list[str] = []
+
+    def build_meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "checking" and not refused:  # the sync's own stage: after its build, before the import
+            try:
+                build([library], out, lock_wait=0.5)
+            except BusyError as error:
+                refused.append(str(error))
+            else:
+                refused.append("built")
+
+    report = sync([library], out, SyncOptions(collection=target), progress=build_meanwhile)
+    assert refused == [f"{out}: another cards build is writing into this folder (waited 0.5 s); "
+                       "let it finish and run again"]
+    assert (report.added, report.updated) == (2, 2)
