@@ -115,8 +115,9 @@ _ANSWERS_TABLE = (
     "WITHOUT ROWID"
 )
 # Before the record of what `cards sync` delivered moved into each collection, states held
-# it here (collection path, GUID, mtime). Never written now, and read only to seed the
-# record of a collection that has none (see `State.synced_before`); new states lack it.
+# it here (collection path, GUID, mtime). Read only to seed the record of a collection that
+# has none (see `State.synced_before`), and a collection's rows are deleted once its own
+# record is written (`State.forget_synced`); new states lack the table.
 _OLD_SYNCED_TABLE = "synced"
 # While `apply` runs: the stamps the notes of each episode it replaces had before this
 # build (so an episode stored twice in one build is still stamped against them), and
@@ -605,6 +606,19 @@ class State:
                                         (collection,)))
         except sqlite3.OperationalError:  # no such table: a state made since
             return {}
+
+    def forget_synced(self, collection: str) -> None:
+        """Drop an earlier version's list of what it delivered to a collection that now keeps its own record.
+
+        The collection is trusted over this list from then on: a backup of it
+        restored later is given whatever it lacks, not told what it once held.
+        """
+        try:
+            self.db.execute(f"DELETE FROM {_OLD_SYNCED_TABLE} WHERE collection = ?", (collection,))
+        except sqlite3.OperationalError as error:
+            self.db.rollback()
+            raise StateError(self.path, error) from None
+        self.commit()
 
 
 def _snip_titles(gone: Iterable[NoteStamp]) -> tuple[str, ...]:

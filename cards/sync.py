@@ -89,6 +89,7 @@ class Planned(NamedTuple):
     plans: list[EpisodePlan]
     described: dict[str, tuple[CardKind, str]]  # held notes: their kind and first field
     earlier: EpisodeRecord | None  # seeded from an earlier version's list: its notes of vanished snips
+    seeded: bool  # the state's old list of what was delivered here was used
 
 
 class EpisodeChange(NamedTuple):
@@ -269,7 +270,7 @@ class Syncing:
     # delivering --------------------------------------------------------------------------
     def deliver(self, state: State) -> None:
         """Decide every note against the collection, then import what it lacks and record it."""
-        plans, described, earlier = self.plan(state)
+        plans, described, earlier, seeded = self.plan(state)
         if earlier is not None:
             self.records[EARLIER_RECORD] = earlier  # for --prune to list; written below, not on a dry run
         self.report.to_import = sum(p.count(Action.ADD) + p.count(Action.UPDATE) for p in plans)
@@ -285,6 +286,8 @@ class Syncing:
             changed[EARLIER_RECORD] = earlier
         anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
         self.records.update(changed)
+        if seeded:  # the collection holds its own record now: trust it, not the old list, from now on
+            state.forget_synced(str(self.target))
 
     def plan(self, state: State) -> Planned:
         """Each episode whose notes changed since it was last delivered here, decided note by note.
@@ -329,7 +332,7 @@ class Syncing:
                                   if note.guid in held_here})
         finally:
             reader.close()
-        return Planned(plans=plans, described=described, earlier=earlier)
+        return Planned(plans=plans, described=described, earlier=earlier, seeded=bool(seed))
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
         if self.col is None:

@@ -1178,3 +1178,22 @@ def test_a_build_into_the_same_folder_waits_while_a_sync_reads_its_state(library
     assert refused == [f"{out}: another cards build is writing into this folder (waited 0.5 s); "
                        "let it finish and run again"]
     assert (report.added, report.updated) == (2, 2)
+
+
+def test_a_backup_from_before_the_upgrade_restored_gets_what_it_lacks(library, tmp_path):
+    """Once the collection holds its record, the state's old `synced` table no longer speaks for it."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    forget_records(target)  # the earlier version kept no record in the collection
+    edit(library)
+    second = run_sync(library, out, target)  # the earlier version's second sync, after its backup
+    assert (second.added, second.updated) == (2, 2) and second.backup is not None
+    as_an_earlier_version_left_it(out, target)
+    upgrade = run_sync(library, out, target)  # the first sync of this version: seeded from the old table
+    assert (upgrade.added, upgrade.updated) == (0, 0)
+    after_upgrade = collection_notes(target)
+    restore(target, second.backup)  # a backup made before the upgrade, without the new snip's notes
+    assert len(collection_notes(target)) == len(after_upgrade) - 2
+    again = run_sync(library, out, target)
+    assert (again.added, again.updated) == (2, 2)
+    assert collection_notes(target) == after_upgrade
