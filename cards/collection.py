@@ -37,8 +37,8 @@ from anki.notes import NoteId
 from cards.errors import CollectionBusyError, CollectionError, UsageError
 from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
+from cards.state import FIELD_SEPARATOR
 
-FIELD_SEPARATOR = "\x1f"
 BACKUPS = "backups"
 SCRATCH_PREFIX = "cards-backup-"  # the temporary folder of a backup's copy
 BATCH = 500  # GUIDs looked up per query (SQLite allows 32,766 parameters; this keeps each query small)

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from cards.collection import CollectionNote
 from cards.model import CardKind, PackageNote
+from cards.state import FIELD_SEPARATOR
 
 RECORD_PREFIX = "cards:delivered:"
 RECORD_VERSION = 1
@@ -194,7 +195,7 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
     tags = merge_tags(present.tags, delivered.tags if delivered else note.tags, note.tags)
     if fields == present.fields and _same_tags(tags, present.tags):
         return Decision(note.guid, Action.UNCHANGED, kept_edits=kept)
-    merged = PackageNote(note.guid, note.kind, "\x1f".join(fields), " ".join(tags),
+    merged = PackageNote(note.guid, note.kind, FIELD_SEPARATOR.join(fields), " ".join(tags),
                          max(now, present.mtime + 1, note.mtime))
     return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote)
 

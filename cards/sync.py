@@ -52,7 +52,7 @@ from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
 from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
-from cards.state import STATE_FILE, State, StateReader
+from cards.state import STATE_FILE, Known, NoteVersion, State
 
 NOTE_TYPE_IDS = {kind: NOTE_TYPES[kind].model_id for kind in CardKind}
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
@@ -81,6 +81,19 @@ class HeldNotes(NamedTuple):
     note_type: str
     change: str
     notes: list[str]
+
+
+class Snapshot(NamedTuple):
+    """What a sync reads of the build state and of the collection's note types: once, after its build."""
+
+    versions: dict[str, NoteVersion]  # GUID → episode, mtime and content hash of every note built
+    known: Known
+    changed_note_types: dict[CardKind, str]  # cards' note types changed in Anki, with what changed
+
+    @classmethod
+    def read(cls, state: State, col: Collection | None) -> Snapshot:
+        return cls(versions=state.note_versions(), known=state.known(),
+                   changed_note_types=anki.changed_note_types(col) if col is not None else {})
 
 
 class Planned(NamedTuple):
@@ -158,9 +171,10 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         with _built(paths, out, options, progress) as (folder, build_report), \
                 closing(State(folder)) as state:
             result.report.build = build_report
-            result.deliver(state)
+            snapshot = Snapshot.read(state, col)
+            result.deliver(state, snapshot)
             if options.prune:
-                result.prune(state, confirm_prune)
+                result.prune(snapshot, confirm_prune)
         if col is not None and server and session is not None and not options.dry_run:
             result.with_server(auth, server, session)
     return result.report
@@ -268,18 +282,18 @@ class Syncing:
         self.report.server.append(full_sync(self.col, auth, output, full))
 
     # delivering --------------------------------------------------------------------------
-    def deliver(self, state: State) -> None:
+    def deliver(self, state: State, snapshot: Snapshot) -> None:
         """Decide every note against the collection, then import what it lacks and record it."""
-        plans, described, earlier, seeded = self.plan(state)
+        plans, described, earlier, seeded = self.plan(state, snapshot)
         if earlier is not None:
             self.records[EARLIER_RECORD] = earlier  # for --prune to list; written below, not on a dry run
         self.report.to_import = sum(p.count(Action.ADD) + p.count(Action.UPDATE) for p in plans)
-        self._summarise(state, plans, described)
+        self._summarise(snapshot, plans, described)
         if self.options.dry_run or self.col is None:
             return
         if self.report.to_import:
             self.backup()
-            self._import(state, plans)
+            self._import(state, snapshot, plans)
         changed = {record_key(plan.episode): plan.record for plan in plans
                    if plan.record != self.records.get(record_key(plan.episode))}
         if earlier is not None:
@@ -289,7 +303,7 @@ class Syncing:
         if seeded:  # the collection holds its own record now: trust it, not the old list, from now on
             state.forget_synced(str(self.target))
 
-    def plan(self, state: State) -> Planned:
+    def plan(self, state: State, snapshot: Snapshot) -> Planned:
         """Each episode whose notes changed since it was last delivered here, decided note by note.
 
         Nothing is written here: a dry run, or a sync that fails later, leaves
@@ -299,39 +313,35 @@ class Syncing:
         self.records = self._stored_records()
         episode_records = [key for key in self.records if key != EARLIER_RECORD]
         seed = state.synced_before(str(self.target)) if col is not None and not episode_records else {}
-        earlier = self._seed_vanished(state, seed) if seed else None
-        held = frozenset(anki.changed_note_types(col)) if col is not None else frozenset()
+        earlier = self._seed_vanished(snapshot, seed) if seed else None
+        held = frozenset(snapshot.changed_note_types)
         by_episode: dict[str, list[tuple[str, str]]] = {}
-        for guid, version in state.note_versions().items():
+        for guid, version in snapshot.versions.items():
             by_episode.setdefault(version.episode, []).append((guid, version.hash))
         plans: list[EpisodePlan] = []
         described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
         index: anki.NoteIndex | None = None  # read once, when the first episode needs it
-        reader = StateReader(state.path)
-        try:
-            for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
-                self.progress("checking", done, len(by_episode))
-                digest = episode_digest(versions)
-                record = self.records.get(record_key(episode))
-                if record is not None and record.digest == digest:
-                    self.report.unchanged += len(versions)  # delivered whole, and unchanged since
-                    continue
-                wanted = [Wanted(n.guid, n.kind, tuple(n.fields.split("\x1f")), tuple(n.tags.split()), n.mtime)
-                          for n in reader.notes(episode)]
-                present = {}
-                if col is not None:
-                    index = index or anki.NoteIndex.read(col)
-                    present = anki.notes_by_guid(col, index, [note.guid for note in wanted])
-                if record is None and seed and present:
-                    record = seeded_record(wanted, seed)
-                plan = plan_episode(episode, digest, wanted, present, record, held, NOTE_TYPE_IDS,
-                                    self.options.overwrite_edits, self.now)
-                plans.append(plan)
-                held_here = set(plan.guids(Action.HELD))
-                described.update({note.guid: (note.kind, note.fields[0]) for note in wanted
-                                  if note.guid in held_here})
-        finally:
-            reader.close()
+        for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
+            self.progress("checking", done, len(by_episode))
+            digest = episode_digest(versions)
+            record = self.records.get(record_key(episode))
+            if record is not None and record.digest == digest:
+                self.report.unchanged += len(versions)  # delivered whole, and unchanged since
+                continue
+            wanted = [Wanted(n.row.guid, n.row.kind, n.row.fields, n.row.tags, n.mtime)
+                      for n in state.notes_of(episode)]
+            present = {}
+            if col is not None:
+                index = index or anki.NoteIndex.read(col)
+                present = anki.notes_by_guid(col, index, [note.guid for note in wanted])
+            if record is None and seed and present:
+                record = seeded_record(wanted, seed)
+            plan = plan_episode(episode, digest, wanted, present, record, held, NOTE_TYPE_IDS,
+                                self.options.overwrite_edits, self.now)
+            plans.append(plan)
+            held_here = set(plan.guids(Action.HELD))
+            described.update({note.guid: (note.kind, note.fields[0]) for note in wanted
+                              if note.guid in held_here})
         return Planned(plans=plans, described=described, earlier=earlier, seeded=bool(seed))
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
@@ -344,18 +354,18 @@ class Syncing:
                 found[key] = record
         return found
 
-    def _seed_vanished(self, state: State, seed: dict[str, int]) -> EpisodeRecord | None:
+    def _seed_vanished(self, snapshot: Snapshot, seed: dict[str, int]) -> EpisodeRecord | None:
         """Notes an earlier version delivered whose snips are gone: the record that lets --prune find them."""
         assert self.col is not None
-        current = state.note_versions()
+        current = snapshot.versions
         gone = anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), [g for g in seed if g not in current])
         ours = {guid: Delivered("", ()) for guid, note in gone.items() if note.note_type in NOTE_TYPE_IDS.values()}
         return EpisodeRecord(None, ours) if ours else None
 
-    def _summarise(self, state: State, plans: list[EpisodePlan],
+    def _summarise(self, snapshot: Snapshot, plans: list[EpisodePlan],
                    described: dict[str, tuple[CardKind, str]]) -> None:
         report = self.report
-        episodes = state.known().episodes
+        episodes = snapshot.known.episodes
         for plan in plans:
             report.unchanged += plan.count(Action.UNCHANGED)
             report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
@@ -366,20 +376,20 @@ class Syncing:
                 report.episodes.append(EpisodeChange(title, added, updated))
         report.episodes.sort(key=lambda episode: episode.title.casefold())
         if described and self.col is not None:
-            for kind, change in anki.changed_note_types(self.col).items():
+            for kind, change in snapshot.changed_note_types.items():
                 notes = [text for held_kind, text in described.values() if held_kind is kind]
                 if notes:
                     report.held.append(HeldNotes(anki.note_type_name(self.col, kind), change, notes))
 
-    def _import(self, state: State, plans: list[EpisodePlan]) -> None:
+    def _import(self, state: State, snapshot: Snapshot, plans: list[EpisodePlan]) -> None:
         """The new notes (straight from the state), then the updated ones (merged), each with Anki's importer."""
         assert self.col is not None
-        episodes = state.known().episodes
-        notetype_mtime = int(state.meta("notetype_mtime") or 0)
+        episodes = snapshot.known.episodes
+        notetype_mtime = int(snapshot.known.meta.get("notetype_mtime") or 0)
         adds = {plan.episode: plan.guids(Action.ADD) for plan in plans if plan.count(Action.ADD)}
         updates = {plan.episode: [d.note for d in plan.decisions if d.action is Action.UPDATE and d.note]
                    for plan in plans if plan.count(Action.UPDATE)}
-        versions = state.note_versions()
+        versions = snapshot.versions
         with tempfile.TemporaryDirectory(prefix="cards-sync-") as scratch:
             if adds:
                 package = Path(scratch) / "new.apkg"
@@ -416,9 +426,9 @@ class Syncing:
                 plans[position] = plan._replace(record=EpisodeRecord(None, notes))
 
     # pruning -------------------------------------------------------------------------------
-    def prune(self, state: State, confirm: Ask) -> None:
+    def prune(self, snapshot: Snapshot, confirm: Ask) -> None:
         """Delete the notes cards delivered here whose snips are gone, after a confirmation."""
-        current = state.note_versions()
+        current = snapshot.versions
         if self.col is None or not current:  # no Snipd note found at all (a folder not synced yet?): prune nothing
             return
         gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
