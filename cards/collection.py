@@ -39,6 +39,8 @@ from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
 from cards.state import FIELD_SEPARATOR
 
+NOTE_TYPE_IDS = {kind: NOTE_TYPES[kind].model_id for kind in CardKind}
+_KINDS = {model_id: kind for kind, model_id in NOTE_TYPE_IDS.items()}
 BACKUPS = "backups"
 SCRATCH_PREFIX = "cards-backup-"  # the temporary folder of a backup's copy
 BATCH = 500  # GUIDs looked up per query (SQLite allows 32,766 parameters; this keeps each query small)
@@ -221,6 +223,11 @@ class NoteIndex(NamedTuple):
     def note_type(self, guid: str) -> int | None:
         found = self.by_guid.get(guid)
         return found[1] if found else None
+
+
+def kind_of(note_type: int | None) -> CardKind | None:
+    """The kind of cards' note type with this id; None for any other note type (the user's), or none."""
+    return _KINDS.get(note_type) if note_type is not None else None
 
 
 def notes_by_guid(col: Collection, index: NoteIndex, guids: Iterable[str]) -> dict[str, CollectionNote]:

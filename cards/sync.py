@@ -49,12 +49,10 @@ from cards.discover import anki_base, anki_profiles
 from cards.errors import CollectionError, NoCollectionError, UsageError
 from cards.lock import output_lock
 from cards.model import CardKind
-from cards.notetypes import NOTE_TYPES
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
 from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
 from cards.state import STATE_FILE, Known, NoteVersion, State
 
-NOTE_TYPE_IDS = {kind: NOTE_TYPES[kind].model_id for kind in CardKind}
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
 
 
@@ -262,6 +260,14 @@ class Syncing:
         self.col, self.target, self.options, self.progress, self.now = col, target, options, progress, now
         self.report = SyncReport(BuildReport(), target, dry_run=options.dry_run)
         self.records: dict[str, EpisodeRecord] = {}
+        self._index: anki.NoteIndex | None = None
+
+    def index(self) -> anki.NoteIndex:
+        """Where the collection's notes are: read when first needed, and again after cards changed them."""
+        assert self.col is not None
+        if self._index is None:
+            self._index = anki.NoteIndex.read(self.col)
+        return self._index
 
     def backup(self) -> None:
         """Anki's backup, once, before the first change (none for a new or empty collection)."""
@@ -320,7 +326,6 @@ class Syncing:
             by_episode.setdefault(version.episode, []).append((guid, version.hash))
         plans: list[EpisodePlan] = []
         described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
-        index: anki.NoteIndex | None = None  # read once, when the first episode needs it
         for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
             self.progress("checking", done, len(by_episode))
             digest = episode_digest(versions)
@@ -332,11 +337,10 @@ class Syncing:
                       for n in state.notes_of(episode)]
             present = {}
             if col is not None:
-                index = index or anki.NoteIndex.read(col)
-                present = anki.notes_by_guid(col, index, [note.guid for note in wanted])
+                present = anki.notes_by_guid(col, self.index(), [note.guid for note in wanted])
             if record is None and seed and present:
                 record = seeded_record(wanted, seed)
-            plan = plan_episode(episode, digest, wanted, present, record, held, NOTE_TYPE_IDS,
+            plan = plan_episode(episode, digest, wanted, present, record, held, anki.NOTE_TYPE_IDS,
                                 self.options.overwrite_edits, self.now)
             plans.append(plan)
             held_here = set(plan.guids(Action.HELD))
@@ -358,8 +362,8 @@ class Syncing:
         """Notes an earlier version delivered whose snips are gone: the record that lets --prune find them."""
         assert self.col is not None
         current = snapshot.versions
-        gone = anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), [g for g in seed if g not in current])
-        ours = {guid: Delivered("", ()) for guid, note in gone.items() if note.note_type in NOTE_TYPE_IDS.values()}
+        gone = anki.notes_by_guid(self.col, self.index(), [g for g in seed if g not in current])
+        ours = {guid: Delivered("", ()) for guid, note in gone.items() if anki.kind_of(note.note_type) is not None}
         return EpisodeRecord(None, ours) if ours else None
 
     def _summarise(self, snapshot: Snapshot, plans: list[EpisodePlan],
@@ -399,12 +403,14 @@ class Syncing:
                 _write(package, lambda: write_from_state(package, state.path, decks, notetype_mtime, newest,
                                                          sum(map(len, adds.values()))))
                 self._count(anki.import_package(self.col, package, update_always=False))
+                self._index = None
             if updates:
                 package = Path(scratch) / "updated.apkg"
                 contents = tuple(DeckContent(episodes[key].deck, notes) for key, notes in sorted(updates.items()))
                 newest = max(note.mtime for notes in updates.values() for note in notes)
                 _write(package, lambda: write_package(PackageSpec(package, contents, notetype_mtime, newest)))
                 self._count(anki.import_package(self.col, package, update_always=True))
+                self._index = None
         self._keep_only_delivered(plans, [g for guids in adds.values() for g in guids]
                                   + [n.guid for notes in updates.values() for n in notes])
 
@@ -416,8 +422,8 @@ class Syncing:
     def _keep_only_delivered(self, plans: list[EpisodePlan], imported: list[str]) -> None:
         """Record only what the collection now holds, in cards' note types: anything else stays pending."""
         assert self.col is not None
-        found = anki.NoteIndex.read(self.col)
-        missing = {guid for guid in imported if found.note_type(guid) not in NOTE_TYPE_IDS.values()}
+        found = self.index()  # read anew: the import changed the notes
+        missing = {guid for guid in imported if anki.kind_of(found.note_type(guid)) is None}
         if not missing:
             return
         for position, plan in enumerate(plans):
@@ -432,23 +438,23 @@ class Syncing:
         if self.col is None or not current:  # no Snipd note found at all (a folder not synced yet?): prune nothing
             return
         gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
-        notes = {guid: note for guid, note in anki.notes_by_guid(self.col, anki.NoteIndex.read(self.col), gone).items()
-                 if note.note_type in NOTE_TYPE_IDS.values()}
-        kinds = {model_id: kind for kind, model_id in NOTE_TYPE_IDS.items()}
-        self.report.vanished = sorted((anki.describe(note, kinds[note.note_type]) for note in notes.values()),
+        ours = {guid: (note, kind) for guid, note in anki.notes_by_guid(self.col, self.index(), gone).items()
+                if (kind := anki.kind_of(note.note_type)) is not None}
+        self.report.vanished = sorted((anki.describe(note, kind) for note, kind in ours.values()),
                                       key=lambda n: (n.episode.casefold(), n.key_point.casefold(), n.kind.value))
-        if self.options.dry_run or not notes or not confirm(self.report.vanished):
+        if self.options.dry_run or not ours or not confirm(self.report.vanished):
             return
         self.backup()
-        anki.remove_notes(self.col, [note.id for note in notes.values()])
+        anki.remove_notes(self.col, [note.id for note, _ in ours.values()])
+        self._index = None
         changed: dict[str, EpisodeRecord] = {}
-        for guid in notes:
+        for guid in ours:
             key = gone[guid]
             record = changed.get(key, self.records[key])
             changed[key] = record._replace(notes={g: d for g, d in record.notes.items() if g != guid})
         anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
         self.records.update(changed)
-        self.report.pruned = len(notes)
+        self.report.pruned = len(ours)
 
 
 def _write(package: Path, write: Callable[[], None]) -> None:
