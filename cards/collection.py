@@ -15,7 +15,6 @@ Every SQL statement on the collection lives here.
 
 from __future__ import annotations
 
-import errno
 import html
 import os
 import re
@@ -34,7 +33,7 @@ from anki.import_export_pb2 import (
 )
 from anki.notes import NoteId
 
-from cards.errors import CollectionBusyError, CollectionError, UsageError
+from cards.errors import CollectionBusyError, CollectionError, UsageError, os_reason
 from cards.model import CardKind
 from cards.notetypes import NOTE_TYPES
 from cards.state import FIELD_SEPARATOR
@@ -200,11 +199,10 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 def _backup_error(folder: Path, error: OSError) -> CollectionError:
-    if error.errno == errno.ENOSPC:
-        return CollectionError(f"{folder}: the disk is full, so no backup could be made and the collection was "
-                               "not changed; free some space and run again")
-    return CollectionError(f"{folder}: no backup could be made ({error.strerror or error}), so the collection "
-                           "was not changed; make the folder writable and run again")
+    otherwise = (f"no backup could be made ({error.strerror or error}), so the collection was not changed; "
+                 "make the folder writable and run again")
+    return CollectionError(f"{folder}: " + os_reason(
+        error, "run again", so=", so no backup could be made and the collection was not changed", otherwise=otherwise))
 
 
 # --- notes, note types and settings --------------------------------------------------------

@@ -124,10 +124,18 @@ class InterruptedBuild(CardsError):
         super().__init__("interrupted: nothing is lost; the next build finishes the work")
 
 
-def os_reason(error: OSError) -> str:
-    """An OSError in words a user can act on."""
+def os_reason(error: OSError, then: str = "build again", *, so: str = "", otherwise: str | None = None) -> str:
+    """An OSError in words a user can act on.
+
+    A full disk reads "the disk is full{so}; free some space and {then}"
+    (without `then`, "...; free some space"): `so` says what it prevented,
+    `then` what to do once there is room. Any other error reads `otherwise`,
+    the caller's own sentence for it, when there is one.
+    """
     if error.errno == errno.ENOSPC:
-        return "the disk is full; free some space and build again"
+        return f"the disk is full{so}; free some space" + (f" and {then}" if then else "")
+    if otherwise is not None:
+        return otherwise
     if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return "cannot be written (read-only or no permission); choose another --out folder or make it writable"
     return _IN_THE_WAY.get(error.errno or 0) or f"{error.strerror or error}"

@@ -15,7 +15,6 @@ and deletions are told apart from cards' own text.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import tempfile
@@ -46,7 +45,7 @@ from cards.delivery import (
     seeded_record,
 )
 from cards.discover import anki_base, anki_profiles
-from cards.errors import CollectionError, NoCollectionError, UsageError
+from cards.errors import CollectionError, NoCollectionError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
@@ -462,6 +461,6 @@ def _write(package: Path, write: Callable[[], None]) -> None:
     try:
         write()
     except OSError as error:
-        reason = "the disk is full; free some space" if error.errno == errno.ENOSPC else error.strerror
+        reason = os_reason(error, then="", otherwise=str(error.strerror))
         raise CollectionError(f"{package.parent}: the notes to import could not be written ({reason}); "
                               "the collection was not changed, run again") from None
