@@ -914,12 +914,15 @@ def as_an_earlier_version_left_it(out: Path, target: Path) -> None:
     state.close()
 
 
-def delete_spring_tides(target: Path) -> str:
-    """The user deletes the Spring Tides Q&A note; its GUID."""
+def synced_by_an_earlier_version(library: Path, out: Path, target: Path) -> str:
+    """A sync, the user's deletion of the Spring Tides Q&A note, then both as an earlier version left them;
+    the deleted note's GUID."""
+    run_sync(library, out, target)
     col = Collection(str(target))
     deleted = spring_tides(col, "cards · Snip Q&A")
     col.remove_notes([deleted.id])
     col.close()
+    as_an_earlier_version_left_it(out, target)
     return deleted.guid
 
 
@@ -934,9 +937,7 @@ def collection_mod(target: Path) -> int:
 def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_deleted(library, tmp_path):
     """Earlier versions kept what they delivered in the state's `synced` table; it seeds the collection's record."""
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
-    run_sync(library, out, target)
-    deleted = delete_spring_tides(target)
-    as_an_earlier_version_left_it(out, target)
+    deleted = synced_by_an_earlier_version(library, out, target)
     again = run_sync(library, out, target)
     assert (again.added, again.updated) == (0, 0)
     assert deleted not in collection_notes(target)
@@ -948,9 +949,7 @@ def test_a_collection_synced_by_an_earlier_version_keeps_its_deleted_notes_delet
 def test_a_dry_run_of_a_collection_synced_by_an_earlier_version_writes_nothing(library, tmp_path):
     """A dry run leaves the collection as it was, so the real sync after it still seeds from the old table."""
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
-    run_sync(library, out, target)
-    deleted = delete_spring_tides(target)
-    as_an_earlier_version_left_it(out, target)
+    deleted = synced_by_an_earlier_version(library, out, target)
     (library / "export.md").unlink()  # its snips are gone: notes an earlier version delivered, of vanished snips
     before = (target.read_bytes(), collection_mod(target))
     dry = run_sync(library, out, target, dry_run=True, prune=True)
