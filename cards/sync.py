@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -245,7 +245,9 @@ def _built(paths: Sequence[Path | str], out: Path | str, options: SyncOptions,
         folder = Path(scratch)
         state = Path(out).expanduser() / STATE_FILE
         if state.is_file():
-            with output_lock(state.parent, LOCK_WAIT):  # not copied half-written by a build
+            # Not copied half-written by a build; a folder no build can write into needs no lock (nor can hold one).
+            held = output_lock(state.parent, LOCK_WAIT) if os.access(state.parent, os.W_OK) else nullcontext()
+            with held:
                 shutil.copy2(state, folder / STATE_FILE)
         yield folder, build(paths, folder, progress=progress, writer=options.writer, send=False)
 

@@ -1196,3 +1196,23 @@ def test_a_backup_from_before_the_upgrade_restored_gets_what_it_lacks(library, t
     again = run_sync(library, out, target)
     assert (again.added, again.updated) == (2, 2)
     assert collection_notes(target) == after_upgrade
+
+
+def test_a_dry_run_reads_a_state_in_a_read_only_folder(library, tmp_path):
+    """A dry run only copies the state: an output folder it cannot write into (a read-only mount) is no error."""
+    from test_cli import mounted_tmpfs
+
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    out.mkdir()
+    if not mounted_tmpfs(out, "size=4m"):
+        pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
+    try:
+        run_sync(library, out, target)
+        edit(library)
+        subprocess.run(["mount", "-o", "remount,ro", str(out)], check=True)
+        result = runner.invoke(app, ["sync", str(library), "--out", str(out), "--collection", str(target),
+                                     "--dry-run"])
+    finally:
+        subprocess.run(["umount", str(out)], check=True)
+    assert result.exit_code == 0, result.output
+    assert "Dry run: 4 notes would be imported" in result.stdout
