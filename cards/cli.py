@@ -322,6 +322,7 @@ def sync_command(
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
                          writer=_writer_input(writer, llm_model, llm_url))
     notes = _run(settings.notes, "sync")
+    from cards.settings import shown_url
     from cards.sync import SyncOptions, sync
 
     options = SyncOptions(collection=settings.collection.value, profile=settings.profile.value,
@@ -333,7 +334,8 @@ def sync_command(
     def ask_password() -> str:
         bar.close()  # the question starts a line of its own
         try:
-            return str(typer.prompt(f"Password for {options.user} on {options.server}", hide_input=True, err=True))
+            return str(typer.prompt(f"Password for {options.user} on {shown_url(options.server or '')}",
+                                    hide_input=True, err=True))
         except typer.Abort:  # no terminal and nothing on standard input
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              "CARDS_SYNC_PASSWORD") from None
@@ -463,7 +465,7 @@ def config_command(
     """
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
                          writer=_writer_input(writer, llm_model, llm_url))
-    from cards.settings import collection_in_force, secret_in_force
+    from cards.settings import collection_in_force, secret_in_force, shown_url
     from cards.state import STATE_FILE
 
     config = settings.config
@@ -474,12 +476,12 @@ def config_command(
         ("out", settings.out.value, _origin(settings.out)),
         ("build state", str(Path(settings.out.value).expanduser() / STATE_FILE), "beside the packages"),
         ("collection", *_shown(collection_in_force(settings))),
-        ("server", settings.server.value or "none", _origin(settings.server)),
+        ("server", shown_url(settings.server.value or "none"), _origin(settings.server)),
         ("user", settings.user.value or "none", _origin(settings.user)),
         ("password", *_shown(secret_in_force("CARDS_SYNC_PASSWORD", "asked at the first sync; never stored"))),
         ("writer", settings.writer.kind.value, _origin(settings.writer.kind)),
         ("llm model", settings.writer.model.value or "none", _origin(settings.writer.model)),
-        ("llm url", settings.writer.url.value or "OpenAI's own", _origin(settings.writer.url)),
+        ("llm url", shown_url(settings.writer.url.value or "OpenAI's own"), _origin(settings.writer.url)),
         ("llm key", *_shown(secret_in_force("OPENAI_API_KEY", "none (a local model needs none)"))),
     ]
     width = max(len(name) for name, _, _ in rows) + 2

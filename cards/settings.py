@@ -38,6 +38,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -302,6 +303,11 @@ def collection_in_force(settings: Settings, environ: Mapping[str, str] | None = 
         return Setting("none", origin, f"no Anki profile in {where}; open Anki once, or name a collection")
     return Setting("none chosen", origin, f"several Anki profiles in {where} ({', '.join(profiles)}); "
                                           "choose one with --profile, or in the file")
+
+
+def shown_url(url: str) -> str:
+    """The URL without any user name or password in it, for messages: a URL's password is a secret too."""
+    return re.sub(r"^((?:[A-Za-z][\w+.-]*:)?//)?[^/@\s]*@", r"\1", url)
 
 
 def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | None = None) -> Setting[str]:

@@ -807,3 +807,26 @@ def test_a_configuration_file_that_cannot_be_used_stops_every_command_with_exit_
         assert (result.exit_code, result.stderr) == (2, (
             f"error: {path}: holds password: a secret is never kept in a file; remove it, and set "
             "CARDS_SYNC_PASSWORD in the environment instead\n"))
+
+
+def test_config_and_the_password_question_never_show_a_password_in_a_url(fixtures, tmp_path, monkeypatch):
+    a_config(tmp_path, monkeypatch, 'server = "https://me:s3cretpw@sync.example.org/"\n')
+    monkeypatch.setenv("ANKI_BASE", str(tmp_path / "Anki2"))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://me:s3cretpw@localhost:11434/v1")
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    lines = run("config").stdout.splitlines()
+    assert "s3cretpw" not in "\n".join(lines)
+    assert lines[5] == f"server       https://sync.example.org/  (file: {tmp_path / 'config' / 'config.toml'})"
+    assert lines[10] == "llm url      http://localhost:11434/v1  (environment: OPENAI_BASE_URL)"
+    flags = run("config", "--server", "http://u:flagpw@127.0.0.1:9/", "--llm-url", "https://k:flagpw@api.example/v1")
+    assert "flagpw" not in flags.output
+    assert flags.stdout.splitlines()[5] == "server       http://127.0.0.1:9/  (flag: --server)"
+    assert flags.stdout.splitlines()[10] == "llm url      https://api.example/v1  (flag: --llm-url)"
+    notes = one_file(fixtures, tmp_path)
+    asked = runner.invoke(app, ["sync", str(notes), "--out", str(tmp_path / "decks"), "--collection",
+                                str(tmp_path / "anki" / "collection.anki2"), "--create",
+                                "--server", "http://me:flagpw@127.0.0.1:9/", "--user", "me"],
+                          input="", catch_exceptions=False, prog_name="cards")
+    assert (asked.exit_code, asked.stderr) == (2, (
+        "Password for me on http://127.0.0.1:9/:\n"
+        "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD\n"))

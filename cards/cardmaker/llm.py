@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cards.errors import UsageError
 from cards.model import Episode, Snip
+from cards.settings import shown_url
 
 if TYPE_CHECKING:
     from cards.cardmaker.types import CardPlan
@@ -137,11 +138,6 @@ def llm_settings(model: str | None, url: str | None = None, **options: Any) -> L
         raise UsageError(f"{API_KEY_VARIABLE} holds a character a key cannot hold (a space, a line break, "
                          "an accent?): set it to the key alone")
     return LlmSettings(model=model.strip(), url=chosen.rstrip("/"), **options)
-
-
-def shown_url(url: str) -> str:
-    """The URL without any user name or password in it, for messages."""
-    return re.sub(r"^((?:[A-Za-z][\w+.-]*:)?//)?[^/@\s]*@", r"\1", url)
 
 
 # --- the request ------------------------------------------------------------------
