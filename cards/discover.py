@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from cards.errors import NoCollectionError, UsageError
+
 COLLECTION_FILE = "collection.anki2"
 SNIPD_FOLDER = "snipd"  # Snipd's Obsidian plugin exports into a folder of this name (in any case) by default
 DEPTH = 3  # folders below each likely place that are looked into
@@ -38,6 +40,34 @@ def anki_base(environ: Mapping[str, str] | None = None) -> Path:
 def anki_profiles(base: Path) -> list[str]:
     """The names of the Anki profiles in `base` that have a collection, sorted."""
     return sorted(path.parent.name for path in base.glob(f"*/{COLLECTION_FILE}"))
+
+
+def find_collection(collection: Path | str | None, profile: str | None,
+                    environ: Mapping[str, str] | None = None) -> Path:
+    """The collection `cards sync` opens: `collection`, else that of the named (or the only) Anki profile.
+
+    One rule for `cards sync` and `cards config`, which shows what a sync would open or why it would stop.
+    """
+    if collection is not None:
+        if os.fspath(collection) == "":
+            raise UsageError(f"--collection is empty: name an Anki collection file ({COLLECTION_FILE})")
+        path = Path(collection).expanduser()
+        if path.is_dir():
+            raise UsageError(f"{path}: --collection names a folder; name the collection file ({COLLECTION_FILE})")
+        return path.absolute()
+    base = anki_base(environ)
+    profiles = anki_profiles(base)
+    if profile is not None:
+        if profile not in profiles:
+            raise NoCollectionError(f"{base}: no Anki profile named {profile!r} (found: "
+                                    f"{', '.join(profiles) or 'none'})")
+        return (base / profile / COLLECTION_FILE).absolute()
+    if not profiles:
+        raise NoCollectionError(f"{base}: no Anki profile found; open Anki once, or name a collection "
+                                "with --collection FILE")
+    if len(profiles) > 1:
+        raise NoCollectionError(f"{base}: several Anki profiles ({', '.join(profiles)}); choose one with --profile")
+    return (base / profiles[0] / COLLECTION_FILE).absolute()
 
 
 class NotesFolder(NamedTuple):

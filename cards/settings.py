@@ -43,7 +43,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from cards.errors import ConfigError, UsageError
+from cards.errors import CardsError, ConfigError, UsageError
 
 T = TypeVar("T")
 
@@ -283,26 +283,31 @@ def _names_snipcards(project: Path) -> bool:
 
 
 def collection_in_force(settings: Settings, environ: Mapping[str, str] | None = None) -> Setting[str]:
-    """The collection `cards sync` would open, for `cards config`: as `cards.sync.find_collection`, never failing."""
-    from cards.discover import COLLECTION_FILE, anki_base, anki_profiles
+    """The collection `cards sync` would open (`cards.discover.find_collection`), for `cards config`.
 
-    if settings.collection.value is not None:
-        return Setting(str(Path(settings.collection.value).expanduser()), settings.collection.origin,
-                       settings.collection.detail)
+    Never fails: where `cards sync` would stop, the value is "none" and the detail is sync's error.
+    """
+    from cards.discover import anki_base, find_collection
+
     environ = os.environ if environ is None else environ
-    base = anki_base(environ)
-    profile = settings.profile
-    if profile.value is not None:
-        name = profile.value
-        return Setting(str(base / name / COLLECTION_FILE), profile.origin, f"{profile.detail}: the profile {name!r}")
-    origin, where = (Origin.ENVIRONMENT, "ANKI_BASE") if environ.get("ANKI_BASE") else (Origin.DEFAULT, str(base))
-    profiles = anki_profiles(base)
-    if len(profiles) == 1:
-        return Setting(str(base / profiles[0] / COLLECTION_FILE), origin, f"the only Anki profile in {where}")
-    if not profiles:
-        return Setting("none", origin, f"no Anki profile in {where}; open Anki once, or name a collection")
-    return Setting("none chosen", origin, f"several Anki profiles in {where} ({', '.join(profiles)}); "
-                                          "choose one with --profile, or in the file")
+    collection, profile = settings.collection, settings.profile
+    if collection.value is not None:
+        origin, detail = collection.origin, collection.detail
+    elif profile.value is not None:
+        origin, detail = profile.origin, profile.detail
+    elif environ.get("ANKI_BASE"):
+        origin, detail = Origin.ENVIRONMENT, "ANKI_BASE"
+    else:
+        origin, detail = Origin.DEFAULT, ""
+    try:
+        path = find_collection(collection.value, profile.value, environ)
+    except CardsError as error:
+        return Setting("none", origin, f"{detail}: {error}" if detail else str(error))
+    if collection.value is None and profile.value is not None:
+        detail = f"{detail}: the profile {profile.value!r}"
+    elif collection.value is None:
+        detail = f"the only Anki profile in {detail or anki_base(environ)}"
+    return Setting(str(path), origin, detail)
 
 
 def shown_url(url: str) -> str:

@@ -44,8 +44,8 @@ from cards.delivery import (
     record_key,
     seeded_record,
 )
-from cards.discover import anki_base, anki_profiles
-from cards.errors import CollectionError, NoCollectionError, UsageError, os_reason
+from cards.discover import find_collection
+from cards.errors import CollectionError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
@@ -150,7 +150,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
     """
     server = check_server_options(options)
     options.writer.settings()
-    target = find_collection(options)
+    target = find_collection(options.collection, options.profile)
     anki.check_path(target, create=options.create)
     created = not target.exists()
     session = key = secret = None
@@ -191,30 +191,6 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
         return None
     return ServerOptions(check_url(options.server), options.user or "", options.replace_server,
                          options.replace_local)
-
-
-def find_collection(options: SyncOptions) -> Path:
-    """`--collection`, else the collection of the only (or the named) Anki profile."""
-    if options.collection is not None:
-        if os.fspath(options.collection) == "":
-            raise UsageError("--collection is empty: name an Anki collection file (collection.anki2)")
-        path = Path(options.collection).expanduser()
-        if path.is_dir():
-            raise UsageError(f"{path}: --collection names a folder; name the collection file (collection.anki2)")
-        return path.absolute()
-    base = anki_base()
-    profiles = anki_profiles(base)
-    if options.profile is not None:
-        if options.profile not in profiles:
-            raise NoCollectionError(f"{base}: no Anki profile named {options.profile!r} (found: "
-                                    f"{', '.join(profiles) or 'none'})")
-        return (base / options.profile / "collection.anki2").absolute()
-    if not profiles:
-        raise NoCollectionError(f"{base}: no Anki profile found; open Anki once, or name a collection "
-                                "with --collection FILE")
-    if len(profiles) > 1:
-        raise NoCollectionError(f"{base}: several Anki profiles ({', '.join(profiles)}); choose one with --profile")
-    return (base / profiles[0] / "collection.anki2").absolute()
 
 
 @contextmanager

@@ -771,6 +771,8 @@ def test_config_shows_each_setting_and_where_it_came_from(tmp_path, monkeypatch)
     path = a_config(tmp_path, monkeypatch, 'sources = ["~/Snipd"]\nout = "decks"\nprofile = "User 1"\n'
                                            'server = "https://sync.example.org/"\n\n[writer]\nkind = "llm"\n')
     monkeypatch.setenv("ANKI_BASE", str(tmp_path / "Anki2"))
+    (tmp_path / "Anki2" / "User 1").mkdir(parents=True)
+    (tmp_path / "Anki2" / "User 1" / "collection.anki2").touch()  # the profile the file names: sync would open it
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "hunter2")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
     result = run("config", "--user", "me")
@@ -795,8 +797,12 @@ def test_config_shows_each_setting_and_where_it_came_from(tmp_path, monkeypatch)
     bare = run("config").stdout.splitlines()
     assert bare[0] == (f"config file  {tmp_path / 'none.toml'}  (environment: CARDS_CONFIG; not found: cards init "
                        "writes it)")
-    assert bare[4] == ("collection   none  (environment: no Anki profile in ANKI_BASE; open Anki once, or name a "
-                       "collection)")
+    assert bare[4] == (f"collection   {tmp_path / 'Anki2' / 'User 1' / 'collection.anki2'}  (environment: the only "
+                       "Anki profile in ANKI_BASE)")
+    monkeypatch.setenv("ANKI_BASE", str(tmp_path / "empty"))
+    assert run("config").stdout.splitlines()[4] == (
+        f"collection   none  (environment: ANKI_BASE: {tmp_path / 'empty'}: no Anki profile found; open Anki once, "
+        "or name a collection with --collection FILE)")
     assert bare[7] == "password     asked at the first sync; never stored  (default)"
 
 
@@ -830,3 +836,28 @@ def test_config_and_the_password_question_never_show_a_password_in_a_url(fixture
     assert (asked.exit_code, asked.stderr) == (2, (
         "Password for me on http://127.0.0.1:9/:\n"
         "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD\n"))
+
+
+def test_config_shows_the_collection_sync_would_open_or_why_sync_would_stop(fixtures, tmp_path, monkeypatch):
+    base = tmp_path / "Anki2"
+    (base / "User 1").mkdir(parents=True)
+    fresh_collection(base / "User 1" / "collection.anki2").close()
+    monkeypatch.setenv("ANKI_BASE", str(base))
+    monkeypatch.setenv("CARDS_CONFIG", str(tmp_path / "none.toml"))
+    notes = one_file(fixtures, tmp_path)
+    typo = run("config", "--profile", "Typo")
+    assert typo.stdout.splitlines()[4] == (
+        f"collection   none  (flag: --profile: {base}: no Anki profile named 'Typo' (found: User 1))")
+    synced = run("sync", str(notes), "--out", str(tmp_path / "decks"), "--profile", "Typo")
+    assert (synced.exit_code, synced.stderr) == (1, f"error: {base}: no Anki profile named 'Typo' (found: User 1)\n")
+    found = run("config", "--profile", "User 1")
+    assert found.stdout.splitlines()[4] == (
+        f"collection   {base / 'User 1' / 'collection.anki2'}  (flag: --profile: the profile 'User 1')")
+    (base / "Other").mkdir()
+    (base / "Other" / "collection.anki2").touch()
+    assert run("config").stdout.splitlines()[4] == (
+        f"collection   none  (environment: ANKI_BASE: {base}: several Anki profiles (Other, User 1); choose one "
+        "with --profile)")
+    assert run("config", "--collection", str(tmp_path)).stdout.splitlines()[4] == (
+        f"collection   none  (flag: --collection: {tmp_path}: --collection names a folder; name the collection "
+        "file (collection.anki2))")
