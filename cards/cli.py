@@ -44,6 +44,8 @@ PRUNE_LISTED = 20  # notes of vanished snips listed before the question; the res
 # The card writer's options, the same on build, sync and preview (the choices are `cards.cardmaker.writer.WriterKind`'s,
 # not imported here, so that `cards --version` loads no more than it did).
 WriterChoice = Literal["rules", "llm"]
+# The help texts name the environment variables (`cards.settings.*_VARIABLE`) in words: the help is made at
+# start-up, which does not import cards.settings (tests/test_cli.py checks that they agree).
 # No default here: the flag, else the configuration file's [writer] table, else the rules (`cards.settings`).
 WRITER = typer.Option(None, "--writer", case_sensitive=False, show_default=False,
                       help="Who writes the cards: the rules (offline, free), or a language model (llm, with "
@@ -322,7 +324,7 @@ def sync_command(
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
                          writer=_writer_input(writer, llm_model, llm_url))
     notes = _run(settings.notes, "sync")
-    from cards.settings import shown_url
+    from cards.settings import PASSWORD_VARIABLE, shown_url
     from cards.sync import SyncOptions, sync
 
     options = SyncOptions(collection=settings.collection.value, profile=settings.profile.value,
@@ -338,7 +340,7 @@ def sync_command(
                                     hide_input=True, err=True))
         except typer.Abort:  # no terminal and nothing on standard input
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
-                             "CARDS_SYNC_PASSWORD") from None
+                             f"{PASSWORD_VARIABLE}") from None
 
     def confirm(notes: list[NoteSummary]) -> bool:
         bar.close()
@@ -465,7 +467,13 @@ def config_command(
     """
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
                          writer=_writer_input(writer, llm_model, llm_url))
-    from cards.settings import collection_in_force, secret_in_force, shown_url
+    from cards.settings import (
+        API_KEY_VARIABLE,
+        PASSWORD_VARIABLE,
+        collection_in_force,
+        secret_in_force,
+        shown_url,
+    )
     from cards.state import STATE_FILE
 
     config = settings.config
@@ -478,11 +486,11 @@ def config_command(
         ("collection", *_shown(collection_in_force(settings))),
         ("server", shown_url(settings.server.value or "none"), _origin(settings.server)),
         ("user", settings.user.value or "none", _origin(settings.user)),
-        ("password", *_shown(secret_in_force("CARDS_SYNC_PASSWORD", "asked at the first sync; never stored"))),
+        ("password", *_shown(secret_in_force(PASSWORD_VARIABLE, "asked at the first sync; never stored"))),
         ("writer", settings.writer.kind.value, _origin(settings.writer.kind)),
         ("llm model", settings.writer.model.value or "none", _origin(settings.writer.model)),
         ("llm url", shown_url(settings.writer.url.value or "OpenAI's own"), _origin(settings.writer.url)),
-        ("llm key", *_shown(secret_in_force("OPENAI_API_KEY", "none (a local model needs none)"))),
+        ("llm key", *_shown(secret_in_force(API_KEY_VARIABLE, "none (a local model needs none)"))),
     ]
     width = max(len(name) for name, _, _ in rows) + 2
     for name, value, origin in rows:
@@ -647,6 +655,7 @@ def _ask_collection(existing: ConfigFile) -> tuple[str | None, str | None]:
 def _ask_server(existing: ConfigFile) -> tuple[str | None, str | None]:
     """(server, user): a sync server to reach a phone through, and the user's name there."""
     from cards.server import check_url  # imports Anki's engine: fine, once, in cards init
+    from cards.settings import PASSWORD_VARIABLE
 
     def answer(text: str) -> str | None:
         text = text.strip()
@@ -662,14 +671,14 @@ def _ask_server(existing: ConfigFile) -> tuple[str | None, str | None]:
     if server is None:
         return None, None
     user = str(typer.prompt(f"Your user name on {server}", default=existing.user)).strip()
-    typer.echo("The password is asked for at the first sync (or read from CARDS_SYNC_PASSWORD); it is never "
+    typer.echo(f"The password is asked for at the first sync (or read from {PASSWORD_VARIABLE}); it is never "
                "written down.")
     return server, user
 
 
 def _ask_writer(existing: ConfigFile) -> Any:
     """The [writer] table: rules, or a language model (its name and URL; its key stays in the environment)."""
-    from cards.settings import WRITER_KINDS, WriterInput
+    from cards.settings import API_KEY_VARIABLE, BASE_URL_VARIABLE, WRITER_KINDS, WriterInput
 
     def kind(text: str) -> str:
         if text.strip() not in WRITER_KINDS:
@@ -681,9 +690,9 @@ def _ask_writer(existing: ConfigFile) -> Any:
     if chosen == "rules":
         return WriterInput(kind="rules")
     model = str(typer.prompt("The language model's name", default=existing.writer.model)).strip()
-    url = str(typer.prompt("Its API's URL (or none: OPENAI_BASE_URL, else OpenAI's own)",
+    url = str(typer.prompt(f"Its API's URL (or none: {BASE_URL_VARIABLE}, else OpenAI's own)",
                            default=existing.writer.url or "none")).strip()
-    typer.echo("The API key stays in OPENAI_API_KEY; it is never written down.")
+    typer.echo(f"The API key stays in {API_KEY_VARIABLE}; it is never written down.")
     return WriterInput(kind="llm", model=model, url=None if url == "none" else url)
 
 

@@ -55,9 +55,13 @@ CHECKOUT_SOURCES = "seeds"
 CHECKOUT_OUT = "decks"
 WRITER_KINDS = ("rules", "llm")
 DEFAULT_WRITER = "rules"
+# The environment variables cards reads, named here only: this module is light enough for any command.
+PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"  # the sync server's password
+API_KEY_VARIABLE = "OPENAI_API_KEY"  # the language model's API key (OpenAI's SDK reads the same)
+BASE_URL_VARIABLE = "OPENAI_BASE_URL"  # its server, when neither --llm-url nor the file names one
 # Keys a configuration file never holds: a secret on disk is what the environment variables avoid.
-SECRETS = {"password": "CARDS_SYNC_PASSWORD", "api_key": "OPENAI_API_KEY", "key": "OPENAI_API_KEY",
-           "token": "OPENAI_API_KEY", "hkey": "CARDS_SYNC_PASSWORD"}
+SECRETS = {"password": PASSWORD_VARIABLE, "api_key": API_KEY_VARIABLE, "key": API_KEY_VARIABLE,
+           "token": API_KEY_VARIABLE, "hkey": PASSWORD_VARIABLE}
 TOP_KEYS = ("sources", "out", "collection", "profile", "server", "user")
 WRITER_KEYS = ("kind", "model", "url")
 
@@ -222,14 +226,19 @@ def _writer(flags: WriterInput, table: WriterInput, file_origin: tuple[Origin, s
     if flags.kind is not None and flags.kind not in WRITER_KINDS:
         raise UsageError(f"--writer {flags.kind}: choose rules or llm")
     kind = _first(flags.kind, "--writer", table.kind, file_origin)
-    url_default: Setting[str | None] = Setting(None, Origin.DEFAULT)
-    if environ.get("OPENAI_BASE_URL"):
-        url_default = Setting(environ["OPENAI_BASE_URL"], Origin.ENVIRONMENT, "OPENAI_BASE_URL")
     return WriterSettings(
         kind=Setting(kind.value or DEFAULT_WRITER, kind.origin, kind.detail),
         model=_first(flags.model, "--llm-model", table.model, file_origin),
-        url=_first(flags.url, "--llm-url", table.url, file_origin, url_default),
+        url=_first(flags.url, "--llm-url", table.url, file_origin, llm_url_default(environ)),
     )
+
+
+def llm_url_default(environ: Mapping[str, str]) -> Setting[str | None]:
+    """The language model's URL when neither --llm-url nor the file names one: OPENAI_BASE_URL, else None
+    (OpenAI's own). The one place this rule is written: `cards.cardmaker.llm.llm_settings` applies it too."""
+    if environ.get(BASE_URL_VARIABLE):
+        return Setting(environ[BASE_URL_VARIABLE], Origin.ENVIRONMENT, BASE_URL_VARIABLE)
+    return Setting(None, Origin.DEFAULT)
 
 
 def _shown(path: Path, cwd: Path | None) -> str:
@@ -413,7 +422,7 @@ def config_text(config: ConfigFile) -> str:
     lines = [
         "# cards' settings: cards init wrote this file; cards config shows the settings in force.",
         "# A flag on the command line overrides what is here. Passwords and API keys never go here:",
-        "# cards asks for the sync password, or reads CARDS_SYNC_PASSWORD and OPENAI_API_KEY.",
+        f"# cards asks for the sync password, or reads {PASSWORD_VARIABLE} and {API_KEY_VARIABLE}.",
         "",
     ]
     if config.sources:

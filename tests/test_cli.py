@@ -861,3 +861,12 @@ def test_config_shows_the_collection_sync_would_open_or_why_sync_would_stop(fixt
     assert run("config", "--collection", str(tmp_path)).stdout.splitlines()[4] == (
         f"collection   none  (flag: --collection: {tmp_path}: --collection names a folder; name the collection "
         "file (collection.anki2))")
+
+
+def test_the_help_names_the_environment_variables_cards_reads():
+    from cards.settings import API_KEY_VARIABLE, BASE_URL_VARIABLE, PASSWORD_VARIABLE
+
+    build, sync = " ".join(run("build", "--help").stdout.split()), " ".join(run("sync", "--help").stdout.split())
+    assert f"An API key is read from {API_KEY_VARIABLE} only." in build
+    assert f"else {BASE_URL_VARIABLE}, else OpenAI's own." in build
+    assert f"or read from {PASSWORD_VARIABLE}; it is never stored." in sync

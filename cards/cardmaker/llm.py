@@ -42,15 +42,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cards.errors import UsageError
 from cards.model import Episode, Snip
-from cards.settings import shown_url
+from cards.settings import API_KEY_VARIABLE, llm_url_default, shown_url
 
 if TYPE_CHECKING:
     from cards.cardmaker.types import CardPlan
 
 PROMPT_VERSION = "1"  # raise it with any change to what is asked: cached answers are then asked again
 OPENAI_URL = "https://api.openai.com/v1"
-API_KEY_VARIABLE = "OPENAI_API_KEY"
-BASE_URL_VARIABLE = "OPENAI_BASE_URL"
 NO_KEY = "none"  # sent when OPENAI_API_KEY is unset: local servers need no key, the SDK needs some string
 
 MAX_PASSAGE_CHARS = 6000  # about 1,500 tokens: a snip of a few minutes, whole
@@ -129,7 +127,7 @@ def llm_settings(model: str | None, url: str | None = None, **options: Any) -> L
         raise UsageError("--writer llm needs --llm-model NAME (the model to ask, for example --llm-model llama3.1)")
     if importlib.util.find_spec("openai") is None:
         raise UsageError('--writer llm needs the openai package: pip install "snipcards[llm]"')
-    chosen = url or os.environ.get(BASE_URL_VARIABLE) or OPENAI_URL
+    chosen = url or llm_url_default(os.environ).value or OPENAI_URL
     if not re.match(r"https?://[^/\s]", chosen):
         raise UsageError(f"--llm-url {shown_url(chosen)!r} is not an http:// or https:// address of a server "
                          "(for example --llm-url http://localhost:11434/v1)")
@@ -236,7 +234,7 @@ class Fallback(enum.Enum):
     SERVER_ERROR = "server errors (HTTP 5xx)"
     RATE_LIMITED = "rate limited (HTTP 429)"
     REFUSED = "the server refused the request"
-    UNAUTHORIZED = "the server refused the key (check OPENAI_API_KEY)"
+    UNAUTHORIZED = f"the server refused the key (check {API_KEY_VARIABLE})"
     UNKNOWN_MODEL = "the server knows no such model or URL (HTTP 404)"
     REDIRECTED = "the server sent the request to another address (use that one as --llm-url)"
     NOT_ASKED = "not asked after the server failed"
