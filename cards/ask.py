@@ -89,8 +89,12 @@ class Answers:
         self.judged: set[str] = set()  # cache keys counted in the report
         self.keys_of: dict[str, list[str]] = {}  # source key → the cache keys of its key points
         self.unanswered: set[str] = set()  # cache keys the server gave no answer for
-        self.read_next_time: frozenset[str] = frozenset()  # source keys
         self.new: dict[str, str] = {}  # by cache key: what the server answered this build, to keep
+
+    @property
+    def read_next_time(self) -> frozenset[str]:
+        """The sources (by source key) with a key point the server did not answer: the next build asks again."""
+        return frozenset(source for source, keys in self.keys_of.items() if not self.unanswered.isdisjoint(keys))
 
     def to_keep(self) -> KeptAnswers:
         """The answers this build received, for the state."""
@@ -105,16 +109,27 @@ class Answers:
         return self.writer(key for source in keys for key in self.keys_of.get(source, ()))
 
     def for_episodes(self, episodes: Sequence[Episode]) -> LlmWriter:
-        jobs = _jobs(self.settings.model, episodes)
-        keys = [key for job in jobs for key in job.keys]
-        kept = self.kept
-        for job in jobs:
-            for position, key in enumerate(job.keys):
-                if key not in self.judged:
-                    # Every source was read, and so asked for, by some earlier build with this writer.
-                    reply = Reply.from_json(kept[key]) if key in kept else Reply(failure=Fallback.NOT_KEPT)
-                    self.judge(job, position, reply, earlier=key in kept)
+        keys, missing = self.look_up(episodes)
+        for job, positions in missing:
+            for position in positions:
+                # Every source was read, and so asked for, by some earlier build with this writer.
+                self.judge(job, position, Reply(failure=Fallback.NOT_KEPT), earlier=False)
         return self.writer(keys)
+
+    def look_up(self, episodes: Iterable[Episode]) -> tuple[list[str], list[_Pending]]:
+        """Judge the key points of these episodes answered before; their cache keys, and those still to judge."""
+        jobs = _jobs(self.settings.model, episodes)
+        missing = []
+        for job in jobs:
+            positions = []
+            for position, key in enumerate(job.keys):
+                if key in self.kept:
+                    self.judge(job, position, Reply.from_json(self.kept[key]), earlier=True)
+                elif key not in self.judged:
+                    positions.append(position)
+            if positions:
+                missing.append(_Pending(job, tuple(positions)))
+        return [key for job in jobs for key in job.keys], missing
 
     def judge(self, job: SnipJob, position: int, reply: Reply, earlier: bool) -> None:
         """Judge one key point's reply once; count it in the report."""
@@ -147,8 +162,6 @@ def ask_model(kept: Mapping[str, str], checks: list[SourceCheck], settings: LlmS
         for job, positions in pending:
             for position in positions:
                 answers.judge(job, position, Reply(failure=Fallback.NOT_SENT), earlier=False)
-    answers.read_next_time = frozenset(source for source, keys in answers.keys_of.items()
-                                       if not answers.unanswered.isdisjoint(keys))
     return answers
 
 
@@ -160,19 +173,12 @@ def _look_up(answers: Answers, checks: list[SourceCheck]) -> list[_Pending]:
         parsed = parse_source(check.path)
         if any(problem.level is Level.ERROR for problem in parsed.problems):
             continue  # its notes are kept as they were (the read stage says why)
-        jobs = _jobs(answers.settings.model, parsed.episodes)
-        answers.keys_of[check.key] = [key for job in jobs for key in job.keys]
-        kept = answers.kept
-        for job in jobs:
-            positions = []
-            for position, key in enumerate(job.keys):
-                if key in kept:
-                    answers.judge(job, position, Reply.from_json(kept[key]), earlier=True)
-                elif key not in answers.judged and key not in asked:
-                    positions.append(position)
-                    asked.add(key)
-            if positions:
-                pending[job.keys] = _Pending(job, tuple(positions))
+        answers.keys_of[check.key], missing = answers.look_up(parsed.episodes)
+        for job, positions in missing:
+            to_ask = tuple(position for position in positions if job.keys[position] not in asked)
+            asked.update(job.keys[position] for position in to_ask)
+            if to_ask:
+                pending[job.keys] = _Pending(job, to_ask)
     return list(pending.values())
 
 
