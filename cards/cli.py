@@ -41,8 +41,9 @@ app = typer.Typer(
 
 PRUNE_LISTED = 20  # notes of vanished snips listed before the question; the rest are counted
 
-# The card writer's options, the same on build, sync and preview (the choices are `cards.cardmaker.writer.WriterKind`'s,
-# not imported here, so that `cards --version` loads no more than it did).
+# The card writer's options, the same on build, sync and preview. The choices are `cards.cardmaker.writer.WriterKind`'s
+# (tests/test_cli.py checks it), not imported here, so that `cards --version` loads no more than it did; typer
+# gives the choice in lower case whatever the case typed (case_sensitive=False).
 WriterChoice = Literal["rules", "llm"]
 # The help texts name the environment variables (`cards.settings.*_VARIABLE`) in words: the help is made at
 # start-up, which does not import cards.settings (tests/test_cli.py checks that they agree).
@@ -89,7 +90,7 @@ def _writer_options(settings: Settings) -> WriterOptions:
     from cards.cardmaker.writer import WriterKind, WriterOptions
 
     writer = settings.writer
-    return WriterOptions(kind=WriterKind(writer.kind.value.lower()), model=writer.model.value, url=writer.url.value)
+    return WriterOptions(kind=WriterKind(writer.kind.value), model=writer.model.value, url=writer.url.value)
 
 
 def _version(value: bool) -> None:

@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from cards.cardmaker.writer import WriterKind  # light: the card maker loads only when a card is made
 from cards.errors import CardsError, ConfigError, UsageError
 
 T = TypeVar("T")
@@ -53,8 +54,7 @@ APP_NAME = "cards"
 PROJECT_NAME = "snipcards"  # the distribution's name in pyproject.toml: how a checkout is recognised
 CHECKOUT_SOURCES = "seeds"
 CHECKOUT_OUT = "decks"
-WRITER_KINDS = ("rules", "llm")
-DEFAULT_WRITER = "rules"
+WRITER_KINDS = tuple(kind.value for kind in WriterKind)
 # The environment variables cards reads, named here only: this module is light enough for any command.
 PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"  # the sync server's password
 API_KEY_VARIABLE = "OPENAI_API_KEY"  # the language model's API key (OpenAI's SDK reads the same)
@@ -223,11 +223,9 @@ def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], S
 
 def _writer(flags: WriterInput, table: WriterInput, file_origin: tuple[Origin, str],
             environ: Mapping[str, str]) -> WriterSettings:
-    if flags.kind is not None and flags.kind not in WRITER_KINDS:
-        raise UsageError(f"--writer {flags.kind}: choose rules or llm")
     kind = _first(flags.kind, "--writer", table.kind, file_origin)
     return WriterSettings(
-        kind=Setting(kind.value or DEFAULT_WRITER, kind.origin, kind.detail),
+        kind=Setting(kind.value or WriterKind.RULES.value, kind.origin, kind.detail),
         model=_first(flags.model, "--llm-model", table.model, file_origin),
         url=_first(flags.url, "--llm-url", table.url, file_origin, llm_url_default(environ)),
     )
@@ -366,7 +364,7 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
         _check_key(path, key, WRITER_KEYS, "writer.")
     kind = _text(path, writer, "kind", "writer.")
     if kind is not None and kind not in WRITER_KINDS:
-        raise ConfigError(path, f'writer.kind = "{kind}": choose "rules" or "llm"')
+        raise ConfigError(path, f'writer.kind = "{kind}": choose ' + " or ".join(f'"{k}"' for k in WRITER_KINDS))
     folder = path.parent
     sources = data.get("sources")
     if isinstance(sources, str):

@@ -870,3 +870,14 @@ def test_the_help_names_the_environment_variables_cards_reads():
     assert f"An API key is read from {API_KEY_VARIABLE} only." in build
     assert f"else {BASE_URL_VARIABLE}, else OpenAI's own." in build
     assert f"or read from {PASSWORD_VARIABLE}; it is never stored." in sync
+
+
+def test_the_writer_choices_are_the_writer_kinds_in_any_case(tmp_path, monkeypatch):
+    from typing import get_args
+
+    from cards.cardmaker.writer import WriterKind
+    from cards.cli import WriterChoice
+
+    assert get_args(WriterChoice) == tuple(kind.value for kind in WriterKind)
+    monkeypatch.setenv("CARDS_CONFIG", str(tmp_path / "none.toml"))
+    assert run("config", "--writer", "LLM").stdout.splitlines()[8] == "writer       llm  (flag: --writer)"
