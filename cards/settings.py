@@ -183,34 +183,34 @@ def resolve(flags: Flags, environ: Mapping[str, str] | None = None, cwd: Path | 
     )
 
 
+UNSET: Setting[Any] = Setting(None, Origin.DEFAULT)  # no flag, nothing in the file, no default
+
+
 def _first(flag: T | None, name: str, in_file: T | None, file_origin: tuple[Origin, str],
-           default: Setting[T | None] | None = None) -> Setting[T | None]:
+           default: Setting[T] = UNSET) -> Setting[T]:
     """The flag's value, else the file's, else the default (None unless given)."""
     if flag is not None:
         return Setting(flag, Origin.FLAG, name)
     if in_file is not None:
         return Setting(in_file, *file_origin)
-    return default if default is not None else Setting(None, Origin.DEFAULT)
+    return default
 
 
 def _sources(flags: Flags, found: ConfigFile, checkout: Path | None, cwd: Path | None) -> Setting[tuple[str, ...]]:
-    if flags.paths:
-        return Setting(tuple(flags.paths), Origin.FLAG, "PATHS")
-    if found.sources:
-        return Setting(found.sources, Origin.FILE, str(found.path))
+    default: Setting[tuple[str, ...]] = Setting((), Origin.DEFAULT)
     if checkout is not None:
-        return Setting((_shown(checkout / CHECKOUT_SOURCES, cwd),), Origin.DEFAULT, "the checkout's seeds/")
-    return Setting((), Origin.DEFAULT)
+        default = Setting((_shown(checkout / CHECKOUT_SOURCES, cwd),), Origin.DEFAULT, "the checkout's seeds/")
+    return _first(tuple(flags.paths) or None, "PATHS", found.sources, (Origin.FILE, str(found.path)), default)
 
 
 def _out(flags: Flags, found: ConfigFile, checkout: Path | None, cwd: Path | None) -> Setting[str]:
-    if flags.out is not None:
-        return Setting(flags.out, Origin.FLAG, "--out")
-    if found.out is not None:
-        return Setting(found.out, Origin.FILE, str(found.path))
     if checkout is not None:
-        return Setting(_shown(checkout / CHECKOUT_OUT, cwd), Origin.DEFAULT, "the checkout's decks/")
-    return Setting(str(default_out()), Origin.DEFAULT, "your user data folder")
+        default = Setting(_shown(checkout / CHECKOUT_OUT, cwd), Origin.DEFAULT, "the checkout's decks/")
+    elif flags.out is None and found.out is None:
+        default = Setting(str(default_out()), Origin.DEFAULT, "your user data folder")
+    else:
+        default = UNSET  # unused: the flag or the file decides (and platformdirs need not be loaded)
+    return _first(flags.out, "--out", found.out, (Origin.FILE, str(found.path)), default)
 
 
 def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], Setting[str | None]]:
@@ -223,9 +223,8 @@ def _collection(flags: Flags, found: ConfigFile) -> tuple[Setting[str | None], S
 
 def _writer(flags: WriterInput, table: WriterInput, file_origin: tuple[Origin, str],
             environ: Mapping[str, str]) -> WriterSettings:
-    kind = _first(flags.kind, "--writer", table.kind, file_origin)
     return WriterSettings(
-        kind=Setting(kind.value or WriterKind.RULES.value, kind.origin, kind.detail),
+        kind=_first(flags.kind, "--writer", table.kind, file_origin, Setting(WriterKind.RULES.value, Origin.DEFAULT)),
         model=_first(flags.model, "--llm-model", table.model, file_origin),
         url=_first(flags.url, "--llm-url", table.url, file_origin, llm_url_default(environ)),
     )
