@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cards.build import BuildReport
     from cards.cardmaker.writer import WriterOptions
     from cards.collection import NoteSummary
-    from cards.settings import ConfigFile, Setting, Settings, WriterInput
+    from cards.settings import ConfigFile, Setting, Settings
 
 T = TypeVar("T")
 
@@ -156,24 +156,19 @@ def _verbose() -> Any:
 
 def _settings(paths: Sequence[str] | None = None, *, out: str | None = None, collection: str | None = None,
               profile: str | None = None, server: str | None = None, user: str | None = None,
-              writer: WriterInput | None = None) -> Settings:
+              writer: str | None = None, llm_model: str | None = None, llm_url: str | None = None) -> Settings:
     """The settings in force for a command: each flag given, else the configuration file, else defaults.
 
-    `writer`: --writer, --llm-model and --llm-url as given; `_writer_options` turns the writer in force
-    (flag, else the file's [writer] table, else OPENAI_BASE_URL and the rules) into the library's options.
+    `writer`, `llm_model`, `llm_url`: --writer, --llm-model and --llm-url as given; `_writer_options` turns
+    the writer in force (flag, else the file's [writer] table, else OPENAI_BASE_URL and the rules) into the
+    library's options.
     """
     from cards.settings import Flags, WriterInput, resolve
 
     flags = Flags(paths=tuple(paths or ()), out=out, collection=collection, profile=profile, server=server,
-                  user=user, writer=writer or WriterInput())
+                  user=user, writer=WriterInput(kind=writer, model=llm_model, url=llm_url))
     settings: Settings = _run(resolve, flags)
     return settings
-
-
-def _writer_input(kind: str | None, model: str | None, url: str | None) -> WriterInput:
-    from cards.settings import WriterInput
-
-    return WriterInput(kind=kind, model=model, url=url)
 
 
 # --- build ---------------------------------------------------------------------------------
@@ -204,7 +199,7 @@ def build_command(
 
     cards config shows which notes and folder a build uses, and why.
     """
-    settings = _settings(paths, out=out, writer=_writer_input(writer, llm_model, llm_url))
+    settings = _settings(paths, out=out, writer=writer, llm_model=llm_model, llm_url=llm_url)
     notes = _run(settings.notes, "build")
     from cards.build import build
 
@@ -235,7 +230,7 @@ def preview_command(
       cards preview                                  # preview.html in the output folder
       cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
     """
-    settings = _settings(paths, writer=_writer_input(writer, llm_model, llm_url))
+    settings = _settings(paths, writer=writer, llm_model=llm_model, llm_url=llm_url)
     notes = _run(settings.notes, "preview")
     page = out if out is not None else str(Path(settings.out.value).expanduser() / "preview.html")
     from cards.preview import write_preview  # imports Anki's engine: only when asked
@@ -323,7 +318,7 @@ def sync_command(
       cards sync --prune --dry-run                   # what would be imported, and deleted
     """
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
-                         writer=_writer_input(writer, llm_model, llm_url))
+                         writer=writer, llm_model=llm_model, llm_url=llm_url)
     notes = _run(settings.notes, "sync")
     from cards.settings import PASSWORD_VARIABLE, shown_url
     from cards.sync import SyncOptions, sync
@@ -467,7 +462,7 @@ def config_command(
       CARDS_CONFIG=~/work.toml cards config
     """
     settings = _settings(paths, out=out, collection=collection, profile=profile, server=server, user=user,
-                         writer=_writer_input(writer, llm_model, llm_url))
+                         writer=writer, llm_model=llm_model, llm_url=llm_url)
     from cards.settings import (
         API_KEY_VARIABLE,
         PASSWORD_VARIABLE,
@@ -543,25 +538,19 @@ def init_command() -> None:
 
 def _ask_settings(existing: ConfigFile) -> ConfigFile:
     """Each setting in turn, with what was found (or is in the file now) as the suggestion."""
-    from cards.settings import ConfigFile, tilde
+    from cards.settings import ConfigFile, default_out, tilde
 
     typer.echo(f"cards keeps its settings in {existing.path}" + (" (it exists: its settings are suggested)."
                                                                  if existing.found else "."))
     typer.echo("Press Enter to take the answer in brackets. Looking for Snipd notes and Anki profiles…")
     sources = _ask_sources(existing)
     out = typer.prompt("Folder for the decks and the build state",
-                       default=tilde(existing.out or str(_default_out())),
+                       default=tilde(existing.out or str(default_out())),
                        value_proc=_folder_answer)
     collection, profile = _ask_collection(existing)
     server, user = _ask_server(existing)
     return ConfigFile(path=existing.path, found=existing.found, sources=sources, out=out, collection=collection,
                       profile=profile, server=server, user=user, writer=_ask_writer(existing))
-
-
-def _default_out() -> Path:
-    from cards.settings import default_out
-
-    return default_out()
 
 
 def _ask_sources(existing: ConfigFile) -> tuple[str, ...]:
