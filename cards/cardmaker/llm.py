@@ -446,20 +446,14 @@ def _has_invisible(text: str) -> bool:
 def _answer_problem(key_point: str, answer: str, passage: str) -> Fallback | None:
     """At most MAX_ANSWER_WORDS words, found (as whole words) in the key point or the passage."""
     from cards.cardmaker.questions import MAX_ANSWER_WORDS
+    from cards.cardmaker.words import word_forms
 
-    words = _words(answer)
+    words = word_forms(answer)
     if not 1 <= len(words) <= MAX_ANSWER_WORDS:
         return Fallback.BAD_ANSWER
-    if not (_contains(_words(key_point), words) or _contains(_words(passage), words)):
+    if not (_contains(word_forms(key_point), words) or _contains(word_forms(passage), words)):
         return Fallback.BAD_ANSWER
     return None
-
-
-@lru_cache(maxsize=256)  # a snip's passage is searched once for each of its key points
-def _words(text: str) -> tuple[str, ...]:
-    from cards.cardmaker.words import tokens
-
-    return tuple(t.lower.translate(_QUOTES).removesuffix("'s") for t in tokens(text))  # `Patel` in `Patel's`
 
 
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Spoken, takes_object
@@ -30,7 +29,6 @@ from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
     ADVISING_MODALS,
-    APPROXIMATORS,
     AUXILIARIES,
     BE,
     DETERMINERS,
@@ -43,9 +41,12 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     SINGULAR,
     STOPWORDS,
-    TOKEN,
     VERBS_AMONG_STOPWORDS,
+    core_words,
     parts_of_speech,
+    shows,
+    word_forms,
+    word_set,
 )
 
 MAX_ANSWER_WORDS = 6
@@ -98,15 +99,15 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
     if not made and frame and not frame.is_clause and frame.speaker and claims.spoken:
         made = questions_with_speaker(claims.spoken, frame, reading, podcast, names)
     if before:  # the answer is on the front already, in the key point shown above
-        made = [m for m in made if not _shows(_word_set(before), m[2].answer)]
+        made = [m for m in made if not shows(word_set(before), m[2].answer)]
     framed = bool(claims.lead and not claims.advice)
     return [Asked(question, form, question_features(form, target, question, order, reading, framed))
             for order, (form, target, question) in enumerate(made)]
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""
     label = f"{podcast} · {episode}" if episode else podcast
-    shown = _word_set(label)
-    if any(_shows(shown, answer) for answer in answers):
+    shown = word_set(label)
+    if any(shows(shown, answer) for answer in answers):
         return podcast
     return label
 
@@ -124,7 +125,7 @@ def framed_questions(frame: Attribution, reading: Reading, clause: Clause | None
     claim = reading.claim
     found = []
     for form, target, question in make_questions(reading, clause, podcast, names):
-        if _shows(_word_set(frame.lead), question.answer):
+        if shows(word_set(frame.lead), question.answer):
             continue
         text = question.text
         first = text.split(" ", 1)[0]
@@ -149,7 +150,7 @@ def questions_with_speaker(spoken: Spoken, frame: Attribution, reading: Reading,
     spoken_reading = Reading(spoken.text, spoken.words, spoken.verbs, claim)
     return [("speaker", target, question) for _, target, question
             in make_questions(spoken_reading, spoken.clause, podcast, names | speaker)
-            if not _shows(_word_set(frame.speaker), question.answer)]
+            if not shows(word_set(frame.speaker), question.answer)]
 
 
 MAX_STRANDED_WORDS = 6
@@ -179,7 +180,7 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     if advice.negation and _EXCEPTION.search(text[words[advice.phrase_last].end:]):
         return None  # `Never give a concession without getting one back`: the exception is the advice
     answer = text[words[advice.object_first].start:words[advice.object_last].end]
-    core = set(_core(answer))
+    core = set(core_words(answer))
     if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
             or core <= topic:
         return None
@@ -655,11 +656,11 @@ def number_wh(target: Target) -> str | None:
 def _good(question: Question, podcast: str) -> bool:
     """A short answer, a question mark, a wh-phrase that stands where a whole phrase stood, and the answer nowhere
     on the front."""
-    if not question.answer or len(_words(question.answer)) > MAX_ANSWER_WORDS:
+    if not question.answer or len(word_forms(question.answer)) > MAX_ANSWER_WORDS:
         return False
-    if not question.text.endswith("?") or len(_words(question.text)) < 4 or _broken(question.text):
+    if not question.text.endswith("?") or len(word_forms(question.text)) < 4 or _broken(question.text):
         return False
-    return not _shows(_word_set(question.text), question.answer) and not _shows(_word_set(podcast),
+    return not shows(word_set(question.text), question.answer) and not shows(word_set(podcast),
                                                                                          question.answer)
 
 
@@ -687,34 +688,6 @@ def _broken(text: str) -> bool:
         if any(w[:1] in ("'", "‘", "\"", "“") for w in following):
             return True  # `what year 'West End Blues'`: the wh-phrase stands inside a quotation
     return False
-
-
-# --- words of a question's text (made here, from the key point's tokens: not read again by `words`) ----------
-
-@lru_cache(maxsize=4096)
-def _words(text: str) -> tuple[str, ...]:
-    """The words of a text the question writer made, lower case, without a possessive `'s` (cached: an answer,
-    the podcast's name and a question are asked about again and again)."""
-    return tuple(m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text))
-
-
-@lru_cache(maxsize=4096)
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(_words(text))
-
-
-@lru_cache(maxsize=4096)
-def _core(answer: str) -> tuple[str, ...]:
-    """The words of an answer that give it away: its content words, else all (as `words.core_words`)."""
-    words = _words(answer)
-    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
-    return tuple(content or words)
-
-
-def _shows(shown: frozenset[str], answer: str) -> bool:
-    """Whether these words give the answer away (as `words.contains_answer`)."""
-    core = _core(answer)
-    return bool(core) and shown.issuperset(core)
 
 
 def _acronym(word: str) -> bool:

@@ -19,13 +19,13 @@ from typing import NamedTuple
 from cards.cardmaker.tagger import ADJ, ADV, AUX, NAME, NOUN, NUM, PREP, SUB, VERB, VERBAL
 from cards.cardmaker.types import Question, Reading, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
-    APPROXIMATORS,
     DETERMINERS,
     MONTHS,
     NUMBER_WORDS,
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
+    core_tokens,
 )
 
 
@@ -53,7 +53,7 @@ def features(target: Target, context: Context) -> dict[str, float]:
     """The candidate's features that are not zero (see `FEATURES` for what each means)."""
     words, first, last = context.words, target.first_token, target.last_token
     span = words[first:last + 1]
-    core = [w for w in span if w.lex.bare not in STOPWORDS and w.lex.bare not in APPROXIMATORS] or list(span)
+    core = core_tokens(span)
     size = len(span)
     found: dict[str, float] = {_KIND_FEATURE[target.kind]: 1.0,
                                "words_2" if size == 2 else "words_3_plus" if size > 2 else "words_1": 1.0}

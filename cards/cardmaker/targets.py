@@ -22,7 +22,6 @@ from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
-    APPROXIMATORS,
     DECADE_PARTS,
     DETERMINERS,
     FRACTIONS,
@@ -33,6 +32,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
+    core_tokens,
     read_part,
     rough_singular,
 )
@@ -479,16 +479,8 @@ def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, fron
 
 
 def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
-    """The words of a target that give it away: its content words, else all (as `words.core_words`)."""
-    span = [w.lex.bare for w in words[target.first_token:target.last_token + 1]]
-    content = [w for w in span if w not in STOPWORDS and w not in APPROXIMATORS]
-    return tuple(content or span)
-
-
-def _shows(shown: frozenset[str], words: Sequence[Token], target: Target) -> bool:
-    """Whether these words (a text's `word_set`) give the target away."""
-    core = _core(words, target)
-    return bool(core) and shown.issuperset(core)
+    """The words of a target that give it away (`words.core_tokens`), without a possessive `'s`."""
+    return tuple(w.lex.bare for w in core_tokens(words[target.first_token:target.last_token + 1]))
 
 
 def _adjacent(words: Sequence[Token], i: int) -> bool:

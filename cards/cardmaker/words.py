@@ -309,10 +309,18 @@ def read_part(text: str) -> Part:
     return Part(text[:words[MAX_READ_WORDS - 1].end], words[:MAX_READ_WORDS], False, text, words)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
+def word_forms(text: str) -> tuple[str, ...]:
+    """The words of `text` in order, lower case, without a possessive `'s` (`Patel` of `Patel's`): each token's
+    `lex.bare`, read without making tokens (cached: an answer, the podcast's name and a question are asked
+    about again and again, and they need not crowd key points out of the tokens' cache)."""
+    return tuple(m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text))
+
+
+@lru_cache(maxsize=4096)
 def word_set(text: str) -> frozenset[str]:
-    """The words of `text`, lower case, without a possessive `'s`."""
-    return frozenset(t.lower.removesuffix("'s") for t in tokens(text))
+    """The words of `text`, lower case, without a possessive `'s` (see `word_forms`)."""
+    return frozenset(word_forms(text))
 
 
 def with_capital(text: str) -> str:
@@ -346,18 +354,31 @@ def is_number(token: Token) -> bool:
     return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
 
 
+# Words that give no answer away: an answer's other words do (`[about 180] copies` is given away by `180`).
+NOT_CORE = STOPWORDS | APPROXIMATORS
+
+
 def contains_answer(text: str, answer: str) -> bool:
     """Whether `answer` (or its main word) appears in `text` as a whole word."""
+    return shows(word_set(text), answer)
+
+
+def shows(shown: frozenset[str], answer: str) -> bool:
+    """Whether these words (a text's `word_set`) give the answer away: they hold all its `core_words`."""
     core = core_words(answer)
-    return bool(core) and word_set(text).issuperset(core)
+    return bool(core) and shown.issuperset(core)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
 def core_words(answer: str) -> tuple[str, ...]:
-    """The words of an answer that give it away: its content words, else all."""
-    words = [t.lower.removesuffix("'s") for t in tokens(answer)]
-    content = [w for w in words if w not in STOPWORDS and w not in APPROXIMATORS]
-    return tuple(content or words)
+    """The words of an answer that give it away: its content words, else all (see `core_tokens`)."""
+    forms = word_forms(answer)
+    return tuple([w for w in forms if w not in NOT_CORE] or forms)
+
+
+def core_tokens(span: Sequence[Token]) -> list[Token]:
+    """The tokens of a span that give it away: its content words, else all (`core_words` of a span's text)."""
+    return [w for w in span if w.lex.bare not in NOT_CORE] or list(span)
 
 
 # --- what the word tables say of a word ---------------------------------------------------------------
