@@ -159,10 +159,6 @@ def is_imperative(words: Sequence[Token]) -> bool:
     return words[1].lower in PREPOSITIONS or words[1].lower in DETERMINERS
 
 
-def first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
-
-
 PRONOUN_SUBJECTS = frozenset("he she they it".split())
 
 

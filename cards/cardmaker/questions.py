@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from cards.cardmaker.clause import Claims, Clause, Spoken, takes_object
+from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
@@ -43,6 +43,7 @@ from cards.cardmaker.words import (
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
     core_words,
+    is_acronym,
     parts_of_speech,
     shows,
     word_forms,
@@ -131,7 +132,7 @@ def framed_questions(frame: Attribution, reading: Reading, clause: Clause | None
         first = text.split(" ", 1)[0]
         claim_first = frame.claim.split(" ", 1)[0]
         lowered_by_us = claim_first[:1].islower() and first == claim[:len(first)]  # `… that semiconductor …`
-        if (first.lower() in STOPWORDS and not _acronym(first)) or lowered_by_us:
+        if (first.lower() in STOPWORDS and not is_acronym(first)) or lowered_by_us:
             text = text[:1].lower() + text[1:]
         found.append((form, target, Question(f"{frame.lead} {text}", question.answer)))
     return found
@@ -306,7 +307,7 @@ def _subject_phrase_question(clause: Clause) -> Question | None:
     words = clause.words[clause.subject_start:clause.subject_end]
     if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")) or _advised(clause):
         return None
-    if any(_function_word(w) and w.lower not in ("and", "of") for w in words):
+    if any(function_word(w) and w.lower not in ("and", "of") for w in words):
         return None
     return _ask(clause, f"{'Who' if _people(subject, words, clause) else 'What'} {_agree(clause)}", subject)
 
@@ -431,7 +432,7 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
     if previous is None or previous.lower in NO_GAP_AFTER or (previous.lower == "of" and not in_place):
         return None  # `the behaviour of [elk] herds`: no `… the behaviour of?`
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
-    if not (_function_word(previous) or after_verb):
+    if not (function_word(previous) or after_verb):
         return None
     if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
@@ -603,7 +604,7 @@ def _people(text: str, words: Sequence[Token], clause: Clause) -> bool:
         return False
     if words[-1].lower in ("of",) or words[-1].lex.people:  # `Tool vendors`, `Researchers`
         return True
-    acronym = " " not in text and _acronym(text)  # `TSMC left` is a company
+    acronym = " " not in text and is_acronym(text)  # `TSMC left` is a company
     return text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
 
 
@@ -613,7 +614,7 @@ def _lower_first(subject: str, names: frozenset[str]) -> str:
     first, _, rest = subject.partition(" ")
     bare = first.removesuffix("'s").removesuffix("’s")
     unknown = bare.isalpha() and parts_of_speech(bare.lower()) == {""}
-    keep = (_acronym(bare) or bare in names or rest[:1].isupper() or unknown) and first.lower() not in STOPWORDS
+    keep = (is_acronym(bare) or bare in names or rest[:1].isupper() or unknown) and first.lower() not in STOPWORDS
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
 
@@ -688,21 +689,6 @@ def _broken(text: str) -> bool:
         if any(w[:1] in ("'", "‘", "\"", "“") for w in following):
             return True  # `what year 'West End Blues'`: the wh-phrase stands inside a quotation
     return False
-
-
-def _acronym(word: str) -> bool:
-    letters = word.removesuffix("'s")
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
-
-
-def _function_word(word: Token) -> bool:
-    """A stopword, unless it is an acronym: `US` is no `us`."""
-    return word.lower in STOPWORDS and not word.acronym
-
-
-def _adjective_like(word: str) -> bool:
-    """`extensive`, `stratified`, but not `need` or `feed`."""
-    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
 
 
 def third_person(verb: str) -> str:

@@ -73,9 +73,6 @@ PRONOUN_OPENERS = frozenset("this it they he she these".split())
 MODALS = frozenset("can could will would should may might must cannot".split())
 
 
-PERFECT = frozenset("has have had been".split())  # `has raged`
-
-
 BE = frozenset("be been being is are was were".split())  # `cannot be phished`, `is stratified`: never a target
 
 
@@ -90,9 +87,6 @@ SINGULAR = {
     "are": "is", "were": "was", "have": "has", "do": "does", "don't": "doesn't", "aren't": "isn't",
     "weren't": "wasn't", "haven't": "hasn't",
 }
-
-
-AFTER_NOUN_NOT_VERB = MODALS | frozenset("is are was were be been has have had do does did and or".split())
 
 
 PREPOSITIONS = frozenset(
@@ -225,11 +219,6 @@ def tokens(text: str) -> tuple[Token, ...]:
     return tuple(found)
 
 
-def shifted(words: Sequence[Token], by: int) -> tuple[Token, ...]:
-    """The tokens moved `by` characters (a piece of a text read as a text of its own)."""
-    return tuple(w._replace(start=w.start + by, end=w.end + by) for w in words)
-
-
 def moved(word: Token, by: int) -> Token:
     """The token `by` characters further on (a piece of a text read as a text of its own); built as `tokens`
     builds tokens, without `_replace`'s frame (a tenth of reading a clause)."""
@@ -323,35 +312,18 @@ def word_set(text: str) -> frozenset[str]:
     return frozenset(word_forms(text))
 
 
-def with_capital(text: str) -> str:
-    """`text` with its first letter upper case (`str.capitalize` would lower the rest)."""
-    return text[:1].upper() + text[1:]
-
-
 def adjacent(words: Sequence[Token], i: int) -> bool:
     """No punctuation between word i and word i+1."""
     return words[i + 1].start - words[i].end <= 1
-
-
-def is_year(token: Token) -> bool:
-    return bool(_YEAR.fullmatch(token.text))
 
 
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
 def is_acronym(word: str) -> bool:
+    """`TSMC`, `US`, `AI's`: two capitals or more (`Token.acronym` of a token)."""
     letters = word.removesuffix("'s")
     return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
-
-
-def is_content(word: Token) -> bool:
-    bare = word.lower.removesuffix("'s")
-    return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not word.text[0].isdigit()
-
-
-def is_number(token: Token) -> bool:
-    return token.text[0] in "$€£0123456789" or token.lower in NUMBER_WORDS
 
 
 # Words that give no answer away: an answer's other words do (`[about 180] copies` is given away by `180`).
@@ -741,11 +713,6 @@ def is_plural(word: str) -> bool:
     if "noun" in lexicon().categories(lower) or lower in STOPWORDS:
         return False
     return lower.endswith("s") and not lower.endswith(("ss", "us", "is"))
-
-
-def plural_noun(word: Token) -> bool:
-    """A token that is a plural noun, not a possessive (`children`, `clasts`; not `child's`)."""
-    return is_plural(word.lower) and not word.lower.endswith("'s")
 
 
 def rough_singular(word: str) -> str:
