@@ -32,6 +32,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
+    adjacent,
     core_tokens,
     read_part,
     rough_singular,
@@ -250,11 +251,11 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
                 or parts == {""})  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
 
-    while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and _adjacent(words, first - 1)
+    while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
            and not words[first - 1].lower.endswith("'s") and joins(first - 1)):
         first -= 1
     def noun_after(i: int) -> bool:
-        return (i < len(words) and _adjacent(words, i - 1) and joins(i)
+        return (i < len(words) and adjacent(words, i - 1) and joins(i)
                 and not words[i].lex.bare_parts.isdisjoint({"NOUN", ""})
                 and "ADV" not in words[i].lex.parts  # `the sentence back`
                 and not _object_follows(words, i))
@@ -264,7 +265,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         if noun_after(last + 1):
             last += 1
         elif (last - first + 2 < MAX_PHRASE_WORDS and words[last + 1].lex.parts == {"ADJ"}
-              and _adjacent(words, last) and joins(last + 1) and noun_after(last + 2)):
+              and adjacent(words, last) and joins(last + 1) and noun_after(last + 2)):
             last += 2  # `Fischer random chess`: an adjective, then the noun it goes with
         else:
             break
@@ -331,7 +332,7 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
             i += 1
             continue
         last = i
-        while last + 1 < len(words) and _adjacent(words, last) and tags[last + 1] in _MODIFIERS \
+        while last + 1 < len(words) and adjacent(words, last) and tags[last + 1] in _MODIFIERS \
                 and not words[last].lower.endswith("'s") and not (tags[last + 1] == tagger.NUM
                                                                   and tags[last] != tagger.NUM):
             last += 1
@@ -357,7 +358,7 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
 
 def _noun_continues(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
     """The noun after word i belongs to its phrase: `[waggle] dance`, `Hatnub alabaster [quarry]`."""
-    if not _adjacent(words, i) or tags[i + 1] not in _NOMINAL or words[i].lower.endswith("'s"):
+    if not adjacent(words, i) or tags[i + 1] not in _NOMINAL or words[i].lower.endswith("'s"):
         return False
     if words[i].plural and not words[i].lex.number:
         return False  # a plural ends its phrase: `18 months [shows]`
@@ -367,12 +368,12 @@ def _noun_continues(words: Sequence[Token], tags: Sequence[str], i: int) -> bool
 
 def _of_phrase_end(words: Sequence[Token], tags: Sequence[str], i: int) -> int | None:
     """Where `of` and the noun phrase after word i end (`length [of the waggle run]`), or None."""
-    if i + 2 >= len(words) or words[i + 1].lower != "of" or not _adjacent(words, i):
+    if i + 2 >= len(words) or words[i + 1].lower != "of" or not adjacent(words, i):
         return None
     first = i + 3 if words[i + 2].lower in ("the", "a", "an") else i + 2
     end = first
     while end < len(words) and tags[end] in (tagger.ADJ, tagger.NOUN, tagger.NAME) \
-            and (end == first or (_adjacent(words, end - 1) and not words[end - 1].lower.endswith("'s"))):
+            and (end == first or (adjacent(words, end - 1) and not words[end - 1].lower.endswith("'s"))):
         end += 1
     end -= 1
     while end >= first and tags[end] not in _NOMINAL:
@@ -382,11 +383,11 @@ def _of_phrase_end(words: Sequence[Token], tags: Sequence[str], i: int) -> int |
 
 def _rate_end(words: Sequence[Token], i: int) -> int | None:
     """Where a rate after a number ends: `10 kilometres [a year]`, `one second [per kilometre]`, `two tonnes [each]`."""
-    if i + 1 >= len(words) or not _adjacent(words, i):
+    if i + 1 >= len(words) or not adjacent(words, i):
         return None
     if words[i + 1].lower == "each":
         return i + 1
-    if i + 2 < len(words) and words[i + 1].lower in ("a", "an", "per", "every") and _adjacent(words, i + 1) \
+    if i + 2 < len(words) and words[i + 1].lower in ("a", "an", "per", "every") and adjacent(words, i + 1) \
             and words[i + 2].lex.content and "NOUN" in words[i + 2].lex.parts:
         return i + 2
     return None
@@ -394,7 +395,7 @@ def _rate_end(words: Sequence[Token], i: int) -> int | None:
 
 def _object_follows(words: Sequence[Token], i: int) -> bool:
     """`quicklime cut Roman curing times`: a word a name or an article follows is a verb, not a noun."""
-    if "VERB" not in words[i].lex.parts or i + 1 >= len(words) or not _adjacent(words, i):
+    if "VERB" not in words[i].lex.parts or i + 1 >= len(words) or not adjacent(words, i):
         return False
     return words[i + 1].text[0].isupper() or words[i + 1].lower in ("a", "an", "the")
 
@@ -437,7 +438,7 @@ def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> l
     """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
     first = 1 if words and words[0].lower in ("the", "a", "an") else 0
     verb = min((v for v in verbs if v > first), default=None)
-    if verb != first + 2 or not _adjacent(words, first):
+    if verb != first + 2 or not adjacent(words, first):
         return []
     pair = words[first:verb]
     if not all(w.lex.content for w in pair) or any(w.text[0].isdigit() for w in pair):
@@ -481,11 +482,6 @@ def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, fron
 def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
     """The words of a target that give it away (`words.core_tokens`), without a possessive `'s`."""
     return tuple(w.lex.bare for w in core_tokens(words[target.first_token:target.last_token + 1]))
-
-
-def _adjacent(words: Sequence[Token], i: int) -> bool:
-    """No punctuation between word i and word i+1."""
-    return words[i + 1].start - words[i].end <= 1
 
 
 def in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],
@@ -673,7 +669,7 @@ def _number_end(words: Sequence[Token], i: int) -> int:
     if (words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words)
             and words[last + 1].lower == "of" and _is_unit(words[last + 2])):
         return last + 2
-    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and _adjacent(words, last):
+    while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and adjacent(words, last):
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
@@ -684,9 +680,9 @@ def _number_end(words: Sequence[Token], i: int) -> int:
     if words[i].text[0] in "$€£" and words[last].lower in NUMBER_WORDS:
         return last  # `$7.2 billion`: money with its magnitude is whole
     unit = last + 1
-    if unit >= len(words) or not _adjacent(words, last) or words[unit].lower in STOPWORDS:
+    if unit >= len(words) or not adjacent(words, last) or words[unit].lower in STOPWORDS:
         return last
-    followed_by_unit = unit + 1 < len(words) and _adjacent(words, unit) and _is_unit(words[unit + 1])
+    followed_by_unit = unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1])
     if _is_unit(words[unit]):
         modifier = (
             words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
@@ -722,7 +718,7 @@ def _entities(text: str, words: Sequence[Token]) -> list[Target]:
             continue
         last = i
         while (
-            last + 1 < len(words) and _adjacent(words, last) and _capitalised(words, last + 1)
+            last + 1 < len(words) and adjacent(words, last) and _capitalised(words, last + 1)
             and not words[last].lower.endswith("'s")
         ):
             last += 1
