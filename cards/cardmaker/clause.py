@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from cards.cardmaker.mood import Imperative, Mood
 from cards.cardmaker.tagger import Tagged
-from cards.cardmaker.types import Attribution, Frames, Token
+from cards.cardmaker.types import Attribution, Frames, Reading, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
@@ -56,23 +56,22 @@ def read_claims(framed: Frames, mood: Mood, tagged: Tagged) -> Claims:
     """The main clause of the claim, and of the claim in its speaker's mouth, gathered with its mood and parts
     of speech: read once for the cloze maker and the question writer."""
     text, words, lead, verbs = framed.text, framed.words, mood.lead, tagged.verbs
-    clause = _claim_clause(text, words, verbs, lead.claim_start if lead else 0, bool(framed.before))
+    claim = Reading(text=text, words=words, verbs=verbs, targets=(), claim_start=lead.claim_start if lead else 0)
+    clause = _claim_clause(claim, bool(framed.before))
     spoken = None
     if mood.spoken:
         said = mood.spoken
         spoken = Spoken(text=said.text, words=said.words, verbs=tagged.spoken_verbs,
-                        clause=_claim_clause(said.text, said.words, tagged.spoken_verbs, 0))
+                        clause=_claim_clause(Reading(text=said.text, words=said.words, verbs=tagged.spoken_verbs,
+                                                     targets=())))
     return Claims(advice=mood.advice, frame=mood.frame, lead=lead, verbs=verbs, clause=clause, spoken=spoken,
                   tags=tagged.tags)
 
 
-def _claim_clause(text: str, words: Sequence[Token], verbs: frozenset[int], claim_start: int,
-                  shown_before: bool = False) -> Clause | None:
-    """The main clause of the claim's first sentence (the claim capitalised), or None when it is advice."""
-    offsets = frozenset(words[i].start - claim_start for i in verbs  # finite verbs: not after `to`
-                        if words[i].start >= claim_start and not (i and words[i - 1].lower == "to"))
-    claim = text[claim_start:]
-    claim = claim[:1].upper() + claim[1:]
+def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None:
+    """The main clause of the claim's first sentence (`reading.claim`, capitalised), or None when it is advice."""
+    offsets = reading.claim_verb_offsets()  # finite verbs: not after `to`
+    claim, claim_start, words = reading.claim, reading.claim_start, reading.words
     indent = len(claim) - len(claim.lstrip())
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
     shift = claim_start + indent
