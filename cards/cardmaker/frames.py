@@ -23,6 +23,7 @@ from cards.cardmaker.words import (
     SETTING_OPENERS,
     STOPWORDS,
     Part,
+    moved,
     tokens,
 )
 
@@ -37,10 +38,8 @@ def read_frames(part: Part, previous: str, episode: str, speakers: frozenset[str
     if referent is not None:  # read with the referent in the pronoun's place
         shift = len(referent.phrase) - referent.end
         text = referent.phrase + part.text[referent.end:]
-        words = referent.words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
-                                       for w in part.words if w.start >= referent.end)
-        shown = referent.words + tuple(w._replace(start=w.start + shift, end=w.end + shift)
-                                       for w in key_words if w.start >= referent.end)
+        words = referent.words + tuple(moved(w, shift) for w in part.words if w.start >= referent.end)
+        shown = referent.words + tuple(moved(w, shift) for w in key_words if w.start >= referent.end)
         shown += tuple(w for w in key_words if w.start < referent.end)  # `This outbreak`: on the front too
     setting = setting_end(text)
     opening = _CONTRAST.match(text)
@@ -254,7 +253,7 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
 def _referent(phrase: str, end: int, words: Sequence[Token]) -> Referent:
     """The phrase, capitalised, with its tokens placed in it."""
     shift = -words[0].start
-    placed = tuple(w._replace(start=w.start + shift, end=w.end + shift) for w in words)
+    placed = tuple(moved(w, shift) for w in words)
     placed = (placed[0]._replace(text=placed[0].text[:1].upper() + placed[0].text[1:]), *placed[1:])
     return Referent(phrase[:1].upper() + phrase[1:], end, placed)
 
