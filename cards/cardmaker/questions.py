@@ -31,6 +31,7 @@ from cards.cardmaker.words import (
     ADVISING_MODALS,
     AUXILIARIES,
     BE,
+    COMMON_VERBS,
     DETERMINERS,
     GAP_WORDS,
     GIVEN_DETERMINERS,
@@ -546,7 +547,7 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     """(`did`, `leave`) for `left`; (`is`, ``) for `is`; (`does`, `move`) for `moves`."""
     token = clause.verb_token
     word = token.lower
-    if word in ("used", "uses", "makes", "gets", "becomes"):
+    if word in COMMON_VERBS:  # stopwords, yet verbs: `used` → `did … use`
         return ("did", "use") if word == "used" else ("does", word[:-1] if word != "becomes" else "become")
     if word in AUXILIARIES and not (word in ("has", "have", "had") and takes_object(clause)):
         return word, ""
