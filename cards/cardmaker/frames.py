@@ -46,7 +46,7 @@ def read_frames(part: Part, previous: str, episode: str, speakers: frozenset[str
     tail = _TAIL.search(text)
     aside = SetAside(opening.end() if opening else None, tail.start() if tail else None, setting)
     return Frames(key_point, key_words, before, referent, text, words, part.whole, shown,
-                  _read_frame(text, words, previous, episode, speakers), _contrast(text), aside)
+                  _read_frame(text, words, previous, episode, speakers, setting), _contrast(text, opening), aside)
 
 
 # What follows the claim and gives its cause, consequence, exception or contrast: another fact, after it.
@@ -85,7 +85,7 @@ def attribution(key_point: str, previous: str = "", episode: str = "",
 
 
 def _read_frame(key_point: str, words: Sequence[Token], previous: str, episode: str,
-                speakers: frozenset[str]) -> Attribution | None:
+                speakers: frozenset[str], setting: int | None = None) -> Attribution | None:
     """The speaker or finding frame of a key point, for any speaker's name (not a list of names).
 
     `She warns that …` is a frame too: its speaker is the one the key point
@@ -94,11 +94,12 @@ def _read_frame(key_point: str, words: Sequence[Token], previous: str, episode: 
     (`Osei agrees with Klein that …`, `A 2023 review concluded that …`), the
     subject of a verb reporting a finding (`A 2016 study found …`), and a
     speaker of the episode whatever the verb (`Marchand prefers …`); a
-    setting may come first (`In 1997, Simard showed that …`).
+    setting may come first (`In 1997, Simard showed that …`); `setting` is where it ends (`setting_end`),
+    when the caller has read it.
     """
     match = _ATTRIBUTION.match(key_point) or _ACCORDING.match(key_point)
     if not match:
-        return _reported(key_point, words, speakers)
+        return _reported(key_point, words, speakers, setting_end(key_point) if setting is None else setting)
     speaker = match.group("speaker")
     first = speaker.split()[0].lower()
     if first in PERSONAL_PRONOUNS and " " not in speaker:
@@ -138,9 +139,9 @@ MAX_FRAME_WORDS = 14
 _PUNCTUATION = re.compile(r",(?!\d{3})|[;:()]")  # a comma that is no thousands separator (`1,500 buyers`)
 
 
-def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str]) -> Attribution | None:
-    """`<subject> <verb> [a phrase] that <claim>`, `<study> found <claim>`, `<speaker> <verb> <claim>`."""
-    start = setting_end(key_point)
+def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str], start: int) -> Attribution | None:
+    """`<subject> <verb> [a phrase] that <claim>`, `<study> found <claim>`, `<speaker> <verb> <claim>`, after a
+    setting that ends at `start`."""
     words = [w for w in tokens if w.start >= start][:MAX_FRAME_WORDS + 2]
     if len(words) < 3 or words[0].lower in ANAPHORA or words[0].lower in ("you", "we", "i"):
         return None
@@ -196,9 +197,9 @@ _PERSON_SUBJECT = re.compile(r"^(?!(?:The|A|An|This|These|Those|In|On|At|By)\b)(
                              r"(?=[a-z]+ed\b|[a-z]+s\b)")  # `Alexander Fleming discovered …`; not `The Ever Given`
 
 
-def _contrast(key_point: str) -> Attribution | None:
-    """`Unlike light rail, bus rapid transit …`: the claim after the comma, the contrast kept in front."""
-    opening = _CONTRAST.match(key_point)
+def _contrast(key_point: str, opening: re.Match[str] | None) -> Attribution | None:
+    """`Unlike light rail, bus rapid transit …`: the claim after the comma, the contrast kept in front (`opening`,
+    the key point's match of `_CONTRAST`)."""
     if not opening:
         return None
     claim = key_point[opening.end():].lstrip()

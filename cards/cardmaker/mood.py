@@ -133,9 +133,10 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
     if words[object_first].lower in PREPOSITIONS:
         object_first += 1  # `Hover over [a link]`, `Open with [a story]`
     last = object_first
+    ends = _verbs_after(words, object_first)  # read once: they do not change as the object grows
     while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and adjacent(words, last) \
             and (last + 1 - object_first < MAX_OBJECT_WORDS or _name_goes_on(words, last)) \
-            and last + 1 not in _verbs_after(words, object_first):
+            and last + 1 not in ends:
         last += 1
     while last >= object_first and (words[last].lower in STOPWORDS or _adverb_only(words[last])):
         last -= 1  # `a go-bag [and] leave early`, `add space [early]`

@@ -67,16 +67,15 @@ def rank_targets(key_point: str, words: Sequence[Token], tags: Sequence[str], cl
     When the best holds a word of the episode's topic, every candidate loses
     the topic words at its edges (`Semiconductor [knowledge]`).
     """
-    candidates, context = target_candidates(key_point, words, tags, claim_start, front, topic, shown, advice, aside,
-                                            main_verb)
+    on_front = _FrontWords.of(shown)  # built once: the candidates and the trimmed targets are checked against it
+    candidates, context = _candidates(key_point, words, tags, claim_start, front, topic, on_front, advice, aside,
+                                      main_verb)
     ranked = sorted((t._replace(rank=-score(t, context)) for t in candidates), key=lambda t: (t.rank, t.start))
     if ranked and _topical(words, ranked[0], topic):
         checked = {(t.start, t.end) for t in ranked}
-        on_front = _FrontWords.of(shown)
         trimmed = [t for t in (as_hidden(t, context) for t in ranked)
                    if (t.start, t.end) in checked or _fits_front(t, words, on_front, front)]
-        ranked = [t for t in trimmed if not _topical(words, t, topic)] + [t for t in trimmed
-                                                                           if _topical(words, t, topic)]
+        ranked = sorted(trimmed, key=lambda t: _topical(words, t, topic))  # stable: those without the topic first
     return tuple(ranked)
 
 
@@ -110,7 +109,15 @@ def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str
     `words` are the part read (`read_part`); `shown` are all the words on the
     front; `main_verb` is the claim's verb (a token index).
     """
-    on_front = _FrontWords.of(shown)
+    return _candidates(key_point, words, tags, claim_start, front, topic, _FrontWords.of(shown), advice, aside,
+                       main_verb)
+
+
+def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], claim_start: int, front: Front,
+                topic: frozenset[str], on_front: _FrontWords, advice: Imperative | None, aside: SetAside,
+                main_verb: int | None) -> tuple[list[Target], Context]:
+    """`target_candidates`, with the front's words counted by the caller (`rank_targets` checks against them
+    again)."""
     verbs = tagger.verbs(tags)
     seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
                      + _chunks(key_point, words, tags) if not never_a_noun(t, words))
