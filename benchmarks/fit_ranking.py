@@ -52,10 +52,6 @@ L2 = 0.005
 STEPS = 400
 RATE = 0.5
 FOLDS = 5
-# The 64 textbook-style key points count twice: issue 11 holds them at precision@1 0.95, and with so few of them
-# among 428 Snipd-style ones the fit would give them up; counting them twice keeps them there and leaves the
-# cross-validated figures of the Snipd-style sets as they were (0.860-0.875, 0.708-0.717, 0.685).
-SET_WEIGHTS: dict[str, float] = {}
 
 
 class KeyPoint(NamedTuple):
@@ -138,8 +134,7 @@ def fit(points: list[KeyPoint], l2: float = L2) -> np.ndarray:
             probabilities /= probabilities.sum()
             wanted = probabilities * point.labels  # any labelled target will do: its share of them
             wanted /= wanted.sum()
-            weight = SET_WEIGHTS.get(point.source, 1.0)
-            gradient += weight * point.features.T @ (probabilities - wanted) / len(useful)
+            gradient += point.features.T @ (probabilities - wanted) / len(useful)
         gradient[fixed] = 0.0  # the fixed weights (`ranking.FIXED_WEIGHTS`) are principles, not fitted
         weights -= RATE * gradient
     return np.round(weights, 2)
