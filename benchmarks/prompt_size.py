@@ -20,12 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import BLIND, HOLDOUT, SHARED_SEEDS, SNIPD_STYLE, TUNING_2, read_set  # noqa: E402
+from quality import BLIND, HOLDOUT, SHARED_SEEDS, SNIPD_STYLE, TUNING_2, read_set, seed_episodes  # noqa: E402
 
 from cards.cardmaker import llm  # noqa: E402
 from cards.model import Episode  # noqa: E402
 from cards.notes import writes_cards  # noqa: E402
-from cards.parse import find_sources, parse_file  # noqa: E402
 
 CHARS_PER_TOKEN = 4
 
@@ -44,19 +43,13 @@ def request_chars(episodes: list[Episode]) -> tuple[int, int, int]:
     return snips, key_points, chars
 
 
-def episodes_in(folder: Path) -> list[Episode]:
-    if not folder.exists():
-        return []
-    return [episode for path in find_sources([folder]).sources for episode in parse_file(path).episodes]
-
-
 def main() -> None:
     labelled = [episode for path in (BLIND, HOLDOUT, SNIPD_STYLE, TUNING_2) if path.exists()
                 for episode, _ in read_set(path)]
     print("| set | snips | key points | tokens in per 1,000 key points |")
     print("| --- | ---: | ---: | ---: |")
-    for name, episodes in (("labelled sets (no transcripts)", labelled), ("seeds/", episodes_in(ROOT / "seeds")),
-                           ("the real note (../shared/seeds, when there)", episodes_in(SHARED_SEEDS))):
+    for name, episodes in (("labelled sets (no transcripts)", labelled), ("seeds/", seed_episodes([ROOT / "seeds"])),
+                           ("the real note (../shared/seeds, when there)", seed_episodes([SHARED_SEEDS]))):
         snips, key_points, chars = request_chars(episodes)
         if key_points:
             per_thousand = chars / CHARS_PER_TOKEN / key_points * 1000

@@ -60,7 +60,6 @@ sys.path.insert(0, str(ROOT))
 
 from cards.cardmaker import llm  # noqa: E402
 from cards.cardmaker.llm import LlmSettings, LlmWriter, llm_settings  # noqa: E402
-from cards.cardmaker.plan import plan_cards  # noqa: E402
 from cards.cardmaker.types import CardPlan, Question  # noqa: E402
 from cards.cardmaker.words import tokens  # noqa: E402
 from cards.cardmaker.writer import RULES, Writer  # noqa: E402
@@ -80,6 +79,7 @@ HOLDOUT = HERE / "snipd_style_holdout.json"
 BLIND = HERE / "blind_key_points_3.json"
 BLIND_2 = HERE / "blind_key_points_2.json"
 BLIND_SETS = (("  blind set", BLIND), ("  second blind set", BLIND_2))
+LABELLED_SETS = (*(path for _, path in BLIND_SETS), HOLDOUT, *(path for _, path in TUNING_SETS))  # every one
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 KINDS = ("fact", "attributed", "advice", "contrast", "pronoun")
 WRITER: Writer = RULES  # `--writer llm`: the model's writer, holding its answers for every key point here
@@ -99,6 +99,13 @@ class Labels(NamedTuple):
 class Row(NamedTuple):
     labels: Labels
     plan: CardPlan
+
+
+class PlannedSet(NamedTuple):
+    """A labelled set's key points, planned, and how many episodes it holds."""
+
+    rows: list[Row]
+    episodes: int
 
 
 def read_set(path: Path) -> list[tuple[Episode, list[Labels]]]:
@@ -123,10 +130,11 @@ def read_set(path: Path) -> list[tuple[Episode, list[Labels]]]:
     return found
 
 
-def plan_set(path: Path) -> list[Row]:
-    """Every key point of a labelled set, planned as a build plans it."""
+def plan_set(path: Path) -> PlannedSet:
+    """Every key point of a labelled set, planned as a build plans it (the set read once)."""
     rows = []
-    for episode, labels in read_set(path):
+    episodes = read_set(path)
+    for episode, labels in episodes:
         topic = episode_topic(episode)
         by_text = {}
         for snip in episode.snips:
@@ -138,7 +146,7 @@ def plan_set(path: Path) -> list[Row]:
             position = positions.get(title, 0)
             positions[title] = position + 1
             rows.append(Row(item, by_text[(title, position)]))
-    return rows
+    return PlannedSet(rows=rows, episodes=len(episodes))
 
 
 def normalise(text: str) -> str:
@@ -191,11 +199,10 @@ def figures(rows: list[Row]) -> dict[str, float]:
 
 def snipd_style(verbose: bool, path: Path | None = None) -> dict[str, float]:
     """The figures of one labelled set (the 200 Snipd-style key points by default), with its episode count."""
-    path = path or SNIPD_STYLE
-    rows = plan_set(path)
+    planned = plan_set(path or SNIPD_STYLE)
     if verbose:
-        list_misses(rows)
-    return {**figures(rows), "episodes": len(read_set(path))}
+        list_misses(planned.rows)
+    return {**figures(planned.rows), "episodes": planned.episodes}
 
 
 def list_misses(rows: list[Row]) -> None:
@@ -224,29 +231,37 @@ def labelled_episode(number: int, item: dict) -> Episode:
 
 
 def plan_labelled(number: int, item: dict) -> CardPlan:
-    """A textbook-style key point's plan: the rules' own call (as the figures were always taken), or the model's."""
-    if WRITER is RULES:
-        return plan_cards(item["key_point"], "Eval Podcast", f"On {item['topic']}")
+    """A textbook-style key point's plan, as a build plans it, by the rules or the model."""
     episode = labelled_episode(number, item)
     return next(snip_plans(episode, episode.snips[0], frozenset(), WRITER))[1]
 
 
-def precision_at_1(verbose: bool) -> tuple[float, int]:
+def plan_labelled_set() -> list[tuple[dict, CardPlan]]:
+    """Every textbook-style key point (as labelled) with its plan."""
     items = json.loads(LABELLED.read_text(encoding="utf-8"))
+    return [(item, plan_labelled(number, item)) for number, item in enumerate(items)]
+
+
+def precision_at_1(verbose: bool, planned: list[tuple[dict, CardPlan]] | None = None) -> tuple[float, int]:
+    """The share of textbook-style key points whose first deletion is a labelled target (`planned`: the set's
+    plans, when the caller has them already), and their number."""
+    planned = plan_labelled_set() if planned is None else planned
     hits = 0
-    for number, item in enumerate(items):
-        plan = plan_labelled(number, item)
+    for item, plan in planned:
         first = plan.deletions[0].text if plan.deletions else ""
         ok = normalise(first) in {normalise(t) for t in item["targets"]}
         hits += ok
         if verbose and not ok:
             print(f"  miss: {first!r:32} in {item['key_point']}")
-    return hits / len(items), len(items)
+    return hits / len(planned), len(planned)
 
 
-def seed_episodes() -> list[Episode]:
-    folders = [ROOT / "seeds"] + ([SHARED_SEEDS] if SHARED_SEEDS.exists() else [])
-    return [episode for path in find_sources(folders).sources for episode in parse_file(path).episodes]
+def seed_episodes(folders: list[Path] | None = None) -> list[Episode]:
+    """The episodes of the notes in `folders` that exist (default: seeds/, and ../shared/seeds when there)."""
+    present = [folder for folder in folders or [ROOT / "seeds", SHARED_SEEDS] if folder.exists()]
+    if not present:
+        return []
+    return [episode for path in find_sources(present).sources for episode in parse_file(path).episodes]
 
 
 def seed_plans() -> list[CardPlan]:
@@ -272,7 +287,7 @@ def checks(plans: list[CardPlan], verbose: bool) -> tuple[int, int, int]:
 
 def look_at_blind_cards() -> None:
     """Every card of the blind set, one by one: for the one look at the end of a round of work."""
-    for row in plan_set(BLIND):
+    for row in plan_set(BLIND).rows:
         plan, labels = row.plan, row.labels
         print(f"[{labels.kind}] {labels.text}")
         for target in plan.deletions:
@@ -290,18 +305,17 @@ def print_blind_set(name: str, path: Path) -> None:
     if not path.exists():
         print(f"{name}: {path.name} is not here")
         return
-    rows = plan_set(path)
-    print(line(name, figures(rows), len(read_set(path))))
+    planned = plan_set(path)
+    print(line(name, figures(planned.rows), planned.episodes))
     for kind in KINDS:
-        of_kind = [row for row in rows if row.labels.kind == kind]
+        of_kind = [row for row in planned.rows if row.labels.kind == kind]
         if of_kind:
             print(line(f"    {kind}", figures(of_kind)))
 
 
 def every_episode() -> list[Episode]:
     """Every episode the table plans: the labelled sets, the textbook-style key points, the seed notes."""
-    sets = [BLIND, BLIND_2, HOLDOUT, SNIPD_STYLE, TUNING_2]
-    episodes = [episode for path in sets if path.exists() for episode, _ in read_set(path)]
+    episodes = [episode for path in LABELLED_SETS if path.exists() for episode, _ in read_set(path)]
     items = json.loads(LABELLED.read_text(encoding="utf-8"))
     return episodes + [labelled_episode(n, item) for n, item in enumerate(items)] + seed_episodes()
 
@@ -352,24 +366,24 @@ def main() -> None:
     tuning_rows: list[Row] = []
     for name, path in BLIND_SETS:
         print_blind_set(name, path)
-    rows = plan_set(HOLDOUT)
-    print(line("  Snipd-style held-out set", figures(rows), len(read_set(HOLDOUT))))
+    holdout = plan_set(HOLDOUT)
+    print(line("  Snipd-style held-out set", figures(holdout.rows), holdout.episodes))
     if args.holdout:
-        list_misses(rows)
+        list_misses(holdout.rows)
     print("Tuned on:")
     for name, path in TUNING_SETS:
         if not path.exists():
             print(f"  {name}: {path.name} is not here")
             continue
-        rows = plan_set(path)
-        tuning_rows += rows
-        print(line(f"  {name}", figures(rows), len(read_set(path))))
+        planned = plan_set(path)
+        tuning_rows += planned.rows
+        print(line(f"  {name}", figures(planned.rows), planned.episodes))
         if args.verbose:
-            list_misses(rows)
+            list_misses(planned.rows)
     print(line("  the three tuning sets", figures(tuning_rows)))
-    precision, labelled = precision_at_1(args.verbose)
-    labelled_plans = [plan_labelled(number, item)
-                      for number, item in enumerate(json.loads(LABELLED.read_text(encoding="utf-8")))]
+    labelled_set = plan_labelled_set()  # planned once: for precision@1 and for the checks
+    precision, labelled = precision_at_1(args.verbose, labelled_set)
+    labelled_plans = [plan for _, plan in labelled_set]
     print(f"  target precision@1 on {labelled} textbook-style key points: {precision:.3f}")
     seed = seed_plans()
     for name, plans in (("labelled set", labelled_plans), ("seed notes", seed)):

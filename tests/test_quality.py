@@ -163,3 +163,10 @@ def test_the_table_can_be_taken_through_a_language_model(monkeypatch):
     last = result.stderr.splitlines()[-1]
     assert last.startswith("fake: ") and " key points from the model, " in last
     assert f"; {len(server.seen)} requests, " in last
+    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    asked = {key_point for seen in server.seen for key_point in seen.key_points}
+    labelled = {label.text for path in quality.LABELLED_SETS
+                for _, labels in quality.read_set(path) for label in labels}
+    assert len(labelled) > 400 and labelled <= asked  # every labelled set, the third tuning set among them
