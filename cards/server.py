@@ -22,9 +22,9 @@ from anki.sync_pb2 import SyncCollectionResponse as Response
 
 from cards.collection import first_line, is_empty, never_synced
 from cards.errors import SyncServerError, UsageError
+from cards.settings import PASSWORD_VARIABLE, shown_url
 
 SESSION_FILE = ".cards-sync-session.json"
-PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"
 KEYRING_SERVICE = "cards sync"
 
 
@@ -45,15 +45,23 @@ class FullSync(NamedTuple):
 
 
 def check_url(url: str) -> str:
-    """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL."""
-    parts = urlsplit(url)
+    """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL.
+
+    The endpoint is kept on disk (the session file, the keyring's account name), so an address holding a
+    user name or password is refused, and messages show an address without them.
+    """
+    parts, shown = urlsplit(url), shown_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--server {url}: not a sync server address; give the whole URL, starting with "
+        raise UsageError(f"--server {shown}: not a sync server address; give the whole URL, starting with "
                          "https:// or http:// (such as https://sync.example.org/)")
+    if "@" in parts.netloc:
+        raise UsageError(f"--server {shown}: the address holds a user name or password, which would be kept "
+                         f"on disk; give the user with --user (the password is asked, or read from "
+                         f"{PASSWORD_VARIABLE})")
     try:
         parts.port  # noqa: B018  (a port that is not a number raises)
     except ValueError:
-        raise UsageError(f"--server {url}: the port is not a number; give the whole URL, such as "
+        raise UsageError(f"--server {shown}: the port is not a number; give the whole URL, such as "
                          "http://127.0.0.1:8080/") from None
     return url if url.endswith("/") else url + "/"
 

@@ -833,9 +833,10 @@ def test_config_and_the_password_question_never_show_a_password_in_a_url(fixture
                                 str(tmp_path / "anki" / "collection.anki2"), "--create",
                                 "--server", "http://me:flagpw@127.0.0.1:9/", "--user", "me"],
                           input="", catch_exceptions=False, prog_name="cards")
-    assert (asked.exit_code, asked.stderr) == (2, (
-        "Password for me on http://127.0.0.1:9/:\n"
-        "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD\n"))
+    assert (asked.exit_code, asked.stderr) == (2, (  # refused before the password is asked
+        "error: --server http://127.0.0.1:9/: the address holds a user name or password, which would be kept on "
+        "disk; give the user with --user (the password is asked, or read from CARDS_SYNC_PASSWORD)\n"))
+    assert "flagpw" not in asked.output
 
 
 def test_config_shows_the_collection_sync_would_open_or_why_sync_would_stop(fixtures, tmp_path, monkeypatch):

@@ -775,6 +775,19 @@ def test_a_server_that_is_not_a_url_is_refused_before_the_password(library, tmp_
     assert list(tmp_path.iterdir()) == [library]
 
 
+def test_a_server_address_holding_a_password_is_refused_and_never_shown(library, tmp_path, monkeypatch):
+    """The endpoint is kept on disk (session file, keyring account): a password in it would be too."""
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    target = tmp_path / "anki" / "collection.anki2"
+    result = cli(library, tmp_path / "decks", target, "--create", "--server", "https://me:s3cret@sync.example.org/",
+                 "--user", "me", input="x\n")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "error: --server https://sync.example.org/: the address holds a user name or password, which would be "
+           "kept on disk; give the user with --user (the password is asked, or read from CARDS_SYNC_PASSWORD)")
+    assert "s3cret" not in result.output
+    assert list(tmp_path.iterdir()) == [library]
+
+
 def test_no_password_and_nothing_on_standard_input_is_one_sentence(library, tmp_path, monkeypatch):
     monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
     target = tmp_path / "anki" / "collection.anki2"
