@@ -150,7 +150,9 @@ def plan_set(path: Path) -> PlannedSet:
 
 
 def normalise(text: str) -> str:
-    text = re.sub(r"^(the|a|an)\s+", "", text.strip().lower())
+    """Lower case, without a leading article, a trailing `'s` or a final full stop (`4 p.m.` is the labelled
+    `4 p.m`)."""
+    text = re.sub(r"^(the|a|an)\s+", "", text.strip().lower().removesuffix("."))
     return re.sub(r"[’']s$", "", text)
 
 

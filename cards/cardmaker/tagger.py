@@ -207,12 +207,20 @@ def _function_word(lower: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _has_unit(number: Token) -> bool:
+    """A number written with its unit: `21°C`, `40%`, `7nm`."""
+    text = number.text
+    return text[0].isdigit() and (text[-1].isalpha() or text[-1] in "%°")
+
+
 def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
     """The part of speech of an open-class word, from what it can be and the words around it."""
     word = words[i]
     parts, lower = word.lex.parts, word.lower
     at = _previous_at(tags, state.start)
     previous = tags[at] if at is not None else None
+    if previous == NUM and _has_unit(words[at]):  # type: ignore[index]
+        previous = NOUN  # `21°C [shifts] the balance`: a number with its unit counts nothing after it
     before = words[at].lower if at is not None else ""
     after_adverb = at is not None and at < i - 1 and previous in (NOUN, NAME)  # `elk now [avoid]`
     following = words[i + 1] if i + 1 < len(words) and not breaks[i + 1] else None
@@ -360,7 +368,7 @@ def _agrees_after(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
     if lower.endswith("ed") or word.lex.irregular or lower in SAME_PAST:
         return True  # the past agrees with every subject
     either = subject.lower in ZERO_PLURAL or subject.lower.endswith("fish")
-    plural = subject.plural or either or tags[j] == NUM
+    plural = subject.plural or either or (tags[j] == NUM and not _has_unit(subject))  # `21°C [shifts]`
     if lower.endswith("s") and word.lex.verb_base != lower:
         return not plural or either
     return plural or (word.lex.verb_base == lower and tags[j] == NAME and subject.lower.endswith("s"))

@@ -579,7 +579,16 @@ _COMMA_NOT_THOUSANDS = re.compile(r",(?!\d{3})")
 
 
 def _members(text: str) -> int:
-    return len(re.split(r",|\band\b|\bor\b", text))
+    return len(re.split(r",|\band\b|\bor\b", _without_digit_marks(text)))
+
+
+def _without_digit_marks(text: str) -> str:
+    """The text with the commas and points inside numbers (`€1,200`, `2.5`) masked, same length: they do not
+    part the items of a list."""
+    return _DIGIT_MARK.sub("_", text)
+
+
+_DIGIT_MARK = re.compile(r"(?<=\d)[,.](?=\d)")
 
 
 _ENUMERATION = re.compile(r"(?:(?<=[,.;:])|^)[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
@@ -596,10 +605,11 @@ def _enumeration_spans(text: str, words: Sequence[Token]) -> list[tuple[int, int
     if "," not in text or not (" and " in text or " or " in text):
         return []  # no list here
     spans = []
-    for sentence in _LIST_SENTENCE.finditer(text):
+    plain = _without_digit_marks(text)
+    for sentence in _LIST_SENTENCE.finditer(plain):
         start, end = sentence.span()
         if end - start <= LIST_SENTENCE_CHARS:
-            spans += [(m.start(), m.end()) for m in _ENUMERATION.finditer(text, start, end)]
+            spans += [(m.start(), m.end()) for m in _ENUMERATION.finditer(plain, start, end)]
     return spans
 
 
@@ -769,7 +779,7 @@ def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
     found = []
     for i, word in enumerate(words):
         bare = word.lower.removesuffix("'s")
-        if bare in STOPWORDS or word.text[0].isdigit() or len(bare) < 4 or bare.endswith("ly"):
+        if bare in STOPWORDS or word.lex.number or len(bare) < 4 or bare.endswith("ly"):  # `€900` is a number
             continue
         rarity = word.lex.rarity
         if rarity < RARE_ZIPF:

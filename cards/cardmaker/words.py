@@ -199,7 +199,9 @@ _LETTER = r"[^\W\d_]"
 
 TOKEN = re.compile(
     rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
-    rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%)?|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
+    rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%|°[CFK]?)?"  # `21°C` is one number
+    rf"|(?:{_LETTER}\.){{2,}}"  # `p.m.`, `D.C.`: an abbreviation keeps its dots
+    rf"|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
 
 
