@@ -136,6 +136,7 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
         and not any(w.text.removesuffix("'s").removesuffix("’s") in front.speakers
                     for w in words[t.first_token:t.last_token + 1])  # `In [Abernathy]'s words, …`
+        and not cuts_a_name(key_point, words, tags, t)
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
     verb = len(words) if main_verb is None else main_verb
@@ -143,6 +144,24 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
                       (advice.object_first, advice.object_last) if advice and advice.object_last >= advice.object_first
                       else None, *clause_parts(key_point, words, tags, verb))
     return _by_span(candidates), context
+
+
+def cuts_a_name(text: str, words: Sequence[Token], tags: Sequence[str], target: Target) -> bool:
+    """The span starts or ends inside a name: `Hot [Five recordings]`, `the [Colored Waifs]' Home for Boys`.
+    Half a name asks the learner to finish a title, not to recall a fact."""
+    first, last = target.first_token, target.last_token
+    return (last + 1 < len(words) and _name_joins(text, words, tags, last)) or \
+        (first > 0 and _name_joins(text, words, tags, first - 1))
+
+
+def _name_joins(text: str, words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
+    """Words i and i+1 are two words of one name: both capitalised names, nothing between them but a space or a
+    plural possessive's apostrophe (`Waifs' Home`); a possessive `'s` ends a name (`Armstrong's Hot Five`)."""
+    left, right = words[i], words[i + 1]
+    between = text[left.end:right.start]
+    return (tags[i] == tagger.NAME and tags[i + 1] == tagger.NAME and left.text[:1].isupper()
+            and right.text[:1].isupper() and not left.lower.endswith(("'s", "’s"))
+            and between in (" ", "' ", "’ ") and (between == " " or left.lower.endswith("s")))
 
 
 def _by_span(targets: Iterable[Target]) -> list[Target]:
@@ -705,8 +724,10 @@ def _number_end(words: Sequence[Token], i: int) -> int:
             words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
             or (words[unit].lex.zipf >= 5.0 and not words[unit].lower.endswith("s"))
         )
-        if unit + 1 < len(words) and words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin"):
-            return unit + 1  # `18 degrees Celsius`
+        if unit + 1 < len(words) and adjacent(words, unit) and (
+                words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin")
+                or (words[unit].lower in ("degree", "degrees") and words[unit + 1].text[:1].isupper())):
+            return unit + 1  # `18 degrees Celsius`, `25 degrees Brix`: the scale is the unit's
         noun_follows = followed_by_unit and words[unit + 1].plural and not words[unit].plural
         # `eight US states`; `9.6 square kilometres`, `2,000 glider flights`: a singular modifier, then the unit
         return unit + 1 if (modifier or noun_follows) and followed_by_unit else unit
