@@ -388,8 +388,17 @@ def _noun_continues(words: Sequence[Token], tags: Sequence[str], i: int) -> bool
         return False
     if words[i].plural and not words[i].lex.number:
         return False  # a plural ends its phrase: `18 months [shows]`
+    if tags[i] == tagger.NUM and _money(words, i):
+        return False  # money's unit is its currency: `a [$7.2 billion] fund`
     return words[i + 1].text[:1].isupper() == words[i].text[:1].isupper() or (tags[i] == tagger.NUM
                                                                              and words[i + 1].text[:1].islower())
+
+
+def _money(words: Sequence[Token], i: int) -> bool:
+    """Word i ends an amount of money: `$7.2`, `€900`, `$7.2 billion`."""
+    while i > 0 and words[i].lower in NUMBER_WORDS and adjacent(words, i - 1):
+        i -= 1
+    return words[i].text[:1] in "$€£"
 
 
 def _of_phrase_end(words: Sequence[Token], tags: Sequence[str], i: int) -> int | None:
