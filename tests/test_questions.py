@@ -36,6 +36,18 @@ def test_framed_questions(key_point, question, answer):
      "What should you study before you start?", "the failures of earlier programs"),
     ("Open with a story or a surprising number rather than by thanking the organisers.",
      "What should you open with?", "a story"),  # the first of two, asked alone: six words is a long answer
+    # a purpose in front is kept in front, as a setting is
+    ("To prevent mould in winter, open the windows for ten minutes every morning.",
+     "To prevent mould in winter, what should you open for ten minutes every morning?", "the windows"),
+    # `at least` opens the object; a participle or gerund after an article or a number describes it
+    ("Before any salary talk, line up at least one competing offer to strengthen that alternative.",
+     "Before any salary talk, what should you line up to strengthen that alternative?",
+     "at least one competing offer"),
+    ("Bake in a preheated Dutch oven with the lid on.", "What should you bake in with the lid on?",
+     "a preheated Dutch oven"),
+    # an aside after the object stays on the front, with no space before its comma
+    ("When you hike on ice, look for trimlines, the bare rock bands above a glacier.",
+     "When you hike on ice, what should you look for, the bare rock bands above a glacier?", "trimlines"),
 ])
 def test_advice_is_asked_in_its_own_form(key_point, question, answer):
     assert asked(key_point) == (question, answer)

@@ -125,11 +125,15 @@ def setting_end(key_point: str) -> int:
     kept in front of the question and hidden only when nothing else can be.
     """
     match = _SETTING.match(key_point)
-    if not match or match.group().split(" ", 1)[0].lower() not in SETTING_OPENERS:
+    if not match or (match.group().split(" ", 1)[0].lower() not in SETTING_OPENERS and not _PURPOSE.match(key_point)):
         return 0
     if _APPROXIMATE.match(key_point):
         return 0  # `Around 90% of land plants form …`: an amount, the claim's subject
     return match.end()
+
+
+# `To see retreat for yourself, …`, `To prevent swarming, …`: a purpose in front (a verb's base form after `To`).
+_PURPOSE = re.compile(r"^To\s+(?!be\b|date\b)[a-z]+\b(?=[^,;:]*,)")
 
 
 _APPROXIMATE = re.compile(r"^(?:About|Around|Over|Under)\s+[$€£]?\d")

@@ -130,7 +130,7 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         return _no_object(text[:start], negation, first)  # `drop, take cover …`: a list of verbs
     if words[object_first].lower in PARTICLES and object_first + 1 < len(words) and adjacent(words, object_first):
         object_first += 1  # `switch off [the lights]`: the particle is the verb's
-    if words[object_first].lower in PREPOSITIONS:
+    if words[object_first].lower in PREPOSITIONS and not _quantifier(words, object_first):
         object_first += 1  # `Hover over [a link]`, `Open with [a story]`
     last = object_first
     ends = _verbs_after(words, object_first)  # read once: they do not change as the object grows
@@ -140,7 +140,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         last += 1
     while last >= object_first and (words[last].lower in STOPWORDS or _adverb_only(words[last])):
         last -= 1  # `a go-bag [and] leave early`, `add space [early]`
-    if object_first >= len(words) or words[object_first].lower in PREPOSITIONS \
+    if object_first >= len(words) or (words[object_first].lower in PREPOSITIONS
+                                      and not _quantifier(words, object_first)) \
             or words[object_first].lower in _PRONOUN_OBJECTS or words[object_first].lower.endswith("ing"):
         last = object_first - 1  # `breathe in for four counts`, `Record yourself`, `prioritize building …`: none
     phrase_last = max(last, object_first - 1)
@@ -150,6 +151,12 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         if coordinated and last - object_first + 1 > MAX_TARGET_WORDS:
             last = coordinated[0] - 1  # `an authenticator app [or a hardware key like …]`
     return Imperative(text[:start], negation, first, object_first, last, phrase_last)
+
+
+def _quantifier(words: Sequence[Token], i: int) -> bool:
+    """`at least`, `at most`: a quantifier that opens the object (`line up [at least one competing offer]`), not a
+    preposition."""
+    return words[i].lower == "at" and i + 1 < len(words) and words[i + 1].lower in ("least", "most")
 
 
 def _name_goes_on(words: Sequence[Token], i: int) -> bool:
@@ -203,9 +210,11 @@ def _verbs_after(words: Sequence[Token], i: int) -> set[int]:
     """Words that end an object: `keep doors closed`, `leave a stove burning` (a participle), `… and leave early`
     (a second verb)."""
     return {j for j in range(i + 1, min(len(words), i + MAX_OBJECT_WORDS + 1))
-            if (words[j].lower.endswith("ed") and words[j].lex.parts & {"VERB", "ADJ"})
+            if (words[j].lower.endswith("ed") and words[j].lex.parts & {"VERB", "ADJ"}
+                and words[j - 1].lower not in DETERMINERS)  # `in [a preheated] Dutch oven`: an adjective
             or (words[j].lower.endswith("ing") and "VERB" in words[j].lex.parts
-                and words[j - 1].lower not in DETERMINERS and words[j - 1].lower not in PREPOSITIONS)
+                and words[j - 1].lower not in DETERMINERS and words[j - 1].lower not in PREPOSITIONS
+                and not words[j - 1].lex.number)  # `one [competing] offer`: an adjective
             or (words[j - 1].lower == "and" and words[j].lex.verb_base == words[j].lower
                 and "VERB" in words[j].lex.parts and not words[j].plural
                 and not words[j].text[:1].isupper())}  # `National Air and [Space] Museum`: a name goes on

@@ -190,7 +190,7 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     between = text[words[advice.verb].end:words[advice.object_first].start].strip()  # `over` in `Hover over`
     rest = _TRAILING_CLAUSE.sub("", _ASIDE.sub("", text[words[advice.phrase_last].end:])).strip().rstrip(".!;:,")
     parts = ["what should you", advice.negation, verb, between, rest]
-    question = " ".join(p for p in parts if p)
+    question = _TIGHT.sub(r"\1", " ".join(p for p in parts if p))  # `look for, the bare rock bands …`
     lead = advice.setting.strip()
     question = f"{lead} {question}" if lead else question[:1].upper() + question[1:]
     asked = Question(question + "?", answer)
@@ -202,6 +202,7 @@ def _given(word: Token) -> bool:
     return word.lower in GIVEN_DETERMINERS
 
 
+_TIGHT = re.compile(r"\s+([,;:])")
 # An exception to a negated advice: `Never eat … unless …`, `… without …`, `… until …`.
 _EXCEPTION = re.compile(r"\b(?:unless|without|until|except)\b")
 # What follows an advice's object and belongs on the back: an example, a reason, a purpose after a comma.
