@@ -96,8 +96,8 @@ PREPOSITIONS = frozenset(
 )
 
 
-SUBORDINATORS = frozenset("before after when where which that because if while until who whom whose unless although though "
-                          "whereas whenever wherever".split())
+SUBORDINATORS = frozenset("""before after when where which that because if while until who whom whose unless although
+                          though whereas whenever wherever""".split())
 
 
 # Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
