@@ -24,6 +24,20 @@ def asked(key_point: str, previous: str = "", speakers: frozenset[str] = frozens
     # a speaker under any verb that `that` follows
     ("Chen showed that night-shift nurses sleep 90 minutes less.",
      "According to Chen, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    # the speaker without the auxiliaries and adverbs of the verb, and without a noun that `that` follows
+    ("Chen is convinced that night-shift nurses sleep 90 minutes less.",
+     "According to Chen, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    ("Chen has long argued that night-shift nurses sleep 90 minutes less.",
+     "According to Chen, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    ("Chen points to evidence that night-shift nurses sleep 90 minutes less.",
+     "According to Chen, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    # a common word loses the capital the sentence gave it; a setting stays in front
+    ("Surveys consistently show that night-shift nurses sleep 90 minutes less.",
+     "According to surveys, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    ("Data from Norway suggest that night-shift nurses sleep 90 minutes less.",
+     "According to data from Norway, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    ("In 2021, researchers showed that night-shift nurses sleep 90 minutes less.",
+     "In 2021, according to researchers, how many minutes do night-shift nurses sleep less?", "90 minutes"),
 ])
 def test_framed_questions(key_point, question, answer):
     assert asked(key_point) == (question, answer)

@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from cards.cardmaker.clause import read_clause
 from cards.cardmaker.types import Attribution, Frames, Referent, SetAside, Token
 from cards.cardmaker.words import (
+    ADVERBS,
     ANAPHORA,
+    AUXILIARIES,
     CLAUSE_VERBS,
+    DETERMINERS,
     FINDING_VERBS,
     OTHER_ATTRIBUTION_VERBS,
     PERSONAL_PRONOUNS,
@@ -153,6 +156,8 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
     verb = None
     if that is not None:  # the verb nearest before `that`, with at most a phrase between (`agrees with Klein`)
         verb = next((i for i in range(that - 1, 0, -1) if _finite_verb(words[i])
+                     and words[i - 1].lower not in PREPOSITIONS  # `points to [evidence] that`: a noun
+                     and words[i - 1].lower not in DETERMINERS
                      and (i == that - 1 or words[i + 1].lower in PREPOSITIONS)), None)
     if verb is not None and that is not None and not _PUNCTUATION.search(key_point[words[0].start:words[that].start]):
         claim_start = words[that].end + 1
@@ -169,11 +174,37 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
         subject = key_point[words[0].start:words[verb - 1].end]
         return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "",
                            tuple(words[:verb]) if speaker else ())
-    subject = key_point[words[0].start:words[verb - 1].end]
+    subject = key_point[words[0].start:words[_subject_end(words, verb)].end]
     if claim_start >= len(key_point):
         return None
-    lead = f"According to {subject[:1].lower() + subject[1:] if words[0].lower in STOPWORDS else subject},"
+    setting = key_point[:start].strip()  # `In 2021, according to researchers, …`: the setting stays in front
+    lead = f"{setting} according to {_lead_subject(subject, words[0])}," if setting \
+        else f"According to {_lead_subject(subject, words[0])},"
     return Attribution(subject, key_point[claim_start:], claim_start, True, lead, tuple(words[:verb]))
+
+
+def _subject_end(words: Sequence[Token], verb: int) -> int:
+    """The last word of the frame's subject: before the auxiliaries and adverbs of its verb (`Okafor [has long]
+    argued`, `Okafor [is] convinced`, `Surveys [consistently] show`)."""
+    end = verb - 1
+    while end > 0 and (words[end].lower in AUXILIARIES or words[end].lower in ADVERBS
+                       or (words[end].lower.endswith("ly") and "ADV" in words[end].lex.parts)
+                       or words[end].lex.parts == {"ADV"}
+                       or ("ADV" in words[end].lex.parts and words[end - 1].lower in AUXILIARIES)):  # `has long`
+        end -= 1
+    return end
+
+
+def _lead_subject(subject: str, first: Token) -> str:
+    """The subject as a question's lead shows it after `According to`: a common word that opens the key point loses
+    the capital the sentence gave it (`According to surveys`, `… to data from Norway`, `… to a 2019 study`); a
+    name keeps it (`According to Okafor`, `… to Google researchers`)."""
+    common = first.lower in STOPWORDS or first.lower in _MASS_FINDINGS or (
+        first.plural and "NOUN" in first.lex.parts and first.text[1:].islower())
+    return subject[:1].lower() + subject[1:] if common else subject
+
+
+_MASS_FINDINGS = frozenset("data evidence research".split())  # `Data from Norway suggest …`: no plural, no name
 
 
 def _finite_verb(word: Token) -> bool:

@@ -329,14 +329,14 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.35, "form_subject": 0.17, "form_fronted": 0.04, "form_in_place": 0.23,
-    "form_subject_phrase": 0.08, "form_object_phrase": -0.69, "form_advice": 0.23, "form_speaker": 0.24,
-    "made_first": 0.26, "order": 0.08, "no_target": -0.15, "best_target": 1.00, "behind_best": -0.78,
-    "answer_number": 0.35, "answer_entity": 0.58, "answer_rare_term": 0.08, "answer_noun_phrase": -0.22,
-    "answer_one_word": -0.33, "answer_three_words_plus": 0.39, "who": -0.27, "wh_in_the_middle": -0.05,
-    "preposition_at_the_end": 0.15, "comma": -0.16, "length": -0.03, "framed": -0.29, "bias": 0.64,
+    "form_number": 0.34, "form_subject": 0.17, "form_fronted": 0.03, "form_in_place": 0.22,
+    "form_subject_phrase": 0.07, "form_object_phrase": -0.65, "form_advice": 0.21, "form_speaker": 0.24,
+    "made_first": 0.27, "order": 0.07, "no_target": -0.14, "best_target": 0.99, "behind_best": -0.78,
+    "answer_number": 0.35, "answer_entity": 0.58, "answer_rare_term": 0.08, "answer_noun_phrase": -0.23,
+    "answer_one_word": -0.33, "answer_three_words_plus": 0.43, "who": -0.27, "wh_in_the_middle": -0.03,
+    "preposition_at_the_end": 0.15, "comma": -0.13, "length": -0.04, "framed": -0.27, "bias": 0.63,
 }
-QUESTION_THRESHOLD = -0.25
+QUESTION_THRESHOLD = -0.21
 
 
 def question_score(features: dict[str, float]) -> float:
