@@ -38,6 +38,9 @@ def asked(key_point: str, previous: str = "", speakers: frozenset[str] = frozens
      "According to data from Norway, how many minutes do night-shift nurses sleep less?", "90 minutes"),
     ("In 2021, researchers showed that night-shift nurses sleep 90 minutes less.",
      "In 2021, according to researchers, how many minutes do night-shift nurses sleep less?", "90 minutes"),
+    # a noun that `that` follows is what the verb reports: the speaker is the verb's subject
+    ("Nowak reports estimates that night-shift nurses sleep 90 minutes less.",
+     "According to Nowak, how many minutes do night-shift nurses sleep less?", "90 minutes"),
 ])
 def test_framed_questions(key_point, question, answer):
     assert asked(key_point) == (question, answer)
@@ -202,3 +205,19 @@ def test_a_whole_wh_phrase_is_a_question():
 
     assert not _broken("According to Chen, how many minutes do night-shift nurses sleep less?")
     assert not _broken("Loading loose cargo cost $5.86 a ton in 1956, against how many cents for containers?")
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    # `a` is a magnitude's `one`; `at least`, `up to`, `more than` go with the number into the gap
+    ("The band's first record sold over a million copies in 1917.",
+     "How many copies did the band's first record sell in 1917?", "a million copies"),
+    ("Each hive holds at least 20,000 bees in midsummer.", "How many bees does each hive hold in midsummer?",
+     "20,000 bees"),
+])
+def test_a_number_is_asked_with_its_approximation_in_the_gap(key_point, question, answer):
+    assert asked(key_point) == (question, answer)
+
+
+def test_nothing_is_fronted_out_of_a_clause_that_depends_on_the_verb():
+    # was `How many birds does Nowak cite estimates that up to a die each year?` → `billion birds`
+    assert asked("Nowak cites estimates that up to a billion birds die each year.") is None

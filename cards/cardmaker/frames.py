@@ -69,7 +69,7 @@ _ATTRIBUTION = re.compile(
     rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
     rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})"
     rf"(?:\s+in (?:his|her|their|a|an|the) [^,]{{3,40}}?(?=\s+that\s))?"  # `warned in his 1945 Nobel lecture that`
-    rf"\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
+    rf"\s+(?P<that>(?:[a-z]+\s+)?that\s+)?(?P<claim>\S.*)$"  # `cites [estimates] that`, `warns [parents] that`
 )
 
 
@@ -159,6 +159,9 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
                      and words[i - 1].lower not in PREPOSITIONS  # `points to [evidence] that`: a noun
                      and words[i - 1].lower not in DETERMINERS
                      and (i == that - 1 or words[i + 1].lower in PREPOSITIONS)), None)
+        if verb is not None and verb > 1 and words[verb].plural and "NOUN" in words[verb].lex.parts \
+                and _finite_verb(words[verb - 1]):
+            verb -= 1  # `Nowak reports [estimates] that …`: the noun `that` follows is what the verb reports
     if verb is not None and that is not None and not _PUNCTUATION.search(key_point[words[0].start:words[that].start]):
         claim_start = words[that].end + 1
     else:

@@ -42,6 +42,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     SINGULAR,
     STOPWORDS,
+    SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
     core_words,
     is_acronym,
@@ -398,9 +399,18 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
             break  # `stronger over 2,000 years`: `over` says when, it is no approximation
         start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
         before = before[:-1]
+    if target.kind is TargetKind.NUMBER and len(before) >= 2 and \
+            (before[-2].lower, before[-1].lower) in _TWO_WORD_APPROXIMATORS and \
+            clause.text[before[-1].end:start].strip() == "":
+        start = before[-2].start  # `[up to a billion] birds`, `[more than 5,500] exoplanets`
+        before = before[:-2]
     if target.kind is TargetKind.NUMBER:
         return _number_gap(clause, target, start, end, before, after, in_place)
     return _noun_gap(clause, target, start, end, before, after, in_place)
+
+
+_TWO_WORD_APPROXIMATORS = frozenset({("up", "to"), ("more", "than"), ("less", "than"), ("fewer", "than"),
+                                     ("at", "least"), ("at", "most"), ("as", "many"), ("as", "much")})
 
 
 def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool:
@@ -409,7 +419,8 @@ def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool
     if not before or before[-1].start < lexical.start:
         return False
     between = clause.text[lexical.end:start]
-    return not re.search(r"[,;:]| and | or ", between) and len(between.split()) <= MAX_STRANDED_WORDS
+    return not re.search(r"[,;:]| and | or ", between) and len(between.split()) <= MAX_STRANDED_WORDS \
+        and not any(w.lower in SUBORDINATORS for w in before if w.start >= lexical.end)  # `cites estimates that …`
 
 
 def _stands_alone(clause, target, start, end, before, after, in_place) -> bool:

@@ -671,8 +671,8 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
         first = i
         if i > 0 and (words[i - 1].lower in MONTHS or (words[i - 1].lower in DECADE_PARTS and _decade(words[i]))):
             first = i - 1  # `May 1997`, `the late 1980s`
-        elif i > 0 and words[i - 1].lower == "a" and words[i].lower in FRACTIONS:
-            first = i - 1  # `a quarter`
+        elif i > 0 and words[i - 1].lower in ("a", "an") and words[i].lower in FRACTIONS | _MAGNITUDES:
+            first = i - 1  # `a quarter`, `a million copies`: the article is the number's `one`
         if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
             first -= 1  # `between 10 and 14 months`
         last = _number_end(words, _range_end(text, words, i))
@@ -683,6 +683,9 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
+
+
+_MAGNITUDES = frozenset("hundred thousand million billion trillion".split())
 
 
 def _decade(word: Token) -> bool:
