@@ -156,7 +156,11 @@ def test_proper_names_keep_their_capitals_in_questions():
      "According to Lena Ortiz, the Great Barrier Reef has lost half its coral since what year?", "1995"),
 ])
 def test_an_attributed_claim_is_asked_with_its_speaker_never_for_it(key_point, speaker, question, answer):
-    assert asked(key_point) == (question, answer)
+    # the form is made; whether it is asked is the fitted threshold's to say (`ranking.QUESTION_THRESHOLD`)
+    candidates = [(c.question.text, c.question.answer) for c in question_candidates_of(key_point, "Pod", "Ep")]
+    assert (question, answer) in candidates
+    assert all(speaker not in asked_for for _, asked_for in candidates)
+    assert asked(key_point) in (*candidates, None)
     assert all(speaker not in hidden for hidden in deletions(key_point))
 
 

@@ -221,3 +221,11 @@ def test_a_number_is_asked_with_its_approximation_in_the_gap(key_point, question
 def test_nothing_is_fronted_out_of_a_clause_that_depends_on_the_verb():
     # was `How many birds does Nowak cite estimates that up to a die each year?` → `billion birds`
     assert asked("Nowak cites estimates that up to a billion birds die each year.") is None
+
+
+def test_a_demonstrative_with_its_noun_is_a_subject_when_the_key_point_before_is_shown():
+    previous = "Type designers make round letters like o slightly larger than flat ones."
+    key_point = "This optical correction is usually only 1% to 3% of the cap height."
+    assert asked(key_point, previous=previous) == (
+        "This optical correction is usually only what share of the cap height?", "1% to 3%")
+    assert asked(key_point) is None  # nothing shown above: `this` points at nothing the learner sees

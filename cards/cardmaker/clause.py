@@ -161,6 +161,20 @@ def is_imperative(words: Sequence[Token]) -> bool:
 PRONOUN_SUBJECTS = frozenset("he she they it".split())
 
 
+def _names_its_noun(words: Sequence[Token]) -> bool:
+    """`These bacteria …`, `This optical correction …`: a demonstrative with its noun, read as a subject when the
+    key point it points back to is shown above it (`This is why …`, `These include …` are not)."""
+    if words[0].lower not in ("this", "these", "that", "those"):
+        return False
+    following = words[1]
+    if following.lower in STOPWORDS or following.lower in AUXILIARIES:
+        return False
+    if following.plural and "NOUN" in following.lex.parts:
+        return True  # `These worms`, though `worms` is also a verb's form
+    inflected = following.lex.verb_base not in ("", following.lower)  # `These included …`
+    return bool(following.lex.parts & {"NOUN", "ADJ"}) and not inflected
+
+
 def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[int] = frozenset(),
                 shown_before: bool = False) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb.
@@ -189,7 +203,8 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
     hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
         return None
-    if words[0].lower in ANAPHORA and not ((prefix or shown_before) and words[0].lower in PRONOUN_SUBJECTS):
+    if words[0].lower in ANAPHORA and not ((prefix or shown_before) and words[0].lower in PRONOUN_SUBJECTS) \
+            and not (shown_before and _names_its_noun(words)):
         return None  # `This would …` points at another key point; `If X …, he …` points at X
     start = 1 if words[0].lower in ("the", "a", "an") else 0
     quantity = len(words) > start + 1 and words[start + 1].lex.number  # `About 65% of …`, `Over 80% of …`

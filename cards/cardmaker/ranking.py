@@ -329,14 +329,14 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.35, "form_subject": 0.18, "form_fronted": 0.12, "form_in_place": 0.12,
-    "form_subject_phrase": 0.08, "form_object_phrase": -0.65, "form_advice": 0.21, "form_speaker": 0.22,
-    "made_first": 0.26, "order": 0.07, "no_target": -0.13, "best_target": 1.00, "behind_best": -0.79,
-    "answer_number": 0.33, "answer_entity": 0.58, "answer_rare_term": 0.08, "answer_noun_phrase": -0.24,
-    "answer_one_word": -0.33, "answer_three_words_plus": 0.44, "who": -0.26, "wh_in_the_middle": 0.01,
-    "preposition_at_the_end": 0.13, "comma": -0.13, "length": -0.05, "framed": -0.29, "bias": 0.63,
+    "form_number": 0.35, "form_subject": 0.18, "form_fronted": 0.08, "form_in_place": 0.18,
+    "form_subject_phrase": 0.11, "form_object_phrase": -0.75, "form_advice": 0.23, "form_speaker": 0.22,
+    "made_first": 0.21, "order": 0.08, "no_target": -0.17, "best_target": 1.03, "behind_best": -0.79,
+    "answer_number": 0.33, "answer_entity": 0.56, "answer_rare_term": 0.11, "answer_noun_phrase": -0.22,
+    "answer_one_word": -0.30, "answer_three_words_plus": 0.51, "who": -0.25, "wh_in_the_middle": 0.05,
+    "preposition_at_the_end": 0.13, "comma": -0.12, "length": -0.01, "framed": -0.26, "bias": 0.60,
 }
-QUESTION_THRESHOLD = -0.23
+QUESTION_THRESHOLD = 0.09
 
 
 def question_score(features: dict[str, float]) -> float:
