@@ -229,3 +229,14 @@ def test_a_demonstrative_with_its_noun_is_a_subject_when_the_key_point_before_is
     assert asked(key_point, previous=previous) == (
         "This optical correction is usually only what share of the cap height?", "1% to 3%")
     assert asked(key_point) is None  # nothing shown above: `this` points at nothing the learner sees
+
+
+def test_a_finding_verb_frames_only_a_clause():
+    # what was found is the fact, not a claim a study makes: the sentence is asked as it stands
+    candidates = question_candidates_of("The submersible Alvin found hydrothermal vents near the Galápagos in 1977.",
+                                        "Pod", "Ep")
+    assert ("In what year did the submersible Alvin find hydrothermal vents near the Galápagos?", "1977") in [
+        (c.question.text, c.question.answer) for c in candidates]
+    # a clause after the verb is the finding's claim
+    assert asked("A 2019 Google study found SMS codes blocked 76% of targeted attacks.")[0].startswith(
+        "According to a 2019 Google study, ")

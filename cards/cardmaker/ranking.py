@@ -257,16 +257,16 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.52, "entity": 0.39, "rare_term": -0.20, "noun_phrase": -1.71, "words_1": -0.89, "words_2": 0.51,
-    "words_3_plus": 0.39, "rarity": -0.09, "rare": 0.71, "position": -0.39, "setting": -10.00,
-    "contrast_opening": -0.14, "tail": 0.03, "after_than": -0.14, "points_back": -0.44, "subject": -0.11,
-    "complement": -0.16, "next_to_verb": 0.34, "advised": 0.65, "after_determiner": 0.37, "after_preposition": 1.17,
-    "example": -0.11, "topic": -1.04, "in_episode_title": -10.00, "people": -0.52, "subordinate": -0.39,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.19, "head_unknown": 0.35,
-    "head_maybe_verb": -0.26, "head_plural": 0.09, "opens_with_adjective": 0.31, "before_of": 0.38,
-    "before_noun": -0.84, "name_goes_on": -0.11, "before_verb": 0.05, "after_modifier": -0.82,
-    "name_words_2_plus": 0.15, "acronym": -0.07, "number_with_unit": 0.40, "year": -0.18, "share": 0.87,
-    "money": 0.24, "number_word": 0.19, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.19,
+    "number": 1.51, "entity": 0.38, "rare_term": -0.19, "noun_phrase": -1.70, "words_1": -0.89, "words_2": 0.50,
+    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.72, "position": -0.43, "setting": -10.00,
+    "contrast_opening": -0.14, "tail": 0.03, "after_than": -0.14, "points_back": -0.42, "subject": -0.11,
+    "complement": -0.16, "next_to_verb": 0.40, "advised": 0.64, "after_determiner": 0.34, "after_preposition": 1.18,
+    "example": -0.12, "topic": -1.01, "in_episode_title": -10.00, "people": -0.53, "subordinate": -0.27,
+    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.32,
+    "head_maybe_verb": -0.29, "head_plural": 0.10, "opens_with_adjective": 0.29, "before_of": 0.38,
+    "before_noun": -0.82, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.83,
+    "name_words_2_plus": 0.15, "acronym": -0.08, "number_with_unit": 0.40, "year": -0.15, "share": 0.85,
+    "money": 0.24, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.17,
     "time_span": -0.07,
 }
 def score(target: Target, context: Context) -> float:
@@ -329,14 +329,14 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.35, "form_subject": 0.18, "form_fronted": 0.08, "form_in_place": 0.18,
-    "form_subject_phrase": 0.11, "form_object_phrase": -0.75, "form_advice": 0.23, "form_speaker": 0.22,
-    "made_first": 0.21, "order": 0.08, "no_target": -0.17, "best_target": 1.03, "behind_best": -0.79,
-    "answer_number": 0.33, "answer_entity": 0.56, "answer_rare_term": 0.11, "answer_noun_phrase": -0.22,
-    "answer_one_word": -0.30, "answer_three_words_plus": 0.51, "who": -0.25, "wh_in_the_middle": 0.05,
-    "preposition_at_the_end": 0.13, "comma": -0.12, "length": -0.01, "framed": -0.26, "bias": 0.60,
+    "form_number": 0.37, "form_subject": 0.13, "form_fronted": 0.08, "form_in_place": 0.18,
+    "form_subject_phrase": 0.13, "form_object_phrase": -0.75, "form_advice": 0.23, "form_speaker": 0.21,
+    "made_first": 0.21, "order": 0.08, "no_target": -0.15, "best_target": 1.03, "behind_best": -0.83,
+    "answer_number": 0.35, "answer_entity": 0.53, "answer_rare_term": 0.13, "answer_noun_phrase": -0.27,
+    "answer_one_word": -0.27, "answer_three_words_plus": 0.53, "who": -0.24, "wh_in_the_middle": 0.10,
+    "preposition_at_the_end": 0.14, "comma": -0.14, "length": -0.03, "framed": -0.28, "bias": 0.59,
 }
-QUESTION_THRESHOLD = 0.09
+QUESTION_THRESHOLD = 0.15
 
 
 def question_score(features: dict[str, float]) -> float:

@@ -92,7 +92,7 @@ SINGULAR = {
 PREPOSITIONS = frozenset(
     """in on at by from with without into onto over under about above below after before between
     through during since until upon within across along around among against toward towards via per
-    for of to as like despite unlike""".split()
+    for of to as like despite unlike near beside beyond behind beneath inside outside throughout alongside""".split()
 )
 
 
