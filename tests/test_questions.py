@@ -240,3 +240,17 @@ def test_a_finding_verb_frames_only_a_clause():
     # a clause after the verb is the finding's claim
     assert asked("A 2019 Google study found SMS codes blocked 76% of targeted attacks.")[0].startswith(
         "According to a 2019 Google study, ")
+
+
+def test_a_question_whose_answer_is_the_episodes_topic_is_described_so():
+    """The chooser's features see an answer that is only the episode's topic word (`fungus` in an episode on fungi);
+    the fitted weights decide what that is worth."""
+    key_point = "The fungus spreads between trees through black cords called rhizomorphs."
+
+    def features(topic: frozenset[str]) -> dict[str, dict[str, float]]:
+        return {c.question.answer.lower(): c.features for c in question_candidates_of(key_point, "Pod", "Ep",
+                                                                                       topic=topic)}
+    assert "answer_topic" in features(frozenset({"fungus", "fungi"}))["fungus"]
+    assert "answer_topic" not in features(frozenset({"trees"}))["fungus"]
+    # `called` names the cords: `spreads` is the verb (was `What did the fungus spreads … call?`)
+    assert asked(key_point) == ("What spreads between trees through black cords called rhizomorphs?", "fungus")

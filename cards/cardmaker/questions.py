@@ -104,7 +104,7 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
     if before:  # the answer is on the front already, in the key point shown above
         made = [m for m in made if not shows(word_set(before), m[2].answer)]
     framed = bool(claims.lead and not claims.advice)
-    return [Asked(question, form, question_features(form, target, question, order, reading, framed))
+    return [Asked(question, form, question_features(form, target, question, order, reading, framed, topic))
             for order, (form, target, question) in enumerate(made)]
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""

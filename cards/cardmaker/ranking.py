@@ -26,6 +26,7 @@ from cards.cardmaker.words import (
     STOPWORDS,
     TIME_UNITS,
     core_tokens,
+    tokens,
 )
 
 
@@ -281,7 +282,7 @@ QUESTION_FORMS = ("number", "subject", "fronted", "in_place", "subject_phrase", 
 
 
 def question_features(form: str, target: Target | None, question: Question, order: int, reading: Reading,
-                      framed: bool) -> dict[str, float]:
+                      framed: bool, topic: frozenset[str] = frozenset()) -> dict[str, float]:
     """A candidate question's features that are not zero (see `QUESTION_FEATURES`): how it was made (its form,
     whether it was the first the forms made), what it asks for (the cloze ranking's view of its answer), and
     its shape (a wh-word left in the middle, a preposition stranded at the end, a clause kept after a comma)."""
@@ -298,6 +299,13 @@ def question_features(form: str, target: Target | None, question: Question, orde
         elif targets:
             found["behind_best"] = min(target.rank - targets[0].rank, 3.0) / 3
         found[f"answer_{target.kind.name.lower()}"] = 1.0
+    answer = core_tokens(tokens(question.answer))
+    if answer and {w.lex.bare for w in answer} <= topic:
+        found["answer_topic"] = 1.0  # `What spreads between trees …?` → `fungus`, in an episode on fungi
+    if answer and answer[-1].lex.people:
+        found["answer_people"] = 1.0  # `Researchers`, `Audiences`: a group anyone could name
+    if answer and min(w.lex.rarity for w in answer) < 3.0:
+        found["answer_rare"] = 1.0
     answer_words = len(question.answer.split())
     if answer_words == 1:
         found["answer_one_word"] = 1.0
@@ -324,19 +332,20 @@ QUESTION_FEATURES = (
     *(f"form_{form}" for form in QUESTION_FORMS), "made_first", "order", "no_target", "best_target", "behind_best",
     "answer_number", "answer_entity", "answer_rare_term", "answer_noun_phrase", "answer_one_word",
     "answer_three_words_plus", "who", "wh_in_the_middle", "preposition_at_the_end", "comma", "length", "framed",
-    "bias",
+    "answer_topic", "answer_people", "answer_rare", "bias",
 )
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.37, "form_subject": 0.13, "form_fronted": 0.08, "form_in_place": 0.18,
-    "form_subject_phrase": 0.13, "form_object_phrase": -0.75, "form_advice": 0.23, "form_speaker": 0.21,
-    "made_first": 0.21, "order": 0.08, "no_target": -0.15, "best_target": 1.03, "behind_best": -0.83,
-    "answer_number": 0.35, "answer_entity": 0.53, "answer_rare_term": 0.13, "answer_noun_phrase": -0.27,
-    "answer_one_word": -0.27, "answer_three_words_plus": 0.53, "who": -0.24, "wh_in_the_middle": 0.10,
-    "preposition_at_the_end": 0.14, "comma": -0.14, "length": -0.03, "framed": -0.28, "bias": 0.59,
+    "form_number": 0.38, "form_subject": 0.10, "form_fronted": 0.07, "form_in_place": 0.17,
+    "form_subject_phrase": 0.19, "form_object_phrase": -0.74, "form_advice": 0.19, "form_speaker": 0.20,
+    "made_first": 0.19, "order": 0.07, "no_target": -0.12, "best_target": 1.03, "behind_best": -0.84,
+    "answer_number": 0.35, "answer_entity": 0.51, "answer_rare_term": 0.07, "answer_noun_phrase": -0.24,
+    "answer_one_word": -0.24, "answer_three_words_plus": 0.49, "who": -0.25, "wh_in_the_middle": 0.08,
+    "preposition_at_the_end": 0.16, "comma": -0.15, "length": -0.03, "framed": -0.29, "answer_topic": -0.61,
+    "answer_people": 0.05, "answer_rare": 0.33, "bias": 0.56,
 }
-QUESTION_THRESHOLD = 0.15
+QUESTION_THRESHOLD = 0.08
 
 
 def question_score(features: dict[str, float]) -> float:

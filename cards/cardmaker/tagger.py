@@ -302,6 +302,9 @@ def _previous_at(tags: Sequence[str], start: int) -> int | None:
     return None
 
 
+_NAMING = frozenset("called named known dubbed termed".split())  # participles that name the noun before them
+
+
 def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
     """A verb in the past follows in the same clause, after a phrase: `Games held in Athens in 1896 [drew] …`."""
     for j in range(i + 2, min(len(words), i + 10)):
@@ -310,6 +313,8 @@ def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> 
         word, before = words[j], words[j - 1]
         if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower():
             continue
+        if word.lower in _NAMING and before.lex.parts & {"NOUN"}:
+            continue  # `cords [called] rhizomorphs`, `a process [known] as …`: it names the noun before it
         if (word.lex.irregular and not word.lower.endswith("s")) or (word.lower.endswith("ed") and len(word.lower) > 4
                                                                        and "VERB" in word.lex.parts):
             return True
