@@ -201,7 +201,7 @@ def _block(name: str) -> re.Pattern[str]:
 
 QUESTION_L2 = 0.01
 QUESTION_STEPS = 600
-COVERAGE_FLOOR = 0.72  # the issue asks for 0.70; the threshold keeps a margin over it on the tuning sets
+COVERAGE_FLOOR = 0.75  # the issue asks for 0.70; at 0.72 the real note (../shared/seeds) kept only 64% of its questions
 
 
 class QuestionPoint(NamedTuple):

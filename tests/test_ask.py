@@ -163,8 +163,11 @@ def test_guids_never_depend_on_the_writer(tmp_path, rules_notes):
     with FakeServer(good_answer) as server:
         llm_build(tmp_path, server.url)
     notes = notes_by_key_point(tmp_path)
-    assert {k: {kind: n[0] for kind, n in v.items()} for k, v in notes.items()} == \
-           {k: {kind: n[0] for kind, n in v.items()} for k, v in rules_notes.items()}
+    # the model may write a question where the rules abstain (and back): every note both make has one GUID
+    both = [(k, kind) for k, v in notes.items() for kind in v if kind in rules_notes.get(k, {})]
+    assert {(k, "cloze") for k in rules_notes} <= set(both)
+    assert {(k, kind): notes[k][kind][0] for k, kind in both} == {(k, kind): rules_notes[k][kind][0]
+                                                                    for k, kind in both}
 
 
 def test_a_rebuild_asks_nothing_and_a_new_model_asks_again(tmp_path):
@@ -202,10 +205,12 @@ def test_switching_back_to_the_rules_updates_the_notes_in_place(tmp_path, rules_
     with FakeServer(good_answer) as server:
         llm_build(tmp_path, server.url)
     written = notes_by_key_point(tmp_path)
-    differ = sum(written[k][kind] != rules_notes[k][kind] for k in ALL for kind in ("cloze", "qa"))
-    assert differ >= 5  # at least every question differs: the model's are not the rules'
+    both = [(k, kind) for k in ALL for kind in ("cloze", "qa") if kind in rules_notes[k]]
+    differ = sum(written[k][kind] != rules_notes[k][kind] for k, kind in both)
+    assert differ >= sum(kind == "qa" for _, kind in both)  # every question both ask differs: the model's are new
     report = build([FIXTURE], tmp_path, workers=1)
-    assert (report.new, report.updated, report.unchanged) == (0, differ, 10 - differ)
+    # the notes both write update in place; a question only the model asked leaves the packages
+    assert (report.new, report.updated, report.unchanged) == (0, differ, len(both) - differ)
     assert notes_by_key_point(tmp_path) == rules_notes
 
 

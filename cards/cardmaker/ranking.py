@@ -345,7 +345,7 @@ QUESTION_WEIGHTS: dict[str, float] = {
     "preposition_at_the_end": 0.16, "comma": -0.15, "length": -0.03, "framed": -0.29, "answer_topic": -0.61,
     "answer_people": 0.05, "answer_rare": 0.33, "bias": 0.56,
 }
-QUESTION_THRESHOLD = 0.08
+QUESTION_THRESHOLD = -0.3
 
 
 def question_score(features: dict[str, float]) -> float:
