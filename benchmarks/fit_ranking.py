@@ -6,8 +6,8 @@
 
 Only the tuning sets are read: `snipd_style_key_points.json`,
 `snipd_style_tuning_2.json`, `snipd_style_tuning_3.json` and
-`labelled_key_points.json`. The held-out sets (`blind_key_points_3.json`, `blind_key_points_2.json`,
-`snipd_style_holdout.json`) are never opened here.
+`labelled_key_points.json`. The held-out sets (`blind_key_points_4.json`, `blind_key_points_3.json`,
+`blind_key_points_2.json`, `snipd_style_holdout.json`) are never opened here.
 
 Every key point's candidates are made as a build makes them
 (`plan.target_candidates_of`), each with its features (`ranking.features`)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import BLIND, HOLDOUT, SHARED_SEEDS, SNIPD_STYLE, TUNING_2, read_set, seed_episodes  # noqa: E402
+from quality import BLIND_3, HOLDOUT, SHARED_SEEDS, SNIPD_STYLE, TUNING_2, read_set, seed_episodes  # noqa: E402
 
 from cards.cardmaker import llm  # noqa: E402
 from cards.model import Episode  # noqa: E402
@@ -44,7 +44,7 @@ def request_chars(episodes: list[Episode]) -> tuple[int, int, int]:
 
 
 def main() -> None:
-    labelled = [episode for path in (BLIND, HOLDOUT, SNIPD_STYLE, TUNING_2) if path.exists()
+    labelled = [episode for path in (BLIND_3, HOLDOUT, SNIPD_STYLE, TUNING_2) if path.exists()
                 for episode, _ in read_set(path)]
     print("| set | snips | key points | tokens in per 1,000 key points |")
     print("| --- | ---: | ---: | ---: |")
