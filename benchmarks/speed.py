@@ -172,8 +172,8 @@ def compile_bytecode() -> None:
     compileall.compile_dir(ROOT / "cards", quiet=1)
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak MB of the process tree) for one command.
+def run_measured(command: list[str], tmp: Path | None = None) -> tuple[float, float]:
+    """(seconds, peak MB of the process tree) for one command; `tmp`, when given, is its TMPDIR.
 
     The time is taken when the process ends (this thread waits on it); the
     memory is sampled every 50 ms by another thread, so the sampling neither
@@ -189,7 +189,8 @@ def run_measured(command: list[str]) -> tuple[float, float]:
             done.wait(0.05)
 
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "TMPDIR": str(tmp)} if tmp else None
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     sampler = threading.Thread(target=sample, args=(process.pid,))
     sampler.start()
     _, stderr = process.communicate()
@@ -262,6 +263,15 @@ def main() -> None:
                         help="measure the floor and the three builds this many times and report the medians")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cards-bench-"))
+    try:
+        measure(args, work)
+    finally:  # a failed run leaves nothing behind either
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Every measurement of the run, printed; `work` holds the generated library and decks."""
     library, out = work / "library", work / "decks"
     print(f"generating {args.episodes} episodes ({args.episodes * 8} snips) in {work} …", flush=True)
     make_library(library, args.episodes)
@@ -299,8 +309,6 @@ def main() -> None:
                                     str(work / "big-decks")])
         print(f"one {size:.0f} MB source (26,000 snips): built in {seconds:.1f} s, peak memory {mb:,.0f} MB "
               "(target ≤ 500 MB)")
-    if not args.keep:
-        shutil.rmtree(work)
 
 
 def measure_round(library: Path, out: Path, work: Path, episodes: int) -> list[tuple[float, float]]:
@@ -314,7 +322,12 @@ def measure_round(library: Path, out: Path, work: Path, episodes: int) -> list[t
     original = target.read_text(encoding="utf-8")
     target.write_text(original + snip_text(0, 99, random.Random(1)), encoding="utf-8")
     one = run_measured(cards)
-    floor = run_measured([sys.executable, "-c", FLOOR, str(episodes), str(work / "floor"), field_sizes(out)])
+    # genanki leaves a temporary SQLite file behind for every package it writes (180 KB each here): in a folder of
+    # the work tree, removed with it, not in the system's /tmp (a day of runs filled the disk)
+    floor_tmp = work / "floor-tmp"
+    floor_tmp.mkdir(exist_ok=True)
+    floor = run_measured([sys.executable, "-c", FLOOR, str(episodes), str(work / "floor"), field_sizes(out)], floor_tmp)
+    shutil.rmtree(floor_tmp, ignore_errors=True)
     target.write_text(original, encoding="utf-8")  # the next round adds the same snip again
     return [full, noop, one, floor]
 
