@@ -21,12 +21,12 @@ confidence none is made), Q&A answer precision, and the automatic checks'
 pass rate.
 
 Held out (aggregate figures only; nobody looks at their cards while tuning):
-- `blind_key_points_4.json`: written and labelled by someone who had never
+- `blind_key_points_5.json`: written and labelled by someone who had never
   seen the card maker or the other sets, committed before it ever ran on
-  them, and measured only at the end of issue 19's fourth round; also per kind;
+  them, and measured only at the end of issue 19's fifth round; also per kind;
 - `blind_key_points_3.json`: written the same way; measured at the end of the
-  third round, its aggregate figures were read during the fourth, so it is
-  less blind; per kind;
+  third round, its aggregate figures were read during the fourth and fifth,
+  so it is less blind; per kind;
 - `blind_key_points_2.json`: written the same way; its aggregate figures
   guided issue 19's second to fourth rounds, so it is less blind still; per kind;
 - `snipd_style_holdout.json`: 40 key points labelled after issue 11's rules.
@@ -36,6 +36,8 @@ Tuned on (`-v` lists their misses):
 - `snipd_style_tuning_2.json`: a second set written like the blind one;
 - `snipd_style_tuning_3.json`: the first blind set, whose cards were looked
   at once at the end of a round of work, and so no longer blind;
+- `snipd_style_tuning_4.json`: the fourth blind set, measured once at the end
+  of round 4 and then looked at card by card, so no longer blind;
 - `labelled_key_points.json`: 64 textbook-style key points (targets only).
 
 Then the share of cards passing the automatic checks over every key point in
@@ -77,9 +79,11 @@ LABELLED = HERE / "labelled_key_points.json"
 SNIPD_STYLE = HERE / "snipd_style_key_points.json"
 TUNING_2 = HERE / "snipd_style_tuning_2.json"
 TUNING_3 = HERE / "snipd_style_tuning_3.json"
-TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3))
+TUNING_4 = HERE / "snipd_style_tuning_4.json"
+TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3),
+               ("fourth tuning set", TUNING_4))
 HOLDOUT = HERE / "snipd_style_holdout.json"
-BLIND = HERE / "blind_key_points_4.json"
+BLIND = HERE / "blind_key_points_5.json"
 BLIND_3 = HERE / "blind_key_points_3.json"
 BLIND_2 = HERE / "blind_key_points_2.json"
 BLIND_SETS = (("  blind set", BLIND), ("  third blind set", BLIND_3), ("  second blind set", BLIND_2))
@@ -386,7 +390,7 @@ def main() -> None:
         print(line(f"  {name}", figures(planned.rows), planned.episodes))
         if args.verbose:
             list_misses(planned.rows)
-    print(line("  the three tuning sets", figures(tuning_rows)))
+    print(line("  the four tuning sets", figures(tuning_rows)))
     labelled_set = plan_labelled_set()  # planned once: for precision@1 and for the checks
     precision, labelled = precision_at_1(args.verbose, labelled_set)
     labelled_plans = [plan for _, plan in labelled_set]
