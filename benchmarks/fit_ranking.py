@@ -5,9 +5,13 @@
     python benchmarks/fit_ranking.py --check    # exit 1 unless ranking.py holds what the fit gives
 
 Only the tuning sets are read: `snipd_style_key_points.json`,
-`snipd_style_tuning_2.json`, `snipd_style_tuning_3.json`, `snipd_style_tuning_4.json` and
-`labelled_key_points.json`. The held-out sets (`blind_key_points_5.json`, `blind_key_points_3.json`,
-`blind_key_points_2.json`, `snipd_style_holdout.json`) are never opened here.
+`snipd_style_tuning_2.json`, `snipd_style_tuning_3.json` and
+`labelled_key_points.json`. `snipd_style_tuning_4.json`, read card by card at
+the end of round 4, is not fitted on yet: with it the fit traded the first
+set's precision@1 (0.875 to 0.865) for the others', and no rule of round 5
+needed it. The held-out sets (`blind_key_points_5.json`,
+`blind_key_points_3.json`, `blind_key_points_2.json`,
+`snipd_style_holdout.json`) are never opened here.
 
 Every key point's candidates are made as a build makes them
 (`plan.target_candidates_of`), each with its features (`ranking.features`)
@@ -47,7 +51,7 @@ from cards.model import Episode  # noqa: E402
 from cards.notes import episode_topic, proper_names  # noqa: E402
 
 RANKING = ROOT / "cards" / "cardmaker" / "ranking.py"
-SETS = (quality.SNIPD_STYLE, quality.TUNING_2, quality.TUNING_3, quality.TUNING_4)
+SETS = (quality.SNIPD_STYLE, quality.TUNING_2, quality.TUNING_3)  # the fourth tuning set joins the fit with new rules
 L2 = 0.005
 STEPS = 400
 RATE = 0.5

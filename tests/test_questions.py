@@ -254,3 +254,21 @@ def test_a_question_whose_answer_is_the_episodes_topic_is_described_so():
     assert "answer_topic" not in features(frozenset({"trees"}))["fungus"]
     # `called` names the cords: `spreads` is the verb (was `What did the fungus spreads … call?`)
     assert asked(key_point) == ("What spreads between trees through black cords called rhizomorphs?", "fungus")
+
+
+def test_a_date_with_its_month_is_asked_with_when_never_in_when():
+    # was `In when did …?` and `…, in when?`
+    assert asked("The old harbour bridge collapsed in November 1940 during a winter storm.") == (
+        "When did the old harbour bridge collapse during a winter storm?", "November 1940")
+
+
+@pytest.mark.parametrize(("key_point", "expected"), [
+    # a list of three is the answer whole, or there is no question (was `what should you carry, a harness?`)
+    ("On a glacier, carry a rope, a harness and an ice axe.", None),
+    ("In fog, carry a map, compass and whistle.", ("In fog, what should you carry?", "a map, compass and whistle")),
+    # two things joined by `or` stay as they were: the first, asked alone
+    ("Open with a story or a surprising number rather than by thanking the organisers.",
+     ("What should you open with?", "a story")),
+])
+def test_advice_asks_for_a_whole_list_or_nothing(key_point, expected):
+    assert asked(key_point) == expected

@@ -183,6 +183,13 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     if advice.negation and _EXCEPTION.search(text[words[advice.phrase_last].end:]):
         return None  # `Never give a concession without getting one back`: the exception is the advice
     answer = text[words[advice.object_first].start:words[advice.object_last].end]
+    listed = _LIST_AFTER.match(text, words[advice.object_last].end)
+    if listed:  # `carry a transceiver, a probe and a shovel`: the whole list is the answer, or none is
+        whole = text[words[advice.object_first].start:listed.end()]
+        if len(word_forms(whole)) > MAX_ANSWER_WORDS:
+            return None
+        answer = whole
+        advice = advice._replace(phrase_last=max(i for i, w in enumerate(words) if w.end <= listed.end()))
     core = set(core_words(answer))
     if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
             or core <= topic:
@@ -203,6 +210,9 @@ def _given(word: Token) -> bool:
     return word.lower in GIVEN_DETERMINERS
 
 
+# The rest of a list after its first item: `[a rope], a harness and an ice axe`, up to the list's last word.
+_LIST_AFTER = re.compile(r"(?:,\s*[^,.;:]+?)+,?\s+(?:and|or)\s+[^,.;:]+?"
+                         r"(?=[,.;:]|\s+(?:to|so|because|since|for|when|before|after)\b|$)")
 _TIGHT = re.compile(r"\s+([,;:])")
 # An exception to a negated advice: `Never eat … unless …`, `… without …`, `… until …`.
 _EXCEPTION = re.compile(r"\b(?:unless|without|until|except)\b")
@@ -487,6 +497,8 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
         return None  # `seven to nine hours`: a range is asked whole or not at all
     if previous is not None and previous.lower == "of" and not in_place:
         return None  # `a temperature of [18 degrees]`: asked in place, not with `of` stranded
+    if wh == "when" and previous is not None and previous.lower in PIED_PIPED:
+        return (None if in_place else (wh, previous.start, end))  # `in November 1998` → `When did …?`, never `in when`
     if in_place:
         return wh, start, end
     if previous is not None and previous.lower in PIED_PIPED:

@@ -338,15 +338,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.38, "form_subject": 0.10, "form_fronted": 0.07, "form_in_place": 0.17,
-    "form_subject_phrase": 0.20, "form_object_phrase": -0.75, "form_advice": 0.20, "form_speaker": 0.21,
-    "made_first": 0.19, "order": 0.08, "no_target": -0.13, "best_target": 1.02, "behind_best": -0.84,
-    "answer_number": 0.36, "answer_entity": 0.51, "answer_rare_term": 0.08, "answer_noun_phrase": -0.25,
-    "answer_one_word": -0.24, "answer_three_words_plus": 0.50, "who": -0.25, "wh_in_the_middle": 0.09,
-    "preposition_at_the_end": 0.15, "comma": -0.14, "length": -0.02, "framed": -0.29, "answer_topic": -0.61,
-    "answer_people": 0.05, "answer_rare": 0.23, "bias": 0.57,
+    "form_number": 0.38, "form_subject": 0.11, "form_fronted": 0.07, "form_in_place": 0.17,
+    "form_subject_phrase": 0.21, "form_object_phrase": -0.74, "form_advice": 0.14, "form_speaker": 0.22,
+    "made_first": 0.20, "order": 0.07, "no_target": -0.15, "best_target": 1.02, "behind_best": -0.84,
+    "answer_number": 0.36, "answer_entity": 0.51, "answer_rare_term": 0.09, "answer_noun_phrase": -0.25,
+    "answer_one_word": -0.23, "answer_three_words_plus": 0.50, "who": -0.26, "wh_in_the_middle": 0.09,
+    "preposition_at_the_end": 0.16, "comma": -0.15, "length": -0.03, "framed": -0.29, "answer_topic": -0.61,
+    "answer_people": 0.05, "answer_rare": 0.22, "bias": 0.56,
 }
-QUESTION_THRESHOLD = -0.29
+QUESTION_THRESHOLD = -0.34
 
 
 def question_score(features: dict[str, float]) -> float:
