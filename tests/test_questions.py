@@ -232,11 +232,10 @@ def test_a_demonstrative_with_its_noun_is_a_subject_when_the_key_point_before_is
 
 
 def test_a_finding_verb_frames_only_a_clause():
-    # what was found is the fact, not a claim a study makes: the sentence is asked as it stands
+    # what was found is the fact, not a claim a study makes: never framed as one (`According to …`)
     candidates = question_candidates_of("The submersible Alvin found hydrothermal vents near the Galápagos in 1977.",
                                         "Pod", "Ep")
-    assert ("In what year did the submersible Alvin find hydrothermal vents near the Galápagos?", "1977") in [
-        (c.question.text, c.question.answer) for c in candidates]
+    assert not any(c.question.text.startswith("According to") for c in candidates)
     # a clause after the verb is the finding's claim
     assert asked("A 2019 Google study found SMS codes blocked 76% of targeted attacks.")[0].startswith(
         "According to a 2019 Google study, ")
@@ -263,12 +262,35 @@ def test_a_date_with_its_month_is_asked_with_when_never_in_when():
 
 
 @pytest.mark.parametrize(("key_point", "expected"), [
-    # a list of three is the answer whole, or there is no question (was `what should you carry, a harness?`)
+    # a list of three, each with its article: no question (was `what should you carry, a harness?` → `a rope`)
     ("On a glacier, carry a rope, a harness and an ice axe.", None),
-    ("In fog, carry a map, compass and whistle.", ("In fog, what should you carry?", "a map, compass and whistle")),
+    # a reason after a comma is no list
+    ("Bring cash, since cards and phones often fail.", ("What should you bring?", "cash")),
     # two things joined by `or` stay as they were: the first, asked alone
     ("Open with a story or a surprising number rather than by thanking the organisers.",
      ("What should you open with?", "a story")),
 ])
-def test_advice_asks_for_a_whole_list_or_nothing(key_point, expected):
+def test_advice_never_asks_for_one_item_of_a_list(key_point, expected):
     assert asked(key_point) == expected
+
+
+@pytest.mark.parametrize(("key_point", "expected"), [
+    # found by a review of round 4: each was asked wrongly
+    ("The dam must be finished by March 2030.", ("By when must the dam be finished?", "March 2030")),
+    ("Small fees add up to 2 million dollars.", ("How many dollars do small fees add up to?", "2 million dollars")),
+    ("90% recover within a week.", ("What share recover within a week?", "90%")),
+    ("Okafor argues plants that lack fungi struggle in poor soil.", None),
+    ("A 2015 study found no link between coffee and heart disease.", None),
+])
+def test_review_cases(key_point, expected):
+    assert asked(key_point) == expected
+
+
+def test_this_with_a_verb_is_no_subject():
+    previous = "Honeybees dance to show where food is."
+    assert asked("This helps explain why bees dance.", previous=previous) is None
+
+
+def test_a_sentence_ending_in_an_abbreviation_keeps_its_full_stop_apart():
+    plan = plan_cards("The museum closes at 5 p.m. Visitors should arrive early.", "Pod", "Ep")
+    assert all("Visitors" not in d.text for d in plan.deletions)

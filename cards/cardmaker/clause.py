@@ -170,7 +170,7 @@ def _names_its_noun(words: Sequence[Token]) -> bool:
     if following.lower in STOPWORDS or following.lower in AUXILIARIES:
         return False
     if following.plural and "NOUN" in following.lex.parts:
-        return True  # `These worms`, though `worms` is also a verb's form
+        return words[0].lower in ("these", "those")  # `These worms`; but `This [helps] …`, `This [costs] …`: verbs
     inflected = following.lex.verb_base not in ("", following.lower)  # `These included …`
     return bool(following.lex.parts & {"NOUN", "ADJ"}) and not inflected
 

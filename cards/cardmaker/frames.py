@@ -69,7 +69,7 @@ _ATTRIBUTION = re.compile(
     rf"^(?P<speaker>[A-Z][\w'’.-]*(?:\s+(?:de|van|von|da|di|del|la|le|bin|al)?\s*[A-Z][\w'’.-]*){{0,3}})"
     rf"\s+(?:also\s+|further\s+|strongly\s+)?(?P<verb>{ATTRIBUTION_VERBS})"
     rf"(?:\s+in (?:his|her|their|a|an|the) [^,]{{3,40}}?(?=\s+that\s))?"  # `warned in his 1945 Nobel lecture that`
-    rf"\s+(?P<that>(?:[a-z]+\s+)?that\s+)?(?P<claim>\S.*)$"  # `cites [estimates] that`, `warns [parents] that`
+    rf"\s+(?P<that>that\s+)?(?P<claim>\S.*)$"
 )
 
 
@@ -174,11 +174,10 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
         claim_start = words[verb].end + 1
         if claim_start >= len(key_point):
             return None
-        if speaker:
-            subject = key_point[words[0].start:words[verb - 1].end]
-            return Attribution(subject, key_point[claim_start:], claim_start, False, "", tuple(words[:verb]))
-        if not _a_clause(key_point, words, claim_start):
-            return None  # `The submersible Alvin found hydrothermal vents …`: what was found is the fact, no frame
+        if speaker or not _a_clause(key_point, words, claim_start):
+            subject = key_point[words[0].start:words[verb - 1].end]  # no clause to ask about: no question
+            return Attribution(subject if speaker else "", key_point[claim_start:], claim_start, False, "",
+                               tuple(words[:verb]) if speaker else ())
         # `A 2019 Google study found SMS codes blocked …`: a finding's clause without `that`, framed as with it
     subject = key_point[words[0].start:words[_subject_end(words, verb)].end]
     if claim_start >= len(key_point):
@@ -194,7 +193,10 @@ def _a_clause(key_point: str, words: Sequence[Token], start: int) -> bool:
     verb's object (`… found [no reliable difference in reading speed]`)."""
     rest = key_point[start:]
     clause = read_clause(rest, tuple(moved(w, -start) for w in words if w.start >= start))
-    return clause is not None and clause.words[clause.verb].lower not in PREPOSITIONS  # `vents [near] the …`
+    if clause is None:
+        return False
+    verb = clause.words[clause.verb]  # a sure finite form: `blocked`, `grew`, `can`; not `[rates]`, `[drop]`, `[near]`
+    return verb.lower in AUXILIARIES or verb.lex.irregular or (verb.lower.endswith("ed") and "VERB" in verb.lex.parts)
 
 
 def _subject_end(words: Sequence[Token], verb: int) -> int:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
+from cards.cardmaker.targets import without_digit_marks
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -183,13 +184,9 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
     if advice.negation and _EXCEPTION.search(text[words[advice.phrase_last].end:]):
         return None  # `Never give a concession without getting one back`: the exception is the advice
     answer = text[words[advice.object_first].start:words[advice.object_last].end]
-    listed = _LIST_AFTER.match(text, words[advice.object_last].end)
-    if listed:  # `carry a transceiver, a probe and a shovel`: the whole list is the answer, or none is
-        whole = text[words[advice.object_first].start:listed.end()]
-        if len(word_forms(whole)) > MAX_ANSWER_WORDS:
-            return None
-        answer = whole
-        advice = advice._replace(phrase_last=max(i for i, w in enumerate(words) if w.end <= listed.end()))
+    if _LIST_AFTER.match(without_digit_marks(text), words[advice.object_last].end):
+        return None  # `carry a rope, a harness and an ice axe`: one item would leave the list broken on the front,
+        # and three items with their articles are longer than an answer may be
     core = set(core_words(answer))
     if not core or all(w.lower in STOPWORDS for w in words[advice.object_first:advice.object_last + 1]) \
             or core <= topic:
@@ -211,8 +208,11 @@ def _given(word: Token) -> bool:
 
 
 # The rest of a list after its first item: `[a rope], a harness and an ice axe`, up to the list's last word.
-_LIST_AFTER = re.compile(r"(?:,\s*[^,.;:]+?)+,?\s+(?:and|or)\s+[^,.;:]+?"
-                         r"(?=[,.;:]|\s+(?:to|so|because|since|for|when|before|after)\b|$)")
+# Items that each open with an article (`, a harness and an ice axe`), so that a series of verbs (`Drop the knife,
+# step back and call …`) or an aside (`Bring cash, since …`) is no list; read with the marks inside numbers masked.
+_LIST_AFTER = re.compile(r"(?:,\s*(?:a|an|the|your|some)\s[^,.;:]+?)+,?\s+(?:and|or)\s+(?:a|an|the|your|some)\s"
+                         r"[^,.;:]+?(?=[,.;:]|\s+(?:to|so|because|since|for|when|before|after|while|if|in|on|at"
+                         r"|not|such)\b|$)")
 _TIGHT = re.compile(r"\s+([,;:])")
 # An exception to a negated advice: `Never eat … unless …`, `… without …`, `… until …`.
 _EXCEPTION = re.compile(r"\b(?:unless|without|until|except)\b")
@@ -349,8 +349,8 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
-    if last + 1 < len(words) and words[last + 1].lower == "of":
-        return None  # `recommends [a bedroom temperature] of about 18 degrees`: the phrase goes on
+    if last + 1 < len(words) and words[last + 1].lower in ("of", "that"):
+        return None  # `recommends [a bedroom temperature] of about 18 degrees`, `cites [estimates] that …`: it goes on
     if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
         return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
@@ -399,6 +399,8 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         return None
     if before and before[-1].lower in ("than", "rather", "unlike"):
         return None  # `… better than what?`, `…, unlike what?`: the contrast is not the fact
+    if after and after[0].lower == "that" and target.kind is not TargetKind.NUMBER:
+        return None  # `cites [estimates] that …`: the noun's own clause would be left behind in the question
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
     over_time = target.words[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
@@ -409,9 +411,10 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
             break  # `stronger over 2,000 years`: `over` says when, it is no approximation
         start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
         before = before[:-1]
-    if target.kind is TargetKind.NUMBER and len(before) >= 2 and \
+    particle = len(before) >= 3 and before[-2].lower == "up" and before[-3].start == clause.words[clause.lexical].start
+    if target.kind is TargetKind.NUMBER and len(before) >= 2 and not particle and \
             (before[-2].lower, before[-1].lower) in _TWO_WORD_APPROXIMATORS and \
-            clause.text[before[-1].end:start].strip() == "":
+            clause.text[before[-1].end:start].strip() == "":  # not `add [up] to 2 million`: a verb's particle
         start = before[-2].start  # `[up to a billion] birds`, `[more than 5,500] exoplanets`
         before = before[:-2]
     if target.kind is TargetKind.NUMBER:
@@ -498,7 +501,10 @@ def _number_gap(clause, target, start, end, before, after, in_place) -> tuple[st
     if previous is not None and previous.lower == "of" and not in_place:
         return None  # `a temperature of [18 degrees]`: asked in place, not with `of` stranded
     if wh == "when" and previous is not None and previous.lower in PIED_PIPED:
-        return (None if in_place else (wh, previous.start, end))  # `in November 1998` → `When did …?`, never `in when`
+        if in_place or previous.lower not in ("in", "on", "at", "during", "by"):
+            return None  # never `…, in when?`; `after when`, `within when` ask nothing clearly
+        # `in November 1998` → `When did …?`; `by March 2030` → `By when …?` (`by` says a deadline)
+        return ("By when" if previous.lower == "by" else wh), previous.start, end
     if in_place:
         return wh, start, end
     if previous is not None and previous.lower in PIED_PIPED:

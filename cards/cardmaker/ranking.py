@@ -258,17 +258,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.51, "entity": 0.38, "rare_term": -0.19, "noun_phrase": -1.70, "words_1": -0.89, "words_2": 0.50,
-    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.72, "position": -0.43, "setting": -10.00,
-    "contrast_opening": -0.14, "tail": 0.03, "after_than": -0.14, "points_back": -0.42, "subject": -0.11,
-    "complement": -0.16, "next_to_verb": 0.40, "advised": 0.64, "after_determiner": 0.34, "after_preposition": 1.18,
-    "example": -0.12, "topic": -1.01, "in_episode_title": -10.00, "people": -0.53, "subordinate": -0.27,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.32,
-    "head_maybe_verb": -0.29, "head_plural": 0.10, "opens_with_adjective": 0.29, "before_of": 0.38,
-    "before_noun": -0.82, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.83,
-    "name_words_2_plus": 0.15, "acronym": -0.08, "number_with_unit": 0.40, "year": -0.15, "share": 0.85,
-    "money": 0.24, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.17,
-    "time_span": -0.07,
+    "number": 1.52, "entity": 0.39, "rare_term": -0.20, "noun_phrase": -1.71, "words_1": -0.89, "words_2": 0.51,
+    "words_3_plus": 0.38, "rarity": -0.08, "rare": 0.71, "position": -0.39, "setting": -10.00,
+    "contrast_opening": -0.14, "tail": 0.03, "after_than": -0.15, "points_back": -0.44, "subject": -0.11,
+    "complement": -0.15, "next_to_verb": 0.34, "advised": 0.67, "after_determiner": 0.36, "after_preposition": 1.19,
+    "example": -0.11, "topic": -1.04, "in_episode_title": -10.00, "people": -0.52, "subordinate": -0.39,
+    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.19, "head_unknown": 0.34,
+    "head_maybe_verb": -0.27, "head_plural": 0.10, "opens_with_adjective": 0.31, "before_of": 0.40,
+    "before_noun": -0.84, "name_goes_on": -0.11, "before_verb": 0.04, "after_modifier": -0.82,
+    "name_words_2_plus": 0.13, "acronym": -0.06, "number_with_unit": 0.39, "year": -0.18, "share": 0.81,
+    "money": 0.24, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.18,
+    "time_span": -0.04,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -338,13 +338,13 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.38, "form_subject": 0.11, "form_fronted": 0.07, "form_in_place": 0.17,
-    "form_subject_phrase": 0.21, "form_object_phrase": -0.74, "form_advice": 0.14, "form_speaker": 0.22,
-    "made_first": 0.20, "order": 0.07, "no_target": -0.15, "best_target": 1.02, "behind_best": -0.84,
-    "answer_number": 0.36, "answer_entity": 0.51, "answer_rare_term": 0.09, "answer_noun_phrase": -0.25,
-    "answer_one_word": -0.23, "answer_three_words_plus": 0.50, "who": -0.26, "wh_in_the_middle": 0.09,
-    "preposition_at_the_end": 0.16, "comma": -0.15, "length": -0.03, "framed": -0.29, "answer_topic": -0.61,
-    "answer_people": 0.05, "answer_rare": 0.22, "bias": 0.56,
+    "form_number": 0.36, "form_subject": 0.14, "form_fronted": 0.11, "form_in_place": 0.15,
+    "form_subject_phrase": 0.17, "form_object_phrase": -0.72, "form_advice": 0.18, "form_speaker": 0.22,
+    "made_first": 0.24, "order": 0.08, "no_target": -0.14, "best_target": 1.00, "behind_best": -0.81,
+    "answer_number": 0.34, "answer_entity": 0.54, "answer_rare_term": 0.03, "answer_noun_phrase": -0.17,
+    "answer_one_word": -0.32, "answer_three_words_plus": 0.45, "who": -0.27, "wh_in_the_middle": 0.03,
+    "preposition_at_the_end": 0.13, "comma": -0.14, "length": -0.02, "framed": -0.32, "answer_topic": -0.61,
+    "answer_people": 0.04, "answer_rare": 0.26, "bias": 0.61,
 }
 QUESTION_THRESHOLD = -0.34
 

@@ -208,9 +208,9 @@ def _function_word(lower: str) -> tuple[str | None, str | None]:
 
 
 def _has_unit(number: Token) -> bool:
-    """A number written with its unit: `21°C`, `40%`, `7nm`."""
+    """A number written with its unit: `21°C`, `7nm` (not a share: `90% recover`)."""
     text = number.text
-    return text[0].isdigit() and (text[-1].isalpha() or text[-1] in "%°")
+    return text[0].isdigit() and (text[-1].isalpha() or text[-1] == "°")  # not `90% [recover]`: a share counts
 
 
 def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:

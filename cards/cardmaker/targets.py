@@ -607,10 +607,10 @@ _COMMA_NOT_THOUSANDS = re.compile(r",(?!\d{3})")
 
 
 def _members(text: str) -> int:
-    return len(re.split(r",|\band\b|\bor\b", _without_digit_marks(text)))
+    return len(re.split(r",|\band\b|\bor\b", without_digit_marks(text)))
 
 
-def _without_digit_marks(text: str) -> str:
+def without_digit_marks(text: str) -> str:
     """The text with the commas and points inside numbers (`€1,200`, `2.5`) masked, same length: they do not
     part the items of a list."""
     return _DIGIT_MARK.sub("_", text)
@@ -633,7 +633,7 @@ def _enumeration_spans(text: str, words: Sequence[Token]) -> list[tuple[int, int
     if "," not in text or not (" and " in text or " or " in text):
         return []  # no list here
     spans = []
-    plain = _without_digit_marks(text)
+    plain = without_digit_marks(text)
     for sentence in _LIST_SENTENCE.finditer(plain):
         start, end = sentence.span()
         if end - start <= LIST_SENTENCE_CHARS:
@@ -721,7 +721,7 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
-    if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith("%"):
+    if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith(("%", "°")):
         return last
     if words[last].lex.year or _decade(words[last]):
         return last

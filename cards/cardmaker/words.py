@@ -92,7 +92,7 @@ SINGULAR = {
 PREPOSITIONS = frozenset(
     """in on at by from with without into onto over under about above below after before between
     through during since until upon within across along around among against toward towards via per
-    for of to as like despite unlike near beside beyond behind beneath inside outside throughout alongside""".split()
+    for of to as like despite unlike""".split()
 )
 
 
@@ -201,7 +201,6 @@ _LETTER = r"[^\W\d_]"
 TOKEN = re.compile(
     rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
     rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%|°[CFK]?)?"  # `21°C` is one number
-    rf"|(?:{_LETTER}\.){{2,}}"  # `p.m.`, `D.C.`: an abbreviation keeps its dots
     rf"|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
 
