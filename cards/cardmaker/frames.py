@@ -19,6 +19,7 @@ from cards.cardmaker.words import (
     CLAUSE_VERBS,
     DETERMINERS,
     FINDING_VERBS,
+    MASS_FINDINGS,
     OTHER_ATTRIBUTION_VERBS,
     PERSONAL_PRONOUNS,
     PREPOSITIONS,
@@ -215,12 +216,10 @@ def _lead_subject(subject: str, first: Token) -> str:
     """The subject as a question's lead shows it after `According to`: a common word that opens the key point loses
     the capital the sentence gave it (`According to surveys`, `… to data from Norway`, `… to a 2019 study`); a
     name keeps it (`According to Okafor`, `… to Google researchers`)."""
-    common = first.lower in STOPWORDS or first.lower in _MASS_FINDINGS or (
+    common = first.lower in STOPWORDS or first.lower in MASS_FINDINGS or (
         first.plural and "NOUN" in first.lex.parts and first.text[1:].islower())
     return subject[:1].lower() + subject[1:] if common else subject
 
-
-_MASS_FINDINGS = frozenset("data evidence research".split())  # `Data from Norway suggest …`: no plural, no name
 
 
 def _finite_verb(word: Token) -> bool:

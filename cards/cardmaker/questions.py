@@ -44,6 +44,7 @@ from cards.cardmaker.words import (
     SINGULAR,
     STOPWORDS,
     SUBORDINATORS,
+    TWO_WORD_APPROXIMATORS,
     VERBS_AMONG_STOPWORDS,
     core_words,
     is_acronym,
@@ -413,17 +414,13 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         before = before[:-1]
     particle = len(before) >= 3 and before[-2].lower == "up" and before[-3].start == clause.words[clause.lexical].start
     if target.kind is TargetKind.NUMBER and len(before) >= 2 and not particle and \
-            (before[-2].lower, before[-1].lower) in _TWO_WORD_APPROXIMATORS and \
+            (before[-2].lower, before[-1].lower) in TWO_WORD_APPROXIMATORS and \
             clause.text[before[-1].end:start].strip() == "":  # not `add [up] to 2 million`: a verb's particle
         start = before[-2].start  # `[up to a billion] birds`, `[more than 5,500] exoplanets`
         before = before[:-2]
     if target.kind is TargetKind.NUMBER:
         return _number_gap(clause, target, start, end, before, after, in_place)
     return _noun_gap(clause, target, start, end, before, after, in_place)
-
-
-_TWO_WORD_APPROXIMATORS = frozenset({("up", "to"), ("more", "than"), ("less", "than"), ("fewer", "than"),
-                                     ("at", "least"), ("at", "most"), ("as", "many"), ("as", "much")})
 
 
 def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool:

@@ -282,7 +282,7 @@ QUESTION_FORMS = ("number", "subject", "fronted", "in_place", "subject_phrase", 
 
 
 def question_features(form: str, target: Target | None, question: Question, order: int, reading: Reading,
-                      framed: bool, topic: frozenset[str] = frozenset()) -> dict[str, float]:
+                      framed: bool, topic: frozenset[str]) -> dict[str, float]:
     """A candidate question's features that are not zero (see `QUESTION_FEATURES`): how it was made (its form,
     whether it was the first the forms made), what it asks for (the cloze ranking's view of its answer), and
     its shape (a wh-word left in the middle, a preposition stranded at the end, a clause kept after a comma)."""

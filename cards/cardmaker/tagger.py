@@ -33,11 +33,13 @@ from cards.cardmaker.words import (
     COMMON_VERBS,
     DETERMINERS,
     MODALS,
+    NAMING_PARTICIPLES,
     NUMBER_WORDS,
     PARTICLES,
     PREPOSITIONS,
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
+    written_with_unit,
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
@@ -207,19 +209,13 @@ def _function_word(lower: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _has_unit(number: Token) -> bool:
-    """A number written with its unit: `21°C`, `7nm` (not a share: `90% recover`)."""
-    text = number.text
-    return text[0].isdigit() and (text[-1].isalpha() or text[-1] == "°")  # not `90% [recover]`: a share counts
-
-
 def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
     """The part of speech of an open-class word, from what it can be and the words around it."""
     word = words[i]
     parts, lower = word.lex.parts, word.lower
     at = _previous_at(tags, state.start)
     previous = tags[at] if at is not None else None
-    if previous == NUM and _has_unit(words[at]):  # type: ignore[index]
+    if previous == NUM and written_with_unit(words[at]):  # type: ignore[index]
         previous = NOUN  # `21°C [shifts] the balance`: a number with its unit counts nothing after it
     before = words[at].lower if at is not None else ""
     after_adverb = at is not None and at < i - 1 and previous in (NOUN, NAME)  # `elk now [avoid]`
@@ -302,9 +298,6 @@ def _previous_at(tags: Sequence[str], start: int) -> int | None:
     return None
 
 
-_NAMING = frozenset("called named known dubbed termed".split())  # participles that name the noun before them
-
-
 def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
     """A verb in the past follows in the same clause, after a phrase: `Games held in Athens in 1896 [drew] …`."""
     for j in range(i + 2, min(len(words), i + 10)):
@@ -313,7 +306,7 @@ def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> 
         word, before = words[j], words[j - 1]
         if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower():
             continue
-        if word.lower in _NAMING and before.lex.parts & {"NOUN"}:
+        if word.lower in NAMING_PARTICIPLES and before.lex.parts & {"NOUN"}:
             continue  # `cords [called] rhizomorphs`, `a process [known] as …`: it names the noun before it
         if (word.lex.irregular and not word.lower.endswith("s")) or (word.lower.endswith("ed") and len(word.lower) > 4
                                                                        and "VERB" in word.lex.parts):
@@ -373,7 +366,8 @@ def _agrees_after(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
     if lower.endswith("ed") or word.lex.irregular or lower in SAME_PAST:
         return True  # the past agrees with every subject
     either = subject.lower in ZERO_PLURAL or subject.lower.endswith("fish")
-    plural = subject.plural or either or (tags[j] == NUM and not _has_unit(subject))  # `21°C [shifts]`
+    plural = subject.plural or either or (tags[j] == NUM and not written_with_unit(subject))  # `21°C [shifts]`;
+    # a share counts what follows it: `90% [recover]`
     if lower.endswith("s") and word.lex.verb_base != lower:
         return not plural or either
     return plural or (word.lex.verb_base == lower and tags[j] == NAME and subject.lower.endswith("s"))

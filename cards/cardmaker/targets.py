@@ -22,6 +22,7 @@ from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADVERBS,
+    COUNTED_BY_AN_ARTICLE,
     DECADE_PARTS,
     DETERMINERS,
     FRACTIONS,
@@ -36,6 +37,7 @@ from cards.cardmaker.words import (
     core_tokens,
     read_part,
     rough_singular,
+    written_with_unit,
 )
 
 SHORT_KEY_POINT_WORDS = 12
@@ -671,7 +673,7 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
         first = i
         if i > 0 and (words[i - 1].lower in MONTHS or (words[i - 1].lower in DECADE_PARTS and _decade(words[i]))):
             first = i - 1  # `May 1997`, `the late 1980s`
-        elif i > 0 and words[i - 1].lower in ("a", "an") and words[i].lower in FRACTIONS | _MAGNITUDES:
+        elif i > 0 and words[i - 1].lower in ("a", "an") and words[i].lower in COUNTED_BY_AN_ARTICLE:
             first = i - 1  # `a quarter`, `a million copies`: the article is the number's `one`
         if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
             first -= 1  # `between 10 and 14 months`
@@ -683,9 +685,6 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
-
-
-_MAGNITUDES = frozenset("hundred thousand million billion trillion".split())
 
 
 def _decade(word: Token) -> bool:
@@ -721,7 +720,7 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
-    if (words[last].text[-1].isalpha() and words[last].text[0].isdigit()) or words[last].text.endswith(("%", "°")):
+    if written_with_unit(words[last]) or words[last].text.endswith("%"):
         return last
     if words[last].lex.year or _decade(words[last]):
         return last

@@ -181,6 +181,18 @@ FREQUENCY_UNITS = frozenset("day week month year decade night hour".split())
 
 
 FRACTIONS = frozenset("half quarter third fifth dozen".split())
+MAGNITUDES = frozenset("hundred thousand million billion trillion".split())
+COUNTED_BY_AN_ARTICLE = FRACTIONS | MAGNITUDES  # `a quarter`, `a million copies`: the article is the number's `one`
+
+# Approximations of two words that go into a question's gap with their number: `[up to a billion] birds`.
+TWO_WORD_APPROXIMATORS = frozenset({("up", "to"), ("more", "than"), ("less", "than"), ("fewer", "than"),
+                                    ("at", "least"), ("at", "most"), ("as", "many"), ("as", "much")})
+
+# Participles that name the noun before them (`cords [called] rhizomorphs`): no verb of the clause.
+NAMING_PARTICIPLES = frozenset("called named known dubbed termed".split())
+
+# Findings named by a mass noun, no plural and no name: `Data from Norway suggest …` → `According to data …`.
+MASS_FINDINGS = frozenset("data evidence research".split())
 
 
 DECADE_PARTS = frozenset("early mid late".split())
@@ -320,6 +332,12 @@ def adjacent(words: Sequence[Token], i: int) -> bool:
 
 
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+
+
+def written_with_unit(number: Token) -> bool:
+    """A number whose unit is part of its token: `21°C`, `7nm`, `40°` (a share, `40%`, is not counted here)."""
+    text = number.text
+    return text[:1].isdigit() and (text[-1].isalpha() or text[-1] == "°")
 
 
 def is_acronym(word: str) -> bool:
