@@ -163,9 +163,31 @@ def test_a_group_of_people_is_asked_with_who_among_the_candidates():
 @pytest.mark.parametrize(("word", "people"), [
     ("researchers", True), ("vendors", True), ("economists", True), ("physicians", True), ("migrants", True),
     ("people", True), ("children", True), ("transistors", False), ("orders", False), ("water", False),
+    # roles and kin no suffix gives away, and endings that name a person whatever their stem
+    ("victims", True), ("surgeons", True), ("samurai", True), ("soldiers", True), ("owners", True),
+    ("engineers", True), ("pollsters", True), ("franchisees", True), ("craftsmen", True), ("fishermen", True),
+    ("audiologists", True),
+    # their look-alikes
+    ("lobsters", False), ("hamster", False), ("coffee", False), ("committee", False), ("specimen", False),
+    ("talisman", False), ("checklists", False), ("insists", False), ("reindeer", False), ("career", False),
 ])
 def test_nouns_for_people(word, people):
     assert is_people_noun(word) is people
+
+
+@pytest.mark.parametrize("key_point", [
+    "Audiologists call this hidden hearing loss because a standard audiogram looks normal.",
+    "Victims often ignored clear warning signs on familiar slopes.",
+    "Engineers now blame aeroelastic flutter for the collapse.",
+])
+def test_a_group_of_people_is_asked_with_who(key_point):
+    """Nouns for people beyond the agent endings (the issue's "Who" for people): every candidate whose answer is
+    the group asks `Who`, never `What calls …?`."""
+    group = key_point.split()[0]
+    candidates = question_candidates_of(key_point, "Pod", "Ep")
+    asked = [c.question.text for c in candidates if c.question.answer == group]
+    assert asked
+    assert all(text.startswith("Who ") for text in asked)
 
 
 def test_a_speaker_of_the_snip_is_never_the_answer_nor_hidden():

@@ -258,17 +258,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.52, "entity": 0.39, "rare_term": -0.20, "noun_phrase": -1.71, "words_1": -0.89, "words_2": 0.51,
-    "words_3_plus": 0.38, "rarity": -0.08, "rare": 0.71, "position": -0.39, "setting": -10.00,
-    "contrast_opening": -0.14, "tail": 0.03, "after_than": -0.15, "points_back": -0.44, "subject": -0.11,
-    "complement": -0.15, "next_to_verb": 0.34, "advised": 0.67, "after_determiner": 0.36, "after_preposition": 1.19,
-    "example": -0.11, "topic": -1.04, "in_episode_title": -10.00, "people": -0.52, "subordinate": -0.39,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.19, "head_unknown": 0.34,
-    "head_maybe_verb": -0.27, "head_plural": 0.10, "opens_with_adjective": 0.31, "before_of": 0.40,
-    "before_noun": -0.84, "name_goes_on": -0.11, "before_verb": 0.04, "after_modifier": -0.82,
-    "name_words_2_plus": 0.13, "acronym": -0.06, "number_with_unit": 0.39, "year": -0.18, "share": 0.81,
-    "money": 0.24, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.18,
-    "time_span": -0.04,
+    "number": 1.51, "entity": 0.41, "rare_term": -0.20, "noun_phrase": -1.73, "words_1": -0.88, "words_2": 0.51,
+    "words_3_plus": 0.38, "rarity": -0.07, "rare": 0.68, "position": -0.40, "setting": -10.00,
+    "contrast_opening": -0.13, "tail": 0.04, "after_than": -0.13, "points_back": -0.44, "subject": -0.12,
+    "complement": -0.14, "next_to_verb": 0.34, "advised": 0.67, "after_determiner": 0.37, "after_preposition": 1.20,
+    "example": -0.11, "topic": -1.04, "in_episode_title": -10.00, "people": -0.74, "subordinate": -0.40,
+    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.32,
+    "head_maybe_verb": -0.28, "head_plural": 0.14, "opens_with_adjective": 0.29, "before_of": 0.40,
+    "before_noun": -0.84, "name_goes_on": -0.11, "before_verb": 0.05, "after_modifier": -0.84,
+    "name_words_2_plus": 0.13, "acronym": -0.06, "number_with_unit": 0.39, "year": -0.19, "share": 0.81,
+    "money": 0.23, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.18,
+    "time_span": -0.05,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -338,15 +338,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.14, "form_fronted": 0.11, "form_in_place": 0.15,
-    "form_subject_phrase": 0.17, "form_object_phrase": -0.72, "form_advice": 0.18, "form_speaker": 0.22,
-    "made_first": 0.24, "order": 0.08, "no_target": -0.14, "best_target": 1.00, "behind_best": -0.81,
-    "answer_number": 0.34, "answer_entity": 0.54, "answer_rare_term": 0.03, "answer_noun_phrase": -0.17,
-    "answer_one_word": -0.32, "answer_three_words_plus": 0.45, "who": -0.27, "wh_in_the_middle": 0.03,
-    "preposition_at_the_end": 0.13, "comma": -0.14, "length": -0.02, "framed": -0.32, "answer_topic": -0.61,
-    "answer_people": 0.04, "answer_rare": 0.26, "bias": 0.61,
+    "form_number": 0.36, "form_subject": 0.18, "form_fronted": 0.12, "form_in_place": 0.14,
+    "form_subject_phrase": 0.13, "form_object_phrase": -0.71, "form_advice": 0.19, "form_speaker": 0.22,
+    "made_first": 0.21, "order": 0.08, "no_target": -0.16, "best_target": 0.98, "behind_best": -0.78,
+    "answer_number": 0.34, "answer_entity": 0.54, "answer_rare_term": 0.10, "answer_noun_phrase": -0.19,
+    "answer_one_word": -0.29, "answer_three_words_plus": 0.46, "who": -0.33, "wh_in_the_middle": 0.03,
+    "preposition_at_the_end": 0.14, "comma": -0.14, "length": -0.01, "framed": -0.32, "answer_topic": -0.59,
+    "answer_people": 0.10, "answer_rare": 0.30, "bias": 0.63,
 }
-QUESTION_THRESHOLD = -0.34
+QUESTION_THRESHOLD = -0.32
 
 
 def question_score(features: dict[str, float]) -> float:

@@ -241,25 +241,78 @@ def moved(word: Token, by: int) -> Token:
     return tuple.__new__(Token, (word.text, word.start + by, word.end + by, word.lower, word.lex))
 
 
-# Nouns for people that no suffix gives away (`researchers`, `vendors`, `economists` are read from their form).
-PEOPLE_NOUNS = frozenset(
-    """people persons person humans human children child adults adult men man women woman kids kid parents parent
-    patients patient teenagers teens babies infants individuals folks staff crew""".split()
-)
+# Nouns for people that no suffix gives away (`researchers`, `vendors`, `economists` are read from their form):
+# roles, ranks, trades, kin and social standing, in the singular. A noun for people is asked with `Who`, and a
+# group anyone could name (`keepers`, `victims`) is rarely what a key point teaches. Left out: words as often
+# something else (`fan`, `coach`, `page`, `general`, `master`).
+_PEOPLE_SINGULAR = """
+person human child adult man woman kid parent patient teenager teen baby infant individual folk staff crew
+victim survivor surgeon doctor nurse midwife dentist vet patient monk nun priest bishop pope abbot friar rabbi imam
+cleric clergy missionary pilgrim crusader prophet saint sage guru shaman king queen prince princess emperor empress
+pharaoh sultan caliph khan tsar czar kaiser monarch regent tyrant lord lady knight squire vassal noble aristocrat
+commoner peasant serf slave servant maid butler nanny samurai shogun daimyo ronin warrior soldier captain officer
+admiral colonel sergeant lieutenant chief guard spy troop recruit veteran rebel citizen merchant artisan craftsperson
+blacksmith carpenter mason tailor butcher chef cook judge jury juror lawyer attorney prosecutor defendant witness
+thief inmate convict detective sheriff guest host critic scholar student pupil tutor mentor apprentice novice rookie
+amateur expert specialist athlete owner buyer customer client patron donor friend neighbour neighbor colleague
+partner rival ally enemy hero heroine villain champion spouse wife husband mother father son daughter brother
+sister sibling twin grandparent grandmother grandfather grandchild ancestor descendant widow orphan bride viking
+pirate nomad settler colonist immigrant refugee native stranger elder youth toddler adolescent boy girl guy
+mayor senator minister diplomat ambassador official bureaucrat activist politician candidate author poet actress
+philosopher astronaut passenger skier diver swimmer waiter cashier barista bartender janitor clerk
+""".split()
+
+
+def _plurals(word: str) -> tuple[str, ...]:
+    """The plural forms of a singular noun of `_PEOPLE_SINGULAR` (`thief` → `thieves`, `man` → `men`)."""
+    if word.endswith("man"):
+        return (word[:-3] + "men",)
+    if word.endswith("child"):
+        return (word + "ren",)
+    if word.endswith(("f", "fe")) and word not in ("chef", "chief"):
+        return (word.removesuffix("e").removesuffix("f") + "ves",)
+    if word.endswith(("s", "sh", "ch", "x")):
+        return (word + "es",)
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return (word[:-1] + "ies",)
+    return (word + "s", word)  # `samurai`, `staff`, `crew`: the same in the plural
+
+
+PEOPLE_NOUNS = frozenset(_PEOPLE_SINGULAR + [plural for word in _PEOPLE_SINGULAR for plural in _plurals(word)]
+                         + ["people", "persons", "police", "folks"])
 _AGENT = re.compile(r"(?:er|or|ist|ian|ant|ent)s?$")
+# Endings that make a noun for a person whatever its stem: `engineer`, `pollster`, `craftsman`, `audiologist`.
+_PERSON_ENDING = re.compile(r"(?:[a-z]{4}eers?|[a-z]{3}(?:wo)?m[ae]n|[a-z]{3}persons?)$")
+_TRADE_ENDING = re.compile(r"(?:ster|ee)s?$")  # `pollster`, `franchisee`: a person when the stem is a word
 
 
 @lru_cache(maxsize=4096)
 def is_people_noun(word: str) -> bool:
     """A noun for a person or a group of people: `researchers`, `tool vendors`' `vendors`, `physicians`, `people`.
 
-    An agent noun is a verb or noun with an agent's ending (`research`+`er`,
-    `vend`+`or`, `economy`→`economist`, `physic`+`ian`, `migrate`→`migrant`)
-    that the lexicon knows as a noun.
+    Three ways to tell: a table of roles, trades and kin (`victims`,
+    `surgeons`, `samurai`); an ending that names a person whatever it is
+    added to (`engineer`, `craftsmen`; `audiologists`, which the lexicon does
+    not know); and an agent's ending on a word the lexicon
+    knows (`research`+`er`, `vend`+`or`, `economy`→`economist`,
+    `physic`+`ian`, `migrate`→`migrant`, `poll`+`ster`, `franchise`→`franchisee`).
     """
     lower = word.lower().removesuffix("'s")
     if lower in PEOPLE_NOUNS:
         return True
+    if lower.endswith(("list", "lists")):
+        return False  # `checklists`, `playlist`: no `-ist`
+    if _PERSON_ENDING.search(lower) and not lower.endswith("deer"):
+        return _known_person_form(lower)
+    if lower.endswith(("ist", "ists")) and parts_of_speech(lower) == {""}:
+        return True  # `audiologists`: too rare for the lexicon, a person all the same
+    trade = _TRADE_ENDING.search(lower)
+    if trade:
+        stem = lower[:trade.start()]
+        if trade.group().startswith("ster"):  # `pollster`, `youngster`; not `lobster`, `hamster`, `monster`
+            return len(stem) >= 4 and parts_of_speech(stem) != {""}
+        # `employee`, `trainee`, `franchisee`; not `coffee`, `degree`, `committee`
+        return len(stem) >= 3 and any("VERB" in parts_of_speech(s) for s in (stem, stem + "e"))
     match = _AGENT.search(lower)
     if not match or len(lower) < 6 or "NOUN" not in parts_of_speech(lower):
         return False
@@ -272,6 +325,16 @@ def is_people_noun(word: str) -> bool:
         return any(verb_lemma(c) == c for c in (stem + "ate", stem + "e", stem))  # `migrant`, `resident`
     # `researchers`, `vendors`, `farmers`: a plural whose stem is a verb (a group of people doing it)
     return lower.endswith("s") and any("VERB" in parts_of_speech(c) for c in candidates if len(c) > 3)
+
+
+def _known_person_form(lower: str) -> bool:
+    """A word with a person's ending (see `is_people_noun`) that is no other kind of word: `-man` on a word of its
+    own (`crafts`+`man`, not `talisman`), `-men` the plural of such a word (not `specimen`, `abdomen`)."""
+    if lower.endswith(("man", "men")) and not lower.endswith(("person", "persons")):
+        singular = lower[:-3] + "man"
+        stem = singular[:-5] if singular.endswith("woman") else singular[:-3]
+        return stem.endswith("er") or parts_of_speech(stem) != {""} or parts_of_speech(stem.rstrip("s")) != {""}
+    return True
 
 
 def speaker_words(speakers: frozenset[str]) -> frozenset[str]:
