@@ -118,25 +118,34 @@ PEOPLE_IN_THE_NOTE = {"Richard Chang", "Liang Mong Song", "Researchers", "Tool v
 
 def test_the_real_note_asks_who_for_people_and_hides_no_verb_adverb_or_topic_word(seed_note):
     """Issue 19: every question whose answer is a person or a group of people asks `Who` (or `Whose`); no cloze
-    hides a verb, an adverb or a word of the episode's topic."""
-    from cards.cardmaker.words import parts_of_speech, tokens
-    from cards.notes import episode_topic, snip_plans
+    hides a verb, an adverb or a word of the episode's topic.
 
-    asked_who = 0
+    Every candidate question is checked, not only the one asked: which is asked moves with each refit of the
+    chooser's weights, and any of them may be."""
+    from cards.cardmaker.plan import question_candidates_of
+    from cards.cardmaker.words import parts_of_speech, tokens
+    from cards.notes import episode_topic, proper_names, snip_plans
+
+    asked_who = set()
     for episode in parse_file(seed_note).episodes:
         topic = episode_topic(episode)
         assert {"ai", "semiconductor"} <= topic
         for snip in episode.snips:
-            for _, plan in snip_plans(episode, snip, topic):
-                if plan.question and plan.question.answer in PEOPLE_IN_THE_NOTE:
-                    assert re.search(r"\bWho(?:se)?\b", plan.question.text), plan.question
-                    asked_who += 1
+            names, speakers = proper_names(episode, snip), frozenset(turn.speaker for turn in snip.turns)
+            for position, plan in snip_plans(episode, snip, topic):
+                previous = snip.key_points[position - 1] if position else ""
+                candidates = question_candidates_of(plan.key_point, episode.podcast, episode.title, names, topic,
+                                                    previous, speakers)
+                for question in [c.question for c in candidates] + ([plan.question] if plan.question else []):
+                    if question.answer in PEOPLE_IN_THE_NOTE:
+                        assert re.search(r"\bWho(?:se)?\b", question.text), question
+                        asked_who.add(question.answer)
                 for hidden in plan.deletions:
                     words = tokens(hidden.text)
                     assert not {w.lower.removesuffix("'s") for w in words} & topic, (hidden.text, plan.key_point)
                     if len(words) == 1 and words[0].text.islower():
                         assert parts_of_speech(words[0].lower) & {"NOUN", ""}, (hidden.text, plan.key_point)
-    assert asked_who >= 4  # Richard Chang, Liang Mong Song, Researchers, Tool vendors
+    assert {"Richard Chang", "Liang Mong Song", "Researchers", "Tool vendors"} <= asked_who
 
 
 def test_the_table_can_be_taken_through_a_language_model(monkeypatch):

@@ -316,3 +316,46 @@ def test_this_with_a_verb_is_no_subject():
 def test_a_sentence_ending_in_an_abbreviation_keeps_its_full_stop_apart():
     plan = plan_cards("The museum closes at 5 p.m. Visitors should arrive early.", "Pod", "Ep")
     assert all("Visitors" not in d.text for d in plan.deletions)
+
+
+@pytest.mark.parametrize(("key_point", "kept"), [
+    ("Pollsters weight their samples so that age, sex, education and region match census figures.",
+     "age, sex, education and region match census figures?"),
+    ("The median delay is seven years between noticing hearing loss and getting a hearing aid.",
+     "between noticing hearing loss and getting a hearing aid?"),
+    ("Every member of a backcountry group should carry a transceiver, a probe and a shovel, and practise with them.",
+     "a transceiver, a probe and a shovel?"),
+])
+def test_a_question_never_cuts_a_list_or_a_pair_in_half(key_point, kept):
+    """The clause after the answer's goes to the back, but a list's `and` or a `between`'s `and` is no clause:
+    `Who weights their samples so that age, sex, education?` asked half a list."""
+    texts = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+    assert texts
+    assert all(text.endswith(kept) for text in texts)
+
+
+def test_one_item_of_a_list_is_never_asked_for():
+    """`What do hearing aids come in, in-the-ear and completely-in-canal styles?` → `behind-the-ear`: a wh-word
+    cannot stand for one item while the others stay; the cloze may still hide one."""
+    key_point = "Hearing aids come in behind-the-ear, in-the-ear and completely-in-canal styles."
+    answers = {c.question.answer for c in question_candidates_of(key_point, "Pod", "Ep")}
+    assert answers.isdisjoint({"behind-the-ear", "in-the-ear", "completely-in-canal styles"})
+    assert all(" in, in-the-ear" not in c.question.text for c in question_candidates_of(key_point, "Pod", "Ep"))
+
+
+def test_a_question_never_cuts_two_joined_nouns_apart():
+    """`and` before a noun joins two noun phrases, not two predicates: the question keeps both
+    (`… from phone directories and car registrations?`), and no answer is the first of them (`steel`)."""
+    drew = question_candidates_of("Early pollsters drew names from phone directories and car registrations, which "
+                                  "skewed the sample toward wealthier voters.", "Pod", "Ep")
+    assert [c.question.text for c in drew] == ["Who drew names from phone directories and car registrations?"]
+    codes = question_candidates_of("Modern building codes require steel and concrete frames in new towers.", "Pod",
+                                   "Ep")
+    assert codes and all(c.question.answer != "steel" for c in codes)
+
+
+def test_no_question_puts_a_relative_pronoun_where_the_subject_stood():
+    """`Unlike X, which …, Y …`: `Unlike ectomycorrhizal fungi, what does which wrap in a sheath, …?` is broken."""
+    asked = question_candidates_of("Unlike ectomycorrhizal fungi, which wrap root tips in a sheath, arbuscular fungi "
+                                   "push inside root cells.", "Pod", "Ep")
+    assert all(" which " not in c.question.text.split(",", 1)[-1][:20] for c in asked)

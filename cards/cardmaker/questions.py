@@ -24,7 +24,7 @@ from typing import NamedTuple
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
-from cards.cardmaker.targets import without_digit_marks
+from cards.cardmaker.targets import enumeration_spans, without_digit_marks
 from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
@@ -169,6 +169,38 @@ _TRAILING_CLAUSE = re.compile(
 )
 
 
+def _without_trailing(text: str) -> str:
+    """`text` without the clause that follows the one holding the answer (`_TRAILING_CLAUSE`), never cut inside a
+    list (`so that age, sex, education [and region] match …`) nor a `between … and …` pair: half a list or half
+    a pair asks a question the key point does not."""
+    lists = enumeration_spans(text)
+    at = 0
+    while (match := _TRAILING_CLAUSE.search(text, at)) is not None:
+        cut = match.start()
+        # inside a list, past its first comma and before its `and`: `a transceiver, a probe [and a shovel], and
+        # practise …`; not `tweak tool parameters [and measure] yield, performance, and power`
+        in_list = any(start < cut < end and "," in text[start:cut] and not _LIST_END.search(text, start, cut)
+                      for start, end in lists)
+        in_pair = text.startswith(" and ", cut) and (_BETWEEN_OPEN.search(text, 0, cut) is not None
+                                                     or _joins_nouns(text, cut))
+        if not (in_list or in_pair):
+            return text[:cut]
+        at = cut + 1
+    return text
+
+
+def _joins_nouns(text: str, cut: int) -> bool:
+    """The `and` at `cut` joins two noun phrases, not two predicates: `from phone directories [and car
+    registrations]`, `require steel [and concrete frames]`; but `sinks … [and spreads]`, `[and then] SMIC`."""
+    following = text[cut + len(" and "):].split(" ", 1)[0].lower()
+    parts = parts_of_speech(following)
+    return following not in ADVERBS and "VERB" not in parts and "ADV" not in parts and parts != {""}
+
+
+_LIST_END = re.compile(r"\b(?:and|or)\b")
+_BETWEEN_OPEN = re.compile(r"\bbetween\b(?!.*\band\b)")  # a `between` whose `and` is still to come
+
+
 def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: frozenset[str]) -> Question | None:
     """`During a storm, keep doors and shutters closed on the windward side` →
     `During a storm, what should you keep closed on the windward side?` → `doors and shutters`.
@@ -194,7 +226,7 @@ def advice_question(advice: Imperative, reading: Reading, podcast: str, topic: f
         return None
     verb = words[advice.verb].lower
     between = text[words[advice.verb].end:words[advice.object_first].start].strip()  # `over` in `Hover over`
-    rest = _TRAILING_CLAUSE.sub("", _ASIDE.sub("", text[words[advice.phrase_last].end:])).strip().rstrip(".!;:,")
+    rest = _without_trailing(_ASIDE.sub("", text[words[advice.phrase_last].end:])).strip().rstrip(".!;:,")
     parts = ["what should you", advice.negation, verb, between, rest]
     question = _TIGHT.sub(r"\1", " ".join(p for p in parts if p))  # `look for, the bare rock bands …`
     lead = advice.setting.strip()
@@ -238,7 +270,9 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
     """
     if clause is None:
         return []
-    ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start])[:MAX_TARGETS_ASKED]
+    lists = _noun_lists(reading)
+    ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start
+                       and not _one_of_a_list(reading.text, t, lists)])[:MAX_TARGETS_ASKED]
     numbers = [t for t in ranked if t.kind is TargetKind.NUMBER and not _with_rate(t)]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
@@ -266,6 +300,50 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
                 break
             budget = min(budget, tried + 1 + ATTEMPTS_AFTER_FIRST)
     return list(found.values())
+
+
+def _one_of_a_list(text: str, target: Target, lists: list[tuple[int, int]]) -> bool:
+    """The target is one item of a list (`come in [behind-the-ear], in-the-ear and completely-in-canal styles`):
+    a wh-word cannot stand for one item while the others stay (`What do hearing aids come in, in-the-ear and …?`).
+    The cloze may hide one item; a question asks for the whole list or not about it.
+
+    An item stands next to a comma and a short item (`[age], sex`, `sex, [education]`), or after the `and` that
+    ends a list of short items; `Cold, salty water sinks in [the North Atlantic] and spreads …` holds no list.
+    """
+    if not any(start <= target.start and target.end <= end for start, end in lists):
+        return False
+    before, after = text[:target.start], text[target.end:]
+    if after.startswith(", ") and _short_item(after[2:]):
+        return True  # `[age], sex, …`
+    if before.endswith(", ") and _short_item(text[target.start:]):
+        return True  # `age, [sex], …`
+    opener = re.search(r", ([^,]+?) (?:and|or) $", before)
+    return opener is not None and len(opener.group(1).split()) <= _LIST_ITEM_WORDS  # `…, in-the-ear and [styles]`
+
+
+def _noun_lists(reading: Reading) -> list[tuple[int, int]]:
+    """The lists of the key point (`enumeration_spans`) whose items hold no verb between the first comma and the
+    `and`: `age, sex, education and region`; not `Liang Mong Song, focused on pushing limits, later [joined] Samsung
+    and then SMIC`, commas around an aside and a verb's own `and`."""
+    verb_starts = [reading.words[i].start for i in reading.verbs]
+    found = []
+    for start, end in enumeration_spans(reading.text):
+        comma = reading.text.find(",", start, end)
+        joined = _LIST_END.search(reading.text, comma, end)
+        stop = joined.start() if joined else end
+        if not any(comma < at < stop for at in verb_starts):
+            found.append((start, end))
+    return found
+
+
+_LIST_ITEM_WORDS = 4
+_ITEM_END = re.compile(r",| and | or |[.;:]")
+
+
+def _short_item(text: str) -> bool:
+    """The list item `text` opens ends, at a comma, an `and` or an `or`, within `_LIST_ITEM_WORDS` words."""
+    end = _ITEM_END.search(text)
+    return end is not None and len(text[:end.start()].split()) <= _LIST_ITEM_WORDS
 
 
 def _with_rate(target: Target) -> bool:
@@ -350,12 +428,16 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
-    if last + 1 < len(words) and words[last + 1].lower in ("of", "that"):
-        return None  # `recommends [a bedroom temperature] of about 18 degrees`, `cites [estimates] that …`: it goes on
+    if last + 1 < len(words) and words[last + 1].lower in ("of", "that", "and", "or"):
+        return None  # `recommends [a bedroom temperature] of about 18 degrees`, `cites [estimates] that …`,
+        # `require [steel] and concrete frames`: it goes on
     if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
         return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
     answer = clause.text[words[first].start:words[last].end]
+    object_span = Target(words[first].start, words[last].end, answer, TargetKind.NOUN_PHRASE, 0.0, first, last)
+    if _one_of_a_list(clause.text, object_span, enumeration_spans(clause.text)):
+        return None  # `carry [a transceiver], a probe and a shovel`: the first item of a list
     return _inverted(clause, "what", gap_start, words[last].end, answer, names)
 
 
@@ -365,7 +447,7 @@ def _in_place_question(clause: Clause, target: Target) -> Question | None:
     if gap is None:
         return None
     wh, gap_start, gap_end = gap
-    rest = _TRAILING_CLAUSE.sub("", clause.text[gap_end:])  # `…, which feeds the cells …` goes to the back
+    rest = _without_trailing(clause.text[gap_end:])  # `…, which feeds the cells …` goes to the back
     text = clause.text[:gap_start] + wh + rest
     return _ask(clause, text, target.text)
 
@@ -383,7 +465,7 @@ def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str])
     if not match or match.group(2) != target.text:
         return None
     plain = Clause("", clause.text, clause.words, clause.subject_start, clause.verb, clause.subject_end)
-    end = len(_TRAILING_CLAUSE.sub("", clause.text))  # `…, but multi-site scaling is key` is another fact
+    end = len(_without_trailing(clause.text))  # `…, but multi-site scaling is key` is another fact
     question = _inverted(plain, f"{match.group(1)} what year", end, end, target.text, names)
     return question
 
@@ -564,7 +646,7 @@ def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str
     middle = clause.text[verb_end:gap_start] if gap_start >= verb_end else ""
     if lexical_end is not None and gap_start >= lexical_end:
         middle = clause.text[verb_end:gap_start]
-    rest = _TRAILING_CLAUSE.sub("", clause.text[gap_end:])
+    rest = _without_trailing(clause.text[gap_end:])
     subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names)
     text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), rest.strip()) if p)
     return _ask(clause, text, answer)
@@ -597,7 +679,7 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
 
 def _agree(clause: Clause) -> str:
     """The predicate, agreeing with a singular `What`/`Who`."""
-    predicate = _TRAILING_CLAUSE.sub("", clause.text[clause.verb_token.start:])
+    predicate = _without_trailing(clause.text[clause.verb_token.start:])
     verb, _, tail = predicate.partition(" ")
     if verb.lower() in ADVERBS and tail:  # `ports now compete` → `What now competes …?`
         following, _, rest = tail.partition(" ")
@@ -612,7 +694,8 @@ def _agree(clause: Clause) -> str:
     irregular = lower == clause.verb_token.lower and clause.verb_token.lex.irregular
     if clause.words[clause.verb].lower in AUXILIARIES or lower.endswith("s") or past or irregular:
         return predicate
-    tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
+    if not enumeration_spans(tail):  # `… and [feed] soil microbes`; not `age, sex, education and [region]`
+        tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
     return f"{third_person(lower)} {tail}".strip()
 
 
@@ -704,8 +787,12 @@ def _broken(text: str) -> bool:
     words = text.rstrip("?").split()
     for i, word in enumerate(words):
         lower = word.lower().strip(",")
-        if lower not in _WH or i == 0:
+        if lower not in _WH:
             continue
+        if i == 0:  # `What can which regrow, …?`: a relative pronoun where the claim's subject stood
+            if any(w.lower().strip(",") in ("which", "who", "whom") for w in words[1:3]):
+                return True
+            continue  # `What predicts how much …?` asks well
         previous = words[i - 1].lower()
         if previous.endswith(("'s", "’s", "s'")) or previous in _BEFORE_NO_WH:
             return True

@@ -338,15 +338,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.18, "form_fronted": 0.12, "form_in_place": 0.14,
-    "form_subject_phrase": 0.13, "form_object_phrase": -0.71, "form_advice": 0.19, "form_speaker": 0.22,
-    "made_first": 0.21, "order": 0.08, "no_target": -0.16, "best_target": 0.98, "behind_best": -0.78,
-    "answer_number": 0.34, "answer_entity": 0.54, "answer_rare_term": 0.10, "answer_noun_phrase": -0.19,
-    "answer_one_word": -0.29, "answer_three_words_plus": 0.46, "who": -0.33, "wh_in_the_middle": 0.03,
-    "preposition_at_the_end": 0.14, "comma": -0.14, "length": -0.01, "framed": -0.32, "answer_topic": -0.59,
-    "answer_people": 0.10, "answer_rare": 0.30, "bias": 0.63,
+    "form_number": 0.34, "form_subject": 0.15, "form_fronted": 0.23, "form_in_place": -0.04,
+    "form_subject_phrase": 0.07, "form_object_phrase": -0.35, "form_advice": 0.09, "form_speaker": 0.16,
+    "made_first": 0.32, "order": 0.06, "no_target": -0.05, "best_target": 1.01, "behind_best": -0.75,
+    "answer_number": 0.34, "answer_entity": 0.54, "answer_rare_term": 0.06, "answer_noun_phrase": -0.24,
+    "answer_one_word": -0.31, "answer_three_words_plus": 0.46, "who": -0.34, "wh_in_the_middle": 0.07,
+    "preposition_at_the_end": 0.12, "comma": -0.14, "length": -0.13, "framed": -0.47, "answer_topic": -0.63,
+    "answer_people": 0.07, "answer_rare": 0.33, "bias": 0.64,
 }
-QUESTION_THRESHOLD = -0.32
+QUESTION_THRESHOLD = -0.24
 
 
 def question_score(features: dict[str, float]) -> float:

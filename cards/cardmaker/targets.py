@@ -123,7 +123,7 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
     verbs = tagger.verbs(tags)
     seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
                      + _chunks(key_point, words, tags) if not never_a_noun(t, words))
-    enumeration = _enumeration_spans(key_point, words)
+    enumeration = enumeration_spans(key_point)
     spans: dict[tuple[int, int], Target] = {}
     for seed in seeds:
         for variant in _variants(key_point, words, seed, tags, verbs, claim_start):
@@ -576,7 +576,7 @@ def _apart(a: Target, b: Target, words: Sequence[Token]) -> bool:
 
 def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
     """Every acceptable target in the key point, of every kind."""
-    enumeration = _enumeration_spans(text, words)
+    enumeration = enumeration_spans(text)
     found: dict[tuple[int, int], Target] = {}
     for finder in (_numbers, _entities, _rare_terms):
         for target in finder(text, words):
@@ -624,7 +624,7 @@ _DIGIT_MARK = re.compile(r"(?<=\d)[,.](?=\d)")
 _ENUMERATION = re.compile(r"(?:(?<=[,.;:])|^)[^,.;:]+(?:,[^,.;:]+)+,?\s+(?:and|or)\s+[^,.;:]+")
 
 
-def _enumeration_spans(text: str, words: Sequence[Token]) -> list[tuple[int, int]]:
+def enumeration_spans(text: str) -> list[tuple[int, int]]:
     """Spans of `a, b(,) and c` lists of three or more items, in order (they do not overlap).
 
     The pattern is tried only where an item can begin (after `,.;:` or at the
