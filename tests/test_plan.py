@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
 from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of
 from cards.cardmaker.targets import topic_words
@@ -365,13 +366,13 @@ def test_a_reading_offers_finite_verbs_not_infinitives():
     words = tokens(key_point)
     grow = next(i for i, w in enumerate(words) if w.lower == "grow")
     reading = Reading(key_point, words, frozenset({grow}), ())
-    assert reading.claim_verb_offsets() == frozenset()
+    assert claim_verb_offsets(reading) == frozenset()
     framed = "Masic notes that seawater reacts with the ash."
     words = tokens(framed)
     reacts = next(i for i, w in enumerate(words) if w.lower == "reacts")
     reading = Reading(framed, words, frozenset({reacts}), (), framed.index("seawater"))
     assert reading.claim == "Seawater reacts with the ash."
-    assert reading.claim_verb_offsets() == frozenset({len("Seawater ")})
+    assert claim_verb_offsets(reading) == frozenset({len("Seawater ")})
 
 
 @pytest.mark.parametrize(("key_point", "previous", "named"), [

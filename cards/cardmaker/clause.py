@@ -70,7 +70,7 @@ def read_claims(framed: Frames, mood: Mood, tagged: Tagged) -> Claims:
 
 def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None:
     """The main clause of the claim's first sentence (`reading.claim`, capitalised), or None when it is advice."""
-    offsets = reading.claim_verb_offsets()  # finite verbs: not after `to`
+    offsets = claim_verb_offsets(reading)  # finite verbs: not after `to`
     claim, claim_start, words = reading.claim, reading.claim_start, reading.words
     indent = len(claim) - len(claim.lstrip())
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
@@ -83,6 +83,13 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
     if is_imperative(sentence_words):
         return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
     return read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
+
+
+def claim_verb_offsets(reading: Reading) -> frozenset[int]:
+    """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
+    words, start = reading.words, reading.claim_start
+    return frozenset(words[i].start - start for i in reading.verbs
+                     if words[i].start >= start and not (i and words[i - 1].lower == "to"))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")

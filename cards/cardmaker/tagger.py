@@ -39,7 +39,6 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
-    written_with_unit,
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
@@ -215,7 +214,7 @@ def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence
     parts, lower = word.lex.parts, word.lower
     at = _previous_at(tags, state.start)
     previous = tags[at] if at is not None else None
-    if previous == NUM and written_with_unit(words[at]):  # type: ignore[index]
+    if previous == NUM and words[at].lex.with_unit:  # type: ignore[index]
         previous = NOUN  # `21°C [shifts] the balance`: a number with its unit counts nothing after it
     before = words[at].lower if at is not None else ""
     after_adverb = at is not None and at < i - 1 and previous in (NOUN, NAME)  # `elk now [avoid]`
@@ -366,7 +365,7 @@ def _agrees_after(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
     if lower.endswith("ed") or word.lex.irregular or lower in SAME_PAST:
         return True  # the past agrees with every subject
     either = subject.lower in ZERO_PLURAL or subject.lower.endswith("fish")
-    plural = subject.plural or either or (tags[j] == NUM and not written_with_unit(subject))  # `21°C [shifts]`;
+    plural = subject.plural or either or (tags[j] == NUM and not subject.lex.with_unit)  # `21°C [shifts]`;
     # a share counts what follows it: `90% [recover]`
     if lower.endswith("s") and word.lex.verb_base != lower:
         return not plural or either

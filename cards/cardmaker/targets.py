@@ -37,7 +37,6 @@ from cards.cardmaker.words import (
     core_tokens,
     read_part,
     rough_singular,
-    written_with_unit,
 )
 
 SHORT_KEY_POINT_WORDS = 12
@@ -720,7 +719,7 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):
         return last + 1
-    if written_with_unit(words[last]) or words[last].text.endswith("%"):
+    if words[last].lex.with_unit or words[last].text.endswith("%"):
         return last
     if words[last].lex.year or _decade(words[last]):
         return last

@@ -95,13 +95,6 @@ class Reading(NamedTuple):
         claim = self.text[self.claim_start:]
         return claim[:1].upper() + claim[1:]
 
-    def claim_verb_offsets(self) -> frozenset[int]:
-        """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
-        return frozenset(
-            self.words[i].start - self.claim_start for i in self.verbs
-            if self.words[i].start >= self.claim_start and not (i and self.words[i - 1].lower == "to")
-        )
-
 
 class Attribution(NamedTuple):
     """`<speaker> argues (that) <claim>`: a key point read as its claim.

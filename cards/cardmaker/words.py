@@ -397,11 +397,6 @@ def adjacent(words: Sequence[Token], i: int) -> bool:
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
-def written_with_unit(number: Token) -> bool:
-    """A number whose unit is part of its token: `21°C`, `7nm`, `40°` (a share, `40%`, is not counted here)."""
-    text = number.text
-    return text[:1].isdigit() and (text[-1].isalpha() or text[-1] == "°")
-
 
 def is_acronym(word: str) -> bool:
     """`TSMC`, `US`, `AI's`: two capitals or more (`Token.acronym` of a token)."""
@@ -487,6 +482,12 @@ class Lex:
     @cached_property
     def plural(self) -> bool:
         return is_plural(self.lower)
+
+    @cached_property
+    def with_unit(self) -> bool:
+        """A number whose unit is part of its token: `21°c`, `7nm`, `40°` (a share, `40%`, is not counted here)."""
+        lower = self.lower
+        return lower[:1].isdigit() and (lower[-1].isalpha() or lower[-1] == "°")
 
     @cached_property
     def people(self) -> bool:
