@@ -16,6 +16,7 @@ from cards.cardmaker.words import (
     is_plural,
     lexicon,
     parts_of_speech,
+    singular,
     verb_lemma,
     zipf,
 )
@@ -115,3 +116,16 @@ def test_zipf_agrees_with_wordfreq() -> None:
     assert len(words) > 150
     for word in words:
         assert zipf(word) == zipf_frequency(word, "en"), word
+
+
+def test_a_topic_word_counts_with_its_irregular_plural():
+    """`knife` and `knives` are one topic (the lexicon's singular), as `fab` and `fabs` are: hiding `knife` in an
+    episode on knives asks for nothing the learner does not know."""
+    from cards.cardmaker.targets import topic_words
+
+    key_points = ["A chef's knife needs honing every week.", "Cheap knives dull within a month.",
+                  "Knives made of harder steel hold an edge longer.", "Store a knife on a magnetic strip.",
+                  "Ceramic knives chip if dropped on tiles."]
+    topic = topic_words(key_points)
+    assert {"knife", "knives"} <= topic
+    assert singular("knives") == "knife" and singular("wolves") == "wolf" and singular("fabs") == "fab"

@@ -36,7 +36,7 @@ from cards.cardmaker.words import (
     adjacent,
     core_tokens,
     read_part,
-    rough_singular,
+    singular,
 )
 
 SHORT_KEY_POINT_WORDS = 12
@@ -202,8 +202,8 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     for key_point in key_points:
         words = {w.lower.removesuffix("'s") for w in read_part(key_point).words if w.lower not in STOPWORDS}
         for word in words:
-            forms.setdefault(rough_singular(word), set()).add(word)
-        counts.update({rough_singular(word) for word in words})  # `fab` and `fabs` are one topic
+            forms.setdefault(singular(word), set()).add(word)
+        counts.update({singular(word) for word in words})  # `fab` and `fabs`, `knife` and `knives`: one topic
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
     return frozenset(form for key, count in counts.items() if count >= needed for form in forms[key])
 

@@ -807,6 +807,13 @@ def rough_singular(word: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def singular(word: str) -> str:
+    """The singular of a lower-case noun as the lexicon has it (`knives` → `knife`, `glasses` → `glass`,
+    `children` → `child`), else `rough_singular`'s (`fabs` → `fab`): a word and its plural are one word."""
+    return lexicon().singular(word) or rough_singular(word)
+
+
+@lru_cache(maxsize=8192)
 def verb_lemma(word: str) -> str:
     """The base form of a verb form (`began` → `begin`), or "" when the word is no verb."""
     return lexicon().verb_lemma(word.lower())
