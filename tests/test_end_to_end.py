@@ -34,11 +34,13 @@ def test_seed_note_gives_one_episode_package(seed_note, tmp_path):
 def test_seed_note_imports_one_cloze_and_one_qa_note_per_key_point(seed_note, tmp_path):
     """42 key points: 42 cloze notes; a Q&A note for each key point with a good question.
 
-    The seven without one are skipped and counted, as the card-quality rules ask:
+    The ten without one are skipped and counted, as the card-quality rules ask:
     two lean on the key point before them ("This would …", "This "struggle"
     culture …"), two are imperatives ("Look for …"), one has a seven-word
     gerund subject, one is "Dylan Patel contrasts this with …", no clause
-    to ask about, and one ("Each sanction motivates China …") has candidate
+    to ask about; three would ask for the episode's subject itself (China,
+    the semiconductor industry: "What excels at physical infrastructure for
+    AI? → China"), and one ("Each sanction motivates China …") has candidate
     questions the fitted chooser rates below its threshold
     (`ranking.QUESTION_THRESHOLD`, which keeps 75% of the tuning sets' key
     points asked). ("They claim …" is asked: the key point it leans on is shown
@@ -52,8 +54,8 @@ def test_seed_note_imports_one_cloze_and_one_qa_note_per_key_point(seed_note, tm
     notes = notes_by_type(col)
     assert len(log.new) == report.notes
     assert len(notes[CLOZE_NAME]) == 42
-    assert report.skipped[SKIP_NO_QUESTION] == 7
-    assert len(notes[QA_NAME]) == 42 - 7
+    assert report.skipped[SKIP_NO_QUESTION] == 10
+    assert len(notes[QA_NAME]) == 42 - 10
     for note in notes[CLOZE_NAME] + notes[QA_NAME]:
         assert len(note.cards()) >= 1
     col.close()

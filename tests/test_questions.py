@@ -263,16 +263,18 @@ def test_a_finding_verb_frames_only_a_clause():
         "According to a 2019 Google study, ")
 
 
-def test_a_question_whose_answer_is_the_episodes_topic_is_described_so():
-    """The chooser's features see an answer that is only the episode's topic word (`fungus` in an episode on fungi);
-    the fitted weights decide what that is worth."""
+def test_a_question_whose_answer_is_the_episodes_topic_is_never_asked():
+    """An answer that is only the episode's topic (`fungus` in an episode on fungi, `tardigrades` in one on
+    tardigrades) is known before the question is read: no candidate asks for it, as no cloze hides it."""
     key_point = "The fungus spreads between trees through black cords called rhizomorphs."
 
-    def features(topic: frozenset[str]) -> dict[str, dict[str, float]]:
-        return {c.question.answer.lower(): c.features for c in question_candidates_of(key_point, "Pod", "Ep",
-                                                                                       topic=topic)}
-    assert "answer_topic" in features(frozenset({"fungus", "fungi"}))["fungus"]
-    assert "answer_topic" not in features(frozenset({"trees"}))["fungus"]
+    def answers(topic: frozenset[str]) -> set[str]:
+        return {c.question.answer.lower() for c in question_candidates_of(key_point, "Pod", "Ep", topic=topic)}
+    assert "fungus" not in answers(frozenset({"fungus", "fungi"}))
+    assert "fungus" in answers(frozenset({"trees"}))
+    water_bears = question_candidates_of("Tardigrades survive being frozen to minus 272 degrees Celsius.", "Pod", "Ep",
+                                         topic=frozenset({"tardigrades", "tardigrade"}))
+    assert water_bears and all(c.question.answer != "Tardigrades" for c in water_bears)
     # `called` names the cords: `spreads` is the verb (was `What did the fungus spreads … call?`)
     assert asked(key_point) == ("What spreads between trees through black cords called rhizomorphs?", "fungus")
 

@@ -105,9 +105,17 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
         made = questions_with_speaker(claims.spoken, frame, reading, podcast, names)
     if before:  # the answer is on the front already, in the key point shown above
         made = [m for m in made if not shows(word_set(before), m[2].answer)]
+    made = [m for m in made if not _only_the_topic(m[2].answer, topic)]
     framed = bool(claims.lead and not claims.advice)
-    return [Asked(question, form, question_features(form, target, question, order, reading, framed, topic))
+    return [Asked(question, form, question_features(form, target, question, order, reading, framed))
             for order, (form, target, question) in enumerate(made)]
+def _only_the_topic(answer: str, topic: frozenset[str]) -> bool:
+    """The answer is the episode's subject and nothing more (`Who survive being frozen? → Tardigrades` in an
+    episode on tardigrades): the learner knows it before the question is read, as a cloze never hides it."""
+    core = core_words(answer)
+    return bool(core) and topic.issuperset(core)
+
+
 def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""
     label = f"{podcast} · {episode}" if episode else podcast

@@ -282,7 +282,7 @@ QUESTION_FORMS = ("number", "subject", "fronted", "in_place", "subject_phrase", 
 
 
 def question_features(form: str, target: Target | None, question: Question, order: int, reading: Reading,
-                      framed: bool, topic: frozenset[str]) -> dict[str, float]:
+                      framed: bool) -> dict[str, float]:
     """A candidate question's features that are not zero (see `QUESTION_FEATURES`): how it was made (its form,
     whether it was the first the forms made), what it asks for (the cloze ranking's view of its answer), and
     its shape (a wh-word left in the middle, a preposition stranded at the end, a clause kept after a comma)."""
@@ -300,8 +300,6 @@ def question_features(form: str, target: Target | None, question: Question, orde
             found["behind_best"] = min(target.rank - targets[0].rank, 3.0) / 3
         found[f"answer_{target.kind.name.lower()}"] = 1.0
     answer = core_tokens(tokens(question.answer))
-    if answer and {w.lex.bare for w in answer} <= topic:
-        found["answer_topic"] = 1.0  # `What spreads between trees …?` → `fungus`, in an episode on fungi
     if answer and answer[-1].lex.people:
         found["answer_people"] = 1.0  # `Researchers`, `Audiences`: a group anyone could name
     words_of_answer = [w for w in answer if not w.lex.number]  # a number's rarity would load all of wordfreq
@@ -333,20 +331,20 @@ QUESTION_FEATURES = (
     *(f"form_{form}" for form in QUESTION_FORMS), "made_first", "order", "no_target", "best_target", "behind_best",
     "answer_number", "answer_entity", "answer_rare_term", "answer_noun_phrase", "answer_one_word",
     "answer_three_words_plus", "who", "wh_in_the_middle", "preposition_at_the_end", "comma", "length", "framed",
-    "answer_topic", "answer_people", "answer_rare", "bias",
+    "answer_people", "answer_rare", "bias",
 )
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.34, "form_subject": 0.18, "form_fronted": 0.21, "form_in_place": -0.04,
-    "form_subject_phrase": 0.06, "form_object_phrase": -0.38, "form_advice": 0.11, "form_speaker": 0.16,
-    "made_first": 0.34, "order": 0.06, "no_target": -0.07, "best_target": 1.01, "behind_best": -0.69,
-    "answer_number": 0.34, "answer_entity": 0.53, "answer_rare_term": 0.05, "answer_noun_phrase": -0.22,
-    "answer_one_word": -0.32, "answer_three_words_plus": 0.47, "who": -0.34, "wh_in_the_middle": 0.07,
-    "preposition_at_the_end": 0.12, "comma": -0.17, "length": -0.14, "framed": -0.46, "answer_topic": -0.70,
-    "answer_people": 0.07, "answer_rare": 0.33, "bias": 0.63,
+    "form_number": 0.32, "form_subject": 0.17, "form_fronted": 0.21, "form_in_place": -0.05,
+    "form_subject_phrase": 0.27, "form_object_phrase": -0.46, "form_advice": 0.05, "form_speaker": 0.16,
+    "made_first": 0.33, "order": 0.07, "no_target": 0.00, "best_target": 1.02, "behind_best": -0.71,
+    "answer_number": 0.33, "answer_entity": 0.52, "answer_rare_term": 0.04, "answer_noun_phrase": -0.22,
+    "answer_one_word": -0.30, "answer_three_words_plus": 0.41, "who": -0.40, "wh_in_the_middle": 0.05,
+    "preposition_at_the_end": 0.12, "comma": -0.10, "length": -0.15, "framed": -0.52, "answer_people": 0.04,
+    "answer_rare": 0.31, "bias": 0.68,
 }
-QUESTION_THRESHOLD = -0.27
+QUESTION_THRESHOLD = -0.45
 
 
 def question_score(features: dict[str, float]) -> float:
