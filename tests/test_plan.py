@@ -527,3 +527,15 @@ def test_no_deletion_shows_across_the_key_point_the_one_before_and_the_label():
     assert plan.before == previous and plan.deletions
     assert card_problems(plan) == []
     assert all(d.text != "tobermorite crystals" for d in plan.deletions)
+
+
+def test_whether_opens_a_clause_and_is_never_hidden():
+    """`whether` is a subordinator like `if`: no target holds it (`[whether original glazes]`, `[check whether]`)."""
+    for key_point in ("Marchetti admits the 1980s cleaning of the Sistine Chapel ceiling still divides experts over "
+                      "whether original glazes were lost.",
+                      "When reading minimum wage studies, check whether they track teenagers only or all low-wage "
+                      "workers, as results differ."):
+        plan = plan_cards(key_point, "Pod", "Ep")
+        assert plan.deletions and all("whether" not in d.text for d in plan.deletions), plan.deletions
+    # advice whose object is a clause has no thing to ask for (was `what do check whether they track …?`)
+    assert plan.question is None

@@ -111,6 +111,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
             and lower not in VERBS_AMONG_STOPWORDS):
         return None
     after = following.lower
+    if after in SUBORDINATORS or after in ("how", "why"):
+        return None  # `check whether they track …`, `ask how …`: its object is a clause, no thing to ask for
     # A word English also uses as a noun (`Store`, `Sleep`, `Pressure`) is a verb only before what a noun is
     # never followed by: an article, a pronoun, a number (`Sugar rises as …`, `Gut training lets …` are subjects).
     takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or following.lex.number \

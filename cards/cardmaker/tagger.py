@@ -51,7 +51,7 @@ NOMINAL = frozenset({NOUN, NAME, NUM})
 _SUBJECT_PRONOUNS = frozenset("i you he she it we they who".split())
 _OBJECT_PRONOUNS = frozenset("me him her us them it you".split())
 _SUBORDINATORS = frozenset("that which who whom whose where when while because although though if unless until "
-                           "since whereas once as".split())
+                           "since whereas once as whether".split())
 _CONJUNCTIONS = frozenset("and or but nor".split())
 _DETERMINERS = DETERMINERS | frozenset("some any no many much more most few fewer less all both either neither "
                                        "several another other such whose my".split())

@@ -97,7 +97,7 @@ PREPOSITIONS = frozenset(
 
 
 SUBORDINATORS = frozenset("""before after when where which that because if while until who whom whose unless although
-                          though whereas whenever wherever""".split())
+                          though whereas whenever wherever whether""".split())
 
 
 # Verbs that are also stopwords: `Roman concrete used …`, `Norway gets …`.
