@@ -539,3 +539,18 @@ def test_whether_opens_a_clause_and_is_never_hidden():
         assert plan.deletions and all("whether" not in d.text for d in plan.deletions), plan.deletions
     # advice whose object is a clause has no thing to ask for (was `what do check whether they track …?`)
     assert plan.question is None
+
+
+@pytest.mark.parametrize(("key_point", "number"), [
+    ("Solberg estimates that tens of thousands of Arab silver dirhams reached Scandinavia via the rivers of Russia.",
+     "tens of thousands"),
+    ("Replacing a single hourly worker can cost an employer several thousand dollars in recruiting and training.",
+     "several thousand dollars"),
+    ("Hundreds of volunteers cleaned the beach.", "Hundreds of volunteers"),
+])
+def test_a_number_keeps_its_own_words_and_no_half_of_a_name(key_point, number):
+    """`tens of thousands` and `several thousand` are numbers whole (was `[thousands of Arab]`, `several
+    [thousand dollars]`); a unit after `of` is one noun (`hundreds of volunteers`), not the first word of a phrase."""
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.deletions[0].text == number
+    assert plan.question is None or "several" not in plan.question.text

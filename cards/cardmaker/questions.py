@@ -768,7 +768,8 @@ def number_wh(target: Target) -> str | None:
         return "what fraction"  # `by two thirds` → `by what fraction`
     plural = any(w.plural for w in span if not w.lex.number)  # `300,000 people`, `18 degrees Celsius`; not `18A …`
     if len(span) > 1 and not last.lex.number and plural and last.lex.content:
-        unit = " ".join(w.text for w in span if not w.lex.number and w.lower not in ("of", "to", "and", "a"))
+        unit = " ".join(w.text for w in span if not w.lex.number
+                        and w.lower not in ("of", "to", "and", "a", "several", "few", "many"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
     return None
 

@@ -27,6 +27,7 @@ from cards.cardmaker.words import (
     DETERMINERS,
     FRACTIONS,
     FREQUENCY_UNITS,
+    MAGNITUDES,
     MAX_TARGET_WORDS,
     MONTHS,
     NUMBER_WORDS,
@@ -674,6 +675,8 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             first = i - 1  # `May 1997`, `the late 1980s`
         elif i > 0 and words[i - 1].lower in ("a", "an") and words[i].lower in COUNTED_BY_AN_ARTICLE:
             first = i - 1  # `a quarter`, `a million copies`: the article is the number's `one`
+        elif i > 0 and words[i - 1].lower in ("several", "few", "many") and words[i].lower in MAGNITUDES:
+            first = i - 1  # `several thousand dollars`: how many thousands is the number's own word
         if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
             first -= 1  # `between 10 and 14 months`
         last = _number_end(words, _range_end(text, words, i))
@@ -714,7 +717,8 @@ def _number_end(words: Sequence[Token], i: int) -> int:
         last += 2
     if (words[last].lower.endswith("s") and words[last].lower in NUMBER_WORDS and last + 2 < len(words)
             and words[last + 1].lower == "of" and _is_unit(words[last + 2])):
-        return last + 2
+        goes_on = last + 3 < len(words) and adjacent(words, last + 2) and _is_unit(words[last + 3])
+        return last if goes_on else last + 2  # `hundreds of [millions]`; `tens of thousands` of Arab silver dirhams
     while last + 1 < len(words) and words[last + 1].lower in NUMBER_WORDS and adjacent(words, last):
         last += 1
     if last + 1 < len(words) and words[last + 1].lower in ("percent", "per cent", "%"):

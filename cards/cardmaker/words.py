@@ -48,7 +48,7 @@ APPROXIMATORS = frozenset(
 NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
-    hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
+    tens hundreds thousand thousands million millions billion billions trillion trillions dozen dozens
     half halves quarter quarters third thirds fifth fifths double twice triple""".split()
 )
 
