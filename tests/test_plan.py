@@ -554,3 +554,12 @@ def test_a_number_keeps_its_own_words_and_no_half_of_a_name(key_point, number):
     plan = plan_cards(key_point, "Pod", "Ep")
     assert plan.deletions[0].text == number
     assert plan.question is None or "several" not in plan.question.text
+
+
+def test_a_semicolon_ends_a_clause_and_the_verb_before_it_is_a_verb():
+    """`no single type of exercise [wins]; Pilates …`: a clause without its verb ends at a semicolon, so the word
+    that agrees with its subject there is the verb, never a hidden `[exercise wins]`; a comma may open an aside
+    (`Sleep spindles, brief bursts of …, predict …`) and ends nothing."""
+    plan = plan_cards("Rahman points out that no single type of exercise wins; Pilates, yoga, and walking programmes "
+                      "perform roughly equally.", "Pod", "Ep")
+    assert plan.deletions and all("wins" not in d.text for d in plan.deletions), plan.deletions

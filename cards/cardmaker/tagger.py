@@ -103,7 +103,7 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     return tuple(tags)
 
 
-def _next_state(state: _Clause, breaks: Sequence[bool], words: Sequence[Token], tags: Sequence[str],
+def _next_state(state: _Clause, breaks: Sequence[int], words: Sequence[Token], tags: Sequence[str],
                 i: int) -> _Clause:
     """What the reader knows of the clause after word i."""
     found, word = tags[i], words[i]
@@ -141,7 +141,7 @@ def _form(word: Token) -> str:
     return "base"
 
 
-def _comma_ahead(breaks: Sequence[bool], i: int) -> bool:
+def _comma_ahead(breaks: Sequence[int], i: int) -> bool:
     """A comma closes the phrase word i opens, within a few words: `In a pressurized water reactor, …`."""
     return any(breaks[i + 1:i + 12])
 
@@ -158,13 +158,19 @@ def verbs(tags: Sequence[str]) -> frozenset[int]:
 _PUNCTUATION = frozenset(",;:()—–")
 
 
-def _breaks(text: str, words: Sequence[Token]) -> tuple[bool, ...]:
-    """For each word, whether punctuation stands between it and the word before (a comma, a semicolon, a dash,
-    a bracket): read once per key point."""
-    found = [False]
+_SOFT, _HARD = 1, 2  # a comma, a dash or a bracket (an aside may follow); a semicolon or a colon (a clause ends)
+
+
+def _breaks(text: str, words: Sequence[Token]) -> tuple[int, ...]:
+    """For each word, what punctuation stands between it and the word before: none (0), a comma, a dash or a
+    bracket (`_SOFT`), a semicolon or a colon (`_HARD`). Read once per key point; true when there is any."""
+    found = [0]
     for before, word in itertools.pairwise(words):
         between = text[before.end:word.start]
-        found.append(not _PUNCTUATION.isdisjoint(between) or " - " in between)
+        if ";" in between or ":" in between:
+            found.append(_HARD)
+        else:
+            found.append(_SOFT if not _PUNCTUATION.isdisjoint(between) or " - " in between else 0)
     return tuple(found[:len(words)])
 
 
@@ -208,7 +214,7 @@ def _function_word(lower: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
+def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[str], state: _Clause) -> str:
     """The part of speech of an open-class word, from what it can be and the words around it."""
     word = words[i]
     parts, lower = word.lex.parts, word.lower
@@ -262,7 +268,9 @@ def _open(breaks: Sequence[bool], words: Sequence[Token], i: int, tags: Sequence
                 and _sure_verb_later(breaks, words, i):
             return NOUN  # `planetarium [experiments] in the 1960s showed …`
         agrees = after_adverb or _agrees_after(words, tags, i) or (words[i - 1].plural and lower.endswith("s"))
-        at_end = i + 1 >= len(words)  # `… where wolves [hunt].`; but `Sleep [spindles], brief bursts of …, predict`
+        # `… where wolves [hunt].`, `no single type of exercise [wins]; Pilates …`; but `Sleep [spindles], brief
+        # bursts of …, predict`: a comma may open an aside, a semicolon ends the clause
+        at_end = i + 1 >= len(words) or breaks[i + 1] == _HARD
         if agrees and ((following is None and (at_end or not can_noun)) or (following is not None and _takes(
                 following)) or not can_noun):
             return VERB
@@ -297,7 +305,7 @@ def _previous_at(tags: Sequence[str], start: int) -> int | None:
     return None
 
 
-def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
+def _sure_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> bool:
     """A verb in the past follows in the same clause, after a phrase: `Games held in Athens in 1896 [drew] …`."""
     for j in range(i + 2, min(len(words), i + 10)):
         if breaks[j] or words[j].lower in _SUBORDINATORS or words[j].lower in _CONJUNCTIONS:
@@ -313,7 +321,7 @@ def _sure_verb_later(breaks: Sequence[bool], words: Sequence[Token], i: int) -> 
     return False
 
 
-def _verb_next(breaks: Sequence[bool], words: Sequence[Token], i: int) -> bool:
+def _verb_next(breaks: Sequence[int], words: Sequence[Token], i: int) -> bool:
     """The next word (after any adverb) is the verb, and word i a noun of its subject: `index funds [beat] most`,
     `keys [cannot]`, `houses now [pick]`."""
     j = i + 1
