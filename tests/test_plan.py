@@ -6,7 +6,7 @@ import pytest
 
 from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
-from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of
+from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of, target_candidates_of
 from cards.cardmaker.targets import topic_words
 from cards.cardmaker.types import Question, Reading
 from cards.cardmaker.words import STOPWORDS, tokens
@@ -563,3 +563,14 @@ def test_a_semicolon_ends_a_clause_and_the_verb_before_it_is_a_verb():
     plan = plan_cards("Rahman points out that no single type of exercise wins; Pilates, yoga, and walking programmes "
                       "perform roughly equally.", "Pod", "Ep")
     assert plan.deletions and all("wins" not in d.text for d in plan.deletions), plan.deletions
+
+
+def test_an_adjective_after_a_name_is_the_verbs_not_the_names():
+    """`made [Lindisfarne] possible`: `possible` completes the verb (was the target `Lindisfarne possible`);
+    before a noun an adjective is a modifier and stays (`English public schools`)."""
+    spans = {t.text for t in target_candidates_of("Solberg argues that this shallow draft made the 793 raid on "
+                                                  "Lindisfarne possible.", "Pod", "Ep")[0]}
+    assert "Lindisfarne" in spans and "Lindisfarne possible" not in spans
+    spans = {t.text for t in target_candidates_of("He borrowed the idea from English public schools such as Rugby.",
+                                                  "Pod", "Ep")[0]}
+    assert "English public schools" in spans

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cards.cardmaker.types import Frames, Token
 from cards.cardmaker.words import (
+    ADJECTIVE_SUFFIX,
     ADVERBS,
     APPROXIMATORS,
     AUXILIARIES,
@@ -238,6 +239,8 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
     if not can_verb:
         if can_noun and can_adj and following is not None and _nounish(following):
             return ADJ
+        if can_noun and can_adj and previous in (NOUN, NAME) and ADJECTIVE_SUFFIX.search(lower):
+            return ADJ  # `made Lindisfarne [possible]`: no noun follows, so it completes the verb
         return NOUN if can_noun else (ADJ if can_adj else (ADV if can_adv else NOUN))
     if lower.endswith("ing") and inflected and (not can_noun or previous not in (DET, ADJ)):
         return VERB if previous == AUX and before in BE and not state.finite else VERBAL

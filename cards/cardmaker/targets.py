@@ -21,6 +21,7 @@ from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
+    ADJECTIVE_SUFFIX,
     ADVERBS,
     COUNTED_BY_AN_ARTICLE,
     DECADE_PARTS,
@@ -286,6 +287,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         return (i < len(words) and adjacent(words, i - 1) and joins(i)
                 and not words[i].lex.bare_parts.isdisjoint({"NOUN", ""})
                 and "ADV" not in words[i].lex.parts  # `the sentence back`
+                and not _ends_as_adjective(words, i)
                 and not _object_follows(words, i))
 
     while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS
@@ -300,6 +302,15 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     if (first, last) == (target.first_token, target.last_token):
         return target
     return _target(text, words, first, last, target.kind, target.score, target.rank)
+
+
+def _ends_as_adjective(words: Sequence[Token], i: int) -> bool:
+    """Word i, an adjective that could be a noun, ends the phrase: the verb's complement, not the noun's (`made
+    [Lindisfarne] possible`); before a noun it is a modifier (`English [public] schools`)."""
+    word = words[i]
+    if "ADJ" not in word.lex.parts or not ADJECTIVE_SUFFIX.search(word.lower):
+        return False
+    return not (i + 1 < len(words) and adjacent(words, i) and "NOUN" in words[i + 1].lex.parts)
 
 
 def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[str], verbs: frozenset[int],

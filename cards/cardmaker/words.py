@@ -201,6 +201,9 @@ DECADE_PARTS = frozenset("early mid late".split())
 PLURAL_ONLY = frozenset("people cattle police".split())  # plural verbs, though the lexicon lists no singular
 
 
+# The suffixes English makes adjectives with (`possible`, `famous`, `public`): a word that is both an adjective
+# and a noun and ends so is read as the adjective where no noun follows it.
+ADJECTIVE_SUFFIX = re.compile(r"(?:ble|ous|ive|ful|less|al|ic)$")
 ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant|ent)$")
 
 
