@@ -361,3 +361,46 @@ def test_no_question_puts_a_relative_pronoun_where_the_subject_stood():
     asked = question_candidates_of("Unlike ectomycorrhizal fungi, which wrap root tips in a sheath, arbuscular fungi "
                                    "push inside root cells.", "Pod", "Ep")
     assert all(" which " not in c.question.text.split(",", 1)[-1][:20] for c in asked)
+
+
+def test_review_of_rounds_6_and_7():
+    """What a review of rounds 6 and 7 found, each failing before its fix."""
+    def texts(key_point: str, **kwargs) -> list[tuple[str, str]]:
+        return [(c.question.text, c.question.answer) for c in question_candidates_of(key_point, "Pod", "Ep", **kwargs)]
+
+    # an object clause opened by `who` or `which` is no relative pronoun in the subject's place
+    assert ("What decides who gets paid first when a startup is sold?", "Liquidation preferences") in texts(
+        "Liquidation preferences decide who gets paid first when a startup is sold.")
+    # an `and` after a comma, or before a verb, ends no object early
+    assert ("What does each human cochlea hold?", "15,000 hair cells") in texts(
+        "Each human cochlea holds about 15,000 hair cells, and once they die they do not grow back.")
+    assert ("What do gut bacteria ferment?", "fibre") in texts("Gut bacteria ferment fibre and produce butyrate.")
+    # an answer names a thing: never only a verb, an adjective or an adverb
+    assert all(answer not in ("colder", "mainly") for _, answer in
+               texts("They must also stay colder than outer space, at about 15 millikelvin.")
+               + texts("The two tests differ mainly in processing time."))
+    # a number is never only the episode's topic
+    assert "two hours" in {answer for _, answer in texts("Melatonin release shifts about two hours later in teenagers.",
+                                                          topic=frozenset({"hours", "melatonin"}))}
+    # a semicolon or a colon parts two clauses: no question runs across one
+    assert texts("Interest rates rise; bond prices fall.") == []
+    assert texts("Safety rules: never enter the crater without a guide.") == []
+
+
+@pytest.mark.parametrize("word", ["journalists", "novelists", "cyclists", "forecasters", "protesters", "adjusters"])
+def test_agent_nouns_the_new_endings_passed_over_are_people_again(word):
+    """`-list` and `-ster` words that are agents (`journal`+`ist`, `forecast`+`er`) are still people."""
+    assert is_people_noun(word)
+
+
+def test_half_a_range_a_comparison_or_a_pair_of_plurals_is_no_answer():
+    """`What does a summer colony hold to 60,000 workers …? → 40,000`, `What does fire spread as fast …? → twice`,
+    `… to keep outsiders? → masterpiece test` (cutting `and rivals`): from the review of rounds 6 and 7."""
+    def texts(key_point: str) -> list[tuple[str, str]]:
+        return [(c.question.text, c.question.answer) for c in question_candidates_of(key_point, "Pod", "Ep")]
+
+    assert all(answer not in ("40,000", "twice") for _, answer in
+               texts("A summer colony holds 40,000 to 60,000 workers but only a single egg-laying queen.")
+               + texts("Fire spreads roughly twice as fast up a 30% slope, because the flames preheat the fuel."))
+    assert all("outsiders and rivals" in text for text, _ in texts(
+        "Anna Kessler argues that guilds often used the masterpiece test to keep outsiders and rivals out of the trade."))

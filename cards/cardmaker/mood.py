@@ -134,6 +134,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         object_first += 1  # `switch off [the lights]`: the particle is the verb's
     if words[object_first].lower in PREPOSITIONS and not _quantifier(words, object_first):
         object_first += 1  # `Hover over [a link]`, `Open with [a story]`
+    if object_first >= len(words):
+        return _no_object(text[:start], negation, first)  # `Ask for`, `…, head to`: the key point stops short
     last = object_first
     ends = _verbs_after(words, object_first)  # read once: they do not change as the object grows
     while last + 1 < len(words) and words[last + 1].lower not in OBJECT_ENDS and adjacent(words, last) \

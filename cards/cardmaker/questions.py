@@ -39,6 +39,7 @@ from cards.cardmaker.words import (
     MAX_TARGET_WORDS,
     MONTHS,
     NO_GAP_AFTER,
+    NUMBER_WORDS,
     PERSON_VERBS,
     PREPOSITIONS,
     SINGULAR,
@@ -112,6 +113,8 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
 def _only_the_topic(answer: str, topic: frozenset[str]) -> bool:
     """The answer is the episode's subject and nothing more (`Who survive being frozen? → Tardigrades` in an
     episode on tardigrades): the learner knows it before the question is read, as a cloze never hides it."""
+    if any(word[:1].isdigit() or word in NUMBER_WORDS for word in word_forms(answer)):
+        return False  # `two hours` in an episode on sleep hours: the number is the answer
     core = core_words(answer)
     return bool(core) and topic.issuperset(core)
 
@@ -173,8 +176,8 @@ MAX_STRANDED_WORDS = 6
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
     r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|[a-z]+ing)\b"  # `, accelerating …`
-    r"|;|\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z])).*$"
-)
+    r"|;|(?<!\s)\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z]))"
+)  # `(?<!\s)`: tried once per run of spaces, not at each of them (a long run made the search quadratic)
 
 
 def _without_trailing(text: str) -> str:
@@ -182,8 +185,7 @@ def _without_trailing(text: str) -> str:
     list (`so that age, sex, education [and region] match …`) nor a `between … and …` pair: half a list or half
     a pair asks a question the key point does not."""
     lists = enumeration_spans(text)
-    at = 0
-    while (match := _TRAILING_CLAUSE.search(text, at)) is not None:
+    for match in _TRAILING_CLAUSE.finditer(text):  # one pass: each place a clause may start, in order
         cut = match.start()
         # inside a list, past its first comma and before its `and`: `a transceiver, a probe [and a shovel], and
         # practise …`; not `tweak tool parameters [and measure] yield, performance, and power`
@@ -193,7 +195,6 @@ def _without_trailing(text: str) -> str:
                                                      or _joins_nouns(text, cut))
         if not (in_list or in_pair):
             return text[:cut]
-        at = cut + 1
     return text
 
 
@@ -202,7 +203,12 @@ def _joins_nouns(text: str, cut: int) -> bool:
     registrations]`, `require steel [and concrete frames]`; but `sinks … [and spreads]`, `[and then] SMIC`."""
     following = text[cut + len(" and "):].split(" ", 1)[0].lower()
     parts = parts_of_speech(following)
-    return following not in ADVERBS and "VERB" not in parts and "ADV" not in parts and parts != {""}
+    if following in ADVERBS or "ADV" in parts or parts == {""}:
+        return False
+    before = text[:cut].rsplit(" ", 1)[-1].lower()
+    plurals = "NOUN" in parts and following.endswith("s") and before.endswith("s")  # `outsiders and [rivals]`
+    return "VERB" not in parts or "ADJ" in parts or plurals  # an adjective opens a noun phrase: `steel and
+    # [concrete] frames`
 
 
 _LIST_END = re.compile(r"\b(?:and|or)\b")
@@ -436,12 +442,18 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
-    if last + 1 < len(words) and words[last + 1].lower in ("of", "that", "and", "or"):
-        return None  # `recommends [a bedroom temperature] of about 18 degrees`, `cites [estimates] that …`,
-        # `require [steel] and concrete frames`: it goes on
+    if last + 1 < len(words) and words[last + 1].lower in ("of", "that"):
+        return None  # `recommends [a bedroom temperature] of about 18 degrees`, `cites [estimates] that …`: it goes on
+    if words[last].lex.number and last + 1 < len(words) and (words[last + 1].lower == "as" or (
+            last + 2 < len(words) and words[last + 1].lower in ("to", "and", "or") and words[last + 2].lex.number)):
+        return None  # `holds [40,000] to 60,000 workers`, `spreads [twice] as fast`: half a range or a comparison
+    if clause.text.startswith((" and ", " or "), words[last].end) and _joins_nouns(clause.text, words[last].end):
+        return None  # `require [steel] and concrete frames`: half of two joined nouns; not `ferment [fibre] and make …`
     if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
         return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
+    if re.search(r"[;:,()]", clause.text[words[clause.lexical].end:words[first].start]):
+        return None  # `Interest rates rise; [bond prices] fall`: punctuation parts the verb from what follows
     answer = clause.text[words[first].start:words[last].end]
     object_span = Target(words[first].start, words[last].end, answer, TargetKind.NOUN_PHRASE, 0.0, first, last)
     if _one_of_a_list(clause.text, object_span, enumeration_spans(clause.text)):
@@ -781,11 +793,28 @@ def _good(question: Question, podcast: str) -> bool:
         return False
     if not question.text.endswith("?") or len(word_forms(question.text)) < 4 or _broken(question.text):
         return False
+    if ";" in question.text or ":" in question.text:
+        return False  # `What do the bees swarm; with a box?`: a question is one clause
+    if not _names_a_thing(question.answer):
+        return False  # `What must they also stay than outer space? → colder`, `… → mainly`: no thing to recall
     return not shows(word_set(question.text), question.answer) and not shows(word_set(podcast),
                                                                                          question.answer)
 
 
+def _names_a_thing(answer: str) -> bool:
+    """The answer holds a noun, a name, a number or a word too rare for the lexicon: not only a verb, an adjective
+    or an adverb (`sold`, `colder`, `mainly`), which a wh-word cannot stand for."""
+    for word in word_forms(answer):
+        if word[:1].isdigit() or word in NUMBER_WORDS or is_acronym(word):
+            return True
+        parts = parts_of_speech(word)
+        if "NOUN" in parts or parts == {""}:
+            return True
+    return False
+
+
 _WH = frozenset("what who whose which where when how".split())
+_AUXILIARY_WORDS = AUXILIARIES | frozenset("do does did can could will would should may might must".split())
 _BEFORE_NO_WH = frozenset("the a an his her its their our your this that these those".split())
 
 
@@ -799,9 +828,10 @@ def _broken(text: str) -> bool:
         if lower not in _WH:
             continue
         if i == 0:  # `What can which regrow, …?`: a relative pronoun where the claim's subject stood
-            if any(w.lower().strip(",") in ("which", "who", "whom") for w in words[1:3]):
+            if len(words) > 2 and words[1].lower() in _AUXILIARY_WORDS \
+                    and words[2].lower().strip(",") in ("which", "who", "whom"):
                 return True
-            continue  # `What predicts how much …?` asks well
+            continue  # `What predicts how much …?`, `What decides who gets paid first?` ask well
         previous = words[i - 1].lower()
         if previous.endswith(("'s", "’s", "s'")) or previous in _BEFORE_NO_WH:
             return True

@@ -159,16 +159,17 @@ def verbs(tags: Sequence[str]) -> frozenset[int]:
 _PUNCTUATION = frozenset(",;:()—–")
 
 
-_SOFT, _HARD = 1, 2  # a comma, a dash or a bracket (an aside may follow); a semicolon or a colon (a clause ends)
+_SOFT, _HARD = 1, 2  # a comma, a colon, a dash or a bracket (an aside or a list may follow); a semicolon (a
+# clause ends: `Safety rules: never …` is a label and its list, not `rules` as a verb)
 
 
 def _breaks(text: str, words: Sequence[Token]) -> tuple[int, ...]:
-    """For each word, what punctuation stands between it and the word before: none (0), a comma, a dash or a
-    bracket (`_SOFT`), a semicolon or a colon (`_HARD`). Read once per key point; true when there is any."""
+    """For each word, what punctuation stands between it and the word before: none (0), a comma, a colon, a dash
+    or a bracket (`_SOFT`), a semicolon (`_HARD`). Read once per key point; true when there is any."""
     found = [0]
     for before, word in itertools.pairwise(words):
         between = text[before.end:word.start]
-        if ";" in between or ":" in between:
+        if ";" in between:
             found.append(_HARD)
         else:
             found.append(_SOFT if not _PUNCTUATION.isdisjoint(between) or " - " in between else 0)
@@ -239,8 +240,9 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
     if not can_verb:
         if can_noun and can_adj and following is not None and _nounish(following):
             return ADJ
-        if can_noun and can_adj and previous in (NOUN, NAME) and ADJECTIVE_SUFFIX.search(lower):
-            return ADJ  # `made Lindisfarne [possible]`: no noun follows, so it completes the verb
+        if can_noun and can_adj and previous == NAME and ADJECTIVE_SUFFIX.search(lower):
+            return ADJ  # `made Lindisfarne [possible]`: no noun follows, so it completes the verb (after a
+            # common noun it may be a compound's head: `sales [representative]`, `car [mechanic]`)
         return NOUN if can_noun else (ADJ if can_adj else (ADV if can_adv else NOUN))
     if lower.endswith("ing") and inflected and (not can_noun or previous not in (DET, ADJ)):
         return VERB if previous == AUX and before in BE and not state.finite else VERBAL

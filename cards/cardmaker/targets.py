@@ -287,7 +287,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         return (i < len(words) and adjacent(words, i - 1) and joins(i)
                 and not words[i].lex.bare_parts.isdisjoint({"NOUN", ""})
                 and "ADV" not in words[i].lex.parts  # `the sentence back`
-                and not _ends_as_adjective(words, i)
+                and not (entity and _ends_as_adjective(words, i))
                 and not _object_follows(words, i))
 
     while (last + 1 < len(words) and last - first + 1 < MAX_PHRASE_WORDS
@@ -305,8 +305,8 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
 
 
 def _ends_as_adjective(words: Sequence[Token], i: int) -> bool:
-    """Word i, an adjective that could be a noun, ends the phrase: the verb's complement, not the noun's (`made
-    [Lindisfarne] possible`); before a noun it is a modifier (`English [public] schools`)."""
+    """Word i, an adjective that could be a noun, ends a name's phrase: the verb's complement, not the name's
+    (`made [Lindisfarne] possible`); before a noun it is a modifier (`English [public] schools`)."""
     word = words[i]
     if "ADJ" not in word.lex.parts or not ADJECTIVE_SUFFIX.search(word.lower):
         return False

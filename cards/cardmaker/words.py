@@ -303,19 +303,15 @@ def is_people_noun(word: str) -> bool:
     lower = word.lower().removesuffix("'s")
     if lower in PEOPLE_NOUNS:
         return True
-    if lower.endswith(("list", "lists")):
-        return False  # `checklists`, `playlist`: no `-ist`
-    if _PERSON_ENDING.search(lower) and not lower.endswith("deer"):
-        return _known_person_form(lower)
-    if lower.endswith(("ist", "ists")) and parts_of_speech(lower) == {""}:
+    listed = re.match(r"(.+)lists?$", lower)
+    if listed and parts_of_speech(listed.group(1)) != {""}:
+        return False  # `checklists`, `playlist`: a list; not `journalists`, `novelists`
+    if _PERSON_ENDING.search(lower) and not lower.endswith("deer") and _known_person_form(lower):
+        return True
+    if lower.endswith(("ist", "ists")) and parts_of_speech(lower) == {""} and not listed:
         return True  # `audiologists`: too rare for the lexicon, a person all the same
-    trade = _TRADE_ENDING.search(lower)
-    if trade:
-        stem = lower[:trade.start()]
-        if trade.group().startswith("ster"):  # `pollster`, `youngster`; not `lobster`, `hamster`, `monster`
-            return len(stem) >= 4 and parts_of_speech(stem) != {""}
-        # `employee`, `trainee`, `franchisee`; not `coffee`, `degree`, `committee`
-        return len(stem) >= 3 and any("VERB" in parts_of_speech(s) for s in (stem, stem + "e"))
+    if _trade(lower):
+        return True
     match = _AGENT.search(lower)
     if not match or len(lower) < 6 or "NOUN" not in parts_of_speech(lower):
         return False
@@ -328,6 +324,19 @@ def is_people_noun(word: str) -> bool:
         return any(verb_lemma(c) == c for c in (stem + "ate", stem + "e", stem))  # `migrant`, `resident`
     # `researchers`, `vendors`, `farmers`: a plural whose stem is a verb (a group of people doing it)
     return lower.endswith("s") and any("VERB" in parts_of_speech(c) for c in candidates if len(c) > 3)
+
+
+def _trade(lower: str) -> bool:
+    """`pollster`, `youngster` (`-ster` on a word of its own; not `lobster`, `hamster`, `monster`); `employee`,
+    `trainee`, `franchisee` (`-ee` on a verb; not `coffee`, `degree`, `committee`). Other words with these endings
+    (`forecasters`, `protesters`) are read as agents."""
+    trade = _TRADE_ENDING.search(lower)
+    if trade is None:
+        return False
+    stem = lower[:trade.start()]
+    if trade.group().startswith("ster"):
+        return len(stem) >= 4 and parts_of_speech(stem) != {""}
+    return len(stem) >= 3 and any("VERB" in parts_of_speech(s) for s in (stem, stem + "e"))
 
 
 def _known_person_form(lower: str) -> bool:
