@@ -403,4 +403,4 @@ def test_half_a_range_a_comparison_or_a_pair_of_plurals_is_no_answer():
                texts("A summer colony holds 40,000 to 60,000 workers but only a single egg-laying queen.")
                + texts("Fire spreads roughly twice as fast up a 30% slope, because the flames preheat the fuel."))
     assert all("outsiders and rivals" in text for text, _ in texts(
-        "Anna Kessler argues that guilds often used the masterpiece test to keep outsiders and rivals out of the trade."))
+        "Anna Kessler argues that guilds often used the masterpiece test to keep outsiders and rivals out of trade."))
