@@ -23,7 +23,8 @@ pass rate.
 Held out (aggregate figures only; nobody looks at their cards while tuning):
 - `blind_key_points_7.json`: written and labelled by someone who had never
   seen the card maker or the other sets, committed before it ever ran on
-  them, and measured only at the end of issue 19's seventh round; also per kind;
+  them, and measured only at the end of issue 19's seventh round, then looked
+  at card by card (a tuning set for the next round); also per kind;
 - `blind_key_points_5.json`: written the same way; measured at the end of the
   fifth round and again at the end of the sixth, its aggregate figures read
   during the seventh; per kind;
