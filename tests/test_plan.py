@@ -574,3 +574,22 @@ def test_an_adjective_after_a_name_is_the_verbs_not_the_names():
     spans = {t.text for t in target_candidates_of("He borrowed the idea from English public schools such as Rugby.",
                                                   "Pod", "Ep")[0]}
     assert "English public schools" in spans
+
+
+@pytest.mark.parametrize("key_point", [
+    "Khipus were bundles of knotted cotton or camelid-fiber cords that Inca officials used to record numbers.",
+    "Oversized pots hold extra wet soil that roots cannot reach, which raises the risk of rot.",
+    "In Taiwan, a school program that sent children outdoors for 120 minutes a day reversed a rising trend in myopia.",
+])
+def test_a_relative_that_frames_no_claim(key_point):
+    """`that` after a noun opens a relative clause, not a reported claim: no `According to Khipus were bundles
+    of …, who used …?`, `According to a school, sent children …?`."""
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is None or "ccording to" not in plan.question.text, plan.question
+
+
+def test_a_frame_keeps_a_speakers_name_that_is_also_a_word():
+    """`Brooks stresses that …`: `According to Brooks`, not `brooks` (a plural noun)."""
+    plan = plan_cards("Brooks stresses that operators watch prime cost more closely than any other number.", "Pod",
+                      "Ep", speakers=frozenset({"Dr. Maya Brooks"}))
+    assert plan.question is not None and plan.question.text.startswith("According to Brooks, ")

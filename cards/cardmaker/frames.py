@@ -16,6 +16,7 @@ from cards.cardmaker.words import (
     ADVERBS,
     ANAPHORA,
     AUXILIARIES,
+    BE,
     CLAUSE_VERBS,
     DETERMINERS,
     FINDING_VERBS,
@@ -162,6 +163,8 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
         if verb is not None and verb > 1 and words[verb].plural and "NOUN" in words[verb].lex.parts \
                 and _finite_verb(words[verb - 1]):
             verb -= 1  # `Nowak reports [estimates] that …`: the noun `that` follows is what the verb reports
+        if verb is not None and _relative_that(words, verb, that):
+            verb = None
     if verb is not None and that is not None and not _PUNCTUATION.search(key_point[words[0].start:words[that].start]):
         claim_start = words[that].end + 1
     else:
@@ -183,9 +186,25 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
     if claim_start >= len(key_point):
         return None
     setting = key_point[:start].strip()  # `In 2021, according to researchers, …`: the setting stays in front
-    lead = f"{setting} according to {_lead_subject(subject, words[0])}," if setting \
-        else f"According to {_lead_subject(subject, words[0])},"
+    named = _lead_subject(subject, words[0], speakers)
+    lead = f"{setting} according to {named}," if setting else f"According to {named},"
     return Attribution(subject, key_point[claim_start:], claim_start, True, lead, tuple(words[:verb]))
+
+
+def _relative_that(words: Sequence[Token], verb: int, that: int) -> bool:
+    """`that` opens a relative clause about the noun before it, not what a verb reports: the subject already has
+    its verb (`Khipus [were] bundles of … cords that …`), the word read as the verb is a noun after its modifier
+    (`extra wet [soil] that roots cannot reach`), or a verb follows `that` at once (`a school [program] that [sent]
+    children …`)."""
+    if any(w.lower in BE for w in words[1:verb - 1]):
+        return True
+    candidate, before = words[verb], words[verb - 1]
+    if verb == that - 1 and "NOUN" in candidate.lex.parts and "ADJ" in before.lex.parts \
+            and before.lower not in ADVERBS and not before.lower.endswith("ly"):
+        return True
+    following = words[that + 1] if that + 1 < len(words) else None
+    return following is not None and following.text.islower() and following.lower not in STOPWORDS \
+        and following.lex.verb_base not in ("", following.lower) and "NOUN" not in following.lex.parts
 
 
 def _a_clause(key_point: str, words: Sequence[Token], start: int) -> bool:
@@ -211,10 +230,13 @@ def _subject_end(words: Sequence[Token], verb: int) -> int:
     return end
 
 
-def _lead_subject(subject: str, first: Token) -> str:
+def _lead_subject(subject: str, first: Token, speakers: frozenset[str] = frozenset()) -> str:
     """The subject as a question's lead shows it after `According to`: a common word that opens the key point loses
     the capital the sentence gave it (`According to surveys`, `… to data from Norway`, `… to a 2019 study`); a
-    name keeps it (`According to Okafor`, `… to Google researchers`)."""
+    name keeps it (`According to Okafor`, `… to Google researchers`), and so does a speaker's name that is also a
+    word (`According to Brooks`, not `brooks`)."""
+    if first.text in speakers:
+        return subject
     common = first.lower in STOPWORDS or first.lower in MASS_FINDINGS or (
         first.plural and "NOUN" in first.lex.parts and first.text[1:].islower())
     return subject[:1].lower() + subject[1:] if common else subject
