@@ -21,9 +21,9 @@ confidence none is made), Q&A answer precision, and the automatic checks'
 pass rate.
 
 Held out (aggregate figures only; nobody looks at their cards while tuning):
-- `blind_key_points_8.json`: written and labelled by someone who had never
+- `blind_key_points_9.json`: written and labelled by someone who had never
   seen the card maker or the other sets, committed before it ever ran on
-  them, and measured only at the end of issue 19's eighth round; also per kind;
+  them, and measured only at the end of issue 19's ninth round; also per kind;
 - `blind_key_points_5.json`: written the same way; measured at the end of the
   fifth round and again at the end of the sixth, its aggregate figures read
   during the seventh; per kind;
@@ -43,6 +43,7 @@ Tuned on (`-v` lists their misses):
   of round 4 and then looked at card by card, so no longer blind;
 - `snipd_style_tuning_5.json`: the sixth blind set, likewise after round 6;
 - `snipd_style_tuning_6.json`: the seventh blind set, likewise after round 7;
+- `snipd_style_tuning_7.json`: the eighth blind set, likewise after round 8;
 - `labelled_key_points.json`: 64 textbook-style key points (targets only).
 
 Then the share of cards passing the automatic checks over every key point in
@@ -87,10 +88,12 @@ TUNING_3 = HERE / "snipd_style_tuning_3.json"
 TUNING_4 = HERE / "snipd_style_tuning_4.json"
 TUNING_5 = HERE / "snipd_style_tuning_5.json"
 TUNING_6 = HERE / "snipd_style_tuning_6.json"
+TUNING_7 = HERE / "snipd_style_tuning_7.json"
 TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3),
-               ("fourth tuning set", TUNING_4), ("fifth tuning set", TUNING_5), ("sixth tuning set", TUNING_6))
+               ("fourth tuning set", TUNING_4), ("fifth tuning set", TUNING_5), ("sixth tuning set", TUNING_6),
+               ("seventh tuning set", TUNING_7))
 HOLDOUT = HERE / "snipd_style_holdout.json"
-BLIND = HERE / "blind_key_points_8.json"
+BLIND = HERE / "blind_key_points_9.json"
 BLIND_5 = HERE / "blind_key_points_5.json"
 BLIND_3 = HERE / "blind_key_points_3.json"
 BLIND_2 = HERE / "blind_key_points_2.json"
@@ -399,7 +402,7 @@ def main() -> None:
         print(line(f"  {name}", figures(planned.rows), planned.episodes))
         if args.verbose:
             list_misses(planned.rows)
-    print(line("  the six tuning sets", figures(tuning_rows)))
+    print(line("  the seven tuning sets", figures(tuning_rows)))
     labelled_set = plan_labelled_set()  # planned once: for precision@1 and for the checks
     precision, labelled = precision_at_1(args.verbose, labelled_set)
     labelled_plans = [plan for _, plan in labelled_set]
