@@ -593,3 +593,11 @@ def test_a_frame_keeps_a_speakers_name_that_is_also_a_word():
     plan = plan_cards("Brooks stresses that operators watch prime cost more closely than any other number.", "Pod",
                       "Ep", speakers=frozenset({"Dr. Maya Brooks"}))
     assert plan.question is not None and plan.question.text.startswith("According to Brooks, ")
+
+
+def test_that_before_an_auxiliary_is_a_relative_pronoun():
+    """`the spectrum auctions that [have] raised …`: a reported clause has its subject after `that`; no frame
+    `According to Hoffmann praises Paul Milgrom …`."""
+    plan = plan_cards("Hoffmann praises Paul Milgrom and Robert Wilson for designing the spectrum auctions that have "
+                      "raised over $200 billion worldwide.", "Pod", "Ep", speakers=frozenset({"Lena Hoffmann"}))
+    assert plan.question is None or "ccording to Hoffmann praises" not in plan.question.text, plan.question

@@ -404,3 +404,14 @@ def test_half_a_range_a_comparison_or_a_pair_of_plurals_is_no_answer():
                + texts("Fire spreads roughly twice as fast up a 30% slope, because the flames preheat the fuel."))
     assert all("outsiders and rivals" in text for text, _ in texts(
         "Anna Kessler argues that guilds often used the masterpiece test to keep outsiders and rivals out of trade."))
+
+
+def test_an_answer_never_ends_in_the_verbs_particle_or_adverb():
+    """`traced [back] to`, `folders [sometimes] cut`: the particle or adverb belongs to the verb; an answer ending in
+    one is half a phrase (`→ back`, `→ industry back`, `→ Earlier Japanese folders sometimes`)."""
+    for key_point in ("In 1854, John Snow showed that a cholera outbreak in Soho traced back to a single Broad Street "
+                      "water pump.",
+                      "Earlier Japanese folders sometimes cut the paper, whereas modern purists fold from one uncut "
+                      "square."):
+        answers = {c.question.answer for c in question_candidates_of(key_point, "Pod", "Ep")}
+        assert not any(answer.split()[-1] in ("back", "sometimes") for answer in answers), answers

@@ -203,6 +203,8 @@ def _relative_that(words: Sequence[Token], verb: int, that: int) -> bool:
             and before.lower not in ADVERBS and not before.lower.endswith("ly"):
         return True
     following = words[that + 1] if that + 1 < len(words) else None
+    if following is not None and (following.lower in AUXILIARIES or following.lower in BE):
+        return True  # `the spectrum auctions that [have] raised …`: a clause that `that` reports has its subject first
     return following is not None and following.text.islower() and following.lower not in STOPWORDS \
         and following.lex.verb_base not in ("", following.lower) and "NOUN" not in following.lex.parts
 

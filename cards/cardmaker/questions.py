@@ -40,6 +40,7 @@ from cards.cardmaker.words import (
     MONTHS,
     NO_GAP_AFTER,
     NUMBER_WORDS,
+    PARTICLES,
     PERSON_VERBS,
     PREPOSITIONS,
     SINGULAR,
@@ -803,8 +804,12 @@ def _good(question: Question, podcast: str) -> bool:
 
 def _names_a_thing(answer: str) -> bool:
     """The answer holds a noun, a name, a number or a word too rare for the lexicon: not only a verb, an adjective
-    or an adverb (`sold`, `colder`, `mainly`), which a wh-word cannot stand for."""
-    for word in word_forms(answer):
+    or an adverb (`sold`, `colder`, `mainly`), which a wh-word cannot stand for; and it does not end in a particle
+    or an adverb that belongs to the verb (`industry [back]`, `Earlier Japanese folders [sometimes]`)."""
+    forms = word_forms(answer)
+    if forms and (forms[-1] in PARTICLES or (len(forms) > 1 and parts_of_speech(forms[-1]) == {"ADV"})):
+        return False
+    for word in forms:
         if word[:1].isdigit() or word in NUMBER_WORDS or is_acronym(word):
             return True
         parts = parts_of_speech(word)
