@@ -28,6 +28,7 @@ from cards.cardmaker.words import (
     SETTING_OPENERS,
     STOPWORDS,
     Part,
+    moved,
     tokens,
 )
 
@@ -332,9 +333,9 @@ def _referent(phrase: str, end: int, words: Sequence[Token]) -> Referent:
 
 
 def _placed(words: Sequence[Token], shift: int, start: int = 0) -> tuple[Token, ...]:
-    """The tokens from offset `start` on, `shift` characters further on: read where a referent put them (`[Kelp
-    forests] shelter …` for `They shelter …`). Rare enough that `_replace` costs nothing that matters."""
-    return tuple(w._replace(start=w.start + shift, end=w.end + shift) for w in words if w.start >= start)
+    """The tokens from offset `start` on, `shift` characters further on (`words.moved`): read where a referent put
+    them (`[Kelp forests] shelter …` for `They shelter …`), or as a clause of their own."""
+    return tuple(moved(w, shift) for w in words if w.start >= start)
 
 
 def _modifies(word: Token) -> bool:

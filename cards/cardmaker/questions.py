@@ -39,7 +39,6 @@ from cards.cardmaker.words import (
     MAX_TARGET_WORDS,
     MONTHS,
     NO_GAP_AFTER,
-    NUMBER_WORDS,
     PARTICLES,
     PERSON_VERBS,
     PREPOSITIONS,
@@ -50,6 +49,7 @@ from cards.cardmaker.words import (
     VERBS_AMONG_STOPWORDS,
     core_words,
     is_acronym,
+    lex,
     parts_of_speech,
     shows,
     word_forms,
@@ -114,7 +114,7 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
 def _only_the_topic(answer: str, topic: frozenset[str]) -> bool:
     """The answer is the episode's subject and nothing more (`Who survive being frozen? → Tardigrades` in an
     episode on tardigrades): the learner knows it before the question is read, as a cloze never hides it."""
-    if any(word[:1].isdigit() or word in NUMBER_WORDS for word in word_forms(answer)):
+    if any(lex(word).number for word in word_forms(answer)):
         return False  # `two hours` in an episode on sleep hours: the number is the answer
     core = core_words(answer)
     return bool(core) and topic.issuperset(core)
@@ -810,7 +810,7 @@ def _names_a_thing(answer: str) -> bool:
     if forms and (forms[-1] in PARTICLES or (len(forms) > 1 and parts_of_speech(forms[-1]) == {"ADV"})):
         return False
     for word in forms:
-        if word[:1].isdigit() or word in NUMBER_WORDS or is_acronym(word):
+        if lex(word).number or is_acronym(word):
             return True
         parts = parts_of_speech(word)
         if "NOUN" in parts or parts == {""}:
@@ -819,7 +819,6 @@ def _names_a_thing(answer: str) -> bool:
 
 
 _WH = frozenset("what who whose which where when how".split())
-_AUXILIARY_WORDS = AUXILIARIES | frozenset("do does did can could will would should may might must".split())
 _BEFORE_NO_WH = frozenset("the a an his her its their our your this that these those".split())
 
 
@@ -833,7 +832,7 @@ def _broken(text: str) -> bool:
         if lower not in _WH:
             continue
         if i == 0:  # `What can which regrow, …?`: a relative pronoun where the claim's subject stood
-            if len(words) > 2 and words[1].lower() in _AUXILIARY_WORDS \
+            if len(words) > 2 and words[1].lower() in AUXILIARIES \
                     and words[2].lower().strip(",") in ("which", "who", "whom"):
                 return True
             continue  # `What predicts how much …?`, `What decides who gets paid first?` ask well
