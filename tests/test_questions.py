@@ -347,10 +347,13 @@ def test_one_item_of_a_list_is_never_asked_for():
 
 def test_a_question_never_cuts_two_joined_nouns_apart():
     """`and` before a noun joins two noun phrases, not two predicates: the question keeps both
-    (`… from phone directories and car registrations?`), and no answer is the first of them (`steel`)."""
+    (`… from phone directories and car registrations?`) or asks for both, and no answer is the first of them
+    (`steel`)."""
     drew = question_candidates_of("Early pollsters drew names from phone directories and car registrations, which "
                                   "skewed the sample toward wealthier voters.", "Pod", "Ep")
-    assert [c.question.text for c in drew] == ["Who drew names from phone directories and car registrations?"]
+    assert {(c.question.text, c.question.answer) for c in drew} == {
+        ("Who drew names from phone directories and car registrations?", "Early pollsters"),
+        ("Early pollsters drew names from what?", "phone directories and car registrations")}
     codes = question_candidates_of("Modern building codes require steel and concrete frames in new towers.", "Pod",
                                    "Ep")
     assert codes and all(c.question.answer != "steel" for c in codes)
@@ -415,3 +418,24 @@ def test_an_answer_never_ends_in_the_verbs_particle_or_adverb():
                       "square."):
         answers = {c.question.answer for c in question_candidates_of(key_point, "Pod", "Ep")}
         assert not any(answer.split()[-1] in ("back", "sometimes") for answer in answers), answers
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("Biotech companies insert spider silk genes into bacteria, yeast, or silkworms.",
+     "Biotech companies insert spider silk genes into what?", "bacteria, yeast, or silkworms"),
+    ("Pollsters weight their samples by age, sex, education and region.",
+     "Pollsters weight their samples by what?", "age, sex, education and region"),
+    ("Corrosion engineers separate dissimilar metals with nylon washers or a barrier paste.",
+     "Corrosion engineers separate dissimilar metals with what?", "nylon washers or a barrier paste"),
+])
+def test_a_short_list_or_pair_after_the_verb_is_asked_whole(key_point: str, question: str, answer: str) -> None:
+    """One item cannot be asked while the others stay on the front; the whole list can, as a short answer."""
+    candidates = {(a.question.text, a.question.answer) for a in question_candidates_of(key_point, "Pod", "Ep")}
+    assert (question, answer) in candidates
+
+
+def test_a_list_of_long_items_is_not_asked_whole() -> None:
+    key_point = ("Grants went to towns that rebuilt their harbours after the storm, villages that lost their "
+                 "bridges, and farms near the coast.")
+    answers = [a.question.answer for a in question_candidates_of(key_point, "Pod", "Ep")]
+    assert not any("," in answer for answer in answers)

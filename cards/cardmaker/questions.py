@@ -290,9 +290,12 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
                        and not _one_of_a_list(reading.text, t, lists)])[:MAX_TARGETS_ASKED]
     numbers = [t for t in ranked if t.kind is TargetKind.NUMBER and not _with_rate(t)]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
+    joined = _joined_targets(reading, lists)  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
     attempts: list[tuple[str, Target | None, Callable[[], Question | None]]] = [
         *(("number", t, lambda t=t: _number_question(clause, t, names)) for t in numbers),
+        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names) or _in_place_question(clause, t))
+          for t in joined),
         *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in people),
         *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in best),
         *(("fronted", t, lambda t=t: _fronted_question(clause, t, names)) for t in best),
@@ -315,6 +318,51 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
                 break
             budget = min(budget, tried + 1 + ATTEMPTS_AFTER_FIRST)
     return list(found.values())
+
+
+def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Target]:
+    """Short lists and pairs of nouns after the claim's verb, whole (`insert genes into [bacteria, yeast, or
+    silkworms]`, `separate them with [nylon washers or a barrier paste]`): a question cannot ask for one item
+    while the others stay, but it can ask for them all, as a short answer."""
+    text, words = reading.text, reading.words
+    verb = min((v for v in reading.verbs if words[v].start >= reading.claim_start), default=None)
+    if verb is None:
+        return []
+    found = []
+    for first in reading.targets:
+        if first.first_token <= verb or first.kind is TargetKind.NUMBER:
+            continue
+        end = _joined_end(text, first, lists)
+        last = next((i for i, w in enumerate(words) if w.end == end), None)
+        if end is None or last is None or len(word_forms(text[first.start:end])) > MAX_ANSWER_WORDS:
+            continue
+        if any(i in reading.verbs or words[i].lower in AUXILIARIES for i in range(first.last_token + 1, last + 1)):
+            continue  # `ferment fibre [and produce] butyrate`, `what Intel [and TSMC do]`: a verb, not a noun
+        found.append(Target(first.start, end, text[first.start:end], TargetKind.NOUN_PHRASE, first.score,
+                            first.first_token, last, first.rank, tuple(words[first.first_token:last + 1])))
+    return sorted(set(found), key=lambda t: (t.rank, t.start))[:1]
+
+
+def _joined_end(text: str, first: Target, lists: list[tuple[int, int]]) -> int | None:
+    """Where the list or pair whose first item is `first` ends, or None when `first` opens none."""
+    for start, end in lists:
+        if start <= first.start < end and text.startswith(",", first.end) and _short_item(text[first.start:]):
+            items = re.split(r",? (?:and|or) |,", without_digit_marks(text[first.start:end]))
+            if all(0 < len(item.split()) <= _LIST_ITEM_WORDS for item in items):
+                return end
+            return None
+    pair = _PAIR.match(text, first.end)
+    if pair is None:
+        return None
+    parts = parts_of_speech(pair.group(1).lower())
+    if "NOUN" not in parts and "ADJ" not in parts and parts != {""}:
+        return None  # `sinks and [spreads]`: two predicates, not two nouns
+    return pair.end()
+
+
+# ` and concrete frames`, ` or a barrier paste`: the second of two joined nouns, one or two words (an article
+# before them) that end the clause or its part, at a mark or at the end.
+_PAIR = re.compile(r" (?:and|or) (?:(?:the|a|an|their|its|your|his|her) )?([\w'’-]+)(?: [\w'’-]+)?(?=[.,;:]|$)")
 
 
 def _one_of_a_list(text: str, target: Target, lists: list[tuple[int, int]]) -> bool:

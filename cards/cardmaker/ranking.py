@@ -305,6 +305,8 @@ def question_features(form: str, target: Target | None, question: Question, orde
     words_of_answer = [w for w in answer if not w.lex.number]  # a number's rarity would load all of wordfreq
     if words_of_answer and min(w.lex.rarity for w in words_of_answer) < 3.0:
         found["answer_rare"] = 1.0
+    if _JOINED.search(question.answer):
+        found["answer_joined"] = 1.0  # `bacteria, yeast, or silkworms`: a short list asked whole
     answer_words = len(question.answer.split())
     if answer_words == 1:
         found["answer_one_word"] = 1.0
@@ -327,24 +329,27 @@ def question_features(form: str, target: Target | None, question: Question, orde
     return found
 
 
+_JOINED = re.compile(r", | and | or ")
+
+
 QUESTION_FEATURES = (
     *(f"form_{form}" for form in QUESTION_FORMS), "made_first", "order", "no_target", "best_target", "behind_best",
     "answer_number", "answer_entity", "answer_rare_term", "answer_noun_phrase", "answer_one_word",
     "answer_three_words_plus", "who", "wh_in_the_middle", "preposition_at_the_end", "comma", "length", "framed",
-    "answer_people", "answer_rare", "bias",
+    "answer_people", "answer_rare", "answer_joined", "bias",
 )
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.33, "form_subject": 0.14, "form_fronted": 0.18, "form_in_place": -0.03,
-    "form_subject_phrase": 0.22, "form_object_phrase": -0.53, "form_advice": 0.08, "form_speaker": 0.21,
-    "made_first": 0.38, "order": 0.04, "no_target": -0.02, "best_target": 0.94, "behind_best": -0.74,
-    "answer_number": 0.32, "answer_entity": 0.51, "answer_rare_term": 0.01, "answer_noun_phrase": -0.22,
-    "answer_one_word": -0.23, "answer_three_words_plus": 0.37, "who": -0.38, "wh_in_the_middle": 0.08,
-    "preposition_at_the_end": 0.12, "comma": -0.12, "length": -0.11, "framed": -0.43, "answer_people": 0.05,
-    "answer_rare": 0.34, "bias": 0.60,
+    "form_number": 0.33, "form_subject": 0.12, "form_fronted": 0.16, "form_in_place": -0.06,
+    "form_subject_phrase": 0.22, "form_object_phrase": -0.53, "form_advice": 0.07, "form_speaker": 0.30,
+    "made_first": 0.36, "order": 0.05, "no_target": -0.04, "best_target": 0.93, "behind_best": -0.71,
+    "answer_number": 0.30, "answer_entity": 0.51, "answer_rare_term": 0.02, "answer_noun_phrase": -0.18,
+    "answer_one_word": -0.24, "answer_three_words_plus": 0.41, "who": -0.38, "wh_in_the_middle": 0.10,
+    "preposition_at_the_end": 0.15, "comma": -0.10, "length": -0.12, "framed": -0.40, "answer_people": 0.05,
+    "answer_rare": 0.33, "answer_joined": 0.04, "bias": 0.61,
 }
-QUESTION_THRESHOLD = -0.4
+QUESTION_THRESHOLD = -0.31
 
 
 def question_score(features: dict[str, float]) -> float:
