@@ -7,6 +7,7 @@ import pytest
 from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
 from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of, target_candidates_of
+from cards.cardmaker.tagger import NOUN, VERB, tag
 from cards.cardmaker.targets import topic_words
 from cards.cardmaker.types import Question, Reading
 from cards.cardmaker.words import STOPWORDS, tokens
@@ -351,6 +352,34 @@ def test_a_plural_noun_before_a_phrase_is_not_the_verb():
     assert question is not None
     assert question.text == ("How many inflammatory markers did fermented foods like kefir and kimchi lower in a "
                              "Stanford trial?")
+
+
+@pytest.mark.parametrize(("key_point", "subject", "verb"), [
+    ("Annual layers in a Greenland ice core track the solar cycle.", "layers", "track"),
+    ("Fish oils from cold-water species can lower triglycerides.", "oils", "lower"),
+    ("Dust storms over the Sahara carry the minerals to the Amazon.", "storms", "carry"),
+    ("Mud layers in a lake bed record the spring floods of each year.", "layers", "record"),
+])
+def test_a_plural_subject_before_a_phrase_keeps_its_present_verb(key_point, subject, verb):
+    """`growth layers in a stalagmite track the monsoon`: the plural was read as the verb, and the verb that agrees
+    with it, after the phrase, as a noun (`… where does growth layer the Asian monsoon …? → … stalagmite track`)."""
+    words = tokens(key_point)
+    tags = dict(zip((w.lower for w in words), tag(key_point, words), strict=True))
+    assert (tags[subject], tags[verb]) == (NOUN, VERB)
+    assert [w.lower for w, t in zip(words, tag(key_point, words), strict=True) if t == VERB] == [verb]
+
+
+def test_an_amount_after_a_verb_opens_no_phrase():
+    key_point = "Methane traps about 80 times more heat than carbon dioxide."
+    words = tokens(key_point)
+    assert tag(key_point, words)[1] == VERB
+
+
+def test_the_verb_agrees_with_the_subjects_head_before_its_phrase():
+    question = plan_cards("Hair cells in the inner ear detect sounds above 20 kilohertz in young children.", "Pod",
+                          "Ep").question
+    assert question == Question("What do hair cells in the inner ear detect above 20 kilohertz in young children?",
+                                "sounds")
 
 
 def test_the_question_writer_reads_the_verbs_the_cloze_maker_read():

@@ -739,11 +739,21 @@ def _invert(clause: Clause) -> tuple[str | None, str]:
     if word.isalpha() and word not in STOPWORDS:
         if _past_time(clause):
             return "did", word  # `cost $5.86 a ton in 1956`: a past the year gives away
-        head = clause.words[clause.subject_end - 1]
+        head = _subject_head(clause)
         plural = head.lex.plural or " and " in clause.subject \
             or head.lower in ("they", "we", "you", "i")  # `cars, appliances, and electronics`; `do they light`
         return ("do" if plural else "does"), word  # `does the Subway cost`, `do glaciers carve`
     return None, ""
+
+
+def _subject_head(clause: Clause) -> Token:
+    """The subject's head noun: its last word, or the word before a preposition that goes on with it (`growth
+    [layers] in a Chinese stalagmite`, whose verb agrees with `layers`)."""
+    words = clause.words
+    for i in range(clause.subject_start + 1, clause.subject_end - 1):
+        if words[i].lower in PREPOSITIONS and words[i].lower != "of":  # `a third of patients` agrees with both
+            return words[i - 1]
+    return words[clause.subject_end - 1]
 
 
 def _agree(clause: Clause) -> str:

@@ -258,17 +258,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.51, "entity": 0.41, "rare_term": -0.20, "noun_phrase": -1.72, "words_1": -0.89, "words_2": 0.51,
-    "words_3_plus": 0.38, "rarity": -0.08, "rare": 0.68, "position": -0.39, "setting": -10.00,
-    "contrast_opening": -0.13, "tail": 0.03, "after_than": -0.13, "points_back": -0.45, "subject": -0.12,
-    "complement": -0.15, "next_to_verb": 0.34, "advised": 0.67, "after_determiner": 0.37, "after_preposition": 1.20,
-    "example": -0.11, "topic": -1.01, "in_episode_title": -10.00, "people": -0.73, "subordinate": -0.40,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.33,
-    "head_maybe_verb": -0.29, "head_plural": 0.14, "opens_with_adjective": 0.30, "before_of": 0.40,
-    "before_noun": -0.84, "name_goes_on": -0.11, "before_verb": 0.05, "after_modifier": -0.82,
-    "name_words_2_plus": 0.13, "acronym": -0.06, "number_with_unit": 0.39, "year": -0.18, "share": 0.81,
-    "money": 0.23, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.41, "bare_number": 0.18,
-    "time_span": -0.05,
+    "number": 1.50, "entity": 0.41, "rare_term": -0.23, "noun_phrase": -1.69, "words_1": -0.92, "words_2": 0.54,
+    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.73, "position": -0.37, "setting": -10.00,
+    "contrast_opening": -0.13, "tail": 0.03, "after_than": -0.14, "points_back": -0.47, "subject": -0.10,
+    "complement": -0.17, "next_to_verb": 0.42, "advised": 0.67, "after_determiner": 0.38, "after_preposition": 1.27,
+    "example": -0.11, "topic": -1.03, "in_episode_title": -10.00, "people": -0.72, "subordinate": -0.41,
+    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.34,
+    "head_maybe_verb": -0.27, "head_plural": 0.14, "opens_with_adjective": 0.25, "before_of": 0.40,
+    "before_noun": -0.82, "name_goes_on": -0.11, "before_verb": 0.05, "after_modifier": -0.87,
+    "name_words_2_plus": 0.11, "acronym": -0.06, "number_with_unit": 0.37, "year": -0.18, "share": 0.81,
+    "money": 0.23, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.40, "bare_number": 0.20,
+    "time_span": -0.04,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -341,13 +341,13 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.33, "form_subject": 0.12, "form_fronted": 0.16, "form_in_place": -0.06,
+    "form_number": 0.34, "form_subject": 0.11, "form_fronted": 0.24, "form_in_place": -0.11,
     "form_subject_phrase": 0.22, "form_object_phrase": -0.53, "form_advice": 0.07, "form_speaker": 0.30,
-    "made_first": 0.36, "order": 0.05, "no_target": -0.04, "best_target": 0.93, "behind_best": -0.71,
-    "answer_number": 0.30, "answer_entity": 0.51, "answer_rare_term": 0.02, "answer_noun_phrase": -0.18,
-    "answer_one_word": -0.24, "answer_three_words_plus": 0.41, "who": -0.38, "wh_in_the_middle": 0.10,
-    "preposition_at_the_end": 0.15, "comma": -0.10, "length": -0.12, "framed": -0.40, "answer_people": 0.05,
-    "answer_rare": 0.33, "answer_joined": 0.04, "bias": 0.61,
+    "made_first": 0.35, "order": 0.06, "no_target": -0.04, "best_target": 0.96, "behind_best": -0.77,
+    "answer_number": 0.30, "answer_entity": 0.50, "answer_rare_term": 0.00, "answer_noun_phrase": -0.13,
+    "answer_one_word": -0.27, "answer_three_words_plus": 0.39, "who": -0.36, "wh_in_the_middle": 0.09,
+    "preposition_at_the_end": 0.13, "comma": -0.11, "length": -0.12, "framed": -0.39, "answer_people": 0.00,
+    "answer_rare": 0.42, "answer_joined": 0.03, "bias": 0.63,
 }
 QUESTION_THRESHOLD = -0.31
 

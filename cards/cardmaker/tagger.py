@@ -89,17 +89,24 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     tags: list[str] = []
     state = _Clause()
     breaks = _breaks(text, words)
+    later_verb = -1  # a verb read ahead, past a phrase, when the plural before that phrase was read as its subject
     for i, word in enumerate(words):
         if breaks[i]:
             state = _Clause(start=i)
         fixed = VERB if i in known_verbs else _closed(word, i)
+        if i == later_verb and fixed is None:
+            fixed = VERB  # a modal read ahead is an auxiliary already
         if i < noun_phrase and fixed is None:
             fixed = NAME if word.text[:1].isupper() and i else NOUN
         if fixed == PREP and word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number:
             fixed = ADV  # `Around 90% of …`: an amount, no preposition
         if fixed is None:
             fixed = _open(breaks, words, i, tags, state)
+            if fixed == VERB and i < later_verb:  # inside the phrase before the verb read ahead: `a lake [bed]`
+                fixed = NOUN if "NOUN" in word.lex.parts else ADJ
         tags.append(fixed)
+        if fixed == NOUN and word.plural and i + 1 < len(words) and _opens_phrase(words, i + 1):
+            later_verb = _present_verb_later(breaks, words, i) or later_verb
         state = _next_state(state, breaks, words, tags, i)
     return tuple(tags)
 
@@ -269,9 +276,9 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
             return VERBAL  # `Babies [born] by …`, `The first modern Games [held] in Athens in 1896 drew …`
         if can_noun and following is not None and (following.lower == "of" or _verb_next(breaks, words, i)):
             return NOUN  # `index [funds] beat`, `security [keys] cannot`
-        if can_noun and lower.endswith("s") and following is not None and following.lower in PREPOSITIONS \
-                and _sure_verb_later(breaks, words, i):
-            return NOUN  # `planetarium [experiments] in the 1960s showed …`
+        if (can_noun or word.plural) and lower.endswith("s") and following is not None and _opens_phrase(words, i + 1) \
+                and (_sure_verb_later(breaks, words, i) or (word.plural and _present_verb_later(breaks, words, i))):
+            return NOUN  # `planetarium [experiments] in the 1960s showed …`, `skin [oils] from a touch can …`
         agrees = after_adverb or _agrees_after(words, tags, i) or (words[i - 1].plural and lower.endswith("s"))
         # `… where wolves [hunt].`, `no single type of exercise [wins]; Pilates …`; but `Sleep [spindles], brief
         # bursts of …, predict`: a comma may open an aside, a semicolon ends the clause
@@ -324,6 +331,35 @@ def _sure_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> b
                                                                        and "VERB" in word.lex.parts):
             return True
     return False
+
+
+def _opens_phrase(words: Sequence[Token], i: int) -> bool:
+    """Word i is a preposition opening a phrase (`in the 1960s`, `over the Sahara`), not an amount's `about` or
+    `over` (`traps [about] 80 times`)."""
+    word = words[i]
+    amount = word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number
+    return word.lower in PREPOSITIONS and not amount
+
+
+def _present_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> int | None:
+    """Where a verb in the present that agrees with the plural word i follows it in the same clause, after a phrase,
+    or None: `growth layers in a stalagmite [track] the monsoon`, `skin oils from a single touch [can] stop …`. A
+    modal, or a word in its base form (the plural's agreement) right before an article, a number or a pronoun."""
+    for j in range(i + 2, min(len(words), i + 10)):
+        word, before = words[j], words[j - 1]
+        if breaks[j] or word.lower in _SUBORDINATORS or word.lower in _CONJUNCTIONS:
+            return None
+        if word.lower in MODALS:
+            return j
+        if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower() \
+                or word.lower in STOPWORDS or word.lower in PREPOSITIONS:
+            continue
+        after = words[j + 1] if j + 1 < len(words) and not breaks[j + 1] else None
+        if "VERB" in word.lex.parts and word.lex.verb_base == word.lower and not word.lower.endswith("s") \
+                and after is not None and (after.lower in _DETERMINERS or after.lex.number
+                                           or after.lower in _OBJECT_PRONOUNS):
+            return j
+    return None
 
 
 def _verb_next(breaks: Sequence[int], words: Sequence[Token], i: int) -> bool:
