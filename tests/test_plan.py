@@ -382,6 +382,13 @@ def test_the_verb_agrees_with_the_subjects_head_before_its_phrase():
                                 "sounds")
 
 
+def test_a_participle_before_a_phrase_leaves_the_verb_to_the_present_that_follows():
+    """`Homes built in Britain after the 1920s usually have …` was asked `Where did homes build after the 1920s
+    usually have cavity walls?`: `built` was read as the verb, and `after the` as opening another clause."""
+    question = plan_cards("Houses built in Norway after the 1950s often have triple glazing.", "Pod", "Ep").question
+    assert question == Question("What do houses built in Norway after the 1950s often have?", "triple glazing")
+
+
 def test_the_question_writer_reads_the_verbs_the_cloze_maker_read():
     """One reading: `pays` is the verb for both (the clause reader alone took `drug` for the verb)."""
     plan = plan_cards("The UK pays drug makers a fixed subscription for new antibiotics, regardless of how much "

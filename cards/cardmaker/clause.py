@@ -236,7 +236,7 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
     weak = plural = None
     for i in range(start + 1, min(len(words), start + 11)):
         word = words[i].lower
-        if word in SUBORDINATORS and not (i + 1 < len(words) and words[i + 1].lex.number):
+        if word in SUBORDINATORS and not _opens_a_phrase(words, i):
             break  # a verb after `before`, `which` … belongs to another clause; `before 18 months` is no clause
         participle = words[i].lex.irregular and words[i - 1].plural and i + 1 < len(words) \
             and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
@@ -256,6 +256,14 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
     if not found and start + 2 < len(words) and _base_verb_before_object(words, start + 1):
         return start + 1  # `Mitochondria produce most of …`
     return min(found) if found else None
+
+
+def _opens_a_phrase(words: Sequence[Token], i: int) -> bool:
+    """Word i, which may open a clause, opens a phrase here: `before [18] months`, `after [the] 1920s` (`after`,
+    `before`, `until` before a number or an article: no subject and verb follow)."""
+    following = words[i + 1] if i + 1 < len(words) else None
+    return following is not None and (following.lex.number or (
+        words[i].lower in PREPOSITIONS and following.lower in ("the", "a", "an")))
 
 
 def _noun_before_phrase(words: Sequence[Token], i: int) -> bool:

@@ -272,8 +272,10 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
         return NOUN if can_noun else (ADJ if can_adj else VERB)  # `Unlike text-message [codes], …`
     if previous in (NOUN, NAME) and (not state.finite or after_adverb):
         by = following is not None and following.lower == "by"
-        if participle and (by or _sure_verb_later(breaks, words, i)):
-            return VERBAL  # `Babies [born] by …`, `The first modern Games [held] in Athens in 1896 drew …`
+        if participle and (by or _sure_verb_later(breaks, words, i) or (
+                words[i - 1].plural and _present_verb_later(breaks, words, i - 1) is not None)):
+            return VERBAL  # `Babies [born] by …`, `The first modern Games [held] in Athens in 1896 drew …`, `Homes
+            # [built] in Britain after the 1920s usually have …`
         if can_noun and following is not None and (following.lower == "of" or _verb_next(breaks, words, i)):
             return NOUN  # `index [funds] beat`, `security [keys] cannot`
         if (can_noun or word.plural) and lower.endswith("s") and following is not None and _opens_phrase(words, i + 1) \
@@ -333,6 +335,9 @@ def _sure_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> b
     return False
 
 
+_PLURAL_PRESENT = frozenset("are have do aren't haven't don't".split())  # auxiliaries that agree with a plural
+
+
 def _opens_phrase(words: Sequence[Token], i: int) -> bool:
     """Word i is a preposition opening a phrase (`in the 1960s`, `over the Sahara`), not an amount's `about` or
     `over` (`traps [about] 80 times`)."""
@@ -344,12 +349,13 @@ def _opens_phrase(words: Sequence[Token], i: int) -> bool:
 def _present_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> int | None:
     """Where a verb in the present that agrees with the plural word i follows it in the same clause, after a phrase,
     or None: `growth layers in a stalagmite [track] the monsoon`, `skin oils from a single touch [can] stop …`. A
-    modal, or a word in its base form (the plural's agreement) right before an article, a number or a pronoun."""
+    modal or a plural's auxiliary (`are`, `have`, `do`), or a word in its base form (the plural's agreement) right
+    before an article, a number or a pronoun."""
     for j in range(i + 2, min(len(words), i + 10)):
         word, before = words[j], words[j - 1]
         if breaks[j] or word.lower in _SUBORDINATORS or word.lower in _CONJUNCTIONS:
             return None
-        if word.lower in MODALS:
+        if word.lower in MODALS or word.lower in _PLURAL_PRESENT:
             return j
         if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower() \
                 or word.lower in STOPWORDS or word.lower in PREPOSITIONS:
