@@ -140,6 +140,27 @@ def test_a_noun_that_is_also_a_verb_opens_a_statement_not_advice(key_point):
     assert question is None or "should you" not in question[0]
 
 
+@pytest.mark.parametrize("key_point", [
+    "Give new hires a written plan for their first week.",
+    "Fill in the easy clues first.",
+])
+def test_a_verb_before_a_modifier_with_no_verb_after_it_opens_advice(key_point):
+    """`Give new members a head start …` was asked `What does give new member to boost completion?`: `Give` was
+    read as a noun opening the subject, as `Sleep` opens `Sleep spindles`; but no noun stands before `new`, and
+    no finite verb follows."""
+    question = asked(key_point)
+    assert question is not None and question[0].startswith("What should you ")
+
+
+@pytest.mark.parametrize("key_point", [
+    "Sleep spindles grow rarer with age.",
+    "Heat loss from the roof doubles in windy weather.",
+])
+def test_a_noun_that_modifies_the_next_still_opens_a_statement(key_point):
+    question = asked(key_point)
+    assert question is None or "should you" not in question[0]
+
+
 @pytest.mark.parametrize(("key_point", "question", "answer"), [
     ("Tool vendors don't fully know what Intel and TSMC do.", "Who doesn't fully know what Intel and TSMC do?",
      "Tool vendors"),
