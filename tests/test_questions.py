@@ -191,6 +191,7 @@ def test_a_group_of_people_is_asked_with_who_among_the_candidates():
     # their look-alikes
     ("lobsters", False), ("hamster", False), ("coffee", False), ("committee", False), ("specimen", False),
     ("talisman", False), ("checklists", False), ("insists", False), ("reindeer", False), ("career", False),
+    ("plants", False),  # `pl` + `ate` makes `plate`, a verb, but no agent's stem: `Who tolerates dim corners?`
 ])
 def test_nouns_for_people(word, people):
     assert is_people_noun(word) is people
@@ -460,3 +461,16 @@ def test_a_list_of_long_items_is_not_asked_whole() -> None:
                  "bridges, and farms near the coast.")
     answers = [a.question.answer for a in question_candidates_of(key_point, "Pod", "Ep")]
     assert not any("," in answer for answer in answers)
+
+
+def test_a_participle_after_the_verb_runs_to_the_end_whatever_commas_it_holds():
+    """`…, using a waxy, slippery rim …` is no aside to leave out between commas (`Who drowns prey in a pool of
+    digestive fluid slippery rim called the peristome?`)."""
+    assert asked("Sundews trap insects in sticky droplets, using long, glistening tentacles that curl inward.") == (
+        "Sundews trap insects in what?", "sticky droplets")
+
+
+def test_that_after_so_opens_a_result_not_a_finding():
+    """`… soils so poor in nitrogen that insects became …` was framed `According to Carnivorous plants, …`."""
+    question = asked("Ancient farmers built terraces so steep that crops grew on every slope.")
+    assert question is not None and not question[0].startswith("According to")

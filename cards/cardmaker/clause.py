@@ -201,6 +201,10 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
     kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
     aside = _ASIDE.match(sentence)
+    if aside and aside.group(2).split(" ", 1)[0].endswith("ing") \
+            and any(at in verb_offsets for at, w in kept if w.end <= aside.end(1)):
+        aside = None  # `Pitcher plants drown prey …, using a waxy, slippery rim …`: after the verb, a participle
+        # opens a phrase that runs to the end, whatever commas it holds (`covering the appraisal, title …`)
     if aside:  # `Sleep spindles, brief bursts of …, predict …`: the aside is left out
         removed = aside.end() - aside.end(1) - 1
         sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]

@@ -193,12 +193,14 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
 
 
 def _relative_that(words: Sequence[Token], verb: int, that: int) -> bool:
-    """`that` opens a relative clause about the noun before it, not what a verb reports: the subject already has
-    its verb (`Khipus [were] bundles of … cords that …`), the word read as the verb is a noun after its modifier
-    (`extra wet [soil] that roots cannot reach`), or a verb follows `that` at once (`a school [program] that [sent]
-    children …`)."""
+    """`that` opens a relative clause about the noun before it, or a result after `so`/`such`, not what a verb
+    reports: the subject already has its verb (`Khipus [were] bundles of … cords that …`), the word read as the
+    verb is a noun after its modifier (`extra wet [soil] that roots cannot reach`), or a verb follows `that` at
+    once (`a school [program] that [sent] children …`)."""
     if any(w.lower in BE for w in words[1:verb - 1]):
         return True
+    if any(w.lower in ("so", "such") for w in words[verb - 1:that]):
+        return True  # `soils [so] poor in nitrogen that insects became …`: a result, not what a verb reports
     candidate, before = words[verb], words[verb - 1]
     if verb == that - 1 and "NOUN" in candidate.lex.parts and "ADJ" in before.lex.parts \
             and before.lower not in ADVERBS and not before.lower.endswith("ly"):

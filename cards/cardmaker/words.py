@@ -320,8 +320,8 @@ def is_people_noun(word: str) -> bool:
     if ending in ("ist", "ian"):
         return True
     candidates = (stem, stem + "e", stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem)
-    if ending in ("ant", "ent"):
-        return any(verb_lemma(c) == c for c in (stem + "ate", stem + "e", stem))  # `migrant`, `resident`
+    if ending in ("ant", "ent"):  # `migrant`, `resident`; not `plants` (`pl` + `ate` is no stem of `plate`)
+        return len(stem) >= 3 and any(verb_lemma(c) == c for c in (stem + "ate", stem + "e", stem))
     # `researchers`, `vendors`, `farmers`: a plural whose stem is a verb (a group of people doing it)
     return lower.endswith("s") and any("VERB" in parts_of_speech(c) for c in candidates if len(c) > 3)
 
