@@ -389,6 +389,31 @@ def test_a_participle_before_a_phrase_leaves_the_verb_to_the_present_that_follow
     assert question == Question("What do houses built in Norway after the 1950s often have?", "triple glazing")
 
 
+@pytest.mark.parametrize(("key_point", "verb"), [
+    ("Spam models weed out most phishing emails before they arrive.", "weed"),  # a verb and its particle
+    ("Exit polls count everyone who leaves the booth.", "count"),  # an indefinite pronoun is an object
+    ("Dairy cooperatives now own most of the processing plants in Denmark.", "own"),  # a stopword, and a verb
+])
+def test_a_plural_before_a_verb_that_takes_what_follows_is_its_subject(key_point, verb):
+    """`Likely-voter models filter out …` hid `filter` and asked `What models filter out …? → Likely-voter`."""
+    words = tokens(key_point)
+    verbs = [w.lower for w, t in zip(words, tag(key_point, words), strict=True) if t == VERB]
+    assert verbs[0] == verb
+
+
+def test_own_after_a_possessive_is_no_verb():
+    key_point = "Each team keeps its own records."
+    words = tokens(key_point)
+    assert [w.lower for w, t in zip(words, tag(key_point, words), strict=True) if t == VERB] == ["keeps"]
+
+
+def test_a_verb_that_is_also_a_stopword_agrees_with_who():
+    question = plan_cards("Multi-unit operators now own more than half of all franchised restaurant locations in "
+                          "the United States.", "Pod", "Ep").question
+    assert question == Question("Who owns more than half of all franchised restaurant locations in the United States?",
+                                "Multi-unit operators")
+
+
 def test_the_question_writer_reads_the_verbs_the_cloze_maker_read():
     """One reading: `pays` is the verb for both (the clause reader alone took `drug` for the verb)."""
     plan = plan_cards("The UK pays drug makers a fixed subscription for new antibiotics, regardless of how much "

@@ -775,7 +775,8 @@ def _agree(clause: Clause) -> str:
         return predicate
     if not enumeration_spans(tail):  # `… and [feed] soil microbes`; not `age, sex, education and [region]`
         tail = re.sub(r"\band ([a-z]+)\b", lambda m: f"and {third_person(m.group(1))}", tail, count=1)
-    return f"{third_person(lower)} {tail}".strip()
+    return f"{_third_person_of_verb(lower)} {tail}".strip()  # the clause's verb, even one that is also a stopword
+    # (`operators now [own]` → `Who owns …?`)
 
 
 def _past_time(clause: Clause) -> bool:
@@ -908,9 +909,15 @@ def _broken(text: str) -> bool:
 
 
 def third_person(verb: str) -> str:
-    """`consolidate` → `consolidates`, `push` → `pushes`."""
-    if (verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS) or verb.endswith(("s", "ing")) \
-            or (verb.endswith("ed") and not verb.endswith("eed")):
+    """`consolidate` → `consolidates`, `push` → `pushes`; a stopword that may be no verb (`and [the]`) is kept."""
+    if verb in STOPWORDS and verb not in VERBS_AMONG_STOPWORDS:
+        return verb
+    return _third_person_of_verb(verb)
+
+
+def _third_person_of_verb(verb: str) -> str:
+    """A verb in the third person singular: `own` → `owns`, `carry` → `carries`."""
+    if verb.endswith(("s", "ing")) or (verb.endswith("ed") and not verb.endswith("eed")):
         return verb
     if verb.endswith("y") and len(verb) > 2 and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"

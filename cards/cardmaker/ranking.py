@@ -258,16 +258,16 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.50, "entity": 0.42, "rare_term": -0.23, "noun_phrase": -1.69, "words_1": -0.92, "words_2": 0.54,
-    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.72, "position": -0.37, "setting": -10.00,
+    "number": 1.50, "entity": 0.42, "rare_term": -0.22, "noun_phrase": -1.70, "words_1": -0.93, "words_2": 0.54,
+    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.71, "position": -0.38, "setting": -10.00,
     "contrast_opening": -0.13, "tail": 0.04, "after_than": -0.14, "points_back": -0.47, "subject": -0.10,
-    "complement": -0.17, "next_to_verb": 0.42, "advised": 0.66, "after_determiner": 0.38, "after_preposition": 1.27,
-    "example": -0.11, "topic": -1.03, "in_episode_title": -10.00, "people": -0.85, "subordinate": -0.41,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.33,
-    "head_maybe_verb": -0.28, "head_plural": 0.14, "opens_with_adjective": 0.25, "before_of": 0.40,
+    "complement": -0.16, "next_to_verb": 0.44, "advised": 0.66, "after_determiner": 0.37, "after_preposition": 1.27,
+    "example": -0.12, "topic": -1.03, "in_episode_title": -10.00, "people": -0.85, "subordinate": -0.41,
+    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.32,
+    "head_maybe_verb": -0.30, "head_plural": 0.14, "opens_with_adjective": 0.25, "before_of": 0.40,
     "before_noun": -0.82, "name_goes_on": -0.11, "before_verb": 0.07, "after_modifier": -0.87,
-    "name_words_2_plus": 0.11, "acronym": -0.06, "number_with_unit": 0.37, "year": -0.18, "share": 0.81,
-    "money": 0.23, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.40, "bare_number": 0.20,
+    "name_words_2_plus": 0.11, "acronym": -0.06, "number_with_unit": 0.37, "year": -0.19, "share": 0.82,
+    "money": 0.23, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.39, "bare_number": 0.20,
     "time_span": -0.05,
 }
 def score(target: Target, context: Context) -> float:
@@ -341,15 +341,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.33, "form_subject": 0.11, "form_fronted": 0.22, "form_in_place": -0.09,
-    "form_subject_phrase": 0.21, "form_object_phrase": -0.54, "form_advice": 0.10, "form_speaker": 0.30,
-    "made_first": 0.34, "order": 0.06, "no_target": -0.03, "best_target": 0.98, "behind_best": -0.76,
-    "answer_number": 0.30, "answer_entity": 0.50, "answer_rare_term": 0.00, "answer_noun_phrase": -0.13,
-    "answer_one_word": -0.26, "answer_three_words_plus": 0.40, "who": -0.36, "wh_in_the_middle": 0.07,
-    "preposition_at_the_end": 0.13, "comma": -0.11, "length": -0.12, "framed": -0.39, "answer_people": 0.00,
-    "answer_rare": 0.42, "answer_joined": 0.07, "bias": 0.63,
+    "form_number": 0.34, "form_subject": 0.11, "form_fronted": 0.22, "form_in_place": -0.09,
+    "form_subject_phrase": 0.19, "form_object_phrase": -0.55, "form_advice": 0.08, "form_speaker": 0.33,
+    "made_first": 0.34, "order": 0.06, "no_target": -0.01, "best_target": 0.97, "behind_best": -0.76,
+    "answer_number": 0.30, "answer_entity": 0.49, "answer_rare_term": 0.00, "answer_noun_phrase": -0.14,
+    "answer_one_word": -0.27, "answer_three_words_plus": 0.39, "who": -0.36, "wh_in_the_middle": 0.06,
+    "preposition_at_the_end": 0.13, "comma": -0.11, "length": -0.11, "framed": -0.38, "answer_people": 0.00,
+    "answer_rare": 0.42, "answer_joined": 0.07, "bias": 0.64,
 }
-QUESTION_THRESHOLD = -0.32
+QUESTION_THRESHOLD = -0.3
 
 
 def question_score(features: dict[str, float]) -> float:

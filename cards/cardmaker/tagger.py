@@ -56,6 +56,7 @@ _SUBORDINATORS = frozenset("that which who whom whose where when while because a
 _CONJUNCTIONS = frozenset("and or but nor".split())
 _DETERMINERS = DETERMINERS | frozenset("some any no many much more most few fewer less all both either neither "
                                        "several another other such whose my".split())
+_INDEFINITE = frozenset("everyone everybody everything someone somebody something anyone anybody anything".split())
 _DO = frozenset("do does did don't doesn't didn't".split())
 # What a verb takes after it: an article, a number, a pronoun, a preposition, an adverb, `that`.
 # Verbs whose past is their base form (`quicklime [cut] Roman curing times`), and nouns whose plural is their
@@ -96,6 +97,8 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
         fixed = VERB if i in known_verbs else _closed(word, i)
         if i == later_verb and fixed is None:
             fixed = VERB  # a modal read ahead is an auxiliary already
+        if word.lower == "own" and tags and tags[-1] in (NOUN, NAME, ADV) and not state.finite:
+            fixed = VERB  # `operators now [own] more than half …`; `its own` stays a function word
         if i < noun_phrase and fixed is None:
             fixed = NAME if word.text[:1].isupper() and i else NOUN
         if fixed == PREP and word.lower in APPROXIMATORS and i + 1 < len(words) and words[i + 1].lex.number:
@@ -384,7 +387,9 @@ def _verb_next(breaks: Sequence[int], words: Sequence[Token], i: int) -> bool:
         return False
     after = words[j + 1] if j + 1 < len(words) and not breaks[j + 1] else None
     takes_object = after is None or after.lower in _DETERMINERS or after.lex.number or after.lower in (
-        "that", "to") or after.lower in APPROXIMATORS or after.lower.endswith("ly") or "NOUN" not in following.lex.parts
+        "that", "to") or after.lower in APPROXIMATORS or after.lower.endswith("ly") \
+        or "NOUN" not in following.lex.parts \
+        or after.lower in PARTICLES or after.lower in _INDEFINITE  # `models [filter] out`, `polls [count] everyone`
     if word.plural and following.lex.verb_base == lower and not lower.endswith("s"):
         return takes_object  # `funds beat most …`; not `converts sugar into …`
     # `products [improved] …`; not `skeletons show [healed] fractures`, where the participle is a modifier

@@ -92,7 +92,8 @@ SINGULAR = {
 PREPOSITIONS = frozenset(
     """in on at by from with without into onto over under about above below after before between
     through during since until upon within across along around among against toward towards via per
-    for of to as like despite unlike""".split()
+    for of to as like despite unlike amid amidst amongst atop behind beneath beside beyond except throughout till
+    underneath aboard""".split()  # not `near`, `past`, `opposite`, `inside`: as often a modifier (`the [past] decade`)
 )
 
 
