@@ -441,6 +441,10 @@ def test_a_reading_offers_finite_verbs_not_infinitives():
     ("These crystals make harbour walls stronger over 2,000 years instead of weaker.",
      "Seawater reacts with the ash to grow aluminous tobermorite crystals.",
      "Aluminous tobermorite crystals make harbour walls stronger over 2,000 years instead of weaker."),
+    # … and stops at a verb before it (`ammonia [releases] toxic chloramine fumes`)
+    ("These fumes can damage the lungs within minutes.",
+     "Mixing bleach with ammonia releases toxic chloramine fumes.",
+     "Toxic chloramine fumes can damage the lungs within minutes."),
     # `It` is the subject before when it agrees and is no person
     ("It then beat Stockfish in a 100-game match without losing once.",
      "AlphaZero learned chess from self-play in about nine hours in 2017.",

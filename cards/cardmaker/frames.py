@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from cards.cardmaker.clause import read_clause
+from cards.cardmaker.tagger import AUX, VERB, VERBAL, tag
 from cards.cardmaker.types import Attribution, Frames, Referent, SetAside, Token
 from cards.cardmaker.words import (
     ADVERBS,
@@ -309,7 +310,9 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
         for i, word in enumerate(before):
             if word.lex.stem == head and word.lower not in STOPWORDS:
                 first = i
-                while first > 0 and _modifies(before[first - 1]) and before[first].start - before[first - 1].end <= 1:
+                tags = tag(previous, before)  # the phrase stops at a verb: `ammonia [releases] toxic chloramine fumes`
+                while first > 0 and _modifies(before[first - 1]) and tags[first - 1] not in (VERB, AUX, VERBAL) \
+                        and before[first].start - before[first - 1].end <= 1:
                     first -= 1
                 return _referent(previous[before[first].start:word.end], words[1].end, before[first:i + 1])
         return None
