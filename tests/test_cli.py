@@ -119,7 +119,7 @@ def test_summary_figures_match_what_anki_imports(seed_note, tmp_path):
     assert lines[0] == f"Built 1 episode (21 snips) from 1 file: {notes} notes, {cards} cards."
     assert lines[1] == f"Notes: {notes} new, 0 updated, 0 unchanged."
     assert lines[2] == (
-        "Skipped: 11 × key point with no good question (no Q&A); "
+        "Skipped: 10 × key point with no good question (no Q&A); "
         "1 × placeholder snip (1min Snip / Untitled)."
     )
     assert lines[3] == "Files with problems: 0 errors, 1 warning (listed above)."

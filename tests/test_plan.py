@@ -414,6 +414,22 @@ def test_a_verb_that_is_also_a_stopword_agrees_with_who():
                                 "Multi-unit operators")
 
 
+@pytest.mark.parametrize(("key_point", "pair"), [
+    ("Most ferries run from April to October in the northern fjords.", "April to October"),
+    ("The definition always sits at the start or end of the clue.", "start or end"),
+    ("Puzzle solvers scored better on attention and memory tests.", "attention and memory tests"),
+])
+def test_two_joined_nouns_are_a_candidate_whole(key_point, pair):
+    """`at the [start] or end`: hiding one half of a pair leaves the other to give it away."""
+    candidates, _ = target_candidates_of(key_point, "Pod", "Ep")
+    assert pair in {t.text for t in candidates}
+
+
+def test_a_verb_after_and_is_no_half_of_a_pair():
+    candidates, _ = target_candidates_of("Pack a warm coat and leave early.", "Pod", "Ep")
+    assert not any(" and " in t.text for t in candidates)
+
+
 def test_the_question_writer_reads_the_verbs_the_cloze_maker_read():
     """One reading: `pays` is the verb for both (the clause reader alone took `drug` for the verb)."""
     plan = plan_cards("The UK pays drug makers a fixed subscription for new antibiotics, regardless of how much "

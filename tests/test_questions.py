@@ -474,3 +474,9 @@ def test_that_after_so_opens_a_result_not_a_finding():
     """`… soils so poor in nitrogen that insects became …` was framed `According to Carnivorous plants, …`."""
     question = asked("Ancient farmers built terraces so steep that crops grew on every slope.")
     assert question is not None and not question[0].startswith("According to")
+
+
+def test_advice_after_a_contrast_opening_is_advice():
+    """`Instead of …, look at …`: the contrast is kept in front, and the verb after it is the advice's."""
+    assert asked("Rather than buying new tools, borrow a drill from a tool library.") == (
+        "Rather than buying new tools, what should you borrow from a tool library?", "a drill")

@@ -49,7 +49,8 @@ class Mood(NamedTuple):
 def read_mood(framed: Frames) -> Mood:
     """The key point's mood, and the frame and lead that go with it: advice has no speaker to keep in front."""
     text, words = framed.text, framed.words
-    advice = None if framed.before else imperative(text, words, framed.aside.setting_end)
+    start = max(framed.aside.setting_end, framed.contrast.claim_start if framed.contrast else 0)
+    advice = None if framed.before else imperative(text, words, start)  # after `In winter, `, `Instead of …, `
     frame = None if advice else framed.frame
     spoken = None
     if frame and not frame.is_clause and frame.speaker:

@@ -258,17 +258,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.50, "entity": 0.42, "rare_term": -0.22, "noun_phrase": -1.70, "words_1": -0.93, "words_2": 0.54,
-    "words_3_plus": 0.39, "rarity": -0.08, "rare": 0.71, "position": -0.38, "setting": -10.00,
-    "contrast_opening": -0.13, "tail": 0.04, "after_than": -0.14, "points_back": -0.47, "subject": -0.10,
-    "complement": -0.16, "next_to_verb": 0.44, "advised": 0.66, "after_determiner": 0.37, "after_preposition": 1.27,
-    "example": -0.12, "topic": -1.03, "in_episode_title": -10.00, "people": -0.85, "subordinate": -0.41,
-    "possessor": -0.25, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.32,
-    "head_maybe_verb": -0.30, "head_plural": 0.14, "opens_with_adjective": 0.25, "before_of": 0.40,
-    "before_noun": -0.82, "name_goes_on": -0.11, "before_verb": 0.07, "after_modifier": -0.87,
-    "name_words_2_plus": 0.11, "acronym": -0.06, "number_with_unit": 0.37, "year": -0.19, "share": 0.82,
-    "money": 0.23, "number_word": 0.22, "number_sets_scene": -0.62, "after_the": -0.39, "bare_number": 0.20,
-    "time_span": -0.05,
+    "number": 1.50, "entity": 0.40, "rare_term": -0.23, "noun_phrase": -1.67, "words_1": -0.99, "words_2": 0.53,
+    "words_3_plus": 0.46, "rarity": -0.02, "rare": 0.85, "position": -0.45, "setting": -10.00,
+    "contrast_opening": -0.13, "tail": 0.07, "after_than": -0.15, "points_back": -0.45, "subject": -0.15,
+    "complement": -0.12, "next_to_verb": 0.39, "advised": 0.73, "after_determiner": 0.26, "after_preposition": 1.27,
+    "example": -0.11, "topic": -1.01, "in_episode_title": -10.00, "people": -0.86, "subordinate": -0.47,
+    "possessor": -0.37, "opening_phrase": -10.00, "head_not_noun": -0.18, "head_unknown": 0.22,
+    "head_maybe_verb": -0.35, "head_plural": 0.07, "opens_with_adjective": 0.21, "before_of": 0.44,
+    "before_noun": -0.71, "name_goes_on": -0.11, "before_verb": 0.09, "after_modifier": -0.81,
+    "name_words_2_plus": 0.21, "acronym": -0.08, "number_with_unit": 0.33, "year": -0.16, "share": 0.84,
+    "money": 0.23, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.36, "bare_number": 0.21,
+    "time_span": -0.04,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -341,15 +341,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.34, "form_subject": 0.11, "form_fronted": 0.22, "form_in_place": -0.09,
-    "form_subject_phrase": 0.19, "form_object_phrase": -0.55, "form_advice": 0.08, "form_speaker": 0.33,
-    "made_first": 0.34, "order": 0.06, "no_target": -0.01, "best_target": 0.97, "behind_best": -0.76,
-    "answer_number": 0.30, "answer_entity": 0.49, "answer_rare_term": 0.00, "answer_noun_phrase": -0.14,
-    "answer_one_word": -0.27, "answer_three_words_plus": 0.39, "who": -0.36, "wh_in_the_middle": 0.06,
-    "preposition_at_the_end": 0.13, "comma": -0.11, "length": -0.11, "framed": -0.38, "answer_people": 0.00,
-    "answer_rare": 0.42, "answer_joined": 0.07, "bias": 0.64,
+    "form_number": 0.36, "form_subject": 0.09, "form_fronted": 0.20, "form_in_place": -0.07,
+    "form_subject_phrase": 0.23, "form_object_phrase": -0.55, "form_advice": 0.03, "form_speaker": 0.33,
+    "made_first": 0.31, "order": 0.06, "no_target": -0.03, "best_target": 0.98, "behind_best": -0.77,
+    "answer_number": 0.32, "answer_entity": 0.40, "answer_rare_term": 0.05, "answer_noun_phrase": -0.12,
+    "answer_one_word": -0.20, "answer_three_words_plus": 0.34, "who": -0.36, "wh_in_the_middle": -0.11,
+    "preposition_at_the_end": 0.01, "comma": -0.07, "length": -0.10, "framed": -0.28, "answer_people": -0.01,
+    "answer_rare": 0.44, "answer_joined": 0.10, "bias": 0.62,
 }
-QUESTION_THRESHOLD = -0.3
+QUESTION_THRESHOLD = -0.39
 
 
 def question_score(features: dict[str, float]) -> float:

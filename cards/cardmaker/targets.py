@@ -132,6 +132,8 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
             if (held is None or variant.kind < held.kind) and _a_phrase(variant, tags) \
                     and (variant is seed or _acceptable(variant, enumeration, words)):
                 spans[(variant.start, variant.end)] = variant
+    for pair in _pairs(key_point, words, tags):
+        spans.setdefault((pair.start, pair.end), pair)
     found = [*spans.values(), *_advised(key_point, words, advice)]
     candidates = [
         t for t in found
@@ -393,6 +395,44 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
                     found.append(_target(text, words, first, end, kind, rarity))
         i = last + 1
     return found
+
+
+def _pairs(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Target]:
+    """Two nouns or names joined by `and` or `or`, or a `from … to …` range of names, as one target: `the [start or
+    end]`, `[October to March]`, `[attention and memory tests]`: hiding one half leaves the other to give it away.
+    Each side at most two words; a side after a comma belongs to a list (`enumeration_spans` has those)."""
+    found = []
+    for j in range(1, len(words) - 1):
+        joiner = words[j].lower
+        ranged = joiner == "to" and j >= 2 and words[j - 2].lower == "from"
+        if not (joiner in ("and", "or") or ranged) or not (adjacent(words, j - 1) and adjacent(words, j)):
+            continue
+        if tags[j - 1] not in _NOMINAL or tags[j + 1] not in _NOMINAL \
+                or (ranged and tagger.NOUN in (tags[j - 1], tags[j + 1])) or _predicate_follows(words, j + 1):
+            continue
+        first = j - 1
+        if first > 0 and text[words[first - 1].end:words[first].start].strip():
+            continue  # `banks, newspapers and governments`
+        while first > 0 and j - first < 2 and tags[first - 1] == tags[j - 1] and adjacent(words, first - 1) \
+                and words[first - 1].text[:1].isupper() == words[first].text[:1].isupper():
+            first -= 1  # `[Richard] Pryor and David Letterman`
+        last = j + 1
+        while last + 1 < len(words) and last - j < 2 and tags[last + 1] in _NOMINAL and adjacent(words, last):
+            last += 1  # `attention and memory [tests]`
+        names = all(tags[i] == tagger.NAME for i in range(first, last + 1) if i != j)
+        rarity = min(w.lex.rarity for w in words[first:last + 1] if w.lex.content) if any(
+            w.lex.content for w in words[first:last + 1]) else 8.0
+        found.append(_target(text, words, first, last, TargetKind.ENTITY if names else TargetKind.NOUN_PHRASE,
+                             rarity))
+    return found
+
+
+def _predicate_follows(words: Sequence[Token], i: int) -> bool:
+    """Word i, after `and`, is a verb that an object or an adverb follows: `pack a go-bag and [leave] early`."""
+    following = words[i + 1] if i + 1 < len(words) else None
+    return "VERB" in words[i].lex.parts and following is not None and (
+        following.lower in DETERMINERS or following.lower in ADVERBS or following.lower.endswith("ly")
+        or following.lower in ("it", "them", "early", "late"))
 
 
 def _noun_continues(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
