@@ -480,3 +480,9 @@ def test_advice_after_a_contrast_opening_is_advice():
     """`Instead of …, look at …`: the contrast is kept in front, and the verb after it is the advice's."""
     assert asked("Rather than buying new tools, borrow a drill from a tool library.") == (
         "Rather than buying new tools, what should you borrow from a tool library?", "a drill")
+
+
+def test_a_verb_that_ends_the_sentence_takes_no_ending_after_its_full_stop():
+    """`During a storm, what closed.s?`: the one-word predicate kept its full stop, and then an -s."""
+    assert asked("By 1900, the palaquium forests of Borneo collapsed.") == (
+        "By 1900, what collapsed?", "palaquium forests of Borneo")

@@ -758,7 +758,7 @@ def _subject_head(clause: Clause) -> Token:
 
 def _agree(clause: Clause) -> str:
     """The predicate, agreeing with a singular `What`/`Who`."""
-    predicate = _without_trailing(clause.text[clause.verb_token.start:])
+    predicate = _without_trailing(clause.text[clause.verb_token.start:]).rstrip(".!?;:, ")  # `… doors [closed.]`
     verb, _, tail = predicate.partition(" ")
     if verb.lower() in ADVERBS and tail:  # `ports now compete` → `What now competes …?`
         following, _, rest = tail.partition(" ")
