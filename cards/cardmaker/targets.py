@@ -420,8 +420,7 @@ def _pairs(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targe
         while last + 1 < len(words) and last - j < 2 and tags[last + 1] in _NOMINAL and adjacent(words, last):
             last += 1  # `attention and memory [tests]`
         names = all(tags[i] == tagger.NAME for i in range(first, last + 1) if i != j)
-        rarity = min(w.lex.rarity for w in words[first:last + 1] if w.lex.content) if any(
-            w.lex.content for w in words[first:last + 1]) else 8.0
+        rarity = min(w.lex.rarity for w in words[first:last + 1])  # as `_chunks` has it (read for rare terms only)
         found.append(_target(text, words, first, last, TargetKind.ENTITY if names else TargetKind.NOUN_PHRASE,
                              rarity))
     return found
