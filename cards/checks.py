@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 
+from cards.cardmaker.giveaway import contains_answer
 from cards.cardmaker.questions import MAX_ANSWER_WORDS
 from cards.cardmaker.types import CardPlan, Question
-from cards.cardmaker.words import MAX_TARGET_WORDS, STOPWORDS, contains_answer, tokens
+from cards.cardmaker.words import MAX_TARGET_WORDS, STOPWORDS, tokens
 
 
 def cloze_front(plan: CardPlan, hidden: int) -> str:

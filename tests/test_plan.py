@@ -6,7 +6,7 @@ import pytest
 
 from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
-from cards.cardmaker.plan import context_label, plan_cards, question_candidates_of, target_candidates_of
+from cards.cardmaker.plan import plan_cards, question_candidates_of, target_candidates_of
 from cards.cardmaker.tagger import NOUN, VERB, tag
 from cards.cardmaker.targets import topic_words
 from cards.cardmaker.types import Question, Reading
@@ -76,11 +76,6 @@ def test_never_a_stopword_a_verb_or_more_than_five_words():
             assert 1 <= len(words) <= 5
             assert not (len(words) == 1 and words[0].lower in STOPWORDS)
     assert "pioneered" not in deletions(key_points[1]) and "erodes" not in deletions(key_points[2])
-
-
-def test_context_label_drops_the_episode_title_that_would_give_the_answer_away():
-    assert context_label("Dwarkesh Podcast", "Dylan Patel on Chips", ["Dylan Patel"]) == "Dwarkesh Podcast"
-    assert context_label("Dwarkesh Podcast", "On Chips", ["Dylan Patel"]) == "Dwarkesh Podcast · On Chips"
 
 
 def test_topic_words_from_the_episode_title_are_not_preferred():

@@ -10,9 +10,9 @@ from ankitools import fresh_collection, import_package, visible_text
 
 from cards.build import build
 from cards.cardmaker.frames import attribution
+from cards.cardmaker.giveaway import contains_answer
 from cards.cardmaker.plan import plan_cards
 from cards.cardmaker.targets import topic_words
-from cards.cardmaker.words import contains_answer
 from cards.checks import card_problems
 from cards.notes import proper_names
 from cards.parse import find_sources, parse_file

@@ -367,7 +367,7 @@ def plan_from_reply(key_point: str, reply: Reply, *, podcast: str, episode: str,
     passes (`card_problems`). `before` is the key point the front shows
     first, as the rules chose it.
     """
-    from cards.cardmaker.questions import context_label
+    from cards.cardmaker.giveaway import context_label
     from cards.cardmaker.types import CardPlan, Question, Target, TargetKind
     from cards.checks import card_problems
 
@@ -445,8 +445,8 @@ def _has_invisible(text: str) -> bool:
 
 def _answer_problem(key_point: str, answer: str, passage: str) -> Fallback | None:
     """At most MAX_ANSWER_WORDS words, found (as whole words) in the key point or the passage."""
+    from cards.cardmaker.giveaway import word_forms
     from cards.cardmaker.questions import MAX_ANSWER_WORDS
-    from cards.cardmaker.words import word_forms
 
     words = word_forms(answer)
     if not 1 <= len(words) <= MAX_ANSWER_WORDS:
@@ -469,7 +469,7 @@ def _token_range(key_point: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _answer_shown(plan: CardPlan) -> bool:
-    from cards.cardmaker.words import contains_answer
+    from cards.cardmaker.giveaway import contains_answer
 
     question = plan.question
     return question is not None and contains_answer(question.text + " " + plan.qa_context, question.answer)

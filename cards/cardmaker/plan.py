@@ -5,7 +5,8 @@ The stages, each its own module, in the order a key point passes them:
 referent), `mood` (advice, or whose claim it is), `tagger` (parts of speech
 in context), `clause` (subject, main verb), `targets` (candidates, ranked by
 the fitted weights of `ranking`), `questions` (every question form, and the
-choice among them, by `ranking`'s other weights).
+choice among them, by `ranking`'s other weights), `giveaway` (no answer the
+front already shows, and the label under the card).
 The rules follow the principles of good prompts (SuperMemo's twenty rules,
 Andy Matuschak's "How to write good prompts"): each card asks for one thing,
 the thing that matters most in the key point, and never shows its answer.
@@ -17,13 +18,14 @@ from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, read_claims
 from cards.cardmaker.frames import read_frames
+from cards.cardmaker.giveaway import context_label, word_set
 from cards.cardmaker.mood import read_mood
-from cards.cardmaker.questions import Asked, ask, context_label, question_candidates
+from cards.cardmaker.questions import Asked, ask, question_candidates
 from cards.cardmaker.ranking import Context
 from cards.cardmaker.tagger import AUX, VERB, tag_claims
 from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
 from cards.cardmaker.types import CardPlan, Frames, Reading, Target
-from cards.cardmaker.words import read_part, speaker_words, word_set
+from cards.cardmaker.words import read_part, speaker_words
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
+from cards.cardmaker.giveaway import core_words, only_the_topic, shows, word_forms, word_set
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.targets import enumeration_spans, without_digit_marks
@@ -47,13 +48,9 @@ from cards.cardmaker.words import (
     SUBORDINATORS,
     TWO_WORD_APPROXIMATORS,
     VERBS_AMONG_STOPWORDS,
-    core_words,
     is_acronym,
     lex,
     parts_of_speech,
-    shows,
-    word_forms,
-    word_set,
 )
 
 MAX_ANSWER_WORDS = 6
@@ -107,26 +104,10 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
         made = questions_with_speaker(claims.spoken, frame, reading, podcast, names)
     if before:  # the answer is on the front already, in the key point shown above
         made = [m for m in made if not shows(word_set(before), m[2].answer)]
-    made = [m for m in made if not _only_the_topic(m[2].answer, topic)]
+    made = [m for m in made if not only_the_topic(m[2].answer, topic)]
     framed = bool(claims.lead and not claims.advice)
     return [Asked(question, form, question_features(form, target, question, order, reading, framed))
             for order, (form, target, question) in enumerate(made)]
-def _only_the_topic(answer: str, topic: frozenset[str]) -> bool:
-    """The answer is the episode's subject and nothing more (`Who survive being frozen? → Tardigrades` in an
-    episode on tardigrades): the learner knows it before the question is read, as a cloze never hides it."""
-    if any(lex(word).number for word in word_forms(answer)):
-        return False  # `two hours` in an episode on sleep hours: the number is the answer
-    core = core_words(answer)
-    return bool(core) and topic.issuperset(core)
-
-
-def context_label(podcast: str, episode: str, answers: list[str]) -> str:
-    """`Podcast · Episode`, without the episode when it would give an answer away."""
-    label = f"{podcast} · {episode}" if episode else podcast
-    shown = word_set(label)
-    if any(shows(shown, answer) for answer in answers):
-        return podcast
-    return label
 
 
 def framed_questions(frame: Attribution, reading: Reading, clause: Clause | None, podcast: str,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from cards.cardmaker.giveaway import core_tokens
 from cards.cardmaker.tagger import ADJ, ADV, AUX, NAME, NOUN, NUM, PREP, SUB, VERB, VERBAL
 from cards.cardmaker.types import Question, Reading, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
@@ -25,7 +26,6 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
-    core_tokens,
     tokens,
 )
 

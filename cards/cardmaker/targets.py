@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from cards.cardmaker import tagger
+from cards.cardmaker.giveaway import core_tokens
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import Context, clause_parts, score
 from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
@@ -36,7 +37,6 @@ from cards.cardmaker.words import (
     STOPWORDS,
     TIME_UNITS,
     adjacent,
-    core_tokens,
     read_part,
     singular,
 )
@@ -56,7 +56,7 @@ TOPIC_MIN = 3
 class Front(NamedTuple):
     """What the learner sees on a card's front besides the key point: nothing hidden may show there."""
 
-    podcast_words: frozenset[str]  # the words of the podcast's name (`words.word_set`)
+    podcast_words: frozenset[str]  # the words of the podcast's name (`giveaway.word_set`)
     episode_words: frozenset[str]  # of the episode's title
     before_words: frozenset[str] = frozenset()  # of the key point before, shown when this one opens with a pronoun
     speakers: frozenset[str] = frozenset()  # words of the speakers' names: the learner knows who speaks
@@ -557,7 +557,7 @@ class _FrontWords(NamedTuple):
 def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front) -> bool:
     """A target whose words all show elsewhere on the front cannot be asked for: in the key point, the key point
     shown before it, or the context label (`Podcast · Episode`; the episode is left out of it when it alone
-    would give the answer away, see `questions.context_label`)."""
+    would give the answer away, see `giveaway.context_label`)."""
     core = _core(words, target)
     if not core:
         return True
@@ -567,7 +567,7 @@ def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, fron
 
 
 def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
-    """The words of a target that give it away (`words.core_tokens`), without a possessive `'s`."""
+    """The words of a target that give it away (`giveaway.core_tokens`), without a possessive `'s`."""
     return tuple(w.lex.bare for w in core_tokens(words[target.first_token:target.last_token + 1]))
 
 

@@ -1,4 +1,4 @@
-"""Words: every word list of the card maker, tokens, the word tables, and word forms.
+"""Words: every word list of the card maker, tokens and the word tables.
 
 The word tables are wordfreq's English frequency list and lemminflect's
 lemma table, read from their wheels and searched lazily (see `FrequencyList`
@@ -388,20 +388,6 @@ def read_part(text: str) -> Part:
     return Part(text[:words[MAX_READ_WORDS - 1].end], words[:MAX_READ_WORDS], False, text, words)
 
 
-@lru_cache(maxsize=4096)
-def word_forms(text: str) -> tuple[str, ...]:
-    """The words of `text` in order, lower case, without a possessive `'s` (`Patel` of `Patel's`): each token's
-    `lex.bare`, read without making tokens (cached: an answer, the podcast's name and a question are asked
-    about again and again, and they need not crowd key points out of the tokens' cache)."""
-    return tuple(m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text))
-
-
-@lru_cache(maxsize=4096)
-def word_set(text: str) -> frozenset[str]:
-    """The words of `text`, lower case, without a possessive `'s` (see `word_forms`)."""
-    return frozenset(word_forms(text))
-
-
 def adjacent(words: Sequence[Token], i: int) -> bool:
     """No punctuation between word i and word i+1."""
     return words[i + 1].start - words[i].end <= 1
@@ -415,33 +401,6 @@ def is_acronym(word: str) -> bool:
     """`TSMC`, `US`, `AI's`: two capitals or more (`Token.acronym` of a token)."""
     letters = word.removesuffix("'s")
     return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
-
-
-# Words that give no answer away: an answer's other words do (`[about 180] copies` is given away by `180`).
-NOT_CORE = STOPWORDS | APPROXIMATORS
-
-
-def contains_answer(text: str, answer: str) -> bool:
-    """Whether `answer` (or its main word) appears in `text` as a whole word."""
-    return shows(word_set(text), answer)
-
-
-def shows(shown: frozenset[str], answer: str) -> bool:
-    """Whether these words (a text's `word_set`) give the answer away: they hold all its `core_words`."""
-    core = core_words(answer)
-    return bool(core) and shown.issuperset(core)
-
-
-@lru_cache(maxsize=4096)
-def core_words(answer: str) -> tuple[str, ...]:
-    """The words of an answer that give it away: its content words, else all (see `core_tokens`)."""
-    forms = word_forms(answer)
-    return tuple([w for w in forms if w not in NOT_CORE] or forms)
-
-
-def core_tokens(span: Sequence[Token]) -> list[Token]:
-    """The tokens of a span that give it away: its content words, else all (`core_words` of a span's text)."""
-    return [w for w in span if w.lex.bare not in NOT_CORE] or list(span)
 
 
 # --- what the word tables say of a word ---------------------------------------------------------------
