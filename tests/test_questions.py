@@ -212,6 +212,41 @@ def test_a_group_of_people_is_asked_with_who(key_point):
     assert all(text.startswith("Who ") for text in asked)
 
 
+@pytest.mark.parametrize(("key_point", "name"), [
+    # the key point speaks of the name as of a person: `his`, `she` …
+    ("In 1877, Eadweard Muybridge photographed a galloping horse with his row of twelve cameras.",
+     "Eadweard Muybridge"),
+    ("Ada Yonath spent two decades crystallising ribosomes before her Nobel Prize.", "Ada Yonath"),
+    # a noun for people stands before it
+    ("In 1807, the chemist Humphry Davy isolated sodium by passing a current through molten lye.", "Humphry Davy"),
+    # one credits a person with a deed
+    ("Ortiz credits Grace Hopper with popularising the word bug.", "Grace Hopper"),
+])
+def test_a_named_person_is_asked_with_who(key_point, name):
+    """A name is a person's when the key point says so (the issue's "Who" for named persons): every candidate whose
+    answer is the name asks `who`, never `What built …?`."""
+    asked = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep") if name in c.question.answer]
+    assert asked
+    assert all(" who " in f" {text.lower()}" for text in asked), asked
+
+
+def test_a_person_asked_for_in_place_after_a_preposition_is_whom():
+    candidates = question_candidates_of("The first Bible was printed in his Mainz workshop by Johannes Gutenberg.",
+                                        "Pod", "Ep")
+    assert ("The first Bible was printed in his Mainz workshop by whom?", "Johannes Gutenberg") in \
+        {(c.question.text, c.question.answer) for c in candidates}
+
+
+@pytest.mark.parametrize(("key_point", "name"), [
+    ("In 1998, Hong Kong opened its new airport on a flattened island.", "Hong Kong"),
+    ("Texas Instruments shipped the first commercial silicon transistor.", "Texas Instruments"),
+])
+def test_a_name_nothing_shows_to_be_a_person_is_asked_with_what(key_point, name):
+    asked = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep") if c.question.answer == name]
+    assert asked
+    assert all(" who " not in f" {text.lower()}" for text in asked), asked
+
+
 def test_a_speaker_of_the_snip_is_never_the_answer_nor_hidden():
     plan = plan_cards("Marchand prefers wild yeast ferments, saying they add complexity.", "Pod", "Ep",
                       speakers=frozenset({"Claire Marchand"}))

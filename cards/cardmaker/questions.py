@@ -49,6 +49,7 @@ from cards.cardmaker.words import (
     TWO_WORD_APPROXIMATORS,
     VERBS_AMONG_STOPWORDS,
     is_acronym,
+    is_people_noun,
     lex,
     parts_of_speech,
 )
@@ -666,7 +667,11 @@ def _wh_for_noun_phrase(clause, target, start, end, after, in_place) -> tuple[st
         return None
     if after and after[0].lower in ("one", "ones"):
         return None
-    return "what", start, end
+    if not _named_person(target.text, target.words, clause):
+        return "what", start, end
+    before = clause.text[:start].split()
+    after_preposition = in_place and bool(before) and before[-1].lower() in PREPOSITIONS
+    return ("whom" if after_preposition else "who"), start, end  # `… by whom?`
 
 
 def _find(text: str, needle: str) -> tuple[int, int] | None:
@@ -777,7 +782,31 @@ def _people(text: str, words: Sequence[Token], clause: Clause) -> bool:
     if words[-1].lower in ("of",) or words[-1].lex.people:  # `Tool vendors`, `Researchers`
         return True
     acronym = " " not in text and is_acronym(text)  # `TSMC left` is a company
-    return text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym
+    return (text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym) \
+        or _named_person(text, words, clause)
+
+
+# What says that a name is a person's: `his`, `she` … in the key point; a noun for people before it (`the
+# alchemist Johann Böttger`); a deed one is credited with (`credits Grace Hopper with …`).
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
+_CREDITED = re.compile(r"\bcredit(?:s|ed)? $")
+
+
+def _named_person(text: str, words: Sequence[Token], clause: Clause) -> bool:
+    """A name the key point speaks of as a person's (`Eadweard Muybridge photographed a horse with his cameras`):
+    asked with `Who`. A name alone says nothing (`Hong Kong`, `Texas Instruments`); what the key point says of it
+    does."""
+    # `engineer Tommy Flowers`: a noun for people says so (in lower case: `Weightman` is a name, not a trade)
+    name = [w for w in words if not (w.lex.people and w.text[:1].islower())]
+    if not name or not all(w.text[:1].isupper() for w in name) or any(w.acronym or w.lex.number for w in name):
+        return False
+    if len(name) < len(words):
+        return True
+    found = _find(clause.text, text)
+    before = clause.text[:found[0]] if found else ""
+    previous = before.split()[-1:] if before else []
+    return bool(_PERSONAL_PRONOUN.search(clause.prefix + clause.text)) or _CREDITED.search(before) is not None \
+        or (bool(previous) and is_people_noun(previous[0].lower()))
 
 
 def _lower_first(subject: str, names: frozenset[str]) -> str:
