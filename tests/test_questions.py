@@ -521,3 +521,26 @@ def test_a_verb_that_ends_the_sentence_takes_no_ending_after_its_full_stop():
     """`During a storm, what closed.s?`: the one-word predicate kept its full stop, and then an -s."""
     assert asked("By 1900, the palaquium forests of Borneo collapsed.") == (
         "By 1900, what collapsed?", "palaquium forests of Borneo")
+
+
+@pytest.mark.parametrize(("key_point", "tail"), [
+    ("Ravens are named for their call, a deep croak heard across valleys, ridges and cliffs.", "cliffs"),
+    ("The outbreak began with Maria Lopez, a nurse from Leon, Nicaragua, who cared for the first patients.",
+     "Nicaragua"),
+])
+def test_a_phrase_after_the_verb_whose_commas_part_a_list_goes_to_the_back_whole(key_point, tail):
+    """`… named for buboes, the swollen lymph nodes … in the groin, armpits and neck`: the comma after `groin` is no
+    end of an aside; leaving out `, the swollen … groin,` asked `What is named for buboes armpits and neck?`."""
+    asked = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+    assert asked
+    assert not any(tail in text for text in asked), asked
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("The fleet sailed from Lisbon, the busiest port of the age, in March 1497.",
+     "When did the fleet sail from Lisbon?"),
+    ("Tudor's insulated ice houses, packed with sawdust, cut melting losses from about 66% to under 8%.",
+     "Tudor's insulated ice houses cut melting losses from what share to under 8%?"),
+])
+def test_an_aside_the_clause_goes_on_after_is_left_out(key_point, question):
+    assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]

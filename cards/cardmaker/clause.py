@@ -182,6 +182,20 @@ def _names_its_noun(words: Sequence[Token]) -> bool:
     return bool(following.lex.parts & {"NOUN", "ADJ"}) and not inflected
 
 
+def _clause_goes_on(kept: Sequence[tuple[int, Token]], after: int, verb_offsets: frozenset[int]) -> bool:
+    """After a phrase set off by commas, the clause goes on: a phrase (`the Ideal X, [from] Newark …`), an adverb
+    (`…, [more] closely`) or a verb (`…, packed with sawdust, [cut] …`). Otherwise the comma parted a list or a
+    place (`the groin, [armpits] and neck`, `Merca, [Somalia]`)."""
+    following = next(((at, w) for at, w in kept if w.start >= after), None)  # `at`: where it stands in the key point
+    if following is None:
+        return False
+    at, word = following
+    # `cut`, read as a noun when `insulated` was taken for the verb, goes on with the clause; `including …` opens a
+    # phrase, and `ridges`, `tens` are the next items of a list
+    verb = at in verb_offsets or ("VERB" in word.lex.parts and not word.lower.endswith(("ing", "s")))
+    return word.lower in PREPOSITIONS or "ADV" in word.lex.parts or verb
+
+
 def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[int] = frozenset(),
                 shown_before: bool = False) -> Clause | None:
     """Split off a leading clause and an aside, then find the main verb.
@@ -201,10 +215,17 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
     kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
     aside = _ASIDE.match(sentence)
-    if aside and aside.group(2).split(" ", 1)[0].endswith("ing") \
-            and any(at in verb_offsets for at, w in kept if w.end <= aside.end(1)):
+    after_verb = aside is not None and any(at in verb_offsets for at, w in kept if w.end <= aside.end(1))
+    if aside is not None and after_verb and aside.group(2).split(" ", 1)[0].endswith("ing"):
         aside = None  # `Pitcher plants drown prey …, using a waxy, slippery rim …`: after the verb, a participle
         # opens a phrase that runs to the end, whatever commas it holds (`covering the appraisal, title …`)
+    elif aside is not None and after_verb and not _clause_goes_on(kept, aside.end(), verb_offsets):
+        # `… is named for buboes, the swollen lymph nodes … in the groin, armpits and neck`: after the verb, a phrase
+        # set off by a comma that the clause does not go on after describes what comes before it and runs to the
+        # end (its commas part a list or a place): it goes to the back, as a trailing clause does
+        sentence = sentence[:aside.end(1)] + "."
+        kept = [(at, w) for at, w in kept if w.end <= aside.end(1)]
+        aside = None
     if aside:  # `Sleep spindles, brief bursts of …, predict …`: the aside is left out
         removed = aside.end() - aside.end(1) - 1
         sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]
