@@ -544,3 +544,11 @@ def test_a_phrase_after_the_verb_whose_commas_part_a_list_goes_to_the_back_whole
 ])
 def test_an_aside_the_clause_goes_on_after_is_left_out(key_point, question):
     assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+
+
+def test_a_key_point_that_opens_with_whom_it_quotes_is_their_claim_not_advice():
+    """`Peter` is a verb too, but a key point that opens with its frame (`Peter Singer's … argument holds that …`)
+    is the frame's claim: `What should you peter …?` asked it as advice."""
+    question = asked("Peter Singer's drowning child argument holds that distance does not lessen a duty to help.")
+    assert question is not None
+    assert question[0].startswith("According to Peter Singer's drowning child argument, ")

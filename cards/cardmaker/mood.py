@@ -50,7 +50,10 @@ def read_mood(framed: Frames) -> Mood:
     """The key point's mood, and the frame and lead that go with it: advice has no speaker to keep in front."""
     text, words = framed.text, framed.words
     start = max(framed.aside.setting_end, framed.contrast.claim_start if framed.contrast else 0)
-    advice = None if framed.before else imperative(text, words, start)  # after `In winter, `, `Instead of …, `
+    # After `In winter, `, `Instead of …, `; never a key point that opens with whom it quotes (`Peter McGraw's
+    # benign violation theory holds that …`, `Port records studied by … show that …`): that is their claim.
+    claimed = framed.frame is not None and framed.frame.claim_start > 0 and start == 0
+    advice = None if framed.before or claimed else imperative(text, words, start)
     frame = None if advice else framed.frame
     spoken = None
     if frame and not frame.is_clause and frame.speaker:
