@@ -552,3 +552,13 @@ def test_a_key_point_that_opens_with_whom_it_quotes_is_their_claim_not_advice():
     question = asked("Peter Singer's drowning child argument holds that distance does not lessen a duty to help.")
     assert question is not None
     assert question[0].startswith("According to Peter Singer's drowning child argument, ")
+
+
+@pytest.mark.parametrize(("key_point", "lead"), [
+    ("Mark Twain's rule holds that a liar needs a good memory.", "According to Mark Twain's rule, "),
+    ("Bill Bryson's travel rule holds that every town has one great cafe.", "According to Bill Bryson's travel rule, "),
+])
+def test_the_noun_after_a_possessive_stays_in_the_frame(key_point, lead):
+    """`Mark Twain's [rule] holds that …`: after a possessive comes its noun, not the verb of the frame."""
+    question = asked(key_point)
+    assert question is not None and question[0].startswith(lead)

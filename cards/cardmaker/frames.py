@@ -149,6 +149,11 @@ MAX_FRAME_WORDS = 14
 _PUNCTUATION = re.compile(r",(?!\d{3})|[;:()]")  # a comma that is no thousands separator (`1,500 buyers`)
 
 
+def _possessed(words: Sequence[Token]) -> bool:
+    """A possessive among these words (`Mark Twain's`): the words after it are the noun it has."""
+    return any(w.text.endswith(("'s", "’s")) for w in words)
+
+
 def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str], start: int) -> Attribution | None:
     """`<subject> <verb> [a phrase] that <claim>`, `<study> found <claim>`, `<speaker> <verb> <claim>`, after a
     setting that ends at `start`."""
@@ -163,8 +168,9 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
                      and words[i - 1].lower not in DETERMINERS
                      and (i == that - 1 or words[i + 1].lower in PREPOSITIONS)), None)
         if verb is not None and verb > 1 and words[verb].plural and "NOUN" in words[verb].lex.parts \
-                and _finite_verb(words[verb - 1]):
+                and _finite_verb(words[verb - 1]) and not _possessed(words[:verb]):
             verb -= 1  # `Nowak reports [estimates] that …`: the noun `that` follows is what the verb reports
+            # (not `Mark Twain's rule [holds] that …`: after a possessive comes its noun, no verb)
         if verb is not None and _relative_that(words, verb, that):
             verb = None
     if verb is not None and that is not None and not _PUNCTUATION.search(key_point[words[0].start:words[that].start]):
