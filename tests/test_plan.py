@@ -679,3 +679,21 @@ def test_that_before_an_auxiliary_is_a_relative_pronoun():
     plan = plan_cards("Hoffmann praises Paul Milgrom and Robert Wilson for designing the spectrum auctions that have "
                       "raised over $200 billion worldwide.", "Pod", "Ep", speakers=frozenset({"Lena Hoffmann"}))
     assert plan.question is None or "ccording to Hoffmann praises" not in plan.question.text, plan.question
+
+
+def test_a_unit_that_only_ever_follows_a_number_is_no_topic_word():
+    """`about 80 [percent]` in every key point of an episode on pawnshops: the unit the episode measures in, not
+    what it is about; the count keeps its unit on the card."""
+    points = ["Pawnbrokers lend about 40 percent of an item's resale value.",
+              "About 80 percent of customers come back to pawnbrokers to redeem their items.",
+              "Monthly fees of 10 to 25 percent can exceed 200 percent a year.",
+              "Pawnbrokers keep unredeemed items for 30 days before selling them."]
+    topic = topic_words(points)
+    assert "percent" not in topic and "pawnbrokers" in topic
+    assert plan_cards(points[1], "Pod", "Ep", topic=topic).deletions[0].text == "80 percent"
+
+
+def test_a_word_also_used_apart_from_a_number_can_be_the_topic():
+    points = ["An adult knows about 20,000 words.", "Children learn ten new words a day.",
+              "Most words in a dictionary are rarely used.", "Shakespeare coined about 1,700 words."]
+    assert "words" in topic_words(points)

@@ -203,13 +203,19 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     """
     counts: Counter[str] = Counter()
     forms: dict[str, set[str]] = {}
+    named: set[str] = set()  # words seen other than as a number's unit
     for key_point in key_points:
-        words = {w.lower.removesuffix("'s") for w in read_part(key_point).words if w.lower not in STOPWORDS}
+        tokens = read_part(key_point).words
+        words = {w.lower.removesuffix("'s") for w in tokens if w.lower not in STOPWORDS}
         for word in words:
             forms.setdefault(singular(word), set()).add(word)
         counts.update({singular(word) for word in words})  # `fab` and `fabs`, `knife` and `knives`: one topic
+        named.update(singular(w.lower.removesuffix("'s")) for i, w in enumerate(tokens)
+                     if i == 0 or not tokens[i - 1].lex.number)
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
-    return frozenset(form for key, count in counts.items() if count >= needed for form in forms[key])
+    # A word that only ever follows a number is a unit the episode measures in (`about 40 [kilometres]`, `80
+    # [percent]`), not what it is about: the count and its unit are one fact.
+    return frozenset(form for key, count in counts.items() if count >= needed and key in named for form in forms[key])
 
 
 def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
