@@ -697,3 +697,9 @@ def test_a_word_also_used_apart_from_a_number_can_be_the_topic():
     points = ["An adult knows about 20,000 words.", "Children learn ten new words a day.",
               "Most words in a dictionary are rarely used.", "Shakespeare coined about 1,700 words."]
     assert "words" in topic_words(points)
+
+
+def test_a_unit_after_a_number_and_its_adjective_is_no_topic_word():
+    points = ["Relay stations stood about 40 kilometres apart.", "Riders covered up to 300 kilometres a day.",
+              "The empire covered about 24 million square kilometres.", "Riders changed horses at every station."]
+    assert "kilometres" not in topic_words(points)

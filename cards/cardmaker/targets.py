@@ -210,12 +210,18 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
         for word in words:
             forms.setdefault(singular(word), set()).add(word)
         counts.update({singular(word) for word in words})  # `fab` and `fabs`, `knife` and `knives`: one topic
-        named.update(singular(w.lower.removesuffix("'s")) for i, w in enumerate(tokens)
-                     if i == 0 or not tokens[i - 1].lex.number)
+        named.update(singular(w.lower.removesuffix("'s")) for i, w in enumerate(tokens) if not _counted(tokens, i))
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
     # A word that only ever follows a number is a unit the episode measures in (`about 40 [kilometres]`, `80
-    # [percent]`), not what it is about: the count and its unit are one fact.
+    # [percent]`, `24 million square [kilometres]`), not what it is about: the count and its unit are one fact.
     return frozenset(form for key, count in counts.items() if count >= needed and key in named for form in forms[key])
+
+
+def _counted(tokens: Sequence[Token], i: int) -> bool:
+    """Word i follows a number, directly or after an adjective (`40 [kilometres]`, `24 million square
+    [kilometres]`)."""
+    return (i >= 1 and tokens[i - 1].lex.number) or (i >= 2 and tokens[i - 2].lex.number
+                                                     and "ADJ" in tokens[i - 1].lex.parts)
 
 
 def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
