@@ -703,3 +703,33 @@ def test_a_unit_after_a_number_and_its_adjective_is_no_topic_word():
     points = ["Relay stations stood about 40 kilometres apart.", "Riders covered up to 300 kilometres a day.",
               "The empire covered about 24 million square kilometres.", "Riders changed horses at every station."]
     assert "kilometres" not in topic_words(points)
+
+
+@pytest.mark.parametrize(("key_point", "counted"), [
+    ("Mongol armies rode fast, with each warrior keeping three to five spare horses.", "horses"),
+    ("The recipe needs two ripe bananas and a cup of flour.", "bananas"),
+])
+def test_what_a_bare_count_counts_is_a_noun(key_point, counted):
+    words = tokens(key_point)
+    assert tag(key_point, words)[[w.text for w in words].index(counted)] == NOUN
+
+
+@pytest.mark.parametrize(("key_point", "verb"), [
+    ("A cooler dough at around 21°C shifts the balance toward acetic acid.", "shifts"),
+    ("A brine of about 2% salt favours lactic acid bacteria.", "favours"),
+    ("In 1990 exports doubled.", "doubled"),
+])
+def test_a_count_with_its_unit_or_a_year_leaves_the_verb_a_verb(key_point, verb):
+    words = tokens(key_point)
+    assert tag(key_point, words)[[w.text for w in words].index(verb)] == VERB
+
+
+def test_a_count_keeps_its_range_and_noun_on_the_card():
+    plan = plan_cards("Mongol armies were almost entirely mounted, with each warrior keeping three to five spare "
+                      "horses.", "Pod", "Ep")
+    assert "three to five spare horses" in [d.text for d in plan.deletions]
+
+
+def test_each_before_a_verb_is_no_rate():
+    candidates, _ = target_candidates_of("The bridge's two main cables each contain 27,572 wires.", "Pod", "Ep")
+    assert candidates and not any(t.text.endswith("each") for t in candidates)

@@ -40,6 +40,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
+    adjacent,
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
@@ -107,11 +108,30 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
             fixed = _open(breaks, words, i, tags, state)
             if fixed == VERB and i < later_verb:  # inside the phrase before the verb read ahead: `a lake [bed]`
                 fixed = NOUN if "NOUN" in word.lex.parts else ADJ
+            elif fixed == VERB and _counted(words, tags, i):
+                fixed = NOUN  # `keeping three to five spare [horses]`: what a number counts is a noun
         tags.append(fixed)
         if fixed == NOUN and word.plural and i + 1 < len(words) and _opens_phrase(words, i + 1):
             later_verb = _present_verb_later(breaks, words, i) or later_verb
         state = _next_state(state, breaks, words, tags, i)
     return tuple(tags)
+
+
+def _counted(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
+    """Word i is a plural noun right after a bare count, or after a bare count and one adjective (`five spare
+    [horses]`): the noun the number counts, not a verb. A count with its unit is a phrase of its own (`21°C
+    [shifts]`, `2% salt [favours]`), and a year counts nothing (`In 1990 exports [doubled]`)."""
+    word = words[i]
+    if not (word.plural and "NOUN" in word.lex.parts):
+        return False
+    if i >= 1 and tags[i - 1] == NUM:
+        count = i - 1
+    elif i >= 2 and tags[i - 2] == NUM and "ADJ" in words[i - 1].lex.parts and adjacent(words, i - 1):
+        count = i - 2
+    else:
+        return False
+    bare = words[count].lower in NUMBER_WORDS or words[count].text.replace(",", "").isdigit()
+    return bare and not words[count].lex.year and adjacent(words, count)
 
 
 def _next_state(state: _Clause, breaks: Sequence[int], words: Sequence[Token], tags: Sequence[str],

@@ -484,8 +484,10 @@ def _rate_end(words: Sequence[Token], i: int) -> int | None:
     """Where a rate after a number ends: `10 kilometres [a year]`, `one second [per kilometre]`, `two tonnes [each]`."""
     if i + 1 >= len(words) or not adjacent(words, i):
         return None
-    if words[i + 1].lower == "each":
-        return i + 1
+    if words[i + 1].lower == "each":  # not `two main cables [each] contain …`: there `each` goes with the verb
+        verb_follows = i + 2 < len(words) and adjacent(words, i + 1) and "VERB" in words[i + 2].lex.parts \
+            and words[i + 2].lower not in STOPWORDS and "NOUN" not in words[i + 2].lex.parts
+        return None if verb_follows else i + 1
     if i + 2 < len(words) and words[i + 1].lower in ("a", "an", "per", "every") and adjacent(words, i + 1) \
             and words[i + 2].lex.content and "NOUN" in words[i + 2].lex.parts:
         return i + 2
