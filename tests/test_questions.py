@@ -562,3 +562,15 @@ def test_the_noun_after_a_possessive_stays_in_the_frame(key_point, lead):
     """`Mark Twain's [rule] holds that …`: after a possessive comes its noun, not the verb of the frame."""
     question = asked(key_point)
     assert question is not None and question[0].startswith(lead)
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("The army guards the tomb of Qin Shi Huang, who unified China in 221 BC.", "What does the army guard?"),
+    ("Opera emerged in Florence, where a circle called the Camerata tried to revive Greek drama.",
+     "Where did opera emerge?"),
+    ("Sara Lindqvist describes Rafflesia arnoldii, whose bloom can reach a metre across and smells of rotting meat.",
+     "Who describes Rafflesia arnoldii?"),
+])
+def test_a_relative_clause_after_a_comma_goes_to_the_back(key_point, question):
+    """`…, who unified China …`, `…, where …`, `…, whose …`: another fact about what the answer names."""
+    assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]

@@ -158,7 +158,8 @@ MAX_STRANDED_WORDS = 6
 # What follows the clause that holds the answer: a contrast, a concession, a cause, a
 # consequence or a participle tail is another fact, and goes to the back.
 _TRAILING_CLAUSE = re.compile(
-    r"(?:,\s*(?:but|while|whereas|and|so|which|when|because|although|though|[a-z]+ing)\b"  # `, accelerating …`
+    r"(?:,\s*(?:but|while|whereas|and|so|which|who|whose|where|when|because|although|though|[a-z]+ing)\b"
+    # `, accelerating …`, `, where he was sent at age 11`, `, who unified China …`: a relative clause after a comma
     r"|;|(?<!\s)\s+(?:because|whereas|although|rather than)\b| and (?=[a-z]+ [a-z]))"
 )  # `(?<!\s)`: tried once per run of spaces, not at each of them (a long run made the search quadratic)
 
