@@ -574,3 +574,13 @@ def test_the_noun_after_a_possessive_stays_in_the_frame(key_point, lead):
 def test_a_relative_clause_after_a_comma_goes_to_the_back(key_point, question):
     """`…, who unified China …`, `…, where …`, `…, whose …`: another fact about what the answer names."""
     assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+
+
+@pytest.mark.parametrize("key_point", [
+    "By contrast, human wounds close quickly with scar tissue.",
+    "In contrast, stoneware is fired above 1,200 degrees Celsius.",
+])
+def test_a_question_leaves_out_a_connective_that_points_at_the_key_point_before(key_point):
+    """`By contrast, what do human wounds close quickly with?`: contrast with what? The card stands alone."""
+    question = asked(key_point)
+    assert question is not None and "contrast" not in question[0]

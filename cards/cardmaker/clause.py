@@ -102,6 +102,10 @@ _LEADING = re.compile(
 )
 
 
+# Openings that link a key point to the one before it, not a setting of its own.
+_CONNECTIVE = re.compile(r"(?:By|In) (?:contrast|comparison|addition|turn|fact|practice|short|general),\s+", re.I)
+
+
 # `During slow-wave sleep the hippocampus …`: a leading phrase with no comma before its subject.
 _LEADING_BARE = re.compile(r"^((?:During|After|Before|Throughout|Within|Over) [^,]{3,50}?) (?=(?:the|a|an) [a-z])")
 
@@ -211,6 +215,8 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
     bare = _LEADING_BARE.match(sentence)
     if match:
         prefix, sentence, shift = match.group(), sentence[match.end():], match.end()
+        if _CONNECTIVE.fullmatch(prefix):
+            prefix = ""  # `By contrast, …` points at the key point before: a card stands alone without it
     elif bare:
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
     kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
