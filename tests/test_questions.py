@@ -584,3 +584,13 @@ def test_a_question_leaves_out_a_connective_that_points_at_the_key_point_before(
     """`By contrast, what do human wounds close quickly with?`: contrast with what? The card stands alone."""
     question = asked(key_point)
     assert question is not None and "contrast" not in question[0]
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("In 1854, Elisha Otis cut the only rope holding his platform to demonstrate his safety brake.",
+     "In 1854, who cut the only rope holding his platform to demonstrate his safety brake?"),
+    ("Before 1978, the Civil Aeronautics Board set fares for every airline.", "Before 1978, what set fares for every "
+                                                                               "airline?"),
+])
+def test_a_year_in_the_setting_keeps_a_verb_that_reads_the_same_in_the_past(key_point, question):
+    assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]

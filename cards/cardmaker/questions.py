@@ -767,8 +767,12 @@ def _agree(clause: Clause) -> str:
 
 
 def _past_time(clause: Clause) -> bool:
-    """A year or `ago` in the clause: `shut`, `cut`, `cost` read the same in the past, and this says which."""
-    return any(w.lex.year or w.lower == "ago" for w in clause.words)
+    """A year or `ago` in the clause or in the setting before it (`In 1854, Elisha Otis [cut] …`): `shut`, `cut`,
+    `cost` read the same in the past, and this says which."""
+    return _YEAR_IN.search(clause.prefix) is not None or any(w.lex.year or w.lower == "ago" for w in clause.words)
+
+
+_YEAR_IN = re.compile(r"\b(?:1[0-9]\d\d|20\d\d)s?\b")
 
 
 def _is_person(target: Target, clause: Clause) -> bool:
