@@ -594,3 +594,9 @@ def test_a_question_leaves_out_a_connective_that_points_at_the_key_point_before(
 ])
 def test_a_year_in_the_setting_keeps_a_verb_that_reads_the_same_in_the_past(key_point, question):
     assert question in [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+
+
+def test_that_after_so_further_back_is_a_result_not_a_finding():
+    """`Steel ropes become so heavy beyond about 500 metres that …`: no `According to Steel ropes become so heavy …`."""
+    question = asked("Steel hoist ropes become so heavy beyond about 500 metres that a single lift is rarely longer.")
+    assert question is None or not question[0].startswith("According to")

@@ -206,8 +206,9 @@ def _relative_that(words: Sequence[Token], verb: int, that: int) -> bool:
     once (`a school [program] that [sent] children …`)."""
     if any(w.lower in BE for w in words[1:verb - 1]):
         return True
-    if any(w.lower in ("so", "such") for w in words[verb - 1:that]):
-        return True  # `soils [so] poor in nitrogen that insects became …`: a result, not what a verb reports
+    if any(w.lower in ("so", "such") for w in words[1:that]):
+        return True  # `soils [so] poor in nitrogen that insects became …`, `ropes become [so] heavy beyond about 500
+        # metres that …`: a result, not what a verb reports
     candidate, before = words[verb], words[verb - 1]
     if verb == that - 1 and "NOUN" in candidate.lex.parts and "ADJ" in before.lex.parts \
             and before.lower not in ADVERBS and not before.lower.endswith("ly"):
