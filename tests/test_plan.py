@@ -462,6 +462,10 @@ def test_a_reading_offers_finite_verbs_not_infinitives():
     ("It then beat Stockfish in a 100-game match without losing once.",
      "AlphaZero learned chess from self-play in about nine hours in 2017.",
      "AlphaZero then beat Stockfish in a 100-game match without losing once."),
+    # … with its `the` (`The yam let …`, not `Yam let …`)
+    ("It let imperial messengers cover up to 300 kilometres in a day.",
+     "The yam was a Mongol relay network of stations spaced about 40 kilometres apart.",
+     "The yam let imperial messengers cover up to 300 kilometres in a day."),
     ("It was mocked as Bogle's Folly and raised only $11 million.",
      "John Bogle launched the first index fund for individual investors in 1976.", None),
     ("This outbreak killed between a third and a half of Europe's population.",

@@ -333,6 +333,10 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
         person = len(named) > 1 and all(w.text[:1].isupper() for w in named)
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
+        start = clause.subject_start
+        if start and clause.words[start - 1].lower == "the":  # `The yam was …` → `[The yam] let …`, not `[Yam]`
+            named = clause.words[start - 1:clause.subject_end]
+            subject = clause.text[named[0].start:named[-1].end]
         return _referent(subject, words[0].end, named)
     return None
 
