@@ -600,3 +600,12 @@ def test_that_after_so_further_back_is_a_result_not_a_finding():
     """`Steel ropes become so heavy beyond about 500 metres that …`: no `According to Steel ropes become so heavy …`."""
     question = asked("Steel hoist ropes become so heavy beyond about 500 metres that a single lift is rarely longer.")
     assert question is None or not question[0].startswith("According to")
+
+
+def test_advice_to_try_to_do_something_asks_for_what_it_acts_on():
+    """`Never try to outrun the incoming tide …` → `What should you never try to outrun …?`, not `… try to …?` →
+    `outrun the incoming tide`."""
+    assert asked("Never try to outrun the incoming tide on Morecambe Bay.") == (
+        "What should you never try to outrun on Morecambe Bay?", "the incoming tide")
+    question = asked("Stick to water rather than sports drinks on short runs.")
+    assert question is None or question[1] != "sports drinks"

@@ -138,6 +138,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         object_first += 1  # `switch off [the lights]`: the particle is the verb's
     if words[object_first].lower in PREPOSITIONS and not _quantifier(words, object_first):
         object_first += 1  # `Hover over [a link]`, `Open with [a story]`
+        if words[object_first - 1].lower == "to" and _infinitive(words, object_first):
+            object_first += 1  # `try to outrun [the incoming tide]`: the verb after `to` is the advice's too
     if object_first >= len(words):
         return _no_object(text[:start], negation, first)  # `Ask for`, `…, head to`: the key point stops short
     last = object_first
@@ -159,6 +161,16 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         if coordinated and last - object_first + 1 > MAX_TARGET_WORDS:
             last = coordinated[0] - 1  # `an authenticator app [or a hardware key like …]`
     return Imperative(text[:start], negation, first, object_first, last, phrase_last)
+
+
+def _infinitive(words: Sequence[Token], i: int) -> bool:
+    """Word i, after `to`, is a verb's base form with its object after it (`try to [outrun] the tide`), not a noun
+    (`stick to [water]`, `switch to [LED] bulbs`)."""
+    word = words[i]
+    if i + 1 >= len(words) or word.lex.verb_base != word.lower or "VERB" not in word.lex.parts:
+        return False
+    following = words[i + 1].lower
+    return "NOUN" not in word.lex.parts or following in DETERMINERS or following in _PRONOUN_OBJECTS
 
 
 def _quantifier(words: Sequence[Token], i: int) -> bool:
