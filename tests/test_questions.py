@@ -609,3 +609,14 @@ def test_advice_to_try_to_do_something_asks_for_what_it_acts_on():
         "What should you never try to outrun on Morecambe Bay?", "the incoming tide")
     question = asked("Stick to water rather than sports drinks on short runs.")
     assert question is None or question[1] != "sports drinks"
+
+
+@pytest.mark.parametrize("key_point", [
+    "Hale notes that stones smaller than 4 millimetres pass on their own in most cases, while larger ones need "
+    "surgery.",
+    "Soto notes that the custom spread to most major houses within a decade.",
+])
+def test_no_question_leaves_most_without_its_noun(key_point):
+    """`… pass on their own in most? → cases`: `most` asks for no thing of its own."""
+    assert not any(c.question.text.rstrip("?").endswith(" most") or " most what" in c.question.text
+                   for c in question_candidates_of(key_point, "Pod", "Ep"))

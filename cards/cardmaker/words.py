@@ -120,7 +120,7 @@ GAP_WORDS = frozenset(
 
 # After these a target starts no noun phrase of its own: `and [manufacturing]`, `their [source]`.
 NO_GAP_AFTER = AUXILIARIES | SUBORDINATORS | frozenset(
-    "to and or but nor its their his her our your my this that any every each all no same less more fewer".split()
+    "to and or but nor its their his her our your my this that any every each all no same less more most fewer".split()
 )
 
 
