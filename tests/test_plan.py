@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cards.cardmaker import ranking
 from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
 from cards.cardmaker.plan import plan_cards, question_candidates_of, target_candidates_of
@@ -737,3 +738,17 @@ def test_a_count_keeps_its_range_and_noun_on_the_card():
 def test_each_before_a_verb_is_no_rate():
     candidates, _ = target_candidates_of("The bridge's two main cables each contain 27,572 wires.", "Pod", "Ep")
     assert candidates and not any(t.text.endswith("each") for t in candidates)
+
+
+@pytest.mark.parametrize(("key_point", "foil"), [
+    ("Hale observes that on modern boats sonar operators, not periscope watchers, are the crew's real eyes.",
+     "periscope watchers"),
+    ("Most earthquake injuries come from falling objects and furniture, not from buildings collapsing.", "buildings"),
+])
+def test_what_a_claim_sets_aside_after_not_is_ranked_below_every_other_candidate(key_point, foil):
+    """`…, not [periscope watchers], …`: the foil, not the fact (a principle, as a setting is: never fitted)."""
+    candidates, context = target_candidates_of(key_point, "Pod", "Ep")
+    foils = [t for t in candidates if t.text == foil]
+    assert foils and "foil" in ranking.features(foils[0], context)
+    others = [t for t in candidates if "foil" not in ranking.features(t, context)]
+    assert others and all(ranking.score(foils[0], context) < ranking.score(t, context) for t in others)
