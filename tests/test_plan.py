@@ -467,6 +467,11 @@ def test_a_reading_offers_finite_verbs_not_infinitives():
     ("It let imperial messengers cover up to 300 kilometres in a day.",
      "The yam was a Mongol relay network of stations spaced about 40 kilometres apart.",
      "The yam let imperial messengers cover up to 300 kilometres in a day."),
+    # … but `It` is never a person, nor the speaker of the key point before
+    ("It was propelled by oarsmen through greased leather seals.",
+     "In the 1620s, Dutch inventor Cornelis Drebbel tested an oared submersible in the Thames.", None),
+    ("It traditionally takes place in late November.",
+     "Park says that kimjang is the yearly kimchi-making season.", None),
     ("It was mocked as Bogle's Folly and raised only $11 million.",
      "John Bogle launched the first index fund for individual investors in 1976.", None),
     ("This outbreak killed between a third and a half of Europe's population.",

@@ -29,6 +29,7 @@ from cards.cardmaker.words import (
     SETTING_OPENERS,
     STOPWORDS,
     Part,
+    is_people_noun,
     moved,
     tokens,
 )
@@ -330,7 +331,9 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
         subject = clause.subject
         named = clause.words[clause.subject_start:clause.subject_end]
         plural = named[-1].plural
-        person = len(named) > 1 and all(w.text[:1].isupper() for w in named)
+        person = (len(named) > 1 and all(w.text[:1].isupper() for w in named)) \
+            or (opener == "it" and any(_a_person(w) for w in named)) or clause.verb_token.lower in CLAUSE_VERBS
+        # `Dutch [inventor] Cornelis Drebbel tested …`: `It` is no person; `Park [says] that …`: nor the speaker
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
         start = clause.subject_start
@@ -339,6 +342,11 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
             subject = clause.text[named[0].start:named[-1].end]
         return _referent(subject, words[0].end, named)
     return None
+
+
+def _a_person(word: Token) -> bool:
+    """A noun for a person, singular too (`inventor`: `inventors` are people)."""
+    return word.lex.people or (word.text.islower() and not word.plural and is_people_noun(word.lower + "s"))
 
 
 def _referent(phrase: str, end: int, words: Sequence[Token]) -> Referent:
