@@ -620,3 +620,13 @@ def test_no_question_leaves_most_without_its_noun(key_point):
     """`… pass on their own in most? → cases`: `most` asks for no thing of its own."""
     assert not any(c.question.text.rstrip("?").endswith(" most") or " most what" in c.question.text
                    for c in question_candidates_of(key_point, "Pod", "Ep"))
+
+
+@pytest.mark.parametrize("key_point", [
+    "Unlike birds, which can regrow hair cells, mammals lose them for good.",
+    "Unlike reptiles, which regrow their teeth, adult humans lose them for good.",
+])
+def test_no_question_asks_for_one_everyday_word(key_point):
+    """`… take in late November? → place`, `… lose them for what? → good`: half an idiom, or a word anyone guesses."""
+    assert not any(c.question.answer.lower() in ("place", "good")
+                   for c in question_candidates_of(key_point, "Pod", "Ep"))

@@ -872,8 +872,20 @@ def _good(question: Question, podcast: str) -> bool:
         return False  # `What do the bees swarm; with a box?`: a question is one clause
     if not _names_a_thing(question.answer):
         return False  # `What must they also stay than outer space? → colder`, `… → mainly`: no thing to recall
+    if _everyday_word(question.answer):
+        return False  # `What does it take in late November? → place`, `… in most? → case`: no fact to recall
     return not shows(word_set(question.text), question.answer) and not shows(word_set(podcast),
                                                                                          question.answer)
+
+
+def _everyday_word(answer: str) -> bool:
+    """The answer is one everyday word in lower case (`place`, `best`, `value`): an idiom's half or a word anyone
+    would guess, never the fact the key point teaches."""
+    forms = word_forms(answer)
+    return len(forms) == 1 and answer.islower() and not lex(forms[0]).number and lex(forms[0]).zipf >= EVERYDAY_ZIPF
+
+
+EVERYDAY_ZIPF = 5.3  # wordfreq: `place` 5.7, `case` 5.6, `best` 5.8; `heat` 4.9, `salt` 4.6
 
 
 def _names_a_thing(answer: str) -> bool:

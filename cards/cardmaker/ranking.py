@@ -352,13 +352,13 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.10, "form_fronted": 0.22, "form_in_place": -0.12,
-    "form_subject_phrase": 0.21, "form_object_phrase": -0.51, "form_advice": 0.01, "form_speaker": 0.33,
-    "made_first": 0.31, "order": 0.06, "no_target": -0.02, "best_target": 0.99, "behind_best": -0.79,
-    "answer_number": 0.32, "answer_entity": 0.41, "answer_rare_term": 0.04, "answer_noun_phrase": -0.14,
-    "answer_one_word": -0.17, "answer_three_words_plus": 0.35, "who": -0.35, "wh_in_the_middle": -0.13,
-    "preposition_at_the_end": 0.01, "comma": -0.06, "length": -0.11, "framed": -0.29, "answer_people": -0.02,
-    "answer_rare": 0.44, "answer_joined": 0.12, "bias": 0.61,
+    "form_number": 0.36, "form_subject": 0.09, "form_fronted": 0.20, "form_in_place": -0.11,
+    "form_subject_phrase": 0.20, "form_object_phrase": -0.46, "form_advice": 0.00, "form_speaker": 0.33,
+    "made_first": 0.33, "order": 0.06, "no_target": 0.00, "best_target": 0.98, "behind_best": -0.79,
+    "answer_number": 0.32, "answer_entity": 0.40, "answer_rare_term": 0.04, "answer_noun_phrase": -0.15,
+    "answer_one_word": -0.15, "answer_three_words_plus": 0.34, "who": -0.35, "wh_in_the_middle": -0.13,
+    "preposition_at_the_end": -0.02, "comma": -0.07, "length": -0.13, "framed": -0.31, "answer_people": -0.03,
+    "answer_rare": 0.44, "answer_joined": 0.13, "bias": 0.62,
 }
 QUESTION_THRESHOLD = -1.87
 
