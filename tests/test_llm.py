@@ -548,8 +548,13 @@ def test_ctrl_c_keeps_what_the_model_has_already_written():
             interrupted.append(time.monotonic())
             threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
 
-    with FakeServer(reply) as server, pytest.raises(KeyboardInterrupt):
-        llm.ask_all(settings(server.url, timeout=60.0), REQUESTS, keep)
+    # Python's own Ctrl-C handler, whatever an earlier test in this process left in its place
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with FakeServer(reply) as server, pytest.raises(KeyboardInterrupt):
+            llm.ask_all(settings(server.url, timeout=60.0), REQUESTS, keep)
+    finally:
+        signal.signal(signal.SIGINT, handler)
     assert interrupted and time.monotonic() - interrupted[0] < 2.0  # the rest (30 s each) was not waited for
     assert kept == {0: (Reply(Proposal(*GOOD[CHANG])), Reply(Proposal(*GOOD[SONG])))}
 
