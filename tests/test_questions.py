@@ -630,3 +630,13 @@ def test_no_question_asks_for_one_everyday_word(key_point):
     """`… take in late November? → place`, `… lose them for what? → good`: half an idiom, or a word anyone guesses."""
     assert not any(c.question.answer.lower() in ("place", "good")
                    for c in question_candidates_of(key_point, "Pod", "Ep"))
+
+
+@pytest.mark.parametrize(("key_point", "name"), [
+    ("The Ashley Book of Knots describes the bowline in detail.", "Ashley Book of Knots"),
+    ("The Bank of England explained the new rules to lenders.", "Bank of England"),
+])
+def test_a_title_with_of_is_no_person_even_before_a_verb_of_saying(key_point, name):
+    """`describes`, `explained` follow people, but a name joined by `of` is a book, a bank or a bay."""
+    asked = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep") if c.question.answer == name]
+    assert asked and not any(text.startswith("Who ") for text in asked)

@@ -787,7 +787,8 @@ def _people(text: str, words: Sequence[Token], clause: Clause) -> bool:
     if words[-1].lower in ("of",) or words[-1].lex.people:  # `Tool vendors`, `Researchers`
         return True
     acronym = " " not in text and is_acronym(text)  # `TSMC left` is a company
-    return (text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym) \
+    title = " of " in text  # `The Ashley Book of Knots describes …`, `the Bank of England warned …`: no person
+    return (text[:1].isupper() and clause.verb_token.lower in PERSON_VERBS and not acronym and not title) \
         or _named_person(text, words, clause)
 
 
