@@ -10,7 +10,7 @@ from cards.cardmaker.frames import name_referent
 from cards.cardmaker.plan import plan_cards, question_candidates_of, target_candidates_of
 from cards.cardmaker.tagger import NOUN, VERB, tag
 from cards.cardmaker.targets import topic_words
-from cards.cardmaker.types import Question, Reading
+from cards.cardmaker.types import Question, Reading, TargetKind
 from cards.cardmaker.words import STOPWORDS, tokens
 
 
@@ -642,6 +642,21 @@ def test_a_number_keeps_its_own_words_and_no_half_of_a_name(key_point, number):
     plan = plan_cards(key_point, "Pod", "Ep")
     assert plan.deletions[0].text == number
     assert plan.question is None or "several" not in plan.question.text
+
+
+@pytest.mark.parametrize("key_point", [
+    "Radcliffe recalls that Jim Thorpe was stripped of his 1912 medals for having played semi-professional baseball.",
+    "On many US elevators, the close-door button does nothing in normal service, a result of 1990 disability rules "
+    "requiring doors to stay open longer.",
+])
+def test_a_year_before_a_noun_counts_nothing(key_point):
+    """`his 1912 medals` is no number of medals: a year (or a decade) takes no unit, so no candidate is the year
+    with the noun after it, and no question asks `how many medals` (was `[1912 medals]`, `how many disability
+    rules …? → 1990 disability rules`)."""
+    candidates = target_candidates_of(key_point, "Pod", "Ep")[0]
+    assert not [t.text for t in candidates if t.kind is TargetKind.NUMBER and " " in t.text]
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.question is not None and "how many" not in plan.question.text
 
 
 def test_a_semicolon_ends_a_clause_and_the_verb_before_it_is_a_verb():

@@ -269,17 +269,17 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.50, "entity": 0.40, "rare_term": -0.23, "noun_phrase": -1.67, "words_1": -0.99, "words_2": 0.53,
-    "words_3_plus": 0.46, "rarity": -0.02, "rare": 0.85, "position": -0.45, "setting": -10.00,
-    "contrast_opening": -0.13, "tail": 0.07, "after_than": -0.15, "points_back": -0.45, "subject": -0.15,
-    "complement": -0.12, "next_to_verb": 0.39, "advised": 0.72, "after_determiner": 0.26, "after_preposition": 1.27,
-    "example": -0.11, "topic": -1.01, "in_episode_title": -10.00, "people": -0.86, "subordinate": -0.47,
-    "possessor": -0.37, "opening_phrase": -10.00, "foil": -10.00, "head_not_noun": -0.18, "head_unknown": 0.22,
-    "head_maybe_verb": -0.35, "head_plural": 0.07, "opens_with_adjective": 0.21, "before_of": 0.44,
-    "before_noun": -0.70, "name_goes_on": -0.11, "before_verb": 0.09, "after_modifier": -0.82,
-    "name_words_2_plus": 0.21, "acronym": -0.08, "number_with_unit": 0.33, "year": -0.16, "share": 0.84,
-    "money": 0.23, "number_word": 0.21, "number_sets_scene": -0.62, "after_the": -0.35, "bare_number": 0.21,
-    "time_span": -0.04,
+    "number": 1.53, "entity": 0.38, "rare_term": -0.23, "noun_phrase": -1.68, "words_1": -0.98, "words_2": 0.53,
+    "words_3_plus": 0.44, "rarity": -0.03, "rare": 0.86, "position": -0.46, "setting": -10.00,
+    "contrast_opening": -0.12, "tail": 0.08, "after_than": -0.16, "points_back": -0.44, "subject": -0.16,
+    "complement": -0.11, "next_to_verb": 0.39, "advised": 0.72, "after_determiner": 0.28, "after_preposition": 1.26,
+    "example": -0.10, "topic": -1.00, "in_episode_title": -10.00, "people": -0.87, "subordinate": -0.46,
+    "possessor": -0.36, "opening_phrase": -10.00, "foil": -10.00, "head_not_noun": -0.17, "head_unknown": 0.17,
+    "head_maybe_verb": -0.37, "head_plural": 0.08, "opens_with_adjective": 0.21, "before_of": 0.43,
+    "before_noun": -0.70, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.82,
+    "name_words_2_plus": 0.16, "acronym": -0.07, "number_with_unit": 0.40, "year": -0.18, "share": 0.84,
+    "money": 0.19, "number_word": 0.22, "number_sets_scene": -0.66, "after_the": -0.37, "bare_number": 0.23,
+    "time_span": -0.05,
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
@@ -352,13 +352,13 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.09, "form_fronted": 0.20, "form_in_place": -0.11,
-    "form_subject_phrase": 0.20, "form_object_phrase": -0.46, "form_advice": 0.00, "form_speaker": 0.33,
-    "made_first": 0.33, "order": 0.06, "no_target": 0.00, "best_target": 0.98, "behind_best": -0.79,
-    "answer_number": 0.32, "answer_entity": 0.40, "answer_rare_term": 0.04, "answer_noun_phrase": -0.15,
-    "answer_one_word": -0.15, "answer_three_words_plus": 0.34, "who": -0.35, "wh_in_the_middle": -0.13,
-    "preposition_at_the_end": -0.02, "comma": -0.07, "length": -0.13, "framed": -0.31, "answer_people": -0.03,
-    "answer_rare": 0.44, "answer_joined": 0.13, "bias": 0.62,
+    "form_number": 0.40, "form_subject": 0.09, "form_fronted": 0.19, "form_in_place": -0.12,
+    "form_subject_phrase": 0.21, "form_object_phrase": -0.44, "form_advice": 0.00, "form_speaker": 0.31,
+    "made_first": 0.30, "order": 0.07, "no_target": 0.02, "best_target": 0.99, "behind_best": -0.81,
+    "answer_number": 0.33, "answer_entity": 0.39, "answer_rare_term": 0.03, "answer_noun_phrase": -0.14,
+    "answer_one_word": -0.16, "answer_three_words_plus": 0.32, "who": -0.33, "wh_in_the_middle": -0.16,
+    "preposition_at_the_end": -0.03, "comma": -0.07, "length": -0.07, "framed": -0.25, "answer_people": -0.05,
+    "answer_rare": 0.44, "answer_joined": 0.14, "bias": 0.63,
 }
 QUESTION_THRESHOLD = -1.87
 

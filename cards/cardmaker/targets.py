@@ -340,8 +340,10 @@ def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[st
     for target in tuple(found):
         first, last = target.first_token, target.last_token
         end = last
-        while end + 1 < len(words) and end - first + 1 < MAX_TARGET_WORDS and _noun_continues(words, tags, end):
-            end += 1
+        dated = target.kind is TargetKind.NUMBER and (words[last].lex.year or _decade(words[last]))
+        while not dated and end + 1 < len(words) and end - first + 1 < MAX_TARGET_WORDS \
+                and _noun_continues(words, tags, end):
+            end += 1  # a year counts nothing: `his 1912 medals` is no number of medals
         if end > last:
             found.append(_target(text, words, first, end, target.kind, target.score, target.rank))
         if target.kind is not TargetKind.NUMBER:
