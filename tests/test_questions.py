@@ -640,3 +640,23 @@ def test_a_title_with_of_is_no_person_even_before_a_verb_of_saying(key_point, na
     """`describes`, `explained` follow people, but a name joined by `of` is a book, a bank or a bay."""
     asked = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep") if c.question.answer == name]
     assert asked and not any(text.startswith("Who ") for text in asked)
+
+
+@pytest.mark.parametrize("key_point", [
+    "Keep pets indoors during displays, because the bangs can reach 150 decibels, louder than a jet taking off.",
+    "Plan flights for the first hours after sunrise or just before sunset, when winds are calm and thermals are weak.",
+    "Snake plants and ZZ plants tolerate dim corners.",
+])
+def test_an_opening_verb_read_as_the_subject_is_never_asked_for(key_point):
+    """`Keep pets …` may be advice whose verb the tagger read as a noun: its opening word is not asked for as the
+    subject (was `What pets indoors during displays …? → Keep`, `What flights for …? → Plan`)."""
+    opening = key_point.split()[0]
+    assert all(candidate.question.answer != opening
+               for candidate in question_candidates_of(key_point, "Pod", "Ep")), key_point
+
+
+def test_a_plural_subject_before_its_verb_is_still_asked_for():
+    """The guard is for one base-form word before a plural: `Wolves hunt …` keeps its subject question. (`Water
+    boils at …` loses its own: `water` and `boils` read either way, and an unsure question is not made.)"""
+    assert asked("Wolves hunt elk mostly in the deep snow of late winter.") == (
+        "What hunts elk mostly in the deep snow of late winter?", "Wolves")

@@ -421,7 +421,7 @@ def _after_verb(clause: Clause, target: Target) -> bool:
 def _subject_question(clause: Clause, target: Target) -> Question | None:
     """`Richard Chang left …` → `Who left …?`; `Huawei's success …` → `Whose success …?`."""
     subject = clause.subject
-    if _advised(clause):
+    if _advised(clause) or _maybe_imperative(clause):
         return None
     if target.text == subject.removesuffix("'s").removesuffix("’s"):
         wh = "Who" if _is_person(target, clause) else "What"
@@ -434,6 +434,17 @@ def _subject_question(clause: Clause, target: Target) -> Question | None:
     return None
 
 
+def _maybe_imperative(clause: Clause) -> bool:
+    """The clause opens with one capitalised word in a verb's base form, read as its subject, before a plural that
+    can be a noun, read as its verb (`Plan flights for …`, `Keep pets indoors …`): as likely advice as a
+    statement, so its subject is not asked for (was `What pets indoors …? → Keep`). Unsure: abstain."""
+    if clause.subject_start != 0 or clause.subject_end != 1 or clause.verb != 1:
+        return False
+    first, verb = clause.words[0], clause.verb_token
+    return first.text[:1].isupper() and "VERB" in first.lex.parts and not first.plural \
+        and first.lex.base == first.lower and verb.plural and "NOUN" in verb.lex.parts
+
+
 def _advised(clause: Clause) -> bool:
     """`Newcomers should start with …`: advice to its subject, who is given; what to do is the news."""
     return clause.verb_token.lower in ADVISING_MODALS
@@ -443,7 +454,8 @@ def _subject_phrase_question(clause: Clause) -> Question | None:
     """The whole subject is the answer: `What is hard for the US to sanction?`."""
     subject = clause.subject
     words = clause.words[clause.subject_start:clause.subject_end]
-    if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")) or _advised(clause):
+    if not 1 <= len(words) <= MAX_TARGET_WORDS or subject.endswith(("'s", "’s")) or _advised(clause) \
+            or _maybe_imperative(clause):
         return None
     if any(function_word(w) and w.lower not in ("and", "of") for w in words):
         return None

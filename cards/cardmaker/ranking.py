@@ -352,15 +352,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.40, "form_subject": 0.09, "form_fronted": 0.19, "form_in_place": -0.12,
+    "form_number": 0.40, "form_subject": 0.12, "form_fronted": 0.16, "form_in_place": -0.13,
     "form_subject_phrase": 0.21, "form_object_phrase": -0.44, "form_advice": 0.00, "form_speaker": 0.31,
-    "made_first": 0.30, "order": 0.07, "no_target": 0.02, "best_target": 0.99, "behind_best": -0.81,
-    "answer_number": 0.33, "answer_entity": 0.39, "answer_rare_term": 0.03, "answer_noun_phrase": -0.14,
-    "answer_one_word": -0.16, "answer_three_words_plus": 0.32, "who": -0.33, "wh_in_the_middle": -0.16,
-    "preposition_at_the_end": -0.03, "comma": -0.07, "length": -0.07, "framed": -0.25, "answer_people": -0.05,
-    "answer_rare": 0.44, "answer_joined": 0.14, "bias": 0.63,
+    "made_first": 0.31, "order": 0.06, "no_target": 0.02, "best_target": 1.00, "behind_best": -0.77,
+    "answer_number": 0.33, "answer_entity": 0.38, "answer_rare_term": 0.02, "answer_noun_phrase": -0.12,
+    "answer_one_word": -0.14, "answer_three_words_plus": 0.31, "who": -0.34, "wh_in_the_middle": -0.17,
+    "preposition_at_the_end": -0.03, "comma": -0.08, "length": -0.07, "framed": -0.26, "answer_people": -0.06,
+    "answer_rare": 0.43, "answer_joined": 0.13, "bias": 0.63,
 }
-QUESTION_THRESHOLD = -1.87
+QUESTION_THRESHOLD = -1.83
 
 
 def question_score(features: dict[str, float]) -> float:
