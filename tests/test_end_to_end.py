@@ -154,4 +154,4 @@ def test_packages_written_inside_sqlite_import_as_the_plain_ones_do(seeds, tmp_p
             import_package(col, package)
         imported[kind] = sorted((card.note().guid, card.ord, front, back) for card, front, back in rendered_cards(col))
         col.close()
-    assert imported["sql"] == imported["plain"] and len(imported["plain"]) > 40
+    assert imported["sql"] == imported["plain"] and len(imported["plain"]) >= 30  # enough cards to say something

@@ -772,3 +772,17 @@ def test_what_a_claim_sets_aside_after_not_is_ranked_below_every_other_candidate
     assert foils and "foil" in ranking.features(foils[0], context)
     others = [t for t in candidates if "foil" not in ranking.features(t, context)]
     assert others and all(ranking.score(foils[0], context) < ranking.score(t, context) for t in others)
+
+
+@pytest.mark.parametrize(("key_point", "term"), [
+    ("The small cut pieces of stone, glass or tile that make up a mosaic are called tesserae.", "tesserae"),
+    ("The visual flow created by the rows of tiles is known as andamento, a term borrowed from Italian.",
+     "andamento"),
+    ("A classic tea room, or chashitsu, measures four and a half tatami mats.", "chashitsu"),
+])
+def test_the_term_a_key_point_names_is_read_as_named(key_point, term):
+    """What follows `called`, `known as` or an aside's `, or` is the name the key point teaches: the `named`
+    feature marks it, and no other candidate."""
+    candidates, context = target_candidates_of(key_point, "Pod", "Ep")
+    assert [t.text for t in candidates if "named" in ranking.features(t, context)] == [term]
+

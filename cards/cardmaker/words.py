@@ -191,6 +191,8 @@ TWO_WORD_APPROXIMATORS = frozenset({("up", "to"), ("more", "than"), ("less", "th
 
 # Participles that name the noun before them (`cords [called] rhizomorphs`): no verb of the clause.
 NAMING_PARTICIPLES = frozenset("called named known dubbed termed".split())
+# Words after which a key point gives something its name: `are [called] tesserae`, `biologists [call] it …`.
+NAMING_WORDS = frozenset("called named dubbed termed nicknamed call calls".split())
 
 # Findings named by a mass noun, no plural and no name: `Data from Norway suggest …` → `According to data …`.
 MASS_FINDINGS = frozenset("data evidence research".split())
@@ -235,6 +237,20 @@ def tokens(text: str) -> tuple[Token, ...]:
         lower = word.lower().replace("’", "'") if curly else word.lower()
         found.append(tuple.__new__(Token, (word, *match.span(), lower, lex(lower))))
     return tuple(found)
+
+
+def named_at(text: str, words: Sequence[Token], i: int) -> bool:
+    """Word i opens the name the key point gives something: after `called`, `known as`, `biologists call`, or
+    after `, or` as an aside (`A classic tea room, or [chashitsu], …`). The term a key point names is what it
+    teaches."""
+    if not i:
+        return False
+    before = words[i - 1].lower
+    if before in NAMING_WORDS:
+        return True
+    if before == "as" and i > 1 and words[i - 2].lower in ("known", "referred"):
+        return True
+    return before == "or" and text[:words[i - 1].start].rstrip().endswith(",")
 
 
 def moved(word: Token, by: int) -> Token:
