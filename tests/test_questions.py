@@ -660,3 +660,16 @@ def test_a_plural_subject_before_its_verb_is_still_asked_for():
     boils at …` loses its own: `water` and `boils` read either way, and an unsure question is not made.)"""
     assert asked("Wolves hunt elk mostly in the deep snow of late winter.") == (
         "What hunts elk mostly in the deep snow of late winter?", "Wolves")
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("Jean-François Champollion announced his decipherment in 1822 in a letter to the French academician "
+     "Bon-Joseph Dacier.",
+     "Who announced his decipherment in 1822 in a letter to the French academician Bon-Joseph Dacier?"),
+    ("Osei credits Pierre-François Bouchard, a French engineer officer, with recognising that the inscriptions "
+     "might matter.", "Who does Osei credit with recognising that the inscriptions might matter?"),
+])
+def test_a_hyphenated_first_name_is_a_persons_name(key_point, question):
+    """`Jean-François` has two capitals but is no acronym: the name is a person's, asked with `Who` (was `What
+    announced his decipherment …?`)."""
+    assert any(candidate.question.text == question for candidate in question_candidates_of(key_point, "Pod", "Ep"))

@@ -8,6 +8,7 @@ import lemminflect
 import msgpack
 import pytest
 
+from cards.cardmaker.types import is_acronym
 from cards.cardmaker.words import (
     Entry,
     FrequencyList,
@@ -17,6 +18,7 @@ from cards.cardmaker.words import (
     lexicon,
     parts_of_speech,
     singular,
+    tokens,
     verb_lemma,
     zipf,
 )
@@ -129,3 +131,14 @@ def test_a_topic_word_counts_with_its_irregular_plural():
     topic = topic_words(key_points)
     assert {"knife", "knives"} <= topic
     assert singular("knives") == "knife" and singular("wolves") == "wolf" and singular("fabs") == "fab"
+
+
+@pytest.mark.parametrize(("word", "acronym"), [
+    ("TSMC", True), ("US", True), ("AI's", True), ("CRISPR-Cas9", True), ("mRNA", True), ("COVID-19", True),
+    ("Jean-François", False), ("Bon-Joseph", False), ("McDonald's", False), ("McLean", False), ("Paris", False),
+])
+def test_an_acronym_is_mostly_capitals(word, acronym):
+    """Two capitals make an acronym only when capitals are at least half its letters: a hyphenated first name
+    (`Jean-François`) or a `Mc` name is a name, and a name can be a person's (`Who announced …?`)."""
+    assert is_acronym(word) is acronym
+    assert tokens(word)[0].acronym is acronym

@@ -26,7 +26,7 @@ from cards.cardmaker.giveaway import core_words, only_the_topic, shows, word_for
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.targets import enumeration_spans, without_digit_marks
-from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token
+from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token, is_acronym
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
@@ -48,7 +48,6 @@ from cards.cardmaker.words import (
     SUBORDINATORS,
     TWO_WORD_APPROXIMATORS,
     VERBS_AMONG_STOPWORDS,
-    is_acronym,
     is_people_noun,
     lex,
     parts_of_speech,

@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from cards.cardmaker.words import Lex
 
 
+def is_acronym(word: str) -> bool:
+    """`TSMC`, `US`, `AI's`, `CRISPR-Cas9`: two capitals or more, and at least half the letters: `Jean-François`,
+    `Bon-Joseph` and `McDonald's` are names (`Token.acronym` of a token; here, where
+    tokens are)."""
+    letters = word.removesuffix("'s")
+    capitals = sum(c.isupper() for c in letters)
+    return len(letters) >= 2 and capitals >= 2 and 2 * capitals >= sum(c.isalpha() for c in letters)
+
+
 class TargetKind(enum.IntEnum):
     """What a cloze target is; lower values are preferred."""
 
@@ -46,11 +55,12 @@ class Token(NamedTuple):
 
     @property
     def acronym(self) -> bool:
-        """`TSMC`, `US`, `AI's`: two capitals or more."""
+        """`TSMC`, `US`, `AI's`, `CRISPR-Cas9`: two capitals or more, and at least half its letters (not
+        `Jean-François` nor `McDonald's`: names)."""
         letters = self.text.removesuffix("'s")
         if len(letters) < 2 or letters[1:].islower():
             return False  # most words: asked about for every word of every key point, so answered cheaply
-        return sum(c.isupper() for c in letters) >= 2
+        return is_acronym(letters)
 
 
 class Target(NamedTuple):

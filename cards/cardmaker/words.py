@@ -413,12 +413,6 @@ _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
 
-def is_acronym(word: str) -> bool:
-    """`TSMC`, `US`, `AI's`: two capitals or more (`Token.acronym` of a token)."""
-    letters = word.removesuffix("'s")
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 2
-
-
 # --- what the word tables say of a word ---------------------------------------------------------------
 
 
