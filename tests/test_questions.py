@@ -673,3 +673,24 @@ def test_a_hyphenated_first_name_is_a_persons_name(key_point, question):
     """`Jean-François` has two capitals but is no acronym: the name is a person's, asked with `Who` (was `What
     announced his decipherment …?`)."""
     assert any(candidate.question.text == question for candidate in question_candidates_of(key_point, "Pod", "Ep"))
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("Hale notes that Associated Press reporter Robert Geiger coined the phrase 'Dust Bowl' in his dispatch the "
+     "next day.", "According to Hale, who coined the phrase 'Dust Bowl' in his dispatch the next day?",
+     "Robert Geiger"),
+    ("In 1708, the alchemist Johann Friedrich Böttger produced Europe's first true hard-paste porcelain.",
+     "In 1708, who produced Europe's first true hard-paste porcelain?", "Johann Friedrich Böttger"),
+])
+def test_a_title_before_a_name_makes_it_a_person_and_stays_out_of_the_answer(key_point, question, answer):
+    """`reporter Robert Geiger`: a noun for people in lower case before a name says it is a person's, asked with
+    `Who`; and `Who` asks for the person, so the answer is the name (was `What coined …? → Associated Press
+    reporter Robert Geiger`, `Who produced …? → alchemist Johann Friedrich Böttger`)."""
+    assert asked(key_point) == (question, answer)
+
+
+def test_a_name_after_a_word_for_a_thing_is_no_person():
+    """`the river Thames`: `river` is no title, and nothing says the name is a person's: `What`, not `Who`."""
+    candidates = question_candidates_of("Barges carried coal down the river Thames to the London docks.", "Pod",
+                                        "Ep")
+    assert not any(c.question.text.startswith(("Who", "who")) for c in candidates)

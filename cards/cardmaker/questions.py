@@ -51,6 +51,7 @@ from cards.cardmaker.words import (
     is_people_noun,
     lex,
     parts_of_speech,
+    tokens,
 )
 
 MAX_ANSWER_WORDS = 6
@@ -105,6 +106,7 @@ def question_candidates(reading: Reading, claims: Claims, whole: bool, before: s
     if before:  # the answer is on the front already, in the key point shown above
         made = [m for m in made if not shows(word_set(before), m[2].answer)]
     made = [m for m in made if not only_the_topic(m[2].answer, topic)]
+    made = [(form, target, _name_without_title(question)) for form, target, question in made]
     framed = bool(claims.lead and not claims.advice)
     return [Asked(question, form, question_features(form, target, question, order, reading, framed))
             for order, (form, target, question) in enumerate(made)]
@@ -815,15 +817,45 @@ def _named_person(text: str, words: Sequence[Token], clause: Clause) -> bool:
     does."""
     # `engineer Tommy Flowers`: a noun for people says so (in lower case: `Weightman` is a name, not a trade)
     name = [w for w in words if not (w.lex.people and w.text[:1].islower())]
-    if not name or not all(w.text[:1].isupper() for w in name) or any(w.acronym or w.lex.number for w in name):
-        return False
-    if len(name) < len(words):
+    if name and all(w.text[:1].isupper() for w in name) and len(name) < len(words) \
+            and not any(w.acronym or w.lex.number for w in name):
         return True
+    # `Associated Press reporter Robert Geiger`: a title in lower case before the name, a noun for people in the
+    # plural (`reporters`) or the pronoun below says whose it is
+    first = len(words)
+    while first > 0 and words[first - 1].text[:1].isupper():
+        first -= 1
+    name = list(words[first:])
+    if not name or any(w.acronym or w.lex.number for w in name):
+        return False
+    if first:
+        title = words[first - 1]
+        if not title.lex.content:
+            return False  # `the Bank of England`: a name with a function word in it
+        if is_people_noun(title.lower + "s"):
+            return True
     found = _find(clause.text, text)
     before = clause.text[:found[0]] if found else ""
     previous = before.split()[-1:] if before else []
     return bool(_PERSONAL_PRONOUN.search(clause.prefix + clause.text)) or _CREDITED.search(before) is not None \
         or (bool(previous) and is_people_noun(previous[0].lower()))
+
+
+_WHO = re.compile(r"\b[Ww]hom?\b")
+
+
+def _name_without_title(question: Question) -> Question:
+    """`Who coined …? → Robert Geiger`, not `→ Associated Press reporter Robert Geiger`: `Who` asks for the
+    person, so a title in lower case before the name (`reporter`, `the warlord`) is left out of the answer."""
+    if not _WHO.search(question.text):
+        return question
+    words = tokens(question.answer)
+    first = len(words)
+    while first > 0 and words[first - 1].text[:1].isupper():
+        first -= 1
+    if not 0 < first < len(words) or not words[first - 1].lex.content:
+        return question
+    return question._replace(answer=question.answer[words[first].start:])
 
 
 def _lower_first(subject: str, names: frozenset[str]) -> str:
