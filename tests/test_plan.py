@@ -786,3 +786,12 @@ def test_the_term_a_key_point_names_is_read_as_named(key_point, term):
     candidates, context = target_candidates_of(key_point, "Pod", "Ep")
     assert [t.text for t in candidates if "named" in ranking.features(t, context)] == [term]
 
+
+
+def test_a_count_keeps_the_head_of_a_compound_unit():
+    """`9,700 fireworks injuries`: two plural nouns, the second no verb, are one unit whose head is the second;
+    the question asks for the injuries, not `how many fireworks did … treat injuries`."""
+    plan = plan_cards("A Consumer Product Safety Commission report estimated that U.S. emergency rooms treated 9,700 "
+                      "fireworks injuries in 2023.", "Pod", "Ep")
+    assert plan.deletions[0].text == "9,700 fireworks injuries"
+    assert plan.question is not None and "how many fireworks injuries did" in plan.question.text

@@ -808,7 +808,8 @@ def _number_end(words: Sequence[Token], i: int) -> int:
                 words[unit + 1].lower in ("celsius", "fahrenheit", "kelvin")
                 or (words[unit].lower in ("degree", "degrees") and words[unit + 1].text[:1].isupper())):
             return unit + 1  # `18 degrees Celsius`, `25 degrees Brix`: the scale is the unit's
-        noun_follows = followed_by_unit and words[unit + 1].plural and not words[unit].plural
+        noun_follows = followed_by_unit and words[unit + 1].plural and (
+            not words[unit].plural or "VERB" not in words[unit + 1].lex.parts)  # `9,700 fireworks [injuries]`
         # `eight US states`; `9.6 square kilometres`, `2,000 glider flights`: a singular modifier, then the unit
         return unit + 1 if (modifier or noun_follows) and followed_by_unit else unit
     if followed_by_unit and not words[unit].text[0].isdigit():
