@@ -694,3 +694,16 @@ def test_a_name_after_a_word_for_a_thing_is_no_person():
     candidates = question_candidates_of("Barges carried coal down the river Thames to the London docks.", "Pod",
                                         "Ep")
     assert not any(c.question.text.startswith(("Who", "who")) for c in candidates)
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("The stone is a broken slab of granodiorite weighing about 760 kilograms.",
+     "The stone is a broken slab of granodiorite weighing how many kilograms?", "760 kilograms"),
+    ("Spider silk guides nerves regrowing across 6-centimeter gaps.",
+     "Spider silk guides nerves regrowing across how many centimeter gaps?", "6-centimeter gaps"),
+])
+def test_nothing_is_fronted_out_of_a_phrase_that_modifies_a_noun(key_point, question, answer):
+    """`a slab of granodiorite [weighing] about 760 kilograms`: the number belongs to a phrase describing a noun, so
+    it is asked in place (was `How many kilograms is the stone a broken slab of granodiorite weighing?`); an `-ing`
+    word before a noun is an adjective and keeps fronting (`their closing costs`)."""
+    assert asked(key_point) == (question, answer)

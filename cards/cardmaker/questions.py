@@ -571,13 +571,18 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
 
 
 def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool:
-    """After the verb, with no comma, coordination or long stretch in between."""
+    """After the verb, with no comma, coordination or long stretch in between, and not inside a phrase that
+    modifies a noun (`a slab of granodiorite [weighing] about 760 kilograms`: `How many kilograms is the stone a
+    slab weighing?` cannot be said; asked in place instead)."""
     lexical = clause.words[clause.lexical]
     if not before or before[-1].start < lexical.start:
         return False
     between = clause.text[lexical.end:start]
+    inside = [w for w in before if w.start >= lexical.end]
+    modifier = any(w.lower.endswith("ing") and 0 < i < len(inside) - 1 and inside[i - 1].lex.parts & {"NOUN", ""}
+                   and "NOUN" not in inside[i + 1].lex.parts for i, w in enumerate(inside))  # not `their closing costs`
     return not re.search(r"[,;:]| and | or ", between) and len(between.split()) <= MAX_STRANDED_WORDS \
-        and not any(w.lower in SUBORDINATORS for w in before if w.start >= lexical.end)  # `cites estimates that …`
+        and not any(w.lower in SUBORDINATORS for w in inside) and not modifier  # `cites estimates that …`
 
 
 def _stands_alone(clause, target, start, end, before, after, in_place) -> bool:
