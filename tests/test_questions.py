@@ -707,3 +707,17 @@ def test_nothing_is_fronted_out_of_a_phrase_that_modifies_a_noun(key_point, ques
     it is asked in place (was `How many kilograms is the stone a broken slab of granodiorite weighing?`); an `-ing`
     word before a noun is an adjective and keeps fronting (`their closing costs`)."""
     assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("The stone carries a priestly decree issued at Memphis in 196 BC.",
+     "What does the stone carry that was issued at Memphis in 196 BC?", "priestly decree"),
+    ("Guilds held legal monopolies granted by town charters, so only members could sell their goods within the "
+     "city walls.", "What did guilds hold that were granted by town charters?", "legal monopolies"),
+])
+def test_an_object_ends_before_a_participle_that_describes_it(key_point, question, answer):
+    """`a priestly decree [issued] at Memphis`: the participle's phrase describes the object, so the answer ends
+    before it and the question keeps it as a relative clause (was `What does the stone carry at Memphis …? →
+    priestly decree issued`)."""
+    assert (question, answer) in [(c.question.text, c.question.answer)
+                                  for c in question_candidates_of(key_point, "Pod", "Ep")]

@@ -483,7 +483,7 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         first += 1
     last = first
     while last + 1 < len(words) and words[last + 1].lower not in STOPWORDS \
-            and clause.text[words[last].end:words[last + 1].start] == " ":
+            and clause.text[words[last].end:words[last + 1].start] == " " and not _participle_phrase(words, last + 1):
         last += 1
     if first >= len(words) or words[first].lower in STOPWORDS or last - first >= 4:
         return None
@@ -503,7 +503,19 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
     object_span = Target(words[first].start, words[last].end, answer, TargetKind.NOUN_PHRASE, 0.0, first, last)
     if _one_of_a_list(clause.text, object_span, enumeration_spans(clause.text)):
         return None  # `carry [a transceiver], a probe and a shovel`: the first item of a list
-    return _inverted(clause, "what", gap_start, words[last].end, answer, names)
+    # `held [legal monopolies] granted by …` → `What did guilds hold that were granted by …?`
+    relative = ("that were" if words[last].plural else "that was") if _participle_phrase(words, last + 1) else ""
+    return _inverted(clause, "what", gap_start, words[last].end, answer, names, relative)
+
+
+def _participle_phrase(words: Sequence[Token], i: int) -> bool:
+    """Word i is a past participle that opens a phrase describing the noun before it (`a priestly decree [issued]
+    at Memphis`): the noun phrase ends before it."""
+    if i + 1 >= len(words):
+        return False
+    word = words[i]
+    past = word.lower.endswith("ed") or (word.lex.irregular and not word.lower.endswith("s"))
+    return past and "VERB" in word.lex.parts and words[i + 1].lower in PREPOSITIONS
 
 
 def _in_place_question(clause: Clause, target: Target) -> Question | None:
@@ -709,8 +721,9 @@ def _word_char(char: str) -> bool:
 
 
 def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str,
-              names: frozenset[str]) -> Question | None:
-    """`wh + auxiliary + subject + verb + rest`, the gap left out."""
+              names: frozenset[str], relative: str = "") -> Question | None:
+    """`wh + auxiliary + subject + verb + rest`, the gap left out; `relative` opens the rest (`that were`
+    before `granted by town charters`)."""
     auxiliary, main = _invert(clause)
     if auxiliary is None:
         return None
@@ -722,7 +735,7 @@ def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str
         middle = clause.text[verb_end:gap_start]
     rest = _without_trailing(clause.text[gap_end:])
     subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names)
-    text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), rest.strip()) if p)
+    text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), relative, rest.strip()) if p)
     return _ask(clause, text, answer)
 
 
