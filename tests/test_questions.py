@@ -721,3 +721,17 @@ def test_an_object_ends_before_a_participle_that_describes_it(key_point, questio
     priestly decree issued`)."""
     assert (question, answer) in [(c.question.text, c.question.answer)
                                   for c in question_candidates_of(key_point, "Pod", "Ep")]
+
+
+@pytest.mark.parametrize(("key_point", "question"), [
+    ("Reyes argues that radiosonde profiles remain the backbone of forecast models.",
+     "According to Reyes, what do radiosonde profiles remain?"),
+    ("Cho argues that passkeys will replace passwords for most consumer logins within five years.",
+     "According to Cho, within how many years will passkeys replace passwords for most consumer logins?"),
+])
+def test_a_claim_written_mid_sentence_keeps_its_lower_case_in_the_question(key_point, question):
+    """`… argues that [radiosonde] profiles …`: the claim's capital is its own, not the key point's, so a word the
+    lexicon does not know is lowered like any other (was `what do Radiosonde profiles remain?`); a word written
+    with a capital mid-sentence is a name and keeps it."""
+    texts = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
+    assert question in texts, texts

@@ -82,7 +82,10 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
         sentence_words = (first._replace(text=first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
     if is_imperative(sentence_words):
         return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
-    return read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
+    clause = read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
+    if clause is not None and reading.text[claim_start:].lstrip()[:1].islower():
+        return clause._replace(lowered=True)  # its capital is the claim's, not the key point's
+    return clause
 
 
 def claim_verb_offsets(reading: Reading) -> frozenset[int]:
@@ -128,6 +131,7 @@ class Clause(NamedTuple):
     subject_start: int
     verb: int
     subject_end: int
+    lowered: bool = False  # the key point wrote the claim's first word in lower case (`Unlike …, [arbuscular] …`)
 
     @property
     def verb_token(self) -> Token:

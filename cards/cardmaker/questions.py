@@ -734,7 +734,7 @@ def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str
     if lexical_end is not None and gap_start >= lexical_end:
         middle = clause.text[verb_end:gap_start]
     rest = _without_trailing(clause.text[gap_end:])
-    subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names)
+    subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names, mid_sentence=clause.lowered)
     text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), relative, rest.strip()) if p)
     return _ask(clause, text, answer)
 
@@ -876,12 +876,13 @@ def _name_without_title(question: Question) -> Question:
     return question._replace(answer=question.answer[words[first].start:])
 
 
-def _lower_first(subject: str, names: frozenset[str]) -> str:
+def _lower_first(subject: str, names: frozenset[str], mid_sentence: bool = False) -> str:
     """`The market` → `the market`; names and acronyms keep their capitals, and so does a word the lexicon does not
-    know in lower case (`Bach`)."""
+    know in lower case (`Bach`), unless the key point wrote it mid-sentence after a frame (`Unlike …, [arbuscular]
+    fungi push …`): its capital is only the claim's, and a name mid-sentence is in `names`."""
     first, _, rest = subject.partition(" ")
     bare = first.removesuffix("'s").removesuffix("’s")
-    unknown = bare.isalpha() and parts_of_speech(bare.lower()) == {""}
+    unknown = bare.isalpha() and parts_of_speech(bare.lower()) == {""} and not mid_sentence
     keep = (is_acronym(bare) or bare in names or rest[:1].isupper() or unknown) and first.lower() not in STOPWORDS
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
