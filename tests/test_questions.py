@@ -735,3 +735,15 @@ def test_a_claim_written_mid_sentence_keeps_its_lower_case_in_the_question(key_p
     with a capital mid-sentence is a name and keeps it."""
     texts = [c.question.text for c in question_candidates_of(key_point, "Pod", "Ep")]
     assert question in texts, texts
+
+
+def test_a_participle_after_a_comma_opens_no_relative_clause():
+    """`salaried bureaucrats, paid in rice stipends`: after a comma the participle's phrase is an aside, and the
+    object question adds no `that were` before it."""
+    from cards.cardmaker.plan import _read
+    from cards.cardmaker.questions import _object_phrase_question
+
+    read = _read("Most samurai became salaried bureaucrats, paid in rice stipends measured in koku.", "Pod", "Ep",
+                 frozenset(), "", frozenset())
+    question = _object_phrase_question(read.claims.clause, frozenset())
+    assert question is not None and "that were" not in question.text and question.answer == "salaried bureaucrats"

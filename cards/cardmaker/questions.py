@@ -504,7 +504,8 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
     if _one_of_a_list(clause.text, object_span, enumeration_spans(clause.text)):
         return None  # `carry [a transceiver], a probe and a shovel`: the first item of a list
     # `held [legal monopolies] granted by …` → `What did guilds hold that were granted by …?`
-    relative = ("that were" if words[last].plural else "that was") if _participle_phrase(words, last + 1) else ""
+    described = _participle_phrase(words, last + 1) and clause.text[words[last].end:words[last + 1].start] == " "
+    relative = ("that were" if words[last].plural else "that was") if described else ""  # not after a comma
     return _inverted(clause, "what", gap_start, words[last].end, answer, names, relative)
 
 
