@@ -795,3 +795,13 @@ def test_a_count_keeps_the_head_of_a_compound_unit():
                       "fireworks injuries in 2023.", "Pod", "Ep")
     assert plan.deletions[0].text == "9,700 fireworks injuries"
     assert plan.question is not None and "how many fireworks injuries did" in plan.question.text
+
+
+def test_a_year_that_names_an_act_sets_the_scene():
+    """`The Soil Conservation Act of [1935]`: the year says which Act, as a title's number does; the Act's
+    creation is the fact (was `[1935]`)."""
+    key_point = "The Soil Conservation Act of 1935 created the Soil Conservation Service, with Bennett as its chief."
+    candidates, context = target_candidates_of(key_point, "Pod", "Ep")
+    year = [t for t in candidates if t.text == "1935"]
+    assert year and "number_sets_scene" in ranking.features(year[0], context)
+    assert plan_cards(key_point, "Pod", "Ep").deletions[0].text != "1935"

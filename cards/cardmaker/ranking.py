@@ -229,8 +229,10 @@ def _number(found: dict[str, float], target: Target, span: Sequence[Token], befo
             and after.text.islower() and "NOUN" in after.lex.parts and len(span) == 1
         named = before.text[:1].isupper() and target.first_token > 1 and before.end + 1 >= first.start \
             and before.lower not in MONTHS and before.lower not in STOPWORDS
-        if modifier or named:
-            found["number_sets_scene"] = 1.0  # `his [1912] medals`, `Zone [2]`
+        titled = before.lower == "of" and len(span) == 1 and first.lex.year and target.first_token > 1 \
+            and words[target.first_token - 2].text[:1].isupper()  # `the Rebuilding Act of [1667]`
+        if modifier or named or titled:
+            found["number_sets_scene"] = 1.0  # `his [1912] medals`, `Zone [2]`: the year names which one
         if before.lower == "the":
             found["after_the"] = 1.0
     if len(span) == 1 and not (first.lex.year or "%" in target.text or first.text[:1] in "$€£"):
