@@ -8,7 +8,7 @@ from cards.cardmaker import ranking
 from cards.cardmaker.clause import claim_verb_offsets
 from cards.cardmaker.frames import name_referent
 from cards.cardmaker.plan import plan_cards, question_candidates_of, target_candidates_of
-from cards.cardmaker.tagger import NOUN, VERB, tag
+from cards.cardmaker.tagger import NAME, NOUN, VERB, tag
 from cards.cardmaker.targets import topic_words
 from cards.cardmaker.types import Question, Reading, TargetKind
 from cards.cardmaker.words import STOPWORDS, tokens
@@ -805,3 +805,22 @@ def test_a_year_that_names_an_act_sets_the_scene():
     year = [t for t in candidates if t.text == "1935"]
     assert year and "number_sets_scene" in ranking.features(year[0], context)
     assert plan_cards(key_point, "Pod", "Ep").deletions[0].text != "1935"
+
+
+@pytest.mark.parametrize(("key_point", "date"), [
+    ("The blockade was lifted on 12 May 1949, after almost a year.", "12 May 1949"),
+    ("Deep Blue beat Garry Kasparov in a six-game match in May 1997.", "May 1997"),
+    ("Arthur Wynne published the first crossword in the New York World on 21 December 1913.", "21 December 1913"),
+])
+def test_a_date_is_one_target_even_in_may(key_point, date):
+    """`12 May 1949`: the month `May` mid-sentence is no modal, and a day, its month and its year are one date
+    (was `[12]` alone, or no date at all)."""
+    candidates, _ = target_candidates_of(key_point, "Pod", "Ep")
+    assert date in [t.text for t in candidates]
+
+
+def test_may_mid_sentence_is_the_month():
+    key_point = "The blockade was lifted on 12 May 1949, and Theresa May later visited the memorial."
+    words = tokens(key_point)
+    tags = tag(key_point, words)
+    assert [tags[i] for i, w in enumerate(words) if w.text == "May"] == [NAME, NAME]

@@ -274,15 +274,15 @@ FIXED_WEIGHTS: dict[str, float] = {"setting": -10.0, "opening_phrase": -10.0, "i
 
 # Fitted by `python benchmarks/fit_ranking.py` on the tuning sets (never the held-out ones).
 WEIGHTS: dict[str, float] = {
-    "number": 1.53, "entity": 0.37, "rare_term": -0.22, "noun_phrase": -1.68, "words_1": -0.98, "words_2": 0.53,
-    "words_3_plus": 0.44, "rarity": -0.03, "rare": 0.85, "position": -0.47, "setting": -10.00,
-    "contrast_opening": -0.12, "tail": 0.08, "after_than": -0.16, "points_back": -0.44, "subject": -0.16,
-    "complement": -0.11, "next_to_verb": 0.38, "advised": 0.72, "after_determiner": 0.28, "after_preposition": 1.26,
+    "number": 1.53, "entity": 0.36, "rare_term": -0.22, "noun_phrase": -1.67, "words_1": -0.98, "words_2": 0.53,
+    "words_3_plus": 0.45, "rarity": -0.03, "rare": 0.86, "position": -0.47, "setting": -10.00,
+    "contrast_opening": -0.12, "tail": 0.08, "after_than": -0.16, "points_back": -0.45, "subject": -0.16,
+    "complement": -0.11, "next_to_verb": 0.38, "advised": 0.71, "after_determiner": 0.28, "after_preposition": 1.26,
     "example": -0.10, "topic": -1.00, "in_episode_title": -10.00, "people": -0.86, "subordinate": -0.46,
-    "possessor": -0.36, "opening_phrase": -10.00, "foil": -10.00, "named": 0.27, "head_not_noun": -0.17,
-    "head_unknown": 0.17, "head_maybe_verb": -0.37, "head_plural": 0.09, "opens_with_adjective": 0.21,
-    "before_of": 0.43, "before_noun": -0.70, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.82,
-    "name_words_2_plus": 0.16, "acronym": 0.02, "number_with_unit": 0.39, "year": -0.18, "share": 0.84, "money": 0.19,
+    "possessor": -0.36, "opening_phrase": -10.00, "foil": -10.00, "named": 0.27, "head_not_noun": -0.18,
+    "head_unknown": 0.18, "head_maybe_verb": -0.37, "head_plural": 0.09, "opens_with_adjective": 0.21,
+    "before_of": 0.43, "before_noun": -0.71, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.83,
+    "name_words_2_plus": 0.14, "acronym": 0.02, "number_with_unit": 0.39, "year": -0.18, "share": 0.84, "money": 0.19,
     "number_word": 0.22, "number_sets_scene": -0.67, "after_the": -0.37, "bare_number": 0.23, "time_span": -0.05,
 }
 def score(target: Target, context: Context) -> float:
@@ -356,7 +356,7 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.11, "form_fronted": 0.17, "form_in_place": -0.06,
+    "form_number": 0.36, "form_subject": 0.11, "form_fronted": 0.18, "form_in_place": -0.06,
     "form_subject_phrase": 0.18, "form_object_phrase": -0.43, "form_advice": -0.01, "form_speaker": 0.32,
     "made_first": 0.34, "order": 0.06, "no_target": 0.00, "best_target": 0.98, "behind_best": -0.74,
     "answer_number": 0.30, "answer_entity": 0.51, "answer_rare_term": 0.00, "answer_noun_phrase": -0.16,

@@ -210,6 +210,8 @@ def _closed(word: Token, i: int) -> str | None:
     """The part of speech of a function word, a number or a name; None for an open-class word."""
     if word.acronym:
         return NAME  # `US`, `TSMC`: no pronoun, no function word
+    if word.text == "May" and i:
+        return NAME  # `on 12 May 1949`, `Theresa May`: the modal is capitalised only where a sentence starts
     function, other = _function_word(word.lower)
     if function is not None or word.lex.number:
         return function or NUM

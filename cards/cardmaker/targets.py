@@ -745,7 +745,7 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             first = i - 1  # `several thousand dollars`: how many thousands is the number's own word
         if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
             first -= 1  # `between 10 and 14 months`
-        last = _number_end(words, _range_end(text, words, i))
+        last = _date_end(words, i) or _number_end(words, _range_end(text, words, i))
         rank = float(TargetKind.NUMBER)
         if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
             rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
@@ -753,6 +753,17 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
             found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
+
+
+def _date_end(words: Sequence[Token], i: int) -> int | None:
+    """Where a date written day first ends (`12 May 1949`), else None: the day, the month and the year are one
+    date, even when the month is `May`, whose unit the number's own reading would not take. (`April 14, 1935`
+    keeps its comma: its year is read on its own.)"""
+    day = words[i].text.isdigit() and int(words[i].text) <= 31
+    if day and i + 2 < len(words) and words[i + 1].lower in MONTHS and words[i + 1].text[:1].isupper() \
+            and words[i + 2].lex.year:
+        return i + 2
+    return None
 
 
 def _decade(word: Token) -> bool:
