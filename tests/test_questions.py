@@ -94,6 +94,9 @@ def test_advice_without_an_object_to_ask_for_gets_no_question(key_point):
     # after a negation (the sentence's capital is on `Never`); a participle ends the object
     ("Never leave a wood stove burning overnight.", "What should you never leave burning overnight?",
      "a wood stove"),
+    # after `Always` or `Never` no subject can stand, though a plural after the object reads as a verb
+    ("Always boil fresh bamboo shoots before eating them.", "What should you boil before eating them?",
+     "fresh bamboo shoots"),
     # an example or a reason after the object goes to the back
     ("Pack a paper map, since phones lose signal in the mountains.", "What should you pack?", "a paper map"),
     ("Bring a headlamp, such as a small LED model, on every night hike.", "What should you bring?", "a headlamp"),

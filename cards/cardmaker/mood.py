@@ -103,6 +103,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         return None
     negation = ""
     opening = words[first]  # a sentence's first word has a capital: `Never eat …`, `Keep …`
+    # `Always`/`Never` before a base form leaves no room for a subject: `Always [boil] fresh bamboo shoots …`
+    led = opening.lower in ("never", "always")
     if (words[first].lower in ("never", "always", "don't", "do") and words[first].lower != "do") \
             or (words[first].lower == "do" and words[first + 1].lower == "not"):
         negation = "never" if words[first].lower == "never" else ("" if words[first].lower == "always" else "not")
@@ -119,8 +121,8 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
         return None  # `check whether they track …`, `ask how …`: its object is a clause, no thing to ask for
     # A word English also uses as a noun (`Store`, `Sleep`, `Pressure`) is a verb only before what a noun is
     # never followed by: an article, a pronoun, a number (`Sugar rises as …`, `Gut training lets …` are subjects).
-    takes = after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") or following.lex.number \
-        or _no_subject(text, words, first, negation != "" or start > 0)
+    takes = led or after in DETERMINERS or after in _PRONOUN_OBJECTS or after in ("your", "no") \
+        or following.lex.number or _no_subject(text, words, first, negation != "" or start > 0)
     weak = "NOUN" not in verb.lex.parts or (start > 0 and following.plural  # `…, keep doors`
                                             and "VERB" not in following.lex.parts)
     if not takes and weak:
