@@ -750,3 +750,21 @@ def test_a_participle_after_a_comma_opens_no_relative_clause():
                  frozenset(), "", frozenset())
     question = _object_phrase_question(read.claims.clause, frozenset())
     assert question is not None and "that were" not in question.text and question.answer == "salaried bureaucrats"
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    ("A racing pigeon can average about 80 km/h.", "How many km/h can a racing pigeon average?", "80 km/h"),
+    ("A blue whale calf gains about 90 kg a day.", "How many kg does a blue whale calf gain a day?", "90 kg"),
+])
+def test_a_number_with_a_unit_symbol_is_asked_how_many_of_it(key_point, question, answer):
+    """`80 km/h`: a unit's symbol counts as a unit (was no number question: `What can average about 80 km/h?`)."""
+    assert asked(key_point) == (question, answer)
+
+
+@pytest.mark.parametrize(("key_point", "never"), [
+    ("The potter's wheel appeared in Mesopotamia around 3500 BC, long after the first pots.", "how many BC"),
+    ("By 1877, only 111 Rapa Nui people remained on the island.", "how many Rapa"),
+    ("A cup of coffee at 4 p.m. can cut deep sleep by a fifth.", "how many p.m"),
+])
+def test_an_era_a_name_or_a_time_of_day_is_no_unit_symbol(key_point, never):
+    assert all(never not in a.question.text for a in question_candidates_of(key_point, "Pod", "Ep"))

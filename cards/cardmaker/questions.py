@@ -922,7 +922,22 @@ def number_wh(target: Target) -> str | None:
         unit = " ".join(w.text for w in span if not w.lex.number
                         and w.lower not in ("of", "to", "and", "a", "several", "few", "many"))
         return f"how many {unit}"  # `30 million cubic meters` → `how many cubic meters`
+    units = [w for w in span if not w.lex.number]
+    unit = target.text[units[0].start - span[0].start:] if units else ""
+    if unit and "." not in unit and all(_unit_symbol(w) for w in units):
+        return f"how many {unit}"  # `80 km/h`, `12 kg`: a unit's symbol; not `4 p.m.`
     return None
+
+
+_ERAS = frozenset({"bc", "bce", "ad", "ce", "am", "pm"})
+
+
+def _unit_symbol(word: Token) -> bool:
+    """`km`, `h` (of `km/h`), `kg`, `HRC`: a short symbol no dictionary knows, not a name's word (`Rapa [Nui]`), a
+    function word or an era (`3500 [BC]` asks `when`)."""
+    text = word.text
+    return text.isalpha() and len(text) <= 4 and word.lex.parts == {""} and word.lower not in STOPWORDS \
+        and word.lower not in _ERAS and not (text[:1].isupper() and not text.isupper())
 
 
 def _good(question: Question, podcast: str) -> bool:
