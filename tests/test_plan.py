@@ -824,3 +824,17 @@ def test_may_mid_sentence_is_the_month():
     words = tokens(key_point)
     tags = tag(key_point, words)
     assert [tags[i] for i, w in enumerate(words) if w.text == "May"] == [NAME, NAME]
+
+
+@pytest.mark.parametrize(("previous", "key_point", "expected"), [
+    ("Strand credits a pigeon named Cher Ami with saving nearly 200 soldiers in 1918.",
+     "It delivered its message despite being shot through the breast.", None),
+    ("Oyelaran notes that most back pain has no single cause.",
+     "It is usually treated first with anti-inflammatory painkillers.", None),
+    # a study that found something can be what `It` goes on about
+    ("A 2015 study called LEAP found that early peanut cut allergy by 80%.",
+     "It enrolled 640 babies aged 4 to 11 months.", "2015 study called LEAP enrolled 640 babies aged 4 to 11 months."),
+])
+def test_it_never_stands_for_the_speaker_of_the_key_point_before(previous, key_point, expected):
+    """`It` after `Strand credits a pigeon …` is the pigeon, never Strand (was `Strand delivered its message …`)."""
+    assert name_referent(key_point, previous) == expected

@@ -336,6 +336,10 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
         # `Dutch [inventor] Cornelis Drebbel tested …`: `It` is no person; `Park [says] that …`: nor the speaker
         if (opener == "they") != plural or person or subject.split()[0].lower() in ANAPHORA:
             return None
+        spoken = attribution(previous)
+        if spoken is not None and spoken.speaker and spoken.claim_start > 0 and subject in spoken.speaker \
+                and all(w.text[:1].isupper() for w in named):
+            return None  # `Strand credits a pigeon named Cher Ami with …`: `It` is not the speaker (a study may be)
         start = clause.subject_start
         if start and clause.words[start - 1].lower == "the":  # `The yam was …` → `[The yam] let …`, not `[Yam]`
             named = clause.words[start - 1:clause.subject_end]
