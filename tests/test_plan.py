@@ -833,7 +833,7 @@ def test_may_mid_sentence_is_the_month():
      "It is usually treated first with anti-inflammatory painkillers.", None),
     # a study that found something can be what `It` goes on about
     ("A 2015 study called LEAP found that early peanut cut allergy by 80%.",
-     "It enrolled 640 babies aged 4 to 11 months.", "2015 study called LEAP enrolled 640 babies aged 4 to 11 months."),
+     "It enrolled 640 babies aged 4 to 11 months.", "A 2015 study called LEAP enrolled 640 babies aged 4 to 11 months."),
 ])
 def test_it_never_stands_for_the_speaker_of_the_key_point_before(previous, key_point, expected):
     """`It` after `Strand credits a pigeon …` is the pigeon, never Strand (was `Strand delivered its message …`)."""

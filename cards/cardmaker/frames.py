@@ -341,7 +341,7 @@ def _resolve(words: Sequence[Token], previous: str) -> Referent | None:
                 and all(w.text[:1].isupper() for w in named):
             return None  # `Strand credits a pigeon named Cher Ami with …`: `It` is not the speaker (a study may be)
         start = clause.subject_start
-        if start and clause.words[start - 1].lower == "the":  # `The yam was …` → `[The yam] let …`, not `[Yam]`
+        if start and clause.words[start - 1].lower in ("the", "a", "an"):  # `[The yam] let …`, not `[Yam]`
             named = clause.words[start - 1:clause.subject_end]
             subject = clause.text[named[0].start:named[-1].end]
         return _referent(subject, words[0].end, named)

@@ -279,7 +279,7 @@ WEIGHTS: dict[str, float] = {
     "contrast_opening": -0.12, "tail": 0.08, "after_than": -0.16, "points_back": -0.45, "subject": -0.16,
     "complement": -0.11, "next_to_verb": 0.38, "advised": 0.71, "after_determiner": 0.28, "after_preposition": 1.26,
     "example": -0.10, "topic": -1.00, "in_episode_title": -10.00, "people": -0.86, "subordinate": -0.46,
-    "possessor": -0.36, "opening_phrase": -10.00, "foil": -10.00, "named": 0.27, "head_not_noun": -0.18,
+    "possessor": -0.36, "opening_phrase": -10.00, "foil": -10.00, "named": 0.27, "head_not_noun": -0.17,
     "head_unknown": 0.18, "head_maybe_verb": -0.37, "head_plural": 0.09, "opens_with_adjective": 0.21,
     "before_of": 0.43, "before_noun": -0.71, "name_goes_on": -0.11, "before_verb": 0.06, "after_modifier": -0.83,
     "name_words_2_plus": 0.14, "acronym": 0.02, "number_with_unit": 0.39, "year": -0.18, "share": 0.84, "money": 0.19,
