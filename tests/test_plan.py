@@ -833,8 +833,23 @@ def test_may_mid_sentence_is_the_month():
      "It is usually treated first with anti-inflammatory painkillers.", None),
     # a study that found something can be what `It` goes on about
     ("A 2015 study called LEAP found that early peanut cut allergy by 80%.",
-     "It enrolled 640 babies aged 4 to 11 months.", "A 2015 study called LEAP enrolled 640 babies aged 4 to 11 months."),
+     "It enrolled 640 babies aged 4 to 11 months.",
+     "A 2015 study called LEAP enrolled 640 babies aged 4 to 11 months."),
 ])
 def test_it_never_stands_for_the_speaker_of_the_key_point_before(previous, key_point, expected):
     """`It` after `Strand credits a pigeon …` is the pigeon, never Strand (was `Strand delivered its message …`)."""
     assert name_referent(key_point, previous) == expected
+
+
+@pytest.mark.parametrize(("key_point", "aside", "claim"), [
+    ("Unlike the twin-engine C-47, which carried about 3 tons, the four-engine C-54 Skymaster could carry "
+     "about 10 tons.", "3 tons", "10 tons"),
+    ("Unlike most animals, which die at around 10 grays of radiation, tardigrades can tolerate over 4,000 grays.",
+     "10 grays", "4,000 grays"),
+])
+def test_a_relative_clause_on_an_opening_contrast_is_the_contrasts_not_the_claims(key_point, aside, claim):
+    """`Unlike X, which …, Y …`: what the clause says of X is set aside with X (was `[3 tons]`)."""
+    candidates, context = target_candidates_of(key_point, "Pod", "Ep")
+    by_text = {t.text: t for t in candidates}
+    assert "opening_phrase" in ranking.features(by_text[aside], context)
+    assert deletions(key_point)[0] == claim
