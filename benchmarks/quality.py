@@ -21,9 +21,9 @@ confidence none is made), Q&A answer precision, and the automatic checks'
 pass rate.
 
 Held out (aggregate figures only; nobody looks at their cards while tuning):
-- `blind_key_points_16.json`: written and labelled by someone who had never
+- `blind_key_points_17.json`: written and labelled by someone who had never
   seen the card maker or the other sets, committed before it ever ran on
-  them, to be measured only at the end of issue 19's sixteenth round; also per kind;
+  them, to be measured only at the end of issue 19's seventeenth round; also per kind;
 - `blind_key_points_5.json`: written the same way; measured at the end of the
   fifth round and again at the end of the sixth, its aggregate figures read
   during the seventh; per kind;
@@ -51,6 +51,7 @@ Tuned on (`-v` lists their misses):
 - `snipd_style_tuning_12.json`: the thirteenth blind set, likewise after round 13;
 - `snipd_style_tuning_13.json`: the fourteenth blind set, likewise after round 14;
 - `snipd_style_tuning_14.json`: the fifteenth blind set, likewise after round 15;
+- `snipd_style_tuning_15.json`: the sixteenth blind set, likewise after round 16;
 - `labelled_key_points.json`: 64 textbook-style key points (targets only).
 
 Then the share of cards passing the automatic checks over every key point in
@@ -103,14 +104,15 @@ TUNING_11 = HERE / "snipd_style_tuning_11.json"
 TUNING_12 = HERE / "snipd_style_tuning_12.json"
 TUNING_13 = HERE / "snipd_style_tuning_13.json"
 TUNING_14 = HERE / "snipd_style_tuning_14.json"
+TUNING_15 = HERE / "snipd_style_tuning_15.json"
 TUNING_SETS = (("Snipd-style set", SNIPD_STYLE), ("second tuning set", TUNING_2), ("third tuning set", TUNING_3),
                ("fourth tuning set", TUNING_4), ("fifth tuning set", TUNING_5), ("sixth tuning set", TUNING_6),
                ("seventh tuning set", TUNING_7), ("eighth tuning set", TUNING_8), ("ninth tuning set", TUNING_9),
                ("tenth tuning set", TUNING_10), ("eleventh tuning set", TUNING_11),
                ("twelfth tuning set", TUNING_12), ("thirteenth tuning set", TUNING_13),
-               ("fourteenth tuning set", TUNING_14))
+               ("fourteenth tuning set", TUNING_14), ("fifteenth tuning set", TUNING_15))
 HOLDOUT = HERE / "snipd_style_holdout.json"
-BLIND = HERE / "blind_key_points_16.json"
+BLIND = HERE / "blind_key_points_17.json"
 BLIND_5 = HERE / "blind_key_points_5.json"
 BLIND_3 = HERE / "blind_key_points_3.json"
 BLIND_2 = HERE / "blind_key_points_2.json"
@@ -424,7 +426,7 @@ def main() -> None:
         print(line(f"  {name}", figures(planned.rows), planned.episodes))
         if args.verbose:
             list_misses(planned.rows)
-    print(line("  the fourteen tuning sets", figures(tuning_rows)))
+    print(line("  the fifteen tuning sets", figures(tuning_rows)))
     labelled_set = plan_labelled_set()  # planned once: for precision@1 and for the checks
     precision, labelled = precision_at_1(args.verbose, labelled_set)
     labelled_plans = [plan for _, plan in labelled_set]
