@@ -171,7 +171,7 @@ def test_the_table_can_be_taken_through_a_language_model(monkeypatch):
     assert "target precision@1 on 64 textbook-style key points" in result.stdout
     last = result.stderr.splitlines()[-1]
     assert last.startswith("fake: ") and " key points from the model, " in last
-    assert f"; {len(server.seen)} requests, " in last
+    assert f"; {len(server.seen):,} requests, " in last
     spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
