@@ -589,6 +589,16 @@ def test_a_password_in_the_url_is_kept_nowhere_even_when_the_server_echoes_it():
     assert "pa55word-1234" not in kept and base64.b64encode(b"me:pa55word-1234").decode() not in kept
 
 
+def test_a_placeholder_key_of_a_few_letters_refuses_no_answer_that_holds_it(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "x")  # a local server's placeholder: `export controls` holds an `x`
+    with FakeServer(good_answer) as server:
+        run = Run(settings(server.url))
+    assert server.seen[0].headers["authorization"] == "Bearer x"
+    assert run.fallbacks() == {}
+    kept = run.outcomes[PATEL]
+    assert isinstance(kept, CardPlan) and kept.question is not None and kept.question.answer == "export controls"
+
+
 def test_without_a_key_a_local_server_is_still_asked(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     with FakeServer(good_answer) as server:

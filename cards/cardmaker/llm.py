@@ -55,6 +55,7 @@ MAX_PASSAGE_CHARS = 6000  # about 1,500 tokens: a snip of a few minutes, whole
 MAX_FIELD_CHARS = 400  # a cloze, question or answer longer than this is no card (and is not kept)
 MAX_QUESTION_WORDS = 40
 MAX_RESPONSE_BYTES = 4_000_000  # a snip's answer is a few kB; reading on would only fill the memory
+MIN_SECRET_CHARS = 4  # a shorter key or password is a placeholder, not a secret (see `_secrets`)
 RETRY_AFTER_CAP = 60.0  # seconds: a server that asks for longer is not waited for
 
 SYSTEM_PROMPT = """\
@@ -684,8 +685,11 @@ def _secrets(key: str, url: str) -> tuple[str, ...]:
         userinfo = f"{parts.username or ''}:{parts.password}"
         found += [parts.password, urllib.parse.unquote(parts.password), base64.b64encode(userinfo.encode()).decode(),
                   base64.b64encode(urllib.parse.unquote(userinfo).encode()).decode()]
-    found = [secret for secret in found if len(secret) >= 4]  # a password `a` would refuse every answer
-    return (*([key] if key != NO_KEY else []), *found)
+    if key != NO_KEY:
+        found.append(key)
+    # A key or password of a few letters is no secret a server could steal, and `x` (a local server's
+    # placeholder key) would refuse every answer that holds an `x`.
+    return tuple(secret for secret in found if len(secret) >= MIN_SECRET_CHARS)
 
 
 def _failed(session: _Session, failure: Fallback, count: int) -> tuple[Reply, ...]:
