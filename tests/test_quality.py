@@ -179,3 +179,32 @@ def test_the_table_can_be_taken_through_a_language_model(monkeypatch):
     labelled = {label.text for path in quality.LABELLED_SETS
                 for _, labels in quality.read_set(path) for label in labels}
     assert len(labelled) > 400 and labelled <= asked  # every labelled set, the third tuning set among them
+
+
+def test_the_language_model_writer_keeps_a_careful_readers_cards():
+    """Its checks refuse bad cards, not good ones: of the cards a careful reader wrote for two held-out sets
+    (`benchmarks/careful_reader/`), at most one in twenty is refused (an answer of more than six words, a
+    cloze of more than five, a question without its `?`), and every card the writer keeps passes the checks."""
+    ceiling = _benchmark("ceiling")
+    kept = total = 0
+    for path in (ceiling.quality.BLIND_5, ceiling.quality.HOLDOUT):
+        cards = ceiling.reader_cards(path)
+        figures, kept_here = ceiling.through_the_writer(path, cards)
+        assert figures["checks pass"] == 1.0
+        kept, total = kept + kept_here, total + len(cards)
+    assert total == 160 and kept >= 0.95 * total
+
+
+def _benchmark(name: str):
+    """A script of benchmarks/, imported as a module (it imports its neighbours by name)."""
+    import sys
+
+    folder = BENCHMARK.parent
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
