@@ -127,6 +127,16 @@ def database(col: Collection) -> Any:
     return col.db
 
 
+def remove_new_collection(path: Path) -> None:
+    """Remove a collection made moments ago and left empty, with the files Anki made beside it (closed first)."""
+    for made in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        made.unlink(missing_ok=True)
+    media = path.with_suffix(".media")
+    media.with_name(media.name + ".db2").unlink(missing_ok=True)
+    with suppress(OSError):  # only when it is empty: nothing of anyone's is removed
+        media.rmdir()
+
+
 def is_empty(col: Collection) -> bool:
     return not database(col).scalar("SELECT 1 FROM cards LIMIT 1")
 

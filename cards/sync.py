@@ -159,7 +159,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         key = session.load()
         secret = None if key else read_password(password)
     tell = progress or (lambda stage, done, total: None)
-    with _opened(target, options.dry_run) as col:
+    with _opened(target, options.dry_run, created) as col:
         result = Syncing(col, target, options, tell, now or int(time.time()))
         result.report.created = created
         if col is not None and server and session is not None:
@@ -194,13 +194,26 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
 
 
 @contextmanager
-def _opened(target: Path, dry_run: bool) -> Iterator[Collection | None]:
-    """The collection, held until the sync ends; none for a dry run of a collection not made yet."""
+def _opened(target: Path, dry_run: bool, created: bool) -> Iterator[Collection | None]:
+    """The collection, held until the sync ends; none for a dry run of a collection not made yet.
+
+    A collection this sync made (`created`) that is still empty when the sync
+    fails is removed again: a wrong password leaves no empty collection behind.
+    """
     if dry_run and not target.exists():
         yield None
         return
-    with anki.open_collection(target) as col:
-        yield col
+    discard = False
+    try:
+        with anki.open_collection(target) as col:
+            try:
+                yield col
+            except BaseException:
+                discard = created and anki.is_empty(col)
+                raise
+    finally:
+        if discard:
+            anki.remove_new_collection(target)
 
 
 @contextmanager

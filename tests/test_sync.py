@@ -346,14 +346,26 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert (result.exit_code, result.stderr.strip()) == (
         1, f"error: {server}: the sync server did not accept the user name or password; check them "
            "(or CARDS_SYNC_PASSWORD) and run again")
+    assert sorted(p.name for p in desk.parent.iterdir()) == []  # the new collection is not left behind, empty
     closed = f"http://127.0.0.1:{free_port()}/"
     result = runner.invoke(app, [*base, "--server", closed])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {closed}: cannot reach the sync server (")
     assert result.stderr.strip().endswith("check the address and your connection, then run again")
     assert len(result.stderr.strip().splitlines()) == 1
+    assert not desk.exists()
+
+
+def test_a_collection_that_was_there_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
+    desk = tmp_path / "desk" / "collection.anki2"
+    desk.parent.mkdir()
+    Collection(str(desk)).close()  # the user's, empty: made by Anki, not by this sync
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk),
+                                 "--server", server, "--user", "reader"])
+    assert result.exit_code == 1
     col = Collection(str(desk))
-    assert col.note_count() == 0  # the local collection stays consistent (and empty)
+    assert col.note_count() == 0  # there, and consistent
     col.close()
 
 
