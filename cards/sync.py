@@ -152,7 +152,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
     options.writer.settings()
     target = find_collection(options.collection, options.profile)
     anki.check_path(target, create=options.create)
-    created = not target.exists()
+    created = not target.exists() and not target.is_symlink()  # a dangling link names a file that is someone's
     session = key = secret = None
     if server and not options.dry_run:
         session = SessionStore(target, server.endpoint, server.user)

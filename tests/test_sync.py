@@ -356,6 +356,18 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert not desk.exists()
 
 
+def test_a_link_to_a_collection_not_made_yet_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
+    desk = tmp_path / "desk" / "collection.anki2"
+    desk.parent.mkdir()
+    desk.symlink_to(tmp_path / "synced-folder" / "collection.anki2")  # the user's link, to a file not there yet
+    (tmp_path / "synced-folder").mkdir()
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk),
+                                 "--create", "--server", server, "--user", "reader"])
+    assert result.exit_code == 1
+    assert desk.is_symlink()
+
+
 def test_a_collection_that_was_there_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
     desk = tmp_path / "desk" / "collection.anki2"
     desk.parent.mkdir()
