@@ -127,14 +127,47 @@ def database(col: Collection) -> Any:
     return col.db
 
 
-def remove_new_collection(path: Path) -> None:
-    """Remove a collection made moments ago and left empty, with the files Anki made beside it (closed first)."""
-    for made in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
-        made.unlink(missing_ok=True)
-    media = path.with_suffix(".media")
-    media.with_name(media.name + ".db2").unlink(missing_ok=True)
-    with suppress(OSError):  # only when it is empty: nothing of anyone's is removed
-        media.rmdir()
+class NewCollection(NamedTuple):
+    """A collection path as it was just before it was opened: whether the collection is new, and which of the
+    files Anki keeps beside it were missing (only those may be removed again)."""
+
+    path: Path
+    is_new: bool
+    missing: tuple[Path, ...]
+
+    @classmethod
+    def before_opening(cls, path: Path) -> NewCollection:
+        """Look now, right before the open: a dangling link names a file that is someone's, so it is not new."""
+        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                  path.with_suffix(".media.db2"), path.with_suffix(".media"))
+        is_new = not _there(path)
+        return cls(path, is_new, tuple(p for p in (path, *beside) if not _there(p)) if is_new else ())
+
+    def remove(self) -> None:
+        """Remove what opening made, once it is closed: the collection and the files that were missing before.
+
+        Nothing that was there is touched; a media folder only goes when
+        empty, and a file that cannot be removed stays (the sync's own error
+        is the one to report).
+        """
+        for made in self.missing:
+            with suppress(OSError):
+                if made.is_dir() and not made.is_symlink():
+                    made.rmdir()  # only when empty
+                else:
+                    made.unlink(missing_ok=True)
+
+
+def _there(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def still_empty(col: Collection) -> bool:
+    """The collection is open and holds no card (False when that cannot be read: then it is kept)."""
+    try:
+        return col.db is not None and is_empty(col)
+    except Exception:  # any doubt keeps the collection
+        return False
 
 
 def is_empty(col: Collection) -> bool:

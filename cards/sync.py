@@ -152,14 +152,13 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
     options.writer.settings()
     target = find_collection(options.collection, options.profile)
     anki.check_path(target, create=options.create)
-    created = not target.exists() and not target.is_symlink()  # a dangling link names a file that is someone's
     session = key = secret = None
     if server and not options.dry_run:
         session = SessionStore(target, server.endpoint, server.user)
         key = session.load()
         secret = None if key else read_password(password)
     tell = progress or (lambda stage, done, total: None)
-    with _opened(target, options.dry_run, created) as col:
+    with _opened(target, options.dry_run) as (col, created):
         result = Syncing(col, target, options, tell, now or int(time.time()))
         result.report.created = created
         if col is not None and server and session is not None:
@@ -194,26 +193,31 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
 
 
 @contextmanager
-def _opened(target: Path, dry_run: bool, created: bool) -> Iterator[Collection | None]:
-    """The collection, held until the sync ends; none for a dry run of a collection not made yet.
+def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bool]]:
+    """The collection, held until the sync ends (none for a dry run of a collection not made yet), and whether
+    this sync made it.
 
-    A collection this sync made (`created`) that is still empty when the sync
-    fails is removed again: a wrong password leaves no empty collection behind.
+    Whether it is new is decided as it is opened, not before the password is
+    asked: a collection that appears meanwhile is someone's. A collection
+    this sync made that is still empty when the sync fails is removed again,
+    with only the files Anki made beside it then (`anki.NewCollection`): a
+    wrong password leaves nothing behind.
     """
     if dry_run and not target.exists():
-        yield None
+        yield None, False
         return
+    made = anki.NewCollection.before_opening(target)
     discard = False
     try:
         with anki.open_collection(target) as col:
             try:
-                yield col
+                yield col, made.is_new
             except BaseException:
-                discard = created and anki.is_empty(col)
+                discard = made.is_new and anki.still_empty(col)
                 raise
     finally:
         if discard:
-            anki.remove_new_collection(target)
+            made.remove()
 
 
 @contextmanager

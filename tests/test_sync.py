@@ -356,6 +356,45 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert not desk.exists()
 
 
+def test_what_was_beside_a_new_collection_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
+    anki_folder = tmp_path / "anki"
+    (anki_folder / "collection.media").mkdir(parents=True)  # kept after a broken collection.anki2 was deleted
+    (anki_folder / "collection.media" / "photo.jpg").write_bytes(b"photo")
+    (anki_folder / "collection.media.db2").write_bytes(b"Anki's media database")
+    (anki_folder / "other.media").mkdir()  # empty, but not this sync's
+    (anki_folder / "other.media.db2").write_bytes(b"")
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
+    for name in ("collection.anki2", "other.anki2"):
+        result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
+                                     str(anki_folder / name), "--create", "--server", server, "--user", "reader"])
+        assert result.exit_code == 1
+    assert sorted(p.name for p in anki_folder.iterdir()) == ["collection.media", "collection.media.db2",
+                                                             "other.media", "other.media.db2"]
+    assert (anki_folder / "collection.media.db2").read_bytes() == b"Anki's media database"
+    assert (anki_folder / "collection.media" / "photo.jpg").read_bytes() == b"photo"
+
+
+def test_a_collection_made_while_the_password_is_asked_for_is_kept(library, tmp_path, server, monkeypatch):
+    from cards.errors import CardsError
+
+    desk = tmp_path / "desk" / "collection.anki2"
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+
+    def meanwhile_anki_makes_it() -> str:  # the user opens a new profile in Anki while cards waits for them
+        desk.parent.mkdir(exist_ok=True)
+        col = Collection(str(desk))
+        col.decks.id("Spanish")
+        col.close()
+        return "wrong"
+
+    with pytest.raises(CardsError):
+        sync([library], tmp_path / "decks", SyncOptions(collection=desk, create=True, server=server, user="reader"),
+             password=meanwhile_anki_makes_it)
+    col = Collection(str(desk))
+    assert "Spanish" in col.decks.all_names()
+    col.close()
+
+
 def test_a_link_to_a_collection_not_made_yet_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
     desk = tmp_path / "desk" / "collection.anki2"
     desk.parent.mkdir()
