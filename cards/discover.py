@@ -51,10 +51,12 @@ def find_collection(collection: Path | str | None, profile: str | None,
     if collection is not None:
         if os.fspath(collection) == "":
             raise UsageError(f"--collection is empty: name an Anki collection file ({COLLECTION_FILE})")
-        path = Path(collection).expanduser()
+        # As Anki spells it (`os.path.abspath`: `..` taken away as text), so that the file checked, backed up
+        # and cleaned up is the one Anki opens, even when a link comes before the `..`.
+        path = Path(os.path.abspath(Path(collection).expanduser()))
         if path.is_dir():
             raise UsageError(f"{path}: --collection names a folder; name the collection file ({COLLECTION_FILE})")
-        return path.absolute()
+        return path
     base = anki_base(environ)
     profiles = anki_profiles(base)
     if profile is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ankitools import fresh_collection
 
-from cards.discover import anki_base, anki_profiles, count_snipd_notes, snipd_folders
+from cards.discover import anki_base, anki_profiles, count_snipd_notes, find_collection, snipd_folders
 
 
 def ordinary_notes(folder: Path, count: int) -> None:
@@ -55,3 +55,14 @@ def test_snipd_folders_in_vaults_and_elsewhere_most_notes_first(fixtures, seeds,
 def test_a_home_with_nothing_suggests_nothing(tmp_path):
     ordinary_notes(tmp_path / "home" / "Documents", 3)
     assert snipd_folders(tmp_path / "home", {}) == []
+
+
+def test_a_link_before_dot_dot_names_the_collection_anki_opens(tmp_path):
+    """Anki takes `..` away as text (`os.path.abspath`), not after following a link: cards names the same file,
+    so the collection it checks, backs up and imports into is the one Anki opens."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "profile").mkdir()
+    (tmp_path / "profile" / "link").symlink_to(tmp_path / "real" / "sub")
+    fresh_collection(tmp_path / "profile").close()
+    found = find_collection(tmp_path / "profile" / "link" / ".." / "collection.anki2", None)
+    assert found == tmp_path / "profile" / "collection.anki2" and found.is_file()
