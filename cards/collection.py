@@ -65,6 +65,10 @@ def check_path(path: Path, create: bool) -> None:
                          "(such as collection.anki2)")
     if not path.exists() and not create:
         raise UsageError(f"{path}: no such collection; check the path, or add --create to make a new one there")
+    dangling = next((f for f in path.parents if f.is_symlink() and not f.exists()), None)
+    if dangling is not None:
+        raise UsageError(f"{dangling}: is a link to a folder that does not exist; make that folder, or name the "
+                         "collection by another path")
     folder = _existing_parent(path)
     if not folder.is_dir():
         raise UsageError(f"{folder}: is a file, not a folder; --collection must name a file inside a folder")

@@ -420,6 +420,16 @@ def test_a_collection_that_was_there_stays_after_a_wrong_password(library, tmp_p
     col.close()
 
 
+def test_a_link_to_a_missing_folder_on_the_way_is_one_line(library, tmp_path):
+    (tmp_path / "Anki").symlink_to(tmp_path / "unplugged-drive" / "Anki")
+    target = tmp_path / "Anki" / "User 1" / "collection.anki2"
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(target),
+                                 "--create"])
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {tmp_path / 'Anki'}: is a link to a folder that does not exist; make that folder, or name "
+           "the collection by another path")
+
+
 def test_a_damaged_collection_is_one_line(library, tmp_path):
     target = tmp_path / "anki" / "collection.anki2"
     target.parent.mkdir()
