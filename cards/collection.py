@@ -102,6 +102,10 @@ def open_collection(path: Path) -> Iterator[Collection]:
         if "already open" in str(error):
             raise CollectionBusyError(path) from None
         raise collection_error(path, error, "Anki cannot open this collection") from None
+    except (BackendIOError, OSError) as error:  # beside it: a media folder that is a file, or a dangling link
+        raise CollectionError(f"{path}: Anki cannot open this collection or make its media folder "
+                              f"{path.with_suffix('.media')} ({first_line(error)}); check that folder, or move "
+                              "what is in its way") from None
     try:
         yield col
     finally:

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import ExitStack, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,7 +45,7 @@ from cards.delivery import (
     seeded_record,
 )
 from cards.discover import find_collection
-from cards.errors import CollectionError, UsageError, os_reason
+from cards.errors import CollectionBusyError, CollectionError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
@@ -209,7 +209,14 @@ def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bo
     made = anki.NewCollection.before_opening(target)
     discard = False
     try:
-        with anki.open_collection(target) as col:
+        with ExitStack() as held:
+            try:
+                col = held.enter_context(anki.open_collection(target))
+            except CollectionBusyError:
+                raise  # another program has it open: it is that program's
+            except BaseException:
+                discard = made.is_new  # half made by the open that failed
+                raise
             try:
                 yield col, made.is_new
             except BaseException:

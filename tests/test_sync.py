@@ -430,6 +430,20 @@ def test_a_link_to_a_missing_folder_on_the_way_is_one_line(library, tmp_path):
            "the collection by another path")
 
 
+def test_a_media_folder_on_an_unplugged_drive_is_one_line_and_no_collection_is_left(library, tmp_path):
+    anki_folder = tmp_path / "anki"
+    anki_folder.mkdir()
+    (anki_folder / "collection.media").symlink_to(tmp_path / "unplugged-drive" / "media")
+    target = anki_folder / "collection.anki2"
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(target),
+                                 "--create"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {target}: Anki cannot open this collection or make its media folder "
+                                    f"{anki_folder / 'collection.media'} (")
+    assert result.stderr.strip().endswith("); check that folder, or move what is in its way")
+    assert sorted(p.name for p in anki_folder.iterdir()) == ["collection.media"]  # the link, and nothing made
+
+
 def test_a_damaged_collection_is_one_line(library, tmp_path):
     target = tmp_path / "anki" / "collection.anki2"
     target.parent.mkdir()
