@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from anki.collection import Collection  # first: Anki's other modules need it loaded
+from anki.collection import Collection, media_paths_from_col_path  # first: Anki's other modules need it loaded
 from anki.errors import BackendIOError, DBError
 from anki.import_export_pb2 import (
     ImportAnkiPackageOptions,
@@ -104,8 +104,8 @@ def open_collection(path: Path) -> Iterator[Collection]:
         raise collection_error(path, error, "Anki cannot open this collection") from None
     except (BackendIOError, OSError) as error:  # beside it: a media folder that is a file, or a dangling link
         raise CollectionError(f"{path}: Anki cannot open this collection or make its media folder "
-                              f"{path.with_suffix('.media')} ({first_line(error)}); check that folder, or move "
-                              "what is in its way") from None
+                              f"{media_paths_from_col_path(str(path))[0]} ({first_line(error)}); check that "
+                              "folder, or move what is in its way") from None
     try:
         yield col
     finally:
@@ -146,8 +146,8 @@ class NewCollection(NamedTuple):
     @classmethod
     def before_opening(cls, path: Path) -> NewCollection:
         """Look now, right before the open: a dangling link names a file that is someone's, so it is not new."""
-        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-                  path.with_suffix(".media.db2"), path.with_suffix(".media"))
+        media_folder, media_db = map(Path, media_paths_from_col_path(str(path)))  # named as Anki names them
+        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), media_db, media_folder)
         is_new = not _there(path)
         return cls(path, is_new, tuple(p for p in (path, *beside) if not _there(p)) if is_new else ())
 
