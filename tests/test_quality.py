@@ -56,9 +56,7 @@ def test_the_real_note_hides_no_topic_word_and_asks_for_no_speaker(seed_note):
 
 
 def test_precision_at_1_on_the_labelled_set():
-    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = _benchmark("quality")
     precision, count = quality.precision_at_1(verbose=False)
     # Issue 11 held this set at 0.95 when hand-ordered rules were tuned on it. The ranking is now fitted on all the
     # tuning sets at once (benchmarks/fit_ranking.py): counting these 64 textbook-style key points twice would keep
@@ -89,9 +87,7 @@ def test_the_snipd_style_set_holds_its_ground():
     0.87 (issue 11 asked 0.90 of this set; the ranking fitted on all the tuning sets gives it 0.875, and
     cross-validated 0.865), coverage 0.70 (a question that cannot be read with confidence is not made), answer
     precision 0.85."""
-    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = _benchmark("quality")
     figures = quality.snipd_style(verbose=False)
     assert figures["key points"] >= 200 and figures["episodes"] >= 10
     assert figures["checks pass"] == 1.0
@@ -103,9 +99,7 @@ def test_the_snipd_style_set_holds_its_ground():
 def test_the_held_out_set_passes_every_check():
     """The 40 key points the rules were not tuned on: their figures are reported, not pinned, but every card
     they make must pass the automatic checks and none may hide a tempting wrong target."""
-    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = _benchmark("quality")
     figures = quality.snipd_style(verbose=False, path=quality.HOLDOUT)
     assert figures["key points"] == 40 and figures["checks pass"] == 1.0
     assert figures["wrong-target share"] <= 0.03
@@ -172,9 +166,7 @@ def test_the_table_can_be_taken_through_a_language_model(monkeypatch):
     last = result.stderr.splitlines()[-1]
     assert last.startswith("fake: ") and " key points from the model, " in last
     assert f"; {len(server.seen):,} requests, " in last
-    spec = importlib.util.spec_from_file_location("quality", BENCHMARK)
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = _benchmark("quality")
     asked = {key_point for seen in server.seen for key_point in seen.key_points}
     labelled = {label.text for path in quality.LABELLED_SETS
                 for _, labels in quality.read_set(path) for label in labels}
