@@ -53,7 +53,11 @@ def find_collection(collection: Path | str | None, profile: str | None,
             raise UsageError(f"--collection is empty: name an Anki collection file ({COLLECTION_FILE})")
         # As Anki spells it (`os.path.abspath`: `..` taken away as text), so that the file checked, backed up
         # and cleaned up is the one Anki opens, even when a link comes before the `..`.
-        path = Path(os.path.abspath(Path(collection).expanduser()))
+        try:
+            path = Path(os.path.abspath(Path(collection).expanduser()))
+        except FileNotFoundError:  # a relative path, from a working folder that was deleted meanwhile
+            raise UsageError(f"{collection}: the current folder no longer exists; give --collection as a full "
+                             "path, or change to a folder that exists") from None
         if path.is_dir():
             raise UsageError(f"{path}: --collection names a folder; name the collection file ({COLLECTION_FILE})")
         return path

@@ -6,9 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from ankitools import fresh_collection
 
 from cards.discover import anki_base, anki_profiles, count_snipd_notes, find_collection, snipd_folders
+from cards.errors import UsageError
 
 
 def ordinary_notes(folder: Path, count: int) -> None:
@@ -66,3 +68,14 @@ def test_a_link_before_dot_dot_names_the_collection_anki_opens(tmp_path):
     fresh_collection(tmp_path / "profile").close()
     found = find_collection(tmp_path / "profile" / "link" / ".." / "collection.anki2", None)
     assert found == tmp_path / "profile" / "collection.anki2" and found.is_file()
+
+
+def test_a_relative_collection_from_a_deleted_folder_says_what_to_do(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(UsageError) as raised:
+        find_collection("profile/collection.anki2", None)
+    assert str(raised.value) == ("profile/collection.anki2: the current folder no longer exists; give --collection "
+                                 "as a full path, or change to a folder that exists")
