@@ -216,7 +216,8 @@ def preview_command(
     paths: list[str] | None = _paths("Snip notes or folders of them. Default: as for build."),
     out: str | None = typer.Option(
         None, "--out", "-o", metavar="FILE", show_default=False,
-        help="The HTML page to write. Default: preview.html in the output folder (as for build).",
+        help="The HTML page to write, or - for standard output. Default: preview.html in the output folder "
+             "(as for build).",
     ),
     writer: WriterChoice | None = WRITER,
     llm_model: str | None = LLM_MODEL,
@@ -229,6 +230,7 @@ def preview_command(
     Examples:
       cards preview                                  # preview.html in the output folder
       cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
+      cards preview -o - > page.html                 # the page on standard output
     """
     settings = _settings(paths, writer=writer, llm_model=llm_model, llm_url=llm_url)
     notes = _run(settings.notes, "preview")
@@ -239,11 +241,13 @@ def preview_command(
     preview = _with_progress(lambda bar: write_preview(notes, page, writer=chosen, progress=bar))
     _print_problems(preview.problems)
     _print_not_snipd(preview.not_snipd, verbose)
+    aside = preview.on_stdout  # the page alone on standard output: what is said goes to stderr
     if preview.model:
-        typer.echo(preview.model.line())
-    typer.echo(f"Wrote {preview.page}: {_plural(preview.cards, 'card')}, front and back, light and night.")
+        typer.echo(preview.model.line(), err=aside)
+    where = "the page to standard output" if aside else preview.page
+    typer.echo(f"Wrote {where}: {_plural(preview.cards, 'card')}, front and back, light and night.", err=aside)
     if preview.not_snipd:
-        typer.echo(_not_snipd_line(preview.not_snipd, verbose))
+        typer.echo(_not_snipd_line(preview.not_snipd, verbose), err=aside)
     if any(p.level is Level.ERROR for p in preview.problems):
         raise typer.Exit(1)
     if not preview.episodes:

@@ -9,6 +9,7 @@ folder, imported into a temporary collection with Anki's own engine (the
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class Preview:
     model: ModelReport | None = None  # what the language model did (`--writer llm`)
     episodes: int = 0
     not_snipd: tuple[Path, ...] = ()  # files that are not Snipd notes
+    on_stdout: bool = False  # the page went to standard output (`--out -`), not to `page`
 
 
 def render_cards(paths: Sequence[Path | str]) -> list[RenderedCard]:
@@ -138,9 +140,10 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
     replaced by a temporary file renamed into place, so a failed write leaves
     the page that was there before. Anything else (`/dev/stdout`, a pipe) is
     written into, as a shell would: renaming over it would replace a device
-    with a file.
+    with a file. `-` is standard output, as for most tools.
     """
-    page = check_page(out)
+    on_stdout = os.fspath(out) == "-"  # `./-` is a file of that name
+    page = Path("-") if on_stdout else check_page(out)
     writer.settings()  # a mistaken option stops the preview before anything is built
     cards, report = _render(paths, writer, progress)
     text = preview_page(cards)
@@ -148,15 +151,19 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
-    try:
-        if os.path.exists(page) and not os.path.isfile(page):
-            write(page)
-        else:
-            write_atomically(page, write)
-    except OSError as error:
-        raise OutputError(page, error) from None
+    if on_stdout:  # a closed pipe or a full disk there is the caller's to report, as for any output
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            if os.path.exists(page) and not os.path.isfile(page):
+                write(page)
+            else:
+                write_atomically(page, write)
+        except OSError as error:
+            raise OutputError(page, error) from None
     return Preview(page=page, cards=len(cards), problems=tuple(report.problems), model=report.model,
-                   episodes=report.episodes, not_snipd=tuple(report.not_snipd))
+                   episodes=report.episodes, not_snipd=tuple(report.not_snipd), on_stdout=on_stdout)
 
 
 def check_page(out: Path | str) -> Path:

@@ -882,3 +882,13 @@ def test_the_writer_choices_are_the_writer_kinds_in_any_case(tmp_path, monkeypat
     assert get_args(WriterChoice) == tuple(kind.value for kind in WriterKind)
     monkeypatch.setenv("CARDS_CONFIG", str(tmp_path / "none.toml"))
     assert run("config", "--writer", "LLM").stdout.splitlines()[8] == "writer       llm  (flag: --writer)"
+
+
+def test_preview_to_dash_writes_the_page_alone_to_standard_output(fixtures, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("preview", str(one_file(fixtures, tmp_path)), "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("<!doctype html>") and result.stdout.rstrip().endswith("</html>")
+    assert result.stdout.count("<iframe") == 4 * 7  # 7 cards, 4 views each
+    assert result.stderr == "Wrote the page to standard output: 7 cards, front and back, light and night.\n"
+    assert not (tmp_path / "-").exists()
