@@ -137,26 +137,35 @@ def database(col: Collection) -> Any:
 
 class NewCollection(NamedTuple):
     """A collection path as it was just before it was opened: whether the collection is new, and which of the
-    files Anki keeps beside it were missing (only those may be removed again)."""
+    files Anki keeps beside it, and of the folders above it, were missing (only those may be removed again)."""
 
     path: Path
     is_new: bool
-    missing: tuple[Path, ...]
+    missing: tuple[Path, ...]  # in the order they can be removed: files, then folders from the deepest up
 
     @classmethod
-    def before_opening(cls, path: Path) -> NewCollection:
-        """Look now, right before the open: a dangling link names a file that is someone's, so it is not new."""
+    def before_opening(cls, path: Path, also: tuple[Path, ...] = ()) -> NewCollection:
+        """Look now, right before the open: a dangling link names a file that is someone's, so it is not new.
+        `also` are files the caller may write beside it (a sync's session key)."""
         media_folder, media_db = map(Path, media_paths_from_col_path(str(path)))  # named as Anki names them
-        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), media_db, media_folder)
-        is_new = not _there(path)
-        return cls(path, is_new, tuple(p for p in (path, *beside) if not _there(p)) if is_new else ())
+        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), media_db, *also,
+                  media_folder)
+        if _there(path):
+            return cls(path, False, ())
+        above = []  # the folders the open makes for it (`--create` into a folder that does not exist yet)
+        folder = path.parent
+        while not _there(folder) and folder != folder.parent:
+            above.append(folder)
+            folder = folder.parent
+        return cls(path, True, tuple(p for p in (path, *beside) if not _there(p)) + tuple(above))
 
     def remove(self) -> None:
-        """Remove what opening made, once it is closed: the collection and the files that were missing before.
+        """Remove what opening made, once it is closed: the collection, the files that were missing before and
+        the folders made for it.
 
-        Nothing that was there is touched; a media folder only goes when
-        empty, and a file that cannot be removed stays (the sync's own error
-        is the one to report).
+        Nothing that was there is touched; a folder only goes when empty,
+        and a file that cannot be removed stays (the sync's own error is the
+        one to report).
         """
         for made in self.missing:
             with suppress(OSError):

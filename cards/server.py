@@ -72,9 +72,14 @@ class SessionStore:
     """The session key for one server and user: in the keyring where there is one, else in a 0600 file."""
 
     def __init__(self, collection: Path, endpoint: str, user: str):
-        self.file = collection.parent / SESSION_FILE
+        self.file = self.file_beside(collection)
         self.endpoint, self.user = endpoint, user
         self.account = f"{user} on {endpoint}"
+
+    @staticmethod
+    def file_beside(collection: Path) -> Path:
+        """Where the key is kept where there is no keyring: beside the collection."""
+        return collection.parent / SESSION_FILE
 
     def load(self) -> str | None:
         """The kept key, if any (a key kept in the file by an earlier version moves to the keyring)."""

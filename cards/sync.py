@@ -206,7 +206,7 @@ def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bo
     if dry_run and not target.exists():
         yield None, False
         return
-    made = anki.NewCollection.before_opening(target)
+    made = anki.NewCollection.before_opening(target, also=(SessionStore.file_beside(target),))
     discard = False
     try:
         with ExitStack() as held:

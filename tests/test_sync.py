@@ -16,6 +16,7 @@ from ankitools import Collection, fresh_collection, import_package
 from test_regenerate import NEW_SNIP, NEW_WORDING, OLD_WORDING, scheduling, study
 from typer.testing import CliRunner
 
+from cards import collection as anki
 from cards.cli import app
 from cards.notetypes import CLOZE_NAME
 from cards.server import SESSION_FILE
@@ -339,6 +340,7 @@ def test_a_new_collection_is_filled_from_a_server_with_data(library, tmp_path, s
 
 def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_path, server, monkeypatch):
     desk = tmp_path / "desk" / "collection.anki2"
+    (tmp_path / "desk").mkdir()
     base = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--create",
             "--user", "reader"]
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
@@ -354,6 +356,30 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert result.stderr.strip().endswith("check the address and your connection, then run again")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not desk.exists()
+    deeper = tmp_path / "desk" / "Anki2" / "new profile" / "collection.anki2"
+    result = runner.invoke(app, [*base[:5], str(deeper), *base[6:], "--server", server])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in (tmp_path / "desk").iterdir()) == []  # nor the folders made for it
+
+
+def test_a_new_collection_is_removed_with_what_was_made_for_it_and_nothing_else(tmp_path):
+    """As after a failed `--create` sync: the collection, the files beside it and the folders above it that the
+    open and the login made go; what was there stays."""
+    home = tmp_path / "home"
+    (home / "Anki2").mkdir(parents=True)
+    (home / "Anki2" / "prefs21.db").write_text("the user's")
+    path = home / "Anki2" / "profile" / "sub" / "collection.anki2"
+    session = path.parent / SESSION_FILE
+    made = anki.NewCollection.before_opening(path, also=(session,))
+    assert made.is_new
+    with anki.open_collection(path):
+        session.write_text("{}")  # the key kept after a login, where there is no keyring
+    made.remove()
+    assert sorted(p.name for p in (home / "Anki2").iterdir()) == ["prefs21.db"]
+    path.parent.mkdir(parents=True)
+    (path.parent / "notes.txt").write_text("the user's")
+    made.remove()  # a folder that holds something now is someone's
+    assert (path.parent / "notes.txt").read_text() == "the user's"
 
 
 def test_what_was_beside_a_new_collection_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
