@@ -505,8 +505,27 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
         return None  # `carry [a transceiver], a probe and a shovel`: the first item of a list
     # `held [legal monopolies] granted by …` → `What did guilds hold that were granted by …?`
     described = _participle_phrase(words, last + 1) and clause.text[words[last].end:words[last + 1].start] == " "
+    if described and _clause_follows(clause, last):
+        return None  # `claim [the tools] imported for this are for …`: a clause's subject; `that were` breaks it
     relative = ("that were" if words[last].plural else "that was") if described else ""  # not after a comma
     return _inverted(clause, "what", gap_start, words[last].end, answer, names, relative)
+
+
+_NEW_CLAUSE = frozenset("and or but nor so i you he she it we they".split())
+
+
+def _clause_follows(clause: Clause, last: int) -> bool:
+    """After the phrase ending at word `last` comes a finite auxiliary of its own, before any punctuation, `and`,
+    a subordinator or a pronoun: the phrase is the subject of a clause the verb takes without `that` (`claim [the
+    tools] imported for this are …`), not its object."""
+    words = clause.words
+    for i in range(last + 1, len(words)):
+        if re.search(r"[;:,()]", clause.text[words[i - 1].end:words[i].start]) or words[i].lower in SUBORDINATORS \
+                or words[i].lower in _NEW_CLAUSE:
+            return False
+        if words[i].lower in AUXILIARIES:
+            return True
+    return False
 
 
 def _participle_phrase(words: Sequence[Token], i: int) -> bool:
