@@ -782,3 +782,10 @@ def test_the_subject_of_a_clause_the_verb_takes_is_not_asked_as_its_object():
         "Guilds held legal monopolies granted by town charters, so only members could sell their goods within the "
         "city walls.", "Pod", "Ep")]
     assert ("What did guilds hold that were granted by town charters?", "legal monopolies") in held
+
+
+def test_a_participle_after_a_possessive_describes_the_noun_it_opens():
+    """`France's [hated] salt tax`: after a possessive comes a noun phrase, so the participle is no verb (it was
+    read as one: `In what year did France's hate salt tax was abolished?`)."""
+    assert asked("France's hated salt tax was abolished in 1790.") == (
+        "In what year was France's hated salt tax abolished?", "1790")

@@ -59,6 +59,7 @@ _DETERMINERS = DETERMINERS | frozenset("some any no many much more most few fewe
                                        "several another other such whose my".split())
 _INDEFINITE = frozenset("everyone everybody everything someone somebody something anyone anybody anything".split())
 _DO = frozenset("do does did don't doesn't didn't".split())
+_S_IS = frozenset("it's that's what's there's here's who's he's she's".split())  # `'s` for `is` or `has`
 # What a verb takes after it: an article, a number, a pronoun, a preposition, an adverb, `that`.
 # Verbs whose past is their base form (`quicklime [cut] Roman curing times`), and nouns whose plural is their
 # singular (`Parrotfish graze …`): facts of English the lexicon does not give.
@@ -284,8 +285,9 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
         return ADJ if can_adj else NOUN
     participle = lower.endswith("ed") or (word.lex.irregular and not lower.endswith("s"))
     article = previous == DET and before not in ("this", "that", "these", "those")  # `These [included] Spyridon …`
+    possessive = before.endswith("'s") and before not in _S_IS  # `France's [hated] salt tax`; not `it's`
     if participle and following is not None and _nounish(following) and (previous in (None, ADJ, PREP) or article
-                                                                           or state.setting):
+                                                                           or possessive or state.setting):
         return ADJ  # `Fermented foods`, `a trained workforce`, `Spent fuel`, `…, isolated hospitals`
     if previous in (DET, ADJ, PREP, NUM) or (at is not None and words[at].lower.endswith("'s")):
         if can_adj and following is not None and _nounish(following):
