@@ -789,3 +789,22 @@ def test_a_participle_after_a_possessive_describes_the_noun_it_opens():
     read as one: `In what year did France's hate salt tax was abolished?`)."""
     assert asked("France's hated salt tax was abolished in 1790.") == (
         "In what year was France's hated salt tax abolished?", "1790")
+
+
+@pytest.mark.parametrize(("key_point", "question", "answer"), [
+    # `built` read as the verb, `did` made the question, and `can` stayed in it: such a question is never asked
+    ("Newly built dams can silt up within forty years.", "Newly built dams can silt up within how many years?",
+     "forty years"),
+    # capitals make a name, never a verb: `LED` is no `led`
+    ("Unlike old gas lamps, modern LED bulbs can last for years with no maintenance.",
+     "Unlike old gas lamps, what can last for years with no maintenance?", "Modern LED bulbs"),
+])
+def test_a_question_made_on_a_word_that_is_no_verb_is_not_asked(key_point: str, question: str, answer: str) -> None:
+    assert asked(key_point) == (question, answer)
+
+
+def test_a_verb_that_takes_a_clause_keeps_the_clauses_own_verb():
+    """`How many years does low rainfall mean a burned forest [can] take …?`: a do-question may hold a second
+    finite verb after a verb that takes a clause."""
+    assert asked("Low rainfall means a burned forest can take fifty years to regrow.") == (
+        "How many years does low rainfall mean a burned forest can take to regrow?", "fifty years")

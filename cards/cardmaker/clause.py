@@ -276,6 +276,8 @@ def _main_verb(words: Sequence[Token], start: int, hints: frozenset[int] = froze
         participle = words[i].lex.irregular and words[i - 1].plural and i + 1 < len(words) \
             and words[i + 1].lower in PREPOSITIONS  # `babies born by caesarean section start …`
         second = words[i - 1].lower == "and" and weak is not None  # `standardized texts and made …`
+        if words[i].acronym:
+            continue  # `modern [LED] bulbs can last …`: capitals make a name, never a verb (`led`)
         if (word in AUXILIARIES or words[i].lex.irregular or word in PERSON_VERBS or word in COMMON_VERBS
                 or i in hints) and not participle:
             return weak if second else i

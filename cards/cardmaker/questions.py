@@ -33,6 +33,7 @@ from cards.cardmaker.words import (
     ADVISING_MODALS,
     AUXILIARIES,
     BE,
+    CLAUSE_VERBS,
     COMMON_VERBS,
     DETERMINERS,
     GAP_WORDS,
@@ -964,7 +965,8 @@ def _good(question: Question, podcast: str) -> bool:
     on the front."""
     if not question.answer or len(word_forms(question.answer)) > MAX_ANSWER_WORDS:
         return False
-    if not question.text.endswith("?") or len(word_forms(question.text)) < 4 or _broken(question.text):
+    if not question.text.endswith("?") or len(word_forms(question.text)) < 4 or _broken(question.text) \
+            or _two_finite_verbs(question.text):
         return False
     if ";" in question.text or ":" in question.text:
         return False  # `What do the bees swarm; with a box?`: a question is one clause
@@ -1030,6 +1032,38 @@ def _broken(text: str) -> bool:
             return True
         if any(w[:1] in ("'", "‘", "\"", "“") for w in following):
             return True  # `what year 'West End Blues'`: the wh-phrase stands inside a quotation
+    return False
+
+
+# Verbs whose object may be a clause without `that` (`What does Watanabe suspect [is] …?`), as a do-question
+# leaves them: `CLAUSE_VERBS` in the base form, and the other verbs of knowing and expecting.
+_CLAUSE_TAKING = frozenset(w.removesuffix("s") for w in CLAUSE_VERBS if w.endswith("s")) | frozenset(
+    "suspect mean expect know find show hope fear feel assume predict guess insist report conclude".split())
+_FINITE = frozenset("is are was were has had can could will would may might must should shall".split())
+_CLAUSE_BREAK = re.compile(r"[,;:]")
+
+
+def _two_finite_verbs(text: str) -> bool:
+    """A question made with `do` that keeps a finite verb of its clause: `how many days did freshly make kimchi
+    [can] ripen …?`, `where does standing-room ticket [are] …?`. The verb the question was made on was no verb
+    (`made`, `LED`, `lost`): a broken question. A new clause (`that`, `and`, a comma) or a verb that takes one
+    (`What does Watanabe suspect [is] …?`) may hold a finite verb of its own."""
+    words = re.findall(r"[\w'’-]+|[,;:]", text)
+    lower = [w.lower() for w in words]
+    wh = next((i for i, w in enumerate(lower) if w in _WH), None)
+    if wh is None:
+        return False
+    do = next((i for i in range(wh + 1, min(len(lower), wh + 5)) if lower[i] in ("do", "does", "did")), None)
+    if do is None:
+        return False
+    for i in range(do + 1, len(lower)):
+        word = lower[i]
+        if _CLAUSE_BREAK.match(word) or word in SUBORDINATORS or word in ("and", "or", "but", "so", "than", "as"):
+            return False
+        if word in _CLAUSE_TAKING and not (i + 1 < len(lower) and lower[i + 1] in PREPOSITIONS):
+            return False  # `suspect [is]`, `mean a broken formation [can]`; not `find at the quarry [had]`
+        if word in _FINITE:
+            return True
     return False
 
 

@@ -367,15 +367,15 @@ QUESTION_FEATURES = (
 
 
 QUESTION_WEIGHTS: dict[str, float] = {
-    "form_number": 0.36, "form_subject": 0.11, "form_fronted": 0.16, "form_in_place": -0.01,
-    "form_subject_phrase": 0.18, "form_object_phrase": -0.44, "form_advice": -0.01, "form_speaker": 0.31,
-    "made_first": 0.31, "order": 0.07, "no_target": -0.01, "best_target": 0.97, "behind_best": -0.75,
-    "answer_number": 0.30, "answer_entity": 0.51, "answer_rare_term": 0.00, "answer_noun_phrase": -0.13,
-    "answer_one_word": -0.21, "answer_three_words_plus": 0.35, "who": -0.34, "wh_in_the_middle": -0.11,
-    "preposition_at_the_end": -0.03, "comma": -0.07, "length": -0.05, "framed": -0.30, "answer_people": -0.05,
-    "answer_rare": 0.40, "answer_joined": 0.11, "bias": 0.67,
+    "form_number": 0.39, "form_subject": 0.10, "form_fronted": 0.20, "form_in_place": -0.05,
+    "form_subject_phrase": 0.13, "form_object_phrase": -0.43, "form_advice": 0.01, "form_speaker": 0.31,
+    "made_first": 0.30, "order": 0.07, "no_target": -0.03, "best_target": 1.02, "behind_best": -0.76,
+    "answer_number": 0.32, "answer_entity": 0.50, "answer_rare_term": -0.01, "answer_noun_phrase": -0.12,
+    "answer_one_word": -0.19, "answer_three_words_plus": 0.36, "who": -0.33, "wh_in_the_middle": -0.17,
+    "preposition_at_the_end": -0.04, "comma": -0.07, "length": -0.05, "framed": -0.28, "answer_people": -0.05,
+    "answer_rare": 0.41, "answer_joined": 0.11, "bias": 0.66,
 }
-QUESTION_THRESHOLD = -1.68
+QUESTION_THRESHOLD = -1.76
 
 
 def question_score(features: dict[str, float]) -> float:
