@@ -808,3 +808,17 @@ def test_a_verb_that_takes_a_clause_keeps_the_clauses_own_verb():
     finite verb after a verb that takes a clause."""
     assert asked("Low rainfall means a burned forest can take fifty years to regrow.") == (
         "How many years does low rainfall mean a burned forest can take to regrow?", "fifty years")
+
+
+@pytest.mark.parametrize(("question", "broken"), [
+    ("Within how many years did newly build dams can silt up?", True),
+    ("What did Polynesian rats eat did far more damage?", True),  # a second `did`: the first verb was none
+    ("In an English auction the price rises, what does whereas a Dutch auction start?", True),  # no subject
+    ("How many years does low rainfall mean a burned forest can take to regrow?", False),  # `mean` takes a clause
+    ("What does a heat wave do to crops that were planted late?", False),  # a lexical `do`; `were` in a new clause
+    ("What did the survey find, and how many people were asked?", False),
+])
+def test_a_do_question_holds_one_finite_verb_in_its_clause(question: str, broken: bool) -> None:
+    from cards.cardmaker.questions import _two_finite_verbs
+
+    assert _two_finite_verbs(question) is broken

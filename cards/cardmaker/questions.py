@@ -1039,15 +1039,18 @@ def _broken(text: str) -> bool:
 # leaves them: `CLAUSE_VERBS` in the base form, and the other verbs of knowing and expecting.
 _CLAUSE_TAKING = frozenset(w.removesuffix("s") for w in CLAUSE_VERBS if w.endswith("s")) | frozenset(
     "suspect mean expect know find show hope fear feel assume predict guess insist report conclude".split())
-_FINITE = frozenset("is are was were has had can could will would may might must should shall".split())
+# A finite verb a do-question's clause cannot hold besides `do` (a lexical `do` may follow: `What does heat do?`).
+_FINITE = frozenset("is are was were has had does did can could will would may might must should shall".split())
+_JOINERS = frozenset("and or but so than as".split())
 _CLAUSE_BREAK = re.compile(r"[,;:]")
 
 
 def _two_finite_verbs(text: str) -> bool:
     """A question made with `do` that keeps a finite verb of its clause: `how many days did freshly make kimchi
     [can] ripen …?`, `where does standing-room ticket [are] …?`. The verb the question was made on was no verb
-    (`made`, `LED`, `lost`): a broken question. A new clause (`that`, `and`, a comma) or a verb that takes one
-    (`What does Watanabe suspect [is] …?`) may hold a finite verb of its own."""
+    (`made`, `LED`, `lost`): a broken question, as is one with no subject after `do` (`what does [whereas] …`).
+    A new clause (`that`, `and`, a comma) or a verb that takes one (`How many years does low rainfall mean a
+    burned forest [can] take …?`) may hold a finite verb of its own."""
     words = re.findall(r"[\w'’-]+|[,;:]", text)
     lower = [w.lower() for w in words]
     wh = next((i for i, w in enumerate(lower) if w in _WH), None)
@@ -1056,9 +1059,11 @@ def _two_finite_verbs(text: str) -> bool:
     do = next((i for i in range(wh + 1, min(len(lower), wh + 5)) if lower[i] in ("do", "does", "did")), None)
     if do is None:
         return False
+    if do + 1 < len(lower) and (lower[do + 1] in SUBORDINATORS or lower[do + 1] in _JOINERS):
+        return True  # `what does [whereas] a Dutch auction start …?`: no subject after `does`
     for i in range(do + 1, len(lower)):
         word = lower[i]
-        if _CLAUSE_BREAK.match(word) or word in SUBORDINATORS or word in ("and", "or", "but", "so", "than", "as"):
+        if _CLAUSE_BREAK.match(word) or word in SUBORDINATORS or word in _JOINERS:
             return False
         if word in _CLAUSE_TAKING and not (i + 1 < len(lower) and lower[i + 1] in PREPOSITIONS):
             return False  # `suspect [is]`, `mean a broken formation [can]`; not `find at the quarry [had]`
