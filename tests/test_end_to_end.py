@@ -54,8 +54,8 @@ def test_seed_note_imports_one_cloze_and_one_qa_note_per_key_point(seed_note, tm
     notes = notes_by_type(col)
     assert len(log.new) == report.notes
     assert len(notes[CLOZE_NAME]) == 42
-    assert report.skipped[SKIP_NO_QUESTION] == 10
-    assert len(notes[QA_NAME]) == 42 - 10
+    assert report.skipped[SKIP_NO_QUESTION] == 11
+    assert len(notes[QA_NAME]) == 42 - 11
     for note in notes[CLOZE_NAME] + notes[QA_NAME]:
         assert len(note.cards()) >= 1
     col.close()
