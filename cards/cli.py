@@ -68,9 +68,9 @@ def _run(action, *args):
     """
     try:
         return action(*args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C, or `Terminated`: what the command made is cleaned up on the way
         typer.echo(f"error: {InterruptedBuild()}", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(128 + stop.signum if isinstance(stop, Terminated) else 130) from None  # 130: SIGINT
     except UsageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -230,7 +230,6 @@ def preview_command(
     Examples:
       cards preview                                  # preview.html in the output folder
       cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
-      cards preview -o - > page.html                 # the page on standard output
     """
     settings = _settings(paths, writer=writer, llm_model=llm_model, llm_url=llm_url)
     notes = _run(settings.notes, "preview")
@@ -829,6 +828,7 @@ def run() -> None:
     tools do; what the command wrote to disk is not affected.
     """
     closed = _hold_standard_descriptors()
+    _stop_on_termination()
     sys.stdout = _standard_stream(1, sys.stdout, usable=1 not in closed, failures_end_the_command=True)
     sys.stderr = _standard_stream(2, sys.stderr, usable=2 not in closed, failures_end_the_command=False)
     try:
@@ -841,7 +841,41 @@ def run() -> None:
     except OutputFailed as failed:
         code = _output_failed(failed.error)
     sys.stderr.flush()
+    _remove_workers_folder()
     os._exit(code)
+
+
+def _remove_workers_folder() -> None:
+    """Remove the temporary folder Python's multiprocessing made for the workers (a fork server's socket), as
+    its exit handler would: `os._exit` skips that handler, and a `pymp-…` folder was left in TMPDIR."""
+    process = sys.modules.get("multiprocessing.process")
+    folder = process.current_process()._config.get("tempdir") if process else None
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a logout, `kill`, a service manager): the command stops as Ctrl-C stops it, so that
+    what it made is removed or left whole (a failed `sync --create` removes its new collection), and exits with
+    128 + the signal, as a shell reports a process the signal ended."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_termination() -> None:
+    """Raise `Terminated` in the main thread on SIGTERM and SIGHUP (SIGINT already raises KeyboardInterrupt)."""
+    import signal  # here: a millisecond of every command's start, --version's included
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 def _exit_code(code: object) -> int:

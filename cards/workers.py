@@ -112,6 +112,9 @@ def _worker_start(main: int) -> None:
     worker's parent may be a helper process that outlives it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):  # a forked worker inherits the command's handlers: it ends as it always did
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
     def watch() -> None:
         while _running(main):

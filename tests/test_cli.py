@@ -119,7 +119,7 @@ def test_summary_figures_match_what_anki_imports(seed_note, tmp_path):
     assert lines[0] == f"Built 1 episode (21 snips) from 1 file: {notes} notes, {cards} cards."
     assert lines[1] == f"Notes: {notes} new, 0 updated, 0 unchanged."
     assert lines[2] == (
-        "Skipped: 10 × key point with no good question (no Q&A); "
+        "Skipped: 11 × key point with no good question (no Q&A); "
         "1 × placeholder snip (1min Snip / Untitled)."
     )
     assert lines[3] == "Files with problems: 0 errors, 1 warning (listed above)."
@@ -892,3 +892,20 @@ def test_preview_to_dash_writes_the_page_alone_to_standard_output(fixtures, tmp_
     assert result.stdout.count("<iframe") == 4 * 7  # 7 cards, 4 views each
     assert result.stderr == "Wrote the page to standard output: 7 cards, front and back, light and night.\n"
     assert not (tmp_path / "-").exists()
+
+
+def test_the_folder_multiprocessing_made_goes_with_the_command(tmp_path, monkeypatch):
+    """`run` ends with `os._exit`, which skips multiprocessing's own cleanup: a `pymp-…` folder (a fork
+    server's socket) was left in TMPDIR after each `cards sync --server`."""
+    import multiprocessing.process
+    import multiprocessing.util
+
+    from cards.cli import _remove_workers_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delitem(multiprocessing.process.current_process()._config, "tempdir", raising=False)
+    folder = Path(multiprocessing.util.get_temp_dir())
+    assert folder.parent == tmp_path and folder.name.startswith("pymp-")
+    _remove_workers_folder()
+    assert list(tmp_path.iterdir()) == []
+    folder.mkdir()  # for multiprocessing's own handler, which runs as pytest ends (cards leaves with os._exit)

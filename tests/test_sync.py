@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -1342,3 +1345,38 @@ def test_a_dry_run_reads_a_state_in_a_read_only_folder(library, tmp_path):
         subprocess.run(["umount", str(out)], check=True)
     assert result.exit_code == 0, result.output
     assert "Dry run: 4 notes would be imported" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and SIGHUP are POSIX signals")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_terminated_create_sync_removes_what_it_made(library, tmp_path, stop):
+    """`kill` or a closed terminal while the server does not answer: the new collection, its files and the
+    folders made for it go, as after Ctrl-C, and the exit code is the shell's for that signal."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+
+    def answer_late() -> None:  # takes the connection and closes it after a while: the signal comes meanwhile
+        with suppress(OSError):
+            connection, _ = silent.accept()
+            time.sleep(2)
+            connection.close()
+
+    threading.Thread(target=answer_late, daemon=True).start()
+    target = tmp_path / "Anki2" / "new profile" / "collection.anki2"
+    running = subprocess.Popen(
+        [sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
+         str(target), "--create", "--server", f"http://127.0.0.1:{silent.getsockname()[1]}/", "--user", "reader"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CARDS_SYNC_PASSWORD": "x"})
+    try:
+        deadline = time.monotonic() + 60
+        while not target.exists() and running.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # on its way to the server
+        running.send_signal(getattr(signal, stop))
+        _, err = running.communicate(timeout=60)
+    finally:
+        silent.close()
+    assert (running.returncode, err.splitlines()[-1]) == (
+        128 + getattr(signal, stop), "error: interrupted: nothing is lost; the next build finishes the work")
+    assert not (tmp_path / "Anki2").exists()
