@@ -144,20 +144,20 @@ class NewCollection(NamedTuple):
     missing: tuple[Path, ...]  # in the order they can be removed: files, then folders from the deepest up
 
     @classmethod
-    def before_opening(cls, path: Path, also: tuple[Path, ...] = ()) -> NewCollection:
-        """Look now, right before the open: a dangling link names a file that is someone's, so it is not new.
-        `also` are files the caller may write beside it (a sync's session key)."""
+    def before_opening(cls, path: Path) -> NewCollection:
+        """Look now, right before the open. A dangling link stays (it is someone's), but the file Anki makes
+        where it leads is new, and SQLite names its journal after that file."""
         media_folder, media_db = map(Path, media_paths_from_col_path(str(path)))  # named as Anki names them
-        beside = (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), media_db, *also,
-                  media_folder)
-        if _there(path):
+        if path.exists():
             return cls(path, False, ())
+        made = Path(os.path.realpath(path)) if path.is_symlink() else path
+        beside = (made.with_name(made.name + "-wal"), made.with_name(made.name + "-shm"), media_db, media_folder)
         above = []  # the folders the open makes for it (`--create` into a folder that does not exist yet)
         folder = path.parent
         while not _there(folder) and folder != folder.parent:
             above.append(folder)
             folder = folder.parent
-        return cls(path, True, tuple(p for p in (path, *beside) if not _there(p)) + tuple(above))
+        return cls(path, True, tuple(p for p in (made, *beside) if not _there(p)) + tuple(above))
 
     def remove(self) -> None:
         """Remove what opening made, once it is closed: the collection, the files that were missing before and

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -21,7 +23,7 @@ from anki.sync_pb2 import SyncAuth
 from anki.sync_pb2 import SyncCollectionResponse as Response
 
 from cards.collection import first_line, is_empty, never_synced
-from cards.errors import SyncServerError, UsageError
+from cards.errors import CardsError, SyncServerError, UsageError, os_reason
 from cards.settings import PASSWORD_VARIABLE, shown_url
 
 SESSION_FILE = ".cards-sync-session.json"
@@ -69,44 +71,87 @@ def check_url(url: str) -> str:
 # --- the session key --------------------------------------------------------------------
 
 class SessionStore:
-    """The session key for one server and user: in the keyring where there is one, else in a 0600 file."""
+    """The session key for one server and user: in the keyring where there is one, else in a 0600 file.
+
+    The file beside the collection holds a key for each server and user
+    (`{"sessions": [{"endpoint", "user", "hkey"}, …]}`; an older file's one
+    key is read too), so that two collections in one folder, or two servers
+    for one collection, never overwrite each other's.
+    """
 
     def __init__(self, collection: Path, endpoint: str, user: str):
-        self.file = self.file_beside(collection)
+        self.file = collection.parent / SESSION_FILE
         self.endpoint, self.user = endpoint, user
         self.account = f"{user} on {endpoint}"
-
-    @staticmethod
-    def file_beside(collection: Path) -> Path:
-        """Where the key is kept where there is no keyring: beside the collection."""
-        return collection.parent / SESSION_FILE
+        self.saved: str | None = None  # the key this run wrote into the file, if it wrote one
 
     def load(self) -> str | None:
-        """The kept key, if any (a key kept in the file by an earlier version moves to the keyring)."""
+        """The kept key, if any (a key kept in the file moves to the keyring, where there is one now)."""
         key = _keyring_call("get_password", KEYRING_SERVICE, self.account)
         if key and key is not _NO_KEYRING:
             return str(key)
-        kept = _read_json(self.file)
-        if kept.get("endpoint") == self.endpoint and kept.get("user") == self.user and kept.get("hkey"):
-            key = str(kept["hkey"])
-            if _keyring_call("set_password", KEYRING_SERVICE, self.account, key) is not _NO_KEYRING:
-                self.file.unlink(missing_ok=True)
-            return key
-        return None
+        kept = self._kept().get((self.endpoint, self.user))
+        if kept and _keyring_call("set_password", KEYRING_SERVICE, self.account, kept) is not _NO_KEYRING:
+            with suppress(OSError):
+                self._write(None)
+        return kept
 
     def save(self, key: str) -> str:
         """Keep the key; says where."""
         if _keyring_call("set_password", KEYRING_SERVICE, self.account, key) is not _NO_KEYRING:
             return "keyring"
-        handle = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"endpoint": self.endpoint, "user": self.user, "hkey": key}, out)
-        os.chmod(self.file, 0o600)
+        try:
+            self._write(key)
+        except OSError as error:
+            raise CardsError(f"{self.file}: " + os_reason(error, "run again", otherwise=(
+                f"the sync server's session key cannot be kept there ({error.strerror or error}); move what is "
+                "there aside and run again"))) from None
+        self.saved = key
         return str(self.file)
 
     def forget(self) -> None:
+        """Forget this server and user's key (a stale one: the next run logs in again)."""
         _keyring_call("delete_password", KEYRING_SERVICE, self.account)
-        self.file.unlink(missing_ok=True)
+        with suppress(OSError):
+            self._write(None)
+
+    def discard_saved(self) -> None:
+        """Take back the key this run wrote into the file, unless another run has written another since (a sync
+        that made a collection and failed leaves nothing behind)."""
+        if self.saved is not None and self._kept().get((self.endpoint, self.user)) == self.saved:
+            with suppress(OSError):
+                self._write(None)
+
+    def _kept(self) -> dict[tuple[str, str], str]:
+        """Every key in the file, by (endpoint, user)."""
+        kept = _read_json(self.file)
+        entries = kept.get("sessions") if isinstance(kept.get("sessions"), list) else [kept]
+        return {(str(e["endpoint"]), str(e["user"])): str(e["hkey"]) for e in entries
+                if isinstance(e, dict) and e.get("endpoint") and e.get("user") is not None and e.get("hkey")}
+
+    def _write(self, key: str | None) -> None:
+        """The file with this server and user's key set to `key` (or taken out, for None), the others kept;
+        written whole and renamed into place, readable by its owner only; removed when no key is left."""
+        kept = self._kept()
+        if key is None and (self.endpoint, self.user) not in kept:
+            return
+        kept.pop((self.endpoint, self.user), None)
+        if key is not None:
+            kept[(self.endpoint, self.user)] = key
+        if not kept:
+            Path(os.path.realpath(self.file)).unlink(missing_ok=True)
+            return
+        sessions = [{"endpoint": endpoint, "user": user, "hkey": hkey} for (endpoint, user), hkey in kept.items()]
+        real = Path(os.path.realpath(self.file))  # a link to it stays a link
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f"{SESSION_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp makes it 0600
+                json.dump({"sessions": sessions}, out)
+            os.replace(tmp, real)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 _NO_KEYRING = object()

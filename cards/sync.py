@@ -158,7 +158,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         key = session.load()
         secret = None if key else read_password(password)
     tell = progress or (lambda stage, done, total: None)
-    with _opened(target, options.dry_run) as (col, created):
+    with _opened(target, options.dry_run, session.discard_saved if session else None) as (col, created):
         result = Syncing(col, target, options, tell, now or int(time.time()))
         result.report.created = created
         if col is not None and server and session is not None:
@@ -193,7 +193,8 @@ def check_server_options(options: SyncOptions) -> ServerOptions | None:
 
 
 @contextmanager
-def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bool]]:
+def _opened(target: Path, dry_run: bool,
+            also_discard: Callable[[], None] | None = None) -> Iterator[tuple[Collection | None, bool]]:
     """The collection, held until the sync ends (none for a dry run of a collection not made yet), and whether
     this sync made it.
 
@@ -206,7 +207,7 @@ def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bo
     if dry_run and not target.exists():
         yield None, False
         return
-    made = anki.NewCollection.before_opening(target, also=(SessionStore.file_beside(target),))
+    made = anki.NewCollection.before_opening(target)
     discard = False
     try:
         with ExitStack() as held:
@@ -224,6 +225,8 @@ def _opened(target: Path, dry_run: bool) -> Iterator[tuple[Collection | None, bo
                 raise
     finally:
         if discard:
+            if also_discard:
+                also_discard()  # the session key this sync kept beside the collection
             made.remove()
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -20,9 +21,11 @@ from test_regenerate import NEW_SNIP, NEW_WORDING, OLD_WORDING, scheduling, stud
 from typer.testing import CliRunner
 
 from cards import collection as anki
+from cards import server as server_module
 from cards.cli import app
+from cards.errors import CardsError
 from cards.notetypes import CLOZE_NAME
-from cards.server import SESSION_FILE
+from cards.server import SESSION_FILE, SessionStore
 from cards.sync import SyncOptions, sync
 
 runner = CliRunner()
@@ -367,16 +370,15 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
 
 def test_a_new_collection_is_removed_with_what_was_made_for_it_and_nothing_else(tmp_path):
     """As after a failed `--create` sync: the collection, the files beside it and the folders above it that the
-    open and the login made go; what was there stays."""
+    open made go; what was there stays."""
     home = tmp_path / "home"
     (home / "Anki2").mkdir(parents=True)
     (home / "Anki2" / "prefs21.db").write_text("the user's")
     path = home / "Anki2" / "profile" / "sub" / "collection.anki2"
-    session = path.parent / SESSION_FILE
-    made = anki.NewCollection.before_opening(path, also=(session,))
+    made = anki.NewCollection.before_opening(path)
     assert made.is_new
     with anki.open_collection(path):
-        session.write_text("{}")  # the key kept after a login, where there is no keyring
+        pass
     made.remove()
     assert sorted(p.name for p in (home / "Anki2").iterdir()) == ["prefs21.db"]
     path.parent.mkdir(parents=True)
@@ -434,6 +436,8 @@ def test_a_link_to_a_collection_not_made_yet_stays_after_a_wrong_password(librar
                                  "--create", "--server", server, "--user", "reader"])
     assert result.exit_code == 1
     assert desk.is_symlink()
+    # what the failed sync made is gone: the file at the link's end, and the media folder beside the link
+    assert list((tmp_path / "synced-folder").iterdir()) == [] and list(desk.parent.iterdir()) == [desk]
 
 
 def test_a_collection_that_was_there_stays_after_a_wrong_password(library, tmp_path, server, monkeypatch):
@@ -1380,3 +1384,34 @@ def test_a_terminated_create_sync_removes_what_it_made(library, tmp_path, stop):
     assert (running.returncode, err.splitlines()[-1]) == (
         128 + getattr(signal, stop), "error: interrupted: nothing is lost; the next build finishes the work")
     assert not (tmp_path / "Anki2").exists()
+
+
+def test_the_session_file_keeps_a_key_for_each_server_and_takes_back_only_its_own(tmp_path, monkeypatch):
+    """Two collections in one folder, two servers: neither's key overwrites the other's; a failed sync takes
+    back the key it wrote, and not one another sync wrote since."""
+    monkeypatch.setattr("cards.server._keyring_call", lambda *args: server_module._NO_KEYRING)
+    first = SessionStore(tmp_path / "a.anki2", "http://127.0.0.1:1/", "reader")
+    second = SessionStore(tmp_path / "b.anki2", "http://127.0.0.1:2/", "reader")
+    first.save("key one")
+    second.save("key two")
+    assert (first.load(), second.load()) == ("key one", "key two")
+    assert stat.S_IMODE(os.stat(tmp_path / SESSION_FILE).st_mode) == 0o600
+    second.discard_saved()  # its sync failed
+    assert (first.load(), second.load()) == ("key one", None)
+    again = SessionStore(tmp_path / "b.anki2", "http://127.0.0.1:1/", "reader")
+    again.save("key three")  # another sync, same server and user as the first: the newer key
+    first.discard_saved()  # the first run fails late: the key is not the one it wrote
+    assert first.load() == "key three"
+    again.forget()
+    assert not (tmp_path / SESSION_FILE).exists()
+    (tmp_path / SESSION_FILE).write_text('{"endpoint": "http://127.0.0.1:1/", "user": "reader", "hkey": "old"}')
+    assert first.load() == "old"  # a file an earlier version wrote
+
+
+def test_a_session_file_that_is_a_folder_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr("cards.server._keyring_call", lambda *args: server_module._NO_KEYRING)
+    (tmp_path / SESSION_FILE).mkdir()
+    with pytest.raises(CardsError) as raised:
+        SessionStore(tmp_path / "c.anki2", "http://127.0.0.1:1/", "reader").save("key")
+    assert str(raised.value) == (f"{tmp_path / SESSION_FILE}: the sync server's session key cannot be kept there "
+                                 "(Is a directory); move what is there aside and run again")
