@@ -125,7 +125,8 @@ class SessionStore:
     def _kept(self) -> dict[tuple[str, str], str]:
         """Every key in the file, by (endpoint, user)."""
         kept = _read_json(self.file)
-        entries = kept.get("sessions") if isinstance(kept.get("sessions"), list) else [kept]
+        sessions = kept.get("sessions")
+        entries = sessions if isinstance(sessions, list) else [kept]
         return {(str(e["endpoint"]), str(e["user"])): str(e["hkey"]) for e in entries
                 if isinstance(e, dict) and e.get("endpoint") and e.get("user") is not None and e.get("hkey")}
 
