@@ -232,6 +232,10 @@ def preview_command(
       cards preview ~/Obsidian/Snipd/Episode.md -o ~/episode.html
     """
     settings = _settings(paths, writer=writer, llm_model=llm_model, llm_url=llm_url)
+    if out is not None:
+        from cards.settings import check_user_path
+
+        _run(check_user_path, out, "--out")
     notes = _run(settings.notes, "preview")
     page = out if out is not None else str(Path(settings.out.value).expanduser() / "preview.html")
     from cards.preview import write_preview  # imports Anki's engine: only when asked

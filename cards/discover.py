@@ -58,7 +58,15 @@ def find_collection(collection: Path | str | None, profile: str | None,
         except FileNotFoundError:  # a relative path, from a working folder that was deleted meanwhile
             raise UsageError(f"{collection}: the current folder no longer exists; give --collection as a full "
                              "path, or change to a folder that exists") from None
-        if path.is_dir():
+        except RuntimeError:  # `~nobody/…`
+            raise UsageError(f"{collection}: --collection starts with a ~ that names no user on this computer; "
+                             "give the path in full") from None
+        try:
+            folder = path.is_dir()
+        except OSError as error:  # a name too long for the file system, say
+            raise UsageError(f"{path}: --collection cannot name a file here ({error.strerror or error}); name "
+                             "another file") from None
+        if folder:
             raise UsageError(f"{path}: --collection names a folder; name the collection file ({COLLECTION_FILE})")
         return path
     base = anki_base(environ)

@@ -163,11 +163,16 @@ class Settings(NamedTuple):
 def resolve(flags: Flags, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """The settings in force for a command given `flags`: flag, else file, else environment, else default."""
     environ = os.environ if environ is None else environ
+    for path in flags.paths:
+        check_user_path(path, "PATHS")
+    for value, name in ((flags.out, "--out"), (flags.collection, "--collection")):
+        if value is not None:
+            check_user_path(value, name)
     config = config_location(environ)
     found = read_config(config.value)
     in_file = Origin.FILE, str(found.path)
     # The checkout's seeds/ and decks/ go together, and only where nothing else is named.
-    checkout = None if found.found or flags.paths else find_checkout(cwd or Path.cwd())
+    checkout = None if found.found or flags.paths else find_checkout(cwd or current_folder())
     collection, profile = _collection(flags, found)
     return Settings(
         config=config,
@@ -240,7 +245,7 @@ def llm_url_default(environ: Mapping[str, str]) -> Setting[str | None]:
 
 def _shown(path: Path, cwd: Path | None) -> str:
     """A path in the checkout as the user would type it: relative when it is just below the current folder."""
-    here = cwd or Path.cwd()
+    here = cwd or current_folder()
     return path.name if path.parent == here else str(path)
 
 
@@ -250,7 +255,8 @@ def config_location(environ: Mapping[str, str]) -> Setting[Path]:
     """Where the configuration file is (whether or not it exists): CARDS_CONFIG, else the platform's place."""
     named = environ.get(CONFIG_VARIABLE, "")
     if named:
-        return Setting(Path(named).expanduser(), Origin.ENVIRONMENT, CONFIG_VARIABLE)
+        return Setting(Path(check_user_path(named, CONFIG_VARIABLE)).expanduser(), Origin.ENVIRONMENT,
+                       CONFIG_VARIABLE)
     import platformdirs  # only for a command that resolves its settings
 
     return Setting(platformdirs.user_config_path(APP_NAME) / CONFIG_NAME, Origin.DEFAULT)
@@ -261,6 +267,26 @@ def default_out() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path(APP_NAME) / CHECKOUT_OUT
+
+
+def current_folder() -> Path:
+    """The working folder; a usage error when it was deleted (or moved) while the shell stayed in it."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError("the current folder no longer exists (deleted or moved?); change to a folder that "
+                         "exists, or name every path in full") from None
+
+
+def check_user_path(value: str, name: str) -> str:
+    """`value` as given, once a `~user` at its start is known to name someone on this computer (`~` alone is
+    the home folder): otherwise Python cannot expand it."""
+    try:
+        Path(value).expanduser()
+    except RuntimeError:
+        raise UsageError(f"{value}: {name} starts with a ~ that names no user on this computer; give the path in "
+                         "full") from None
+    return value
 
 
 def find_checkout(start: Path) -> Path | None:
@@ -364,7 +390,6 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
     kind = _text(path, writer, "kind", "writer.")
     if kind is not None and kind not in WRITER_KINDS:
         raise ConfigError(path, f'writer.kind = "{kind}": choose ' + " or ".join(f'"{k}"' for k in WRITER_KINDS))
-    folder = path.parent
     sources = data.get("sources")
     if isinstance(sources, str):
         sources = [sources]
@@ -374,9 +399,9 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
     collection = _text(path, data, "collection")
     return ConfigFile(
         path=path, found=True,
-        sources=tuple(_file_path(folder, s) for s in sources) if sources else None,
-        out=_file_path(folder, out) if out is not None else None,
-        collection=_file_path(folder, collection) if collection is not None else None,
+        sources=tuple(_file_path(path, s) for s in sources) if sources else None,
+        out=_file_path(path, out) if out is not None else None,
+        collection=_file_path(path, collection) if collection is not None else None,
         profile=_text(path, data, "profile"), server=_text(path, data, "server"), user=_text(path, data, "user"),
         writer=WriterInput(kind=kind, model=_text(path, writer, "model", "writer."),
                            url=_text(path, writer, "url", "writer.")),
@@ -401,9 +426,13 @@ def _text(path: Path, table: dict[str, Any], key: str, prefix: str = "") -> str 
     return value
 
 
-def _file_path(folder: Path, value: str) -> str:
-    """A path from the file: `~` is the home folder, and a relative path starts from the file's folder."""
-    return str(folder / Path(value).expanduser())
+def _file_path(config: Path, value: str) -> str:
+    """A path from the file `config`: `~` is the home folder, and a relative path starts from the file's folder."""
+    try:
+        return str(config.parent / Path(value).expanduser())
+    except RuntimeError:
+        raise ConfigError(config, f'"{value}" starts with a ~ that names no user on this computer; give the path '
+                                  "in full") from None
 
 
 def toml_string(value: str) -> str:

@@ -909,3 +909,10 @@ def test_the_folder_multiprocessing_made_goes_with_the_command(tmp_path, monkeyp
     _remove_workers_folder()
     assert list(tmp_path.iterdir()) == []
     folder.mkdir()  # for multiprocessing's own handler, which runs as pytest ends (cards leaves with os._exit)
+
+
+def test_a_preview_page_under_a_tilde_that_names_no_user_exits_2(fixtures, tmp_path):
+    result = run("preview", str(one_file(fixtures, tmp_path)), "--out", "~nobody-here/page.html")
+    assert (result.exit_code, result.stderr) == (
+        2, "error: ~nobody-here/page.html: --out starts with a ~ that names no user on this computer; give the path "
+           "in full\n")

@@ -79,3 +79,10 @@ def test_a_relative_collection_from_a_deleted_folder_says_what_to_do(tmp_path, m
         find_collection("profile/collection.anki2", None)
     assert str(raised.value) == ("profile/collection.anki2: the current folder no longer exists; give --collection "
                                  "as a full path, or change to a folder that exists")
+
+
+def test_a_collection_name_too_long_for_the_file_system_is_a_usage_error(tmp_path):
+    long = tmp_path / ("a" * 300 + ".anki2")
+    with pytest.raises(UsageError) as raised:
+        find_collection(long, None)
+    assert str(raised.value) == f"{long}: --collection cannot name a file here (File name too long); name another file"

@@ -202,3 +202,36 @@ def test_any_text_is_written_so_that_toml_reads_it_back(text):
                              writer=WriterInput(model=text))
     parsed = tomllib.loads(config_text(config_file))
     assert (parsed["user"], parsed["server"], parsed["profile"], parsed["writer"]["model"]) == (text,) * 4
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (Flags(paths=("~nobody-here/notes",)), "~nobody-here/notes: PATHS starts with a ~ that names no user on this "
+                                           "computer; give the path in full"),
+    (Flags(out="~nobody-here/decks"), "~nobody-here/decks: --out starts with a ~ that names no user on this "
+                                      "computer; give the path in full"),
+    (Flags(collection="~nobody-here/c.anki2"), "~nobody-here/c.anki2: --collection starts with a ~ that names no "
+                                               "user on this computer; give the path in full"),
+])
+def test_a_tilde_that_names_no_user_is_a_usage_error(tmp_path, flags, message):
+    with pytest.raises(UsageError) as raised:
+        resolve(flags, {"CARDS_CONFIG": str(tmp_path / "none.toml")}, cwd=tmp_path)
+    assert str(raised.value) == message
+
+
+def test_a_tilde_that_names_no_user_in_the_file_names_the_file(tmp_path):
+    environ = config(tmp_path, 'out = "~nobody-here/decks"\n')
+    with pytest.raises(ConfigError) as raised:
+        resolve(Flags(), environ, cwd=tmp_path)
+    assert str(raised.value) == (f"{environ['CARDS_CONFIG']}: \"~nobody-here/decks\" starts with a ~ that names "
+                                 "no user on this computer; give the path in full")
+
+
+def test_a_deleted_working_folder_is_a_usage_error(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(UsageError) as raised:
+        resolve(Flags(), {"CARDS_CONFIG": str(tmp_path / "none.toml")})
+    assert str(raised.value) == ("the current folder no longer exists (deleted or moved?); change to a folder that "
+                                 "exists, or name every path in full")
