@@ -152,8 +152,7 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
         tmp.write_text(text, encoding="utf-8")
 
     if on_stdout:  # a closed pipe or a full disk there is the caller's to report, as for any output
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_to_stdout(text)
     else:
         try:
             if os.path.exists(page) and not os.path.isfile(page):
@@ -164,6 +163,18 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
             raise OutputError(page, error) from None
     return Preview(page=page, cards=len(cards), problems=tuple(report.problems), model=report.model,
                    episodes=report.episodes, not_snipd=tuple(report.not_snipd), on_stdout=on_stdout)
+
+
+def _write_to_stdout(text: str) -> None:
+    """The page as UTF-8, the encoding it declares, whatever the terminal's or the locale's (`> page.html`
+    from a C locale, or Windows' code page)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a stream of text only (a caller's own)
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
 
 
 def check_page(out: Path | str) -> Path:

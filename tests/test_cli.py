@@ -916,3 +916,13 @@ def test_a_preview_page_under_a_tilde_that_names_no_user_exits_2(fixtures, tmp_p
     assert (result.exit_code, result.stderr) == (
         2, "error: ~nobody-here/page.html: --out starts with a ~ that names no user on this computer; give the path "
            "in full\n")
+
+
+def test_the_page_on_standard_output_is_utf_8_whatever_the_locale(fixtures, tmp_path):
+    """The page says `charset=utf-8`: in a Latin-1 or ASCII locale its `·` and `–` were written in that encoding
+    (or as `\\u2013`), or not at all."""
+    result = CliRunner(charset="ascii").invoke(app, ["preview", str(one_file(fixtures, tmp_path)), "--out", "-"],
+                                               catch_exceptions=False, prog_name="cards")
+    assert result.exit_code == 0, result.output
+    page = result.stdout_bytes.decode("utf-8")
+    assert "·" in page and "\\u" not in page and page.rstrip().endswith("</html>")
