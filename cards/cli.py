@@ -338,6 +338,12 @@ def sync_command(
 
     def ask_password() -> str:
         bar.close()  # the question starts a line of its own
+        if not sys.stdin.isatty():  # piped in, or nothing: read as it is, without getpass's warnings about echo
+            given = sys.stdin.readline().rstrip("\r\n")
+            if given:
+                return given
+            raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
+                             f"{PASSWORD_VARIABLE}")
         try:
             return str(typer.prompt(f"Password for {options.user} on {shown_url(options.server or '')}",
                                     hide_input=True, err=True))
