@@ -338,15 +338,17 @@ def sync_command(
 
     def ask_password() -> str:
         bar.close()  # the question starts a line of its own
+        question = f"Password for {options.user} on {shown_url(options.server or '')}"
         if not sys.stdin.isatty():  # piped in, or nothing: read as it is, without getpass's warnings about echo
+            typer.echo(f"{question}: ", err=True, nl=False)
             given = sys.stdin.readline().rstrip("\r\n")
+            typer.echo(err=True)  # what was typed is not shown: the line ends here
             if given:
                 return given
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              f"{PASSWORD_VARIABLE}")
         try:
-            return str(typer.prompt(f"Password for {options.user} on {shown_url(options.server or '')}",
-                                    hide_input=True, err=True))
+            return str(typer.prompt(question, hide_input=True, err=True))
         except typer.Abort:  # no terminal and nothing on standard input
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              f"{PASSWORD_VARIABLE}") from None

@@ -914,7 +914,8 @@ def test_no_password_and_nothing_on_standard_input_is_one_sentence(library, tmp_
     result = cli(library, tmp_path / "decks", target, "--create", "--server", "http://127.0.0.1:9/", "--user",
                  "me", input="")
     assert (result.exit_code, result.stderr) == (
-        2, "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD\n")
+        2, "Password for me on http://127.0.0.1:9/: \n"
+           "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD\n")
     assert list(tmp_path.iterdir()) == [library]
 
 
@@ -926,7 +927,8 @@ def test_a_password_piped_in_is_read_without_warnings_about_echo(library, tmp_pa
          str(target), "--create", "--server", server, "--user", "reader"], input="wrong\n", capture_output=True,
         text=True, env={k: v for k, v in os.environ.items() if k != "CARDS_SYNC_PASSWORD"})
     assert (result.returncode, result.stderr) == (
-        1, f"error: {server}: the sync server did not accept the user name or password; check them "
+        1, f"Password for reader on {server}: \n"
+           f"error: {server}: the sync server did not accept the user name or password; check them "
            "(or CARDS_SYNC_PASSWORD) and run again\n")
 
 
