@@ -590,7 +590,7 @@ def _ask_sources(existing: ConfigFile) -> tuple[str, ...]:
         text = text.strip()
         if text == "keep" and existing.sources:
             return existing.sources
-        if text.isdigit() and 1 <= int(text) <= len(found):
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(found):  # not `²`
             return (str(found[int(text) - 1].path),)
         return (_existing_path(text),)
 
@@ -642,7 +642,7 @@ def _ask_collection(existing: ConfigFile) -> tuple[str | None, str | None]:
         text = text.strip()
         if text == "none":
             return None, None
-        if text.isdigit() and 1 <= int(text) <= len(profiles):
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(profiles):  # not `²`
             return None, profiles[int(text) - 1]
         if text in profiles:
             return None, text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cards.cardmaker import ranking
 from cards.cardmaker.clause import claim_verb_offsets
@@ -853,3 +855,28 @@ def test_a_relative_clause_on_an_opening_contrast_is_the_contrasts_not_the_claim
     by_text = {t.text: t for t in candidates}
     assert "opening_phrase" in ranking.features(by_text[aside], context)
     assert deletions(key_point)[0] == claim
+
+
+@pytest.mark.parametrize("key_point", [
+    "A grid of 10² cells holds one hundred cells.",  # `²` is a digit to `isdigit`, not to `int`
+    "The number " + "7" * 5000 + " is large.",  # more digits than `int` reads
+    "Listen to", "Go to", "Learn to.", "Listen to .",  # advice that stops at `to`
+])
+def test_a_key_point_that_once_crashed_the_build_is_planned(key_point):
+    """Each of these ended a whole build with 'internal error' (found by a hostile pass's fuzzer)."""
+    plan = plan_cards(key_point, "Pod", "Ep")
+    assert plan.key_point == key_point
+
+
+_WORDS = ["to", "the", "a", "of", "and", "is", "was", "by", "that", "it", "he", "says", "found", "Listen", "Go",
+          "Keep", "never", "10²", "12", "1,000", "May", "TSMC", "Osei", "cells", "water", "run", "runs", "ran", ",",
+          ".", ";", "(", ")", "—", "'s", "than", "unlike", "In", "2019", "%", "about"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=9), st.lists(st.sampled_from(_WORDS), max_size=6))
+def test_any_short_run_of_tricky_words_is_planned(words, previous):
+    """Function words, numbers, names and punctuation in any order, after any key point: a plan, never a crash."""
+    key_point = " ".join(words)
+    plan = plan_cards(key_point, "Pod", "Ep", previous=" ".join(previous))
+    assert all(key_point[d.start:d.end] == d.text for d in plan.deletions)

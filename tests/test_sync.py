@@ -1142,11 +1142,12 @@ def test_init_then_config_then_sync_alone_into_an_anki_profile(fixtures, seeds, 
     snipd, base, config = a_home(fixtures, seeds, tmp_path, monkeypatch)
     data = Path(os.environ["XDG_DATA_HOME"]) / "cards" / "decks"
     # Enter takes each suggestion; a folder that does not exist is asked for again.
-    init = cards("init", input=f"{tmp_path / 'nowhere'}\n1\n\n\n\n\n")
+    # `²` is a digit to `isdigit` but no number: it was a traceback.
+    init = cards("init", input=f"²\n{tmp_path / 'nowhere'}\n1\n\n\n\n\n")
     assert init.exit_code == 0, init.output
     out = init.stdout
     assert "  1) ~/Obsidian/Main/Snipd  (2 Snipd notes)" in out.splitlines()
-    assert f"Error: {tmp_path / 'nowhere'}: no such folder" in out
+    assert f"Error: {tmp_path / 'nowhere'}: no such folder" in out and "²: no such folder" in out
     assert f"Anki profiles in {base}:\n  1) User 1\n" in out
     assert out.splitlines()[-2:] == [f"Wrote {config}.",
                                      "Every day: close Anki, then cards sync (cards config shows every setting)."]

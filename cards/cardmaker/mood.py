@@ -168,8 +168,10 @@ def imperative(text: str, words: Sequence[Token], start: int = 0) -> Imperative 
 def _infinitive(words: Sequence[Token], i: int) -> bool:
     """Word i, after `to`, is a verb's base form with its object after it (`try to [outrun] the tide`), not a noun
     (`stick to [water]`, `switch to [LED] bulbs`)."""
+    if i + 1 >= len(words):
+        return False  # `Listen to`: the key point stops at `to`
     word = words[i]
-    if i + 1 >= len(words) or word.lex.verb_base != word.lower or "VERB" not in word.lex.parts:
+    if word.lex.verb_base != word.lower or "VERB" not in word.lex.parts:
         return False
     following = words[i + 1].lower
     return "NOUN" not in word.lex.parts or following in DETERMINERS or following in _PRONOUN_OBJECTS

@@ -759,7 +759,8 @@ def _date_end(words: Sequence[Token], i: int) -> int | None:
     """Where a date written day first ends (`12 May 1949`), else None: the day, the month and the year are one
     date, even when the month is `May`, whose unit the number's own reading would not take. (`April 14, 1935`
     keeps its comma: its year is read on its own.)"""
-    day = words[i].text.isdigit() and int(words[i].text) <= 31
+    text = words[i].text
+    day = len(text) <= 2 and text.isascii() and text.isdigit() and int(text) <= 31  # not `10²`, nor 5,000 digits
     if day and i + 2 < len(words) and words[i + 1].lower in MONTHS and words[i + 1].text[:1].isupper() \
             and words[i + 2].lex.year:
         return i + 2
