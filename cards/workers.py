@@ -125,8 +125,16 @@ def _worker_start(main: int) -> None:
 
 
 def _running(pid: int) -> bool:
+    """Whether the process is alive. A killed process its parent has not reaped yet (a zombie: a caller that
+    reads its output to the end first) still takes signals, so on Linux its state is read as well: workers
+    that waited for a zombie held the output folder's lock for good."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rsplit(b")", 1)[1].split()[0]  # after the name, which may hold anything
+    except (OSError, IndexError):
+        return True  # no /proc (macOS, Windows): the signal's answer stands
+    return state not in (b"Z", b"X")

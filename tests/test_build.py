@@ -658,3 +658,20 @@ def test_workers_are_not_forked_from_a_process_with_native_threads(tmp_path, mom
     done = subprocess.run([sys.executable, "-c", WORKER_PARENTS, moment], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (done.returncode, done.stdout.strip()) == (0, started), done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process state in /proc (Linux)")
+def test_a_killed_main_process_not_yet_reaped_counts_as_gone_for_its_workers():
+    """A caller that reads the build's output to the end before reaping it keeps the killed process a zombie,
+    which still takes signals: its workers waited for it and held the output folder's lock for good."""
+    from cards.workers import _running
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while b") Z" not in Path(f"/proc/{child.pid}/stat").read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)  # exited, not reaped
+    try:
+        assert not _running(child.pid)
+        assert _running(os.getpid())
+    finally:
+        child.wait()
