@@ -39,6 +39,7 @@ import enum
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -357,17 +358,29 @@ def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | 
 
 # --- reading and writing the file ------------------------------------------------------------
 
+MAX_CONFIG_BYTES = 1 << 20  # a few lines of settings: anything far larger is some other file
+
+
 def read_config(path: Path) -> ConfigFile:
     """The file's settings; none when there is no file. A file that cannot be used is a usage error."""
     try:
-        with open(path, "rb") as handle:
-            text = handle.read()
+        # Opened without waiting (a FIFO there would block every command until something wrote into it), and
+        # read only when it is a file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                kind = "a folder" if stat.S_ISDIR(os.fstat(handle.fileno()).st_mode) else "not a file"
+                raise ConfigError(path, f"is {kind}; name the configuration file itself (config.toml)")
+            text = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return ConfigFile(path)
     except IsADirectoryError:
         raise ConfigError(path, "is a folder; name the configuration file itself (config.toml)") from None
     except OSError as error:
         raise ConfigError(path, f"cannot be read ({error.strerror or error})") from None
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, f"is larger than a configuration file can be ({MAX_CONFIG_BYTES // 1024} KB); "
+                                "name the right file")
     import tomllib  # 2 ms: only when there is a file to read
 
     try:
@@ -428,6 +441,9 @@ def _text(path: Path, table: dict[str, Any], key: str, prefix: str = "") -> str 
 
 def _file_path(config: Path, value: str) -> str:
     """A path from the file `config`: `~` is the home folder, and a relative path starts from the file's folder."""
+    if "\x00" in value:
+        raise ConfigError(config, f"{json.dumps(value)} holds a NUL character (\\u0000), which no path can hold; "
+                                  "remove it")
     try:
         return str(config.parent / Path(value).expanduser())
     except RuntimeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -114,6 +115,9 @@ def test_the_file_overrides_the_environment_and_the_environment_the_default(tmp_
     ("sources = [1]", 'sources must be a list of folders or files, such as sources = ["~/Obsidian/Snipd"]'),
     ('writer = "llm"', "writer must be a table ([writer], with kind, model and url)"),
     ('[writer]\nkind = "gpt"', 'writer.kind = "gpt": choose "rules" or "llm"'),
+    ('out = "/decks\\u0000b"', '"/decks\\u0000b" holds a NUL character (\\u0000), which no path can hold; '
+                                'remove it'),
+    ("# " + "x" * (1 << 20), "is larger than a configuration file can be (1024 KB); name the right file"),
 ])
 def test_a_file_that_cannot_be_used_is_one_sentence_naming_it(tmp_path, text, message):
     environ = config(tmp_path, text)
@@ -125,6 +129,16 @@ def test_a_file_that_cannot_be_used_is_one_sentence_naming_it(tmp_path, text, me
 def test_a_configuration_file_that_is_a_folder_is_one_sentence(tmp_path):
     with pytest.raises(ConfigError, match="is a folder; name the configuration file itself"):
         read_config(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="a named pipe (POSIX)")
+def test_a_configuration_file_that_is_a_named_pipe_is_one_sentence_and_no_wait(tmp_path):
+    """Opened to be read, a FIFO blocks until something writes into it: every command hung."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError) as raised:
+        read_config(fifo)
+    assert str(raised.value) == f"{fifo}: is not a file; name the configuration file itself (config.toml)"
 
 
 def test_one_source_may_be_written_as_text(tmp_path):
