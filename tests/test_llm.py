@@ -654,3 +654,12 @@ def test_a_long_transcript_is_cut_at_a_word():
     turns = (Turn("A", "word " * 3000),)
     passage = llm.transcript_passage(snip("x", "t", ("k",), turns))
     assert len(passage) <= llm.MAX_PASSAGE_CHARS + 2 and passage.endswith("word …")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/v1", "http://127.0.0.1:0/v1"])
+def test_an_address_with_no_host_or_port_to_reach_is_a_usage_error(url):
+    """The client failed on the first request with 'internal error', and the whole build with it."""
+    with pytest.raises(UsageError) as error:
+        llm.llm_settings("m", url)
+    assert str(error.value) == f"--llm-url {url!r} is not an http:// or https:// address of a server " \
+        "(for example --llm-url http://localhost:11434/v1)"

@@ -122,6 +122,19 @@ class LlmSettings(NamedTuple):
         return f"llm:{self.model}:{PROMPT_VERSION}:{prompt_digest()}"
 
 
+def _host_and_port_read(url: str) -> bool:
+    """The address has a host and, if any, a port from 1 to 65535 (`http://[::1` and `:99999` have none: the
+    client failed on the first request, and the whole build with it)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return bool(parts.hostname) and (port is None or port > 0)
+
+
 def llm_settings(model: str | None, url: str | None = None, **options: Any) -> LlmSettings:
     """Settings for `--writer llm`: the URL from the option, else OPENAI_BASE_URL, else OpenAI's own."""
     if not model or not model.strip():
@@ -129,7 +142,7 @@ def llm_settings(model: str | None, url: str | None = None, **options: Any) -> L
     if importlib.util.find_spec("openai") is None:
         raise UsageError('--writer llm needs the openai package: pip install "snipcards[llm]"')
     chosen = url or llm_url_default(os.environ).value or OPENAI_URL
-    if not re.match(r"https?://[^/\s]", chosen):
+    if not re.match(r"https?://[^/\s]", chosen) or not _host_and_port_read(chosen):
         raise UsageError(f"--llm-url {shown_url(chosen)!r} is not an http:// or https:// address of a server "
                          "(for example --llm-url http://localhost:11434/v1)")
     if not all(" " < character < "\x7f" for character in os.environ.get(API_KEY_VARIABLE, "")):
