@@ -370,3 +370,10 @@ def test_hostile_lines_are_read_in_linear_time(tmp_path):
                             text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [f"{podcast} {title} {points}" for _, podcast, title, points in HOSTILE_LINES]
+
+
+def test_tags_written_as_a_yaml_set_are_read_in_a_fixed_order(tmp_path):
+    """`!!set {…}`: read as the text of a Python set, the tags (`{'gamma'`) and their order changed with every
+    build, and so did the tag packages."""
+    episode, problems = only_episode(with_front_matter(tmp_path, "tags: !!set {gamma, alpha, beta}"))
+    assert problems == [] and episode.tags == ("alpha", "beta", "gamma")

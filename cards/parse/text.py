@@ -201,6 +201,8 @@ def meta_list(meta: dict, key: str) -> list[str]:
     value = meta.get(key)
     if value is None:
         return []
+    if isinstance(value, (set, frozenset)):  # `!!set {a, b}`: in a fixed order, or every build differs
+        value = sorted(map(_as_text, value))
     if isinstance(value, (list, tuple)):
         return [clean(text) for text in map(_as_text, value) if text.strip()]
     return [clean(part) for part in _as_text(value).split(",") if part.strip()]
