@@ -377,3 +377,15 @@ def test_tags_written_as_a_yaml_set_are_read_in_a_fixed_order(tmp_path):
     build, and so did the tag packages."""
     episode, problems = only_episode(with_front_matter(tmp_path, "tags: !!set {gamma, alpha, beta}"))
     assert problems == [] and episode.tags == ("alpha", "beta", "gamma")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf_16_note_with_its_byte_order_mark_is_read(fixtures, tmp_path, encoding):
+    """Windows' "Unicode" text files: every other byte is a NUL, and they were refused as binary."""
+    text = (fixtures / "plugin" / "tides.md").read_text(encoding="utf-8").replace("\n", "\r\n")
+    note = tmp_path / "tides.md"
+    note.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
+    episode, problems = only_episode(note)
+    assert problems == [] and episode.title == "Why the Tides Turn"
+    assert episode.snips[0].key_points[0] == ("The Moon's gravity raises two tidal bulges on opposite sides of the "
+                                              "Earth.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 from pathlib import Path
@@ -58,14 +59,19 @@ def read_source(path: Path, raw: bytes | None = None) -> Source:
 
 
 def _decode(path: Path, raw: bytes, problems: list[Problem]) -> str:
-    if b"\x00" in raw[:4096]:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows' "Unicode" text (Notepad's UTF-16, with its byte order mark): every other byte is a NUL, so it
+        # was refused as binary. A character cut in half at the end of what was read is replaced, not an error.
+        text = raw.decode("utf-16", errors="replace")
+    elif b"\x00" in raw[:4096]:
         raise SourceError(path, "is a binary file, not a text note")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        text = raw.decode("cp1252", errors="replace")
-        problems.append(Problem(path, "not UTF-8; read as Windows-1252", line))
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = raw[: error.start].count(b"\n") + 1
+            text = raw.decode("cp1252", errors="replace")
+            problems.append(Problem(path, "not UTF-8; read as Windows-1252", line))
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
