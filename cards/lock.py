@@ -7,6 +7,7 @@ ends, so a killed build never leaves a folder locked.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,9 +44,14 @@ def output_lock(out: Path, wait: float) -> Iterator[None]:
     """Hold the folder's lock; wait up to `wait` seconds for another build to finish."""
     lock = out / LOCK_FILE
     try:
-        handle = open(lock, "a+")  # noqa: SIM115 (held open until the build ends)
+        # Without waiting: a named pipe in its place would block the open.
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
     except OSError as error:  # what stands in its place (a folder), else the folder it cannot be made in
         raise OutputError(lock if os.path.lexists(lock) else out, error) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutputError(lock, "is not a file, where cards keeps the folder's lock; remove it and run again")
+    handle = os.fdopen(fd, "a+")
     try:
         deadline = time.monotonic() + wait
         while not _try_lock(handle):

@@ -517,6 +517,7 @@ def test_a_state_written_by_a_newer_cards_stops_the_build_and_is_left_as_it_is(f
      "is a folder, but cards keeps its build state in a file of this name; move it away, or choose another --out "
      "folder", 1),
     (".cards.lock", "folder", "is a folder, where cards writes a file; move the folder away and run again", 1),
+    (".cards.lock", "fifo", "is not a file, where cards keeps the folder's lock; remove it and run again", 1),
     ("episodes", "file", "is a file, but cards keeps the episode packages in a folder of this name; move it away "
                          "and build again", 1),
     ("tags", "loop", "is a symbolic link that leads to no folder, but cards keeps the tag packages in a folder of "
@@ -530,6 +531,8 @@ def test_what_stands_where_cards_writes_is_named_with_what_to_do(fixtures, tmp_p
         path.mkdir()
     elif make == "file":
         path.write_text("mine", encoding="utf-8")
+    elif make == "fifo":
+        os.mkfifo(path)
     else:
         path.symlink_to(path)
     result = run("build", str(notes), "--out", str(out))
