@@ -68,3 +68,12 @@ def seeds() -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def in_a_deleted_folder(tmp_path, monkeypatch) -> None:
+    """The working folder is one that was deleted after the shell went into it."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()

@@ -70,11 +70,8 @@ def test_a_link_before_dot_dot_names_the_collection_anki_opens(tmp_path):
     assert found == tmp_path / "profile" / "collection.anki2" and found.is_file()
 
 
-def test_a_relative_collection_from_a_deleted_folder_says_what_to_do(tmp_path, monkeypatch):
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    gone.rmdir()
+@pytest.mark.usefixtures("in_a_deleted_folder")
+def test_a_relative_collection_from_a_deleted_folder_says_what_to_do():
     with pytest.raises(UsageError) as raised:
         find_collection("profile/collection.anki2", None)
     assert str(raised.value) == ("profile/collection.anki2: the current folder no longer exists; give --collection "

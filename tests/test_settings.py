@@ -240,11 +240,8 @@ def test_a_tilde_that_names_no_user_in_the_file_names_the_file(tmp_path):
                                  "no user on this computer; give the path in full")
 
 
-def test_a_deleted_working_folder_is_a_usage_error(tmp_path, monkeypatch):
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    gone.rmdir()
+@pytest.mark.usefixtures("in_a_deleted_folder")
+def test_a_deleted_working_folder_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError) as raised:
         resolve(Flags(), {"CARDS_CONFIG": str(tmp_path / "none.toml")})
     assert str(raised.value) == ("the current folder no longer exists (deleted or moved?); change to a folder that "
