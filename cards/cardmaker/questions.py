@@ -1042,6 +1042,7 @@ _CLAUSE_TAKING = frozenset(w.removesuffix("s") for w in CLAUSE_VERBS if w.endswi
 # A finite verb a do-question's clause cannot hold besides `do` (a lexical `do` may follow: `What does heat do?`).
 _FINITE = frozenset("is are was were has had does did can could will would may might must should shall".split())
 _JOINERS = frozenset("and or but so than as".split())
+_DO_WORD = re.compile(r"\b(?:do|does|did)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;:]")
 
 
@@ -1051,6 +1052,8 @@ def _two_finite_verbs(text: str) -> bool:
     (`made`, `LED`, `lost`): a broken question, as is one with no subject after `do` (`what does [whereas] …`).
     A new clause (`that`, `and`, a comma) or a verb that takes one (`How many years does low rainfall mean a
     burned forest [can] take …?`) may hold a finite verb of its own."""
+    if not _DO_WORD.search(text):
+        return False  # most questions: read no further
     words = re.findall(r"[\w'’-]+|[,;:]", text)
     lower = [w.lower() for w in words]
     wh = next((i for i, w in enumerate(lower) if w in _WH), None)
