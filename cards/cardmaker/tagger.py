@@ -150,7 +150,7 @@ def _next_state(state: _Clause, breaks: Sequence[int], words: Sequence[Token], t
         return state._replace(finite=True, form=_form(word), relative=False)
     if found == PREP and i == state.start and _comma_ahead(breaks, i):
         return state._replace(setting=True)
-    return state._replace(relative=False)
+    return state._replace(relative=False) if state.relative else state  # most words: the same state, not a copy
 
 
 class _Clause(NamedTuple):
