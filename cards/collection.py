@@ -69,6 +69,11 @@ def check_path(path: Path, create: bool) -> None:
     if dangling is not None:
         raise UsageError(f"{dangling}: is a link to a folder that does not exist; make that folder, or name the "
                          "collection by another path")
+    if path.is_symlink() and not path.exists():  # the link is kept: Anki makes the file where it leads
+        leads_to = Path(os.path.realpath(path))
+        if not leads_to.parent.is_dir():
+            raise UsageError(f"{path}: is a link to {leads_to}, in a folder that does not exist; make that folder, "
+                             "or name the collection by another path")
     folder = _existing_parent(path)
     if not folder.is_dir():
         raise UsageError(f"{folder}: is a file, not a folder; --collection must name a file inside a folder")

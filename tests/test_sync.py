@@ -463,6 +463,17 @@ def test_a_link_to_a_missing_folder_on_the_way_is_one_line(library, tmp_path):
            "the collection by another path")
 
 
+def test_a_collection_that_is_a_link_into_a_missing_folder_is_one_line(library, tmp_path):
+    target = tmp_path / "collection.anki2"
+    target.symlink_to(tmp_path / "unplugged-drive" / "collection.anki2")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(target),
+                                 "--create"])
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {target}: is a link to {tmp_path / 'unplugged-drive' / 'collection.anki2'}, in a folder that "
+           "does not exist; make that folder, or name the collection by another path")
+    assert target.is_symlink() and not (tmp_path / "unplugged-drive").exists()
+
+
 def test_a_media_folder_on_an_unplugged_drive_is_one_line_and_no_collection_is_left(library, tmp_path):
     anki_folder = tmp_path / "anki"
     anki_folder.mkdir()
