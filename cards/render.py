@@ -126,9 +126,42 @@ class Block(NamedTuple):
     folded: bool = False
 
 
+# Every note of a snip holds its transcript (the Transcript field, and the Passage). Snipd's snips hold minutes of
+# it and a few key points; a file that pairs thousands of key points with hours of transcript would make fields of
+# key points × transcript (400 key points over 1 MB of it: 800 MB). So each field of a note carries at most its
+# share of `TRANSCRIPT_BUDGET` characters, and never less than `TRANSCRIPT_FLOOR` (room for the sentences it marks).
+TRANSCRIPT_BUDGET = 1_000_000
+SENTENCE_CHARS = 1_000  # a longer sentence (a transcript without full stops) is read in pieces this long
+TRANSCRIPT_FLOOR = 8 * SENTENCE_CHARS
+
+
+def transcript_allowance(snip: Snip) -> int:
+    """How many characters of its transcript each field of each of the snip's notes carries, at most."""
+    return max(TRANSCRIPT_FLOOR, TRANSCRIPT_BUDGET // max(1, len(snip.key_points)))
+
+
 def transcript(snip: Snip) -> str:
-    """Every turn of the snip, speakers in bold."""
-    return "".join(_turns_html(snip.turns))
+    """Every turn of the snip, speakers in bold (as far as `transcript_allowance` goes, then `…`)."""
+    return "".join(_turns_html(_carried_turns(snip.turns, transcript_allowance(snip))))
+
+
+@lru_cache(maxsize=64)
+def _carried_turns(turns: tuple[Turn, ...], allowance: int) -> tuple[Turn, ...]:
+    """The turns, whole when they fit in `allowance` characters; else their first sentences that do, then `…`."""
+    if sum(len(turn.text) for turn in turns) <= allowance:
+        return turns
+    carried, spent = [], 0
+    for turn in turns:
+        sentences = _split(turn.text)
+        fitting = list(itertools.takewhile(lambda size: size <= allowance,
+                                           itertools.accumulate((len(s) for s in sentences), initial=spent)))[1:]
+        if len(fitting) == len(sentences):
+            carried.append(turn)
+            spent = fitting[-1] if fitting else spent
+            continue
+        carried.append(Turn(turn.speaker, " ".join([*sentences[:len(fitting)], "…"])))
+        break
+    return tuple(carried)
 
 
 @lru_cache(maxsize=64)  # each key point of a snip shows its whole turns again
@@ -157,7 +190,7 @@ def passage(snip: Snip, key_point: str) -> str:
     marked = _supporting(points, snip.turns)[points.index(key_point)]
     if not marked:
         return ""
-    return _render("passage.html.j2", blocks=_blocks(snip.turns, marked))
+    return _render("passage.html.j2", blocks=_blocks(snip.turns, marked, transcript_allowance(snip)))
 
 
 @lru_cache(maxsize=256)
@@ -177,7 +210,18 @@ def _sentences(turns: tuple[Turn, ...]) -> tuple[tuple[int, str, str], ...]:
 
 @lru_cache(maxsize=4096)
 def _split(text: str) -> tuple[str, ...]:
-    return tuple(s for s in _SENTENCES.split(text) if s)
+    """The sentences of a turn; one longer than `SENTENCE_CHARS` in pieces that long, cut between words."""
+    return tuple(piece for s in _SENTENCES.split(text) if s for piece in _pieces(s))
+
+
+def _pieces(sentence: str) -> list[str]:
+    pieces = []
+    while len(sentence) > SENTENCE_CHARS:
+        cut = sentence.rfind(" ", 1, SENTENCE_CHARS + 1)
+        cut = cut if cut > 0 else SENTENCE_CHARS
+        pieces.append(sentence[:cut])
+        sentence = sentence[cut:].lstrip()
+    return [*pieces, sentence] if sentence else pieces
 
 
 _WORD = re.compile(r"[\w'-]+")
@@ -231,27 +275,61 @@ def _pick(ranking: list[tuple[int, float]], best: list[float]) -> list[int]:
     return [ranking[0][0] if unclaimed is None else unclaimed]
 
 
-def _blocks(turns: tuple[Turn, ...], marked: frozenset[tuple[int, str]]) -> list[Block]:
-    """The transcript cut into shown stretches (the marked sentences with one either side) and folded ones."""
-    every = [(t, i, sentence) for t, turn in enumerate(turns) for i, sentence in enumerate(_split(turn.text))]
+def _blocks(turns: tuple[Turn, ...], marked: frozenset[tuple[int, str]], allowance: int) -> list[Block]:
+    """The transcript cut into shown stretches (the marked sentences with one either side) and folded ones: all of
+    it, or what is nearest the shown sentences as far as `allowance` goes (a cut shows as `…`)."""
+    every = _every(turns)
     hits = [k for k, (t, _, sentence) in enumerate(every) if (t, sentence) in marked]
     shown = {j for k in hits for j in (k - 1, k, k + 1) if 0 <= j < len(every) and every[j][0] == every[k][0]}
-    runs = itertools.groupby(range(len(every)), key=lambda k: k in shown)
-    return [Block(_shown_turns(turns, every, list(members), marked), not visible) for visible, members in runs]
+    carried = _carried(every, shown, allowance)
+    stretch = itertools.accumulate((k != before + 1 for before, k in itertools.pairwise([-1, *carried])), initial=0)
+    runs = itertools.groupby(zip(carried, stretch, strict=False), key=lambda item: (item[0] in shown, item[1]))
+    return [Block(_shown_turns(turns, every, [k for k, _ in members], marked, carried), not visible)
+            for (visible, _), members in runs]
 
 
-def _shown_turns(turns: tuple[Turn, ...], every: list[tuple[int, int, str]], members: list[int],
-                 marked: frozenset[tuple[int, str]]) -> tuple[ShownTurn, ...]:
-    """The turns a stretch of sentences covers, cut where the stretch starts or ends mid-turn."""
+@lru_cache(maxsize=64)  # each key point of a snip asks in turn
+def _every(turns: tuple[Turn, ...]) -> tuple[tuple[int, int, str], ...]:
+    """(turn, its sentence's place in it, the sentence) for every sentence of the transcript, in order."""
+    return tuple((t, i, sentence) for t, turn in enumerate(turns) for i, sentence in enumerate(_split(turn.text)))
+
+
+def _carried(every: tuple[tuple[int, int, str], ...], shown: set[int], allowance: int) -> list[int]:
+    """The sentences a note carries, in order: all when they fit in `allowance` characters, else the shown ones
+    and those nearest them until the allowance is spent."""
+    sizes = [len(sentence) for _, _, sentence in every]
+    if sum(sizes) <= allowance:
+        return list(range(len(every)))
+    carried, spent = set(shown), sum(sizes[k] for k in shown)
+    edges = sorted(shown)
+    for k in sorted(range(len(every)), key=lambda k: (min(abs(k - e) for e in edges), k)):
+        if k not in carried:
+            if spent + sizes[k] > allowance:
+                break
+            carried.add(k)
+            spent += sizes[k]
+    return sorted(carried)
+
+
+def _shown_turns(turns: tuple[Turn, ...], every: tuple[tuple[int, int, str], ...], members: list[int],
+                 marked: frozenset[tuple[int, str]], carried: list[int]) -> tuple[ShownTurn, ...]:
+    """The turns a stretch of sentences covers, cut where the stretch starts or ends mid-turn, or where the
+    sentences next to it are not carried."""
+    carried_set = set(carried)
+    cut_before = members[0] > 0 and members[0] - 1 not in carried_set
+    cut_after = members[-1] + 1 < len(every) and members[-1] + 1 not in carried_set
+    groups = [list(group) for _, group in itertools.groupby((every[k] for k in members), key=lambda item: item[0])]
     shown = []
-    for t, group in itertools.groupby((every[k] for k in members), key=lambda item: item[0]):
-        sentences = list(group)
+    for number, sentences in enumerate(groups):
+        t = sentences[0][0]
         count = len(_split(turns[t].text))
-        if len(sentences) == count and not any((t, s) in marked for _, _, s in sentences):
+        first_cut = sentences[0][1] > 0 or (number == 0 and cut_before)
+        last_cut = sentences[-1][1] < count - 1 or (number == len(groups) - 1 and cut_after)
+        if not first_cut and not last_cut and not any((t, s) in marked for _, _, s in sentences):
             shown.append(ShownTurn(Markup(), (), html=_turns_html(turns)[t]))  # as the Transcript field has it
             continue
         pieces = tuple(Piece(_escaped(s), (t, s) in marked) for _, _, s in sentences)
-        shown.append(ShownTurn(_escaped(turns[t].speaker), pieces, sentences[0][1] > 0, sentences[-1][1] < count - 1))
+        shown.append(ShownTurn(_escaped(turns[t].speaker), pieces, first_cut, last_cut))
     return tuple(shown)
 
 

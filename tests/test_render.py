@@ -12,7 +12,16 @@ from markupsafe import escape
 from cards.cardmaker.plan import plan_cards
 from cards.model import Episode, Shape, Snip, Turn
 from cards.parse.text import CONTROL
-from cards.render import _ANKI_SPECIAL, cloze_text, escape_text, passage, snip_link, source, transcript
+from cards.render import (
+    _ANKI_SPECIAL,
+    cloze_text,
+    escape_text,
+    passage,
+    snip_link,
+    source,
+    transcript,
+    transcript_allowance,
+)
 
 
 def test_escape_text_neutralises_html_and_anki_syntax():
@@ -107,6 +116,47 @@ def test_every_passage_holds_the_whole_transcript_once_in_order(seeds, seed_note
                         assert 1 <= len(marked(html)) <= 2
                         checked += 1
     assert checked >= 30
+
+
+def crowded_snip(key_points: int, transcript: str) -> Snip:
+    """A snip no export holds: many key points over a long transcript (every note carries the transcript)."""
+    return Snip(key="uuid:crowded", title="Crowded",
+                key_points=tuple(f"Delta {i} carries {i} tonnes of silt." for i in range(key_points)),
+                turns=(Turn("Host", "Welcome."), Turn("Ines Duarte", transcript), Turn("Host", "Thanks.")))
+
+
+def test_a_snip_too_long_for_every_note_gives_each_the_stretch_near_its_key_point():
+    """Each of a snip's notes holds its transcript: 400 key points over 1 MB of it made 800 MB of fields."""
+    snip = crowded_snip(300, " ".join(f"Delta {i} carries {i} tonnes of silt to the sea." for i in range(5_000)))
+    allowance = transcript_allowance(snip)
+    assert allowance < 5_000 * 40
+    whole = sentences_shown(transcript(crowded_snip(1, snip.turns[1].text)))  # one key point: all of it
+    for number in (0, 7, 299):
+        html = passage(snip, snip.key_points[number])
+        assert len(html) <= 1.5 * allowance
+        assert f"Delta {number} carries {number} tonnes of silt to the sea." in marked(html)
+        shown = sentences_shown(html)
+        assert shown == [s for s in whole if s in set(shown)]  # in order, none twice
+        assert "… " in html  # where the stretch starts, the cut shows
+    cut = transcript(snip)
+    assert len(cut) <= 1.5 * allowance and cut.startswith('<p><span class="speaker">Host</span>: Welcome.</p>')
+    assert cut.endswith(" …</p>")
+
+
+def test_a_transcript_without_full_stops_is_cut_too():
+    snip = crowded_snip(300, " ".join(f"delta {i} carries {i} tonnes of silt" for i in range(10_000)))
+    allowance = transcript_allowance(snip)
+    for key_point in snip.key_points[:3]:
+        assert 0 < len(passage(snip, key_point)) <= 1.5 * allowance
+    assert len(transcript(snip)) <= 1.5 * allowance
+
+
+def test_a_snip_as_exports_have_them_carries_all_of_its_transcript():
+    text = " ".join(f"Delta {i} carries {i} tonnes of silt to the sea." for i in range(2_000))  # 90 KB: hours
+    snip = crowded_snip(5, text)
+    assert transcript_allowance(snip) > len(text)
+    html = passage(snip, snip.key_points[3])
+    assert sentences_shown(html) == sentences_shown(transcript(snip))
 
 
 def test_transcript_has_every_turn_with_speakers():
