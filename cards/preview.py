@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cards.build import BuildReport, build
+from cards.build import BuildReport, build, check_paths
 from cards.cardmaker.writer import RULES_OPTIONS, WriterOptions
 from cards.errors import CardsError, OutputError, UsageError
 from cards.model import Problem
 from cards.package import write_atomically
+from cards.parse import find_sources
 from cards.render import environment
 from cards.workers import Progress
 
@@ -140,10 +141,13 @@ def write_preview(paths: Sequence[Path | str], out: Path | str, writer: WriterOp
     replaced by a temporary file renamed into place, so a failed write leaves
     the page that was there before. Anything else (`/dev/stdout`, a pipe) is
     written into, as a shell would: renaming over it would replace a device
-    with a file. `-` is standard output, as for most tools.
+    with a file. `-` is standard output, as for most tools. Nothing but an
+    HTML page that is not one of the notes is written over (`check_not_overwriting`).
     """
     on_stdout = os.fspath(out) == "-"  # `./-` is a file of that name
     page = Path("-") if on_stdout else check_page(out)
+    if not on_stdout:
+        check_not_overwriting(page, paths)
     writer.settings()  # a mistaken option stops the preview before anything is built
     cards, report = _render(paths, writer, progress)
     text = preview_page(cards)
@@ -186,3 +190,47 @@ def check_page(out: Path | str) -> Path:
         raise UsageError(f"{page}: --out names a folder; name the HTML page to write "
                          f"(for example --out {page / 'preview.html'})")
     return page
+
+
+PAGE_SUFFIXES = (".html", ".htm")  # the only files a preview writes over
+
+
+def check_not_overwriting(page: Path, paths: Sequence[Path | str]) -> None:
+    """Stop (a usage error) before `page` writes over a file that is not an HTML page, or over a note read.
+
+    Only an existing regular file is looked at: a new name is written, and a
+    device or a pipe is written into. One of the notes under `paths` (the
+    same file, by any name or link) is refused, and so is a file whose name
+    does not end in .html or .htm, whatever it holds (a collection, cards'
+    state).
+    """
+    if not os.path.isfile(page):
+        return
+    if _is_a_note(page, paths):
+        raise UsageError(f"{page}: --out names one of the notes this preview reads; name another file for the "
+                         f"HTML page (for example --out {_instead(page)})")
+    if page.suffix.lower() not in PAGE_SUFFIXES:
+        raise UsageError(f"{page}: --out names a file that is not an HTML page, and cards preview replaces only "
+                         f".html and .htm files; name another file (for example --out {_instead(page)}) "
+                         "or move this one away")
+
+
+def _is_a_note(page: Path, paths: Sequence[Path | str]) -> bool:
+    """Whether `page` is the same file as one of the notes the build of `paths` reads."""
+    try:
+        target = os.stat(page)
+    except OSError:
+        return False
+    for note in find_sources(check_paths(paths)).sources:
+        try:
+            if os.path.samestat(os.stat(note), target):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _instead(page: Path) -> Path:
+    """A page to suggest instead of `page`: its name ending in .html, else preview.html beside it."""
+    suggestion = page.with_suffix(".html")
+    return suggestion if suggestion != page else page.parent / "preview.html"

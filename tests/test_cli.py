@@ -584,6 +584,63 @@ def test_a_preview_page_that_cannot_be_written_is_one_line_and_the_old_page_stay
         1, f"error: {in_a_file}: a file stands where cards makes a folder; move the file away and run again\n")
 
 
+def _not_built(*args, **kwargs):
+    raise AssertionError("the page is checked before anything is built")
+
+
+def test_preview_will_not_write_over_a_note_it_reads(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setattr("cards.preview._render", _not_built)
+    notes = one_file(fixtures, tmp_path)
+    note = notes / "tides.md"
+    before = note.read_bytes()
+    result = run("preview", str(notes), "--out", str(note))
+    assert (result.exit_code, result.stderr) == (2, (
+        f"error: {note}: --out names one of the notes this preview reads; name another file for the HTML page "
+        f"(for example --out {note.with_suffix('.html')})\n"))
+    assert note.read_bytes() == before
+    page = notes / "tides.html"  # a note named on the command line is read, whatever its name
+    page.write_bytes(before)
+    result = run("preview", str(page), "--out", str(page))
+    assert (result.exit_code, result.stderr) == (2, (
+        f"error: {page}: --out names one of the notes this preview reads; name another file for the HTML page "
+        f"(for example --out {notes / 'preview.html'})\n"))
+    assert page.read_bytes() == before
+    link = tmp_path / "link.html"  # another name for a note is the note
+    link.symlink_to(note)
+    result = run("preview", str(notes), "--out", str(link))
+    assert (result.exit_code, result.stderr) == (2, (
+        f"error: {link}: --out names one of the notes this preview reads; name another file for the HTML page "
+        f"(for example --out {tmp_path / 'preview.html'})\n"))
+    assert link.is_symlink() and note.read_bytes() == before
+
+
+def test_preview_will_not_write_over_a_file_that_is_not_an_html_page(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setattr("cards.preview._render", _not_built)
+    notes = one_file(fixtures, tmp_path)
+    for name in ("victim.anki2", ".cards-state.sqlite", "notes.txt"):
+        other = tmp_path / name
+        other.write_bytes(b"not a page")
+        result = run("preview", str(notes), "--out", str(other))
+        assert (result.exit_code, result.stderr) == (2, (
+            f"error: {other}: --out names a file that is not an HTML page, and cards preview replaces only "
+            f".html and .htm files; name another file (for example --out {other.with_suffix('.html')}) "
+            "or move this one away\n"))
+        assert other.read_bytes() == b"not a page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cards-state.sqlite", "notes", "notes.txt",
+                                                          "victim.anki2"]
+
+
+def test_preview_replaces_an_html_page_and_writes_a_new_file_of_any_name(fixtures, tmp_path):
+    notes = one_file(fixtures, tmp_path)
+    for name in ("old.html", "OLD.HTM", "new-page"):
+        page = tmp_path / name
+        if name != "new-page":
+            page.write_text("an older page", encoding="utf-8")
+        result = run("preview", str(notes), "--out", str(page))
+        assert result.exit_code == 0, result.output
+        assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
 def test_preview_without_a_folder_for_temporary_files_is_one_line(fixtures, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
     result = run("preview", str(one_file(fixtures, tmp_path)), "--out", str(tmp_path / "p.html"))
