@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, TypeVar
 
 import typer
 
@@ -69,8 +69,7 @@ def _run(action, *args):
     try:
         return action(*args)
     except KeyboardInterrupt as stop:  # Ctrl-C, or `Terminated`: what the command made is cleaned up on the way
-        typer.echo(f"error: {InterruptedBuild()}", err=True)
-        raise typer.Exit(128 + stop.signum if isinstance(stop, Terminated) else 130) from None  # 130: SIGINT
+        _interrupted(stop)
     except UsageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -83,6 +82,31 @@ def _run(action, *args):
         typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
                    "(CARDS_DEBUG=1 shows the details)", err=True)
         raise typer.Exit(1) from None
+
+
+def _interrupted(stop: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C, or `Terminated`: one line, and the exit code a shell gives for the signal (130: SIGINT)."""
+    typer.echo(f"error: {InterruptedBuild()}", err=True)
+    raise typer.Exit(128 + stop.signum if isinstance(stop, Terminated) else 130) from None
+
+
+def _asked(ask: Callable[[], T], *, line_ended: bool = False) -> T:
+    """The answer to a question; Ctrl-C there is raised again as the KeyboardInterrupt it was.
+
+    click's prompt and confirm turn Ctrl-C (and `Terminated`) into `typer.Abort`, as they do the end of
+    standard input: the interrupt stops the command as it does anywhere else, once the question's line is
+    ended (`line_ended`: click's hidden prompt ends it itself). The end of input stays `typer.Abort`, for the
+    caller to say what it means.
+    """
+    try:
+        return ask()
+    except (KeyboardInterrupt, typer.Abort) as error:
+        stop = error if isinstance(error, KeyboardInterrupt) else error.__context__
+        if not isinstance(stop, KeyboardInterrupt):
+            raise  # the end of input
+        if not line_ended:
+            typer.echo(err=True)
+        raise stop from None
 
 
 def _writer_options(settings: Settings) -> WriterOptions:
@@ -341,15 +365,15 @@ def sync_command(
         question = f"Password for {options.user} on {shown_url(options.server or '')}"
         if not sys.stdin.isatty():  # piped in, or nothing: read as it is, without getpass's warnings about echo
             typer.echo(f"{question}: ", err=True, nl=False)
-            given = sys.stdin.readline().rstrip("\r\n")
+            given = _asked(sys.stdin.readline).rstrip("\r\n")
             typer.echo(err=True)  # what was typed is not shown: the line ends here
             if given:
                 return given
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              f"{PASSWORD_VARIABLE}")
         try:
-            return str(typer.prompt(question, hide_input=True, err=True))
-        except typer.Abort:  # no terminal and nothing on standard input
+            return str(_asked(lambda: typer.prompt(question, hide_input=True, err=True), line_ended=True))
+        except typer.Abort:  # the end of input (Ctrl-D)
             raise UsageError(f"--user {options.user}: no password was given; type it when asked, or set "
                              f"{PASSWORD_VARIABLE}") from None
 
@@ -361,8 +385,8 @@ def sync_command(
         if yes:
             return True
         try:
-            return bool(typer.confirm("Delete them from the collection?", default=False, err=True))
-        except typer.Abort:  # no answer: nothing is deleted
+            return bool(_asked(lambda: typer.confirm("Delete them from the collection?", default=False, err=True)))
+        except typer.Abort:  # no answer (the end of input): nothing is deleted
             return False
 
     out_folder = settings.out.value
@@ -536,19 +560,33 @@ def init_command() -> None:
 
     location = config_location(os.environ)
     existing = _run(read_config, location.value)
-    try:
-        answers = _ask_settings(existing)
-        if existing.found and not typer.confirm(f"Replace {existing.path}?", default=True):
-            typer.echo(f"Kept {existing.path} as it was.")
-            return
-    except typer.Abort:  # Ctrl-C, or no more answers on standard input
-        typer.echo("\nerror: cards init stopped before the end; nothing was written", err=True)
-        raise typer.Exit(1) from None
+    answers = _init_answers(existing)
+    if answers is None:
+        typer.echo(f"Kept {existing.path} as it was.")
+        return
     from cards.settings import write_config
 
     _run(write_config, answers)
     typer.echo(f"Wrote {answers.path}.")
     typer.echo(_init_next_step(answers))
+
+
+def _init_answers(existing: ConfigFile) -> ConfigFile | None:
+    """The settings to write, or None when the user keeps the file there is; nothing is written here.
+
+    Ctrl-C stops cards init as it stops any command (exit code 130); standard input that ends before the
+    last answer stops it with exit code 1.
+    """
+    try:
+        answers = _asked(lambda: _ask_settings(existing))
+        if existing.found and not _asked(lambda: typer.confirm(f"Replace {existing.path}?", default=True)):
+            return None
+        return answers
+    except KeyboardInterrupt as stop:
+        _interrupted(stop)
+    except typer.Abort:  # no more answers on standard input
+        typer.echo("\nerror: cards init stopped before the end; nothing was written", err=True)
+        raise typer.Exit(1) from None
 
 
 def _ask_settings(existing: ConfigFile) -> ConfigFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 
 from cards import collection as anki
 from cards import server as server_module
-from cards.cli import app
+from cards.cli import Terminated, app
 from cards.errors import CardsError
 from cards.notetypes import CLOZE_NAME
 from cards.server import SESSION_FILE, SessionStore
@@ -1255,9 +1256,15 @@ def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done
     assert "No longer in the sources" not in accepted.stdout
 
 
-def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120) -> list[str]:
+CTRL_C = "\x03"  # an answer to `in_a_terminal`'s question: Ctrl-C
+
+
+def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120) -> tuple[list[str], int]:
     """Run `cards` on a terminal of its own (a pty: progress bars show, questions are read from it),
-    answering each question that appears; returns the lines as the terminal shows them.
+    answering each question that appears; returns the lines as the terminal shows them, and the exit code.
+
+    The answer CTRL_C is SIGINT, as a terminal sends it for Ctrl-C (the pty is not the process's controlling
+    terminal, so typing \x03 on it would not).
 
     A password is typed only once the terminal stops echoing: getpass turns echo off with TCSAFLUSH,
     which throws away whatever was typed before.
@@ -1287,13 +1294,18 @@ def in_a_terminal(args: list[str], answers: dict[str, str], timeout: float = 120
         for question in [q for q in pending if q.encode() in received]:
             if question.startswith("Password") and echoing:
                 continue
-            os.write(leader, pending.pop(question).encode() + b"\n")
+            answer = pending.pop(question)
+            if answer == CTRL_C:
+                process.send_signal(signal.SIGINT)
+            else:
+                os.write(leader, answer.encode() + b"\n")
         if process.poll() is not None and not ready:
             break
     process.wait(timeout=10)
     os.close(leader)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode("utf-8", "replace"))
-    return [line.split("\r")[-1] for line in text.replace("\r\n", "\n").split("\n")]  # what stays on screen
+    shown = [line.split("\r")[-1] for line in text.replace("\r\n", "\n").split("\n")]  # what stays on screen
+    return shown, process.returncode
 
 
 def test_every_question_starts_a_line_of_its_own_after_the_progress_bars(library, tmp_path, server, monkeypatch):
@@ -1301,11 +1313,11 @@ def test_every_question_starts_a_line_of_its_own_after_the_progress_bars(library
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--server", server,
             "--user", "reader"]
-    shown = in_a_terminal([*args, "--create"], {"Password for reader": "secret"})
+    shown, _ = in_a_terminal([*args, "--create"], {"Password for reader": "secret"})
     assert f"Password for reader on {server}: " in shown, shown
     assert any(line.startswith("reading ") for line in shown), shown  # the bars were there
     (library / "tides.md").unlink()
-    shown = in_a_terminal([*args, "--prune"], {"Delete them from the collection?": "n"})
+    shown, _ = in_a_terminal([*args, "--prune"], {"Delete them from the collection?": "n"})
     assert any(line.startswith("checking ") for line in shown), shown
     question = shown.index("6 notes of snips no longer in your notes:")  # not at the end of the bar's line
     # click writes the prompt's last space when it reads the answer: the echoed answer may come first
@@ -1440,3 +1452,100 @@ def test_a_session_file_that_is_a_folder_is_one_line(tmp_path, monkeypatch):
         SessionStore(tmp_path / "c.anki2", "http://127.0.0.1:1/", "reader").save("key")
     assert str(raised.value) == (f"{tmp_path / SESSION_FILE}: the sync server's session key cannot be kept there "
                                  "(Is a directory); move what is there aside and run again")
+
+
+# --- Ctrl-C at a question: the command stops as it does anywhere else --------------------------
+
+INTERRUPTED = "error: interrupted: nothing is lost; the next build finishes the work"
+
+
+class Typing(io.BytesIO):
+    """Standard input as a user gives it: these answers, then `then` (Ctrl-C) where more would be read.
+
+    `terminal`: whether it is a terminal, as `isatty` says (the runner's standard input is not one).
+    """
+
+    def __init__(self, answers: bytes, terminal: bool, then: BaseException):
+        super().__init__(answers)
+        self.terminal, self.then = terminal, then
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self.more(super().read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.more(super().read1(size))
+
+    def more(self, data: bytes) -> bytes:
+        if not data:
+            raise self.then
+        return data
+
+
+def typing(monkeypatch, answers: str = "", *, terminal: bool = True,
+           then: BaseException | None = None) -> None:
+    """The runner's standard input from now on: `answers`, then Ctrl-C (or `then`: EOFError for Ctrl-D)."""
+    monkeypatch.setattr("typer.testing.make_input_stream",
+                        lambda input, charset: Typing(answers.encode(charset), terminal, then or KeyboardInterrupt()))
+
+
+@pytest.mark.parametrize(("terminal", "then", "code", "error"), [
+    (True, KeyboardInterrupt(), 130, INTERRUPTED),
+    (False, KeyboardInterrupt(), 130, INTERRUPTED),
+    (True, Terminated(signal.SIGTERM), 143, INTERRUPTED),
+    (True, EOFError(), 2, "error: --user me: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD"),
+])
+def test_ctrl_c_at_the_password_question_stops_the_sync_and_makes_nothing(library, tmp_path, monkeypatch,
+                                                                          terminal, then, code, error):
+    """It was a missing password (exit 2), as the end of standard input (Ctrl-D) still is."""
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    typing(monkeypatch, terminal=terminal, then=then)
+    result = cli(library, tmp_path / "decks", tmp_path / "anki" / "collection.anki2", "--create", "--server",
+                 "http://127.0.0.1:9/", "--user", "me")
+    # On a terminal click asks (its last space goes where getpass writes), else cards reads the line itself.
+    question = "Password for me on http://127.0.0.1:9/:" + ("" if terminal else " ")
+    assert (result.exit_code, result.stderr) == (code, f"{question}\n{error}\n")
+    assert result.stdout == (" \n" if terminal else "")
+    assert list(tmp_path.iterdir()) == [library]
+
+
+def test_ctrl_c_at_a_real_password_prompt_shows_it_once_and_exits_130(library, tmp_path, monkeypatch):
+    """getpass itself, on a terminal: the question once, then the interrupt's line."""
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
+            str(tmp_path / "anki" / "collection.anki2"), "--create", "--server", "http://127.0.0.1:9/", "--user", "me"]
+    shown, code = in_a_terminal(args, {"Password for me": CTRL_C})
+    assert (code, [line for line in shown if line]) == (130, ["Password for me on http://127.0.0.1:9/: ", INTERRUPTED])
+    assert list(tmp_path.iterdir()) == [library]
+
+
+@pytest.mark.parametrize(("then", "code"), [(KeyboardInterrupt(), 130), (Terminated(signal.SIGTERM), 143)])
+def test_ctrl_c_at_the_prune_question_deletes_nothing_and_stops_the_sync(library, tmp_path, monkeypatch, then, code):
+    """It was a no: the sync went on, synced with the server, and ended with exit code 0."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    before = collection_notes(target)
+    (library / "tides.md").unlink()
+    typing(monkeypatch, then=then)
+    result = cli(library, out, target, "--prune")
+    assert (result.exit_code, result.stderr.splitlines()[-2:]) == (
+        code, ["Delete them from the collection? [y/N]:", INTERRUPTED])
+    assert result.stdout == " "  # the question's last space: no summary of a sync that did not finish
+    assert collection_notes(target) == before
+    assert not list(target.parent.glob("backups/*.colpkg"))  # nothing was about to change
+
+
+@pytest.mark.parametrize(("existing", "answered"), [(False, 0), (False, 3), (True, 5)])
+def test_ctrl_c_at_an_init_question_writes_nothing_and_exits_130(fixtures, seeds, tmp_path, monkeypatch,
+                                                                 existing, answered):
+    """At the first question, in the middle, or at `Replace …?`: it was exit code 1."""
+    _, _, config = a_home(fixtures, seeds, tmp_path, monkeypatch)
+    if existing:
+        assert cards("init", input="\n" * 5).exit_code == 0
+    before = config.read_bytes() if existing else None
+    typing(monkeypatch, "\n" * answered)
+    result = cards("init")
+    assert (result.exit_code, result.stderr) == (130, f"\n{INTERRUPTED}\n")
+    assert (config.read_bytes() if config.exists() else None) == before
