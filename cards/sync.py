@@ -455,7 +455,8 @@ class Syncing:
         for guid in ours:
             key = gone[guid]
             record = changed.get(key, self.records[key])
-            changed[key] = record._replace(notes={g: d for g, d in record.notes.items() if g != guid})
+            # No digest: the episode is decided note by note again, so the notes come back with their snips.
+            changed[key] = EpisodeRecord(digest=None, notes={g: d for g, d in record.notes.items() if g != guid})
         anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
         self.records.update(changed)
         self.report.pruned = len(ours)

@@ -167,6 +167,22 @@ def test_prune_deletes_exactly_the_vanished_snips_and_only_after_yes(library, tm
     assert backups  # taken before anything was deleted
 
 
+def test_an_episode_pruned_whole_comes_back_when_its_note_does(library, tmp_path):
+    """Pruning took the notes out of the episode's record but kept its digest: back unchanged, it was skipped as
+    delivered, and its notes never came back."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    everything = collection_notes(target)
+    note = (library / "tides.md").read_bytes()
+    (library / "tides.md").unlink()
+    pruned = run_sync(library, out, target, prune=True)
+    assert pruned.pruned > 0 and len(collection_notes(target)) == len(everything) - pruned.pruned
+    (library / "tides.md").write_bytes(note)
+    back = run_sync(library, out, target)
+    assert (back.added, back.updated) == (pruned.pruned, 0)
+    assert collection_notes(target).keys() == everything.keys()
+
+
 def test_dry_run_changes_nothing(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     run_sync(library, out, target)
