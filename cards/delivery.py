@@ -43,6 +43,11 @@ class Delivered(NamedTuple):
 
     hashes: str
     tags: tuple[str, ...]
+    theirs: tuple[str, ...] = ()  # generated tags the note had from the user first: theirs, never taken away
+
+    def same_version(self, other: Delivered) -> bool:
+        """The same fields and generated tags (whose tags they were aside)."""
+        return (self.hashes, self.tags) == (other.hashes, other.tags)
 
 
 class EpisodeRecord(NamedTuple):
@@ -81,6 +86,7 @@ class Decision(NamedTuple):
     note: PackageNote | None = None
     kept_edits: bool = False
     overwrote_edits: bool = False
+    theirs: tuple[str, ...] = ()  # its generated tags that are the user's (see `users_tags`)
 
 
 class EpisodePlan(NamedTuple):
@@ -126,10 +132,12 @@ def episode_digest(versions: Iterable[tuple[str, str]]) -> str:
 def encode_record(record: EpisodeRecord) -> dict[str, Any]:
     """The record as the setting stores it (JSON)."""
     tag_sets: dict[str, int] = {}
-    notes = {}
+    notes: dict[str, list] = {}
     for guid, delivered in sorted(record.notes.items()):
         index = tag_sets.setdefault(" ".join(delivered.tags), len(tag_sets))
         notes[guid] = [index, delivered.hashes]
+        if delivered.theirs:  # rare: a third item, so that most notes cost what they did
+            notes[guid].append(tag_sets.setdefault(" ".join(delivered.theirs), len(tag_sets)))
     return {"v": RECORD_VERSION, "digest": record.digest, "tags": list(tag_sets), "notes": notes}
 
 
@@ -139,7 +147,8 @@ def decode_record(value: Any) -> EpisodeRecord | None:
         if value.get("v") != RECORD_VERSION:
             return None
         tag_sets = [tuple(tags.split()) for tags in value["tags"]]
-        notes = {str(guid): Delivered(str(hashes), tag_sets[index]) for guid, (index, hashes) in value["notes"].items()}
+        notes = {str(guid): Delivered(str(hashes), tag_sets[index], *(tag_sets[i] for i in theirs[:1]))
+                 for guid, (index, hashes, *theirs) in value["notes"].items()}
         return EpisodeRecord(value.get("digest"), notes)
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         return None
@@ -175,7 +184,7 @@ def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: d
     notes = dict(old)  # notes of vanished snips stay recorded, for --prune
     for note, made_now, decision in zip(wanted, made, decisions, strict=True):
         if decision.action in (Action.ADD, Action.UPDATE, Action.UNCHANGED):
-            notes[note.guid] = made_now
+            notes[note.guid] = made_now._replace(theirs=decision.theirs)
     complete = all(decision.action is not Action.HELD for decision in decisions)
     return EpisodePlan(episode, decisions, EpisodeRecord(digest if complete else None, notes))
 
@@ -184,20 +193,22 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
            held: bool, note_type_id: int, overwrite_edits: bool, now: int) -> Decision:
     """One note (`made_now`: its hashes and tags): add it, leave it, or update it keeping the user's edits and tags."""
     if present is None:
-        if delivered == made_now:
+        if delivered is not None and delivered.same_version(made_now):
             return Decision(note.guid, Action.DELETED)
         return Decision(note.guid, Action.HELD if held else Action.ADD)
     if present.note_type != note_type_id:
         return Decision(note.guid, Action.FOREIGN)
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
-        return Decision(note.guid, Action.UNCHANGED if delivered == made_now else Action.HELD)
+        same = delivered is not None and delivered.same_version(made_now)
+        return Decision(note.guid, Action.UNCHANGED if same else Action.HELD)
     fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits)
-    tags = merge_tags(present.tags, delivered.tags if delivered else note.tags, note.tags)
+    theirs = users_tags(present.tags, delivered, note.tags)
+    tags = merge_tags(present.tags, delivered.tags if delivered else None, note.tags, theirs)
     if fields == present.fields and _same_tags(tags, present.tags):
-        return Decision(note.guid, Action.UNCHANGED, kept_edits=kept)
+        return Decision(note.guid, Action.UNCHANGED, kept_edits=kept, theirs=theirs)
     merged = PackageNote(note.guid, note.kind, FIELD_SEPARATOR.join(fields), " ".join(tags),
                          max(now, present.mtime + 1, note.mtime))
-    return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote)
+    return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote, theirs=theirs)
 
 
 def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
@@ -236,15 +247,33 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
     return tuple(merged), kept, overwrote
 
 
-def merge_tags(current: Sequence[str], generated_before: Sequence[str], generated_now: Sequence[str]) -> list[str]:
-    """The user's tags stay; generated tags that are no longer generated go; new ones come.
+def merge_tags(current: Sequence[str], generated_before: Sequence[str] | None, generated_now: Sequence[str],
+               theirs: Sequence[str] = ()) -> list[str]:
+    """The user's tags stay; generated tags that are no longer generated go; newly generated ones come.
 
-    Anki's tags ignore case, and so does this.
+    A generated tag the user removed stays removed, and one the user had
+    before cards made it (`theirs`) stays when cards stops making it.
+    Without a record of what was generated before (`None`), every generated
+    tag the note lacks comes. Anki's tags ignore case, and so does this.
     """
-    gone = {tag.casefold() for tag in generated_before} - {tag.casefold() for tag in generated_now}
+    before = {tag.casefold() for tag in generated_before or ()}
+    now = {tag.casefold() for tag in generated_now}
+    gone = before - now - {tag.casefold() for tag in theirs}
     tags = [tag for tag in current if tag.casefold() not in gone]
     have = {tag.casefold() for tag in tags}
-    return tags + [tag for tag in generated_now if tag.casefold() not in have]
+    new = [tag for tag in generated_now if generated_before is None or tag.casefold() not in before]
+    return tags + [tag for tag in new if tag.casefold() not in have]
+
+
+def users_tags(current: Sequence[str], delivered: Delivered | None, generated_now: Sequence[str]) -> tuple[str, ...]:
+    """The generated tags that are the user's: those they had before cards first made them (kept from the record,
+    and those cards makes now for the first time that the note has already)."""
+    known = {tag.casefold() for tag in delivered.tags} if delivered else None
+    kept = {tag.casefold() for tag in delivered.theirs} if delivered else set()
+    had = {tag.casefold() for tag in current}
+    first_made_and_had = {tag.casefold() for tag in generated_now
+                          if known is not None and tag.casefold() not in known and tag.casefold() in had}
+    return tuple(sorted(kept | first_made_and_had))
 
 
 def _same_tags(left: Sequence[str], right: Sequence[str]) -> bool:

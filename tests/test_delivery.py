@@ -74,6 +74,38 @@ def test_generated_tags_come_and_go_and_the_users_stay_whatever_their_case():
     assert merge_tags(["EXAM", "Oceans"], ["oceans"], ["oceans"]) == ["EXAM", "Oceans"]
 
 
+def test_a_tag_the_user_had_before_cards_made_it_stays_when_cards_stops_making_it():
+    before = delivered_now(wanted(fields=("old text", "context"), tags=("podcast::A",)))
+    theirs = present(fields=("old text", "context"), tags=("podcast::A", "dreams"))  # the user's own tag
+    now_generated = wanted(fields=("old text", "context"), tags=("podcast::A", "dreams"))  # the note says it too
+    first = decision(now_generated, theirs, before)
+    assert (first.action, first.theirs) == (Action.UNCHANGED, ("dreams",))
+    recorded = delivered_now(now_generated)._replace(theirs=first.theirs)
+    dropped = decision(wanted(fields=("new text", "context"), tags=("podcast::A",)), theirs, recorded)
+    assert dropped.note is not None and dropped.note.tags == "podcast::A dreams" and dropped.theirs == ("dreams",)
+
+
+def test_a_generated_tag_the_user_removed_is_not_put_back_when_the_note_changes():
+    before = delivered_now(wanted(fields=("old text", "context"), tags=("podcast::A", "neuroscience")))
+    removed = present(fields=("old text", "context"), tags=("podcast::A",))
+    result = decision(wanted(fields=("new text", "context"), tags=("podcast::A", "neuroscience")), removed, before)
+    assert result.note is not None and result.note.tags == "podcast::A"
+    new_tag = decision(wanted(fields=("new text", "context"), tags=("podcast::A", "neuroscience", "sleep")),
+                       removed, before)
+    assert new_tag.note is not None and new_tag.note.tags == "podcast::A sleep"
+
+
+def test_a_deleted_note_stays_deleted_whatever_tags_the_user_had():
+    note = wanted(tags=("podcast::A", "dreams"))
+    assert decision(note, None, delivered_now(note)._replace(theirs=("dreams",))).action is Action.DELETED
+
+
+def test_a_record_keeps_the_users_tags():
+    note = delivered_now(wanted(tags=("podcast::A", "dreams")))._replace(theirs=("dreams",))
+    record = EpisodeRecord("digest", {"guid": note, "other": delivered_now(wanted())})
+    assert decode_record(encode_record(record)) == record
+
+
 @given(st.dictionaries(st.text(min_size=1, max_size=12), st.tuples(
     st.lists(st.text(max_size=30), min_size=1, max_size=8),
     st.lists(st.text(alphabet=st.characters(blacklist_categories=("Zs", "Cc")), min_size=1, max_size=10),

@@ -183,6 +183,24 @@ def test_an_episode_pruned_whole_comes_back_when_its_note_does(library, tmp_path
     assert collection_notes(target).keys() == everything.keys()
 
 
+def test_a_tag_the_user_added_stays_when_the_note_adds_it_and_then_drops_it(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    col = Collection(str(target))
+    tides = [col.get_note(i) for i in col.find_notes("tag:oceans")]
+    for note in tides:
+        note.tags.append("dreams")  # the user's own
+        col.update_note(note)
+    col.close()
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    (library / "tides.md").write_text(text.replace("tags: [oceans]", "tags: [oceans, dreams]"), encoding="utf-8")
+    run_sync(library, out, target)
+    (library / "tides.md").write_text(text, encoding="utf-8")
+    run_sync(library, out, target)
+    assert tides and all("dreams" in tags for guid, (_, _, tags, _) in collection_notes(target).items()
+                         if guid in {note.guid for note in tides})
+
+
 def test_dry_run_changes_nothing(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     run_sync(library, out, target)
