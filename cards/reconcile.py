@@ -328,6 +328,16 @@ def _in_path_order(versions: set[SourceVersion]) -> tuple[SourceVersion, ...]:
     return (next(iter(versions)),) if len(versions) == 1 else tuple(sorted(versions))
 
 
+def _emptied(path: Path) -> bool:
+    """The file holds nothing but blank space (as a sync client leaves it while it downloads it): not a note the
+    user rewrote. Asked only of a file that held snips and holds none now."""
+    try:
+        with open(path, "rb") as handle:
+            return not handle.read(4096).strip()
+    except OSError:
+        return True  # gone since it was read: not seen, not gone
+
+
 class _Fold:
     """Folds sources into changes for the state, one at a time, and keeps what it found."""
 
@@ -343,7 +353,8 @@ class _Fold:
         # Episodes of sources that cannot be read now are kept as they are.
         self.frozen = {key for check in checks if check.problem for key in self._held(check.key)}
         self.frozen.update(key for path, source in known.sources.items()
-                           if path not in self.present and path.startswith(self.unseen) for key in source.episodes)
+                           if path not in self.present and (path + os.sep).startswith(self.unseen)
+                           for key in source.episodes)  # under a folder not seen, or a link that leads nowhere
         self.holders: dict[str, set[SourceVersion]] = defaultdict(set)
         self.stored: set[str] = set()  # episodes stored as read from their one file
         self.shared: set[str] = set()  # episodes to make from several files (or again) at the end
@@ -417,6 +428,11 @@ class _Fold:
                 continue
             self.stored.add(key)
             yield StoreEpisode(made, (version,))
+        if not keys and self._held(check.key) and _emptied(check.path):
+            self._take_unreadable(check._replace(problem=Problem(
+                check.path, "held Snipd snips at the last build and holds none now (emptied while it syncs?); its "
+                "cards are kept: delete the file to drop them", None, Level.ERROR)))
+            return
         if not keys:
             self.not_snipd.append(check.path)
         # A source recorded with no digest and no stat is read again next time (as after an upgrade).

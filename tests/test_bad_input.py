@@ -79,6 +79,47 @@ def test_unreadable_source_keeps_its_package_and_its_tag_notes(fixtures, tmp_pat
     col.close()
 
 
+def test_a_note_emptied_since_the_last_build_keeps_its_package(fixtures, tmp_path):
+    """A sync client that empties a file while it downloads it made every package of it go, and --prune after."""
+    library = tmp_path / "vault"
+    library.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", library / "other.md")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    package = out / "episodes" / "why-the-tides-turn.apkg"
+    before = package.read_bytes()
+    (library / "tides.md").write_bytes(b"")
+    result = CliRunner().invoke(app, ["build", str(library), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {library / 'tides.md'}: held Snipd snips at the last build and holds none now (emptied while it "
+        "syncs?); its cards are kept: delete the file to drop them"]
+    assert package.read_bytes() == before
+    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
+    assert CliRunner().invoke(app, ["build", str(library), "--out", str(out)]).exit_code == 0
+
+
+def test_a_note_behind_a_link_to_an_unmounted_drive_keeps_its_package(fixtures, tmp_path):
+    library, drive = tmp_path / "vault", tmp_path / "drive"
+    library.mkdir()
+    drive.mkdir()
+    shutil.copy(fixtures / "plugin" / "tides.md", drive / "tides.md")
+    (library / "tides.md").symlink_to(drive / "tides.md")
+    shutil.copy(fixtures / "legacy" / "two-episodes.md", library / "other.md")
+    out = tmp_path / "decks"
+    build([library], out, now=1_700_000_000)
+    package = out / "episodes" / "why-the-tides-turn.apkg"
+    before = package.read_bytes()
+    drive.rename(tmp_path / "unmounted")
+    result = CliRunner().invoke(app, ["build", str(library), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {library / 'tides.md'}: is a link that leads to no file (a drive not mounted?); its cards are "
+        "kept: remove the link to drop them"]
+    assert package.read_bytes() == before
+
+
 KILLER = r"""
 import os, signal, sys
 from pathlib import Path

@@ -126,9 +126,20 @@ def _walk(folder: Path, problems: list[Problem], unreadable_folders: list[Path])
                 listings.append(iter(_listing(entry.path, problems, unreadable_folders)))
             elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
                 found.append(Path(entry.path))
-        except OSError:
-            continue  # gone since the listing, or a link that cannot be followed
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                _link_to_nothing(Path(entry.path), problems, unreadable_folders)
+        except OSError:  # gone since the listing, or a link in a loop
+            if entry.is_symlink():
+                _link_to_nothing(Path(entry.path), problems, unreadable_folders)
     return sorted(found)  # nearly sorted already: each listing is, and is walked in order
+
+
+def _link_to_nothing(link: Path, problems: list[Problem], unseen: list[Path]) -> None:
+    """A note's name on a link that leads to no file (an unmounted drive, a loop): not gone, only not seen."""
+    if os.path.splitext(link.name)[1].lower() in SUFFIXES:
+        problems.append(Problem(link, "is a link that leads to no file (a drive not mounted?); its cards are kept: "
+                                "remove the link to drop them", None, Level.ERROR))
+        unseen.append(link)
 
 
 def _listing(folder: str, problems: list[Problem], unreadable_folders: list[Path]) -> list[os.DirEntry[str]]:
