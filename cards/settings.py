@@ -343,9 +343,15 @@ def collection_in_force(settings: Settings, environ: Mapping[str, str] | None = 
     return Setting(str(path), origin, detail)
 
 
+# A query parameter whose name says it holds a secret (`?key=`, `api_key`, `access_token`, `sig`, `password`)
+_SECRET_PARAMETER = re.compile(r"([?&;](?:[^=&;#]*(?:key|token|secret|pass|auth|sig)[^=&;#]*)=)[^&;#]*", re.IGNORECASE)
+
+
 def shown_url(url: str) -> str:
-    """The URL without any user name or password in it, for messages: a URL's password is a secret too."""
-    return re.sub(r"^((?:[A-Za-z][\w+.-]*:)?//)?[^/@\s]*@", r"\1", url)
+    """The URL without any user name or password in it, nor the value of a query parameter that names a secret,
+    for messages: those are secrets too."""
+    without_user = re.sub(r"^((?:[A-Za-z][\w+.-]*:)?//)?[^/@\s]*@", r"\1", url)
+    return _SECRET_PARAMETER.sub(r"\1…", without_user)
 
 
 def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | None = None) -> Setting[str]:
@@ -384,7 +390,7 @@ def read_config(path: Path) -> ConfigFile:
     import tomllib  # 2 ms: only when there is a file to read
 
     try:
-        data = tomllib.loads(text.decode("utf-8"))
+        data = tomllib.loads(text.decode("utf-8-sig"))  # Notepad starts a UTF-8 file with a byte order mark
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"is not valid TOML ({error})") from None
     return _config_from(path, data)

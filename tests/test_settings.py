@@ -21,6 +21,7 @@ from cards.settings import (
     find_checkout,
     read_config,
     resolve,
+    shown_url,
     write_config,
 )
 
@@ -124,6 +125,23 @@ def test_a_file_that_cannot_be_used_is_one_sentence_naming_it(tmp_path, text, me
     with pytest.raises(ConfigError) as raised:
         resolve(Flags(), environ, cwd=tmp_path)
     assert str(raised.value) == f"{environ['CARDS_CONFIG']}: {message}"
+
+
+def test_a_file_that_notepad_saved_with_a_byte_order_mark_is_read(tmp_path):
+    environ = config(tmp_path, "")
+    Path(environ["CARDS_CONFIG"]).write_bytes("\ufeffout = \"decks\"\n".encode())
+    assert resolve(Flags(), environ, cwd=tmp_path).out.value == str(Path(environ["CARDS_CONFIG"]).parent / "decks")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://me:pw@host/v1?key=abc123&model=x", "https://host/v1?key=…&model=x"),
+    ("http://h/v1?api_key=abc123", "http://h/v1?api_key=…"),
+    ("http://h/v1?access_token=abc123#x", "http://h/v1?access_token=…#x"),
+    ("http://h/v1?sig=abc&Password=abc123", "http://h/v1?sig=…&Password=…"),
+    ("http://localhost:11434/v1", "http://localhost:11434/v1"),
+])
+def test_a_url_is_shown_without_its_secrets(url, shown):
+    assert shown_url(url) == shown
 
 
 def test_a_configuration_file_that_is_a_folder_is_one_sentence(tmp_path):
