@@ -45,7 +45,7 @@ from cards.delivery import (
     seeded_record,
 )
 from cards.discover import find_collection
-from cards.errors import CollectionBusyError, CollectionError, UsageError, os_reason
+from cards.errors import CollectionBusyError, CollectionError, SyncServerError, UsageError, os_reason
 from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
@@ -162,8 +162,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         result = Syncing(col, target, options, tell, now or int(time.time()))
         result.report.created = created
         if col is not None and server and session is not None:
-            auth = login(col, server, session, key, secret)
-            result.with_server(auth, server, session)
+            auth = _first_sync(result, server, session, key, secret, password)
         with _built(paths, out, options, progress) as (folder, build_report), \
                 closing(State(folder)) as state:
             result.report.build = build_report
@@ -174,6 +173,26 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
         if col is not None and server and session is not None and not options.dry_run:
             result.with_server(auth, server, session)
     return result.report
+
+
+def _first_sync(result: Syncing, server: ServerOptions, session: SessionStore, key: str | None,
+                secret: str | None, password: Callable[[], str]) -> Any:
+    """Log in (with the kept key, else the password) and sync with the server: the login that worked.
+
+    A kept key the server refuses (its password was changed, or its data
+    reset) is forgotten and the password asked for: the user name and
+    password the user gives are not the ones refused.
+    """
+    assert result.col is not None
+    auth = login(result.col, server, session, key, secret)
+    try:
+        result.with_server(auth, server, session)
+    except SyncServerError as error:
+        if not (error.rejected_login and key):
+            raise
+        auth = login(result.col, server, session, None, read_password(password))
+        result.with_server(auth, server, session)
+    return auth
 
 
 # --- checking the inputs ---------------------------------------------------------------

@@ -403,6 +403,27 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert sorted(p.name for p in (tmp_path / "desk").iterdir()) == []  # nor the folders made for it
 
 
+def test_a_kept_login_the_server_no_longer_accepts_is_replaced_in_the_same_run(library, tmp_path, server,
+                                                                               monkeypatch):
+    """After a password change on the server, the kept key was refused as 'the user name or password', though the
+    password given was right; the next run worked."""
+    desk = tmp_path / "desk" / "collection.anki2"
+    base = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--create",
+            "--server", server, "--user", "reader"]
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    assert runner.invoke(app, base).exit_code == 0
+    SessionStore(desk, server, "reader").save("a-key-the-server-forgot")
+    result = runner.invoke(app, base)
+    assert result.exit_code == 0, result.output
+    assert SessionStore(desk, server, "reader").load() not in (None, "a-key-the-server-forgot")
+    SessionStore(desk, server, "reader").save("a-key-the-server-forgot")
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "wrong")
+    result = runner.invoke(app, base)
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {server}: the sync server did not accept the user name or password; check them "
+           "(or CARDS_SYNC_PASSWORD) and run again")
+
+
 def test_a_new_collection_is_removed_with_what_was_made_for_it_and_nothing_else(tmp_path):
     """As after a failed `--create` sync: the collection, the files beside it and the folders above it that the
     open made go; what was there stays."""
