@@ -401,6 +401,8 @@ def sync_command(
     else:  # the sync imports the packages, and deleted what it pruned
         _print_build(report.build, out_folder, importing=False, pruned=bool(report.pruned), verbose=verbose)
     typer.echo(sync_summary(report))
+    if report.not_sent:
+        typer.echo(f"error: {report.not_sent}", err=True)
     if report.failed:
         raise typer.Exit(1)
     _end(report.build, notes)
@@ -430,6 +432,8 @@ def sync_summary(report) -> str:
         lines.append(f"Backup: {report.backup}")
     for step in report.server:
         lines.append(f"Server: {step}.")
+    if report.not_sent:
+        lines.append("Server: not sent: the collection holds the changes above, and the next sync sends them.")
     if report.dry_run:
         lines.append(_dry_run_line(report))
     else:

@@ -129,12 +129,13 @@ class SyncReport:
     vanished: list[anki.NoteSummary] = field(default_factory=list)
     pruned: int = 0
     server: list[str] = field(default_factory=list)
+    not_sent: str | None = None  # why the collection's changes could not be sent to the server after the import
     dry_run: bool = False
 
     @property
     def failed(self) -> bool:
-        """True when some input could not be read, or some notes could not be imported."""
-        return self.build.failed or bool(self.held)
+        """True when some input could not be read, some notes could not be imported, or the changes not sent."""
+        return self.build.failed or bool(self.held) or self.not_sent is not None
 
 
 Ask = Callable[[list[anki.NoteSummary]], bool]
@@ -171,7 +172,10 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
             if options.prune:
                 result.prune(snapshot, confirm_prune)
         if col is not None and server and session is not None and not options.dry_run:
-            result.with_server(auth, server, session)
+            try:
+                result.with_server(auth, server, session)
+            except SyncServerError as error:  # the import is done: the summary says so, and this why not sent
+                result.report.not_sent = str(error)
     return result.report
 
 

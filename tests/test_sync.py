@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 from cards import collection as anki
 from cards import server as server_module
 from cards.cli import Terminated, app
-from cards.errors import CardsError
+from cards.errors import CardsError, SyncServerError
 from cards.notetypes import CLOZE_NAME
 from cards.server import SESSION_FILE, SessionStore
-from cards.sync import SyncOptions, sync
+from cards.sync import Syncing, SyncOptions, sync
 
 runner = CliRunner()
 
@@ -422,6 +422,38 @@ def test_a_kept_login_the_server_no_longer_accepts_is_replaced_in_the_same_run(l
     assert (result.exit_code, result.stderr.strip()) == (
         1, f"error: {server}: the sync server did not accept the user name or password; check them "
            "(or CARDS_SYNC_PASSWORD) and run again")
+
+
+def test_a_server_lost_after_the_import_keeps_the_summary_and_says_what_was_done(library, tmp_path, server,
+                                                                                 monkeypatch):
+    """The import was done and only sending it failed, but the one line said nothing of it: no summary, no backup,
+    no count of what reached the collection."""
+    desk = tmp_path / "desk" / "collection.anki2"
+    args = ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk), "--create",
+            "--server", server, "--user", "reader"]
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    real, calls = Syncing.with_server, []
+    lost = f"{server}: cannot reach the sync server (A network error occurred.); check the address and your " \
+           "connection, then run again"
+
+    def then_lost(self, *args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise SyncServerError(lost)
+        return real(self, *args)
+
+    monkeypatch.setattr(Syncing, "with_server", then_lost)
+    result = runner.invoke(app, args)
+    added = len(collection_notes(desk))
+    assert (result.exit_code, result.stderr.strip().splitlines()[-1]) == (1, f"error: {lost}")
+    assert "Server: synced with the server." in result.stdout.splitlines()
+    assert f"Anki: {added} added, 0 updated, 0 unchanged in {desk} (created)." in result.stdout.splitlines()
+    assert ("Server: not sent: the collection holds the changes above, and the next sync sends them."
+            in result.stdout.splitlines())
+    monkeypatch.setattr(Syncing, "with_server", real)
+    again = runner.invoke(app, args[:-5] + args[-4:])
+    assert again.exit_code == 0  # the server never had them: the whole collection goes up
+    assert "Server: uploaded to the server (full upload)." in again.stdout.splitlines()
 
 
 def test_a_new_collection_is_removed_with_what_was_made_for_it_and_nothing_else(tmp_path):
