@@ -53,14 +53,22 @@ def test_same_episode_in_two_files_is_built_once(fixtures, tmp_path):
     assert (report.episodes, report.snips, report.notes) == (1, once.snips, once.notes)
 
 
-def test_unreadable_source_keeps_its_package_and_its_tag_notes(fixtures, tmp_path):
+def built_with_tides(fixtures: Path, tmp_path: Path, other: Path, tides: Path | None = None) -> tuple[Path, Path, Path]:
+    """A vault of the tides note (at `tides`, linked from the vault when elsewhere) and `other`, built once:
+    (the vault, the output folder, the tides episode's package)."""
     library = tmp_path / "vault"
-    library.mkdir()
-    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
-    shutil.copy(fixtures / "defects" / "invalid-yaml.md", library / "forest.md")
+    library.mkdir(exist_ok=True)
+    shutil.copy(fixtures / "plugin" / "tides.md", tides or library / "tides.md")
+    if tides is not None:
+        (library / "tides.md").symlink_to(tides)
+    shutil.copy(other, library / ("forest.md" if other.name == "invalid-yaml.md" else "other.md"))
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
-    package = out / "episodes" / "why-the-tides-turn.apkg"
+    return library, out, out / "episodes" / "why-the-tides-turn.apkg"
+
+
+def test_unreadable_source_keeps_its_package_and_its_tag_notes(fixtures, tmp_path):
+    library, out, package = built_with_tides(fixtures, tmp_path, fixtures / "defects" / "invalid-yaml.md")
     before = package.read_bytes()
     (library / "tides.md").write_bytes(b"\x00\x01 not a note any more")
     (library / "forest.md").write_text(
@@ -81,13 +89,7 @@ def test_unreadable_source_keeps_its_package_and_its_tag_notes(fixtures, tmp_pat
 
 def test_a_note_emptied_since_the_last_build_keeps_its_package(fixtures, tmp_path):
     """A sync client that empties a file while it downloads it made every package of it go, and --prune after."""
-    library = tmp_path / "vault"
-    library.mkdir()
-    shutil.copy(fixtures / "plugin" / "tides.md", library / "tides.md")
-    shutil.copy(fixtures / "legacy" / "two-episodes.md", library / "other.md")
-    out = tmp_path / "decks"
-    build([library], out, now=1_700_000_000)
-    package = out / "episodes" / "why-the-tides-turn.apkg"
+    library, out, package = built_with_tides(fixtures, tmp_path, fixtures / "legacy" / "two-episodes.md")
     before = package.read_bytes()
     (library / "tides.md").write_bytes(b"")
     result = CliRunner().invoke(app, ["build", str(library), "--out", str(out)])
@@ -101,15 +103,10 @@ def test_a_note_emptied_since_the_last_build_keeps_its_package(fixtures, tmp_pat
 
 
 def test_a_note_behind_a_link_to_an_unmounted_drive_keeps_its_package(fixtures, tmp_path):
-    library, drive = tmp_path / "vault", tmp_path / "drive"
-    library.mkdir()
+    drive = tmp_path / "drive"
     drive.mkdir()
-    shutil.copy(fixtures / "plugin" / "tides.md", drive / "tides.md")
-    (library / "tides.md").symlink_to(drive / "tides.md")
-    shutil.copy(fixtures / "legacy" / "two-episodes.md", library / "other.md")
-    out = tmp_path / "decks"
-    build([library], out, now=1_700_000_000)
-    package = out / "episodes" / "why-the-tides-turn.apkg"
+    library, out, package = built_with_tides(fixtures, tmp_path, fixtures / "legacy" / "two-episodes.md",
+                                             tides=drive / "tides.md")
     before = package.read_bytes()
     drive.rename(tmp_path / "unmounted")
     result = CliRunner().invoke(app, ["build", str(library), "--out", str(out)])
