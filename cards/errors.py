@@ -157,7 +157,8 @@ class CollectionBusyError(CardsError):
     """Another program (Anki) has the collection open."""
 
     def __init__(self, path: Path):
-        super().__init__(f"{path}: Anki has this collection open; close Anki and run again")
+        super().__init__(f"{path}: Anki, or another program, has this collection open (another cards sync?); "
+                         "close it and run again")
 
 
 class NoCollectionError(CardsError):

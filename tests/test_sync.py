@@ -133,7 +133,8 @@ def test_a_collection_open_in_another_process_is_left_untouched(library, tmp_pat
         edit(library)
         result = runner.invoke(app, ["sync", str(library), "--out", str(out), "--collection", str(target)])
         assert (result.exit_code, result.stderr.strip()) == (
-            1, f"error: {target}: Anki has this collection open; close Anki and run again")
+            1, f"error: {target}: Anki, or another program, has this collection open (another cards sync?); close "
+               "it and run again")
         assert (target.read_bytes(), target.stat().st_mtime_ns) == before
     finally:
         holder.kill()
