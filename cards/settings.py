@@ -440,8 +440,10 @@ def _text(path: Path, table: dict[str, Any], key: str, prefix: str = "") -> str 
     value = table.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
         raise ConfigError(path, f"{prefix}{key} must be a piece of text in quotes, such as {key} = \"...\"")
+    if not value:  # text in quotes, but none
+        raise ConfigError(path, f"{prefix}{key} is empty; give it a value, such as {key} = \"...\", or remove the line")
     return value
 
 

@@ -113,6 +113,8 @@ def test_the_file_overrides_the_environment_and_the_environment_the_default(tmp_
                                    "OPENAI_API_KEY in the environment instead"),
     ('collection = "a.anki2"\nprofile = "User 1"', "names both a collection and a profile; keep one of them"),
     ("out = 5", 'out must be a piece of text in quotes, such as out = "..."'),
+    ('out = ""', 'out is empty; give it a value, such as out = "...", or remove the line'),
+    ('[writer]\nmodel = ""', 'writer.model is empty; give it a value, such as model = "...", or remove the line'),
     ("sources = [1]", 'sources must be a list of folders or files, such as sources = ["~/Obsidian/Snipd"]'),
     ('writer = "llm"', "writer must be a table ([writer], with kind, model and url)"),
     ('[writer]\nkind = "gpt"', 'writer.kind = "gpt": choose "rules" or "llm"'),
