@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, TypeVar
 import typer
 
 from cards import __version__
-from cards.errors import CardsError, InterruptedBuild, NoSnipdNotesError, UsageError
+from cards.errors import CardsError, ConfigError, InterruptedBuild, NoSnipdNotesError, UsageError
 from cards.model import Level, Problem
 
 if TYPE_CHECKING:
@@ -563,7 +563,12 @@ def init_command() -> None:
     from cards.settings import config_location, read_config
 
     location = config_location(os.environ)
-    existing = _run(read_config, location.value)
+    try:
+        existing = read_config(location.value)
+    except ConfigError as error:  # what to do differs here: init is how a new file is written
+        typer.echo(f"error: {error}; correct it, or move it aside and run cards init again to write a new one",
+                   err=True)
+        raise typer.Exit(2) from None
     answers = _init_answers(existing)
     if answers is None:
         typer.echo(f"Kept {existing.path} as it was.")

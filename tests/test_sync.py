@@ -1322,6 +1322,18 @@ def test_init_without_answers_writes_nothing(tmp_path, monkeypatch):
     assert not config.exists()
 
 
+def test_init_over_a_file_that_cannot_be_read_says_how_to_start_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = tmp_path / "config.toml"
+    config.write_text("sources = [\n", encoding="utf-8")
+    monkeypatch.setenv("CARDS_CONFIG", str(config))
+    result = cards("init", input="")
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: {config}: is not valid TOML (Invalid value (at end of document)); correct it, or move it "
+           "aside and run cards init again to write a new one\n")
+    assert config.read_text(encoding="utf-8") == "sources = [\n"
+
+
 def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     run_sync(library, out, target)
