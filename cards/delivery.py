@@ -268,12 +268,12 @@ def merge_tags(current: Sequence[str], generated_before: Sequence[str] | None, g
 def users_tags(current: Sequence[str], delivered: Delivered | None, generated_now: Sequence[str]) -> tuple[str, ...]:
     """The generated tags that are the user's: those they had before cards first made them (kept from the record,
     and those cards makes now for the first time that the note has already)."""
-    known = {tag.casefold() for tag in delivered.tags} if delivered else None
-    kept = {tag.casefold() for tag in delivered.theirs} if delivered else set()
+    if delivered is None:  # no record of what cards made before: none is known to be the user's
+        return ()
+    known = {tag.casefold() for tag in delivered.tags}
     had = {tag.casefold() for tag in current}
-    first_made_and_had = {tag.casefold() for tag in generated_now
-                          if known is not None and tag.casefold() not in known and tag.casefold() in had}
-    return tuple(sorted(kept | first_made_and_had))
+    first_made_and_had = ({tag.casefold() for tag in generated_now} - known) & had
+    return tuple(sorted({tag.casefold() for tag in delivered.theirs} | first_made_and_had))
 
 
 def _same_tags(left: Sequence[str], right: Sequence[str]) -> bool:

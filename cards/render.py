@@ -150,18 +150,13 @@ def _carried_turns(turns: tuple[Turn, ...], allowance: int) -> tuple[Turn, ...]:
     """The turns, whole when they fit in `allowance` characters; else their first sentences that do, then `…`."""
     if sum(len(turn.text) for turn in turns) <= allowance:
         return turns
-    carried, spent = [], 0
-    for turn in turns:
-        sentences = _split(turn.text)
-        fitting = list(itertools.takewhile(lambda size: size <= allowance,
-                                           itertools.accumulate((len(s) for s in sentences), initial=spent)))[1:]
-        if len(fitting) == len(sentences):
-            carried.append(turn)
-            spent = fitting[-1] if fitting else spent
-            continue
-        carried.append(Turn(turn.speaker, " ".join([*sentences[:len(fitting)], "…"])))
-        break
-    return tuple(carried)
+    every = _every(turns)
+    fitting = sum(1 for spent in itertools.accumulate(len(sentence) for _, _, sentence in every) if spent <= allowance)
+    if fitting == len(every):
+        return turns  # only the blank space between sentences was over
+    cut, first_left_out, _ = every[fitting]
+    kept = _split(turns[cut].text)[:first_left_out]
+    return (*turns[:cut], Turn(turns[cut].speaker, " ".join([*kept, "…"])))
 
 
 @lru_cache(maxsize=64)  # each key point of a snip shows its whole turns again
@@ -284,7 +279,8 @@ def _blocks(turns: tuple[Turn, ...], marked: frozenset[tuple[int, str]], allowan
     carried = _carried(every, shown, allowance)
     stretch = itertools.accumulate((k != before + 1 for before, k in itertools.pairwise([-1, *carried])), initial=0)
     runs = itertools.groupby(zip(carried, stretch, strict=False), key=lambda item: (item[0] in shown, item[1]))
-    return [Block(_shown_turns(turns, every, [k for k, _ in members], marked, carried), not visible)
+    carried_set = frozenset(carried)
+    return [Block(_shown_turns(turns, every, [k for k, _ in members], marked, carried_set), not visible)
             for (visible, _), members in runs]
 
 
@@ -312,12 +308,11 @@ def _carried(every: tuple[tuple[int, int, str], ...], shown: set[int], allowance
 
 
 def _shown_turns(turns: tuple[Turn, ...], every: tuple[tuple[int, int, str], ...], members: list[int],
-                 marked: frozenset[tuple[int, str]], carried: list[int]) -> tuple[ShownTurn, ...]:
+                 marked: frozenset[tuple[int, str]], carried: frozenset[int]) -> tuple[ShownTurn, ...]:
     """The turns a stretch of sentences covers, cut where the stretch starts or ends mid-turn, or where the
     sentences next to it are not carried."""
-    carried_set = set(carried)
-    cut_before = members[0] > 0 and members[0] - 1 not in carried_set
-    cut_after = members[-1] + 1 < len(every) and members[-1] + 1 not in carried_set
+    cut_before = members[0] > 0 and members[0] - 1 not in carried
+    cut_after = members[-1] + 1 < len(every) and members[-1] + 1 not in carried
     groups = [list(group) for _, group in itertools.groupby((every[k] for k in members), key=lambda item: item[0])]
     shown = []
     for number, sentences in enumerate(groups):
