@@ -277,19 +277,22 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     joined = _joined_targets(reading, lists)  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
+    # A target is tried in a form more than once (the best is among `people` and `ranked` too): asked once.
+    subject = _once(lambda t: _subject_question(clause, t))
+    fronted = _once(lambda t: _fronted_question(clause, t, names))
+    in_place = _once(lambda t: _in_place_question(clause, t))
     attempts: list[tuple[str, Target | None, Callable[[], Question | None]]] = [
         *(("number", t, lambda t=t: _number_question(clause, t, names)) for t in numbers),
-        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names) or _in_place_question(clause, t))
-          for t in joined),
-        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in people),
-        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in best),
-        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names)) for t in best),
-        *(("in_place", t, lambda t=t: _in_place_question(clause, t)) for t in best if _after_verb(clause, t)),
-        *(("subject", t, lambda t=t: _subject_question(clause, t)) for t in ranked),
-        *(("fronted", t, lambda t=t: _fronted_question(clause, t, names)) for t in ranked),
+        *(("fronted", t, lambda t=t: fronted(t) or in_place(t)) for t in joined),
+        *(("subject", t, lambda t=t: subject(t)) for t in people),
+        *(("subject", t, lambda t=t: subject(t)) for t in best),
+        *(("fronted", t, lambda t=t: fronted(t)) for t in best),
+        *(("in_place", t, lambda t=t: in_place(t)) for t in best if _after_verb(clause, t)),
+        *(("subject", t, lambda t=t: subject(t)) for t in ranked),
+        *(("fronted", t, lambda t=t: fronted(t)) for t in ranked),
         ("subject_phrase", None, lambda: _subject_phrase_question(clause)),
         ("object_phrase", None, lambda: _object_phrase_question(clause, names)),
-        *(("in_place", t, lambda t=t: _in_place_question(clause, t)) for t in ranked),
+        *(("in_place", t, lambda t=t: in_place(t)) for t in ranked),
     ]
     found: dict[str, tuple[str, Target | None, Question]] = {}
     budget = len(attempts)
@@ -303,6 +306,17 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
                 break
             budget = min(budget, tried + 1 + ATTEMPTS_AFTER_FIRST)
     return list(found.values())
+
+
+def _once(make: Callable[[Target], Question | None]) -> Callable[[Target], Question | None]:
+    """`make`, remembering its question for each target it was asked about (within one key point)."""
+    made: dict[Target, Question | None] = {}
+
+    def asked(target: Target) -> Question | None:
+        if target not in made:
+            made[target] = make(target)
+        return made[target]
+    return asked
 
 
 def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Target]:

@@ -566,8 +566,8 @@ class _FrontWords(NamedTuple):
 
     def shown_outside(self, target: Target, core: tuple[str, ...], elsewhere: frozenset[str]) -> bool:
         """Every core word also stands somewhere outside the target's own tokens, or `elsewhere` on the front."""
-        inside = Counter(self.forms[target.first_token:target.last_token + 1])
-        return all(self.counts[word] > inside[word] or word in elsewhere for word in core)
+        inside = self.forms[target.first_token:target.last_token + 1]  # a few words: counted without a Counter
+        return all(self.counts[word] > inside.count(word) or word in elsewhere for word in core)
 
 
 def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front) -> bool:

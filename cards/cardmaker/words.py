@@ -366,6 +366,7 @@ def _known_person_form(lower: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=64)  # asked once per key point; a snip's key points share its speakers
 def speaker_words(speakers: frozenset[str]) -> frozenset[str]:
     """The words that name a speaker: `Maya`, `Osei` of `Dr. Maya Osei`; not `Dr`, `Jon Y`'s `Y`."""
     return frozenset(w.text for name in speakers for w in tokens(name)
