@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from cards.cardmaker.types import Frames, Token
+from cards.cardmaker.types import Frames, Token, is_acronym_word
 from cards.cardmaker.words import (
     ADJECTIVE_SUFFIX,
     ADVERBS,
@@ -41,6 +41,7 @@ from cards.cardmaker.words import (
     STOPWORDS,
     VERBS_AMONG_STOPWORDS,
     adjacent,
+    lex,
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
@@ -96,7 +97,7 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     for i, word in enumerate(words):
         if breaks[i]:
             state = _Clause(start=i)
-        fixed = VERB if i in known_verbs else _closed(word, i)
+        fixed = VERB if i in known_verbs else _closed(word.text, word.lower, i > 0)
         if i == later_verb and fixed is None:
             fixed = VERB  # a modal read ahead is an auxiliary already
         if word.lower == "own" and tags and tags[-1] in (NOUN, NAME, ADV) and not state.finite:
@@ -207,24 +208,24 @@ def _breaks(text: str, words: Sequence[Token]) -> tuple[int, ...]:
     return tuple(found[:len(words)])
 
 
-def _closed(word: Token, i: int) -> str | None:
-    """The part of speech of a function word, a number or a name; None for an open-class word."""
-    if word.acronym:
+@lru_cache(maxsize=16384)  # a word's answer depends only on the word and whether a sentence starts with it
+def _closed(text: str, lower: str, inside: bool) -> str | None:
+    """The part of speech of a function word, a number or a name; None for an open-class word. `inside`: the
+    word does not open the key point."""
+    if is_acronym_word(text):
         return NAME  # `US`, `TSMC`: no pronoun, no function word
-    if word.text == "May" and i:
+    if text == "May" and inside:
         return NAME  # `on 12 May 1949`, `Theresa May`: the modal is capitalised only where a sentence starts
-    function, other = _function_word(word.lower)
-    if function is not None or word.lex.number:
+    function, other = _function_word(lower)
+    if function is not None or lex(lower).number:
         return function or NUM
-    if word.text[:1].isupper() and (i or word.lex.parts == {""}):
+    if text[:1].isupper() and (inside or lex(lower).parts == {""}):
         return NAME  # mid-sentence capitals, and a first word the lexicon does not know (`Masic estimates …`)
     return other
 
 
-@lru_cache(maxsize=4096)
 def _function_word(lower: str) -> tuple[str | None, str | None]:
-    """(the part of speech a function word has wherever it stands, the one it has unless capitalised as a name):
-    looked up once per word, not once per token."""
+    """(the part of speech a function word has wherever it stands, the one it has unless capitalised as a name)."""
     if lower in VERBS_AMONG_STOPWORDS or lower in COMMON_VERBS:
         return None, None  # `use`, `makes`: verbs, though function words elsewhere
     if lower == "to":

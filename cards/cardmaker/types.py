@@ -23,6 +23,14 @@ def is_acronym(word: str) -> bool:
     return len(letters) >= 2 and capitals >= 2 and 2 * capitals >= sum(c.isalpha() for c in letters)
 
 
+def is_acronym_word(text: str) -> bool:
+    """`is_acronym` of a token's text, answered cheaply for most words (asked of every word of every key point)."""
+    letters = text.removesuffix("'s")
+    if len(letters) < 2 or letters[1:].islower():
+        return False
+    return is_acronym(letters)
+
+
 class TargetKind(enum.IntEnum):
     """What a cloze target is; lower values are preferred."""
 
@@ -57,10 +65,7 @@ class Token(NamedTuple):
     def acronym(self) -> bool:
         """`TSMC`, `US`, `AI's`, `CRISPR-Cas9`: two capitals or more, and at least half its letters (not
         `Jean-François` nor `McDonald's`: names)."""
-        letters = self.text.removesuffix("'s")
-        if len(letters) < 2 or letters[1:].islower():
-            return False  # most words: asked about for every word of every key point, so answered cheaply
-        return is_acronym(letters)
+        return is_acronym_word(self.text)
 
 
 class Target(NamedTuple):
