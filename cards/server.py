@@ -187,19 +187,25 @@ def login(col: Collection, server: ServerOptions, session: SessionStore, key: st
     """The kept session key, or a new one from the password (then kept)."""
     if key:
         return SyncAuth(hkey=key, endpoint=server.endpoint)
-    auth = server_call(server.endpoint, lambda: col.sync_login(server.user, password or "", server.endpoint))
+    auth = server_call(server.endpoint, lambda: col.sync_login(server.user, password or "", server.endpoint),
+                       first=True)
     session.save(auth.hkey)
     return auth
 
 
-def server_call(endpoint: str, call: Callable[[], Any]) -> Any:
-    """Anki's sync errors, as one sentence for the user."""
+def server_call(endpoint: str, call: Callable[[], Any], first: bool = False) -> Any:
+    """Anki's sync errors, as one sentence for the user. `first`: the first request to the server (the login)."""
     try:
         return call()
     except SyncError as error:
         if error.kind is SyncErrorKind.AUTH:
             raise SyncServerError(f"{endpoint}: the sync server did not accept the user name or password; "
                                   f"check them (or {PASSWORD_VARIABLE}) and run again", rejected_login=True) from None
+        if first:  # a web server that is no sync server fails here, and Anki's words for it mislead (`Your Anki
+            # version is too old`, `missing original size`)
+            raise SyncServerError(f"{endpoint}: this does not answer as an Anki sync server ({first_line(error)}); "
+                                  "check the address given with --server, or if it is your sync server, run again "
+                                  "later") from None
         raise SyncServerError(f"{endpoint}: the sync failed ({first_line(error)}); run again later") from None
     except NetworkError as error:
         raise SyncServerError(f"{endpoint}: cannot reach the sync server ({first_line(error)}); check the "

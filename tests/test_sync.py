@@ -404,6 +404,45 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
     assert sorted(p.name for p in (tmp_path / "desk").iterdir()) == []  # nor the folders made for it
 
 
+@pytest.fixture
+def web_page_server():
+    """A web server that is no sync server: every request gets a page of HTML (a wrong --server address)."""
+    import http.server
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b"<html><body>Welcome to my blog</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{web.server_address[1]}/"
+    web.shutdown()
+    web.server_close()
+
+
+def test_a_web_server_that_is_no_sync_server_is_named_as_such(library, tmp_path, web_page_server, monkeypatch):
+    """Anki's own words for it were `the sync failed (HttpError { code: 400, context: "missing original size",
+    source: None }); run again later`: no hint that the address was wrong."""
+    desk = tmp_path / "desk" / "collection.anki2"
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk),
+                                 "--create", "--server", web_page_server, "--user", "reader"])
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {web_page_server}: this does not answer as an Anki sync server (HttpError {{ code: 400, "
+           'context: "missing original size", source: None }); check the address given with --server, or if it is '
+           "your sync server, run again later")
+    assert not desk.exists()
+
+
 def test_a_kept_login_the_server_no_longer_accepts_is_replaced_in_the_same_run(library, tmp_path, server,
                                                                                monkeypatch):
     """After a password change on the server, the kept key was refused as 'the user name or password', though the
