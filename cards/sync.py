@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +121,7 @@ class SyncReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    left_deleted: int = 0  # notes the user deleted in Anki: they stay deleted while their snips are unchanged
     to_import: int = 0
     kept_edits: int = 0
     overwrote_edits: int = 0
@@ -357,8 +358,10 @@ class Syncing:
             self.progress("checking", done, len(by_episode))
             digest = episode_digest(versions)
             record = self.records.get(record_key(episode))
-            if record is not None and record.digest == digest:
-                self.report.unchanged += len(versions)  # delivered whole, and unchanged since
+            if record is not None and record.digest == digest:  # delivered whole, and unchanged since
+                deleted = self._deleted_in_anki(guid for guid, _ in versions)
+                self.report.unchanged += len(versions) - deleted
+                self.report.left_deleted += deleted
                 continue
             wanted = [Wanted(n.row.guid, n.row.kind, n.row.fields, n.row.tags, n.mtime)
                       for n in state.notes_of(episode)]
@@ -374,6 +377,11 @@ class Syncing:
             described.update({note.guid: (note.kind, note.fields[0]) for note in wanted
                               if note.guid in held_here})
         return Planned(plans=plans, described=described, earlier=earlier, seeded=bool(seed))
+
+    def _deleted_in_anki(self, guids: Iterable[str]) -> int:
+        """How many of these delivered notes the collection no longer holds: the user deleted them."""
+        held = self.index().by_guid
+        return sum(1 for guid in guids if guid not in held)
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
         if self.col is None:
@@ -399,6 +407,7 @@ class Syncing:
         episodes = snapshot.known.episodes
         for plan in plans:
             report.unchanged += plan.count(Action.UNCHANGED)
+            report.left_deleted += plan.count(Action.DELETED)
             report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
             report.overwrote_edits += sum(1 for d in plan.decisions if d.overwrote_edits)
             added, updated = plan.count(Action.ADD), plan.count(Action.UPDATE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -765,7 +766,19 @@ def test_a_note_the_user_deleted_stays_deleted_while_its_snip_is_unchanged(libra
     col.close()
     kept_out = cli(library, out, target)
     assert kept_out.exit_code == 0, kept_out.output
-    assert "Anki: 0 added" in kept_out.stdout
+    assert deleted.guid not in collection_notes(target)
+    present = len(collection_notes(target))
+    # counted as what it is, not among the unchanged: when the episode is as delivered (the record's shortcut) ...
+    assert f"Anki: 0 added, 0 updated, {present} unchanged in {target}." in kept_out.stdout
+    assert "Deleted in Anki: 1 note stays deleted while its snip is unchanged." in kept_out.stdout
+    tides = library / "tides.md"
+    tides.write_text(tides.read_text(encoding="utf-8") + NEW_SNIP, encoding="utf-8")
+    new_snip = cli(library, out, target)  # ... and when it is checked note by note, a new snip in it
+    assert new_snip.exit_code == 0, new_snip.output
+    counts = re.search(r"^Anki: (\d+) added, (\d+) updated, (\d+) unchanged in ", new_snip.stdout, re.MULTILINE)
+    made = re.search(r"^Built .*: (\d+) notes", new_snip.stdout, re.MULTILINE)
+    assert counts and made and sum(map(int, counts.groups())) + 1 == int(made[1])  # every note, counted once
+    assert "Deleted in Anki: 1 note stays deleted while its snip is unchanged." in new_snip.stdout
     assert deleted.guid not in collection_notes(target)
     edit(library)  # its key point reworded: a new version, delivered again
     back = cli(library, out, target)
