@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from anki.collection import Collection
@@ -26,6 +27,7 @@ from cards.collection import first_line, is_empty, never_synced
 from cards.errors import CardsError, SyncServerError, UsageError, os_reason
 from cards.settings import PASSWORD_VARIABLE, shown_url
 
+T = TypeVar("T")
 SESSION_FILE = ".cards-sync-session.json"
 KEYRING_SERVICE = "cards sync"
 
@@ -187,16 +189,17 @@ def login(col: Collection, server: ServerOptions, session: SessionStore, key: st
     """The kept session key, or a new one from the password (then kept)."""
     if key:
         return SyncAuth(hkey=key, endpoint=server.endpoint)
-    auth = server_call(server.endpoint, lambda: col.sync_login(server.user, password or "", server.endpoint),
+    auth = server_call(col, server.endpoint, lambda: col.sync_login(server.user, password or "", server.endpoint),
                        first=True)
     session.save(auth.hkey)
     return auth
 
 
-def server_call(endpoint: str, call: Callable[[], Any], first: bool = False) -> Any:
-    """Anki's sync errors, as one sentence for the user. `first`: the first request to the server (the login)."""
+def server_call(col: Collection, endpoint: str, call: Callable[[], T], first: bool = False) -> T:
+    """`call`, a request to the server through `col`, given up at once on Ctrl-C; Anki's sync errors as one
+    sentence for the user. `first`: the first request to the server (the login)."""
     try:
-        return call()
+        return interruptible(call, col.abort_sync)
     except SyncError as error:
         if error.kind is SyncErrorKind.AUTH:
             raise SyncServerError(f"{endpoint}: the sync server did not accept the user name or password; "
@@ -212,12 +215,44 @@ def server_call(endpoint: str, call: Callable[[], Any], first: bool = False) -> 
                               "address and your connection, then run again") from None
 
 
+def interruptible(call: Callable[[], T], abort: Callable[[], None]) -> T:
+    """`call()`, run in a thread of its own so that Ctrl-C (or SIGTERM) is handled at once.
+
+    While Anki's backend waits for a server, the thread that called it sees no
+    signal: Ctrl-C waited for the server's answer, or for Anki's 30-second
+    timeout. On an interrupt, `abort` tells Anki to give the request up (as
+    its own Cancel button does); the interrupt goes on once the call has
+    ended, so the collection is closed by nobody else meanwhile.
+    """
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller, whatever it is
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, name="sync request", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)  # a wait that a signal interrupts, unlike the backend's
+    except KeyboardInterrupt:
+        abort()
+        worker.join()
+        raise
+    returned, value = outcome[0]
+    if returned:
+        return value
+    raise value
+
+
 # --- syncing ------------------------------------------------------------------------------
 
 def start_sync(col: Collection, auth: Any, server: ServerOptions, session: SessionStore) -> tuple[Any, FullSync | None]:
     """A normal sync; when the server asks for a full one, which one (not done yet: see `full_sync`)."""
     try:
-        output = server_call(server.endpoint, lambda: col.sync_collection(auth, False))
+        output = server_call(col, server.endpoint, lambda: col.sync_collection(auth, False))
     except SyncServerError as error:
         if error.rejected_login:
             session.forget()  # a stale key: the next run logs in again
@@ -255,7 +290,7 @@ def full_sync(col: Collection, auth: Any, output: Any, full: FullSync) -> str:
     """
     col.close_for_full_sync()
     try:
-        server_call(auth.endpoint, lambda: col.full_upload_or_download(
+        server_call(col, auth.endpoint, lambda: col.full_upload_or_download(
             auth=auth, server_usn=output.server_media_usn, upload=full.upload))
     finally:
         col.reopen(after_full_sync=True)

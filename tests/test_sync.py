@@ -1680,6 +1680,48 @@ def test_ctrl_c_at_a_real_password_prompt_shows_it_once_and_exits_130(library, t
     assert list(tmp_path.iterdir()) == [library]
 
 
+@pytest.fixture
+def silent_server():
+    """A server that takes connections and never answers (a hung sync server): Anki waits 30 s for it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+
+    def take() -> None:
+        with suppress(OSError):
+            while True:
+                taken.append(listener.accept()[0])
+
+    threading.Thread(target=take, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", taken
+    listener.close()
+    for connection in taken:
+        connection.close()
+
+
+def test_ctrl_c_while_a_server_does_not_answer_stops_the_sync_at_once(library, tmp_path, silent_server):
+    """Ctrl-C waited for Anki's 30-second timeout: the main thread was inside Anki's backend, which does not see
+    signals. Now the request is given up at once, and nothing is left behind."""
+    url, taken = silent_server
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
+         str(tmp_path / "anki" / "collection.anki2"), "--create", "--server", url, "--user", "me"],
+        env={**os.environ, "CARDS_SYNC_PASSWORD": "secret"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=_as_a_shell_starts_it)
+    deadline = time.monotonic() + 60
+    while not taken and time.monotonic() < deadline:  # the login's request reached the server
+        time.sleep(0.05)
+    assert taken, "the sync never reached the server"
+    time.sleep(0.5)  # and waits for its answer
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=10)  # not Anki's 30 s
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("Ctrl-C did not stop the sync while the server was silent")
+    assert (process.returncode, stderr.strip().splitlines()[-1]) == (130, INTERRUPTED)
+    assert not (tmp_path / "anki").exists()  # the collection it was creating is not left behind
+
+
 @pytest.mark.parametrize(("then", "code"), [(KeyboardInterrupt(), 130), (Terminated(signal.SIGTERM), 143)])
 def test_ctrl_c_at_the_prune_question_deletes_nothing_and_stops_the_sync(library, tmp_path, monkeypatch, then, code):
     """It was a no: the sync went on, synced with the server, and ended with exit code 0."""
