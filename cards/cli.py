@@ -21,7 +21,7 @@ import typer
 
 from cards import __version__
 from cards.errors import CardsError, ConfigError, InterruptedBuild, NoSnipdNotesError, UsageError
-from cards.model import Level, Problem
+from cards.model import Level, Problem, one_line
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
@@ -71,15 +71,15 @@ def _run(action, *args):
     except KeyboardInterrupt as stop:  # Ctrl-C, or `Terminated`: what the command made is cleaned up on the way
         _interrupted(stop)
     except UsageError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {one_line(str(error))}", err=True)
         raise typer.Exit(2) from None
     except CardsError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {one_line(str(error))}", err=True)
         raise typer.Exit(1) from None
     except Exception as error:
         if os.environ.get("CARDS_DEBUG"):
             raise
-        typer.echo(f"error: internal error ({type(error).__name__}: {error}); please report it "
+        typer.echo(f"error: internal error ({type(error).__name__}: {one_line(str(error))}); please report it "
                    "(CARDS_DEBUG=1 shows the details)", err=True)
         raise typer.Exit(1) from None
 

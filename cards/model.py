@@ -88,13 +88,18 @@ class Problem(NamedTuple):
     level: Level = Level.WARNING
 
     def __str__(self) -> str:
-        # A file name may hold a line break or a terminal's escape sequence: shown escaped, the line stays one.
-        path = str(self.path).translate(_ESCAPED_CONTROLS)
+        path = one_line(str(self.path))
         where = f"{path}:{self.line}" if self.line else path
         return f"{where}: {self.message}"
 
 
 _ESCAPED_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters shown escaped (`\\x0a`): a file name may hold a line break or a
+    terminal's escape sequence, and a message that names it stays one line that the terminal shows, not obeys."""
+    return text.translate(_ESCAPED_CONTROLS)
 
 
 class ParsedFile(NamedTuple):

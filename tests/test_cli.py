@@ -265,6 +265,16 @@ def test_a_file_name_with_a_line_break_or_an_escape_is_shown_on_one_line(fixture
     assert result.stderr.splitlines() == [f"skipped: {notes}/a\\x0aerror: fake\\x1b[31m.md: not a Snipd note"]
 
 
+def test_an_error_naming_a_path_with_a_line_break_or_an_escape_stays_one_line(tmp_path):
+    """The path comes from the user's own arguments, but an error is one line, and a terminal's escape is shown,
+    not obeyed."""
+    collection = tmp_path / "a\nerror: fake\x1b[31m" / "collection.anki2"
+    result = run("sync", str(tmp_path), "--out", str(tmp_path / "decks"), "--collection", str(collection))
+    assert (result.exit_code, result.stderr.splitlines()) == (2, [
+        f"error: {tmp_path}/a\\x0aerror: fake\\x1b[31m/collection.anki2: no such collection; check the path, "
+        "or add --create to make a new one there"])
+
+
 def test_one_file_named_twice_is_read_once(fixtures, tmp_path, monkeypatch):
     notes = one_file(fixtures, tmp_path)
     monkeypatch.chdir(notes)
