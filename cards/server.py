@@ -225,21 +225,26 @@ def interruptible(call: Callable[[], T], abort: Callable[[], None]) -> T:
     ended, so the collection is closed by nobody else meanwhile.
     """
     outcome: list[Any] = []
+    # Events, not `Thread.join`: interrupted, join may report a running thread ended (bpo-45274)
+    started, ended = threading.Event(), threading.Event()
 
     def run() -> None:
+        started.set()
         try:
             outcome.append((True, call()))
         except BaseException as error:  # handed to the caller, whatever it is
             outcome.append((False, error))
+        finally:
+            ended.set()
 
-    worker = threading.Thread(target=run, name="sync request", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)  # a wait that a signal interrupts, unlike the backend's
+        threading.Thread(target=run, name="sync request", daemon=True).start()
+        while not ended.wait(0.1):  # a wait that a signal interrupts, unlike the backend's
+            pass
     except KeyboardInterrupt:
-        abort()
-        worker.join()
+        if started.wait(1):  # else the interrupt came before the thread could start: no request was made
+            abort()
+            ended.wait()
         raise
     returned, value = outcome[0]
     if returned:

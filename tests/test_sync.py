@@ -1722,6 +1722,29 @@ def test_ctrl_c_while_a_server_does_not_answer_stops_the_sync_at_once(library, t
     assert not (tmp_path / "anki").exists()  # the collection it was creating is not left behind
 
 
+def test_an_interrupted_request_has_ended_before_the_interrupt_goes_on():
+    """The collection is closed after an interrupt: not while Anki still works on the request. (Thread.join, once
+    interrupted, may say a running thread has ended: bpo-45274.)"""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # some runners ignore SIGINT
+    released, ended, aborted = threading.Event(), [], []
+
+    def request() -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the request waits for the server
+        released.wait(10)
+        ended.append(True)
+
+    def abort() -> None:  # as Anki's: the request ends soon after, not at once
+        aborted.append(True)
+        threading.Timer(0.3, released.set).start()
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            server_module.interruptible(request, abort)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert (aborted, ended) == ([True], [True])
+
+
 @pytest.mark.parametrize(("then", "code"), [(KeyboardInterrupt(), 130), (Terminated(signal.SIGTERM), 143)])
 def test_ctrl_c_at_the_prune_question_deletes_nothing_and_stops_the_sync(library, tmp_path, monkeypatch, then, code):
     """It was a no: the sync went on, synced with the server, and ended with exit code 0."""
