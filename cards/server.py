@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -197,22 +198,32 @@ def login(col: Collection, server: ServerOptions, session: SessionStore, key: st
 
 def server_call(col: Collection, endpoint: str, call: Callable[[], T], first: bool = False) -> T:
     """`call`, a request to the server through `col`, given up at once on Ctrl-C; Anki's sync errors as one
-    sentence for the user. `first`: the first request to the server (the login)."""
+    sentence for the user. `first`: the run's first request to the server (the login, unless a key was kept)."""
     try:
         return interruptible(call, col.abort_sync)
     except SyncError as error:
         if error.kind is SyncErrorKind.AUTH:
             raise SyncServerError(f"{endpoint}: the sync server did not accept the user name or password; "
                                   f"check them (or {PASSWORD_VARIABLE}) and run again", rejected_login=True) from None
-        if first:  # a web server that is no sync server fails here, and Anki's words for it mislead (`Your Anki
-            # version is too old`, `missing original size`)
-            raise SyncServerError(f"{endpoint}: this does not answer as an Anki sync server ({first_line(error)}); "
-                                  "check the address given with --server, or if it is your sync server, run again "
-                                  "later") from None
-        raise SyncServerError(f"{endpoint}: the sync failed ({first_line(error)}); run again later") from None
+        raise _failed(endpoint, first_line(error), first) from None
     except NetworkError as error:
+        answered = _HTTP_STATUS.search(str(error))  # Anki calls an answer such as 404 `a network error` too
+        if answered:
+            raise _failed(endpoint, f"HTTP {answered[1]}", first) from None
         raise SyncServerError(f"{endpoint}: cannot reach the sync server ({first_line(error)}); check the "
                               "address and your connection, then run again") from None
+
+
+_HTTP_STATUS = re.compile(r"HTTP status [\w ]*error \(([^)]+)\)")
+
+
+def _failed(endpoint: str, reason: str, first: bool) -> SyncServerError:
+    """A request the server answered, but not as a sync server does."""
+    if first:  # a web server that is no sync server fails here, and Anki's words for it mislead (`Your Anki
+        # version is too old`, `missing original size`, `a network error`)
+        return SyncServerError(f"{endpoint}: this does not answer as an Anki sync server ({reason}); check the "
+                               "address given with --server, or if it is your sync server, run again later")
+    return SyncServerError(f"{endpoint}: the sync failed ({reason}); run again later")
 
 
 def interruptible(call: Callable[[], T], abort: Callable[[], None]) -> T:
@@ -254,10 +265,12 @@ def interruptible(call: Callable[[], T], abort: Callable[[], None]) -> T:
 
 # --- syncing ------------------------------------------------------------------------------
 
-def start_sync(col: Collection, auth: Any, server: ServerOptions, session: SessionStore) -> tuple[Any, FullSync | None]:
-    """A normal sync; when the server asks for a full one, which one (not done yet: see `full_sync`)."""
+def start_sync(col: Collection, auth: Any, server: ServerOptions, session: SessionStore,
+               first_request: bool = False) -> tuple[Any, FullSync | None]:
+    """A normal sync; when the server asks for a full one, which one (not done yet: see `full_sync`).
+    `first_request`: the run's first request to the server (a kept key made no login)."""
     try:
-        output = server_call(col, server.endpoint, lambda: col.sync_collection(auth, False))
+        output = server_call(col, server.endpoint, lambda: col.sync_collection(auth, False), first=first_request)
     except SyncServerError as error:
         if error.rejected_login:
             session.forget()  # a stale key: the next run logs in again

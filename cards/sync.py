@@ -191,7 +191,7 @@ def _first_sync(result: Syncing, server: ServerOptions, session: SessionStore, k
     assert result.col is not None
     auth = login(result.col, server, session, key, secret)
     try:
-        result.with_server(auth, server, session)
+        result.with_server(auth, server, session, first_request=bool(key))  # a kept key: no login was asked
     except SyncServerError as error:
         if not (error.rejected_login and key):
             raise
@@ -303,11 +303,13 @@ class Syncing:
                 and not anki.is_empty(self.col):
             self.report.backup = anki.make_backup(self.col, self.target)
 
-    def with_server(self, auth: Any, server: ServerOptions, session: SessionStore) -> None:
-        """One sync with the server; a full one only where nothing is lost without the user's choice."""
+    def with_server(self, auth: Any, server: ServerOptions, session: SessionStore,
+                    first_request: bool = False) -> None:
+        """One sync with the server; a full one only where nothing is lost without the user's choice.
+        `first_request`: nothing was asked of the server before in this run (no login)."""
         assert self.col is not None
         first = not self.report.server
-        output, full = start_sync(self.col, auth, server, session)
+        output, full = start_sync(self.col, auth, server, session, first_request)
         if full is None:
             self.report.server.append("synced with the server" if first else "sent to the server")
             return

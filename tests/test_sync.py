@@ -406,28 +406,42 @@ def test_a_wrong_password_and_an_unreachable_server_are_one_line(library, tmp_pa
 
 
 @pytest.fixture
-def web_page_server():
-    """A web server that is no sync server: every request gets a page of HTML (a wrong --server address)."""
+def web_server():
+    """Start a web server that is no sync server on 127.0.0.1: it answers every request with this status and a page
+    of HTML (a wrong --server address); returns its URL."""
     import http.server
 
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = b"<html><body>Welcome to my blog</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    started = []
 
-        def log_message(self, *args) -> None:
-            pass
+    def start(status: int) -> str:
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b"<html><body>Welcome to my blog</body></html>"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
-    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{web.server_address[1]}/"
-    web.shutdown()
-    web.server_close()
+            def log_message(self, *args) -> None:
+                pass
+
+        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        started.append(web)
+        return f"http://127.0.0.1:{web.server_address[1]}/"
+
+    yield start
+    for web in started:
+        web.shutdown()
+        web.server_close()
+
+
+@pytest.fixture
+def web_page_server(web_server):
+    """A web server that answers every request with a page of HTML."""
+    return web_server(200)
 
 
 def test_a_web_server_that_is_no_sync_server_is_named_as_such(library, tmp_path, web_page_server, monkeypatch):
@@ -442,6 +456,37 @@ def test_a_web_server_that_is_no_sync_server_is_named_as_such(library, tmp_path,
            'context: "missing original size", source: None }); check the address given with --server, or if it is '
            "your sync server, run again later")
     assert not desk.exists()
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_web_server_answering_not_found_is_no_sync_server_not_unreachable(library, tmp_path, web_server, monkeypatch,
+                                                                           status):
+    """Anki calls its answer 'a network error', as it does a server that cannot be reached: its details tell."""
+    url = web_server(status)
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
+                                 str(tmp_path / "desk" / "collection.anki2"), "--create", "--server", url,
+                                 "--user", "reader"])
+    reason = {404: "404 Not Found", 405: "405 Method Not Allowed"}[status]
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {url}: this does not answer as an Anki sync server (HTTP {reason}); check the address given "
+           "with --server, or if it is your sync server, run again later")
+
+
+def test_with_a_kept_login_the_first_request_names_a_web_server_as_no_sync_server(library, tmp_path,
+                                                                                   web_page_server, monkeypatch):
+    """With a session key kept from an earlier run there is no login: the sync's own request is the first."""
+    desk = tmp_path / "desk" / "collection.anki2"
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "secret")
+    assert runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk),
+                               "--create"]).exit_code == 0
+    SessionStore(desk, web_page_server, "reader").save("a-key-from-an-earlier-run")
+    result = runner.invoke(app, ["sync", str(library), "--out", str(tmp_path / "decks"), "--collection", str(desk),
+                                 "--server", web_page_server, "--user", "reader"])
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: {web_page_server}: this does not answer as an Anki sync server (HttpError {{ code: 400, "
+           'context: "missing original size", source: None }); check the address given with --server, or if it is '
+           "your sync server, run again later")
 
 
 def test_a_kept_login_the_server_no_longer_accepts_is_replaced_in_the_same_run(library, tmp_path, server,
@@ -477,11 +522,11 @@ def test_a_server_lost_after_the_import_keeps_the_summary_and_says_what_was_done
     lost = f"{server}: cannot reach the sync server (A network error occurred.); check the address and your " \
            "connection, then run again"
 
-    def then_lost(self, *args):
+    def then_lost(self, *args, **options):
         calls.append(args)
         if len(calls) == 2:
             raise SyncServerError(lost)
-        return real(self, *args)
+        return real(self, *args, **options)
 
     monkeypatch.setattr(Syncing, "with_server", then_lost)
     result = runner.invoke(app, args)
