@@ -441,10 +441,9 @@ def sync_summary(report) -> str:
         lines.append(f"Anki: {report.added} added, {report.updated} updated, {report.unchanged} unchanged "
                      f"in {report.collection}{made}.")
     if report.left_deleted:
-        notes = _plural(report.left_deleted, "note")
-        stays = "stays" if report.left_deleted == 1 else "stay"
-        snips = "its snip is" if report.left_deleted == 1 else "their snips are"
-        lines.append(f"Deleted in Anki: {notes} {stays} deleted while {snips} unchanged.")
+        one = report.left_deleted == 1
+        lines.append(f"Deleted in Anki: {_plural(report.left_deleted, 'note')} {'stays' if one else 'stay'} deleted "
+                     f"until cards makes a new version of {'it' if one else 'them'}.")
     if report.kept_edits:
         would = "would keep" if report.dry_run else "kept"
         lines.append(f"Edits: {would} your edits on {_plural(report.kept_edits, 'note')} where cards' text "

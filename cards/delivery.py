@@ -18,7 +18,7 @@ Each note is then decided by a three-way comparison: what cards delivered
 (the record), what cards makes now (the state) and what the collection holds
 (the user's edits). A field the user changed keeps their text; tags the user
 added stay, generated ones come and go; a note the user deleted stays
-deleted while its snip is unchanged.
+deleted until cards makes a new version of it.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Action(enum.Enum):
     ADD = "add"
     UPDATE = "update"
     UNCHANGED = "unchanged"
-    DELETED = "deleted by the user"  # stays deleted while its snip is unchanged
+    DELETED = "deleted by the user"  # stays deleted until cards makes a new version of it
     HELD = "held"  # its note type was changed in Anki: importing would fork it
     FOREIGN = "foreign"  # the user moved it to another note type: theirs now
 

@@ -121,7 +121,7 @@ class SyncReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    left_deleted: int = 0  # notes the user deleted in Anki: they stay deleted while their snips are unchanged
+    left_deleted: int = 0  # notes the user deleted in Anki: they stay deleted until cards makes a new version
     to_import: int = 0
     kept_edits: int = 0
     overwrote_edits: int = 0

@@ -802,7 +802,7 @@ def test_a_new_collection_in_the_place_of_a_synced_one_gets_everything(library, 
     assert len(collection_notes(target)) == first.added
 
 
-def test_a_note_the_user_deleted_stays_deleted_while_its_snip_is_unchanged(library, tmp_path):
+def test_a_note_the_user_deleted_stays_deleted_until_cards_makes_a_new_version_of_it(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     run_sync(library, out, target)
     col = Collection(str(target))
@@ -815,7 +815,7 @@ def test_a_note_the_user_deleted_stays_deleted_while_its_snip_is_unchanged(libra
     present = len(collection_notes(target))
     # counted as what it is, not among the unchanged: when the episode is as delivered (the record's shortcut) ...
     assert f"Anki: 0 added, 0 updated, {present} unchanged in {target}." in kept_out.stdout
-    assert "Deleted in Anki: 1 note stays deleted while its snip is unchanged." in kept_out.stdout
+    assert "Deleted in Anki: 1 note stays deleted until cards makes a new version of it." in kept_out.stdout
     tides = library / "tides.md"
     tides.write_text(tides.read_text(encoding="utf-8") + NEW_SNIP, encoding="utf-8")
     new_snip = cli(library, out, target)  # ... and when it is checked note by note, a new snip in it
@@ -823,7 +823,7 @@ def test_a_note_the_user_deleted_stays_deleted_while_its_snip_is_unchanged(libra
     counts = re.search(r"^Anki: (\d+) added, (\d+) updated, (\d+) unchanged in ", new_snip.stdout, re.MULTILINE)
     made = re.search(r"^Built .*: (\d+) notes", new_snip.stdout, re.MULTILINE)
     assert counts and made and sum(map(int, counts.groups())) + 1 == int(made[1])  # every note, counted once
-    assert "Deleted in Anki: 1 note stays deleted while its snip is unchanged." in new_snip.stdout
+    assert "Deleted in Anki: 1 note stays deleted until cards makes a new version of it." in new_snip.stdout
     assert deleted.guid not in collection_notes(target)
     edit(library)  # its key point reworded: a new version, delivered again
     back = cli(library, out, target)
