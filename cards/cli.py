@@ -444,6 +444,10 @@ def sync_summary(report) -> str:
         one = report.left_deleted == 1
         lines.append(f"Deleted in Anki: {_plural(report.left_deleted, 'note')} {'stays' if one else 'stay'} deleted "
                      f"until cards makes a new version of {'it' if one else 'them'}.")
+    if report.moved:
+        one = report.moved == 1
+        lines.append(f"Moved to another note type in Anki: {_plural(report.moved, 'note')}, left as you made "
+                     f"{'it' if one else 'them'}.")
     if report.kept_edits:
         would = "would keep" if report.dry_run else "kept"
         lines.append(f"Edits: {would} your edits on {_plural(report.kept_edits, 'note')} where cards' text "

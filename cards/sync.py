@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +122,7 @@ class SyncReport:
     updated: int = 0
     unchanged: int = 0
     left_deleted: int = 0  # notes the user deleted in Anki: they stay deleted until cards makes a new version
+    moved: int = 0  # notes the user moved to another note type in Anki: theirs now, left as they made them
     to_import: int = 0
     kept_edits: int = 0
     overwrote_edits: int = 0
@@ -361,9 +362,10 @@ class Syncing:
             digest = episode_digest(versions)
             record = self.records.get(record_key(episode))
             if record is not None and record.digest == digest:  # delivered whole, and unchanged since
-                deleted = self._deleted_in_anki(guid for guid, _ in versions)
-                self.report.unchanged += len(versions) - deleted
+                deleted, moved = self._changed_in_anki([guid for guid, _ in versions])
+                self.report.unchanged += len(versions) - deleted - moved
                 self.report.left_deleted += deleted
+                self.report.moved += moved
                 continue
             wanted = [Wanted(n.row.guid, n.row.kind, n.row.fields, n.row.tags, n.mtime)
                       for n in state.notes_of(episode)]
@@ -380,10 +382,13 @@ class Syncing:
                               if note.guid in held_here})
         return Planned(plans=plans, described=described, earlier=earlier, seeded=bool(seed))
 
-    def _deleted_in_anki(self, guids: Iterable[str]) -> int:
-        """How many of these delivered notes the collection no longer holds: the user deleted them."""
-        held = self.index().by_guid
-        return sum(1 for guid in guids if guid not in held)
+    def _changed_in_anki(self, guids: Sequence[str]) -> tuple[int, int]:
+        """How many of these delivered notes the user deleted in Anki, and how many they moved to a note type that
+        is not cards'."""
+        index = self.index()
+        deleted = sum(1 for guid in guids if guid not in index.by_guid)
+        moved = sum(1 for guid in guids if guid in index.by_guid and anki.kind_of(index.note_type(guid)) is None)
+        return deleted, moved
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
         if self.col is None:
@@ -410,6 +415,7 @@ class Syncing:
         for plan in plans:
             report.unchanged += plan.count(Action.UNCHANGED)
             report.left_deleted += plan.count(Action.DELETED)
+            report.moved += plan.count(Action.FOREIGN)
             report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
             report.overwrote_edits += sum(1 for d in plan.decisions if d.overwrote_edits)
             added, updated = plan.count(Action.ADD), plan.count(Action.UPDATE)

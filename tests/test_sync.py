@@ -831,6 +831,31 @@ def test_a_note_the_user_deleted_stays_deleted_until_cards_makes_a_new_version_o
     assert NEW_WORDING in collection_notes(target)[deleted.guid][1]
 
 
+def test_a_note_the_user_moved_to_another_note_type_is_theirs_and_counted_so(library, tmp_path):
+    """It was counted `unchanged`, or nowhere; its new versions are not delivered, and now the summary says why."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    col = Collection(str(target))
+    moved = spring_tides(col, "cards · Snip Q&A")
+    request = col.models.change_notetype_info(old_notetype_id=moved.mid,
+                                              new_notetype_id=col.models.by_name("Basic")["id"]).input
+    request.note_ids.extend([moved.id])
+    col.models.change_notetype_of_notes(request)
+    col.close()
+    line = "Moved to another note type in Anki: 1 note, left as you made it."
+    as_delivered = cli(library, out, target)  # the episode as delivered (the record's shortcut) ...
+    assert as_delivered.exit_code == 0, as_delivered.output
+    assert f"Anki: 0 added, 0 updated, {len(collection_notes(target)) - 1} unchanged in {target}." \
+        in as_delivered.stdout
+    assert line in as_delivered.stdout
+    reword(library, OLD_WORDING, NEW_WORDING)  # ... and checked note by note: its new version is not delivered
+    reworded = cli(library, out, target)
+    assert reworded.exit_code == 0, reworded.output
+    assert line in reworded.stdout
+    note_type, fields, *_ = collection_notes(target)[moved.guid]
+    assert note_type == "Basic" and NEW_WORDING not in " ".join(fields)
+
+
 def test_nothing_changes_no_backup_is_made(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     add_basic_note(target, "the user's own")
