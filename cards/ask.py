@@ -26,9 +26,11 @@ load the `openai` SDK.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cards.cardmaker.llm import (
     Fallback,
@@ -182,6 +184,21 @@ def _look_up(answers: Answers, checks: list[SourceCheck]) -> list[_Pending]:
     return list(pending.values())
 
 
+def _interrupt_handlers() -> dict[int, Any]:
+    """The handlers of the signals that interrupt a command (the command's own ignores those that follow the
+    first, so that nothing cuts its cleanup short: see `cards.cli`); none outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    numbers = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    return {number: signal.getsignal(number) for number in numbers}
+
+
+def _restore(handlers: dict[int, Any]) -> None:
+    for number, handler in handlers.items():
+        if handler is not None:
+            signal.signal(number, handler)
+
+
 def _jobs(model: str, episodes: Iterable[Episode]) -> list[SnipJob]:
     """A job for every snip whose key points become notes."""
     return [snip_job(model, episode, snip) for episode in episodes for snip in episode.snips if writes_cards(snip)]
@@ -198,10 +215,12 @@ def _send(answers: Answers, pending: list[_Pending], progress: Progress) -> None
                 answers.new[item.job.keys[position]] = reply.to_json()
             answers.judge(item.job, position, reply, earlier=False)
 
+    kept = _interrupt_handlers()
     try:
         ask_all(answers.settings, requests, answered, lambda done, total: progress("asking", done, total),
                 answers.report.usage)
     except KeyboardInterrupt:
+        _restore(kept)  # the build goes on: Ctrl-C must stop it again
         for item in pending:
             for position in item.positions:
                 answers.judge(item.job, position, Reply(failure=Fallback.STOPPED), earlier=False)

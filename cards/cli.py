@@ -934,15 +934,22 @@ class Terminated(KeyboardInterrupt):
 
 
 def _stop_on_termination() -> None:
-    """Raise `Terminated` in the main thread on SIGTERM and SIGHUP (SIGINT already raises KeyboardInterrupt)."""
+    """Raise `Terminated` in the main thread on SIGTERM and SIGHUP, KeyboardInterrupt on SIGINT; the first of them
+    only. What the command made is then removed or left whole on the way out, and a second signal (Ctrl-C pressed
+    again, SIGHUP after SIGTERM) would cut that short: a half-made collection left behind, a traceback."""
     import signal  # here: a millisecond of every command's start, --version's included
 
-    def stop(signum: int, frame: object) -> None:
-        raise Terminated(signum)
+    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        names.remove("SIGINT")  # ignored by whoever started us (a background job): it stays so
 
-    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), stop)
+    def stop(signum: int, frame: object) -> None:
+        for name in names:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+
+    for name in names:
+        signal.signal(getattr(signal, name), stop)
 
 
 def _exit_code(code: object) -> int:

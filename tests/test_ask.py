@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -232,6 +233,29 @@ def test_ctrl_c_keeps_what_the_model_wrote_and_the_build_finishes(tmp_path, monk
     with FakeServer(good_answer) as server:
         report = llm_build(tmp_path, server.url)
     assert sorted(k for seen in server.seen for k in seen.key_points) == sorted((RECIPES, TOOLS, PATEL))
+
+
+def test_after_a_ctrl_c_that_only_stops_the_asking_ctrl_c_stops_the_build_again(tmp_path, monkeypatch):
+    """The command's handler ignores signals after the first, so that a second cannot cut its cleanup short; the
+    interrupt the asking takes lets the build go on, so the handlers come back with it."""
+    real = llm.ask_all
+
+    def interrupted(settings, requests, answered, progress=None, usage=None):
+        real(settings, requests[:1], answered, progress, usage)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the command's handler does at Ctrl-C
+        raise KeyboardInterrupt
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGINT, handler)
+    try:
+        monkeypatch.setattr("cards.ask.ask_all", interrupted)
+        with FakeServer(good_answer) as server:
+            llm_build(tmp_path, server.url)
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -1768,28 +1768,50 @@ def silent_server():
         connection.close()
 
 
-def test_ctrl_c_while_a_server_does_not_answer_stops_the_sync_at_once(library, tmp_path, silent_server):
-    """Ctrl-C waited for Anki's 30-second timeout: the main thread was inside Anki's backend, which does not see
-    signals. Now the request is given up at once, and nothing is left behind."""
-    url, taken = silent_server
+def interrupt_a_waiting_sync(library: Path, folder: Path, silent: tuple[str, list], signals: list[int],
+                             pause: float) -> tuple[int, str]:
+    """`cards sync --create` into `folder` with a server that never answers: once its request has reached the
+    server and `pause` seconds more, send `signals` a millisecond apart; its exit code and standard error."""
+    url, taken = silent
+    reached = len(taken)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cards", "sync", str(library), "--out", str(tmp_path / "decks"), "--collection",
-         str(tmp_path / "anki" / "collection.anki2"), "--create", "--server", url, "--user", "me"],
+        [sys.executable, "-m", "cards", "sync", str(library), "--out", str(folder / "decks"), "--collection",
+         str(folder / "anki" / "collection.anki2"), "--create", "--server", url, "--user", "me"],
         env={**os.environ, "CARDS_SYNC_PASSWORD": "secret"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=_as_a_shell_starts_it)
     deadline = time.monotonic() + 60
-    while not taken and time.monotonic() < deadline:  # the login's request reached the server
-        time.sleep(0.05)
-    assert taken, "the sync never reached the server"
-    time.sleep(0.5)  # and waits for its answer
-    process.send_signal(signal.SIGINT)
+    while len(taken) == reached and time.monotonic() < deadline:  # the login's request reached the server
+        time.sleep(0.01)
+    assert len(taken) > reached, "the sync never reached the server"
+    time.sleep(pause)  # and waits for its answer
+    for signum in signals:
+        process.send_signal(signum)
+        time.sleep(0.001)
     try:
         _, stderr = process.communicate(timeout=10)  # not Anki's 30 s
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail("Ctrl-C did not stop the sync while the server was silent")
-    assert (process.returncode, stderr.strip().splitlines()[-1]) == (130, INTERRUPTED)
+        pytest.fail("the signal did not stop the sync while the server was silent")
+    return process.returncode, stderr
+
+
+def test_ctrl_c_while_a_server_does_not_answer_stops_the_sync_at_once(library, tmp_path, silent_server):
+    """Ctrl-C waited for Anki's 30-second timeout: the main thread was inside Anki's backend, which does not see
+    signals. Now the request is given up at once, and nothing is left behind."""
+    code, stderr = interrupt_a_waiting_sync(library, tmp_path, silent_server, [signal.SIGINT], 0.5)
+    assert (code, stderr.strip().splitlines()) == (130, [INTERRUPTED])
     assert not (tmp_path / "anki").exists()  # the collection it was creating is not left behind
+
+
+@pytest.mark.parametrize(("signals", "code"), [([signal.SIGINT] * 4, 130), ([signal.SIGTERM, signal.SIGHUP], 143)])
+def test_a_second_signal_does_not_cut_the_first_ones_cleanup_short(library, tmp_path, silent_server, signals, code):
+    """Ctrl-C pressed again at once, or SIGTERM then SIGHUP (as a service manager sends them): the cleanup the first
+    began was cut short, and left a half-made collection, no line or two, or a traceback."""
+    for attempt in range(3):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        assert interrupt_a_waiting_sync(library, folder, silent_server, signals, 0) == (code, INTERRUPTED + "\n")
+        assert list(folder.iterdir()) == []
 
 
 def test_an_interrupted_request_has_ended_before_the_interrupt_goes_on():
