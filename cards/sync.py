@@ -385,10 +385,9 @@ class Syncing:
     def _changed_in_anki(self, guids: Sequence[str]) -> tuple[int, int]:
         """How many of these delivered notes the user deleted in Anki, and how many they moved to a note type that
         is not cards'."""
-        index = self.index()
-        deleted = sum(1 for guid in guids if guid not in index.by_guid)
-        moved = sum(1 for guid in guids if guid in index.by_guid and anki.kind_of(index.note_type(guid)) is None)
-        return deleted, moved
+        note_types = [self.index().note_type(guid) for guid in guids]  # None: not in the collection
+        moved = sum(1 for note_type in note_types if note_type is not None and anki.kind_of(note_type) is None)
+        return note_types.count(None), moved
 
     def _stored_records(self) -> dict[str, EpisodeRecord]:
         if self.col is None:
