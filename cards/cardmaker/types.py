@@ -8,12 +8,14 @@ candidate and a NamedTuple costs nothing to define (see BENCHMARKS.md).
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from cards.cardmaker.words import Lex
 
 
+@lru_cache(maxsize=8192)  # asked of the same names and answers again and again (a question's form, its answer)
 def is_acronym(word: str) -> bool:
     """`TSMC`, `US`, `AI's`, `CRISPR-Cas9`: two capitals or more, and at least half the letters: `Jean-François`,
     `Bon-Joseph` and `McDonald's` are names (`Token.acronym` of a token; here, where

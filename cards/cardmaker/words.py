@@ -683,9 +683,16 @@ class Lexicon:
     def __init__(self, table: bytes, overrides: dict[str, tuple[Entry, ...]]):
         self._table = table
         self._overrides = overrides
+        self._found: dict[str, tuple[Entry, ...]] = {}  # each word searched once: its categories, lemma, singular
 
     def entries(self, word: str) -> tuple[Entry, ...]:
         """Every reading of `word` (exact case), the table's lines first, then the overrides."""
+        found = self._found.get(word)
+        if found is None:
+            found = self._found[word] = self._search(word)
+        return found
+
+    def _search(self, word: str) -> tuple[Entry, ...]:
         table, found = self._table, []
         prefix = word.encode() + b","
         at = self._first_line_from(word.encode())
