@@ -115,8 +115,12 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
         tags.append(fixed)
         if fixed == NOUN and word.plural and i + 1 < len(words) and _opens_phrase(words, i + 1):
             later_verb = _present_verb_later(breaks, words, i) or later_verb
-        state = _next_state(state, breaks, words, tags, i)
+        if fixed in _CHANGES_STATE or state.relative:  # most words leave the clause's state as it is
+            state = _next_state(state, breaks, words, tags, i)
     return tuple(tags)
+
+
+_CHANGES_STATE = frozenset({SUB, CONJ, AUX, VERB, PREP})  # the tags after which `_next_state` may differ
 
 
 def _counted(words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
@@ -145,13 +149,16 @@ def _next_state(state: _Clause, breaks: Sequence[int], words: Sequence[Token], t
         return _Clause(start=i + 1, relative=relative)
     if found == CONJ and i + 1 < len(words) and _starts_subject(words[i + 1]):
         return _Clause(start=i + 1)  # `… and a spoonful floats`: a clause of its own
+    # made whole rather than by `_replace`, whose frames cost as much as the rest of the reading of a word
     if found == AUX and not (i and tags[i - 1] == TO):
-        return state._replace(finite=True, form=_form(word), relative=False)
+        return _Clause(start=state.start, finite=True, form=_form(word), setting=state.setting)
     if found == VERB and not (i and tags[i - 1] in (TO, AUX)):
-        return state._replace(finite=True, form=_form(word), relative=False)
+        return _Clause(start=state.start, finite=True, form=_form(word), setting=state.setting)
     if found == PREP and i == state.start and _comma_ahead(breaks, i):
         return state._replace(setting=True)
-    return state._replace(relative=False) if state.relative else state  # most words: the same state, not a copy
+    if state.relative:
+        return _Clause(start=state.start, finite=state.finite, form=state.form, setting=state.setting)
+    return state  # most words: the same state, not a copy
 
 
 class _Clause(NamedTuple):

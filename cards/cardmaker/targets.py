@@ -73,13 +73,18 @@ def rank_targets(key_point: str, words: Sequence[Token], tags: Sequence[str], cl
     on_front = _FrontWords.of(shown)  # built once: the candidates and the trimmed targets are checked against it
     candidates, context = _candidates(key_point, words, tags, claim_start, front, topic, on_front, advice, aside,
                                       main_verb)
-    ranked = sorted((t._replace(rank=-score(t, context)) for t in candidates), key=lambda t: (t.rank, t.start))
+    ranked = sorted((_ranked(t, -score(t, context)) for t in candidates), key=lambda t: (t.rank, t.start))
     if ranked and _topical(words, ranked[0], topic):
         checked = {(t.start, t.end) for t in ranked}
         trimmed = [t for t in (as_hidden(t, context) for t in ranked)
                    if (t.start, t.end) in checked or _fits_front(t, words, on_front, front)]
         ranked = sorted(trimmed, key=lambda t: _topical(words, t, topic))  # stable: those without the topic first
     return tuple(ranked)
+
+
+def _ranked(target: Target, rank: float) -> Target:
+    """`target._replace(rank=rank)`, built as `_target` builds targets (`_replace`'s frames cost a candidate each)."""
+    return tuple.__new__(Target, (*target[:7], rank, target.words))
 
 
 def holds_topic(target: Target, context: Context) -> bool:
@@ -135,12 +140,13 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
     for pair in _pairs(key_point, words, tags):
         spans.setdefault((pair.start, pair.end), pair)
     found = [*spans.values(), *_advised(key_point, words, advice)]
+    label = front.podcast_words | front.episode_words
     candidates = [
         t for t in found
-        if _fits_front(t, words, on_front, front)
+        if _fits_front(t, words, on_front, front, label)
         and not (claim_start and t.start < claim_start)  # the speaker is not the content
-        and not any(w.text.removesuffix("'s").removesuffix("’s") in front.speakers
-                    for w in words[t.first_token:t.last_token + 1])  # `In [Abernathy]'s words, …`
+        and not (front.speakers and any(w.text.removesuffix("'s").removesuffix("’s") in front.speakers
+                                        for w in words[t.first_token:t.last_token + 1]))  # `In [Abernathy]'s words`
         and not cuts_a_name(key_point, words, tags, t)
     ]
     candidates = _without_topic([_without_topic_unit(key_point, words, t, topic) for t in candidates], words, topic)
@@ -570,14 +576,17 @@ class _FrontWords(NamedTuple):
         return all(self.counts[word] > inside.count(word) or word in elsewhere for word in core)
 
 
-def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front) -> bool:
+def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front,
+                label: frozenset[str] | None = None) -> bool:
     """A target whose words all show elsewhere on the front cannot be asked for: in the key point, the key point
     shown before it, or the context label (`Podcast · Episode`; the episode is left out of it when it alone
-    would give the answer away, see `giveaway.context_label`)."""
+    would give the answer away, see `giveaway.context_label`). `label`: the label's words, when the caller has
+    them (made once per key point, not once per candidate)."""
     core = _core(words, target)
     if not core:
         return True
-    label = front.podcast_words | front.episode_words
+    if label is None:
+        label = front.podcast_words | front.episode_words
     elsewhere = front.before_words | (front.podcast_words if label.issuperset(core) else label)
     return not shown.shown_outside(target, core, elsewhere)
 
@@ -720,7 +729,9 @@ def _target(
     span = text[start:end]
     if span.endswith(("'s", "’s")):
         span, end = span[:-2], end - 2
-    return Target(start, end, span, kind, score, first, last, rank or float(kind), tuple(words[first:last + 1]))
+    # `tuple.__new__`, which is what `Target(...)` calls, without its Python frame: made for every candidate
+    return tuple.__new__(Target, (start, end, span, kind, score, first, last, rank or float(kind),
+                                  tuple(words[first:last + 1])))
 
 
 def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
