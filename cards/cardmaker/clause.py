@@ -119,6 +119,9 @@ _ASIDE = re.compile(
 )
 
 
+_LABEL_MARK = re.compile(r"[;:()]")  # between a subject and its verb: a label and what it heads
+
+
 _ENUMERATED_SUBJECT = re.compile(r"^[^,]+(?:, [^,]+)+,? and [^,]+$|^(?:[a-zA-Z-]+, )+[a-z-]+ [a-z-]+$")
 
 
@@ -259,7 +262,7 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
     while subject_end - 1 > start and _is_adverb(words[subject_end - 1]):
         subject_end -= 1
     subject = sentence[words[start].start:words[subject_end - 1].end]
-    if re.search(r"[;:()]", sentence[words[start].start:words[verb].start]) \
+    if _LABEL_MARK.search(sentence, words[start].start, words[verb].start) \
             or ("," in subject and not _ENUMERATED_SUBJECT.match(subject.strip())):
         return None  # `Safety rules: never enter …`: a label and what it heads, no subject and its verb
     return Clause(prefix, sentence, words, start, verb, subject_end)

@@ -512,7 +512,7 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
     if words[first].lower.endswith("ing") and first + 1 < len(words) and words[first + 1].lower in DETERMINERS:
         return None  # `means [missing] its best days`: a gerund takes its own object
     gap_start = words[clause.lexical].end + 1
-    if re.search(r"[;:,()]", clause.text[words[clause.lexical].end:words[first].start]):
+    if _PARTING_MARK.search(clause.text, words[clause.lexical].end, words[first].start):
         return None  # `Interest rates rise; [bond prices] fall`: punctuation parts the verb from what follows
     answer = clause.text[words[first].start:words[last].end]
     object_span = Target(words[first].start, words[last].end, answer, TargetKind.NOUN_PHRASE, 0.0, first, last)
@@ -526,6 +526,7 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
     return _inverted(clause, "what", gap_start, words[last].end, answer, names, relative)
 
 
+_PARTING_MARK = re.compile(r"[;:,()]")  # punctuation that parts a verb from what follows it
 _NEW_CLAUSE = frozenset("and or but nor so i you he she it we they".split())
 
 
@@ -535,7 +536,7 @@ def _clause_follows(clause: Clause, last: int) -> bool:
     tools] imported for this are …`), not its object."""
     words = clause.words
     for i in range(last + 1, len(words)):
-        if re.search(r"[;:,()]", clause.text[words[i - 1].end:words[i].start]) or words[i].lower in SUBORDINATORS \
+        if _PARTING_MARK.search(clause.text, words[i - 1].end, words[i].start) or words[i].lower in SUBORDINATORS \
                 or words[i].lower in _NEW_CLAUSE:
             return False
         if words[i].lower in AUXILIARIES:
@@ -573,13 +574,16 @@ def _number_question(clause: Clause, target: Target, names: frozenset[str]) -> Q
 
 def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
     """`By 2026, clusters will exist` → `By what year will clusters exist?`."""
-    match = re.match(r"^(By|In|Since|Until|Around|Before|After) (\d{4}),\s+$", clause.prefix)
+    match = _YEAR_PREFIX.match(clause.prefix)
     if not match or match.group(2) != target.text:
         return None
     plain = Clause("", clause.text, clause.words, clause.subject_start, clause.verb, clause.subject_end)
     end = len(_without_trailing(clause.text))  # `…, but multi-site scaling is key` is another fact
     question = _inverted(plain, f"{match.group(1)} what year", end, end, target.text, names)
     return question
+
+
+_YEAR_PREFIX = re.compile(r"^(By|In|Since|Until|Around|Before|After) (\d{4}),\s+$")
 
 
 def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, int, int] | None:
@@ -628,8 +632,11 @@ def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool
     inside = [w for w in before if w.start >= lexical.end]
     modifier = any(w.lower.endswith("ing") and 0 < i < len(inside) - 1 and inside[i - 1].lex.parts & {"NOUN", ""}
                    and "NOUN" not in inside[i + 1].lex.parts for i, w in enumerate(inside))  # not `their closing costs`
-    return not re.search(r"[,;:]| and | or ", between) and len(between.split()) <= MAX_STRANDED_WORDS \
+    return not _STRANDING.search(between) and len(between.split()) <= MAX_STRANDED_WORDS \
         and not any(w.lower in SUBORDINATORS for w in inside) and not modifier  # `cites estimates that …`
+
+
+_STRANDING = re.compile(r"[,;:]| and | or ")
 
 
 def _stands_alone(clause, target, start, end, before, after, in_place) -> bool:
@@ -922,8 +929,12 @@ def _lower_first(subject: str, names: frozenset[str], mid_sentence: bool = False
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
 
+_SPACES = re.compile(r"\s{2,}")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([,.;:?])")
+
+
 def _ask(clause: Clause, text: str, answer: str) -> Question:
-    text = re.sub(r"\s+([,.;:?])", r"\1", re.sub(r"\s{2,}", " ", text)).strip().rstrip(".!;:, ")
+    text = _SPACE_BEFORE_MARK.sub(r"\1", _SPACES.sub(" ", text)).strip().rstrip(".!;:, ")
     if clause.prefix:
         text = clause.prefix + (text[:1].lower() + text[1:] if text[:4] in ("What", "Who ", "Whos", "How ") else text)
     else:
@@ -1058,6 +1069,7 @@ _FINITE = frozenset("is are was were has had does did can could will would may m
 _JOINERS = frozenset("and or but so than as".split())
 _DO_WORD = re.compile(r"\b(?:do|does|did)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;:]")
+_WORD_OR_MARK = re.compile(r"[\w'’-]+|[,;:]")
 
 
 def _two_finite_verbs(text: str) -> bool:
@@ -1068,7 +1080,7 @@ def _two_finite_verbs(text: str) -> bool:
     burned forest [can] take …?`) may hold a finite verb of its own."""
     if not _DO_WORD.search(text):
         return False  # most questions: read no further
-    words = re.findall(r"[\w'’-]+|[,;:]", text)
+    words = _WORD_OR_MARK.findall(text)
     lower = [w.lower() for w in words]
     wh = next((i for i, w in enumerate(lower) if w in _WH), None)
     if wh is None:

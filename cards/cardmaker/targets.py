@@ -779,7 +779,10 @@ def _date_end(words: Sequence[Token], i: int) -> int | None:
 
 
 def _decade(word: Token) -> bool:
-    return bool(re.fullmatch(r"\d{3}0s|\d0s", word.text))
+    return bool(_DECADE.fullmatch(word.text))
+
+
+_DECADE = re.compile(r"\d{3}0s|\d0s")  # compiled once: asked of every number's last word
 
 
 def _range_end(text: str, words: Sequence[Token], i: int) -> int:
@@ -824,7 +827,7 @@ def _number_end(words: Sequence[Token], i: int) -> int:
     followed_by_unit = unit + 1 < len(words) and adjacent(words, unit) and _is_unit(words[unit + 1])
     if _is_unit(words[unit]):
         modifier = (
-            words[unit].text.isupper() or re.search(r"(?:ic|al|ous|ive|ar|in)$", words[unit].lower)
+            words[unit].text.isupper() or _MODIFIER_ENDING.search(words[unit].lower)
             or (words[unit].lex.zipf >= 5.0 and not words[unit].lower.endswith("s"))
         )
         if unit + 1 < len(words) and adjacent(words, unit) and (
@@ -838,6 +841,9 @@ def _number_end(words: Sequence[Token], i: int) -> int:
     if followed_by_unit and not words[unit].text[0].isdigit():
         return unit + 1  # `30 million cubic meters`, `seven Earth-sized planets`: a modifier, then the unit
     return last
+
+
+_MODIFIER_ENDING = re.compile(r"(?:ic|al|ous|ive|ar|in)$")
 
 
 def _is_unit(token: Token) -> bool:
