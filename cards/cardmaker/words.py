@@ -16,8 +16,6 @@ from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import msgpack  # wordfreq's own dependency: its word list is msgpack
-
 from cards.cardmaker.types import Token
 
 # --- word lists -----------------------------------------------------------------------------------
@@ -589,6 +587,9 @@ class FrequencyList:
     SEARCHED_WORDS = 64
 
     def __init__(self, packed: bytes):
+        import msgpack  # wordfreq's own dependency (its list is msgpack): imported when the list is read, not
+        # with the card maker (a fifth of importing it)
+
         unpacker = msgpack.Unpacker(raw=True, max_buffer_size=len(packed))
         unpacker.feed(packed)
         buckets = unpacker.read_array_header() - 1
@@ -616,6 +617,8 @@ class FrequencyList:
         return self._search(word)
 
     def _search(self, word: bytes) -> int | None:
+        import msgpack  # imported by `__init__` already: a look-up in sys.modules
+
         needle = msgpack.packb(word.decode())  # as the list's words are written
         at = self._packed.find(needle, self._starts[0])
         while at >= 0:
@@ -630,10 +633,14 @@ class FrequencyList:
     def _words_of(self, index: int) -> frozenset[bytes]:
         if index not in self._decoded:
             piece = self._packed[self._starts[index]:self._starts[index + 1]]
+            import msgpack
+
             self._decoded[index] = frozenset(msgpack.unpackb(piece, raw=True))
         return self._decoded[index]
 
     def _buckets(self) -> list[list[bytes]]:
+        import msgpack
+
         return msgpack.unpackb(self._packed, raw=True)[1:]
 
     def words(self) -> Iterator[bytes]:
