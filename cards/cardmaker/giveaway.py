@@ -21,7 +21,10 @@ def word_forms(text: str) -> tuple[str, ...]:
     """The words of `text` in order, lower case, without a possessive `'s` (`Patel` of `Patel's`): each token's
     `lex.bare`, read without making tokens (cached: an answer, the podcast's name and a question are asked
     about again and again, and they need not crowd key points out of the tokens' cache)."""
-    return tuple(m.group().lower().replace("’", "'").removesuffix("'s") for m in TOKEN.finditer(text))
+    words = [word.lower() for word in TOKEN.findall(text)]  # the matches' text, without a match object each
+    if "’" in text:
+        words = [word.replace("’", "'") for word in words]
+    return tuple([word.removesuffix("'s") for word in words])
 
 
 @lru_cache(maxsize=4096)

@@ -419,12 +419,17 @@ def _with_rate(target: Target) -> bool:
 def _grouped(ranked: list[Target]) -> list[Target]:
     """The targets, each followed by the others that overlap the best of them (`$5.86 a ton`, `$5.86`): when the
     best cannot be asked, a shorter or longer reading of the same thing comes before anything else."""
-    group = []
-    for target in ranked:
-        best = next(i for i, other in enumerate(ranked) if other.start < target.end and target.start < other.end)
-        group.append(best)
-    order = sorted(range(len(ranked)), key=lambda i: (group[i], i))
+    group = [_first_overlapping(ranked, target) for target in ranked]
+    order = sorted(range(len(ranked)), key=group.__getitem__)  # stable: within a group, in rank order
     return [ranked[i] for i in order]
+
+
+def _first_overlapping(ranked: list[Target], target: Target) -> int:
+    """Where the best target that overlaps `target` stands (itself, when none before it does)."""
+    for i, other in enumerate(ranked):
+        if other.start < target.end and target.start < other.end:
+            return i
+    raise ValueError("a target overlaps itself")
 
 
 def _after_verb(clause: Clause, target: Target) -> bool:
@@ -1038,10 +1043,9 @@ def _broken(text: str) -> bool:
     `start with the what`), inside a name or a quotation (`what year 'West End Blues'`, `where' Home for Boys`),
     or beside another wh-word (`what would which outgrow`)."""
     words = text.rstrip("?").split()
-    for i, word in enumerate(words):
-        lower = word.lower().strip(",")
-        if lower not in _WH:
-            continue
+    lowered = [word.lower().strip(",") for word in words]  # in one pass: most words are no wh-word
+    for i in [i for i, lower in enumerate(lowered) if lower in _WH]:
+        word = words[i]
         if i == 0:  # `What can which regrow, …?`: a relative pronoun where the claim's subject stood
             if len(words) > 2 and words[1].lower() in AUXILIARIES \
                     and words[2].lower().strip(",") in ("which", "who", "whom"):

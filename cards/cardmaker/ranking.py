@@ -138,8 +138,10 @@ def _role(found: dict[str, float], target: Target, context: Context, before: Tok
 def _foil(text: str, words: Sequence[Token], first: int) -> bool:
     """The candidate is what the claim sets aside after `, not` (`sonar operators, not [periscope watchers]`,
     `… come from falling objects, not from [buildings] collapsing`)."""
-    negation = next((i for i in (first - 1, first - 2) if i >= 0 and words[i].lower == "not"), None)
-    return negation is not None and text[:words[negation].start].rstrip().endswith(",")
+    for negation in (first - 1, first - 2):  # a loop, not a generator: asked of every candidate
+        if negation >= 0 and words[negation].lower == "not":
+            return text[:words[negation].start].rstrip().endswith(",")
+    return False
 
 
 _SUBORDINATORS = frozenset("which who whom whose where when while because although though if unless until since "
@@ -298,7 +300,8 @@ WEIGHTS: dict[str, float] = {
 }
 def score(target: Target, context: Context) -> float:
     """The candidate's score: higher is a better target."""
-    return sum(WEIGHTS[name] * value for name, value in features(target, context).items())
+    return sum([WEIGHTS[name] * value for name, value in features(target, context).items()])  # a list: no
+    # generator's frame to resume for each feature
 
 
 # --- questions ------------------------------------------------------------------------------------
@@ -342,8 +345,8 @@ def question_features(form: str, target: Target | None, question: Question, orde
     words = text.rstrip("?").split()
     if text.startswith(("Who ", "Whose ")) or ", who " in text:
         found["who"] = 1.0
-    opening = " ".join(words[:6]).lower()
-    if not any(wh in opening.split() for wh in ("what", "who", "whose", "how", "where", "when", "which")):
+    opening = " ".join(words[:6]).lower().split()
+    if not any(wh in opening for wh in ("what", "who", "whose", "how", "where", "when", "which")):
         found["wh_in_the_middle"] = 1.0  # `… against how many cents for containers?`
     if words and words[-1].lower() in PREPOSITIONS:
         found["preposition_at_the_end"] = 1.0  # `what did standard box sizes matter more than?`

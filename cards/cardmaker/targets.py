@@ -388,9 +388,9 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
     found = []
     i = 0
     while i < len(words):
-        after_article = i > 0 and words[i - 1].lower in ("a", "an", "the")  # `the [opening number]`; not `by joining`
-        if tags[i] not in _MODIFIERS and not (tags[i] == tagger.VERBAL and after_article):
-            i += 1
+        if tags[i] not in _MODIFIERS and not (tags[i] == tagger.VERBAL and i > 0
+                                              and words[i - 1].lower in ("a", "an", "the")):
+            i += 1  # `the [opening number]`; not `by joining`
             continue
         last = i
         while last + 1 < len(words) and adjacent(words, last) and tags[last + 1] in _MODIFIERS \
