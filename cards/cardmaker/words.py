@@ -423,15 +423,21 @@ class Lex:
     themselves stay unread until a card is made (see `Lexicon`, `FrequencyList`).
     """
 
-    __slots__ = ("__dict__", "lower")
+    # What the word itself says is read when the `Lex` is made, into slots: read on every word of every key point,
+    # a slot costs a fifth of what a `cached_property` costs once stored (its descriptor on the class keeps the
+    # attribute read from being specialised). What the tables say is read when first asked.
+    __slots__ = ("__dict__", "bare", "content", "lower", "number", "stem", "stop", "with_unit", "year")
 
     def __init__(self, lower: str):
         self.lower = lower
-
-    @cached_property
-    def bare(self) -> str:
-        """Without a possessive `'s`."""
-        return self.lower.removesuffix("'s")
+        self.bare = bare = lower.removesuffix("'s")  # without a possessive `'s`
+        # a number whose unit is part of its token: `21°c`, `7nm`, `40°` (a share, `40%`, is not counted here)
+        self.with_unit = lower[:1].isdigit() and (lower[-1].isalpha() or lower[-1] == "°")
+        self.stem = rough_singular(lower)  # `fabs` → `fab`
+        self.stop = lower in STOPWORDS
+        self.number = lower[:1] in "$€£0123456789" or lower in NUMBER_WORDS
+        self.year = bool(_YEAR.fullmatch(lower))
+        self.content = bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not lower[:1].isdigit()
 
     @cached_property
     def parts(self) -> frozenset[str]:
@@ -465,12 +471,6 @@ class Lex:
         return is_plural(self.lower)
 
     @cached_property
-    def with_unit(self) -> bool:
-        """A number whose unit is part of its token: `21°c`, `7nm`, `40°` (a share, `40%`, is not counted here)."""
-        lower = self.lower
-        return lower[:1].isdigit() and (lower[-1].isalpha() or lower[-1] == "°")
-
-    @cached_property
     def people(self) -> bool:
         return is_people_noun(self.lower)
 
@@ -487,27 +487,6 @@ class Lex:
         """How common the word is; a hyphenated compound is as rare as its rarest part."""
         return rarity(self.bare)
 
-    @cached_property
-    def stem(self) -> str:
-        """`fabs` → `fab` (see `rough_singular`)."""
-        return rough_singular(self.lower)
-
-    @cached_property
-    def stop(self) -> bool:
-        return self.lower in STOPWORDS
-
-    @cached_property
-    def number(self) -> bool:
-        return self.lower[:1] in "$€£0123456789" or self.lower in NUMBER_WORDS
-
-    @cached_property
-    def year(self) -> bool:
-        return bool(_YEAR.fullmatch(self.lower))
-
-    @cached_property
-    def content(self) -> bool:
-        bare = self.bare
-        return bare not in STOPWORDS and len(bare) > 2 and not bare.endswith("ly") and not self.lower[:1].isdigit()
 
 
 @lru_cache(maxsize=65536)
