@@ -28,6 +28,7 @@ from cards.cardmaker.words import (
     SUBORDINATORS,
     VERBS_AMONG_STOPWORDS,
     moved,
+    with_text,
 )
 
 
@@ -75,11 +76,11 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
     indent = len(claim) - len(claim.lstrip())
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
     shift = claim_start + indent
-    sentence_words = tuple(moved(w, -shift) for w in words
-                           if w.start >= shift and w.end <= shift + len(sentence))
+    end = shift + len(sentence)
+    sentence_words = tuple([moved(w, -shift) for w in words if w.start >= shift and w.end <= end])
     if sentence_words and sentence_words[0].start == 0:
         first = sentence_words[0]
-        sentence_words = (first._replace(text=first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
+        sentence_words = (with_text(first, first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
     if is_imperative(sentence_words):
         return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
     clause = read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
@@ -244,8 +245,8 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
         sentence = sentence[:aside.end(1)] + " " + sentence[aside.end():]
         kept = [(at, w if w.end <= aside.end(1) else moved(w, -removed))
                 for at, w in kept if w.end <= aside.end(1) or w.start >= aside.end()]
-    words = tuple(w for _, w in kept)
-    hints = frozenset(i for i, (at, _) in enumerate(kept) if at in verb_offsets)
+    words = tuple([w for _, w in kept])
+    hints = frozenset([i for i, (at, _) in enumerate(kept) if at in verb_offsets])
     if len(words) < 3 or words[0].lower in ("you", "we", "i"):
         return None
     if words[0].lower in ANAPHORA and not ((prefix or shown_before) and words[0].lower in PRONOUN_SUBJECTS) \

@@ -384,5 +384,5 @@ QUESTION_THRESHOLD = -1.76
 def question_score(features: dict[str, float]) -> float:
     """A candidate question's score (a log-odds that its answer is right): the best is asked, if above
     `QUESTION_THRESHOLD`."""
-    return QUESTION_WEIGHTS.get("bias", 0.0) + sum(QUESTION_WEIGHTS.get(name, 0.0) * value
-                                                  for name, value in features.items())
+    return QUESTION_WEIGHTS.get("bias", 0.0) + sum([QUESTION_WEIGHTS.get(name, 0.0) * value
+                                                   for name, value in features.items()])

@@ -408,10 +408,11 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
             start = max(i, end - MAX_TARGET_WORDS + 1)
             bare = next((j for j in range(start, end + 1) if tags[j] != tagger.VERBAL), end)  # `joining [light nuclei]`
             for first in dict.fromkeys((start, bare, head)):
-                if any(w.lex.content for w in words[first:end + 1]) and tags[first] != tagger.NUM:
-                    kind = TargetKind.ENTITY if all(tags[j] == tagger.NAME for j in range(first, end + 1)) \
+                span = words[first:end + 1]
+                if tags[first] != tagger.NUM and any([w.lex.content for w in span]):  # lists: a few words each
+                    kind = TargetKind.ENTITY if all([tag == tagger.NAME for tag in tags[first:end + 1]]) \
                         else TargetKind.NOUN_PHRASE
-                    rarity = min(w.lex.rarity for w in words[first:end + 1])
+                    rarity = min([w.lex.rarity for w in span])
                     found.append(_target(text, words, first, end, kind, rarity))
         i = last + 1
     return found

@@ -259,6 +259,11 @@ def moved(word: Token, by: int) -> Token:
     return tuple.__new__(Token, (word.text, word.start + by, word.end + by, word.lower, word.lex))
 
 
+def with_text(word: Token, text: str) -> Token:
+    """The token with another text (`the` → `The` where a claim starts), built as `moved` builds tokens."""
+    return tuple.__new__(Token, (text, *word[1:]))
+
+
 # Nouns for people that no suffix gives away (`researchers`, `vendors`, `economists` are read from their form):
 # roles, ranks, trades, kin and social standing, in the singular. A noun for people is asked with `Who`, and a
 # group anyone could name (`keepers`, `victims`) is rarely what a key point teaches. Left out: words as often
