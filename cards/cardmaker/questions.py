@@ -26,7 +26,17 @@ from cards.cardmaker.giveaway import core_words, only_the_topic, shows, word_for
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.targets import enumeration_spans, without_digit_marks
-from cards.cardmaker.types import Attribution, Question, Reading, Target, TargetKind, Token, is_acronym
+from cards.cardmaker.types import (
+    ENTITY,
+    NOUN_PHRASE,
+    NUMBER,
+    Attribution,
+    Question,
+    Reading,
+    Target,
+    Token,
+    is_acronym,
+)
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,
@@ -273,7 +283,7 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
     lists = _noun_lists(reading)
     ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start
                        and not _one_of_a_list(reading.text, t, lists)])[:MAX_TARGETS_ASKED]
-    numbers = [t for t in ranked if t.kind is TargetKind.NUMBER and not _with_rate(t)]
+    numbers = [t for t in ranked if t.kind is NUMBER and not _with_rate(t)]
     best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
     joined = _joined_targets(reading, lists)  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
     people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
@@ -329,7 +339,7 @@ def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Targ
         return []
     found = []
     for first in reading.targets:
-        if first.first_token <= verb or first.kind is TargetKind.NUMBER:
+        if first.first_token <= verb or first.kind is NUMBER:
             continue
         end = _joined_end(text, first, lists)
         last = next((i for i, w in enumerate(words) if w.end == end), None)
@@ -337,7 +347,7 @@ def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Targ
             continue
         if any(i in reading.verbs or words[i].lower in AUXILIARIES for i in range(first.last_token + 1, last + 1)):
             continue  # `ferment fibre [and produce] butyrate`, `what Intel [and TSMC do]`: a verb, not a noun
-        found.append(Target(first.start, end, text[first.start:end], TargetKind.NOUN_PHRASE, first.score,
+        found.append(Target(first.start, end, text[first.start:end], NOUN_PHRASE, first.score,
                             first.first_token, last, first.rank, tuple(words[first.first_token:last + 1])))
     return sorted(set(found), key=lambda t: (t.rank, t.start))[:1]
 
@@ -435,7 +445,7 @@ def _first_overlapping(ranked: list[Target], target: Target) -> int:
 def _after_verb(clause: Clause, target: Target) -> bool:
     """The target comes after the main verb: asked in place, it leaves the subject whole."""
     found = _find(clause.text, target.text)
-    weak = target.kind in (TargetKind.NUMBER, TargetKind.NOUN_PHRASE)  # numbers have their own; common words wait
+    weak = target.kind in (NUMBER, NOUN_PHRASE)  # numbers have their own; common words wait
     return not weak and found is not None and found[0] > clause.verb_token.start
 
 
@@ -520,7 +530,7 @@ def _object_phrase_question(clause: Clause, names: frozenset[str]) -> Question |
     if _PARTING_MARK.search(clause.text, words[clause.lexical].end, words[first].start):
         return None  # `Interest rates rise; [bond prices] fall`: punctuation parts the verb from what follows
     answer = clause.text[words[first].start:words[last].end]
-    object_span = Target(words[first].start, words[last].end, answer, TargetKind.NOUN_PHRASE, 0.0, first, last)
+    object_span = Target(words[first].start, words[last].end, answer, NOUN_PHRASE, 0.0, first, last)
     if _one_of_a_list(clause.text, object_span, enumeration_spans(clause.text)):
         return None  # `carry [a transceiver], a probe and a shovel`: the first item of a list
     # `held [legal monopolies] granted by …` → `What did guilds hold that were granted by …?`
@@ -603,25 +613,25 @@ def _gap(clause: Clause, target: Target, in_place: bool = False) -> tuple[str, i
         return None
     if before and before[-1].lower in ("than", "rather", "unlike"):
         return None  # `… better than what?`, `…, unlike what?`: the contrast is not the fact
-    if after and after[0].lower == "that" and target.kind is not TargetKind.NUMBER:
+    if after and after[0].lower == "that" and target.kind is not NUMBER:
         return None  # `cites [estimates] that …`: the noun's own clause would be left behind in the question
     if not _stands_alone(clause, target, start, end, before, after, in_place):
         return None
     over_time = target.words[-1].lower in ("years", "decades", "centuries", "months", "weeks", "days")
     while before and before[-1].lower in GAP_WORDS and clause.text[before[-1].end:start].strip() == "":
-        if target.kind is TargetKind.NUMBER and before[-1].lower in ("the", "a", "an"):
+        if target.kind is NUMBER and before[-1].lower in ("the", "a", "an"):
             break  # `seven of [the] ten largest`: the article says the number is no amount
         if before[-1].lower == "over" and over_time:
             break  # `stronger over 2,000 years`: `over` says when, it is no approximation
         start = before[-1].start  # `[about 180] copies`, `involves [many experiments]`
         before = before[:-1]
     particle = len(before) >= 3 and before[-2].lower == "up" and before[-3].start == clause.words[clause.lexical].start
-    if target.kind is TargetKind.NUMBER and len(before) >= 2 and not particle and \
+    if target.kind is NUMBER and len(before) >= 2 and not particle and \
             (before[-2].lower, before[-1].lower) in TWO_WORD_APPROXIMATORS and \
             clause.text[before[-1].end:start].strip() == "":  # not `add [up] to 2 million`: a verb's particle
         start = before[-2].start  # `[up to a billion] birds`, `[more than 5,500] exoplanets`
         before = before[:-2]
-    if target.kind is TargetKind.NUMBER:
+    if target.kind is NUMBER:
         return _number_gap(clause, target, start, end, before, after, in_place)
     return _noun_gap(clause, target, start, end, before, after, in_place)
 
@@ -647,12 +657,12 @@ _STRANDING = re.compile(r"[,;:]| and | or ")
 def _stands_alone(clause, target, start, end, before, after, in_place) -> bool:
     """Not one half of `Intel and TSMC`, `training/inference`, `N2's`, `differences in …`."""
     words, text = clause.words, clause.text
-    number_of = target.kind is TargetKind.NUMBER and in_place and after and after[0].lower == "of"
+    number_of = target.kind is NUMBER and in_place and after and after[0].lower == "of"
     if after and _joins_noun(words, after) and not number_of:
         return False
     if before and before[-1].lower in ("and", "or", "between"):
         return False
-    if target.kind is TargetKind.NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
+    if target.kind is NOUN_PHRASE and after and after[0].lower in ("in", "for", "with", "on"):
         return False  # `differences in temperature`: the phrase goes on
     if text[start - 1:start] in ("/", "-") or text[end:end + 1] in ("/", "-"):
         return False
@@ -668,11 +678,11 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
     if not (function_word(previous) or after_verb):
         return None
-    if target.kind is not TargetKind.ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
+    if target.kind is not ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
         return None
     if not in_place and _strands_after_object(clause, before):
         return None
-    if previous.lower in ("in", "at") and target.kind is TargetKind.ENTITY and not after_noun(after, end):
+    if previous.lower in ("in", "at") and target.kind is ENTITY and not after_noun(after, end):
         return "where", previous.start, end  # `sinks in the North Atlantic` → `Where does … sink?`
     return _wh_for_noun_phrase(clause, target, start, end, after, in_place)
 

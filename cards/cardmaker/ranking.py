@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from cards.cardmaker.giveaway import core_tokens
 from cards.cardmaker.tagger import ADJ, ADV, AUX, NAME, NOUN, NUM, PREP, SUB, VERB, VERBAL
-from cards.cardmaker.types import Question, Reading, SetAside, Target, TargetKind, Token
+from cards.cardmaker.types import ENTITY, NUMBER, Question, Reading, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     DETERMINERS,
     MONTHS,
@@ -70,15 +70,15 @@ def features(target: Target, context: Context) -> dict[str, float]:
     head = span[-1]
     _role(found, target, context, before)
     _integrity(found, target, context, span, head, before, after, touching)
-    if target.kind is TargetKind.NUMBER:
+    if target.kind is NUMBER:
         _number(found, target, span, before, after, touching, words)
-    elif target.kind is TargetKind.ENTITY:
+    elif target.kind is ENTITY:
         if size > 1:
             found["name_words_2_plus"] = 1.0
         if any(w.acronym for w in span):
             found["acronym"] = 1.0
     bare = {w.lex.bare for w in core}
-    if bare & context.topic and target.kind is not TargetKind.NUMBER:
+    if bare & context.topic and target.kind is not NUMBER:
         found["topic"] = 1.0  # a number keeps its place (`two high tides` in an episode on tides)
     if bare and bare <= context.episode_words:
         found["in_episode_title"] = 1.0
@@ -206,7 +206,7 @@ def _integrity(found: dict[str, float], target: Target, context: Context, span: 
         if after.lower == "of":
             found["before_of"] = 1.0  # `the length [of the waggle run]`
         elif touching and tags[last + 1] in (NOUN, NAME) and not head.lower.endswith("'s") \
-                and (target.kind is not TargetKind.NUMBER or not head.lex.number):
+                and (target.kind is not NUMBER or not head.lex.number):
             # a number's noun is its unit (`a [$7.2 billion] fund`), but a unit another noun follows is a
             # modifier (`[6,000 thyroid] cancer cases`)
             if after.text[:1].isupper() and head.text[:1].isupper():
@@ -327,7 +327,7 @@ def question_features(form: str, target: Target | None, question: Question, orde
             found["best_target"] = 1.0
         elif targets:
             found["behind_best"] = min(target.rank - targets[0].rank, 3.0) / 3
-        found[f"answer_{target.kind.name.lower()}"] = 1.0
+        found["answer_" + _KIND_FEATURE[target.kind]] = 1.0  # not `kind.name`: an Enum's property
     answer = core_tokens(tokens(question.answer))
     if answer and answer[-1].lex.people:
         found["answer_people"] = 1.0  # `Researchers`, `Audiences`: a group anyone could name

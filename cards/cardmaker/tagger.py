@@ -192,7 +192,7 @@ def _starts_subject(word: Token) -> bool:
 
 def verbs(tags: Sequence[str]) -> frozenset[int]:
     """The words read as verbs or auxiliaries (never a cloze target on their own)."""
-    return frozenset(i for i, t in enumerate(tags) if t in (VERB, AUX))
+    return frozenset([i for i, t in enumerate(tags) if t in (VERB, AUX)])
 
 
 _PUNCTUATION = frozenset(",;:()—–")
@@ -208,7 +208,9 @@ def _breaks(text: str, words: Sequence[Token]) -> tuple[int, ...]:
     found = [0]
     for before, word in itertools.pairwise(words):
         between = text[before.end:word.start]
-        if ";" in between:
+        if between == " ":
+            found.append(0)  # most words: one space
+        elif ";" in between:
             found.append(_HARD)
         else:
             found.append(_SOFT if not _PUNCTUATION.isdisjoint(between) or " - " in between else 0)
@@ -261,7 +263,8 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
     """The part of speech of an open-class word, from what it can be and the words around it."""
     word = words[i]
     parts, lower = word.lex.parts, word.lower
-    at = _previous_at(tags, state.start)
+    last = len(tags) - 1  # most words: the word before, no adverb to skip
+    at = last if last >= state.start and tags[last] != ADV else _previous_at(tags, state.start)
     previous = tags[at] if at is not None else None
     if previous == NUM and words[at].lex.with_unit:  # type: ignore[index]
         previous = NOUN  # `21°C [shifts] the balance`: a number with its unit counts nothing after it

@@ -20,7 +20,7 @@ from cards.cardmaker import tagger
 from cards.cardmaker.giveaway import core_tokens
 from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import Context, clause_parts, score
-from cards.cardmaker.types import Referent, SetAside, Target, TargetKind, Token
+from cards.cardmaker.types import ENTITY, NOUN_PHRASE, NUMBER, RARE_TERM, Referent, SetAside, Target, TargetKind, Token
 from cards.cardmaker.words import (
     ADJECTIVE_SUFFIX,
     ADVERBS,
@@ -102,7 +102,7 @@ def as_hidden(target: Target, context: Context) -> Target:
 
 def _topical(words: Sequence[Token], target: Target, topic: frozenset[str]) -> bool:
     """A phrase that holds a word of the episode's topic (a number keeps its place: `two high tides`)."""
-    return target.kind is not TargetKind.NUMBER and bool(set(_core(words, target)) & topic)
+    return target.kind is not NUMBER and bool(set(_core(words, target)) & topic)
 
 
 def target_candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], claim_start: int, front: Front,
@@ -196,7 +196,7 @@ def _advised(text: str, words: Sequence[Token], advice: Imperative | None) -> li
         return []
     first, last = advice.object_first + len(words[advice.object_first:advice.object_last + 1]) - len(span), \
         advice.object_last
-    target = _target(text, words, first, last, TargetKind.NOUN_PHRASE, 0.0)
+    target = _target(text, words, first, last, NOUN_PHRASE, 0.0)
     return [target] if _acceptable(target, [], words) else []
 
 
@@ -238,7 +238,7 @@ def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
     lemminflect's lexicon (shipped in its wheel); names and numbers are not
     asked about, and a word it does not know is left to the other rules.
     """
-    if target.kind is TargetKind.NUMBER or target.first_token != target.last_token:
+    if target.kind is NUMBER or target.first_token != target.last_token:
         return False
     word = target.text
     sentence_start = target.first_token == 0 and word[:1].isupper() and word[1:].islower()  # `Later studies …`
@@ -266,8 +266,8 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     English uses as adjectives or nouns; nouns after it join when the first
     is no plural (`microbes turn` is a subject and its verb).
     """
-    entity = target.kind is TargetKind.ENTITY
-    if target.kind not in (TargetKind.RARE_TERM, TargetKind.NOUN_PHRASE, TargetKind.ENTITY) \
+    entity = target.kind is ENTITY
+    if target.kind not in (RARE_TERM, NOUN_PHRASE, ENTITY) \
             or target.first_token != target.last_token:
         return target
     first = last = target.first_token
@@ -346,13 +346,13 @@ def _variants(text: str, words: Sequence[Token], seed: Target, tags: Sequence[st
     for target in tuple(found):
         first, last = target.first_token, target.last_token
         end = last
-        dated = target.kind is TargetKind.NUMBER and (words[last].lex.year or _decade(words[last]))
+        dated = target.kind is NUMBER and (words[last].lex.year or _decade(words[last]))
         while not dated and end + 1 < len(words) and end - first + 1 < MAX_TARGET_WORDS \
                 and _noun_continues(words, tags, end):
             end += 1  # a year counts nothing: `his 1912 medals` is no number of medals
         if end > last:
             found.append(_target(text, words, first, end, target.kind, target.score, target.rank))
-        if target.kind is not TargetKind.NUMBER:
+        if target.kind is not NUMBER:
             of_end = _of_phrase_end(words, tags, end)
             if of_end is not None and of_end - first < MAX_TARGET_WORDS:
                 found.append(_target(text, words, first, of_end, target.kind, target.score, target.rank))
@@ -373,7 +373,7 @@ def _a_phrase(target: Target, tags: Sequence[str]) -> bool:
     `Sun-like`). A number's own words (`between 10 and 14 months`, `twice`)
     are the number's."""
     inside = tags[target.first_token:target.last_token + 1]
-    if target.kind is TargetKind.NUMBER:
+    if target.kind is NUMBER:
         return not any(t in (tagger.VERB, tagger.AUX) for t in inside)
     if any(t in _NEVER_IN_A_PHRASE for t in inside) or (tagger.VERBAL in inside[:-1] and not (
             target.first_token and inside[0] == tagger.VERBAL and tags[target.first_token - 1] == tagger.DET)):
@@ -410,8 +410,8 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
             for first in dict.fromkeys((start, bare, head)):
                 span = words[first:end + 1]
                 if tags[first] != tagger.NUM and any([w.lex.content for w in span]):  # lists: a few words each
-                    kind = TargetKind.ENTITY if all([tag == tagger.NAME for tag in tags[first:end + 1]]) \
-                        else TargetKind.NOUN_PHRASE
+                    kind = ENTITY if all([tag == tagger.NAME for tag in tags[first:end + 1]]) \
+                        else NOUN_PHRASE
                     rarity = min([w.lex.rarity for w in span])
                     found.append(_target(text, words, first, end, kind, rarity))
         i = last + 1
@@ -442,7 +442,7 @@ def _pairs(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targe
             last += 1  # `attention and memory [tests]`
         names = all(tags[i] == tagger.NAME for i in range(first, last + 1) if i != j)
         rarity = min(w.lex.rarity for w in words[first:last + 1])  # as `_chunks` has it (read for rare terms only)
-        found.append(_target(text, words, first, last, TargetKind.ENTITY if names else TargetKind.NOUN_PHRASE,
+        found.append(_target(text, words, first, last, ENTITY if names else NOUN_PHRASE,
                              rarity))
     return found
 
@@ -516,7 +516,7 @@ def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic
     last = target.last_token
     unit = words[last].lower.removesuffix("'s")
     count = last - 2 if last - 2 >= target.first_token and words[last - 1].lower == "of" else last - 1
-    if (target.kind is not TargetKind.NUMBER or last == target.first_token or unit not in topic
+    if (target.kind is not NUMBER or last == target.first_token or unit not in topic
             or unit in TIME_UNITS or not words[count].lex.number or words[count].lower in STOPWORDS):
         return target
     return _target(text, words, target.first_token, count, target.kind, target.score, target.rank)
@@ -527,7 +527,7 @@ def _without_leading_topic(text: str, words: Sequence[Token], target: Target, to
     shown; the rest of the phrase is what the card asks for. A name stays whole (`Jazz Age`), and so does a
     phrase whose head is the topic word: cut, it would leave a modifier without its noun."""
     first, last = target.first_token, target.last_token
-    if target.kind in (TargetKind.NUMBER, TargetKind.ENTITY) or first == last:
+    if target.kind in (NUMBER, ENTITY) or first == last:
         return target
     while first < last and words[first].lower.removesuffix("'s") in topic:
         first += 1
@@ -541,7 +541,7 @@ def _without_topic(candidates: list[Target], words: Sequence[Token], topic: froz
     `two high tides` in an episode on tides). How a phrase that holds a topic word ranks is the ranking's."""
     if not topic:
         return candidates
-    return [t for t in candidates if t.kind is TargetKind.NUMBER or not set(_core(words, t)) <= topic] or candidates
+    return [t for t in candidates if t.kind is NUMBER or not set(_core(words, t)) <= topic] or candidates
 
 
 def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> list[Target]:
@@ -556,7 +556,7 @@ def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> l
     rarity = min(w.lex.rarity for w in pair)
     if rarity >= RARE_ZIPF and not pair[0].text[0].isupper():
         return []
-    return [_target(text, words, first, first + 1, TargetKind.RARE_TERM, min(rarity, 3.0) - 1.0)]
+    return [_target(text, words, first, first + 1, RARE_TERM, min(rarity, 3.0) - 1.0)]
 
 
 class _FrontWords(NamedTuple):
@@ -639,7 +639,7 @@ def _solid(target: Target) -> bool:
     """Worth a second card: a number, a name or a really rare term that the ranking rates well."""
     if -target.rank < SECOND_SCORE:
         return False
-    return target.kind in (TargetKind.NUMBER, TargetKind.ENTITY) or (target.kind is TargetKind.RARE_TERM
+    return target.kind in (NUMBER, ENTITY) or (target.kind is RARE_TERM
                                                                       and target.score < 3.0)
 
 
@@ -660,9 +660,9 @@ def candidates_for(text: str, words: Sequence[Token]) -> list[Target]:
                 found[(target.start, target.end)] = target
     name_end: dict[int, int] = {}  # token → the last token of the multi-word name it is part of
     for name in found.values():
-        if name.kind is TargetKind.ENTITY and name.last_token > name.first_token:
+        if name.kind is ENTITY and name.last_token > name.first_token:
             name_end.update(dict.fromkeys(range(name.first_token, name.last_token + 1), name.last_token))
-    return [t for t in found.values() if t.kind is TargetKind.ENTITY  # a name is one unit: no `Meridional` alone
+    return [t for t in found.values() if t.kind is ENTITY  # a name is one unit: no `Meridional` alone
             or t.last_token > name_end.get(t.first_token, -1)]
 
 
@@ -742,7 +742,7 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
     while i < len(words):
         if (words[i].lower in ("once", "twice") and i + 2 < len(words) and words[i + 1].lower in ("a", "per", "every")
                 and words[i + 2].lower in FREQUENCY_UNITS):
-            found.append(_target(text, words, i, i + 2, TargetKind.NUMBER, float(i) / 100))
+            found.append(_target(text, words, i, i + 2, NUMBER, float(i) / 100))
             i += 3
             continue
         if not words[i].lex.number:
@@ -758,11 +758,11 @@ def _numbers(text: str, words: Sequence[Token]) -> list[Target]:
         if first > 0 and words[first - 1].lower == "between" and _range_end(text, words, i) > i:
             first -= 1  # `between 10 and 14 months`
         last = _date_end(words, i) or _number_end(words, _range_end(text, words, i))
-        rank = float(TargetKind.NUMBER)
+        rank = float(NUMBER)
         if (first == last and words[i].lower in NUMBER_WORDS) or (first and words[first - 1].lower == "the"):
-            rank = TargetKind.ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
+            rank = ENTITY + 0.5  # `four`, `the 100 meters`: a bare count or a name
         if not (first == last and words[i].lower == "one"):  # `one road`: a word, not a number
-            found.append(_target(text, words, first, last, TargetKind.NUMBER, float(first) / 100, rank))
+            found.append(_target(text, words, first, last, NUMBER, float(first) / 100, rank))
         i = last + 1
     return found
 
@@ -883,12 +883,12 @@ def _entities(text: str, words: Sequence[Token]) -> list[Target]:
 def _entity(text: str, words: Sequence[Token], first: int, last: int) -> Target:
     """Rare and multi-word names first; everyday ones (`US`, `China`) after rare terms."""
     rarity = min(w.lex.bare_zipf for w in words[first:last + 1])
-    rank = float(TargetKind.ENTITY)
+    rank = float(ENTITY)
     if rarity >= 4.5:
-        rank = TargetKind.RARE_TERM + 0.5
+        rank = RARE_TERM + 0.5
     elif last == first and not words[first].acronym and rarity >= 3.0:
         rank += 0.3
-    return _target(text, words, first, last, TargetKind.ENTITY, rarity, rank)
+    return _target(text, words, first, last, ENTITY, rarity, rank)
 
 
 def _capitalised(words: Sequence[Token], i: int) -> bool:
@@ -915,7 +915,7 @@ def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
             continue
         rarity = word.lex.rarity
         if rarity < RARE_ZIPF:
-            found.append(_target(text, words, i, i, TargetKind.RARE_TERM, rarity + _verb_penalty(words, i)))
+            found.append(_target(text, words, i, i, RARE_TERM, rarity + _verb_penalty(words, i)))
     return found
 
 
