@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
@@ -176,6 +177,7 @@ _TRAILING_CLAUSE = re.compile(
 )  # `(?<!\s)`: tried once per run of spaces, not at each of them (a long run made the search quadratic)
 
 
+@lru_cache(maxsize=1024)  # the same rest of a clause is cut again for each form that asks about it (half the calls)
 def _without_trailing(text: str) -> str:
     """`text` without the clause that follows the one holding the answer (`_TRAILING_CLAUSE`), never cut inside a
     list (`so that age, sex, education [and region] match …`) nor a `between … and …` pair: half a list or half
@@ -892,7 +894,7 @@ def _named_person(text: str, words: Sequence[Token], clause: Clause) -> bool:
     does."""
     # `engineer Tommy Flowers`: a noun for people says so (in lower case: `Weightman` is a name, not a trade)
     name = [w for w in words if not (w.lex.people and w.text[:1].islower())]
-    if name and all(w.text[:1].isupper() for w in name) and len(name) < len(words) \
+    if name and len(name) < len(words) and all(w.text[:1].isupper() for w in name) \
             and not any(w.acronym or w.lex.number for w in name):
         return True
     # `Associated Press reporter Robert Geiger`: a title in lower case before the name, a noun for people in the

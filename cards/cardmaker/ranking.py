@@ -332,7 +332,7 @@ def question_features(form: str, target: Target | None, question: Question, orde
     if answer and answer[-1].lex.people:
         found["answer_people"] = 1.0  # `Researchers`, `Audiences`: a group anyone could name
     words_of_answer = [w for w in answer if not w.lex.number]  # a number's rarity would load all of wordfreq
-    if words_of_answer and min(w.lex.rarity for w in words_of_answer) < 3.0:
+    if words_of_answer and min([w.lex.rarity for w in words_of_answer]) < 3.0:
         found["answer_rare"] = 1.0
     if _JOINED.search(question.answer):
         found["answer_joined"] = 1.0  # `bacteria, yeast, or silkworms`: a short list asked whole
@@ -346,7 +346,7 @@ def question_features(form: str, target: Target | None, question: Question, orde
     if text.startswith(("Who ", "Whose ")) or ", who " in text:
         found["who"] = 1.0
     opening = " ".join(words[:6]).lower().split()
-    if not any(wh in opening for wh in ("what", "who", "whose", "how", "where", "when", "which")):
+    if _WH_WORDS.isdisjoint(opening):
         found["wh_in_the_middle"] = 1.0  # `… against how many cents for containers?`
     if words and words[-1].lower() in PREPOSITIONS:
         found["preposition_at_the_end"] = 1.0  # `what did standard box sizes matter more than?`
@@ -359,6 +359,7 @@ def question_features(form: str, target: Target | None, question: Question, orde
 
 
 _JOINED = re.compile(r", | and | or ")
+_WH_WORDS = frozenset(("what", "who", "whose", "how", "where", "when", "which"))
 
 
 QUESTION_FEATURES = (
