@@ -26,6 +26,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     SUBORDINATORS,
+    UNKNOWN,
     VERBS_AMONG_STOPWORDS,
     moved,
     with_text,
@@ -373,7 +374,7 @@ def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:
     followed_by_verb = following in AUXILIARIES or (following.endswith("ed") and len(following) > 4)
     return (
         word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")) and not followed_by_verb
-        and words[i].lex.base != word and words[i].lex.parts != {""}  # `lime clasts`: the lexicon knows verbs
+        and words[i].lex.base != word and words[i].lex.parts != UNKNOWN  # `lime clasts`: the lexicon knows verbs
     )
 
 

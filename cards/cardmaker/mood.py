@@ -24,6 +24,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     SUBORDINATORS,
+    UNKNOWN,
     VERBS_AMONG_STOPWORDS,
     adjacent,
     moved,
@@ -215,7 +216,7 @@ def _no_subject(text: str, words: Sequence[Token], first: int, after_lead: bool)
     if "NOUN" not in verb.lex.parts and "ADJ" not in verb.lex.parts:
         return not _finite_after(text, words, first)
     following = words[first + 1]
-    no_compound = "NOUN" not in following.lex.parts and following.lex.parts != {""}  # `Give [new] members …`,
+    no_compound = "NOUN" not in following.lex.parts and following.lex.parts != UNKNOWN  # `Give [new] members …`,
     # `Cut [any] line …`; not `Sleep [spindles] …`, `Heat [loss] from …`, where the first word is a noun's modifier
     return (after_lead or no_compound) and not _finite_after(text, words, first)
 

@@ -59,6 +59,7 @@ from cards.cardmaker.words import (
     STOPWORDS,
     SUBORDINATORS,
     TWO_WORD_APPROXIMATORS,
+    UNKNOWN,
     VERBS_AMONG_STOPWORDS,
     is_people_noun,
     lex,
@@ -201,7 +202,7 @@ def _joins_nouns(text: str, cut: int) -> bool:
     registrations]`, `require steel [and concrete frames]`; but `sinks … [and spreads]`, `[and then] SMIC`."""
     following = text[cut + len(" and "):].split(" ", 1)[0].lower()
     parts = parts_of_speech(following)
-    if following in ADVERBS or "ADV" in parts or parts == {""}:
+    if following in ADVERBS or "ADV" in parts or parts == UNKNOWN:
         return False
     before = text[:cut].rsplit(" ", 1)[-1].lower()
     plurals = "NOUN" in parts and following.endswith("s") and before.endswith("s")  # `outsiders and [rivals]`
@@ -366,7 +367,7 @@ def _joined_end(text: str, first: Target, lists: list[tuple[int, int]]) -> int |
     if pair is None:
         return None
     parts = parts_of_speech(pair.group(1).lower())
-    if "NOUN" not in parts and "ADJ" not in parts and parts != {""}:
+    if "NOUN" not in parts and "ADJ" not in parts and parts != UNKNOWN:
         return None  # `sinks and [spreads]`: two predicates, not two nouns
     return pair.end()
 
@@ -941,7 +942,7 @@ def _lower_first(subject: str, names: frozenset[str], mid_sentence: bool = False
     fungi push …`): its capital is only the claim's, and a name mid-sentence is in `names`."""
     first, _, rest = subject.partition(" ")
     bare = first.removesuffix("'s").removesuffix("’s")
-    unknown = bare.isalpha() and parts_of_speech(bare.lower()) == {""} and not mid_sentence
+    unknown = bare.isalpha() and parts_of_speech(bare.lower()) == UNKNOWN and not mid_sentence
     keep = (is_acronym(bare) or bare in names or rest[:1].isupper() or unknown) and first.lower() not in STOPWORDS
     return subject if keep or not first else first[0].lower() + first[1:] + (" " + rest if rest else "")
 
@@ -998,7 +999,7 @@ def _unit_symbol(word: Token) -> bool:
     """`km`, `h` (of `km/h`), `kg`, `HRC`: a short symbol no dictionary knows, not a name's word (`Rapa [Nui]`), a
     function word or an era (`3500 [BC]` asks `when`)."""
     text = word.text
-    return text.isalpha() and len(text) <= 4 and word.lex.parts == {""} and word.lower not in STOPWORDS \
+    return text.isalpha() and len(text) <= 4 and word.lex.parts == UNKNOWN and word.lower not in STOPWORDS \
         and word.lower not in _ERAS and not (text[:1].isupper() and not text.isupper())
 
 
@@ -1041,7 +1042,7 @@ def _names_a_thing(answer: str) -> bool:
         if lex(word).number or is_acronym(word):
             return True
         parts = parts_of_speech(word)
-        if "NOUN" in parts or parts == {""}:
+        if "NOUN" in parts or parts == UNKNOWN:
             return True
     return False
 

@@ -26,6 +26,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
+    UNKNOWN,
     named_at,
     tokens,
 )
@@ -194,7 +195,7 @@ def _integrity(found: dict[str, float], target: Target, context: Context, span: 
     if head_tag not in (NOUN, NAME, NUM):
         found["head_not_noun"] = 1.0  # `[warning]`, `[optimal]`
     parts = head.lex.bare_parts
-    if parts == {""}:
+    if parts == UNKNOWN:
         found["head_unknown"] = 1.0
     elif "VERB" in parts:
         found["head_maybe_verb"] = 1.0

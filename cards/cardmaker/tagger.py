@@ -39,6 +39,7 @@ from cards.cardmaker.words import (
     PARTICLES,
     PREPOSITIONS,
     STOPWORDS,
+    UNKNOWN,
     VERBS_AMONG_STOPWORDS,
     adjacent,
     lex,
@@ -228,7 +229,7 @@ def _closed(text: str, lower: str, inside: bool) -> str | None:
     function, other = _function_word(lower)
     if function is not None or lex(lower).number:
         return function or NUM
-    if text[:1].isupper() and (inside or lex(lower).parts == {""}):
+    if text[:1].isupper() and (inside or lex(lower).parts == UNKNOWN):
         return NAME  # mid-sentence capitals, and a first word the lexicon does not know (`Masic estimates …`)
     return other
 
@@ -275,7 +276,7 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
     if previous == AUX and before in BE | {"has", "have", "had", "been"} and (lower.endswith(("ed", "en"))
                                                                              or word.lex.irregular):
         return VERB  # `cannot be phished`, `has grown`
-    if parts == {""}:
+    if parts == UNKNOWN:
         return _unknown(word)
     can_verb, can_noun = "VERB" in parts, "NOUN" in parts
     can_adj, can_adv = "ADJ" in parts, "ADV" in parts
@@ -445,7 +446,7 @@ def _unknown(word: Token) -> str:
 
 def _nounish(word: Token) -> bool:
     """A word that can head or continue a noun phrase (`stony [soil]`, `the 1912 [medals]`)."""
-    return word.lower not in STOPWORDS and (bool(word.lex.parts & {"NOUN"}) or word.lex.parts == {""}
+    return word.lower not in STOPWORDS and (bool(word.lex.parts & {"NOUN"}) or word.lex.parts == UNKNOWN
                                             or word.lower in NUMBER_WORDS)
 
 
@@ -477,4 +478,4 @@ def _takes(following: Token) -> bool:
     if lower in ("that", "not", "no", "more", "less", "about", "up", "down", "out", "off") or lower.endswith("ly"):
         return True
     return following.text[:1].isupper() or bool(following.lex.parts & {"NOUN", "ADJ", "ADV"}) \
-        or following.lex.parts == {""}
+        or following.lex.parts == UNKNOWN

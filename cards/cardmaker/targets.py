@@ -36,6 +36,7 @@ from cards.cardmaker.words import (
     PREPOSITIONS,
     STOPWORDS,
     TIME_UNITS,
+    UNKNOWN,
     adjacent,
     read_part,
     singular,
@@ -246,9 +247,9 @@ def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
         return False
     lex = words[target.first_token].lex
     parts = lex.bare_parts
-    if parts == {""} and "-" in word:  # `large-scale`, `long-term`: an adjective's compound
+    if parts == UNKNOWN and "-" in word:  # `large-scale`, `long-term`: an adjective's compound
         return lex.head_parts <= {"ADJ", "ADV"}
-    if parts == {""}:  # unknown to the lexicon: an adjective's or a participle's ending tells
+    if parts == UNKNOWN:  # unknown to the lexicon: an adjective's or a participle's ending tells
         return word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
     return parts.isdisjoint({"NOUN", "PROPN"})
 
@@ -273,7 +274,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
     first = last = target.first_token
     # `Sign language …`: a sentence's first word is capitalised for the sentence, not as a name
     sentence_start = (target.first_token == 0 or words[target.first_token].start == claim_start) \
-        and words[target.first_token].lex.parts != {""}
+        and words[target.first_token].lex.parts != UNKNOWN
 
     def joins(i: int) -> bool:
         word = words[i]
@@ -282,7 +283,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         bare = word.lower.removesuffix("'s")
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
                                                                    and parts.isdisjoint({"NOUN", "ADJ"}))
-        by_position = i == 0 and word.text[1:].islower() and parts != {""}  # `Pro rata`: capital for the sentence
+        by_position = i == 0 and word.text[1:].islower() and parts != UNKNOWN  # `Pro rata`: capital for the sentence
         if entity and (not word.text.islower() or "VERB" in parts):
             return False  # `Fischer random chess`; but `the Reformation spread`: a name and its verb
         if (i in verbs or not content or word.text[0].isdigit() or word.start < claim_start
@@ -298,7 +299,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
             return False  # `elk now avoid`, `brought back beavers`
         participle = word.lower.endswith(("ed", "en")) and (before in DETERMINERS or before in PREPOSITIONS)
         return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
-                or parts == {""})  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
+                or parts == UNKNOWN)  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
 
     while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
            and not words[first - 1].lower.endswith("'s") and joins(first - 1)):

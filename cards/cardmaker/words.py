@@ -324,11 +324,11 @@ def is_people_noun(word: str) -> bool:
     if lower in PEOPLE_NOUNS:
         return True
     listed = re.match(r"(.+)lists?$", lower)
-    if listed and parts_of_speech(listed.group(1)) != {""}:
+    if listed and parts_of_speech(listed.group(1)) != UNKNOWN:
         return False  # `checklists`, `playlist`: a list; not `journalists`, `novelists`
     if _PERSON_ENDING.search(lower) and not lower.endswith("deer") and _known_person_form(lower):
         return True
-    if lower.endswith(("ist", "ists")) and parts_of_speech(lower) == {""} and not listed:
+    if lower.endswith(("ist", "ists")) and parts_of_speech(lower) == UNKNOWN and not listed:
         return True  # `audiologists`: too rare for the lexicon, a person all the same
     if _trade(lower):
         return True
@@ -355,7 +355,7 @@ def _trade(lower: str) -> bool:
         return False
     stem = lower[:trade.start()]
     if trade.group().startswith("ster"):
-        return len(stem) >= 4 and parts_of_speech(stem) != {""}
+        return len(stem) >= 4 and parts_of_speech(stem) != UNKNOWN
     return len(stem) >= 3 and any("VERB" in parts_of_speech(s) for s in (stem, stem + "e"))
 
 
@@ -365,7 +365,7 @@ def _known_person_form(lower: str) -> bool:
     if lower.endswith(("man", "men")) and not lower.endswith(("person", "persons")):
         singular = lower[:-3] + "man"
         stem = singular[:-5] if singular.endswith("woman") else singular[:-3]
-        return stem.endswith("er") or parts_of_speech(stem) != {""} or parts_of_speech(stem.rstrip("s")) != {""}
+        return stem.endswith("er") or parts_of_speech(stem) != UNKNOWN or parts_of_speech(stem.rstrip("s")) != UNKNOWN
     return True
 
 
@@ -756,6 +756,11 @@ def lexicon() -> Lexicon:
     return Lexicon(table, overrides)
 
 
+# The parts of speech of a word the lexicon does not know: compared with a word's parts again and again, as a
+# constant (a set literal `{""}` is built anew at each comparison).
+UNKNOWN = frozenset({""})
+
+
 @lru_cache(maxsize=8192)
 def parts_of_speech(word: str) -> frozenset[str]:
     """What English uses a word as (NOUN, VERB, ADJ, ADV, AUX), from lemminflect's lexicon; {""} if unknown.
@@ -764,7 +769,7 @@ def parts_of_speech(word: str) -> frozenset[str]:
     """
     found = lexicon().categories(word.lower())
     if not found:
-        return frozenset({""})
+        return UNKNOWN
     return frozenset("AUX" if part == "modal" else part.upper() for part in found)
 
 
