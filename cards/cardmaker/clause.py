@@ -192,7 +192,7 @@ def _names_its_noun(words: Sequence[Token]) -> bool:
     if following.plural and "NOUN" in following.lex.parts:
         return words[0].lower in ("these", "those")  # `These worms`; but `This [helps] …`, `This [costs] …`: verbs
     inflected = following.lex.verb_base not in ("", following.lower)  # `These included …`
-    return bool(following.lex.parts & {"NOUN", "ADJ"}) and not inflected
+    return not following.lex.parts.isdisjoint(("NOUN", "ADJ")) and not inflected
 
 
 def _clause_goes_on(kept: Sequence[tuple[int, Token]], after: int, verb_offsets: frozenset[int]) -> bool:
@@ -333,7 +333,7 @@ def _plural_then_base_verb(head: Token, following: Token) -> bool:
     """`Glaciers carve`, `electronics rely`: a plural noun, then a base-form verb."""
     word = following.lower
     return (
-        head.plural and not following.lex.parts.isdisjoint({"VERB", ""})  # not `streams once`
+        head.plural and not following.lex.parts.isdisjoint(("VERB", ""))  # not `streams once`
         and following.lex.verb_base in ("", word)  # a base form: not `babies born`
         and following.text[0].islower() and "-" not in word and not adjective_like(word)
         and (word not in STOPWORDS or word in VERBS_AMONG_STOPWORDS) and not word.endswith("s")

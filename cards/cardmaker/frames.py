@@ -370,7 +370,7 @@ def _placed(words: Sequence[Token], shift: int, start: int = 0) -> tuple[Token, 
 def _modifies(word: Token) -> bool:
     """A word that can stand before a noun in its phrase: `soil`, `long-term`, `aluminous` (a rare word)."""
     parts = word.lex.parts
-    known = bool(parts & {"ADJ", "NOUN"}) or parts == UNKNOWN
+    known = not parts.isdisjoint(("ADJ", "NOUN")) or parts == UNKNOWN
     return word.lower not in STOPWORDS and not word.text[0].isdigit() and known
 
 

@@ -238,7 +238,7 @@ def _verbs_after(words: Sequence[Token], i: int) -> set[int]:
     """Words that end an object: `keep doors closed`, `leave a stove burning` (a participle), `… and leave early`
     (a second verb)."""
     return {j for j in range(i + 1, min(len(words), i + MAX_OBJECT_WORDS + 1))
-            if (words[j].lower.endswith("ed") and words[j].lex.parts & {"VERB", "ADJ"}
+            if (words[j].lower.endswith("ed") and not words[j].lex.parts.isdisjoint(("VERB", "ADJ"))
                 and words[j - 1].lower not in DETERMINERS)  # `in [a preheated] Dutch oven`: an adjective
             or (words[j].lower.endswith("ing") and "VERB" in words[j].lex.parts
                 and words[j - 1].lower not in DETERMINERS and words[j - 1].lower not in PREPOSITIONS

@@ -648,7 +648,8 @@ def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool
         return False
     between = clause.text[lexical.end:start]
     inside = [w for w in before if w.start >= lexical.end]
-    modifier = any(w.lower.endswith("ing") and 0 < i < len(inside) - 1 and inside[i - 1].lex.parts & {"NOUN", ""}
+    modifier = any(w.lower.endswith("ing") and 0 < i < len(inside) - 1
+                   and not inside[i - 1].lex.parts.isdisjoint(("NOUN", ""))
                    and "NOUN" not in inside[i + 1].lex.parts for i, w in enumerate(inside))  # not `their closing costs`
     return not _STRANDING.search(between) and len(between.split()) <= MAX_STRANDED_WORDS \
         and not any(w.lower in SUBORDINATORS for w in inside) and not modifier  # `cites estimates that …`

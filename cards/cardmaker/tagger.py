@@ -366,7 +366,7 @@ def _sure_verb_later(breaks: Sequence[int], words: Sequence[Token], i: int) -> b
         word, before = words[j], words[j - 1]
         if before.lower in _DETERMINERS or before.lower in PREPOSITIONS or not word.text.islower():
             continue
-        if word.lower in NAMING_PARTICIPLES and before.lex.parts & {"NOUN"}:
+        if word.lower in NAMING_PARTICIPLES and "NOUN" in before.lex.parts:
             continue  # `cords [called] rhizomorphs`, `a process [known] as …`: it names the noun before it
         if (word.lex.irregular and not word.lower.endswith("s")) or (word.lower.endswith("ed") and len(word.lower) > 4
                                                                        and "VERB" in word.lex.parts):
@@ -446,7 +446,7 @@ def _unknown(word: Token) -> str:
 
 def _nounish(word: Token) -> bool:
     """A word that can head or continue a noun phrase (`stony [soil]`, `the 1912 [medals]`)."""
-    return word.lower not in STOPWORDS and (bool(word.lex.parts & {"NOUN"}) or word.lex.parts == UNKNOWN
+    return word.lower not in STOPWORDS and ("NOUN" in word.lex.parts or word.lex.parts == UNKNOWN
                                             or word.lower in NUMBER_WORDS)
 
 
@@ -477,5 +477,5 @@ def _takes(following: Token) -> bool:
         return True
     if lower in ("that", "not", "no", "more", "less", "about", "up", "down", "out", "off") or lower.endswith("ly"):
         return True
-    return following.text[:1].isupper() or bool(following.lex.parts & {"NOUN", "ADJ", "ADV"}) \
+    return following.text[:1].isupper() or not following.lex.parts.isdisjoint(("NOUN", "ADJ", "ADV")) \
         or following.lex.parts == UNKNOWN

@@ -251,7 +251,7 @@ def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
         return lex.head_parts <= {"ADJ", "ADV"}
     if parts == UNKNOWN:  # unknown to the lexicon: an adjective's or a participle's ending tells
         return word.lower().endswith(("ed", "ible", "able", "ous", "ive", "ful", "less"))
-    return parts.isdisjoint({"NOUN", "PROPN"})
+    return parts.isdisjoint(("NOUN", "PROPN"))
 
 
 MAX_PHRASE_WORDS = 4
@@ -282,7 +282,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         before = words[i - 1].lower if i else ""
         bare = word.lower.removesuffix("'s")
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
-                                                                   and parts.isdisjoint({"NOUN", "ADJ"}))
+                                                                   and parts.isdisjoint(("NOUN", "ADJ")))
         by_position = i == 0 and word.text[1:].islower() and parts != UNKNOWN  # `Pro rata`: capital for the sentence
         if entity and (not word.text.islower() or "VERB" in parts):
             return False  # `Fischer random chess`; but `the Reformation spread`: a name and its verb
@@ -295,10 +295,10 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         if word.lower.endswith("ing") and "ADJ" not in parts:  # `beats sleeping pills`; not `building fabs`
             return i - 1 in verbs or before in DETERMINERS
         after_verb = i - 1 in verbs or (i > 0 and words[i - 1].lex.verb_base not in ("", before))  # `brought back …`
-        if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint({"ADJ", "NOUN"}) or after_verb)):
+        if word.lower in ADVERBS or ("ADV" in parts and (parts.isdisjoint(("ADJ", "NOUN")) or after_verb)):
             return False  # `elk now avoid`, `brought back beavers`
         participle = word.lower.endswith(("ed", "en")) and (before in DETERMINERS or before in PREPOSITIONS)
-        return (bool(parts & {"NOUN", "ADJ"}) or participle  # `a trained workforce`, `on oversized stations`
+        return (not parts.isdisjoint(("NOUN", "ADJ")) or participle  # `a trained workforce`, `on oversized stations`
                 or parts == UNKNOWN)  # `long-term`, `aluminous`, `clasts`: words too rare for the lexicon
 
     while (not entity and first > 0 and last - first + 1 < MAX_PHRASE_WORDS and adjacent(words, first - 1)
@@ -306,7 +306,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         first -= 1
     def noun_after(i: int) -> bool:
         return (i < len(words) and adjacent(words, i - 1) and joins(i)
-                and not words[i].lex.bare_parts.isdisjoint({"NOUN", ""})
+                and not words[i].lex.bare_parts.isdisjoint(("NOUN", ""))
                 and "ADV" not in words[i].lex.parts  # `the sentence back`
                 and not (entity and _ends_as_adjective(words, i))
                 and not _object_follows(words, i))
@@ -855,7 +855,7 @@ def _is_unit(token: Token) -> bool:
     parts = token.lex.parts
     if "-" in token.lower:
         return "NOUN" in parts
-    return bool(parts & {"NOUN", ""})  # not `2 sits`, `one leaked login`: a verb is no unit
+    return not parts.isdisjoint(("NOUN", ""))  # not `2 sits`, `one leaked login`: a verb is no unit
 
 
 def _entities(text: str, words: Sequence[Token]) -> list[Target]:
