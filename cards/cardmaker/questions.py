@@ -17,9 +17,10 @@ A question is kept only when its answer is short and nowhere on the front.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
@@ -286,30 +287,9 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
     lists = _noun_lists(reading)
     ranked = _grouped([t for t in reading.targets if t.start >= reading.claim_start
                        and not _one_of_a_list(reading.text, t, lists)])[:MAX_TARGETS_ASKED]
-    numbers = [t for t in ranked if t.kind is NUMBER and not _with_rate(t)]
-    best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
-    joined = _joined_targets(reading, lists)  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
-    people = [t for t in ranked if _is_person(t, clause)]  # `Who wrote …? Bach` beats `What did Bach write?`
-    # A target is tried in a form more than once (the best is among `people` and `ranked` too): asked once.
-    subject = _once(lambda t: _subject_question(clause, t))
-    fronted = _once(lambda t: _fronted_question(clause, t, names))
-    in_place = _once(lambda t: _in_place_question(clause, t))
-    attempts: list[tuple[str, Target | None, Callable[[], Question | None]]] = [
-        *(("number", t, lambda t=t: _number_question(clause, t, names)) for t in numbers),
-        *(("fronted", t, lambda t=t: fronted(t) or in_place(t)) for t in joined),
-        *(("subject", t, lambda t=t: subject(t)) for t in people),
-        *(("subject", t, lambda t=t: subject(t)) for t in best),
-        *(("fronted", t, lambda t=t: fronted(t)) for t in best),
-        *(("in_place", t, lambda t=t: in_place(t)) for t in best if _after_verb(clause, t)),
-        *(("subject", t, lambda t=t: subject(t)) for t in ranked),
-        *(("fronted", t, lambda t=t: fronted(t)) for t in ranked),
-        ("subject_phrase", None, lambda: _subject_phrase_question(clause)),
-        ("object_phrase", None, lambda: _object_phrase_question(clause, names)),
-        *(("in_place", t, lambda t=t: in_place(t)) for t in ranked),
-    ]
     found: dict[str, tuple[str, Target | None, Question]] = {}
-    budget = len(attempts)
-    for tried, (form, target, attempt) in enumerate(attempts):
+    budget = math.inf  # how many attempts are made: all of them, until the first question is found
+    for tried, (form, target, attempt) in enumerate(_attempts(reading, clause, names, ranked, lists)):
         if tried >= budget:
             break
         question = attempt()
@@ -319,6 +299,48 @@ def make_questions(reading: Reading, clause: Clause | None, podcast: str,
                 break
             budget = min(budget, tried + 1 + ATTEMPTS_AFTER_FIRST)
     return list(found.values())
+
+
+def _attempts(reading: Reading, clause: Clause, names: frozenset[str], ranked: list[Target],
+              lists: list[tuple[int, int]]) -> Iterator[tuple[str, Target | None, Callable[[], Question | None]]]:
+    """The attempts `make_questions` makes, in the forms' order: (form, target asked for, what makes the question).
+
+    A generator: what decides the later attempts (a list asked whole, which
+    targets are people, whether the best follows the verb) is read only when
+    they are reached, and most key points have their questions before that.
+    """
+    numbers = [t for t in ranked if t.kind is NUMBER and not _with_rate(t)]
+    best = ranked[:1]  # what the cloze hides first: asked in every form before anything else is
+    # A target is tried in a form more than once (the best is among the people and `ranked` too): asked once.
+    subject = _once(lambda t: _subject_question(clause, t))
+    fronted = _once(lambda t: _fronted_question(clause, t, names))
+    in_place = _once(lambda t: _in_place_question(clause, t))
+
+    def fronted_or_in_place(target: Target) -> Question | None:
+        return fronted(target) or in_place(target)
+
+    for t in numbers:
+        yield "number", t, partial(_number_question, clause, t, names)
+    for t in _joined_targets(reading, lists):  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
+        yield "fronted", t, partial(fronted_or_in_place, t)
+    for t in ranked:
+        if _is_person(t, clause):  # `Who wrote …? Bach` beats `What did Bach write?`
+            yield "subject", t, partial(subject, t)
+    for t in best:
+        yield "subject", t, partial(subject, t)
+    for t in best:
+        yield "fronted", t, partial(fronted, t)
+    for t in best:
+        if _after_verb(clause, t):
+            yield "in_place", t, partial(in_place, t)
+    for t in ranked:
+        yield "subject", t, partial(subject, t)
+    for t in ranked:
+        yield "fronted", t, partial(fronted, t)
+    yield "subject_phrase", None, partial(_subject_phrase_question, clause)
+    yield "object_phrase", None, partial(_object_phrase_question, clause, names)
+    for t in ranked:
+        yield "in_place", t, partial(in_place, t)
 
 
 def _once(make: Callable[[Target], Question | None]) -> Callable[[Target], Question | None]:
