@@ -1079,7 +1079,7 @@ def _broken(text: str) -> bool:
     `start with the what`), inside a name or a quotation (`what year 'West End Blues'`, `where' Home for Boys`),
     or beside another wh-word (`what would which outgrow`)."""
     words = text.rstrip("?").split()
-    lowered = [word.lower().strip(",") for word in words]  # in one pass: most words are no wh-word
+    lowered = [word.strip(",") for word in text.rstrip("?").lower().split()]  # one pass: most words are no wh-word
     for i in [i for i, lower in enumerate(lowered) if lower in _WH]:
         word = words[i]
         if i == 0:  # `What can which regrow, …?`: a relative pronoun where the claim's subject stood

@@ -595,7 +595,7 @@ def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, fron
 
 def _core(words: Sequence[Token], target: Target) -> tuple[str, ...]:
     """The words of a target that give it away (`giveaway.core_tokens`), without a possessive `'s`."""
-    return tuple(w.lex.bare for w in core_tokens(words[target.first_token:target.last_token + 1]))
+    return tuple([w.lex.bare for w in core_tokens(words[target.first_token:target.last_token + 1])])
 
 
 def in_key_point(ranked: tuple[Target, ...], key_words: Sequence[Token],

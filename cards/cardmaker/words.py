@@ -233,7 +233,7 @@ def tokens(text: str) -> tuple[Token, ...]:
     for match in TOKEN.finditer(text):
         word = match.group()
         lower = word.lower().replace("’", "'") if curly else word.lower()
-        found.append(tuple.__new__(Token, (word, *match.span(), lower, lex(lower))))
+        found.append(tuple.__new__(Token, (word, match.start(), match.end(), lower, lex(lower))))
     return tuple(found)
 
 
