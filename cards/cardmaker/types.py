@@ -33,6 +33,11 @@ def is_acronym_word(text: str) -> bool:
     return is_acronym(letters)
 
 
+# The parts of speech of a word the lexicon does not know (`words.parts_of_speech`): compared with a word's parts
+# again and again, as a constant (a set literal `{""}` is built anew at each comparison).
+UNKNOWN = frozenset({""})
+
+
 class TargetKind(enum.IntEnum):
     """What a cloze target is; lower values are preferred."""
 
@@ -67,7 +72,7 @@ class Token(NamedTuple):
         """A plural noun, not a possessive (`children`, `clasts`; not `child's`), nor a name the lexicon does not
         know that happens to end in -s (`Douglas`, `TLS`)."""
         return self.lex.plural and not self.lower.endswith("'s") and not (self.text[:1].isupper()
-                                                                            and self.lex.parts == {""})
+                                                                            and self.lex.parts == UNKNOWN)
 
     @property
     def acronym(self) -> bool:

@@ -16,7 +16,7 @@ from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from cards.cardmaker.types import Token
+from cards.cardmaker.types import UNKNOWN, Token
 
 # --- word lists -----------------------------------------------------------------------------------
 
@@ -754,11 +754,6 @@ def lexicon() -> Lexicon:
             word = word_of(line)
             overrides[word] = (*overrides.get(word, ()), _entry(line))
     return Lexicon(table, overrides)
-
-
-# The parts of speech of a word the lexicon does not know: compared with a word's parts again and again, as a
-# constant (a set literal `{""}` is built anew at each comparison).
-UNKNOWN = frozenset({""})
 
 
 @lru_cache(maxsize=8192)
