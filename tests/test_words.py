@@ -69,7 +69,7 @@ def test_the_lexicons_singulars_are_lemminflects() -> None:
         assert lexicon().singular(plural) in lemminflect.getAllLemmas(plural, "NOUN").get("NOUN", ()), plural
 
 
-def test_binary_search_finds_every_line_of_a_word_and_nothing_else() -> None:
+def test_the_search_finds_every_line_of_a_word_and_nothing_else() -> None:
     table = b"apple,NOUN,apple\nbear,VERB,bear\nbear,NOUN,bear\nbearing,NOUN,bearing\nzoo,NOUN,zoo"
     lexicon = Lexicon(table, {"bear": (Entry("adj", "bear"),)})
     assert lexicon.categories("apple") == ("noun",)
@@ -79,8 +79,24 @@ def test_binary_search_finds_every_line_of_a_word_and_nothing_else() -> None:
     assert [lexicon.categories(word) for word in ("aardvark", "bea", "bears", "zoos", "")] == [()] * 5
 
 
+def test_a_word_is_found_between_any_two_samples() -> None:
+    """Samples a few bytes apart: a word's lines may straddle one, or stand before the first."""
+
+    class Sampled(Lexicon):
+        SAMPLE_BYTES = 7
+
+    table = b"apple,NOUN,apple\nbear,VERB,bear\nbear,NOUN,bear\nbear,ADJ,bear\nbearing,NOUN,bearing\nzoo,NOUN,zoo"
+    lexicon = Sampled(table, {})
+    assert len(lexicon._sample_starts) > 3
+    assert lexicon.categories("apple") == ("noun",)
+    assert lexicon.categories("bear") == ("verb", "noun", "adj")
+    assert lexicon.categories("bearing") == ("noun",)
+    assert lexicon.categories("zoo") == ("noun",)
+    assert [lexicon.categories(word) for word in ("aardvark", "bea", "bears", "zoos", "")] == [()] * 5
+
+
 def test_the_table_is_sorted_by_word() -> None:
-    """Words are found by binary search: that needs lemminflect's lines in word order."""
+    """Words are found between samples of the table (`Lexicon`): that needs lemminflect's lines in word order."""
     from cards.cardmaker.words import package_folder, word_of
 
     lines = gzip.decompress((package_folder("lemminflect") / "resources" / "lemma_lu.csv.gz").read_bytes())
