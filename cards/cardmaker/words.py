@@ -586,7 +586,7 @@ class FrequencyList:
             unpacker.skip()
         self._starts.append(unpacker.tell())  # where the last one ends
         self._packed = packed
-        self._decoded: dict[int, frozenset[bytes]] = {}
+        self._decoded: dict[int, bytes] = {}
         self._asked = 0
         self._map: dict[bytes, int] | None = None
 
@@ -609,17 +609,21 @@ class FrequencyList:
             index = bisect.bisect_right(self._starts, at) - 1
             if index >= len(self._starts) - 1:
                 return None
-            if word in self._words_of(index):
+            if _BETWEEN_WORDS + word + _BETWEEN_WORDS in self._words_of(index):
                 return index
             at = self._packed.find(needle, at + 1)  # inside a longer word: look further
         return None
 
-    def _words_of(self, index: int) -> frozenset[bytes]:
+    def _words_of(self, index: int) -> bytes:
+        """Bucket `index`'s words, each between two `_BETWEEN_WORDS`: a word is looked for with one search of
+        these bytes, in C. (A set of the bucket's thousand words, built to look up one, cost their hashes, and
+        every full pass of the garbage collector went through it.)"""
         if index not in self._decoded:
             piece = self._packed[self._starts[index]:self._starts[index + 1]]
             import msgpack
 
-            self._decoded[index] = frozenset(msgpack.unpackb(piece, raw=True))
+            words = msgpack.unpackb(piece, raw=True)
+            self._decoded[index] = _BETWEEN_WORDS + _BETWEEN_WORDS.join(words) + _BETWEEN_WORDS
         return self._decoded[index]
 
     def _buckets(self) -> list[list[bytes]]:
@@ -630,6 +634,9 @@ class FrequencyList:
     def words(self) -> Iterator[bytes]:
         """Every word, most common first."""
         return (word for bucket in self._buckets() for word in bucket)
+
+
+_BETWEEN_WORDS = b"\xff"  # a byte UTF-8 never holds: it parts a bucket's words, and no word's bytes hold it
 
 
 @cache
