@@ -158,7 +158,8 @@ def clause_parts(text: str, words: Sequence[Token], tags: Sequence[str], main_ve
     -1; where an example's marker ends (`such as`), else -1."""
     subordinate, inside = [], False
     for i, word in enumerate(words):
-        if i and text[words[i - 1].end:word.start].strip(" ") not in ("", "'", "’"):
+        between = text[words[i - 1].end:word.start] if i else " "
+        if between != " " and between.strip(" ") not in ("", "'", "’"):  # most words: one space before
             inside = False  # a comma: another part of the sentence
         if i > main_verb and (word.lower in _SUBORDINATORS or (word.lower == "that" and tags[i - 1] in (NOUN, NAME))):
             inside = True

@@ -169,9 +169,11 @@ def cuts_a_name(text: str, words: Sequence[Token], tags: Sequence[str], target: 
 def _name_joins(text: str, words: Sequence[Token], tags: Sequence[str], i: int) -> bool:
     """Words i and i+1 are two words of one name: both capitalised names, nothing between them but a space or a
     plural possessive's apostrophe (`Waifs' Home`); a possessive `'s` ends a name (`Armstrong's Hot Five`)."""
+    if tags[i] != tagger.NAME or tags[i + 1] != tagger.NAME:
+        return False  # most candidates' neighbours: read no further
     left, right = words[i], words[i + 1]
     between = text[left.end:right.start]
-    return (tags[i] == tagger.NAME and tags[i + 1] == tagger.NAME and left.text[:1].isupper()
+    return (left.text[:1].isupper()
             and right.text[:1].isupper() and not left.lower.endswith(("'s", "’s"))
             and between in (" ", "' ", "’ ") and (between == " " or left.lower.endswith("s")))
 
