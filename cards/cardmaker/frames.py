@@ -162,7 +162,8 @@ def _reported(key_point: str, tokens: Sequence[Token], speakers: frozenset[str],
     words = [w for w in tokens if w.start >= start][:MAX_FRAME_WORDS + 2]
     if len(words) < 3 or words[0].lower in ANAPHORA or words[0].lower in ("you", "we", "i"):
         return None
-    that = next((i for i in range(2, len(words)) if words[i].lower == "that"), None)
+    lowers = [w.lower for w in words]
+    that = lowers.index("that", 2) if "that" in lowers[2:] else None
     verb = None
     if that is not None:  # the verb nearest before `that`, with at most a phrase between (`agrees with Klein`)
         verb = next((i for i in range(that - 1, 0, -1) if _finite_verb(words[i])

@@ -105,8 +105,11 @@ def _read(key_point: str, podcast: str, episode: str, topic: frozenset[str], pre
     claim_start = lead.claim_start if lead else 0
     tags = claims.tags
     after = max(claim_start, framed.aside.setting_end)
-    main_verb = next((i for i, word in enumerate(framed.words) if word.start >= after and tags[i] in (VERB, AUX)),
-                     len(framed.words))
+    main_verb = len(framed.words)  # the claim's first verb, or none
+    for i, word in enumerate(framed.words):
+        if word.start >= after and tags[i] in (VERB, AUX):
+            main_verb = i
+            break
     arguments = (framed.text, framed.words, tags, frame.claim_start if frame else 0, front, topic,
                  framed.shown, claims.advice, framed.aside, main_verb)
     return _Read(framed, claims, claim_start, main_verb, arguments)

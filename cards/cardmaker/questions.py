@@ -367,8 +367,10 @@ def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Targ
         if first.first_token <= verb or first.kind is NUMBER:
             continue
         end = _joined_end(text, first, lists)
+        if end is None:
+            continue  # most targets open no list
         last = next((i for i, w in enumerate(words) if w.end == end), None)
-        if end is None or last is None or len(word_forms(text[first.start:end])) > MAX_ANSWER_WORDS:
+        if last is None or len(word_forms(text[first.start:end])) > MAX_ANSWER_WORDS:
             continue
         if any(i in reading.verbs or words[i].lower in AUXILIARIES for i in range(first.last_token + 1, last + 1)):
             continue  # `ferment fibre [and produce] butyrate`, `what Intel [and TSMC do]`: a verb, not a noun

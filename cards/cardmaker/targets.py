@@ -409,7 +409,9 @@ def _chunks(text: str, words: Sequence[Token], tags: Sequence[str]) -> list[Targ
                     words[end].text[:1].isupper():
                 head -= 1
             start = max(i, end - MAX_TARGET_WORDS + 1)
-            bare = next((j for j in range(start, end + 1) if tags[j] != tagger.VERBAL), end)  # `joining [light nuclei]`
+            bare = start  # without the gerunds before it: `joining [light nuclei]`
+            while bare < end and tags[bare] == tagger.VERBAL:
+                bare += 1
             for first in dict.fromkeys((start, bare, head)):
                 span = words[first:end + 1]
                 if tags[first] != tagger.NUM and any([w.lex.content for w in span]):  # lists: a few words each
