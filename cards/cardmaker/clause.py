@@ -84,7 +84,7 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
         sentence_words = (with_text(first, first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
     if is_imperative(sentence_words):
         return None  # `Look for existing infrastructure like …`: advice, asked in its own form or not at all
-    clause = read_clause(sentence, sentence_words, frozenset(o - indent for o in offsets), shown_before)
+    clause = read_clause(sentence, sentence_words, frozenset([o - indent for o in offsets]), shown_before)
     if clause is not None and reading.text[claim_start:].lstrip()[:1].islower():
         return clause._replace(lowered=True)  # its capital is the claim's, not the key point's
     return clause
@@ -93,8 +93,8 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
 def claim_verb_offsets(reading: Reading) -> frozenset[int]:
     """Where the claim's finite verbs start, in the claim's own coordinates (infinitives left out)."""
     words, start = reading.words, reading.claim_start
-    return frozenset(words[i].start - start for i in reading.verbs
-                     if words[i].start >= start and not (i and words[i - 1].lower == "to"))
+    return frozenset([words[i].start - start for i in reading.verbs
+                      if words[i].start >= start and not (i and words[i - 1].lower == "to")])
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")

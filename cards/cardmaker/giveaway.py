@@ -63,7 +63,7 @@ def core_tokens(span: Sequence[Token]) -> list[Token]:
 def only_the_topic(answer: str, topic: frozenset[str]) -> bool:
     """The answer is the episode's subject and nothing more (`Who survive being frozen? → Tardigrades` in an
     episode on tardigrades): the learner knows it before the question is read, as a cloze never hides it."""
-    if any(lex(word).number for word in word_forms(answer)):
+    if any([lex(word).number for word in word_forms(answer)]):
         return False  # `two hours` in an episode on sleep hours: the number is the answer
     core = core_words(answer)
     return bool(core) and topic.issuperset(core)
@@ -73,6 +73,6 @@ def context_label(podcast: str, episode: str, answers: list[str]) -> str:
     """`Podcast · Episode`, without the episode when it would give an answer away."""
     label = f"{podcast} · {episode}" if episode else podcast
     shown = word_set(label)
-    if any(shows(shown, answer) for answer in answers):
+    if any([shows(shown, answer) for answer in answers]):
         return podcast
     return label

@@ -409,7 +409,7 @@ def _one_of_a_list(text: str, target: Target, lists: list[tuple[int, int]]) -> b
     An item stands next to a comma and a short item (`[age], sex`, `sex, [education]`), or after the `and` that
     ends a list of short items; `Cold, salty water sinks in [the North Atlantic] and spreads …` holds no list.
     """
-    if not any(start <= target.start and target.end <= end for start, end in lists):
+    if not lists or not any(start <= target.start and target.end <= end for start, end in lists):  # most: none
         return False
     before, after = text[:target.start], text[target.end:]
     if after.startswith(", ") and _short_item(after[2:]):
@@ -885,7 +885,7 @@ def _agree(clause: Clause) -> str:
 def _past_time(clause: Clause) -> bool:
     """A year or `ago` in the clause or in the setting before it (`In 1854, Elisha Otis [cut] …`): `shut`, `cut`,
     `cost` read the same in the past, and this says which."""
-    return _YEAR_IN.search(clause.prefix) is not None or any(w.lex.year or w.lower == "ago" for w in clause.words)
+    return _YEAR_IN.search(clause.prefix) is not None or any([w.lex.year or w.lower == "ago" for w in clause.words])
 
 
 _YEAR_IN = re.compile(r"\b(?:1[0-9]\d\d|20\d\d)s?\b")
@@ -920,8 +920,8 @@ def _named_person(text: str, words: Sequence[Token], clause: Clause) -> bool:
     does."""
     # `engineer Tommy Flowers`: a noun for people says so (in lower case: `Weightman` is a name, not a trade)
     name = [w for w in words if not (w.lex.people and w.text[:1].islower())]
-    if name and len(name) < len(words) and all(w.text[:1].isupper() for w in name) \
-            and not any(w.acronym or w.lex.number for w in name):
+    if name and len(name) < len(words) and all([w.text[:1].isupper() for w in name]) \
+            and not any([w.acronym or w.lex.number for w in name]):
         return True
     # `Associated Press reporter Robert Geiger`: a title in lower case before the name, a noun for people in the
     # plural (`reporters`) or the pronoun below says whose it is
@@ -929,7 +929,7 @@ def _named_person(text: str, words: Sequence[Token], clause: Clause) -> bool:
     while first > 0 and words[first - 1].text[:1].isupper():
         first -= 1
     name = list(words[first:])
-    if not name or any(w.acronym or w.lex.number for w in name):
+    if not name or any([w.acronym or w.lex.number for w in name]):
         return False
     if first:
         title = words[first - 1]

@@ -76,7 +76,7 @@ def features(target: Target, context: Context) -> dict[str, float]:
     elif target.kind is ENTITY:
         if size > 1:
             found["name_words_2_plus"] = 1.0
-        if any(w.acronym for w in span):
+        if any([w.acronym for w in span]):
             found["acronym"] = 1.0
     bare = {w.lex.bare for w in core}
     if bare & context.topic and target.kind is not NUMBER:
@@ -229,7 +229,7 @@ def _number(found: dict[str, float], target: Target, span: Sequence[Token], befo
             after: Token | None, touching: bool, words: Sequence[Token]) -> None:
     """What kind of number: with its unit, a year, a share, money, a bare count, one that sets the scene."""
     first = span[0]
-    if len(span) > 1 and not all(w.lex.number or w.lower in STOPWORDS for w in span):
+    if len(span) > 1 and not all([w.lex.number or w.lower in STOPWORDS for w in span]):
         found["number_with_unit"] = 1.0
     if len(span) == 1 and first.lex.year:
         found["year"] = 1.0
@@ -237,7 +237,7 @@ def _number(found: dict[str, float], target: Target, span: Sequence[Token], befo
         found["share"] = 1.0
     if first.text[:1] in "$€£":
         found["money"] = 1.0
-    if all(w.lower in NUMBER_WORDS or w.lower in STOPWORDS for w in span):
+    if all([w.lower in NUMBER_WORDS or w.lower in STOPWORDS for w in span]):
         found["number_word"] = 1.0  # `four`, `a third`
     if before is not None:
         modifier = (before.lower in DETERMINERS or before.lower.endswith("'s")) and touching and after is not None \

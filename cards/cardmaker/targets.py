@@ -377,8 +377,8 @@ def _a_phrase(target: Target, tags: Sequence[str]) -> bool:
     are the number's."""
     inside = tags[target.first_token:target.last_token + 1]
     if target.kind is NUMBER:
-        return not any(t in (tagger.VERB, tagger.AUX) for t in inside)
-    if any(t in _NEVER_IN_A_PHRASE for t in inside) or (tagger.VERBAL in inside[:-1] and not (
+        return tagger.VERB not in inside and tagger.AUX not in inside
+    if not _NEVER_IN_A_PHRASE.isdisjoint(inside) or (tagger.VERBAL in inside[:-1] and not (
             target.first_token and inside[0] == tagger.VERBAL and tags[target.first_token - 1] == tagger.DET)):
         return False  # `building fabs`; but `the [opening number]`
     return inside[-1] in (tagger.NOUN, tagger.NAME, tagger.NUM, tagger.VERBAL)  # `Gut [training]`, `[borrowing]`
@@ -579,7 +579,10 @@ class _FrontWords(NamedTuple):
     def shown_outside(self, target: Target, core: tuple[str, ...], elsewhere: frozenset[str]) -> bool:
         """Every core word also stands somewhere outside the target's own tokens, or `elsewhere` on the front."""
         inside = self.forms[target.first_token:target.last_token + 1]  # a few words: counted without a Counter
-        return all(self.counts[word] > inside.count(word) or word in elsewhere for word in core)
+        for word in core:  # noqa: SIM110  (a loop, not `all` over a generator: asked of every candidate)
+            if self.counts[word] <= inside.count(word) and word not in elsewhere:
+                return False
+        return True
 
 
 def _fits_front(target: Target, words: Sequence[Token], shown: _FrontWords, front: Front,
@@ -887,7 +890,7 @@ def _entities(text: str, words: Sequence[Token]) -> list[Target]:
 
 def _entity(text: str, words: Sequence[Token], first: int, last: int) -> Target:
     """Rare and multi-word names first; everyday ones (`US`, `China`) after rare terms."""
-    rarity = min(w.lex.bare_zipf for w in words[first:last + 1])
+    rarity = min([w.lex.bare_zipf for w in words[first:last + 1]])
     rank = float(ENTITY)
     if rarity >= 4.5:
         rank = RARE_TERM + 0.5
