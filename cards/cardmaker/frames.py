@@ -116,7 +116,7 @@ def _read_frame(key_point: str, words: Sequence[Token], previous: str, episode: 
     elif first in STOPWORDS or first in ANAPHORA:
         return None  # `This says …`, `The study notes …` is no person's claim
     else:
-        named = tuple(w for w in words if w.end <= match.end("speaker") and w.start >= match.start("speaker"))
+        named = tuple([w for w in words if w.end <= match.end("speaker") and w.start >= match.start("speaker")])
     verb = match.groupdict().get("verb")  # none after `According to X,`: a clause follows
     is_clause = not verb or bool(match.group("that")) or verb.split()[0] in CLAUSE_VERBS
     lead = f"According to {speaker}," if speaker else ""

@@ -359,7 +359,7 @@ def _joined_targets(reading: Reading, lists: list[tuple[int, int]]) -> list[Targ
     silkworms]`, `separate them with [nylon washers or a barrier paste]`): a question cannot ask for one item
     while the others stay, but it can ask for them all, as a short answer."""
     text, words = reading.text, reading.words
-    verb = min((v for v in reading.verbs if words[v].start >= reading.claim_start), default=None)
+    verb = min([v for v in reading.verbs if words[v].start >= reading.claim_start], default=None)
     if verb is None:
         return []
     found = []
@@ -820,7 +820,7 @@ def _inverted(clause: Clause, wh: str, gap_start: int, gap_end: int, answer: str
         middle = clause.text[verb_end:gap_start]
     rest = _without_trailing(clause.text[gap_end:])
     subject = _lower_first(clause.text[:clause.verb_token.start].strip(), names, mid_sentence=clause.lowered)
-    text = " ".join(p for p in (wh, auxiliary, subject, main, middle.strip(), relative, rest.strip()) if p)
+    text = " ".join([p for p in (wh, auxiliary, subject, main, middle.strip(), relative, rest.strip()) if p])
     return _ask(clause, text, answer)
 
 

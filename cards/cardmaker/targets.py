@@ -74,7 +74,7 @@ def rank_targets(key_point: str, words: Sequence[Token], tags: Sequence[str], cl
     on_front = _FrontWords.of(shown)  # built once: the candidates and the trimmed targets are checked against it
     candidates, context = _candidates(key_point, words, tags, claim_start, front, topic, on_front, advice, aside,
                                       main_verb)
-    ranked = sorted((_ranked(t, -score(t, context)) for t in candidates), key=lambda t: (t.rank, t.start))
+    ranked = sorted([_ranked(t, -score(t, context)) for t in candidates], key=lambda t: (t.rank, t.start))
     if ranked and _topical(words, ranked[0], topic):
         checked = {(t.start, t.end) for t in ranked}
         trimmed = [t for t in (as_hidden(t, context) for t in ranked)
@@ -128,8 +128,8 @@ def _candidates(key_point: str, words: Sequence[Token], tags: Sequence[str], cla
     """`target_candidates`, with the front's words counted by the caller (`rank_targets` checks against them
     again)."""
     verbs = tagger.verbs(tags)
-    seeds = _by_span(t for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
-                     + _chunks(key_point, words, tags) if not never_a_noun(t, words))
+    seeds = _by_span([t for t in candidates_for(key_point, words) + _subject_term(key_point, words, verbs)
+                      + _chunks(key_point, words, tags) if not never_a_noun(t, words)])
     enumeration = enumeration_spans(key_point)
     spans: dict[tuple[int, int], Target] = {}
     for seed in seeds:
@@ -552,7 +552,7 @@ def _without_topic(candidates: list[Target], words: Sequence[Token], topic: froz
 def _subject_term(text: str, words: Sequence[Token], verbs: frozenset[int]) -> list[Target]:
     """A two-word subject naming a concept: `Loss aversion means …`, `Public-key cryptography lets …`."""
     first = 1 if words and words[0].lower in ("the", "a", "an") else 0
-    verb = min((v for v in verbs if v > first), default=None)
+    verb = min([v for v in verbs if v > first], default=None)
     if verb != first + 2 or not adjacent(words, first):
         return []
     pair = words[first:verb]
@@ -573,7 +573,7 @@ class _FrontWords(NamedTuple):
 
     @classmethod
     def of(cls, words: Sequence[Token]) -> _FrontWords:
-        forms = tuple(w.lex.bare for w in words)
+        forms = tuple([w.lex.bare for w in words])
         return cls(forms, Counter(forms))
 
     def shown_outside(self, target: Target, core: tuple[str, ...], elsewhere: frozenset[str]) -> bool:
