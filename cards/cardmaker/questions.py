@@ -672,11 +672,11 @@ def _fronts_cleanly(clause: Clause, before: Sequence[Token], start: int) -> bool
         return False
     between = clause.text[lexical.end:start]
     inside = [w for w in before if w.start >= lexical.end]
-    modifier = any(w.lower.endswith("ing") and 0 < i < len(inside) - 1
-                   and not inside[i - 1].lex.parts.isdisjoint(("NOUN", ""))
-                   and "NOUN" not in inside[i + 1].lex.parts for i, w in enumerate(inside))  # not `their closing costs`
+    modifier = any([w.lower.endswith("ing") and 0 < i < len(inside) - 1  # not `their closing costs`
+                    and not inside[i - 1].lex.parts.isdisjoint(("NOUN", ""))
+                    and "NOUN" not in inside[i + 1].lex.parts for i, w in enumerate(inside)])
     return not _STRANDING.search(between) and len(between.split()) <= MAX_STRANDED_WORDS \
-        and not any(w.lower in SUBORDINATORS for w in inside) and not modifier  # `cites estimates that …`
+        and SUBORDINATORS.isdisjoint([w.lower for w in inside]) and not modifier  # `cites estimates that …`
 
 
 _STRANDING = re.compile(r"[,;:]| and | or ")
@@ -1005,7 +1005,7 @@ def number_wh(target: Target) -> str | None:
         return "how often"  # `once a year`
     if last.lower in ("half", "halves", "quarter", "quarters", "third", "thirds", "fifth", "fifths"):
         return "what fraction"  # `by two thirds` → `by what fraction`
-    plural = any(w.plural for w in span if not w.lex.number)  # `300,000 people`, `18 degrees Celsius`; not `18A …`
+    plural = any([w.plural for w in span if not w.lex.number])  # `300,000 people`, `18 degrees Celsius`; not `18A …`
     if len(span) > 1 and not last.lex.number and plural and last.lex.content:
         unit = " ".join(w.text for w in span if not w.lex.number
                         and w.lower not in ("of", "to", "and", "a", "several", "few", "many"))
@@ -1095,9 +1095,9 @@ def _broken(text: str) -> bool:
         if "'" in word or "’" in word:
             return True
         following = words[i + 1:i + 3]
-        if any(w.lower().strip(",") in _WH for w in following):
+        if not _WH.isdisjoint(lowered[i + 1:i + 3]):
             return True
-        if any(w[:1] in ("'", "‘", "\"", "“") for w in following):
+        if any([w[:1] in ("'", "‘", "\"", "“") for w in following]):
             return True  # `what year 'West End Blues'`: the wh-phrase stands inside a quotation
     return False
 
