@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from cards.cardmaker.types import Frames, Token, is_acronym_word
+from cards.cardmaker.types import Frames, Token
 from cards.cardmaker.words import (
     ADJECTIVE_SUFFIX,
     ADVERBS,
@@ -42,11 +42,11 @@ from cards.cardmaker.words import (
     UNKNOWN,
     VERBS_AMONG_STOPWORDS,
     adjacent,
-    lex,
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
     from cards.cardmaker.mood import Mood
+    from cards.cardmaker.words import Lex
 
 DET, PREP, CONJ, SUB, AUX, TO, PRON, NUM, NOUN, NAME, VERB, VERBAL, ADJ, ADV, OTHER = (
     "det", "prep", "conj", "sub", "aux", "to", "pron", "num", "noun", "name", "verb", "verbal", "adj", "adv", "other")
@@ -98,7 +98,7 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     for i, word in enumerate(words):
         if breaks[i]:
             state = _Clause(start=i)
-        fixed = VERB if i in known_verbs else _closed(word.text, word.lower, i > 0)
+        fixed = VERB if i in known_verbs else _closed(word.text, word.lex, i > 0, word.acronym)
         if i == later_verb and fixed is None:
             fixed = VERB  # a modal read ahead is an auxiliary already
         if word.lower == "own" and tags and tags[-1] in (NOUN, NAME, ADV) and not state.finite:
@@ -219,17 +219,18 @@ def _breaks(text: str, words: Sequence[Token]) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=16384)  # a word's answer depends only on the word and whether a sentence starts with it
-def _closed(text: str, lower: str, inside: bool) -> str | None:
-    """The part of speech of a function word, a number or a name; None for an open-class word. `inside`: the
-    word does not open the key point."""
-    if is_acronym_word(text):
+def _closed(text: str, word: Lex, inside: bool, acronym: bool) -> str | None:
+    """The part of speech of a function word, a number or a name; None for an open-class word. `word`: what the
+    word tables say of it (its token's, so that tagging never goes back to them); `inside`: the word does not open
+    the key point; `acronym`: its token's."""
+    if acronym:
         return NAME  # `US`, `TSMC`: no pronoun, no function word
     if text == "May" and inside:
         return NAME  # `on 12 May 1949`, `Theresa May`: the modal is capitalised only where a sentence starts
-    function, other = _function_word(lower)
-    if function is not None or lex(lower).number:
+    function, other = _function_word(word.lower)
+    if function is not None or word.number:
         return function or NUM
-    if text[:1].isupper() and (inside or lex(lower).parts == UNKNOWN):
+    if text[:1].isupper() and (inside or word.parts == UNKNOWN):
         return NAME  # mid-sentence capitals, and a first word the lexicon does not know (`Masic estimates …`)
     return other
 
