@@ -68,18 +68,34 @@ def environment() -> jinja2.Environment:
         auto_reload=False,  # the templates ship with the package: checking their files on every card cost a fifth
     )
     env.filters["attr"] = _attr
-    # Only what the templates use: Jinja copies every global into each render's context.
+    # None of the templates uses a global: Jinja copies every global into each render's context.
     env.globals.clear()
-    env.globals["cloze_open"] = lambda number: Markup(f"{{{{c{int(number)}::")
-    env.globals["cloze_close"] = lambda: Markup("}}")
     return env
 
 
+@cache
+def _template(name: str) -> jinja2.Template:
+    """A card template, looked up once.
+
+    Its globals become a plain dict: Jinja gives each template a ChainMap of
+    them, which every render copies twice, at a tenth of a small render's cost.
+    """
+    template = environment().get_template(name)
+    template.globals = dict(template.globals)
+    return template
+
+
 def _render(name: str, **context) -> str:
-    return environment().get_template(name).render(**context).strip()
+    return _template(name).render(context).strip()
 
 
 class Segment(NamedTuple):
+    """A stretch of a key point: a deletion (numbered) or the text between (0).
+
+    Templates unpack their records by position (`for text, number in …`):
+    Jinja looks up each attribute by name, at a cost every card pays.
+    """
+
     text: str
     number: int = 0
 
@@ -104,6 +120,7 @@ def text(value: str) -> str:
 class Piece(NamedTuple):
     text: Markup  # escaped already
     marked: bool = False
+    spaced: bool = False  # a space before it: not the turn's first (the template asks no `loop.last`)
 
 
 class ShownTurn(NamedTuple):
@@ -323,7 +340,7 @@ def _shown_turns(turns: tuple[Turn, ...], every: tuple[tuple[int, int, str], ...
         if not first_cut and not last_cut and not any((t, s) in marked for _, _, s in sentences):
             shown.append(ShownTurn(Markup(), (), html=_turns_html(turns)[t]))  # as the Transcript field has it
             continue
-        pieces = tuple(Piece(_escaped(s), (t, s) in marked) for _, _, s in sentences)
+        pieces = tuple(Piece(_escaped(s), (t, s) in marked, n > 0) for n, (_, _, s) in enumerate(sentences))
         shown.append(ShownTurn(_escaped(turns[t].speaker), pieces, first_cut, last_cut))
     return tuple(shown)
 
