@@ -127,13 +127,15 @@ class PackageNote(NamedTuple):
     """A note as a package stores it: fields joined by \\x1f, tags by spaces.
 
     A plain tuple: large packages stream hundreds of thousands of these.
-    `due` is the place of the note's new cards in Anki's queue (see
-    `cards.state.NUMBER_NEW_NOTES`); None places them in the order of their deck.
+    `fields` may be their UTF-8 bytes, as the build state holds them: a
+    package stores those as they are. `due` is the place of the note's new
+    cards in Anki's queue (see `cards.state.NUMBER_NEW_NOTES`); None places
+    them in the order of their deck.
     """
 
     guid: str
     kind: CardKind
-    fields: str
+    fields: str | bytes
     tags: str
     mtime: int
     due: int | None = None

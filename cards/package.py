@@ -132,7 +132,7 @@ def _genanki_apkg(spec: PackageSpec, out: Path) -> None:
         deck = genanki.Deck(deck_id(content.name), content.name)
         for index, note in enumerate(map(_package_note, content.notes)):
             deck.add_note(genanki.Note(
-                model=genanki_model(note.kind), fields=note.fields.split("\x1f"), guid=note.guid,
+                model=genanki_model(note.kind), fields=_text(note.fields).split("\x1f"), guid=note.guid,
                 tags=note.tags.split(), due=_due(note, index),
             ))
         decks.append(deck)
@@ -310,7 +310,7 @@ def collection_bytes(spec: PackageSpec) -> bytes:
 def _deck_notes(reader: StateReader, deck: DeckSelection) -> Iterator[PackageNote]:
     """A deck's notes, streamed (a function, so each deck keeps its own filter)."""
     for key in deck.episodes:
-        yield from reader.notes(key, deck.tag, deck.guids)
+        yield from reader.notes(key, deck.tag, deck.guids, encoded=True)
 
 
 def write_package_from_state(path: Path, state_file: Path, decks: tuple[DeckSelection, ...],
@@ -433,7 +433,8 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
 
 
 def _insert(db: sqlite3.Connection, notes: list, cards: list) -> None:
-    db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
+    # CAST: fields may come as UTF-8 bytes (see `PackageNote`), stored as the text they are
+    db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,CAST(? AS TEXT),?,?,?,?)", notes)
     db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
     notes.clear()
     cards.clear()
@@ -477,12 +478,23 @@ def _due(note: PackageNote, index: int) -> int:
 
 def _note_rows(note: PackageNote, did: int, due: int, ids, notes: list, cards: list) -> None:
     note_id = next(ids)
-    first_field = note.fields.partition("\x1f")[0]
+    first_field = _first_field(note.fields)
     notes.append((note_id, note.guid, NOTE_TYPES[note.kind].model_id, note.mtime, -1, f" {note.tags} ",
                   note.fields, first_field, 0, 0, ""))
     for ordinal in card_ordinals(note.kind, (first_field,)):
         cards.append((next(ids), note_id, did, ordinal, note.mtime, -1, 0, 0, due,
                       0, 0, 0, 0, 0, 0, 0, 0, ""))
+
+
+def _first_field(fields: str | bytes) -> str:
+    """The first of a note's fields (its sort field): decoded alone when the fields come as bytes."""
+    if isinstance(fields, bytes):
+        return fields.partition(b"\x1f")[0].decode()
+    return fields.partition("\x1f")[0]
+
+
+def _text(fields: str | bytes) -> str:
+    return fields.decode() if isinstance(fields, bytes) else fields
 
 
 def card_ordinals(kind: CardKind, fields: tuple[str, ...]) -> list[int]:
