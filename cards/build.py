@@ -519,7 +519,9 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
     """Write the planned packages, on all cores when there are many.
 
     The largest go first, so that no core is left writing one big tag package
-    alone at the end.
+    alone at the end; but the smallest few are written here before the workers
+    start, so that each inherits genanki and the empty collection instead of
+    loading them for itself (see `run_all`).
     """
     plans = tuple(sorted(plans, key=lambda plan: plan.notes, reverse=True))
     large = sum(1 for plan in plans if plan.notes > package.LARGE_PACKAGE)
@@ -528,19 +530,22 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
     # one at a time, passing them to and fro cost as much as writing them.
     tasks: list[tuple[PackagePlan, ...]] = [(plan,) for plan in plans[:large]]  # sorted: large ones first
     tasks += in_batches(plans[large:], PACKAGES_PER_TASK)
-    results = run_all(write_plans, [(out, task) for task in tasks], workers, parallel)
+    if tasks:  # the smallest first: it is the one written here
+        tasks.insert(0, tasks.pop())
+    results = run_all(write_plans, [(out, task) for task in tasks], workers, parallel, first_here=True)
     errors = (error for batch in results for error in batch)
-    written = []
-    for done, (plan, error) in enumerate(zip(plans, errors, strict=True), start=1):
+    written: dict[str, Written] = {}
+    for done, (plan, error) in enumerate(zip((plan for task in tasks for plan in task), errors, strict=True),
+                                         start=1):
         stat = None
         if error is None:
             try:
                 stat = file_stat(out / plan.relative)
             except OSError as failure:
                 error = os_reason(failure)
-        written.append(Written(plan, stat, error))
+        written[plan.relative] = Written(plan, stat, error)
         progress("writing", done, len(plans))
-    return written
+    return [written[plan.relative] for plan in plans]
 
 
 def write_plans(out: Path, plans: tuple[PackagePlan, ...]) -> list[str | None]:

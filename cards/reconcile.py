@@ -218,7 +218,9 @@ def read_sources(checks: list[SourceCheck], workers: int | None, progress: Progr
     if parallel:  # a few sources per task: one at a time, passing them to and fro cost a tenth of the reading
         batches = [(batch, writers.for_sources([c.key for c in batch]))
                    for batch in in_batches(changed, SOURCES_PER_TASK)]
-        parsed = (read for batch in run_all(make_notes_of, batches, workers, True, window=16) for read in batch)
+        # The first batch here: the workers forked after it inherit the card maker and templates it loaded.
+        made = run_all(make_notes_of, batches, workers, True, window=16, first_here=True)
+        parsed = (read for batch in made for read in batch)
     else:
         parsed = (make_notes(check, writers.for_sources([check.key]), lazy=True) for check in changed)
     for done, check in enumerate(checks, start=1):
@@ -233,7 +235,7 @@ def _make_episodes(episodes: list[Episode], workers: int | None, writers: Writer
                     for episode in episodes)
         return
     batches = [(batch, writers.for_episodes(batch)) for batch in in_batches(episodes, SOURCES_PER_TASK)]
-    for made in run_all(prepare_episodes, batches, workers, True, window=16):
+    for made in run_all(prepare_episodes, batches, workers, True, window=16, first_here=True):
         yield from made
 
 

@@ -31,16 +31,23 @@ def in_batches(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
 
 
 def run_all(function: Callable[..., Any], arguments: list[tuple], workers: int | None,
-            parallel: bool, window: int = 64) -> Iterator[Any]:
+            parallel: bool, window: int = 64, first_here: bool = False) -> Iterator[Any]:
     """`function(*args)` for each, in order: in worker processes when `parallel`.
 
     At most `window` results wait at once, so memory stays flat. Workers
     ignore Ctrl-C (the main process handles it) and end when it dies.
+    `first_here` runs the first task in this process when workers are forked
+    from it: they then inherit what it loaded (modules, templates, word
+    tables), which each of them would otherwise load again for itself.
     """
     if not parallel:
         yield from (function(*args) for args in arguments)
         return
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=pool_context(),
+    context = pool_context()
+    if first_here and arguments and _forks(context):
+        yield function(*arguments[0])
+        arguments = arguments[1:]
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context,
                                initializer=_worker_start, initargs=(os.getpid(),))
     pending: deque[Future] = deque()
     try:
@@ -70,6 +77,13 @@ def pool_context() -> Any:
     import multiprocessing
 
     return multiprocessing.get_context("forkserver")
+
+
+def _forks(context: Any) -> bool:
+    """Whether workers started in `context` (None: the platform's default) are forked from this process."""
+    import multiprocessing
+
+    return (context or multiprocessing.get_context()).get_start_method() == "fork"
 
 
 def _foreign_threads() -> bool:
