@@ -7,6 +7,7 @@ deletion into answer and hint, and `[sound:…]` or `\\(…\\)` stay text.
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from functools import cache, lru_cache
@@ -31,14 +32,18 @@ def escape_text(value: str) -> Markup:
     """HTML-escape text for a text node, and neutralise Anki's own syntax.
 
     Quotes need no escaping outside attributes, and leaving them alone keeps
-    `&#39;` out of what the cards show.
+    `&#39;` out of what the cards show: so `html.escape` without quotes, which
+    is MarkupSafe's escape with its quotes put back (at two thirds of the cost).
     """
-    text = str(escape(CONTROL.sub(" ", value)))
-    if "&#" in text:
-        text = text.replace("&#39;", "'").replace("&#34;", '"')
+    return Markup(_escaped_text(value))
+
+
+def _escaped_text(value: str) -> str:
+    """`escape_text` as a plain string (a field made of text alone needs no `Markup` around it)."""
+    text = html.escape(CONTROL.sub(" ", value), quote=False)
     if _has_anki_special(text):  # rare: checking first spares most texts a slow translate
         text = text.translate(_ANKI_SPECIAL)
-    return Markup(text.replace("::", ":&#58;"))
+    return text.replace("::", ":&#58;")
 
 
 def _has_anki_special(text: str) -> bool:
@@ -114,7 +119,7 @@ def cloze_text(plan: CardPlan) -> str:
 
 def text(value: str) -> str:
     """Plain text as field HTML."""
-    return str(escape_text(value))
+    return _escaped_text(value)
 
 
 class Piece(NamedTuple):
