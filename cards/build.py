@@ -549,8 +549,12 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
 
 
 def write_plans(out: Path, plans: tuple[PackagePlan, ...]) -> list[str | None]:
-    """Write a few planned packages (in a worker process): why each could not be written, or None."""
-    return [write_plan(out, plan) for plan in plans]
+    """Write a few planned packages (in a worker process): why each could not be written, or None.
+
+    They share one reader of the state file (see `package.one_reader`).
+    """
+    with package.one_reader(out / STATE_FILE):
+        return [write_plan(out, plan) for plan in plans]
 
 
 def write_plan(out: Path, plan: PackagePlan) -> str | None:

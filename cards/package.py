@@ -24,6 +24,7 @@ import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -287,13 +288,33 @@ def write_from_state(path: Path, state_file: Path, decks: tuple[DeckSelection, .
     if size > LARGE_PACKAGE:
         write_package_from_state(path, state_file, decks, notetype_mtime, base_time, size)
         return
-    reader = StateReader(state_file)
+    shared = _shared_readers.get(state_file)
+    reader = shared or StateReader(state_file)
     try:
         contents = tuple(
             DeckContent(deck.name, _deck_notes(reader, deck)) for deck in decks
         )
         write_package(PackageSpec(path, contents, notetype_mtime, base_time))
     finally:
+        if shared is None:
+            reader.close()
+
+
+_shared_readers: dict[Path, StateReader] = {}  # see `one_reader`
+
+
+@contextmanager
+def one_reader(state_file: Path) -> Iterator[None]:
+    """While the block runs, the packages written from `state_file` share one reader of it.
+
+    For a worker's task of a few small packages: opening a reader for each
+    cost as much as a small package's notes.
+    """
+    reader = _shared_readers[state_file] = StateReader(state_file)
+    try:
+        yield
+    finally:
+        del _shared_readers[state_file]
         reader.close()
 
 

@@ -806,11 +806,21 @@ def readonly_uri(path: Path) -> str:
 class StateReader:
     """A read-only view of a state file, for package writers in other processes.
 
-    Notes are streamed, so no process ever holds a whole large package.
+    Notes are streamed, so no process ever holds a whole large package. The
+    file is opened when first read: a worker's task keeps one reader for its
+    few packages (opening one cost as much as a small package's notes), and
+    may need none.
     """
 
     def __init__(self, path: Path):
-        self.db = sqlite3.connect(readonly_uri(path), uri=True)
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(readonly_uri(self.path), uri=True)
+        return self._db
 
     def notes(self, episode_key: str, tag: str | None = None, guids: frozenset[str] | None = None,
               encoded: bool = False) -> Iterator[PackageNote]:
@@ -830,7 +840,9 @@ class StateReader:
                 yield PackageNote(guid, _KINDS[kind], fields(own, snip), tags, mtime, due)
 
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 # Copying a package's notes out of the state into its collection, inside SQLite
