@@ -524,6 +524,7 @@ def _first_field(fields: str | bytes) -> str:
 
 
 def _text(fields: str | bytes) -> str:
+    """A note's fields as text, however they came (genanki's plain path takes text only)."""
     return fields.decode() if isinstance(fields, bytes) else fields
 
 

@@ -818,6 +818,7 @@ class StateReader:
 
     @property
     def db(self) -> sqlite3.Connection:
+        """The open state file (read-only), opened by the first reader that needs it."""
         if self._db is None:
             self._db = sqlite3.connect(readonly_uri(self.path), uri=True)
         return self._db
