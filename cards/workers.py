@@ -9,6 +9,7 @@ when the main process dies, however it dies.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -125,6 +126,7 @@ def _worker_start(main: int) -> None:
     The main process itself is watched (by its pid, not as the parent): a
     worker's parent may be a helper process that outlives it.
     """
+    gc.freeze()  # what the worker starts with (modules, word tables, templates) lives as long as it: never collect it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):  # a forked worker inherits the command's handlers: it ends as it always did
         if hasattr(signal, name):
