@@ -660,6 +660,34 @@ def test_workers_are_not_forked_from_a_process_with_native_threads(tmp_path, mom
     assert (done.returncode, done.stdout.strip()) == (0, started), done.stderr
 
 
+FIRST_HERE = """
+import os, sys, tempfile
+from cards.workers import run_all
+if sys.argv[1] == "after-a-server-call":  # native threads running: workers come from a fork server
+    from anki.collection import Collection
+    col = Collection(os.path.join(tempfile.mkdtemp(), "collection.anki2"))
+    try:
+        col.sync_login("user", "password", "http://127.0.0.1:9/")
+    except Exception:
+        pass
+from task import task  # a module of its own: a fork server's workers cannot find what `-c` defines
+done = list(run_all(task, [(n,) for n in range(5)], 2, True, first_here=True))
+print([n for n, _ in done], [pid == os.getpid() for _, pid in done])
+"""
+
+
+@pytest.mark.parametrize(("moment", "here"), [("first", "[True, False, False, False, False]"),
+                                              ("after-a-server-call", "[False, False, False, False, False]")])
+def test_the_first_task_runs_in_the_main_process_only_when_workers_are_forked_from_it(tmp_path, moment, here):
+    """Forked workers inherit what the first task loaded (the card maker, templates, word tables) instead of each
+    loading it again; workers from a fork server would not, so there every task runs in a worker. Results keep
+    their order either way."""
+    (tmp_path / "task.py").write_text("import os\n\ndef task(n):\n    return n, os.getpid()\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", FIRST_HERE, moment], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (done.returncode, done.stdout.strip()) == (0, f"[0, 1, 2, 3, 4] {here}"), done.stderr
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process state in /proc (Linux)")
 def test_a_killed_main_process_not_yet_reaped_counts_as_gone_for_its_workers():
     """A caller that reads the build's output to the end before reaping it keeps the killed process a zombie,
