@@ -98,7 +98,10 @@ def tag(text: str, words: Sequence[Token], known_verbs: frozenset[int] = frozens
     for i, word in enumerate(words):
         if breaks[i]:
             state = _Clause(start=i)
-        fixed = VERB if i in known_verbs else _closed(word.text, word.lex, i > 0, word.acronym)
+        # A word in lower case after its first letter has one capital at most, no acronym: the property (two
+        # calls) is asked only of the others
+        acronym = not word.text[1:].islower() and word.acronym
+        fixed = VERB if i in known_verbs else _closed(word.text, word.lex, i > 0, acronym)
         if i == later_verb and fixed is None:
             fixed = VERB  # a modal read ahead is an auxiliary already
         if word.lower == "own" and tags and tags[-1] in (NOUN, NAME, ADV) and not state.finite:
