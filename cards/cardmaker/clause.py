@@ -78,7 +78,10 @@ def _claim_clause(reading: Reading, shown_before: bool = False) -> Clause | None
     sentence = _SENTENCE_END.split(claim.strip(), maxsplit=1)[0]
     shift = claim_start + indent
     end = shift + len(sentence)
-    sentence_words = tuple([moved(w, -shift) for w in words if w.start >= shift and w.end <= end])
+    if shift:
+        sentence_words = tuple([moved(w, -shift) for w in words if w.start >= shift and w.end <= end])
+    else:  # most claims open the key point: its tokens stand where they stood, no call a word to move none
+        sentence_words = tuple([w for w in words if w.end <= end])
     if sentence_words and sentence_words[0].start == 0:
         first = sentence_words[0]
         sentence_words = (with_text(first, first.text[:1].upper() + first.text[1:]), *sentence_words[1:])
@@ -228,7 +231,10 @@ def read_clause(sentence: str, words: Sequence[Token], verb_offsets: frozenset[i
             prefix = ""  # `By contrast, …` points at the key point before: a card stands alone without it
     elif bare:
         prefix, sentence, shift = bare.group(1) + ", ", sentence[bare.end():], bare.end()
-    kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
+    if shift:
+        kept = [(w.start, moved(w, -shift)) for w in words if w.start >= shift]
+    else:  # most sentences have no leading clause: no call a word to move none
+        kept = [(w.start, w) for w in words]
     aside = _ASIDE.match(sentence)
     after_verb = aside is not None and any(at in verb_offsets for at, w in kept if w.end <= aside.end(1))
     if aside is not None and after_verb and aside.group(2).split(" ", 1)[0].endswith("ing"):
