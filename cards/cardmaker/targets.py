@@ -215,22 +215,30 @@ def topic_words(key_points: list[str]) -> frozenset[str]:
     named: set[str] = set()  # words seen other than as a number's unit
     for key_point in key_points:
         tokens = read_part(key_point).words
-        words = {w.lower.removesuffix("'s") for w in tokens if w.lower not in STOPWORDS}
-        for word in words:
-            forms.setdefault(singular(word), set()).add(word)
-        counts.update({singular(word) for word in words})  # `fab` and `fabs`, `knife` and `knives`: one topic
-        named.update(singular(w.lower.removesuffix("'s")) for i, w in enumerate(tokens) if not _counted(tokens, i))
+        keys = set()  # the key point's words as topics: each counted once per key point
+        for word in {w.lex.bare for w in tokens if not w.lex.stop}:  # without a possessive `'s`, no stopword
+            key = singular(word)  # `fab` and `fabs`, `knife` and `knives`: one topic (looked up once a word)
+            forms.setdefault(key, set()).add(word)
+            keys.add(key)
+        counts.update(keys)
+        units = _units(tokens)
+        named.update([singular(w.lex.bare) for i, w in enumerate(tokens) if i not in units])
     needed = max(TOPIC_MIN, TOPIC_SHARE * len(key_points))
     # A word that only ever follows a number is a unit the episode measures in (`about 40 [kilometres]`, `80
     # [percent]`, `24 million square [kilometres]`), not what it is about: the count and its unit are one fact.
     return frozenset(form for key, count in counts.items() if count >= needed and key in named for form in forms[key])
 
 
-def _counted(tokens: Sequence[Token], i: int) -> bool:
-    """Word i follows a number, directly or after an adjective (`40 [kilometres]`, `24 million square
-    [kilometres]`)."""
-    return (i >= 1 and tokens[i - 1].lex.number) or (i >= 2 and tokens[i - 2].lex.number
-                                                     and "ADJ" in tokens[i - 1].lex.parts)
+def _units(tokens: Sequence[Token]) -> set[int]:
+    """Where the words that follow a number stand, directly or after an adjective (`40 [kilometres]`, `24 million
+    square [kilometres]`): found from the numbers, in one pass over the key point, not asked of each word."""
+    found = set()
+    for i, word in enumerate(tokens):
+        if word.lex.number and i + 1 < len(tokens):
+            found.add(i + 1)
+            if i + 2 < len(tokens) and "ADJ" in tokens[i + 1].lex.parts:
+                found.add(i + 2)
+    return found
 
 
 def never_a_noun(target: Target, words: Sequence[Token]) -> bool:
