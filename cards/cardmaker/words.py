@@ -214,10 +214,12 @@ ADJECTIVE_ENDINGS = re.compile(r"(?:al|ive|ous|ed|ing|ble|ful|less|ly|er|est|ant
 _LETTER = r"[^\W\d_]"
 
 
+# A word first: most tokens are words, and a word starts with a letter, a number with a digit or a currency sign,
+# so the order of the alternatives changes no match, only how many are tried before one does.
 TOKEN = re.compile(
-    rf"\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
+    rf"{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
+    rf"|\d{{1,2}}(?::\d{{2}}){{1,2}}(?!\d)"  # a time or a record: 2:00:35
     rf"|[$€£]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_LETTER}+|%|°[CFK]?)?"  # `21°C` is one number
-    rf"|{_LETTER}[^\W_]*(?:[-'’][^\W_]+)*"
 )
 
 
