@@ -320,7 +320,7 @@ def _attempts(reading: Reading, clause: Clause, names: frozenset[str], ranked: l
         return fronted(target) or in_place(target)
 
     for t in numbers:
-        yield "number", t, partial(_number_question, clause, t, names)
+        yield "number", t, partial(_number_question, clause, t, names, fronted_or_in_place)
     for t in _joined_targets(reading, lists):  # `into [bacteria, yeast, or silkworms]`: a list is asked whole
         yield "fronted", t, partial(fronted_or_in_place, t)
     for t in ranked:
@@ -607,11 +607,17 @@ def _in_place_question(clause: Clause, target: Target) -> Question | None:
     return _ask(clause, text, target.text)
 
 
-def _number_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
-    """`By what year will …?`, `How many chips does …?`, `… in how many months?`."""
+def _number_question(clause: Clause, target: Target, names: frozenset[str],
+                     fronted_or_in_place: Callable[[Target], Question | None]) -> Question | None:
+    """`By what year will …?`, `How many chips does …?`, `… in how many months?`.
+
+    `fronted_or_in_place`: the target's fronted question, else its in-place
+    one, as `_attempts` makes them, once a target: the number asked for is
+    often the best target, which the later forms ask about again.
+    """
     if target.start < len(clause.prefix) and clause.prefix:
         return _year_prefix_question(clause, target, names)
-    return _fronted_question(clause, target, names) or _in_place_question(clause, target)
+    return fronted_or_in_place(target)
 
 
 def _year_prefix_question(clause: Clause, target: Target, names: frozenset[str]) -> Question | None:
