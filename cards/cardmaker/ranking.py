@@ -49,7 +49,8 @@ class Context(NamedTuple):
     example_start: int = -1  # where `such as`, `for example` … ends, or -1
 
 
-_EXAMPLES = re.compile(r"\b(?:such as|e\.g\.|for example|for instance)\s")
+_EXAMPLE_MARKERS = ("such as", "e.g.", "for example", "for instance")
+_EXAMPLES = re.compile(rf"\b(?:{'|'.join(map(re.escape, _EXAMPLE_MARKERS))})\s")
 
 
 def features(target: Target, context: Context) -> dict[str, float]:
@@ -172,7 +173,9 @@ def clause_parts(text: str, words: Sequence[Token], tags: Sequence[str], main_ve
             if text[words[i].end:words[i + 1].start].strip(" ").startswith(","):
                 opening_end = _aside_on_the_opening(text, words, i)
                 break
-    example = _EXAMPLES.search(text)
+    # most key points hold no marker: a scan in C for each rules them out, where the pattern, opening with `\b`, is
+    # tried at every character
+    example = _EXAMPLES.search(text) if any([marker in text for marker in _EXAMPLE_MARKERS]) else None
     return tuple(subordinate), opening_end, example.end() if example else -1
 
 
