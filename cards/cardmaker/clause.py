@@ -330,7 +330,7 @@ def _base_verb_before_object(words, i: int) -> bool:
     """A lowercase word right after a one-word subject, followed by `most`, `the`, `a` …"""
     word, following = words[i], words[i + 1].lower
     return (
-        word.text.islower() and word.lower not in STOPWORDS and not ADJECTIVE_ENDINGS.search(word.lower)
+        word.text.islower() and word.lower not in STOPWORDS and not word.lower.endswith(ADJECTIVE_ENDINGS)
         and following in ("the", "a", "an", "most", "many", "some", "all", "its", "their")
     )
 
@@ -357,7 +357,7 @@ def verb_only(words: Sequence[Token], i: int) -> bool:
 
 def adjective_like(word: str) -> bool:
     """`extensive`, `stratified`, but not `need` or `feed`."""
-    return bool(ADJECTIVE_ENDINGS.search(word)) and not word.endswith("eed")
+    return word.endswith(ADJECTIVE_ENDINGS) and not word.endswith("eed")
 
 
 def _weak_verb(words: Sequence[Token], i: int, start: int) -> bool:

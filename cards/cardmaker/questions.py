@@ -718,7 +718,7 @@ def _noun_gap(clause, target, start, end, before, after, in_place) -> tuple[str,
     after_verb = previous.start >= words[clause.verb].start and previous in words[clause.verb:clause.lexical + 1]
     if not (function_word(previous) or after_verb):
         return None
-    if target.kind is not ENTITY and ADJECTIVE_ENDINGS.search(target.text.lower()):
+    if target.kind is not ENTITY and target.text.lower().endswith(ADJECTIVE_ENDINGS):
         return None
     if not in_place and _strands_after_object(clause, before):
         return None

@@ -289,7 +289,7 @@ def _open(breaks: Sequence[int], words: Sequence[Token], i: int, tags: Sequence[
     if not can_verb:
         if can_noun and can_adj and following is not None and _nounish(following):
             return ADJ
-        if can_noun and can_adj and previous == NAME and ADJECTIVE_SUFFIX.search(lower):
+        if can_noun and can_adj and previous == NAME and lower.endswith(ADJECTIVE_SUFFIX):
             return ADJ  # `made Lindisfarne [possible]`: no noun follows, so it completes the verb (after a
             # common noun it may be a compound's head: `sales [representative]`, `car [mechanic]`)
         return NOUN if can_noun else (ADJ if can_adj else (ADV if can_adv else NOUN))

@@ -339,7 +339,7 @@ def _ends_as_adjective(words: Sequence[Token], i: int) -> bool:
     """Word i, an adjective that could be a noun, ends a name's phrase: the verb's complement, not the name's
     (`made [Lindisfarne] possible`); before a noun it is a modifier (`English [public] schools`)."""
     word = words[i]
-    if "ADJ" not in word.lex.parts or not ADJECTIVE_SUFFIX.search(word.lower):
+    if "ADJ" not in word.lex.parts or not word.lower.endswith(ADJECTIVE_SUFFIX):
         return False
     return not (i + 1 < len(words) and adjacent(words, i) and "NOUN" in words[i + 1].lex.parts)
 
