@@ -290,7 +290,7 @@ def _whole_noun_phrase(text: str, words: Sequence[Token], target: Target, verbs:
         word = words[i]
         parts = word.lex.bare_parts
         before = words[i - 1].lower if i else ""
-        bare = word.lower.removesuffix("'s")
+        bare = word.lex.bare
         content = bare not in STOPWORDS and len(bare) > 2 and not (bare.endswith("ly") and "ADV" in parts
                                                                    and parts.isdisjoint(("NOUN", "ADJ")))
         by_position = i == 0 and word.text[1:].islower() and parts != UNKNOWN  # `Pro rata`: capital for the sentence
@@ -527,7 +527,7 @@ def _without_topic_unit(text: str, words: Sequence[Token], target: Target, topic
     """`around {{300}} words`, `{{thousands}} of chips` in an episode about words or chips: the count is the fact,
     the topic word is not."""
     last = target.last_token
-    unit = words[last].lower.removesuffix("'s")
+    unit = words[last].lex.bare
     count = last - 2 if last - 2 >= target.first_token and words[last - 1].lower == "of" else last - 1
     if (target.kind is not NUMBER or last == target.first_token or unit not in topic
             or unit in TIME_UNITS or not words[count].lex.number or words[count].lower in STOPWORDS):
@@ -542,7 +542,7 @@ def _without_leading_topic(text: str, words: Sequence[Token], target: Target, to
     first, last = target.first_token, target.last_token
     if target.kind in (NUMBER, ENTITY) or first == last:
         return target
-    while first < last and words[first].lower.removesuffix("'s") in topic:
+    while first < last and words[first].lex.bare in topic:
         first += 1
     if first == target.first_token or words[first].lower in STOPWORDS:
         return target
@@ -926,7 +926,7 @@ def _rare_terms(text: str, words: Sequence[Token]) -> list[Target]:
     """Content words rarer than everyday English: the domain's terms."""
     found = []
     for i, word in enumerate(words):
-        bare = word.lower.removesuffix("'s")
+        bare = word.lex.bare
         if bare in STOPWORDS or word.lex.number or len(bare) < 4 or bare.endswith("ly"):  # `€900` is a number
             continue
         rarity = word.lex.rarity
