@@ -56,6 +56,7 @@ from cards.reconcile import (
     unreadable,
 )
 from cards.state import (
+    DELIVERED,
     STATE_FILE,
     Known,
     KnownSource,
@@ -231,9 +232,10 @@ def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, prog
         answers = ask(known, checks, settings, progress, send) if settings is not None else None
         writers: Writers = answers or rules_everywhere()
         reads = read_sources(checks, workers, progress, writers)
-        # A first build into a folder offers no changes.apkg: every note is in the episode packages.
+        # A first build into a folder offers no changes.apkg: every note is in the episode packages. It is the
+        # first until a package reaches the folder, even if an interrupted one has stored its notes already.
         # (A lost or damaged state beside packages offers every note: they may have been imported.)
-        first = state.was_new and not had_packages
+        first = not had_packages and not known.packages and DELIVERED not in known.meta
         reconciled = reconcile(state, known, checks, reads, roots, scan.unreadable, now=stamp, meta=meta,
                                new_changes=new_changes, offer_changes=not first, forget_packages=forget,
                                workers=workers, writers=writers,

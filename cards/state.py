@@ -60,6 +60,7 @@ from cards.errors import NewerStateError, StateError
 from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
+DELIVERED = "delivered"  # in meta: a package of this state has reached the output folder
 SCHEMA_VERSION = "7"
 # Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
@@ -547,11 +548,14 @@ class State:
         return gone
 
     def record_packages(self, packages: dict[str, RecordedPackage | None]) -> None:
-        """Record the packages now in place; forget those that are not (None)."""
+        """Record the packages now in place; forget those that are not (None). Once one is in place, the folder
+        has been delivered to (`DELIVERED`): no later build is its first."""
         self.db.executemany("INSERT OR REPLACE INTO packages VALUES (?, ?, ?)",
                             [(path, *recorded) for path, recorded in packages.items() if recorded is not None])
         self.db.executemany("DELETE FROM packages WHERE path = ?",
                             [(path,) for path, recorded in packages.items() if recorded is None])
+        if any(recorded is not None and recorded.stat for recorded in packages.values()):
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (DELIVERED,))
 
     # episodes and notes --------------------------------------------------
     def notes_of(self, episode_key: str) -> list[StoredNote]:

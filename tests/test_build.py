@@ -35,7 +35,7 @@ from cards.errors import BusyError, NoNotesError
 from cards.lock import LOCK_FILE
 from cards.model import Episode, Shape, Snip
 from cards.reconcile import merge_episodes
-from cards.state import State
+from cards.state import STATE_FILE, State
 
 OLD_WORDING = "Spring tides happen when the Sun and the Moon line up at new and full moon."
 NEW_WORDING = "Spring tides happen when the Sun and the Moon line up, at new moon and at full moon."
@@ -535,7 +535,8 @@ class BuildSequences(RuleBasedStateMachine):
         self.builds = 0
         self.content: dict[str, tuple] = {}  # GUID → (fields, tags) as the last build that made it made it
         self.owed: dict[str, tuple] = {}  # changed since changes.apkg was deleted: GUID → (fields, tags)
-        # (the first build into the folder makes no changes.apkg: everything is in its episode packages)
+        # (the first build to put a package in the folder makes no changes.apkg: everything is in its packages)
+        self.delivered = False  # a package has reached the folder
 
     @rule(folder=st.sampled_from("AB"), name=st.sampled_from(NAMES), variant=st.sampled_from(sorted(VARIANTS)))
     def write(self, folder: str, name: str, variant: str) -> None:
@@ -596,11 +597,12 @@ class BuildSequences(RuleBasedStateMachine):
             if relative not in failed:
                 assert actual[relative] == notes, relative
         self._check_changes(expected, CHANGES_PACKAGE in failed)
+        self.delivered = self.delivered or bool(actual)
 
     def _check_changes(self, expected: dict[str, dict[str, tuple]], failed: bool) -> None:
         """Every note new or changed since changes.apkg was deleted is in it, as it now is."""
         now = {guid: (fields, tags) for notes in expected.values() for guid, (_, fields, tags) in notes.items()}
-        if self.builds > 1:
+        if self.delivered:
             self.owed.update({guid: note for guid, note in now.items() if self.content.get(guid) != note})
         self.content.update(now)
         self.owed = {guid: note for guid, note in self.owed.items() if guid in self.content}
@@ -703,3 +705,26 @@ def test_a_killed_main_process_not_yet_reaped_counts_as_gone_for_its_workers():
         assert _running(os.getpid())
     finally:
         child.wait()
+
+
+def test_a_first_build_stopped_before_its_packages_is_still_a_first_build_when_run_again(seeds, tmp_path,
+                                                                                            monkeypatch):
+    """Its notes are stored, but no package reached the folder: the next build is the first the user sees, with
+    no changes.apkg of every note, and the folder is a clean build's; the build after it owes no changes."""
+    out = tmp_path / "decks"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cards.build, "write_packages", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            build([seeds], out, now=1_700_000_000)
+    assert (out / STATE_FILE).exists() and not any(out.rglob("*.apkg"))
+    report = build([seeds], out, now=1_700_000_100)
+    assert report.first
+    assert not (out / CHANGES_PACKAGE).exists()
+    assert_same_as_clean_build([seeds], out, tmp_path / "clean")
+    again = build([seeds], out, now=1_700_000_200)
+    assert (again.first, again.new, again.updated) == (False, 0, 0)
+    assert not (out / CHANGES_PACKAGE).exists()
