@@ -93,7 +93,10 @@ class Problem(NamedTuple):
         return f"{where}: {self.message}"
 
 
-_ESCAPED_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+# C0, DEL and C1 (`\\x9b` is an escape sequence's start to some terminals), and the line and paragraph separators.
+_ESCAPED_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    code: f"\\u{code:04x}" for code in (0x2028, 0x2029)
+}
 
 
 def one_line(text: str) -> str:

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from cards.cardmaker.types import CardPlan
 from cards.cardmaker.words import STOPWORDS
 from cards.model import Episode, Snip, Turn
-from cards.parse.text import CONTROL
+from cards.parse.text import replace_not_text
 
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+")
 _ANKI_SPECIAL = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", "\\": "&#92;"})
@@ -40,7 +40,7 @@ def escape_text(value: str) -> Markup:
 
 def _escaped_text(value: str) -> str:
     """`escape_text` as a plain string (a field made of text alone needs no `Markup` around it)."""
-    text = html.escape(CONTROL.sub(" ", value), quote=False)
+    text = html.escape(replace_not_text(value, " "), quote=False)
     if _has_anki_special(text):  # rare: checking first spares most texts a slow translate
         text = text.translate(_ANKI_SPECIAL)
     return text.replace("::", ":&#58;")
@@ -58,7 +58,7 @@ def _finalize(value):
 
 def _attr(value: str) -> Markup:
     """Full escaping for an attribute value (quotes included)."""
-    return Markup(str(escape(CONTROL.sub("", value))).translate(_ANKI_SPECIAL))
+    return Markup(str(escape(replace_not_text(value, ""))).translate(_ANKI_SPECIAL))
 
 
 @cache

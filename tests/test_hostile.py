@@ -105,3 +105,22 @@ def test_any_text_in_any_field_never_crashes_or_runs(tmp_path_factory, shape, ti
     for _card, front, back in rendered_cards(col):
         assert live_content(front) == [] and live_content(back) == [], (front, back)
     col.close()
+
+
+NOT_TEXT_CHARACTERS = "\x85\x9b\u2028\u2029\ufffe\U0010ffff"
+
+
+def test_c1_controls_separators_and_noncharacters_never_reach_a_field(tmp_path):
+    """They are not text: `\\x9b` opens a terminal's escape, U+2028 ends a JavaScript string."""
+    odd = "a\x85b\x9bc\u2028d\u2029e\ufffef\U0010ffffg"
+    note = tmp_path / "notes" / "note.md"
+    note.parent.mkdir()
+    note.write_text(plugin(f"Title {odd}", f"Oysters filter {odd} litres of water a day.", f"Ana {odd}",
+                           f"Oysters filter a lot {odd}.", "Show", "tag"), encoding="utf-8")
+    build([note.parent], tmp_path / "decks", now=1_700_000_000)
+    col = fresh_collection(tmp_path / "anki")
+    import_all(col, tmp_path / "decks")
+    fields = [field for note_id in col.find_notes("") for field in col.get_note(note_id).fields]
+    assert any("Oysters filter" in field for field in fields)
+    assert [field for field in fields if any(ch in field for ch in NOT_TEXT_CHARACTERS)] == []
+    col.close()

@@ -295,6 +295,16 @@ def test_clean_unescapes_entities_even_twice_escaped():
     assert clean("R&amp;D isn&#39;t &amp;#34;easy&amp;#34;") == 'R&D isn\'t "easy"'
 
 
+def test_a_title_keyed_snip_keeps_its_key_whatever_non_text_its_title_holds(tmp_path):
+    """Snip keys (and so GUIDs) are cut from titles cleaned of C0 controls alone: cleaning C1 controls or
+    line separators there too would give an existing note a new GUID. Fields drop them (test_hostile)."""
+    note = tmp_path / "note.md"
+    note.write_text("---\ntitle: Ep\nslug: ep\n---\n\nQuoting [Pod](https://x.y):\n\n> **Sea\x85level\u2028rise**\n\n"
+                    "- Oceans rise three millimetres a year.\n", encoding="utf-8")
+    episode, _ = only_episode(note)
+    assert [snip.key for snip in episode.snips] == ["title:sealevelrise#1"]
+
+
 def test_loose_front_matter_reads_lists_and_inline_lists():
     meta = read_loose_front_matter('title: "A: B"\nshow_author: @me\ntags:\n  - one\n  - two\nguests: [A, "B"]\n')
     assert meta == {"title": "A: B", "show_author": "@me", "tags": ["one", "two"], "guests": ["A", "B"]}

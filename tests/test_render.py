@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from cards.cardmaker.plan import plan_cards
 from cards.model import Episode, Shape, Snip, Turn
-from cards.parse.text import CONTROL
+from cards.parse.text import replace_not_text
 from cards.render import (
     _ANKI_SPECIAL,
     cloze_text,
@@ -30,6 +30,7 @@ def test_escape_text_neutralises_html_and_anki_syntax():
     assert str(escape_text("[sound:a.mp3] \\(x\\)")) == "&#91;sound:a.mp3&#93; &#92;(x&#92;)"
     assert str(escape_text("it's \"quoted\"")) == "it's \"quoted\""
     assert str(escape_text("a\x1fb")) == "a b"
+    assert str(escape_text("a\x85b\x9bc\u2028d\ufffee\U0010ffff")) == "a b c d e "  # C1, separators, nonchars
 
 
 def test_cloze_text_numbers_deletions_best_first():
@@ -216,8 +217,8 @@ def test_a_key_point_that_leans_on_the_one_before_shows_it_on_the_front(tmp_path
     col.close()
 
 
-@given(st.text(alphabet="ab {}[]\\:'\"&<>#;\x01\x1fé", max_size=40))
+@given(st.text(alphabet="ab {}[]\\:'\"&<>#;\x01\x1fé\x85\u2028\ufffe\U0010ffff", max_size=40))
 def test_escape_text_fast_paths_match_the_full_escape(value: str) -> None:
     """Skipping the Anki-special translation when there is nothing to translate changes no output."""
-    full = str(escape(CONTROL.sub(" ", value))).replace("&#39;", "'").replace("&#34;", '"')
+    full = str(escape(replace_not_text(value, " "))).replace("&#39;", "'").replace("&#34;", '"')
     assert str(escape_text(value)) == full.translate(_ANKI_SPECIAL).replace("::", ":&#58;")

@@ -15,8 +15,27 @@ from cards.model import Level, Problem
 # show up as these characters. Checking first keeps ftfy off clean files.
 _MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00c5\u00e2\u00f0\u00ef][\u0080-\u02ff\u2010-\u203a\u20ac\u2122]")
 _SPACES = re.compile(r"[ \t\u00a0\u200b\ufeff]+")
-# Control characters: \x1f is Anki's field separator, and none of them is text.
+# Control characters: \x1f is Anki's field separator, and none of them is text. Snip and episode keys are
+# cut from text cleaned of these alone, so this set stays as it is: a wider one would change their GUIDs.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# What never belongs in a card's HTML, wider than CONTROL: C1 controls too (`\x85` breaks a line for some
+# readers, `\x9b` starts a terminal's escape sequence), the line and paragraph separators (they end a
+# JavaScript string) and Unicode's noncharacters. Cleaned where text becomes a field, which no key reads.
+NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufdd0-\ufdef\ufffe\uffff]")
+# The noncharacters past U+FFFF: kept out of NOT_TEXT, since a class holding them scans ten times slower.
+_ASTRAL_NONCHARACTERS = re.compile(
+    "[" + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0x10000, 0x110000, 0x10000)) + "]"
+)
+
+
+def replace_not_text(text: str, replacement: str) -> str:
+    """`text` with each character that is not text (`NOT_TEXT`, astral noncharacters) as `replacement`."""
+    text = NOT_TEXT.sub(replacement, text)
+    if not text.isascii() and max(text) > "\uffff":  # rare: most text has no character past U+FFFF
+        text = _ASTRAL_NONCHARACTERS.sub(replacement, text)
+    return text
+
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
