@@ -451,7 +451,9 @@ def fill_collection(db: sqlite3.Connection, spec: PackageSpec) -> None:
     # As genanki does: a note type names the last deck that uses it.
     models = {
         str(NOTE_TYPES[kind].model_id): _model_json(kind, base, did, spec.notetype_mtime)
-        for did, kinds in kinds_by_deck for kind in kinds
+        # In the kinds' order, as the state's PLACED_KINDS gives them: a set's order would change with
+        # PYTHONHASHSEED, and with it the package's bytes.
+        for did, kinds in kinds_by_deck for kind in sorted(kinds, key=lambda kind: kind.value)
     }
     _merge_col_json(db, decks, models)
     db.commit()

@@ -908,7 +908,7 @@ FROM (SELECT p.nid, n.guid, CASE n.kind WHEN 'cloze' THEN :cloze ELSE :qa END AS
       LIMIT -1 OFFSET 0)
 """
 # Each kind of note placed, with the last deck (by position) that holds one.
-PLACED_KINDS = "SELECT kind, MAX(deck) FROM temp.placed GROUP BY kind"
+PLACED_KINDS = "SELECT kind, MAX(deck) FROM temp.placed GROUP BY kind ORDER BY kind"
 
 
 def split_fields(row: NoteRow) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

@@ -191,3 +191,21 @@ def test_packages_are_zips_that_zipfile_reads_back(tmp_path, monkeypatch, limit,
         assert archive.read("collection.anki2") == collection
         assert archive.read("media") == b"{}"
         assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
+
+
+def test_a_package_has_the_same_bytes_whatever_the_hash_seed(seeds, tmp_path):
+    """Two builds of the same notes write the same bytes: nothing in a package follows a set's order, which
+    PYTHONHASHSEED changes from run to run (the note types' order once did)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from cards.build import build; "
+              "build([Path(sys.argv[1])], Path(sys.argv[2]), now=1_700_000_000, workers=1)")
+    packages = []
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        out = tmp_path / seed
+        subprocess.run([sys.executable, "-c", script, str(seeds), str(out)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        packages.append({path.relative_to(out): path.read_bytes() for path in out.rglob("*.apkg")})
+    assert packages[0] and all(built == packages[0] for built in packages[1:])
