@@ -409,9 +409,12 @@ def sync_command(
 
 
 def _prune_lines(notes: list[NoteSummary]) -> list[str]:
-    """One line a note: its kind, its episode, its key point (shortened), as plain text."""
-    lines = [f"{'cloze' if note.kind.value == 'cloze' else 'Q&A  '} · {note.episode or 'unknown episode'} · "
-             f"{_shortened(note.key_point, 100)}" for note in notes[:PRUNE_LISTED]]
+    """One line a note: its kind, its episode, its key point (shortened), as plain text.
+
+    What the collection holds may be the user's own editing, a terminal's escape included: shown, not obeyed.
+    """
+    lines = [one_line(f"{'cloze' if note.kind.value == 'cloze' else 'Q&A  '} · {note.episode or 'unknown episode'}"
+                      f" · {_shortened(note.key_point, 100)}") for note in notes[:PRUNE_LISTED]]
     if len(notes) > PRUNE_LISTED:
         lines.append(f"… and {len(notes) - PRUNE_LISTED} more")
     return lines

@@ -93,9 +93,10 @@ class Problem(NamedTuple):
         return f"{where}: {self.message}"
 
 
-# C0, DEL and C1 (`\\x9b` is an escape sequence's start to some terminals), and the line and paragraph separators.
+# C0, DEL and C1 (`\\x9b` is an escape sequence's start to some terminals), the line and paragraph
+# separators, and the bidirectional embeddings, overrides and isolates (they turn the rest of a line around).
 _ESCAPED_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
-    code: f"\\u{code:04x}" for code in (0x2028, 0x2029)
+    code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 }
 
 

@@ -266,11 +266,13 @@ def test_a_file_name_with_a_line_break_or_an_escape_is_shown_on_one_line(fixture
 
 
 def test_a_file_name_with_a_c1_escape_or_a_line_separator_is_shown_on_one_line(fixtures, tmp_path):
-    """`\\x9b` opens an escape sequence for some terminals, U+2028 breaks a line for some readers."""
+    """`\\x9b` opens an escape sequence for some terminals, U+2028 breaks a line for some readers, U+202E
+    shows the rest of the line backwards (`gnp.md` as `dm.png`)."""
     notes = one_file(fixtures, tmp_path)
-    (notes / "a\u2028error: fake\x9b31m.md").write_text("", encoding="utf-8")
+    (notes / "a\u2028error: fake\x9b31m\u202egnp.md").write_text("", encoding="utf-8")
     result = run("build", str(notes), "--out", str(tmp_path / "decks"), "-v")
-    assert result.stderr.splitlines() == [f"skipped: {notes}/a\\u2028error: fake\\x9b31m.md: not a Snipd note"]
+    assert result.stderr.splitlines() == [
+        f"skipped: {notes}/a\\u2028error: fake\\x9b31m\\u202egnp.md: not a Snipd note"]
 
 
 def test_an_error_naming_a_path_with_a_line_break_or_an_escape_stays_one_line(tmp_path):

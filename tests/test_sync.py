@@ -1456,6 +1456,22 @@ def test_init_over_a_file_that_cannot_be_read_says_how_to_start_again(tmp_path, 
     assert config.read_text(encoding="utf-8") == "sources = [\n"
 
 
+def test_prune_shows_a_terminal_escape_the_user_put_in_a_note_and_does_not_obey_it(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    col = Collection(str(target))
+    note = col.get_note(col.find_notes('"KeyPoint:Spring tides*"')[0])
+    note["KeyPoint"] = "Spring tides\x9b2J come\u202e twice a month."  # Anki drops C0 controls itself
+    col.update_note(note)
+    col.close()
+    (library / "tides.md").unlink()
+    args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--prune"]
+    declined = runner.invoke(app, args, input="n\n")
+    assert declined.exit_code == 0, declined.output
+    assert "  Q&A   · Why the Tides Turn · Spring tides\\x9b2J come\\u202e twice a month." in (
+        declined.stderr.splitlines())
+
+
 def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done(library, tmp_path):
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     run_sync(library, out, target)
