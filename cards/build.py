@@ -66,6 +66,7 @@ from cards.state import (
     PendingNote,
     RecordedPackage,
     State,
+    StateReader,
     StoredEpisode,
 )
 from cards.workers import Progress, in_batches, run_all, small_main
@@ -553,20 +554,20 @@ def write_packages(out: Path, plans: tuple[PackagePlan, ...], workers: int | Non
 def write_plans(out: Path, plans: tuple[PackagePlan, ...]) -> list[str | None]:
     """Write a few planned packages (in a worker process): why each could not be written, or None.
 
-    They share one reader of the state file (see `package.one_reader`).
+    They share one reader of the state file: opening one for each cost as much as a small package's notes.
     """
-    with package.one_reader(out / STATE_FILE):
-        return [write_plan(out, plan) for plan in plans]
+    with StateReader(out / STATE_FILE) as reader:
+        return [write_plan(out, plan, reader) for plan in plans]
 
 
-def write_plan(out: Path, plan: PackagePlan) -> str | None:
+def write_plan(out: Path, plan: PackagePlan, reader: StateReader) -> str | None:
     """Write one planned package, streaming its notes from the state file.
 
     Runs in worker processes; returns why the package could not be written.
     """
     try:
-        package.write_from_state(out / plan.relative, out / STATE_FILE, plan.decks, plan.notetype_mtime,
-                                 plan.base_time, plan.notes)
+        package.write_from_state(out / plan.relative, reader, plan.decks, plan.notetype_mtime, plan.base_time,
+                                 plan.notes)
     except OSError as error:
         return os_reason(error)
     except sqlite3.Error as error:

@@ -24,7 +24,6 @@ import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -277,45 +276,19 @@ def write_package(spec: PackageSpec) -> None:
     write_atomically(spec.path, lambda tmp: _zip(tmp, collection_bytes(spec)))
 
 
-def write_from_state(path: Path, state_file: Path, decks: tuple[DeckSelection, ...], notetype_mtime: int,
+def write_from_state(path: Path, reader: StateReader, decks: tuple[DeckSelection, ...], notetype_mtime: int,
                      base_time: int, size: int) -> None:
-    """Write a package whose notes are in the state file (see `cards.build`).
+    """Write a package whose notes are in the state file that `reader` reads (see `cards.build`).
 
     A small package is built in memory from streamed notes; a large one is
     copied row by row inside SQLite (`write_package_from_state`), so Python
     loops over nothing.
     """
     if size > LARGE_PACKAGE:
-        write_package_from_state(path, state_file, decks, notetype_mtime, base_time, size)
+        write_package_from_state(path, reader.path, decks, notetype_mtime, base_time, size)
         return
-    shared = _shared_readers.get(state_file)
-    reader = shared or StateReader(state_file)
-    try:
-        contents = tuple(
-            DeckContent(deck.name, _deck_notes(reader, deck)) for deck in decks
-        )
-        write_package(PackageSpec(path, contents, notetype_mtime, base_time))
-    finally:
-        if shared is None:
-            reader.close()
-
-
-_shared_readers: dict[Path, StateReader] = {}  # see `one_reader`
-
-
-@contextmanager
-def one_reader(state_file: Path) -> Iterator[None]:
-    """While the block runs, the packages written from `state_file` share one reader of it.
-
-    For a worker's task of a few small packages: opening a reader for each
-    cost as much as a small package's notes.
-    """
-    reader = _shared_readers[state_file] = StateReader(state_file)
-    try:
-        yield
-    finally:
-        del _shared_readers[state_file]
-        reader.close()
+    contents = tuple(DeckContent(deck.name, _deck_notes(reader, deck)) for deck in decks)
+    write_package(PackageSpec(path, contents, notetype_mtime, base_time))
 
 
 def collection_bytes(spec: PackageSpec) -> bytes:

@@ -813,7 +813,7 @@ class StateReader:
     Notes are streamed, so no process ever holds a whole large package. The
     file is opened when first read: a worker's task keeps one reader for its
     few packages (opening one cost as much as a small package's notes), and
-    may need none.
+    may need none. A context manager: the file is closed at the block's end.
     """
 
     def __init__(self, path: Path):
@@ -848,6 +848,12 @@ class StateReader:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def __enter__(self) -> StateReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 # Copying a package's notes out of the state into its collection, inside SQLite

@@ -50,7 +50,7 @@ from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
 from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
-from cards.state import STATE_FILE, Known, NoteVersion, State
+from cards.state import STATE_FILE, Known, NoteVersion, State, StateReader
 
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
 
@@ -443,8 +443,9 @@ class Syncing:
                 decks = tuple(DeckSelection(episodes[key].deck, (key,), guids=frozenset(guids))
                               for key, guids in sorted(adds.items()))
                 newest = max([notetype_mtime, *(versions[g].mtime for guids in adds.values() for g in guids)])
-                _write(package, lambda: write_from_state(package, state.path, decks, notetype_mtime, newest,
-                                                         sum(map(len, adds.values()))))
+                with StateReader(state.path) as reader:
+                    _write(package, lambda: write_from_state(package, reader, decks, notetype_mtime, newest,
+                                                             sum(map(len, adds.values()))))
                 self._count(anki.import_package(self.col, package, update_always=False))
                 self._index = None
             if updates:

@@ -79,8 +79,8 @@ def test_a_failed_package_write_is_written_by_the_next_build(library, tmp_path, 
     edit(library)
     real = __import__("cards.build", fromlist=["write_plan"]).write_plan
 
-    def fail_episodes(out_folder, plan):
-        return "the disk is full" if plan.relative.startswith("episodes/") else real(out_folder, plan)
+    def fail_episodes(out_folder, plan, reader):
+        return "the disk is full" if plan.relative.startswith("episodes/") else real(out_folder, plan, reader)
 
     monkeypatch.setattr("cards.build.write_plan", fail_episodes)
     failed = build([library], out, now=1_750_000_000, workers=1)  # patched here: written here
@@ -105,7 +105,7 @@ def test_a_package_that_failed_to_be_written_is_still_removed_once_no_build_want
     """Found by `BuildSequences`: a failed write used to forget the package, and so its older file stayed."""
     out = tmp_path / "decks"
     build([library], out, now=1_700_000_000)
-    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full")
+    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan, reader: "the disk is full")
     assert build([library], out, now=1_750_000_000, force=True, workers=1).failed  # patched here: written here
     monkeypatch.undo()
     (library / "tides.md").unlink()
@@ -575,8 +575,8 @@ class BuildSequences(RuleBasedStateMachine):
         roots = [self.folders[name] for name in which]
         real = cards.build.write_plan
 
-        def write_plan(out: Path, plan):
-            return "the disk is full" if fail and plan.relative.startswith(fail) else real(out, plan)
+        def write_plan(out: Path, plan, reader):
+            return "the disk is full" if fail and plan.relative.startswith(fail) else real(out, plan, reader)
 
         if not any(path.is_file() for root in roots for path in root.iterdir()):
             # No note file at all (a folder not synced yet?): refused, and nothing changes.

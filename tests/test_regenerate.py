@@ -381,8 +381,8 @@ def test_changes_that_could_not_be_written_are_offered_by_the_next_build(library
     build([library], out, now=1_700_000_000)
     change_sources(library)
     real = __import__("cards.build", fromlist=["write_plan"]).write_plan
-    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan: "the disk is full"
-                        if plan.relative == "changes.apkg" else real(folder, plan))
+    monkeypatch.setattr("cards.build.write_plan", lambda folder, plan, reader: "the disk is full"
+                        if plan.relative == "changes.apkg" else real(folder, plan, reader))
     failed = build([library], out, now=1_750_000_000, workers=1)  # patched here: written here
     assert failed.failed and failed.changes is None and not (out / "changes.apkg").exists()
     monkeypatch.undo()
