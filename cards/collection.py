@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -65,6 +66,8 @@ def check_path(path: Path, create: bool) -> None:
                          "(such as collection.anki2)")
     if not path.exists() and not create:
         raise UsageError(f"{path}: no such collection; check the path, or add --create to make a new one there")
+    if path.is_file():
+        _check_is_collection(path, create)
     dangling = next((f for f in path.parents if f.is_symlink() and not f.exists()), None)
     if dangling is not None:
         raise UsageError(f"{dangling}: is a link to a folder that does not exist; make that folder, or name the "
@@ -85,6 +88,40 @@ def check_path(path: Path, create: bool) -> None:
     if backups.exists() and not backups.is_dir():
         raise CollectionError(f"{backups}: is a file, but cards keeps Anki's backups in a folder of that name; "
                               "move the file aside and run again")
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_ANKI_TABLES = ("cards", "col", "notes")
+
+
+def _check_is_collection(path: Path, create: bool) -> None:
+    """Refuse a file that is no Anki collection: Anki would add its tables to any SQLite database (another
+    program's, named by a typo) and make a collection of an empty file. `--create` makes one of an empty file
+    only. A file that cannot be read here (Anki holding it, say) or is no database at all is left for opening
+    to explain."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return
+    if not header:
+        if not create:
+            raise UsageError(f"{path}: is an empty file, not an Anki collection; check the path, or add --create "
+                             "to make a new collection in it")
+        return
+    if header != _SQLITE_HEADER:
+        return  # no database at all (a damaged collection?): Anki refuses to open it, and opening says so
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return
+    if not set(_ANKI_TABLES) <= tables:
+        raise UsageError(f"{path}: is not an Anki collection (it holds no Anki notes and cards); check the path: "
+                         "cards changes no other file")
 
 
 def _existing_parent(path: Path) -> Path:

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -888,6 +889,40 @@ def test_a_collection_that_does_not_exist_is_refused_unless_create_is_given(libr
     assert (result.exit_code, result.stderr.strip()) == (
         2, f"error: {typo}: no such collection; check the path, or add --create to make a new one there")
     assert not typo.exists() and not out.exists()
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_file_that_is_no_anki_collection_is_refused_and_left_as_it_was(library, tmp_path, create):
+    """Found by a hostile user: Anki adds its tables to any SQLite database, another program's included."""
+    out, other = tmp_path / "decks", tmp_path / "anki" / "other.anki2"
+    other.parent.mkdir()
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    result = cli(library, out, other, *(["--create"] if create else []))
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {other}: is not an Anki collection (it holds no Anki notes and cards); check the path: "
+           "cards changes no other file")
+    assert other.read_bytes() == before
+    assert [p.name for p in other.parent.iterdir()] == ["other.anki2"]
+
+
+def test_an_empty_file_becomes_a_collection_only_with_create(library, tmp_path):
+    out, empty = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    empty.parent.mkdir()
+    empty.touch()
+    refused = cli(library, out, empty)
+    assert (refused.exit_code, refused.stderr.strip()) == (
+        2, f"error: {empty}: is an empty file, not an Anki collection; check the path, or add --create to make a "
+           "new collection in it")
+    assert empty.read_bytes() == b""
+    made = cli(library, out, empty, "--create")
+    assert made.exit_code == 0, made.output
+    col = Collection(str(empty))
+    assert len(col.find_notes("")) == 16
+    col.close()
 
 
 def test_a_collection_path_without_anki2_is_one_sentence(library, tmp_path):
