@@ -172,13 +172,15 @@ def delivered_now(note: Wanted) -> Delivered:
 
 def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: dict[str, CollectionNote],
                  record: EpisodeRecord | None, held: frozenset[CardKind], note_type_ids: dict[CardKind, int],
-                 overwrite_edits: bool, now: int) -> EpisodePlan:
-    """Decide every note of one episode, and the record to keep once the decisions are carried out."""
+                 overwrite_edits: bool, now: int, stamped: frozenset[int]) -> EpisodePlan:
+    """Decide every note of one episode, and the record to keep once the decisions are carried out.
+
+    `stamped`: every mtime cards is known to have given a version of a note (see `merge_fields`)."""
     old = record.notes if record else {}
     made = [delivered_now(note) for note in wanted]
     decisions = tuple(
         decide(note, made_now, present.get(note.guid), old.get(note.guid), note.kind in held,
-               note_type_ids[note.kind], overwrite_edits, now)
+               note_type_ids[note.kind], overwrite_edits, now, stamped)
         for note, made_now in zip(wanted, made, strict=True)
     )
     notes = dict(old)  # notes of vanished snips stay recorded, for --prune
@@ -190,7 +192,7 @@ def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: d
 
 
 def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, delivered: Delivered | None,
-           held: bool, note_type_id: int, overwrite_edits: bool, now: int) -> Decision:
+           held: bool, note_type_id: int, overwrite_edits: bool, now: int, stamped: frozenset[int]) -> Decision:
     """One note (`made_now`: its hashes and tags): add it, leave it, or update it keeping the user's edits and tags."""
     if present is None:
         if delivered is not None and delivered.same_version(made_now):
@@ -201,7 +203,7 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
         same = delivered is not None and delivered.same_version(made_now)
         return Decision(note.guid, Action.UNCHANGED if same else Action.HELD)
-    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits)
+    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits, stamped)
     theirs = users_tags(present.tags, delivered, note.tags)
     tags = merge_tags(present.tags, delivered.tags if delivered else None, note.tags, theirs)
     if fields == present.fields and _same_tags(tags, present.tags):
@@ -212,14 +214,16 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
 
 
 def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
-                 overwrite_edits: bool) -> tuple[tuple[str, ...], bool, bool]:
+                 overwrite_edits: bool, stamped: frozenset[int]) -> tuple[tuple[str, ...], bool, bool]:
     """Each field: cards' new text, unless the user changed it since cards delivered it.
 
     Returns the fields, whether the user's text was kept where cards' text
     changed, and whether it was replaced instead (`--overwrite-edits`).
-    Without a record (notes delivered by hand, or by an older cards), a
-    field that differs is the user's if the note changed after this version
-    was built, as Anki's own importer would judge it.
+    Without a record (notes imported by hand, or delivered by an older
+    cards), the note's mtime tells: Anki's importer gives a note the mtime
+    of the version imported, which is one cards gave it (`stamped`). A note
+    whose mtime is none of those, or is newer than this version, was
+    changed in Anki: a field that differs is the user's.
     """
     if len(present.fields) != len(note.fields):
         return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
@@ -234,8 +238,8 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
             edited = field_hashes((theirs,)) != base[index]
             ours_changed = base[index] != ours[index]
         else:
-            edited = present.mtime >= note.mtime
-            ours_changed = True
+            edited = present.mtime >= note.mtime or present.mtime not in stamped
+            ours_changed = present.mtime < note.mtime  # an edit of this very version: cards' text did not change
         if not edited:
             merged.append(new)
         elif ours_changed and overwrite_edits:

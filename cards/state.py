@@ -61,6 +61,9 @@ from cards.model import CardKind, NoteRow, PackageNote
 
 STATE_FILE = ".cards-state.sqlite"
 DELIVERED = "delivered"  # in meta: a package of this state has reached the output folder
+# In meta: the mtimes builds gave new and changed notes, newest last, space-separated (see `stamped_times`).
+STAMPED = "stamped"
+STAMPED_KEPT = 4096  # years of daily builds; an older one's notes count as edited in Anki (see `delivery`)
 SCHEMA_VERSION = "7"
 # Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
@@ -333,6 +336,15 @@ class Applied(NamedTuple):
 
 # --- stamping and part digests -------------------------------------------------------
 
+def stamped_times(meta: Mapping[str, str]) -> frozenset[int]:
+    """The mtimes builds gave new and changed notes, as the state's meta records them (none before this record
+    existed; a damaged value reads as none)."""
+    try:
+        return frozenset(int(value) for value in meta.get(STAMPED, "").split())
+    except ValueError:
+        return frozenset()
+
+
 def stamp_note(note: PreparedRow, old: NoteStamp | None, now: int) -> tuple[StoredNote, NoteStatus]:
     """Keep the mtime of an unchanged note; a changed one gets a newer one."""
     row, digest, packed = note
@@ -382,6 +394,7 @@ class State:
         self.moved_aside: Path | None = None
         self._snips_stored: dict[str, set[str]] = {}  # episode → snips stored by this build
         self._kept_before: set[str] = set()  # episodes whose notes `apply` has copied into temp.before
+        self._stamped: set[int] = set()  # the mtimes `apply` gave new and changed notes
         try:
             self.db, schema = self._open()
         except sqlite3.DatabaseError:
@@ -485,6 +498,7 @@ class State:
         for statement in _APPLY_TABLES:
             self.db.execute(statement)
         self._kept_before.clear()
+        self._stamped.clear()
         stored: dict[str, EpisodeStored] = {}
         gone: dict[str, tuple[str, ...]] = {}
         for change in changes:
@@ -512,6 +526,8 @@ class State:
                 parts.add(note.row.guid, note.hash, note.mtime, note.row.deck_tags)
                 statuses[status] += 1
                 cards += note.row.card_count
+                if status is not NoteStatus.UNCHANGED:
+                    self._stamped.add(note.mtime)
         self.db.execute("INSERT OR IGNORE INTO temp.stored VALUES (?)", (key,))
         summary = made.episode
         episode = StoredEpisode(
@@ -521,6 +537,15 @@ class State:
         )
         _set_episode(self.db, episode)
         return EpisodeStored(episode, statuses, _snip_titles(old.values()))  # what is left was not made again
+
+    def _record_stamped(self) -> None:
+        """Add this build's note mtimes to those of earlier builds (`STAMPED`): what `cards sync` tells a note
+        imported by hand from one edited in Anki by."""
+        if not self._stamped:
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (STAMPED,)).fetchone()
+        times = sorted(stamped_times({STAMPED: row[0]} if row else {}) | self._stamped)[-STAMPED_KEPT:]
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (STAMPED, " ".join(map(str, times))))
 
     def _keep_books(self, books: Bookkeeping) -> dict[str, tuple[str, ...]]:
         """Apply a build's bookkeeping; the snip titles of each episode gone from its sources."""
@@ -541,6 +566,7 @@ class State:
             self.db.execute("DELETE FROM episodes WHERE key = ?", (key,))
             self._forget_notes(key)
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(books.meta.items()))
+        self._record_stamped()
         if books.answers and books.answers.replies:
             self.db.execute(_ANSWERS_TABLE)
             self.db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",

@@ -50,7 +50,7 @@ from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
 from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
-from cards.state import STATE_FILE, Known, NoteVersion, State, StateReader
+from cards.state import STATE_FILE, Known, NoteVersion, State, StateReader, stamped_times
 
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
 
@@ -355,6 +355,8 @@ class Syncing:
         by_episode: dict[str, list[tuple[str, str]]] = {}
         for guid, version in snapshot.versions.items():
             by_episode.setdefault(version.episode, []).append((guid, version.hash))
+        # Every mtime cards gave a version of a note: of the versions in the state, and of those before them.
+        stamped = stamped_times(snapshot.known.meta) | {version.mtime for version in snapshot.versions.values()}
         plans: list[EpisodePlan] = []
         described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
         for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
@@ -375,7 +377,7 @@ class Syncing:
             if record is None and seed and present:
                 record = seeded_record(wanted, seed)
             plan = plan_episode(episode, digest, wanted, present, record, held, anki.NOTE_TYPE_IDS,
-                                self.options.overwrite_edits, self.now)
+                                self.options.overwrite_edits, self.now, stamped)
             plans.append(plan)
             held_here = set(plan.guids(Action.HELD))
             described.update({note.guid: (note.kind, note.fields[0]) for note in wanted

@@ -30,8 +30,9 @@ def present(fields=("old text", "context"), tags=("podcast::A",), mtime=50, note
     return CollectionNote(1, "guid", note_type, mtime, fields, tags)
 
 
-def decision(note: Wanted, there: CollectionNote | None, delivered: Delivered | None, overwrite=False):
-    return decide(note, delivered_now(note), there, delivered, False, CLOZE, overwrite, 1000)
+def decision(note: Wanted, there: CollectionNote | None, delivered: Delivered | None, overwrite=False,
+             stamped=frozenset({50, 100})):
+    return decide(note, delivered_now(note), there, delivered, False, CLOZE, overwrite, 1000, stamped)
 
 
 def test_a_field_the_user_did_not_touch_takes_the_new_text():
@@ -52,9 +53,21 @@ def test_a_field_the_user_changed_keeps_their_text_unless_asked():
 
 
 def test_without_a_record_a_note_changed_after_this_version_was_built_is_the_users():
-    assert decision(wanted(mtime=100), present(mtime=150), None).action is Action.UNCHANGED
+    edited = decision(wanted(mtime=100), present(mtime=150), None)
+    assert edited.action is Action.UNCHANGED and not edited.kept_edits  # cards' text is what they edited
     older = decision(wanted(mtime=100), present(mtime=50), None)
     assert older.action is Action.UPDATE and older.note is not None and older.note.fields.startswith("new text")
+
+
+def test_without_a_record_a_note_edited_before_this_version_was_built_is_the_users_too():
+    """Found by a hostile user: packages imported by hand, a field edited at 70, the key point reworded and built
+    at 100, then a first `cards sync`. Anki gave the imported note cards' mtime (50); the edit gave it 70, no time
+    cards ever stamped a version with."""
+    kept = decision(wanted(mtime=100), present(mtime=70), None)
+    assert kept.action is Action.UNCHANGED and kept.kept_edits
+    overwritten = decision(wanted(mtime=100), present(mtime=70), None, overwrite=True)
+    assert overwritten.note is not None and overwritten.note.fields == "new text\x1fcontext"
+    assert overwritten.overwrote_edits
 
 
 def test_an_absent_note_is_added_unless_this_version_was_delivered():

@@ -325,3 +325,29 @@ def test_a_build_stopped_while_storing_leaves_the_state_as_it_was(seeds, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         build([seeds], out, now=1_750_000_000, force=True)  # every source read, every episode stored again
     assert len(calls) == 20 and (out / STATE_FILE).read_bytes() == before
+
+
+def test_the_state_keeps_every_mtime_its_builds_gave_new_and_changed_notes(fixtures, tmp_path):
+    """`cards sync` tells a note imported by hand from one edited in Anki by these (see test_delivery)."""
+    from cards.state import STAMPED, stamped_times
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    tides = notes / "tides.md"
+    tides.write_text((fixtures / "plugin" / "tides.md").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "decks"
+
+    def stamped() -> frozenset[int]:
+        with State(out) as state:
+            return stamped_times(state.known().meta)
+
+    build([notes], out, now=1_700_000_000)
+    tides.write_text(tides.read_text(encoding="utf-8").replace("Spring tides", "Spring high tides"), encoding="utf-8")
+    build([notes], out, now=1_800_000_000)
+    build([notes], out, now=1_900_000_000)  # nothing changed: nothing stamped
+    assert stamped() == {1_700_000_000, 1_800_000_000}
+    with State(out) as state:  # the current versions' mtimes are among them
+        assert {n.mtime for key in state.known().episodes for n in state.notes_of(key)} <= stamped()
+        state.db.execute("UPDATE meta SET value = 'damaged' WHERE key = ?", (STAMPED,))
+        state.commit()
+    assert stamped() == frozenset()

@@ -106,6 +106,34 @@ def test_an_edit_and_a_new_snip_land_in_place_keeping_reviews_and_local_tags(lib
     col.close()
 
 
+def test_a_first_sync_after_importing_by_hand_keeps_edits_made_before_the_last_build(library, tmp_path):
+    """Found by a hostile user: packages imported by hand, a field edited, the key point reworded and built, then
+    the first `cards sync`: the edit was replaced without a word. The note's mtime (its edit) is no time cards gave
+    a version, so the edit is the user's; an unedited note takes the new text."""
+    from cards.build import build
+
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    build([library], out, now=1_700_000_000)
+    col = fresh_collection(target.parent)
+    for package in sorted((out / "episodes").glob("*.apkg")):
+        import_package(col, package)
+    notes = [col.get_note(note_id) for note_id in col.find_notes("")]
+    cloze = next(n for n in notes if "Text" in n and "Sun and the Moon line up" in n["Text"])
+    question = next(n for n in notes if "KeyPoint" in n and n["KeyPoint"] == OLD_WORDING)
+    cloze["Text"] += " My note."
+    col.update_note(cloze)
+    assert col.get_note(cloze.id).mod > 1_700_000_000
+    col.close()
+    edit(library)
+    build([library], out, now=2_000_000_000)  # reworded after the edit
+    report = run_sync(library, out, target)
+    col = Collection(str(target))
+    assert col.get_note(cloze.id)["Text"].endswith(" My note.")
+    assert col.get_note(question.id)["KeyPoint"] == NEW_WORDING
+    col.close()
+    assert report.kept_edits == 1 and report.updated >= 1
+
+
 def test_two_builds_without_a_sync_then_one_sync_lose_nothing(library, tmp_path):
     from cards.build import build
 
