@@ -185,7 +185,7 @@ def _look_up(answers: Answers, checks: list[SourceCheck]) -> list[_Pending]:
 
 
 def _interrupt_handlers() -> dict[int, Any]:
-    """The handlers of the signals that interrupt a command (the command's own ignores those that follow the
+    """The handlers of the signals that interrupt a command (the command's own may ignore those that follow the
     first, so that nothing cuts its cleanup short: see `cards.cli`); none outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         return {}

@@ -86,8 +86,13 @@ def _run(action, *args):
 
 def _interrupted(stop: KeyboardInterrupt) -> NoReturn:
     """Ctrl-C, or `Terminated`: one line, and the exit code a shell gives for the signal (130: SIGINT)."""
+    _STOP.handled = True
     typer.echo(f"error: {InterruptedBuild()}", err=True)
-    raise typer.Exit(128 + stop.signum if isinstance(stop, Terminated) else 130) from None
+    raise typer.Exit(_signal_exit_code(stop)) from None
+
+
+def _signal_exit_code(stop: KeyboardInterrupt) -> int:
+    return 128 + stop.signum if isinstance(stop, Terminated) else 130
 
 
 def _asked(ask: Callable[[], T], *, line_ended: bool = False) -> T:
@@ -907,6 +912,12 @@ def run() -> None:
             code = 0
         except SystemExit as done:
             code = _exit_code(done.code)
+        if code == 130 and _STOP.raised is not None and not _STOP.handled:
+            # A signal before a command's own handling began (or between two of its steps): typer made it a
+            # silent 130, whatever the signal was. Nothing had been made yet.
+            _STOP.handled = True
+            typer.echo(f"error: {InterruptedBuild()}", err=True)
+            code = _signal_exit_code(_STOP.raised)
         sys.stdout.flush()
     except OutputFailed as failed:
         code = _output_failed(failed.error)
@@ -936,10 +947,25 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+class _Stop:
+    """The first signal that stopped the command (see `_stop_on_termination`); signals are the process's own."""
+
+    raised: KeyboardInterrupt | None = None  # what the first signal raised
+    handled = False  # the command has said it was stopped, and is on its way out
+
+
+_STOP = _Stop()
+
+
 def _stop_on_termination() -> None:
     """Raise `Terminated` in the main thread on SIGTERM and SIGHUP, KeyboardInterrupt on SIGINT; the first of them
     only. What the command made is then removed or left whole on the way out, and a second signal (Ctrl-C pressed
-    again, SIGHUP after SIGTERM) would cut that short: a half-made collection left behind, a traceback."""
+    again, SIGHUP after SIGTERM) would cut that short: a half-made collection left behind, a traceback.
+
+    Unless the first was lost: Python ignores an exception raised where it cannot be passed on (in a fork hook of
+    the logging module, in a finalizer), and the command went on. A later signal that finds no exception on its
+    way out raises it again, so the command stays stoppable.
+    """
     import signal  # here: a millisecond of every command's start, --version's included
 
     names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
@@ -947,9 +973,11 @@ def _stop_on_termination() -> None:
         names.remove("SIGINT")  # ignored by whoever started us (a background job): it stays so
 
     def stop(signum: int, frame: object) -> None:
-        for name in names:
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+        if _STOP.raised is None:
+            _STOP.raised = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+            raise _STOP.raised
+        if not _STOP.handled and sys.exc_info()[1] is None:  # not on the way out: the first was lost
+            raise _STOP.raised
 
     for name in names:
         signal.signal(getattr(signal, name), stop)

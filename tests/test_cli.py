@@ -1006,3 +1006,54 @@ def test_the_page_on_standard_output_is_utf_8_whatever_the_locale(fixtures, tmp_
     assert result.exit_code == 0, result.output
     page = result.stdout_bytes.decode("utf-8")
     assert "·" in page and "\\u" not in page and page.rstrip().endswith("</html>")
+
+
+STOPPED = "error: interrupted: nothing is lost; the next build finishes the work\n"
+# A build that SIGTERMs itself at a chosen moment, in a process of its own (signals are the process's).
+SIGNALLED = r"""
+import os, signal, sys
+import cards.build, cards.cli
+
+moment = sys.argv[3]
+
+class Finalized:  # Python ignores an exception raised in a finalizer, as in the logging module's fork hooks
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+if moment == "between steps":
+    real_run = cards.cli._run
+    def early(action, *args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_run(action, *args)
+    cards.cli._run = early
+else:
+    real_write = cards.build.write_packages
+    def lost_then_again(*args, **kwargs):
+        Finalized()  # made and freed at once: its SIGTERM is lost
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_write(*args, **kwargs)
+    cards.build.write_packages = lost_then_again
+sys.argv = ["cards", "build", sys.argv[1], "--out", sys.argv[2]]
+cards.cli.run()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is a POSIX signal")
+def test_a_sigterm_before_the_command_begins_is_one_line_and_143(fixtures, tmp_path):
+    """Found by a hostile user: typer made it a silent 130."""
+    notes = one_file(fixtures, tmp_path)
+    result = subprocess.run([sys.executable, "-c", SIGNALLED, str(notes), str(tmp_path / "decks"), "between steps"],
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stderr, result.stdout) == (143, STOPPED, "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is a POSIX signal")
+def test_a_sigterm_after_one_python_lost_stops_the_build(fixtures, tmp_path):
+    """Found by a hostile user: a SIGTERM raised inside logging's fork hook was ignored by Python, the build went on,
+    and every later signal was ignored too (the handler had set them to be), so nothing could stop it."""
+    notes, out = one_file(fixtures, tmp_path), tmp_path / "decks"
+    result = subprocess.run([sys.executable, "-c", SIGNALLED, str(notes), str(out), "lost"],
+                            capture_output=True, text=True)
+    assert result.returncode == 143 and result.stderr.endswith(STOPPED) and "Built" not in result.stdout
+    assert "Terminated" in result.stderr  # Python's own "Exception ignored" lines for the lost one
+    assert not list(out.rglob("*.apkg"))  # stopped before any package was written
