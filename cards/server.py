@@ -17,7 +17,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit
 
 from anki.collection import Collection
 from anki.errors import NetworkError, SyncError, SyncErrorKind
@@ -26,7 +25,7 @@ from anki.sync_pb2 import SyncCollectionResponse as Response
 
 from cards.collection import first_line, is_empty, never_synced
 from cards.errors import CardsError, SyncServerError, UsageError, os_reason
-from cards.settings import PASSWORD_VARIABLE, shown_url
+from cards.settings import PASSWORD_VARIABLE, server_url_problem, shown_url
 
 T = TypeVar("T")
 SESSION_FILE = ".cards-sync-session.json"
@@ -50,24 +49,11 @@ class FullSync(NamedTuple):
 
 
 def check_url(url: str) -> str:
-    """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL.
-
-    The endpoint is kept on disk (the session file, the keyring's account name), so an address holding a
-    user name or password is refused, and messages show an address without them.
-    """
-    parts, shown = urlsplit(url), shown_url(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--server {shown}: not a sync server address; give the whole URL, starting with "
-                         "https:// or http:// (such as https://sync.example.org/)")
-    if "@" in parts.netloc:
-        raise UsageError(f"--server {shown}: the address holds a user name or password, which would be kept "
-                         f"on disk; give the user with --user (the password is asked, or read from "
-                         f"{PASSWORD_VARIABLE})")
-    try:
-        parts.port  # noqa: B018  (a port that is not a number raises)
-    except ValueError:
-        raise UsageError(f"--server {shown}: the port is not a number; give the whole URL, such as "
-                         "http://127.0.0.1:8080/") from None
+    """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL a sync can
+    use (see `settings.server_url_problem`); messages show the address without a user name or password."""
+    problem = server_url_problem(url)
+    if problem:
+        raise UsageError(f"--server {shown_url(url)}: {problem}")
     return url if url.endswith("/") else url + "/"
 
 

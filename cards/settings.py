@@ -354,6 +354,47 @@ def shown_url(url: str) -> str:
     return _SECRET_PARAMETER.sub(r"\1…", without_user)
 
 
+# What no host name holds (the URL standard's forbidden host code points, white space and controls among them).
+_NOT_IN_A_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
+
+
+def server_url_problem(url: str) -> str | None:
+    """Why `url` is no sync server address cards can use, in words that end a message; None when it is one.
+
+    The address is kept on disk (the session file, the keyring's account name), so one holding a user name or
+    password is refused too. Checked before any password is asked: Anki's own check comes only at the login.
+    """
+    from urllib.parse import urlsplit
+
+    whole = "give the whole URL, starting with https:// or http:// (such as https://sync.example.org/)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a bracket left open: `http://[::1`
+        return f"not a sync server address; {whole}"
+    if parts.scheme not in ("http", "https") or not host:
+        return f"not a sync server address; {whole}"
+    if "@" in parts.netloc:
+        return (f"the address holds a user name or password, which would be kept on disk; give the user with "
+                f"--user (the password is asked, or read from {PASSWORD_VARIABLE})")
+    try:
+        parts.port  # noqa: B018  (a port that is not a number from 0 to 65535 raises)
+    except ValueError:
+        return "the port is not a number from 1 to 65535; give the whole URL, such as http://127.0.0.1:8080/"
+    if "[" in parts.netloc:
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"{host} in brackets is no IPv6 address; {whole}"
+        if "%" in host:
+            return "an IPv6 address with a zone (%eth0) is not one Anki can reach; give another address of the server"
+    elif _NOT_IN_A_HOST.search(host):
+        return f"the host name holds a character no host name has; {whole}"
+    return None
+
+
 def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | None = None) -> Setting[str]:
     """Whether a secret is set in the environment: never its value."""
     environ = os.environ if environ is None else environ
@@ -421,10 +462,19 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
         sources=tuple(_file_path(path, s) for s in sources) if sources else None,
         out=_file_path(path, out) if out is not None else None,
         collection=_file_path(path, collection) if collection is not None else None,
-        profile=_text(path, data, "profile"), server=_text(path, data, "server"), user=_text(path, data, "user"),
+        profile=_text(path, data, "profile"), server=_server(path, data), user=_text(path, data, "user"),
         writer=WriterInput(kind=kind, model=_text(path, writer, "model", "writer."),
                            url=_text(path, writer, "url", "writer.")),
     )
+
+
+def _server(path: Path, data: dict[str, Any]) -> str | None:
+    """The file's sync server, checked as --server is: the file, not a flag, is named when it is wrong."""
+    server = _text(path, data, "server")
+    problem = server_url_problem(server) if server is not None else None
+    if problem:
+        raise ConfigError(path, f'server = "{shown_url(server or "")}": {problem}')
+    return server
 
 
 def _check_key(path: Path, key: str, known: tuple[str, ...], prefix: str = "") -> None:

@@ -896,10 +896,17 @@ def test_a_configuration_file_that_cannot_be_used_stops_every_command_with_exit_
 
 
 def test_config_and_the_password_question_never_show_a_password_in_a_url(fixtures, tmp_path, monkeypatch):
-    a_config(tmp_path, monkeypatch, 'server = "https://me:s3cretpw@sync.example.org/"\n')
+    path = a_config(tmp_path, monkeypatch, 'server = "https://me:s3cretpw@sync.example.org/"\n')
     monkeypatch.setenv("ANKI_BASE", str(tmp_path / "Anki2"))
     monkeypatch.setenv("OPENAI_BASE_URL", "http://me:s3cretpw@localhost:11434/v1")
     monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
+    for command in ("config", "sync"):  # a password never goes in the file: the file is named, not --server
+        refused = run(command)
+        assert (refused.exit_code, refused.stderr) == (2, (
+            f'error: {path}: server = "https://sync.example.org/": the address holds a user name or password, which '
+            "would be kept on disk; give the user with --user (the password is asked, or read from "
+            "CARDS_SYNC_PASSWORD)\n"))
+    path.write_text('server = "https://sync.example.org/"\n', encoding="utf-8")
     lines = run("config").stdout.splitlines()
     assert "s3cretpw" not in "\n".join(lines)
     assert lines[5] == f"server       https://sync.example.org/  (file: {tmp_path / 'config' / 'config.toml'})"

@@ -1180,6 +1180,36 @@ def test_a_server_that_is_not_a_url_is_refused_before_the_password(library, tmp_
     assert list(tmp_path.iterdir()) == [library]
 
 
+WHOLE_URL = "give the whole URL, starting with https:// or http:// (such as https://sync.example.org/)"
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://[::1", f"not a sync server address; {WHOLE_URL}"),
+    ("http://ex ample.org/", f"the host name holds a character no host name has; {WHOLE_URL}"),
+    ("http://%zz/", f"the host name holds a character no host name has; {WHOLE_URL}"),
+    ("https://[fe80::1%eth0]/", "an IPv6 address with a zone (%eth0) is not one Anki can reach; give another "
+                                "address of the server"),
+    ("http://[not:an:address]/", f"not a sync server address; {WHOLE_URL}"),
+    ("http://x:99999999/", "the port is not a number from 1 to 65535; give the whole URL, such as "
+                           "http://127.0.0.1:8080/"),
+])
+def test_a_malformed_server_address_is_one_sentence_before_the_password(library, tmp_path, monkeypatch, url, why):
+    """Found by a hostile user: these were an internal error after the password was asked."""
+    monkeypatch.setenv("CARDS_SYNC_PASSWORD", "x")
+    target = tmp_path / "anki" / "collection.anki2"
+    result = cli(library, tmp_path / "decks", target, "--create", "--server", url, "--user", "me")
+    assert (result.exit_code, result.stderr.strip()) == (2, f"error: --server {url}: {why}")
+    assert list(tmp_path.iterdir()) == [library]
+
+
+def test_the_servers_that_work_are_taken():
+    from cards.settings import server_url_problem
+
+    for url in ("http://127.0.0.1:8080/", "https://sync.example.org", "http://[::1]:27701/", "http://sync_box:8080/",
+                "https://bücher.example/", "http://localhost/sync/"):
+        assert server_url_problem(url) is None, url
+
+
 def test_a_server_address_holding_a_password_is_refused_and_never_shown(library, tmp_path, monkeypatch):
     """The endpoint is kept on disk (session file, keyring account): a password in it would be too."""
     monkeypatch.delenv("CARDS_SYNC_PASSWORD", raising=False)
