@@ -321,7 +321,11 @@ def sync_command(
         help="Delete from the collection the notes of snips that are gone from your notes "
              "(only notes cards made; asks first).",
     ),
-    yes: bool = typer.Option(False, "--yes", help="Answer yes to --prune's question (for scripts)."),
+    yes: bool = typer.Option(
+        False, "--yes",
+        help="Answer yes to --prune's question (for scripts): a note is deleted once two syncs in a row find its "
+             "snip gone, so a note file caught half-written by a file-sync tool loses nothing.",
+    ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what the sync would import; create and change nothing.",
     ),
@@ -360,7 +364,8 @@ def sync_command(
     from cards.sync import SyncOptions, sync
 
     options = SyncOptions(collection=settings.collection.value, profile=settings.profile.value,
-                          server=settings.server.value, user=settings.user.value, prune=prune, dry_run=dry_run,
+                          server=settings.server.value, user=settings.user.value, prune=prune,
+                          prune_unattended=yes, dry_run=dry_run,
                           replace_server=replace_server, replace_local=replace_local, create=create,
                           overwrite_edits=overwrite_edits, writer=_writer_options(settings))
     bar = _ProgressBar()
@@ -474,6 +479,11 @@ def sync_summary(report) -> str:
         )
     if report.vanished and not report.dry_run:
         lines.append(f"Deleted {report.pruned} of {_plural(len(report.vanished), 'note')} of vanished snips.")
+    if report.prune_waiting:
+        one = report.prune_waiting == 1
+        lines.append(f"Waiting: {_plural(report.prune_waiting, 'note')} of snips gone since the last sync "
+                     f"{'is' if one else 'are'} deleted by the next --prune --yes if still gone (a note file "
+                     "caught half-written loses nothing).")
     return "\n".join(lines)
 
 

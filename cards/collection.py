@@ -385,6 +385,11 @@ def config_with_prefix(col: Collection, prefix: str) -> dict[str, Any]:
     return {key: value for key, value in col.all_config().items() if key.startswith(prefix)}
 
 
+def get_config(col: Collection, key: str, default: Any) -> Any:
+    """A setting of the collection's, or `default` when it has none."""
+    return col.get_config(key, default)
+
+
 def set_config(col: Collection, values: dict[str, Any]) -> None:
     try:
         for key, value in values.items():

@@ -53,6 +53,7 @@ from cards.server import ServerOptions, SessionStore, check_url, full_sync, logi
 from cards.state import STATE_FILE, Known, NoteVersion, State, StateReader, stamped_times
 
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
+VANISHED = "cards:vanished"  # GUIDs of the notes whose snips the last unattended --prune found gone
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class SyncOptions:
     server: str | None = None
     user: str | None = None
     prune: bool = False
+    # --yes: nobody reads the list, so a note is deleted only once two syncs in a row found its snip gone (a note
+    # file a file-sync tool had half written when one sync read it loses nothing)
+    prune_unattended: bool = False
     dry_run: bool = False
     replace_server: bool = False
     replace_local: bool = False
@@ -130,6 +134,7 @@ class SyncReport:
     episodes: list[EpisodeChange] = field(default_factory=list)
     vanished: list[anki.NoteSummary] = field(default_factory=list)
     pruned: int = 0
+    prune_waiting: int = 0  # notes of snips gone since the last sync only: an unattended prune deletes them next time
     server: list[str] = field(default_factory=list)
     not_sent: str | None = None  # why the collection's changes could not be sent to the server after the import
     dry_run: bool = False
@@ -486,6 +491,8 @@ class Syncing:
         gone = {guid: key for key, record in self.records.items() for guid in record.notes if guid not in current}
         ours = {guid: (note, kind) for guid, note in anki.notes_by_guid(self.col, self.index(), gone).items()
                 if (kind := anki.kind_of(note.note_type)) is not None}
+        if self.options.prune_unattended:
+            ours = self._gone_at_the_last_sync_too(ours)
         self.report.vanished = sorted((anki.describe(note, kind) for note, kind in ours.values()),
                                       key=lambda n: (n.episode.casefold(), n.key_point.casefold(), n.kind.value))
         if self.options.dry_run or not ours or not confirm(self.report.vanished):
@@ -502,6 +509,17 @@ class Syncing:
         anki.set_config(self.col, {key: encode_record(record) for key, record in changed.items()})
         self.records.update(changed)
         self.report.pruned = len(ours)
+
+    def _gone_at_the_last_sync_too(self, ours: dict[str, tuple[Any, CardKind]]) -> dict[str, tuple[Any, CardKind]]:
+        """The notes an unattended prune may delete: those whose snips the last unattended prune found gone as
+        well. The notes gone now are kept in the collection (`VANISHED`) for the next one to compare with."""
+        assert self.col is not None
+        before = set(anki.get_config(self.col, VANISHED, []))
+        if not self.options.dry_run:
+            anki.set_config(self.col, {VANISHED: sorted(ours)})
+        ripe = {guid: found for guid, found in ours.items() if guid in before}
+        self.report.prune_waiting = len(ours) - len(ripe)
+        return ripe
 
 
 def _write(package: Path, write: Callable[[], None]) -> None:

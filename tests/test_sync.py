@@ -189,13 +189,38 @@ def test_prune_deletes_exactly_the_vanished_snips_and_only_after_yes(library, tm
     assert declined.exit_code == 0, declined.output
     assert f"{len(tides)} notes of snips no longer in your notes:" in declined.stderr
     assert tides <= set(collection_notes(target))
+    first = runner.invoke(app, [*args, "--yes"])  # unattended: only what the sync before found gone too
+    assert first.exit_code == 0, first.output
+    assert f"Waiting: {len(tides)} notes of snips gone since the last sync are deleted by the next --prune --yes " \
+           "if still gone (a note file caught half-written loses nothing)." in first.stdout.splitlines()
+    assert tides <= set(collection_notes(target))
     accepted = runner.invoke(app, [*args, "--yes"])
     assert accepted.exit_code == 0, accepted.output
+    assert f"Deleted {len(tides)} of {len(tides)} notes of vanished snips." in accepted.stdout.splitlines()
     left = collection_notes(target)
     assert not tides & set(left)
     assert mine.guid in left and basic.guid in left
     backups = list((target.parent / "backups").glob("*.colpkg"))
     assert backups  # taken before anything was deleted
+
+
+def test_an_unattended_prune_deletes_nothing_of_a_note_file_caught_half_written(library, tmp_path):
+    """Found by a hostile user: a cron `cards sync --prune --yes` that read a note file a file-sync tool had cut
+    mid-snip deleted the later snips' notes with their reviews; whole again, they came back as new notes."""
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    everything = collection_notes(target)
+    whole = (library / "tides.md").read_text(encoding="utf-8")
+    cut = whole[:whole.index("### ", whole.index("### ") + 1)]  # the file as far as its second snip
+    args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--prune", "--yes"]
+    for _ in range(3):  # half written at one sync, whole at the next, and so on
+        (library / "tides.md").write_text(cut, encoding="utf-8")
+        half = runner.invoke(app, args)
+        assert half.exit_code == 0, half.output
+        assert "Waiting: " in half.stdout
+        (library / "tides.md").write_text(whole, encoding="utf-8")
+        assert runner.invoke(app, args).exit_code == 0
+        assert collection_notes(target).keys() == everything.keys()
 
 
 def test_an_episode_pruned_whole_comes_back_when_its_note_does(library, tmp_path):
