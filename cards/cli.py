@@ -396,7 +396,8 @@ def sync_command(
             return True
         try:
             return bool(_asked(lambda: typer.confirm("Delete them from the collection?", default=False, err=True)))
-        except typer.Abort:  # no answer (the end of input): nothing is deleted
+        except typer.Abort:  # no answer (the end of input): nothing is deleted, and the question's line ends
+            typer.echo(err=True)
             return False
 
     out_folder = settings.out.value

@@ -201,7 +201,12 @@ def _first_sync(result: Syncing, server: ServerOptions, session: SessionStore, k
     except SyncServerError as error:
         if not (error.rejected_login and key):
             raise
-        auth = login(result.col, server, session, None, read_password(password))
+        try:
+            secret = read_password(password)
+        except UsageError as missing:  # say why a password was needed, where one never was before
+            raise UsageError(f"{server.endpoint}: the sync server no longer accepts the login kept for "
+                             f"{server.user} (was the password changed?); {missing}") from None
+        auth = login(result.col, server, session, None, secret)
         result.with_server(auth, server, session)
     return auth
 

@@ -562,6 +562,12 @@ def test_a_kept_login_the_server_no_longer_accepts_is_replaced_in_the_same_run(l
     assert (result.exit_code, result.stderr.strip()) == (
         1, f"error: {server}: the sync server did not accept the user name or password; check them "
            "(or CARDS_SYNC_PASSWORD) and run again")
+    SessionStore(desk, server, "reader").save("a-key-the-server-forgot")
+    monkeypatch.delenv("CARDS_SYNC_PASSWORD")
+    unasked = runner.invoke(app, base, input="")  # a script: nobody types the password the server now wants
+    assert (unasked.exit_code, unasked.stderr.strip().splitlines()[-1]) == (
+        2, f"error: {server}: the sync server no longer accepts the login kept for reader (was the password "
+           "changed?); --user reader: no password was given; type it when asked, or set CARDS_SYNC_PASSWORD")
 
 
 def test_a_server_lost_after_the_import_keeps_the_summary_and_says_what_was_done(library, tmp_path, server,
@@ -1588,6 +1594,18 @@ def test_prune_shows_a_terminal_escape_the_user_put_in_a_note_and_does_not_obey_
     assert declined.exit_code == 0, declined.output
     assert "  Q&A   · Why the Tides Turn · Spring tides\\x9b2J come\\u202e twice a month." in (
         declined.stderr.splitlines())
+
+
+def test_prune_at_the_end_of_input_deletes_nothing_and_ends_the_questions_line(library, tmp_path):
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    run_sync(library, out, target)
+    (library / "tides.md").unlink()
+    result = runner.invoke(app, ["sync", str(library), "--out", str(out), "--collection", str(target), "--prune"],
+                           input="")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("Delete them from the collection? [y/N]:\n")
+    assert "Deleted 0 of 6 notes of vanished snips." in result.stdout.splitlines()
+    assert len(collection_notes(target)) > 6
 
 
 def test_prune_lists_one_plain_line_a_note_and_the_summary_follows_what_was_done(library, tmp_path):
