@@ -470,6 +470,12 @@ def sync_summary(report) -> str:
         would = "would replace" if report.dry_run else "replaced"
         lines.append(f"Edits: {would} your edits with cards' new text on "
                      f"{_plural(report.overwrote_edits, 'note')} (--overwrite-edits).")
+    if report.replaced_unrecorded:
+        would = "would replace" if report.dry_run else "replaced"
+        lines.append(f"Edits: {would} the text of {_plural(report.replaced_unrecorded, 'note')} you changed in Anki "
+                     "after importing them by hand: with no record of what cards delivered, an edit cannot be told "
+                     "from a tag or a flag" + ("" if report.dry_run else "; the backup above holds them as they were")
+                     + ".")
     for held in report.held:
         examples = "; ".join(note[:60] for note in held.notes[:3]) + ("; …" if len(held.notes) > 3 else "")
         lines.append(

@@ -87,6 +87,9 @@ class Decision(NamedTuple):
     kept_edits: bool = False
     overwrote_edits: bool = False
     theirs: tuple[str, ...] = ()  # its generated tags that are the user's (see `users_tags`)
+    # With no record, cards' new text replaced fields of a note changed in Anki since it was imported: maybe an
+    # edit, maybe only a tag (an mtime cannot tell them apart); the sync's backup holds it as it was
+    replaced_unrecorded: bool = False
 
 
 class EpisodePlan(NamedTuple):
@@ -203,27 +206,33 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
         same = delivered is not None and delivered.same_version(made_now)
         return Decision(note.guid, Action.UNCHANGED if same else Action.HELD)
-    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits, stamped)
+    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits)
     theirs = users_tags(present.tags, delivered, note.tags)
     tags = merge_tags(present.tags, delivered.tags if delivered else None, note.tags, theirs)
     if fields == present.fields and _same_tags(tags, present.tags):
         return Decision(note.guid, Action.UNCHANGED, kept_edits=kept, theirs=theirs)
     merged = PackageNote(note.guid, note.kind, FIELD_SEPARATOR.join(fields), " ".join(tags),
                          max(now, present.mtime + 1, note.mtime))
-    return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote, theirs=theirs)
+    # Anki's importer gives a note the mtime of the version imported, one cards stamped (`stamped`): any other
+    # mtime older than this version's means the note was changed in Anki before this version was built.
+    unsure = (delivered is None and fields != present.fields and present.mtime < note.mtime
+              and present.mtime not in stamped)
+    return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote, theirs=theirs,
+                    replaced_unrecorded=unsure)
 
 
 def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
-                 overwrite_edits: bool, stamped: frozenset[int]) -> tuple[tuple[str, ...], bool, bool]:
+                 overwrite_edits: bool) -> tuple[tuple[str, ...], bool, bool]:
     """Each field: cards' new text, unless the user changed it since cards delivered it.
 
     Returns the fields, whether the user's text was kept where cards' text
     changed, and whether it was replaced instead (`--overwrite-edits`).
     Without a record (notes imported by hand, or delivered by an older
-    cards), the note's mtime tells: Anki's importer gives a note the mtime
-    of the version imported, which is one cards gave it (`stamped`). A note
-    whose mtime is none of those, or is newer than this version, was
-    changed in Anki: a field that differs is the user's.
+    cards), a field that differs is the user's if the note changed after
+    this version was built, as Anki's own importer would judge it. (Judging
+    by whether the note changed at all since its import kept cards' new
+    text from every note the user had only tagged: `decide` counts those
+    replaced instead.)
     """
     if len(present.fields) != len(note.fields):
         return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
@@ -238,8 +247,8 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
             edited = field_hashes((theirs,)) != base[index]
             ours_changed = base[index] != ours[index]
         else:
-            edited = present.mtime >= note.mtime or present.mtime not in stamped
-            ours_changed = present.mtime < note.mtime  # an edit of this very version: cards' text did not change
+            edited = present.mtime >= note.mtime
+            ours_changed = True
         if not edited:
             merged.append(new)
         elif ours_changed and overwrite_edits:

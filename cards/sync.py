@@ -130,6 +130,7 @@ class SyncReport:
     to_import: int = 0
     kept_edits: int = 0
     overwrote_edits: int = 0
+    replaced_unrecorded: int = 0  # notes changed in Anki since their import by hand whose text cards replaced
     held: list[HeldNotes] = field(default_factory=list)
     episodes: list[EpisodeChange] = field(default_factory=list)
     vanished: list[anki.NoteSummary] = field(default_factory=list)
@@ -429,6 +430,7 @@ class Syncing:
             report.moved += plan.count(Action.FOREIGN)
             report.kept_edits += sum(1 for d in plan.decisions if d.kept_edits)
             report.overwrote_edits += sum(1 for d in plan.decisions if d.overwrote_edits)
+            report.replaced_unrecorded += sum(1 for d in plan.decisions if d.replaced_unrecorded)
             added, updated = plan.count(Action.ADD), plan.count(Action.UPDATE)
             if added or updated:
                 title = episodes[plan.episode].title if plan.episode in episodes else plan.episode

@@ -53,21 +53,21 @@ def test_a_field_the_user_changed_keeps_their_text_unless_asked():
 
 
 def test_without_a_record_a_note_changed_after_this_version_was_built_is_the_users():
-    edited = decision(wanted(mtime=100), present(mtime=150), None)
-    assert edited.action is Action.UNCHANGED and not edited.kept_edits  # cards' text is what they edited
+    assert decision(wanted(mtime=100), present(mtime=150), None).action is Action.UNCHANGED
     older = decision(wanted(mtime=100), present(mtime=50), None)
     assert older.action is Action.UPDATE and older.note is not None and older.note.fields.startswith("new text")
+    assert not older.replaced_unrecorded  # 50: the mtime cards gave the version imported, so unchanged since
 
 
-def test_without_a_record_a_note_edited_before_this_version_was_built_is_the_users_too():
-    """Found by a hostile user: packages imported by hand, a field edited at 70, the key point reworded and built
-    at 100, then a first `cards sync`. Anki gave the imported note cards' mtime (50); the edit gave it 70, no time
-    cards ever stamped a version with."""
-    kept = decision(wanted(mtime=100), present(mtime=70), None)
-    assert kept.action is Action.UNCHANGED and kept.kept_edits
-    overwritten = decision(wanted(mtime=100), present(mtime=70), None, overwrite=True)
-    assert overwritten.note is not None and overwritten.note.fields == "new text\x1fcontext"
-    assert overwritten.overwrote_edits
+def test_without_a_record_cards_text_replacing_a_note_changed_in_anki_since_its_import_is_counted():
+    """Found by a hostile user: imported by hand, edited at 70 (or only tagged: an mtime cannot tell), reworded and
+    built at 100, then a first `cards sync`. Keeping the note's text kept the new wording from every note the user
+    had only tagged, for good; cards' text goes in, and the summary counts the note (the sync's backup has it)."""
+    replaced = decision(wanted(mtime=100), present(mtime=70), None)
+    assert replaced.action is Action.UPDATE and replaced.note is not None
+    assert replaced.note.fields == "new text\x1fcontext" and replaced.replaced_unrecorded
+    recorded = decision(wanted(mtime=100), present(mtime=70), delivered_now(wanted(fields=("old text", "context"))))
+    assert not recorded.replaced_unrecorded  # a record tells edits apart: nothing is unsure
 
 
 def test_an_absent_note_is_added_unless_this_version_was_delivered():

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import tomllib
+import zipfile
 from contextlib import suppress
 from pathlib import Path
 
@@ -106,10 +107,11 @@ def test_an_edit_and_a_new_snip_land_in_place_keeping_reviews_and_local_tags(lib
     col.close()
 
 
-def test_a_first_sync_after_importing_by_hand_keeps_edits_made_before_the_last_build(library, tmp_path):
-    """Found by a hostile user: packages imported by hand, a field edited, the key point reworded and built, then
-    the first `cards sync`: the edit was replaced without a word. The note's mtime (its edit) is no time cards gave
-    a version, so the edit is the user's; an unedited note takes the new text."""
+def test_a_first_sync_after_importing_by_hand_says_whose_changes_it_could_not_tell_apart(library, tmp_path):
+    """Found by hostile users: packages imported by hand, a note edited (or only tagged) in Anki, the key point
+    reworded and built, then the first `cards sync`. Replacing the edit said nothing; keeping it kept the new
+    wording from every note that was only tagged, for good. Cards' text goes in, tagged or edited, and the summary
+    counts those notes, with the backup that holds them as they were."""
     from cards.build import build
 
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
@@ -122,16 +124,25 @@ def test_a_first_sync_after_importing_by_hand_keeps_edits_made_before_the_last_b
     question = next(n for n in notes if "KeyPoint" in n and n["KeyPoint"] == OLD_WORDING)
     cloze["Text"] += " My note."
     col.update_note(cloze)
-    assert col.get_note(cloze.id).mod > 1_700_000_000
+    question.tags.append("mine")
+    col.update_note(question)
     col.close()
     edit(library)
     build([library], out, now=2_000_000_000)  # reworded after the edit
     report = run_sync(library, out, target)
     col = Collection(str(target))
-    assert col.get_note(cloze.id)["Text"].endswith(" My note.")
-    assert col.get_note(question.id)["KeyPoint"] == NEW_WORDING
+    assert "at new moon and at full moon" in col.get_note(cloze.id)["Text"]
+    assert "My note." not in col.get_note(cloze.id)["Text"]
+    assert col.get_note(question.id)["KeyPoint"] == NEW_WORDING and "mine" in col.get_note(question.id).tags
     col.close()
-    assert report.kept_edits == 1 and report.updated >= 1
+    assert (report.replaced_unrecorded, report.kept_edits) == (2, 0) and report.backup is not None
+    with zipfile.ZipFile(report.backup) as backup:  # Anki's own backup, taken before the import
+        assert backup.namelist()
+    from cards.cli import sync_summary
+
+    assert ("Edits: replaced the text of 2 notes you changed in Anki after importing them by hand: with no record of "
+            "what cards delivered, an edit cannot be told from a tag or a flag; the backup above holds them as they "
+            "were.") in sync_summary(report).splitlines()
 
 
 def test_two_builds_without_a_sync_then_one_sync_lose_nothing(library, tmp_path):
