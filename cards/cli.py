@@ -372,7 +372,7 @@ def sync_command(
 
     def ask_password() -> str:
         bar.close()  # the question starts a line of its own
-        question = f"Password for {options.user} on {shown_url(options.server or '')}"
+        question = one_line(f"Password for {options.user} on {shown_url(options.server or '')}")
         if not sys.stdin.isatty():  # piped in, or nothing: read as it is, without getpass's warnings about echo
             typer.echo(f"{question}: ", err=True, nl=False)
             given = _asked(sys.stdin.readline).rstrip("\r\n")
@@ -891,7 +891,8 @@ def summary(report: BuildReport, out: Path, *, importing: bool = True, pruned: b
     if report.disappeared and not pruned:
         where = ("delete them there if you wish" if importing else
                  "cards sync --prune deletes them, after asking")
-        lines.append(f"No longer in the sources (Anki keeps their notes; {where}): " + "; ".join(report.disappeared))
+        lines.append(f"No longer in the sources (Anki keeps their notes; {where}): "
+                     + one_line("; ".join(report.disappeared)))  # snip titles: shown, never obeyed
     if report.state_moved_aside:
         lines.append(
             f"The build state was damaged and was moved aside to {report.state_moved_aside}; this build "
@@ -929,6 +930,8 @@ def run() -> None:
             code = 0
         except SystemExit as done:
             code = _exit_code(done.code)
+        except KeyboardInterrupt:  # a signal while typer was still building the command, before its own handling
+            code = 130
         if code == 130 and _STOP.raised is not None and not _STOP.handled:
             # A signal before a command's own handling began (or between two of its steps): typer made it a
             # silent 130, whatever the signal was. Nothing had been made yet.

@@ -112,7 +112,7 @@ def _check_is_collection(path: Path, create: bool) -> None:
     if header != _SQLITE_HEADER:
         return  # no database at all (a damaged collection?): Anki refuses to open it, and opening says so
     try:
-        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=0)  # held by Anki: at once
         try:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:

@@ -354,8 +354,9 @@ def shown_url(url: str) -> str:
     return _SECRET_PARAMETER.sub(r"\1…", without_user)
 
 
-# What no host name holds (the URL standard's forbidden host code points, white space and controls among them).
-_NOT_IN_A_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
+# What a host name written in ASCII holds (RFC 3986's reg-name, without percent-encoding).
+_ASCII_HOST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=]+")
+_BRACKETED_HOST = re.compile(r"(?:[^@]*@)?\[[^\[\]]*\](?::[^:]*)?")
 
 
 def server_url_problem(url: str) -> str | None:
@@ -378,21 +379,54 @@ def server_url_problem(url: str) -> str | None:
         return (f"the address holds a user name or password, which would be kept on disk; give the user with "
                 f"--user (the password is asked, or read from {PASSWORD_VARIABLE})")
     try:
-        parts.port  # noqa: B018  (a port that is not a number from 0 to 65535 raises)
+        port = parts.port  # a port that is not a number from 0 to 65535 raises
     except ValueError:
+        port = 0
+    if port == 0:
         return "the port is not a number from 1 to 65535; give the whole URL, such as http://127.0.0.1:8080/"
-    if "[" in parts.netloc:
-        import ipaddress
+    if "[" in parts.netloc or "]" in parts.netloc:
+        return _bracketed_host_problem(parts.netloc, host, whole)
+    return None if _host_name(host) else f"the host name is no host name a server can have; {whole}"
 
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return f"{host} in brackets is no IPv6 address; {whole}"
-        if "%" in host:
-            return "an IPv6 address with a zone (%eth0) is not one Anki can reach; give another address of the server"
-    elif _NOT_IN_A_HOST.search(host):
-        return f"the host name holds a character no host name has; {whole}"
+
+def _bracketed_host_problem(netloc: str, host: str, whole: str) -> str | None:
+    """Why a bracketed host (`[::1]`) is no address a sync can use, or None."""
+    import ipaddress
+
+    if not _BRACKETED_HOST.fullmatch(netloc):
+        return f"not a sync server address; {whole}"
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return f"{host} in brackets is no IPv6 address; {whole}"
+    if "%" in host:
+        return "an IPv6 address with a zone (%eth0) is not one Anki can reach; give another address of the server"
     return None
+
+
+def _host_name(host: str) -> bool:
+    """Whether `host` (lower case, no brackets) is a name or an IPv4 address a server can have: as the URL
+    standard reads it, one whose last label is a number is an IPv4 address, and must be a whole one; a name in
+    another script must be one IDNA can write in ASCII (no controls, separators or bidirectional overrides)."""
+    import ipaddress
+
+    labels = host.rstrip(".").split(".")
+    if labels[-1].isdecimal() and labels[-1].isascii():
+        try:
+            ipaddress.IPv4Address(host.rstrip("."))
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+        for label in ascii_host.rstrip(".").split("."):
+            if label.startswith("xn--"):  # must spell a name with something past ASCII in it
+                decoded = label[4:].encode("ascii").decode("punycode")
+                if not decoded or decoded.isascii() or decoded.encode("idna").decode("ascii") != label:
+                    return False
+    except (UnicodeError, ValueError):
+        return False
+    return all(labels) and bool(_ASCII_HOST.fullmatch(ascii_host))
 
 
 def secret_in_force(variable: str, otherwise: str, environ: Mapping[str, str] | None = None) -> Setting[str]:

@@ -1027,7 +1027,14 @@ class Finalized:  # Python ignores an exception raised in a finalizer, as in the
     def __del__(self):
         os.kill(os.getpid(), signal.SIGTERM)
 
-if moment == "between steps":
+if moment == "starting":
+    import typer.main
+    real_get_command = typer.main.get_command
+    def starting(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_get_command(*args, **kwargs)
+    typer.main.get_command = starting
+elif moment == "between steps":
     real_run = cards.cli._run
     def early(action, *args):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -1046,10 +1053,12 @@ cards.cli.run()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is a POSIX signal")
-def test_a_sigterm_before_the_command_begins_is_one_line_and_143(fixtures, tmp_path):
-    """Found by a hostile user: typer made it a silent 130."""
+@pytest.mark.parametrize("moment", ["between steps", "starting"])
+def test_a_sigterm_before_the_command_begins_is_one_line_and_143(fixtures, tmp_path, moment):
+    """Found by hostile users: typer made it a silent 130 once it handled the command, and a traceback and exit 1
+    while it was still building the command."""
     notes = one_file(fixtures, tmp_path)
-    result = subprocess.run([sys.executable, "-c", SIGNALLED, str(notes), str(tmp_path / "decks"), "between steps"],
+    result = subprocess.run([sys.executable, "-c", SIGNALLED, str(notes), str(tmp_path / "decks"), moment],
                             capture_output=True, text=True)
     assert (result.returncode, result.stderr, result.stdout) == (143, STOPPED, "")
 
@@ -1064,3 +1073,19 @@ def test_a_sigterm_after_one_python_lost_stops_the_build(fixtures, tmp_path):
     assert result.returncode == 143 and result.stderr.endswith(STOPPED) and "Built" not in result.stdout
     assert "Terminated" in result.stderr  # Python's own "Exception ignored" lines for the lost one
     assert not list(out.rglob("*.apkg"))  # stopped before any package was written
+
+
+def test_snip_titles_no_longer_in_the_sources_are_shown_not_obeyed(fixtures, tmp_path):
+    """Found by a hostile user: a title's C1 escape and bidirectional override reached the terminal as they were."""
+    notes = one_file(fixtures, tmp_path)
+    text = (notes / "tides.md").read_text(encoding="utf-8")
+    first = text.index("### ")
+    title_start = text.index("[", first) + 1
+    odd = text[:title_start] + "Odd \x9b[31m\u202e " + text[title_start:]
+    (notes / "tides.md").write_text(odd, encoding="utf-8")
+    assert run("build", str(notes), "--out", str(tmp_path / "decks")).exit_code == 0
+    second = odd.index("###  [Spring Tides]")
+    (notes / "tides.md").write_text(odd[:first] + odd[second:], encoding="utf-8")  # the odd snip is gone
+    result = run("build", str(notes), "--out", str(tmp_path / "decks"))
+    gone = next(line for line in result.stdout.splitlines() if line.startswith("No longer in the sources"))
+    assert "Odd \\x9b[31m\\u202e " in gone and "\x9b" not in gone and "\u202e" not in gone

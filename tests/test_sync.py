@@ -28,6 +28,7 @@ from cards import collection as anki
 from cards import server as server_module
 from cards.cli import Terminated, app
 from cards.errors import CardsError, SyncServerError
+from cards.model import one_line
 from cards.notetypes import CLOZE_NAME
 from cards.server import SESSION_FILE, SessionStore
 from cards.sync import Syncing, SyncOptions, sync
@@ -1227,8 +1228,15 @@ WHOLE_URL = "give the whole URL, starting with https:// or http:// (such as http
 
 @pytest.mark.parametrize(("url", "why"), [
     ("http://[::1", f"not a sync server address; {WHOLE_URL}"),
-    ("http://ex ample.org/", f"the host name holds a character no host name has; {WHOLE_URL}"),
-    ("http://%zz/", f"the host name holds a character no host name has; {WHOLE_URL}"),
+    ("http://ex ample.org/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://%zz/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://256.0.0.1/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://1.2.3.4.5/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://xn--a/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://a\u202eb.org/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://a{b/", f"the host name is no host name a server can have; {WHOLE_URL}"),
+    ("http://[::1]x/", f"not a sync server address; {WHOLE_URL}"),
+    ("http://x:0/", "the port is not a number from 1 to 65535; give the whole URL, such as http://127.0.0.1:8080/"),
     ("https://[fe80::1%eth0]/", "an IPv6 address with a zone (%eth0) is not one Anki can reach; give another "
                                 "address of the server"),
     ("http://[not:an:address]/", f"not a sync server address; {WHOLE_URL}"),
@@ -1240,7 +1248,7 @@ def test_a_malformed_server_address_is_one_sentence_before_the_password(library,
     monkeypatch.setenv("CARDS_SYNC_PASSWORD", "x")
     target = tmp_path / "anki" / "collection.anki2"
     result = cli(library, tmp_path / "decks", target, "--create", "--server", url, "--user", "me")
-    assert (result.exit_code, result.stderr.strip()) == (2, f"error: --server {url}: {why}")
+    assert (result.exit_code, result.stderr.strip()) == (2, f"error: --server {one_line(url)}: {why}")
     assert list(tmp_path.iterdir()) == [library]
 
 
@@ -1248,7 +1256,8 @@ def test_the_servers_that_work_are_taken():
     from cards.settings import server_url_problem
 
     for url in ("http://127.0.0.1:8080/", "https://sync.example.org", "http://[::1]:27701/", "http://sync_box:8080/",
-                "https://bücher.example/", "http://localhost/sync/"):
+                "https://bücher.example/", "https://xn--bcher-kva.example/", "http://localhost/sync/",
+                "HTTP://EXAMPLE.org./", "http://example.org/?a=b#c"):
         assert server_url_problem(url) is None, url
 
 
