@@ -112,7 +112,14 @@ def _check_is_collection(path: Path, create: bool) -> None:
     if header != _SQLITE_HEADER:
         return  # no database at all (a damaged collection?): Anki refuses to open it, and opening says so
     try:
-        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=0)  # held by Anki: at once
+        if path.with_name(path.name + "-wal").stat().st_size:
+            return  # its latest changes (its tables, maybe) are in the log beside it: Anki reads them, this would not
+    except OSError:
+        pass  # no log beside it: the file holds all there is
+    try:
+        # immutable: read without taking any lock, so that this look never holds the file against Anki (or
+        # against a program checking whether someone holds it) for even a moment
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
         try:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
