@@ -112,14 +112,15 @@ def _check_is_collection(path: Path, create: bool) -> None:
     if header != _SQLITE_HEADER:
         return  # no database at all (a damaged collection?): Anki refuses to open it, and opening says so
     try:
-        if path.with_name(path.name + "-wal").stat().st_size:
-            return  # its latest changes (its tables, maybe) are in the log beside it: Anki reads them, this would not
+        logged = path.with_name(path.name + "-wal").stat().st_size > 0
     except OSError:
-        pass  # no log beside it: the file holds all there is
+        logged = False  # no log beside it: the file holds all there is
+    # Without a log, read taking no lock at all (immutable), so that this look never holds the file against Anki,
+    # or against a program checking whether someone holds it, for even a moment. With one, its latest changes
+    # (its tables, maybe) are in the log: read it as SQLite reads it, not waiting if someone holds the file.
+    query = "?mode=ro" if logged else "?mode=ro&immutable=1"
     try:
-        # immutable: read without taking any lock, so that this look never holds the file against Anki (or
-        # against a program checking whether someone holds it) for even a moment
-        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+        db = sqlite3.connect(path.resolve().as_uri() + query, uri=True, timeout=0)
         try:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:

@@ -248,7 +248,9 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
             ours_changed = base[index] != ours[index]
         else:
             edited = present.mtime >= note.mtime
-            ours_changed = True
+            # Whether cards' text changed since the version the user imported is not known: an edit is never
+            # replaced (not even with --overwrite-edits), nor said to be kept "where cards' text changed".
+            ours_changed = False
         if not edited:
             merged.append(new)
         elif ours_changed and overwrite_edits:

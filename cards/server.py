@@ -51,6 +51,7 @@ class FullSync(NamedTuple):
 def check_url(url: str) -> str:
     """The server's endpoint (with a final /), or a usage error for anything that is not an http(s) URL a sync can
     use (see `settings.server_url_problem`); messages show the address without a user name or password."""
+    url = url.strip()  # pasted with a space or a line break around it
     problem = server_url_problem(url)
     if problem:
         raise UsageError(f"--server {shown_url(url)}: {problem}")

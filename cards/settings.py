@@ -505,6 +505,7 @@ def _config_from(path: Path, data: dict[str, Any]) -> ConfigFile:
 def _server(path: Path, data: dict[str, Any]) -> str | None:
     """The file's sync server, checked as --server is: the file, not a flag, is named when it is wrong."""
     server = _text(path, data, "server")
+    server = server.strip() if server is not None else None  # pasted with a space or a line break around it
     problem = server_url_problem(server) if server is not None else None
     if problem:
         raise ConfigError(path, f'server = "{shown_url(server or "")}": {problem}')

@@ -177,6 +177,7 @@ def sync(paths: Sequence[Path | str], out: Path | str, options: SyncOptions, *,
             result.report.build = build_report
             snapshot = Snapshot.read(state, col)
             result.deliver(state, snapshot)
+            result.forget_returned(snapshot)
             if options.prune:
                 result.prune(snapshot, confirm_prune)
         if col is not None and server and session is not None and not options.dry_run:
@@ -517,14 +518,24 @@ class Syncing:
         self.records.update(changed)
         self.report.pruned = len(ours)
 
+    def forget_returned(self, snapshot: Snapshot) -> None:
+        """Take the notes whose snips this sync found again off the list of those found gone (`VANISHED`), whatever
+        it was asked to do: the list holds only notes no sync since it was written has found back."""
+        if self.col is None or self.options.dry_run:
+            return
+        listed = list(anki.get_config(self.col, VANISHED, []))
+        still = [guid for guid in listed if guid not in snapshot.versions]
+        if still != listed:
+            anki.set_config(self.col, {VANISHED: still})
+
     def _gone_at_the_last_sync_too(self, ours: dict[str, tuple[Any, CardKind]]) -> dict[str, tuple[Any, CardKind]]:
         """The notes an unattended prune may delete: those whose snips the last unattended prune found gone as
         well. The notes gone now are kept in the collection (`VANISHED`) for the next one to compare with."""
         assert self.col is not None
         before = set(anki.get_config(self.col, VANISHED, []))
-        if not self.options.dry_run:
-            anki.set_config(self.col, {VANISHED: sorted(ours)})
         ripe = {guid: found for guid, found in ours.items() if guid in before}
+        if not self.options.dry_run:  # those deleted now need no listing
+            anki.set_config(self.col, {VANISHED: sorted(guid for guid in ours if guid not in ripe)})
         self.report.prune_waiting = len(ours) - len(ripe)
         return ripe
 

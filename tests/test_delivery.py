@@ -53,7 +53,10 @@ def test_a_field_the_user_changed_keeps_their_text_unless_asked():
 
 
 def test_without_a_record_a_note_changed_after_this_version_was_built_is_the_users():
-    assert decision(wanted(mtime=100), present(mtime=150), None).action is Action.UNCHANGED
+    for overwrite in (False, True):  # found by a hostile user: --overwrite-edits replaced an edit of text cards
+        # had not changed since; without a record, whether it did is not known, so an edit stays
+        edited = decision(wanted(mtime=100), present(mtime=150), None, overwrite=overwrite)
+        assert edited.action is Action.UNCHANGED and not edited.kept_edits and not edited.overwrote_edits
     older = decision(wanted(mtime=100), present(mtime=50), None)
     assert older.action is Action.UPDATE and older.note is not None and older.note.fields.startswith("new text")
     assert not older.replaced_unrecorded  # 50: the mtime cards gave the version imported, so unchanged since

@@ -225,14 +225,22 @@ def test_an_unattended_prune_deletes_nothing_of_a_note_file_caught_half_written(
     whole = (library / "tides.md").read_text(encoding="utf-8")
     cut = whole[:whole.index("### ", whole.index("### ") + 1)]  # the file as far as its second snip
     args = ["sync", str(library), "--out", str(out), "--collection", str(target), "--prune", "--yes"]
-    for _ in range(3):  # half written at one sync, whole at the next, and so on
+    for whole_at in (args, args[:-2], args[:-1]):  # whole again at a sync with --yes, at a plain one, at one that asks
         (library / "tides.md").write_text(cut, encoding="utf-8")
         half = runner.invoke(app, args)
         assert half.exit_code == 0, half.output
         assert "Waiting: " in half.stdout
         (library / "tides.md").write_text(whole, encoding="utf-8")
-        assert runner.invoke(app, args).exit_code == 0
+        assert runner.invoke(app, whole_at, input="n\n").exit_code == 0
         assert collection_notes(target).keys() == everything.keys()
+    # Found by a hostile user: the list of notes found gone was kept by every sync but an unattended prune, so
+    # a note found back by a plain sync was deleted at the next bad read. Gone at two syncs in a row, it goes.
+    (library / "tides.md").write_text(cut, encoding="utf-8")
+    assert runner.invoke(app, args).exit_code == 0
+    assert runner.invoke(app, args[:-2]).exit_code == 0  # a plain sync finds them gone too
+    gone = runner.invoke(app, args)
+    deleted = re.search(r"^Deleted (\d+) of \1 notes of vanished snips\.$", gone.stdout, re.M)
+    assert deleted and len(collection_notes(target)) == len(everything) - int(deleted[1]) > 0, gone.stdout
 
 
 def test_an_episode_pruned_whole_comes_back_when_its_note_does(library, tmp_path):
@@ -980,6 +988,21 @@ def test_a_file_that_is_no_anki_collection_is_refused_and_left_as_it_was(library
     assert [p.name for p in other.parent.iterdir()] == ["other.anki2"]
 
 
+def test_another_programs_database_left_with_its_write_ahead_log_is_refused(library, tmp_path):
+    """Found by a hostile user: the look at the tables skipped any file with a -wal beside it, and Anki added its
+    tables to a crashed program's database."""
+    other = tmp_path / "anki" / "crashed.anki2"
+    other.parent.mkdir()
+    subprocess.run([sys.executable, "-c", "import os, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n"
+                    "db.execute('PRAGMA journal_mode=WAL')\ndb.execute('CREATE TABLE t (x)')\ndb.commit()\n"
+                    "os._exit(0)", str(other)], check=True)
+    assert other.with_name("crashed.anki2-wal").stat().st_size > 0
+    result = cli(library, tmp_path / "decks", other)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {other}: is not an Anki collection (it holds no Anki notes and cards); check the path: "
+           "cards changes no other file")
+
+
 def test_an_empty_file_becomes_a_collection_only_with_create(library, tmp_path):
     out, empty = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     empty.parent.mkdir()
@@ -1250,6 +1273,16 @@ def test_a_malformed_server_address_is_one_sentence_before_the_password(library,
     result = cli(library, tmp_path / "decks", target, "--create", "--server", url, "--user", "me")
     assert (result.exit_code, result.stderr.strip()) == (2, f"error: --server {one_line(url)}: {why}")
     assert list(tmp_path.iterdir()) == [library]
+
+
+def test_a_server_address_pasted_with_white_space_around_it_is_taken_without_it(tmp_path, monkeypatch):
+    from cards.server import check_url
+    from cards.settings import read_config
+
+    assert check_url("  http://127.0.0.1:27701  \n") == "http://127.0.0.1:27701/"
+    config = tmp_path / "config.toml"
+    config.write_text('server = " https://sync.example.org/ "\n', encoding="utf-8")
+    assert read_config(config).server == "https://sync.example.org/"
 
 
 def test_the_servers_that_work_are_taken():
