@@ -22,6 +22,7 @@ import typer
 from cards import __version__
 from cards.errors import CardsError, ConfigError, InterruptedBuild, NoSnipdNotesError, UsageError
 from cards.model import Level, Problem, one_line
+from cards.stopping import STOP, signal_exit_code, stop_on_signals
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
@@ -86,13 +87,9 @@ def _run(action, *args):
 
 def _interrupted(stop: KeyboardInterrupt) -> NoReturn:
     """Ctrl-C, or `Terminated`: one line, and the exit code a shell gives for the signal (130: SIGINT)."""
-    _STOP.handled = True
+    STOP.handled = True
     typer.echo(f"error: {InterruptedBuild()}", err=True)
-    raise typer.Exit(_signal_exit_code(stop)) from None
-
-
-def _signal_exit_code(stop: KeyboardInterrupt) -> int:
-    return 128 + stop.signum if isinstance(stop, Terminated) else 130
+    raise typer.Exit(signal_exit_code(stop)) from None
 
 
 def _asked(ask: Callable[[], T], *, line_ended: bool = False) -> T:
@@ -921,7 +918,7 @@ def run() -> None:
     tools do; what the command wrote to disk is not affected.
     """
     closed = _hold_standard_descriptors()
-    _stop_on_termination()
+    stop_on_signals()
     sys.stdout = _standard_stream(1, sys.stdout, usable=1 not in closed, failures_end_the_command=True)
     sys.stderr = _standard_stream(2, sys.stderr, usable=2 not in closed, failures_end_the_command=False)
     try:
@@ -932,12 +929,12 @@ def run() -> None:
             code = _exit_code(done.code)
         except KeyboardInterrupt:  # a signal while typer was still building the command, before its own handling
             code = 130
-        if code == 130 and _STOP.raised is not None and not _STOP.handled:
+        if code == 130 and STOP.raised is not None and not STOP.handled:
             # A signal before a command's own handling began (or between two of its steps): typer made it a
             # silent 130, whatever the signal was. Nothing had been made yet.
-            _STOP.handled = True
+            STOP.handled = True
             typer.echo(f"error: {InterruptedBuild()}", err=True)
-            code = _signal_exit_code(_STOP.raised)
+            code = signal_exit_code(STOP.raised)
         sys.stdout.flush()
     except OutputFailed as failed:
         code = _output_failed(failed.error)
@@ -955,52 +952,6 @@ def _remove_workers_folder() -> None:
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP (a logout, `kill`, a service manager): the command stops as Ctrl-C stops it, so that
-    what it made is removed or left whole (a failed `sync --create` removes its new collection), and exits with
-    128 + the signal, as a shell reports a process the signal ended."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-class _Stop:
-    """The first signal that stopped the command (see `_stop_on_termination`); signals are the process's own."""
-
-    raised: KeyboardInterrupt | None = None  # what the first signal raised
-    handled = False  # the command has said it was stopped, and is on its way out
-
-
-_STOP = _Stop()
-
-
-def _stop_on_termination() -> None:
-    """Raise `Terminated` in the main thread on SIGTERM and SIGHUP, KeyboardInterrupt on SIGINT; the first of them
-    only. What the command made is then removed or left whole on the way out, and a second signal (Ctrl-C pressed
-    again, SIGHUP after SIGTERM) would cut that short: a half-made collection left behind, a traceback.
-
-    Unless the first was lost: Python ignores an exception raised where it cannot be passed on (in a fork hook of
-    the logging module, in a finalizer), and the command went on. A later signal that finds no exception on its
-    way out raises it again, so the command stays stoppable.
-    """
-    import signal  # here: a millisecond of every command's start, --version's included
-
-    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        names.remove("SIGINT")  # ignored by whoever started us (a background job): it stays so
-
-    def stop(signum: int, frame: object) -> None:
-        if _STOP.raised is None:
-            _STOP.raised = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
-            raise _STOP.raised
-        if not _STOP.handled and sys.exc_info()[1] is None:  # not on the way out: the first was lost
-            raise _STOP.raised
-
-    for name in names:
-        signal.signal(getattr(signal, name), stop)
 
 
 def _exit_code(code: object) -> int:

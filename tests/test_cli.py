@@ -1089,3 +1089,42 @@ def test_snip_titles_no_longer_in_the_sources_are_shown_not_obeyed(fixtures, tmp
     result = run("build", str(notes), "--out", str(tmp_path / "decks"))
     gone = next(line for line in result.stdout.splitlines() if line.startswith("No longer in the sources"))
     assert "Odd \\x9b[31m\\u202e " in gone and "\x9b" not in gone and "\u202e" not in gone
+
+
+WHILE_LOADING = r"""
+import builtins, os, signal, sys
+
+real_import = builtins.__import__
+number = signal.SIGTERM if sys.argv[2] == "TERM" else signal.SIGINT
+
+def importing(name, *args, **kwargs):
+    if name == "typer":  # the command's own modules are loading: typer takes a tenth of a second
+        os.kill(os.getpid(), number)
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = importing
+sys.argv = ["cards", "build", sys.argv[1]]
+from cards.__main__ import main
+main()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is a POSIX signal")
+@pytest.mark.parametrize(("signal_name", "code"), [("TERM", 143), ("INT", 130)])
+def test_a_signal_while_the_command_loads_is_one_line(fixtures, tmp_path, signal_name, code):
+    """Found by a hostile user: in the first tenth of a second, a traceback (Ctrl-C) or a silent death (SIGTERM)."""
+    notes = one_file(fixtures, tmp_path)
+    result = subprocess.run([sys.executable, "-c", WHILE_LOADING, str(notes), signal_name], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert (result.returncode, result.stderr, result.stdout) == (code, STOPPED, "")
+
+
+def test_the_cards_command_and_python_m_cards_run_the_same_entry_point():
+    import tomllib
+
+    from conftest import ROOT
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"cards": "cards.__main__:main"}
+    version = subprocess.run([sys.executable, "-m", "cards", "--version"], capture_output=True, text=True)
+    assert (version.returncode, version.stdout.startswith("cards ")) == (0, True)

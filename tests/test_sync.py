@@ -26,11 +26,12 @@ from typer.testing import CliRunner
 
 from cards import collection as anki
 from cards import server as server_module
-from cards.cli import Terminated, app
+from cards.cli import app
 from cards.errors import CardsError, SyncServerError
 from cards.model import one_line
 from cards.notetypes import CLOZE_NAME
 from cards.server import SESSION_FILE, SessionStore
+from cards.stopping import Terminated
 from cards.sync import Syncing, SyncOptions, sync
 
 runner = CliRunner()
