@@ -63,11 +63,15 @@ def find_collection(collection: Path | str | None, profile: str | None,
                              "give the path in full") from None
         try:
             folder = path.is_dir()
+            special = path.exists() and not folder and not path.is_file()
         except OSError as error:  # a name too long for the file system, say
             raise UsageError(f"{path}: --collection cannot name a file here ({error.strerror or error}); name "
                              "another file") from None
         if folder:
             raise UsageError(f"{path}: --collection names a folder; name the collection file ({COLLECTION_FILE})")
+        if special:  # a pipe, a socket, a device: Anki's own error for it reads as a damaged collection
+            raise UsageError(f"{path}: --collection names no ordinary file (a pipe or a device?); name the "
+                             f"collection file ({COLLECTION_FILE})")
         return path
     base = anki_base(environ)
     profiles = anki_profiles(base)

@@ -1004,6 +1004,18 @@ def test_another_programs_database_left_with_its_write_ahead_log_is_refused(libr
            "cards changes no other file")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_named_as_the_collection_is_one_sentence(library, tmp_path):
+    """Found by a hostile user: Anki's 'disk I/O error', which said to restore the collection from a backup."""
+    pipe = tmp_path / "anki" / "collection.anki2"
+    pipe.parent.mkdir()
+    os.mkfifo(pipe)
+    result = cli(library, tmp_path / "decks", pipe)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, f"error: {pipe}: --collection names no ordinary file (a pipe or a device?); name the collection file "
+           "(collection.anki2)")
+
+
 def test_an_empty_file_becomes_a_collection_only_with_create(library, tmp_path):
     out, empty = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
     empty.parent.mkdir()
