@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from cards import stopping
 from cards.cardmaker.llm import (
     Fallback,
     LlmSettings,
@@ -221,6 +222,7 @@ def _send(answers: Answers, pending: list[_Pending], progress: Progress) -> None
                 answers.report.usage)
     except KeyboardInterrupt:
         _restore(kept)  # the build goes on: Ctrl-C must stop it again
+        stopping.taken()
         for item in pending:
             for position in item.positions:
                 answers.judge(item.job, position, Reply(failure=Fallback.STOPPED), earlier=False)

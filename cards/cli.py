@@ -22,7 +22,7 @@ import typer
 from cards import __version__
 from cards.errors import CardsError, ConfigError, InterruptedBuild, NoSnipdNotesError, UsageError
 from cards.model import Level, Problem, one_line
-from cards.stopping import STOP, signal_exit_code, stop_on_signals
+from cards.stopping import STOP, raise_if_lost, signal_exit_code, stop_on_signals
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
@@ -68,6 +68,7 @@ def _run(action, *args):
     A bug becomes one line too (set CARDS_DEBUG=1 for the traceback).
     """
     try:
+        raise_if_lost()  # a signal Python dropped while the command loaded
         return action(*args)
     except KeyboardInterrupt as stop:  # Ctrl-C, or `Terminated`: what the command made is cleaned up on the way
         _interrupted(stop)
@@ -150,6 +151,7 @@ class _ProgressBar:
         self.shown = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        raise_if_lost()  # a signal Python dropped stops the command at its next step
         if not sys.stderr.isatty():
             return
         if stage != self.stage:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
-__all__ = ["STOP", "Terminated", "signal_exit_code", "stop_on_signals", "stopped_while_starting"]
+__all__ = ["STOP", "Terminated", "raise_if_lost", "signal_exit_code", "stop_on_signals", "stopped_while_starting",
+           "taken"]
 
 
 class Terminated(KeyboardInterrupt):
@@ -66,6 +68,20 @@ def stop_on_signals() -> None:
 
     for name in names:
         signal.signal(getattr(signal, name), stop)
+
+
+def raise_if_lost() -> None:
+    """Raise again what a signal raised, if the command goes on as if it had not come (Python dropped it: see
+    `stop_on_signals`). Called where a command takes its next step, where raising is always safe."""
+    if (STOP.raised is not None and not STOP.handled and sys.exc_info()[1] is None
+            and threading.current_thread() is threading.main_thread()):  # a signal is the main thread's
+        raise STOP.raised
+
+
+def taken() -> None:
+    """The interrupt was a step's own to take (Ctrl-C stops only the asking of a language model): the command
+    goes on, and the next signal stops it as the first would."""
+    STOP.raised = None
 
 
 def stopped_while_starting(stop: KeyboardInterrupt) -> None:
