@@ -12,9 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cards.cardmaker.mood import Imperative, Mood
 from cards.cardmaker.tagger import Tagged
-from cards.cardmaker.types import Attribution, Frames, Reading, Token
+from cards.cardmaker.types import Attribution, Frames, Imperative, Mood, Reading, Token
 from cards.cardmaker.words import (
     ADJECTIVE_ENDINGS,
     ADVERBS,

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from cards.cardmaker.tagger import AUX, TO, VERB, tag
-from cards.cardmaker.types import Attribution, Frames, Token
+from cards.cardmaker.types import Attribution, Frames, Imperative, Mood, SpokenClaim, Token
 from cards.cardmaker.words import (
     DETERMINERS,
     MAX_TARGET_WORDS,
@@ -29,22 +28,6 @@ from cards.cardmaker.words import (
     adjacent,
     moved,
 )
-
-
-class SpokenClaim(NamedTuple):
-    """`Lemkin cautions against hiring …`: the claim with its speaker's name as its subject, before it is read."""
-
-    text: str
-    words: tuple[Token, ...]
-
-
-class Mood(NamedTuple):
-    """How a key point puts its claim: as advice, or as a claim someone or something is said to make."""
-
-    advice: Imperative | None  # the key point is advice in the imperative
-    frame: Attribution | None  # who or what the claim is attributed to (none for advice)
-    lead: Attribution | None  # what a question keeps in front: that frame, or a contrast
-    spoken: SpokenClaim | None  # the claim with its speaker as subject, when the claim is no clause
 
 
 def read_mood(framed: Frames) -> Mood:
@@ -74,17 +57,6 @@ def _spoken(text: str, words: Sequence[Token], frame: Attribution) -> SpokenClai
     shift = len(frame.speaker) - start
     return SpokenClaim(text=frame.speaker + text[start:],
                        words=frame.speaker_words + tuple(moved(w, shift) for w in words if w.start >= start))
-
-
-class Imperative(NamedTuple):
-    """Advice: `[setting] [Never] keep |doors and shutters| closed …`: the verb, and the object it acts on."""
-
-    setting: str  # `During a storm, ` (kept in front of the question)
-    negation: str  # `never`, `don't`, or ""
-    verb: int  # token index of the verb
-    object_first: int  # token indices of the object (object_last < object_first: none)
-    object_last: int
-    phrase_last: int  # where the whole object phrase ends (`a story [or a surprising number]`)
 
 
 OBJECT_ENDS = (PREPOSITIONS - {"than", "of"}) | SUBORDINATORS | frozenset("so rather instead to unless until".split())

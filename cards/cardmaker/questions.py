@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 from cards.cardmaker.clause import Claims, Clause, Spoken, function_word, takes_object
 from cards.cardmaker.giveaway import core_words, only_the_topic, shows, word_forms, word_set
-from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import QUESTION_THRESHOLD, question_features, question_score
 from cards.cardmaker.targets import enumeration_spans, without_digit_marks
 from cards.cardmaker.types import (
@@ -33,6 +32,7 @@ from cards.cardmaker.types import (
     NOUN_PHRASE,
     NUMBER,
     Attribution,
+    Imperative,
     Question,
     Reading,
     Target,

@@ -45,7 +45,7 @@ from cards.cardmaker.words import (
 )
 
 if TYPE_CHECKING:  # `mood` reads with `tag`: imported at run time, it would import this module back
-    from cards.cardmaker.mood import Mood
+    from cards.cardmaker.types import Mood
     from cards.cardmaker.words import Lex
 
 DET, PREP, CONJ, SUB, AUX, TO, PRON, NUM, NOUN, NAME, VERB, VERBAL, ADJ, ADV, OTHER = (

@@ -18,9 +18,19 @@ from typing import NamedTuple
 
 from cards.cardmaker import tagger
 from cards.cardmaker.giveaway import core_tokens
-from cards.cardmaker.mood import Imperative
 from cards.cardmaker.ranking import Context, clause_parts, score
-from cards.cardmaker.types import ENTITY, NOUN_PHRASE, NUMBER, RARE_TERM, Referent, SetAside, Target, TargetKind, Token
+from cards.cardmaker.types import (
+    ENTITY,
+    NOUN_PHRASE,
+    NUMBER,
+    RARE_TERM,
+    Imperative,
+    Referent,
+    SetAside,
+    Target,
+    TargetKind,
+    Token,
+)
 from cards.cardmaker.words import (
     ADJECTIVE_SUFFIX,
     ADVERBS,

@@ -175,6 +175,33 @@ class Frames(NamedTuple):
     aside: SetAside
 
 
+class SpokenClaim(NamedTuple):
+    """`Lemkin cautions against hiring …`: the claim with its speaker's name as its subject, before it is read."""
+
+    text: str
+    words: tuple[Token, ...]
+
+
+class Mood(NamedTuple):
+    """How a key point puts its claim: as advice, or as a claim someone or something is said to make."""
+
+    advice: Imperative | None  # the key point is advice in the imperative
+    frame: Attribution | None  # who or what the claim is attributed to (none for advice)
+    lead: Attribution | None  # what a question keeps in front: that frame, or a contrast
+    spoken: SpokenClaim | None  # the claim with its speaker as subject, when the claim is no clause
+
+
+class Imperative(NamedTuple):
+    """Advice: `[setting] [Never] keep |doors and shutters| closed …`: the verb, and the object it acts on."""
+
+    setting: str  # `During a storm, ` (kept in front of the question)
+    negation: str  # `never`, `don't`, or ""
+    verb: int  # token index of the verb
+    object_first: int  # token indices of the object (object_last < object_first: none)
+    object_last: int
+    phrase_last: int  # where the whole object phrase ends (`a story [or a surprising number]`)
+
+
 class CardPlan(NamedTuple):
     """Everything the renderer needs to write one key point's two notes."""
 
