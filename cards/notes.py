@@ -138,7 +138,7 @@ def snip_plans(episode: Episode, snip: Snip, topic: frozenset[str],
     `benchmarks/quality.py` plans its labelled key points through it too.
     """
     if writer is None:
-        from cards.cardmaker.writer import RULES  # see `cards.cardmaker.writer.rules_plan`
+        from cards.cardmaker.writer import RULES  # see `cards.cardmaker.writer.RulesWriter`
 
         writer = RULES
     yield from enumerate(writer.plans(episode, snip, proper_names(episode, snip), topic))

@@ -44,7 +44,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from cards.cardmaker.writer import WriterKind  # light: the card maker loads only when a card is made
 from cards.errors import CardsError, ConfigError, UsageError
 
 T = TypeVar("T")
@@ -55,6 +54,15 @@ APP_NAME = "cards"
 PROJECT_NAME = "snipcards"  # the distribution's name in pyproject.toml: how a checkout is recognised
 CHECKOUT_SOURCES = "seeds"
 CHECKOUT_OUT = "decks"
+
+
+class WriterKind(enum.StrEnum):
+    """`--writer` and the file's `[writer] kind`: the rules, or a language model (see `cards.cardmaker.writer`)."""
+
+    RULES = "rules"
+    LLM = "llm"
+
+
 WRITER_KINDS = tuple(kind.value for kind in WriterKind)
 # The environment variables cards reads, named here only: this module is light enough for any command.
 PASSWORD_VARIABLE = "CARDS_SYNC_PASSWORD"  # the sync server's password

@@ -538,7 +538,7 @@ class LlmWriter:
     answers: Mapping[str, Proposal]
 
     def plans(self, episode: Episode, snip: Snip, names: frozenset[str], topic: frozenset[str]) -> Iterator[CardPlan]:
-        from cards.cardmaker.writer import rules_plan
+        from cards.cardmaker.plan import rules_plan
 
         job = snip_job(self.model, episode, snip)
         speakers = frozenset(turn.speaker for turn in snip.turns)

@@ -26,6 +26,7 @@ from cards.cardmaker.tagger import AUX, VERB, tag_claims
 from cards.cardmaker.targets import Front, choose_deletions, in_key_point, rank_targets, target_candidates
 from cards.cardmaker.types import CardPlan, Frames, Reading, Target
 from cards.cardmaker.words import read_part, speaker_words
+from cards.model import Episode, Snip
 
 
 def plan_cards(key_point: str, podcast: str, episode: str, names: frozenset[str] = frozenset(),
@@ -113,3 +114,11 @@ def _read(key_point: str, podcast: str, episode: str, topic: frozenset[str], pre
     arguments = (framed.text, framed.words, tags, frame.claim_start if frame else 0, front, topic,
                  framed.shown, claims.advice, framed.aside, main_verb)
     return _Read(framed, claims, claim_start, main_verb, arguments)
+
+
+def rules_plan(episode: Episode, snip: Snip, position: int, names: frozenset[str], topic: frozenset[str],
+               speakers: frozenset[str]) -> CardPlan:
+    """The rules' plan for one key point of a snip, with the key point before it (the rules' writer's, and the
+    language model's where it gives no card: see `cards.cardmaker.writer`)."""
+    previous = snip.key_points[position - 1] if position else ""
+    return plan_cards(snip.key_points[position], episode.podcast, episode.title, names, topic, previous, speakers)

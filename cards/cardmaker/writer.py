@@ -17,21 +17,15 @@ or the language-model client, until a card is made.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from cards.settings import WriterKind  # the kinds a configuration file names too
 
 if TYPE_CHECKING:
     from cards.cardmaker.llm import LlmSettings
     from cards.cardmaker.types import CardPlan
     from cards.model import Episode, Snip
-
-
-class WriterKind(enum.StrEnum):
-    """`--writer`: the rules, or a language model."""
-
-    RULES = "rules"
-    LLM = "llm"
 
 
 class WriterOptions(NamedTuple):
@@ -76,20 +70,13 @@ class RulesWriter:
     identity = ""
 
     def plans(self, episode: Episode, snip: Snip, names: frozenset[str], topic: frozenset[str]) -> Iterator[CardPlan]:
+        # Imported here, not with this module: a build whose sources did not change
+        # makes no card and need not load the card maker and its word lists.
+        from cards.cardmaker.plan import rules_plan
+
         speakers = frozenset(turn.speaker for turn in snip.turns)
         for position in range(len(snip.key_points)):
             yield rules_plan(episode, snip, position, names, topic, speakers)
-
-
-def rules_plan(episode: Episode, snip: Snip, position: int, names: frozenset[str], topic: frozenset[str],
-               speakers: frozenset[str]) -> CardPlan:
-    """The rules' plan for one key point of a snip, with the key point before it."""
-    # Imported here, not with this module: a build whose sources did not change
-    # makes no card and need not load the card maker and its word lists.
-    from cards.cardmaker.plan import plan_cards
-
-    previous = snip.key_points[position - 1] if position else ""
-    return plan_cards(snip.key_points[position], episode.podcast, episode.title, names, topic, previous, speakers)
 
 
 RULES = RulesWriter()
