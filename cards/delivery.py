@@ -23,19 +23,18 @@ deleted until cards makes a new version of it.
 
 from __future__ import annotations
 
-import base64
 import enum
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cards.collection import CollectionNote
 from cards.model import CardKind, PackageNote
-from cards.state import FIELD_SEPARATOR
+from cards.state import FIELD_SEPARATOR, field_hashes, split_hashes
 
 RECORD_PREFIX = "cards:delivered:"
 RECORD_VERSION = 1
-FIELD_HASH_BYTES = 3  # a user's edit is mistaken for cards' text once in 16 million
 
 
 class Delivered(NamedTuple):
@@ -113,17 +112,6 @@ def record_key(episode: str) -> str:
     return RECORD_PREFIX + hashlib.blake2b(episode.encode(), digest_size=8).hexdigest()
 
 
-def field_hashes(fields: Sequence[str]) -> str:
-    """Each field's short hash, packed: enough to tell whether the user changed it."""
-    packed = b"".join(hashlib.blake2b(field.encode(), digest_size=FIELD_HASH_BYTES).digest() for field in fields)
-    return base64.b64encode(packed).decode()
-
-
-def split_hashes(hashes: str) -> list[str]:
-    width = FIELD_HASH_BYTES * 4 // 3
-    return [hashes[i:i + width] for i in range(0, len(hashes), width)]
-
-
 def episode_digest(versions: Iterable[tuple[str, str]]) -> str:
     """A digest of an episode's notes (GUID and content hash), in any order."""
     digest = hashlib.blake2b(digest_size=12)
@@ -175,15 +163,17 @@ def delivered_now(note: Wanted) -> Delivered:
 
 def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: dict[str, CollectionNote],
                  record: EpisodeRecord | None, held: frozenset[CardKind], note_type_ids: dict[CardKind, int],
-                 overwrite_edits: bool, now: int, stamped: frozenset[int]) -> EpisodePlan:
+                 overwrite_edits: bool, now: int, stamped: frozenset[int],
+                 earlier: Mapping[str, frozenset[str]] = MappingProxyType({})) -> EpisodePlan:
     """Decide every note of one episode, and the record to keep once the decisions are carried out.
 
-    `stamped`: every mtime cards is known to have given a version of a note (see `merge_fields`)."""
+    `stamped`: every mtime cards is known to have given a version of a note; `earlier`: each note's earlier
+    versions, field by field (`State.field_versions`). Both judge notes the collection has no record of."""
     old = record.notes if record else {}
     made = [delivered_now(note) for note in wanted]
     decisions = tuple(
         decide(note, made_now, present.get(note.guid), old.get(note.guid), note.kind in held,
-               note_type_ids[note.kind], overwrite_edits, now, stamped)
+               note_type_ids[note.kind], overwrite_edits, now, stamped, earlier.get(note.guid, frozenset()))
         for note, made_now in zip(wanted, made, strict=True)
     )
     notes = dict(old)  # notes of vanished snips stay recorded, for --prune
@@ -195,7 +185,8 @@ def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: d
 
 
 def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, delivered: Delivered | None,
-           held: bool, note_type_id: int, overwrite_edits: bool, now: int, stamped: frozenset[int]) -> Decision:
+           held: bool, note_type_id: int, overwrite_edits: bool, now: int, stamped: frozenset[int],
+           earlier: frozenset[str] = frozenset()) -> Decision:
     """One note (`made_now`: its hashes and tags): add it, leave it, or update it keeping the user's edits and tags."""
     if present is None:
         if delivered is not None and delivered.same_version(made_now):
@@ -206,7 +197,7 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
         same = delivered is not None and delivered.same_version(made_now)
         return Decision(note.guid, Action.UNCHANGED if same else Action.HELD)
-    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits)
+    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits, earlier)
     theirs = users_tags(present.tags, delivered, note.tags)
     tags = merge_tags(present.tags, delivered.tags if delivered else None, note.tags, theirs)
     if fields == present.fields and _same_tags(tags, present.tags):
@@ -215,29 +206,31 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
                          max(now, present.mtime + 1, note.mtime))
     # Anki's importer gives a note the mtime of the version imported, one cards stamped (`stamped`): any other
     # mtime older than this version's means the note was changed in Anki before this version was built.
-    unsure = (delivered is None and fields != present.fields and present.mtime < note.mtime
+    unsure = (delivered is None and not earlier and fields != present.fields and present.mtime < note.mtime
               and present.mtime not in stamped)
     return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote, theirs=theirs,
                     replaced_unrecorded=unsure)
 
 
 def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
-                 overwrite_edits: bool) -> tuple[tuple[str, ...], bool, bool]:
+                 overwrite_edits: bool, earlier: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], bool, bool]:
     """Each field: cards' new text, unless the user changed it since cards delivered it.
 
     Returns the fields, whether the user's text was kept where cards' text
     changed, and whether it was replaced instead (`--overwrite-edits`).
     Without a record (notes imported by hand, or delivered by an older
-    cards), a field that differs is the user's if the note changed after
-    this version was built, as Anki's own importer would judge it. (Judging
-    by whether the note changed at all since its import kept cards' new
-    text from every note the user had only tagged: `decide` counts those
-    replaced instead.)
+    cards), a field holding the text of a version cards made of the note
+    (`earlier`, field by field) is cards'; any other text is the user's.
+    With no earlier version known, a field that differs is the user's if
+    the note changed after this version was built, as Anki's own importer
+    would judge it (`decide` counts the notes whose text that replaced
+    though they were changed in Anki).
     """
     if len(present.fields) != len(note.fields):
         return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
     base = split_hashes(delivered.hashes) if delivered else None
     ours = split_hashes(made_now.hashes)
+    versions = [v for v in map(split_hashes, earlier) if len(v) == len(ours)] if base is None else []
     merged, kept, overwrote = [], False, False
     for index, (theirs, new) in enumerate(zip(present.fields, note.fields, strict=True)):
         if theirs == new:
@@ -246,6 +239,10 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
         if base is not None and len(base) == len(ours):
             edited = field_hashes((theirs,)) != base[index]
             ours_changed = base[index] != ours[index]
+        elif versions:
+            made_before = {version[index] for version in versions}
+            edited = field_hashes((theirs,)) not in made_before
+            ours_changed = made_before != {ours[index]}  # cards' text for it was not always what it is now
         else:
             edited = present.mtime >= note.mtime
             # Whether cards' text changed since the version the user imported is not known: an edit is never

@@ -38,6 +38,7 @@ Every table and every SQL statement that touches this file lives here.
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
 import json
@@ -45,7 +46,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -64,6 +65,7 @@ DELIVERED = "delivered"  # in meta: a package of this state has reached the outp
 # In meta: the mtimes builds gave new and changed notes, newest last, space-separated (see `stamped_times`).
 STAMPED = "stamped"
 STAMPED_KEPT = 4096  # years of daily builds; an older one's notes count as edited in Anki (see `delivery`)
+FIELD_HASH_BYTES = 3  # a user's edit is mistaken for cards' text once in 16 million
 SCHEMA_VERSION = "7"
 # Fields are joined as Anki joins them: by \x1f, which no field contains
 # (control characters are dropped while rendering). Tags never contain spaces.
@@ -128,16 +130,30 @@ _OLD_SYNCED_TABLE = "synced"
 # which episodes it stored (their new and changed notes become pending at the end).
 _APPLY_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS before (episode TEXT, guid TEXT, position INTEGER, hash TEXT, mtime INTEGER, "
-    "title TEXT, PRIMARY KEY (episode, guid)) WITHOUT ROWID",
+    "title TEXT, own BLOB, snip TEXT, PRIMARY KEY (episode, guid)) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS before_snips (episode TEXT, key TEXT, body BLOB, PRIMARY KEY (episode, key))",
     "CREATE TEMP TABLE IF NOT EXISTS stored (episode TEXT PRIMARY KEY) WITHOUT ROWID",
     "DELETE FROM temp.before",
+    "DELETE FROM temp.before_snips",
     "DELETE FROM temp.stored",
 )
-_KEEP_BEFORE = """
-INSERT OR IGNORE INTO temp.before
-SELECT n.episode, n.guid, n.position, n.hash, n.mtime, s.title FROM notes n
-JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ?
-"""
+# The notes an episode held before this build, with their fields (a replaced one's go into `versions`).
+_KEEP_BEFORE = (
+    "INSERT OR IGNORE INTO temp.before SELECT n.episode, n.guid, n.position, n.hash, n.mtime, s.title, n.own, n.snip "
+    "FROM notes n JOIN snips s ON s.episode = n.episode AND s.key = n.snip WHERE n.episode = ?",
+    "INSERT OR IGNORE INTO temp.before_snips SELECT episode, key, body FROM snips WHERE episode = ?",
+)
+_REPLACED_FIELDS = (
+    "SELECT b.own, s.body FROM temp.before b JOIN temp.before_snips s ON s.episode = b.episode AND s.key = b.snip "
+    "WHERE b.episode = ? AND b.guid = ?"
+)
+# Every version of a note that a build replaced with another, as its fields' hashes (`field_hashes`): how `cards
+# sync` tells cards' earlier text from a user's edit in a collection that has no record of what cards delivered
+# (notes imported by hand). Made by the first build that replaces a note; older versions of cards ignore it.
+_VERSIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS versions (guid TEXT NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (guid, fields)) "
+    "WITHOUT ROWID"
+)
 _NEW_PENDING = """
 INSERT OR IGNORE INTO pending
 SELECT n.guid FROM temp.stored t CROSS JOIN notes n ON n.episode = t.episode
@@ -336,6 +352,17 @@ class Applied(NamedTuple):
 
 # --- stamping and part digests -------------------------------------------------------
 
+def field_hashes(fields: Sequence[str]) -> str:
+    """Each field's short hash, packed: enough to tell whether the user changed it."""
+    packed = b"".join(hashlib.blake2b(field.encode(), digest_size=FIELD_HASH_BYTES).digest() for field in fields)
+    return base64.b64encode(packed).decode()
+
+
+def split_hashes(hashes: str) -> list[str]:
+    width = FIELD_HASH_BYTES * 4 // 3
+    return [hashes[i:i + width] for i in range(0, len(hashes), width)]
+
+
 def stamped_times(meta: Mapping[str, str]) -> frozenset[int]:
     """The mtimes builds gave new and changed notes, as the state's meta records them (none before this record
     existed; a damaged value reads as none)."""
@@ -514,7 +541,8 @@ class State:
         key = made.episode.key
         if key not in self._kept_before:  # once: a second time, the notes are this build's own
             self._kept_before.add(key)
-            self.db.execute(_KEEP_BEFORE, (key,))
+            for statement in _KEEP_BEFORE:
+                self.db.execute(statement, (key,))
         old = {guid: NoteStamp(guid, digest, mtime, title) for guid, digest, mtime, title in self.db.execute(
             "SELECT guid, hash, mtime, title FROM temp.before WHERE episode = ? ORDER BY position", (key,))}
         self._forget_notes(key)
@@ -522,6 +550,7 @@ class State:
         rows = iter(made.rows)
         while batch := [stamp_note(note, old.pop(note.row.guid, None), now) for note in islice(rows, BATCH)]:
             self._add_notes(key, sum(statuses.values()), [note for note, _ in batch])
+            self._keep_replaced(key, [note.row.guid for note, status in batch if status is NoteStatus.UPDATED])
             for note, status in batch:
                 parts.add(note.row.guid, note.hash, note.mtime, note.row.deck_tags)
                 statuses[status] += 1
@@ -537,6 +566,30 @@ class State:
         )
         _set_episode(self.db, episode)
         return EpisodeStored(episode, statuses, _snip_titles(old.values()))  # what is left was not made again
+
+    def _keep_replaced(self, key: str, guids: list[str]) -> None:
+        """Keep the fields' hashes of the versions these notes of the episode had before this build replaced them
+        (see `_VERSIONS_TABLE`)."""
+        if not guids:
+            return
+        self.db.execute(_VERSIONS_TABLE)
+        versions = []
+        for guid in guids:
+            found = self.db.execute(_REPLACED_FIELDS, (key, guid)).fetchone()
+            if found is not None:
+                versions.append((guid, field_hashes(note_fields(*found).split(FIELD_SEPARATOR))))
+        self.db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?)", versions)
+
+    def field_versions(self, guids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """GUID → the fields' hashes of each earlier version of the note that a build replaced (since the table was
+        made); the version stored now is not among them."""
+        if not _has_table(self.db, "versions"):
+            return {}
+        found: dict[str, set[str]] = {}
+        for guid in guids:
+            for (fields,) in self.db.execute("SELECT fields FROM versions WHERE guid = ?", (guid,)):
+                found.setdefault(guid, set()).add(fields)
+        return {guid: frozenset(fields) for guid, fields in found.items()}
 
     def _record_stamped(self) -> None:
         """Add this build's note mtimes to those of earlier builds (`STAMPED`): what `cards sync` tells a note

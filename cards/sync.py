@@ -388,8 +388,10 @@ class Syncing:
                 present = anki.notes_by_guid(col, self.index(), [note.guid for note in wanted])
             if record is None and seed and present:
                 record = seeded_record(wanted, seed)
+            # No record (notes imported by hand): the versions cards made of them before tell its text from edits
+            made_before = state.field_versions(present) if record is None and present else {}
             plan = plan_episode(episode, digest, wanted, present, record, held, anki.NOTE_TYPE_IDS,
-                                self.options.overwrite_edits, self.now, stamped)
+                                self.options.overwrite_edits, self.now, stamped, made_before)
             plans.append(plan)
             held_here = set(plan.guids(Action.HELD))
             described.update({note.guid: (note.kind, note.fields[0]) for note in wanted

@@ -73,6 +73,27 @@ def test_without_a_record_cards_text_replacing_a_note_changed_in_anki_since_its_
     assert not recorded.replaced_unrecorded  # a record tells edits apart: nothing is unsure
 
 
+def test_without_a_record_text_of_an_earlier_version_is_cards_and_other_text_the_users():
+    from cards.state import field_hashes
+
+    older = frozenset({field_hashes(("old text", "context")), field_hashes(("older text", "context"))})
+    taken = decide(wanted(), delivered_now(wanted()), present(fields=("older text", "context"), mtime=70), None,
+                   False, CLOZE, False, 1000, frozenset(), older)
+    assert taken.action is Action.UPDATE and taken.note is not None and taken.note.fields == "new text\x1fcontext"
+    assert not taken.kept_edits and not taken.replaced_unrecorded
+    for overwrite in (False, True):
+        mine = decide(wanted(), delivered_now(wanted()), present(fields=("my text", "context"), mtime=70), None,
+                      False, CLOZE, overwrite, 1000, frozenset(), older)
+        if overwrite:  # cards' text for the field changed over its versions: --overwrite-edits takes it
+            assert mine.note is not None and mine.note.fields == "new text\x1fcontext" and mine.overwrote_edits
+        else:
+            assert mine.action is Action.UNCHANGED and mine.kept_edits
+    same = frozenset({field_hashes(("new text", "old context"))})  # the first field was always "new text"
+    edited = decide(wanted(), delivered_now(wanted()), present(fields=("my text", "old context"), mtime=70), None,
+                    False, CLOZE, True, 1000, frozenset(), same)
+    assert edited.note is not None and edited.note.fields == "my text\x1fcontext" and not edited.overwrote_edits
+
+
 def test_an_absent_note_is_added_unless_this_version_was_delivered():
     note = wanted()
     assert decision(note, None, delivered_now(note)).action is Action.DELETED

@@ -351,3 +351,25 @@ def test_the_state_keeps_every_mtime_its_builds_gave_new_and_changed_notes(fixtu
         state.db.execute("UPDATE meta SET value = 'damaged' WHERE key = ?", (STAMPED,))
         state.commit()
     assert stamped() == frozenset()
+
+
+def test_the_state_keeps_the_fields_of_each_version_a_build_replaced(fixtures, tmp_path):
+    """What `cards sync` tells cards' earlier text from a user's edit by, where a collection has no record."""
+    from cards.state import field_hashes
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    tides = notes / "tides.md"
+    tides.write_text((fixtures / "plugin" / "tides.md").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "decks"
+    build([notes], out, now=1_700_000_000)
+    with State(out) as state:
+        before = {n.row.guid: n.row.fields for key in state.known().episodes for n in state.notes_of(key)}
+        assert state.field_versions(before) == {}  # a first build replaces nothing
+    tides.write_text(tides.read_text(encoding="utf-8").replace("Spring tides", "Spring high tides"), encoding="utf-8")
+    build([notes], out, now=1_800_000_000)
+    with State(out) as state:
+        after = {n.row.guid: n.row.fields for key in state.known().episodes for n in state.notes_of(key)}
+        replaced = {guid for guid in before if before[guid] != after.get(guid)}
+        assert replaced and state.field_versions(before) == {
+            guid: frozenset({field_hashes(before[guid])}) for guid in replaced}

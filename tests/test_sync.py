@@ -109,11 +109,9 @@ def test_an_edit_and_a_new_snip_land_in_place_keeping_reviews_and_local_tags(lib
     col.close()
 
 
-def test_a_first_sync_after_importing_by_hand_says_whose_changes_it_could_not_tell_apart(library, tmp_path):
-    """Found by hostile users: packages imported by hand, a note edited (or only tagged) in Anki, the key point
-    reworded and built, then the first `cards sync`. Replacing the edit said nothing; keeping it kept the new
-    wording from every note that was only tagged, for good. Cards' text goes in, tagged or edited, and the summary
-    counts those notes, with the backup that holds them as they were."""
+def imported_by_hand_then_changed(library: Path, tmp_path: Path) -> tuple[Path, Path, int, int]:
+    """Packages imported by hand; in Anki, the cloze of one key point edited and its Q&A note only tagged; then
+    the key point reworded and built again. (out, collection, the cloze's id, the Q&A note's id)"""
     from cards.build import build
 
     out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
@@ -131,11 +129,37 @@ def test_a_first_sync_after_importing_by_hand_says_whose_changes_it_could_not_te
     col.close()
     edit(library)
     build([library], out, now=2_000_000_000)  # reworded after the edit
+    return out, target, cloze.id, question.id
+
+
+def test_a_first_sync_after_importing_by_hand_keeps_edits_and_rewords_what_was_only_tagged(library, tmp_path):
+    """Found by hostile users: the edit was replaced without a word (judged by the note's mtime, which a tag
+    moves as an edit does). The state keeps what cards made of each note before a build replaced it: text that
+    was cards' takes the new wording, any other text is the user's."""
+    out, target, cloze, question = imported_by_hand_then_changed(library, tmp_path)
     report = run_sync(library, out, target)
     col = Collection(str(target))
-    assert "at new moon and at full moon" in col.get_note(cloze.id)["Text"]
-    assert "My note." not in col.get_note(cloze.id)["Text"]
-    assert col.get_note(question.id)["KeyPoint"] == NEW_WORDING and "mine" in col.get_note(question.id).tags
+    assert col.get_note(cloze)["Text"].endswith(" My note.")  # kept: cards never made this text
+    assert col.get_note(question)["KeyPoint"] == NEW_WORDING and "mine" in col.get_note(question).tags
+    col.close()
+    assert (report.kept_edits, report.replaced_unrecorded) == (1, 0)
+    overwritten = run_sync(library, out, target, overwrite_edits=True)  # recorded now: the record decides
+    assert overwritten.overwrote_edits == 0  # cards' text did not change since the record was written
+
+
+def test_with_no_earlier_version_known_an_edited_note_is_replaced_counted_and_backed_up(library, tmp_path):
+    """A state that did not keep earlier versions (written before they were kept): the mtime decides, and the
+    summary counts the notes changed in Anki whose text cards replaced; the backup holds them as they were."""
+    out, target, cloze, question = imported_by_hand_then_changed(library, tmp_path)
+    state = sqlite3.connect(out / ".cards-state.sqlite")
+    state.execute("DROP TABLE versions")
+    state.commit()
+    state.close()
+    report = run_sync(library, out, target)
+    col = Collection(str(target))
+    assert "at new moon and at full moon" in col.get_note(cloze)["Text"]
+    assert "My note." not in col.get_note(cloze)["Text"]
+    assert col.get_note(question)["KeyPoint"] == NEW_WORDING and "mine" in col.get_note(question).tags
     col.close()
     assert (report.replaced_unrecorded, report.kept_edits) == (2, 0) and report.backup is not None
     with zipfile.ZipFile(report.backup) as backup:  # Anki's own backup, taken before the import
