@@ -327,15 +327,20 @@ def test_a_build_stopped_while_storing_leaves_the_state_as_it_was(seeds, tmp_pat
     assert len(calls) == 20 and (out / STATE_FILE).read_bytes() == before
 
 
-def test_the_state_keeps_every_mtime_its_builds_gave_new_and_changed_notes(fixtures, tmp_path):
-    """`cards sync` tells a note imported by hand from one edited in Anki by these (see test_delivery)."""
-    from cards.state import STAMPED, stamped_times
-
+def one_tides_note(fixtures: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A folder holding a copy of the tides note: (the folder, the note, an output folder)."""
     notes = tmp_path / "notes"
     notes.mkdir()
     tides = notes / "tides.md"
     tides.write_text((fixtures / "plugin" / "tides.md").read_text(encoding="utf-8"), encoding="utf-8")
-    out = tmp_path / "decks"
+    return notes, tides, tmp_path / "decks"
+
+
+def test_the_state_keeps_every_mtime_its_builds_gave_new_and_changed_notes(fixtures, tmp_path):
+    """`cards sync` tells a note imported by hand from one edited in Anki by these (see test_delivery)."""
+    from cards.state import STAMPED, stamped_times
+
+    notes, tides, out = one_tides_note(fixtures, tmp_path)
 
     def stamped() -> frozenset[int]:
         with State(out) as state:
@@ -357,11 +362,7 @@ def test_the_state_keeps_the_fields_of_each_version_a_build_replaced(fixtures, t
     """What `cards sync` tells cards' earlier text from a user's edit by, where a collection has no record."""
     from cards.state import field_hashes
 
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    tides = notes / "tides.md"
-    tides.write_text((fixtures / "plugin" / "tides.md").read_text(encoding="utf-8"), encoding="utf-8")
-    out = tmp_path / "decks"
+    notes, tides, out = one_tides_note(fixtures, tmp_path)
     build([notes], out, now=1_700_000_000)
     with State(out) as state:
         before = {n.row.guid: n.row.fields for key in state.known().episodes for n in state.notes_of(key)}
