@@ -58,6 +58,7 @@ from cards.reconcile import (
 from cards.state import (
     DELIVERED,
     STATE_FILE,
+    VERSIONS_COMPLETE,
     Known,
     KnownSource,
     NoteStatus,
@@ -237,6 +238,8 @@ def _run(scan: Scan, roots: list[Path], out: Path, stamp: int, force: bool, prog
         # first until a package reaches the folder, even if an interrupted one has stored its notes already.
         # (A lost or damaged state beside packages offers every note: they may have been imported.)
         first = not had_packages and not known.packages and DELIVERED not in known.meta
+        if opened.was_new and first:  # every note's versions from its first on: nothing imported is unknown
+            meta[VERSIONS_COMPLETE] = "1"
         reconciled = reconcile(state, known, checks, reads, roots, scan.unreadable, now=stamp, meta=meta,
                                new_changes=new_changes, offer_changes=not first, forget_packages=forget,
                                workers=workers, writers=writers,

@@ -77,6 +77,15 @@ class Action(enum.Enum):
     FOREIGN = "foreign"  # the user moved it to another note type: theirs now
 
 
+class Memory(NamedTuple):
+    """What the build state remembers of the versions cards made: how notes a collection has no record of (imported
+    by hand) are judged. See `merge_fields`."""
+
+    stamped: frozenset[int] = frozenset()  # every mtime builds gave a version of a note
+    versions: Mapping[str, frozenset[str]] = MappingProxyType({})  # GUID → its replaced versions' field hashes
+    complete: bool = False  # the state has known every version of every note since its first build
+
+
 class Decision(NamedTuple):
     """One note's fate, and the note to import for an update."""
 
@@ -163,17 +172,13 @@ def delivered_now(note: Wanted) -> Delivered:
 
 def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: dict[str, CollectionNote],
                  record: EpisodeRecord | None, held: frozenset[CardKind], note_type_ids: dict[CardKind, int],
-                 overwrite_edits: bool, now: int, stamped: frozenset[int],
-                 earlier: Mapping[str, frozenset[str]] = MappingProxyType({})) -> EpisodePlan:
-    """Decide every note of one episode, and the record to keep once the decisions are carried out.
-
-    `stamped`: every mtime cards is known to have given a version of a note; `earlier`: each note's earlier
-    versions, field by field (`State.field_versions`). Both judge notes the collection has no record of."""
+                 overwrite_edits: bool, now: int, memory: Memory = Memory()) -> EpisodePlan:
+    """Decide every note of one episode, and the record to keep once the decisions are carried out."""
     old = record.notes if record else {}
     made = [delivered_now(note) for note in wanted]
     decisions = tuple(
         decide(note, made_now, present.get(note.guid), old.get(note.guid), note.kind in held,
-               note_type_ids[note.kind], overwrite_edits, now, stamped, earlier.get(note.guid, frozenset()))
+               note_type_ids[note.kind], overwrite_edits, now, memory)
         for note, made_now in zip(wanted, made, strict=True)
     )
     notes = dict(old)  # notes of vanished snips stay recorded, for --prune
@@ -185,8 +190,7 @@ def plan_episode(episode: str, digest: str, wanted: Sequence[Wanted], present: d
 
 
 def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, delivered: Delivered | None,
-           held: bool, note_type_id: int, overwrite_edits: bool, now: int, stamped: frozenset[int],
-           earlier: frozenset[str] = frozenset()) -> Decision:
+           held: bool, note_type_id: int, overwrite_edits: bool, now: int, memory: Memory = Memory()) -> Decision:
     """One note (`made_now`: its hashes and tags): add it, leave it, or update it keeping the user's edits and tags."""
     if present is None:
         if delivered is not None and delivered.same_version(made_now):
@@ -197,66 +201,70 @@ def decide(note: Wanted, made_now: Delivered, present: CollectionNote | None, de
     if held:  # its note type has other fields now: nothing can be merged; only whether ours changed counts
         same = delivered is not None and delivered.same_version(made_now)
         return Decision(note.guid, Action.UNCHANGED if same else Action.HELD)
-    fields, kept, overwrote = merge_fields(note, made_now, present, delivered, overwrite_edits, earlier)
+    fields, kept, overwrote, guessed = merge_fields(note, made_now, present, delivered, overwrite_edits, memory)
     theirs = users_tags(present.tags, delivered, note.tags)
     tags = merge_tags(present.tags, delivered.tags if delivered else None, note.tags, theirs)
     if fields == present.fields and _same_tags(tags, present.tags):
         return Decision(note.guid, Action.UNCHANGED, kept_edits=kept, theirs=theirs)
     merged = PackageNote(note.guid, note.kind, FIELD_SEPARATOR.join(fields), " ".join(tags),
                          max(now, present.mtime + 1, note.mtime))
-    # Anki's importer gives a note the mtime of the version imported, one cards stamped (`stamped`): any other
-    # mtime older than this version's means the note was changed in Anki before this version was built.
-    unsure = (delivered is None and not earlier and fields != present.fields and present.mtime < note.mtime
-              and present.mtime not in stamped)
     return Decision(note.guid, Action.UPDATE, merged, kept_edits=kept, overwrote_edits=overwrote, theirs=theirs,
-                    replaced_unrecorded=unsure)
+                    replaced_unrecorded=guessed)
 
 
 def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, delivered: Delivered | None,
-                 overwrite_edits: bool, earlier: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], bool, bool]:
+                 overwrite_edits: bool, memory: Memory = Memory()) -> tuple[tuple[str, ...], bool, bool, bool]:
     """Each field: cards' new text, unless the user changed it since cards delivered it.
 
     Returns the fields, whether the user's text was kept where cards' text
-    changed, and whether it was replaced instead (`--overwrite-edits`).
+    changed, whether it was replaced instead (`--overwrite-edits`), and
+    whether cards' text replaced text it could not tell from an edit.
     Without a record (notes imported by hand, or delivered by an older
-    cards), a field holding the text of a version cards made of the note
-    (`earlier`, field by field) is cards'; any other text is the user's.
-    With no earlier version known, a field that differs is the user's if
-    the note changed after this version was built, as Anki's own importer
-    would judge it (`decide` counts the notes whose text that replaced
-    though they were changed in Anki).
+    cards), the state's memory judges (`Memory`): a field holding text of a
+    version cards made of the note is cards'; so is any text of a note Anki
+    has not changed since its import (the importer gives it the mtime cards
+    stamped its version with). Other text is the user's where the memory is
+    complete. Otherwise it cannot be told from cards' text of a forgotten
+    version: it is the user's if the note changed after this version was
+    built, as Anki's own importer would judge it, and cards' text replacing
+    it is counted (`guessed`).
     """
     if len(present.fields) != len(note.fields):
-        return present.fields, False, False  # its note type changed (then it is held, see `decide`): theirs
+        return present.fields, False, False, False  # its note type changed (then it is held, see `decide`): theirs
     base = split_hashes(delivered.hashes) if delivered else None
     ours = split_hashes(made_now.hashes)
-    versions = [v for v in map(split_hashes, earlier) if len(v) == len(ours)] if base is None else []
-    merged, kept, overwrote = [], False, False
+    earlier = memory.versions.get(note.guid, frozenset()) if base is None else frozenset()
+    versions = [version for version in map(split_hashes, earlier) if len(version) == len(ours)]
+    untouched = present.mtime in memory.stamped  # as imported: no edit, no tag, no flag since
+    merged, kept, overwrote, guessed = [], False, False, False
     for index, (theirs, new) in enumerate(zip(present.fields, note.fields, strict=True)):
         if theirs == new:
             merged.append(new)
             continue
+        sure = True
         if base is not None and len(base) == len(ours):
             edited = field_hashes((theirs,)) != base[index]
             ours_changed = base[index] != ours[index]
-        elif versions:
-            made_before = {version[index] for version in versions}
-            edited = field_hashes((theirs,)) not in made_before
-            ours_changed = made_before != {ours[index]}  # cards' text for it was not always what it is now
+        elif untouched or field_hashes((theirs,)) in {version[index] for version in versions}:
+            edited, ours_changed = False, True
+        elif memory.complete:
+            edited = True
+            ours_changed = bool(versions) and {version[index] for version in versions} != {ours[index]}
         else:
             edited = present.mtime >= note.mtime
             # Whether cards' text changed since the version the user imported is not known: an edit is never
             # replaced (not even with --overwrite-edits), nor said to be kept "where cards' text changed".
-            ours_changed = False
+            ours_changed, sure = False, False
         if not edited:
             merged.append(new)
+            guessed = guessed or not sure
         elif ours_changed and overwrite_edits:
             merged.append(new)
             overwrote = True
         else:
             merged.append(theirs)
             kept = kept or ours_changed
-    return tuple(merged), kept, overwrote
+    return tuple(merged), kept, overwrote, guessed
 
 
 def merge_tags(current: Sequence[str], generated_before: Sequence[str] | None, generated_now: Sequence[str],

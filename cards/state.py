@@ -64,6 +64,9 @@ STATE_FILE = ".cards-state.sqlite"
 DELIVERED = "delivered"  # in meta: a package of this state has reached the output folder
 # In meta: the mtimes builds gave new and changed notes, newest last, space-separated (see `stamped_times`).
 STAMPED = "stamped"
+# In meta: "1" when the state was made by the first build into its folder, by a cards that keeps the versions a
+# build replaces (`_VERSIONS_TABLE`): every version of every note it made is then known (see `delivery.Memory`).
+VERSIONS_COMPLETE = "versions_complete"
 STAMPED_KEPT = 4096  # years of daily builds; an older one's notes count as edited in Anki (see `delivery`)
 FIELD_HASH_BYTES = 3  # a user's edit is mistaken for cards' text once in 16 million
 SCHEMA_VERSION = "7"

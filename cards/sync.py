@@ -36,6 +36,7 @@ from cards.delivery import (
     Delivered,
     EpisodePlan,
     EpisodeRecord,
+    Memory,
     Wanted,
     decode_record,
     encode_record,
@@ -50,7 +51,7 @@ from cards.lock import output_lock
 from cards.model import CardKind
 from cards.package import DeckContent, DeckSelection, PackageSpec, write_from_state, write_package
 from cards.server import ServerOptions, SessionStore, check_url, full_sync, login, read_password, start_sync
-from cards.state import STATE_FILE, Known, NoteVersion, State, StateReader, stamped_times
+from cards.state import STATE_FILE, VERSIONS_COMPLETE, Known, NoteVersion, State, StateReader, stamped_times
 
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
 VANISHED = "cards:vanished"  # GUIDs of the notes whose snips the last unattended --prune found gone
@@ -369,6 +370,7 @@ class Syncing:
             by_episode.setdefault(version.episode, []).append((guid, version.hash))
         # Every mtime cards gave a version of a note: of the versions in the state, and of those before them.
         stamped = stamped_times(snapshot.known.meta) | {version.mtime for version in snapshot.versions.values()}
+        complete = snapshot.known.meta.get(VERSIONS_COMPLETE) == "1"
         plans: list[EpisodePlan] = []
         described: dict[str, tuple[CardKind, str]] = {}  # held notes: their kind and first field
         for done, (episode, versions) in enumerate(sorted(by_episode.items()), start=1):
@@ -388,10 +390,10 @@ class Syncing:
                 present = anki.notes_by_guid(col, self.index(), [note.guid for note in wanted])
             if record is None and seed and present:
                 record = seeded_record(wanted, seed)
-            # No record (notes imported by hand): the versions cards made of them before tell its text from edits
-            made_before = state.field_versions(present) if record is None and present else {}
+            # No record (notes imported by hand): what the state remembers of cards' versions judges them
+            memory = Memory(stamped, state.field_versions(present) if record is None and present else {}, complete)
             plan = plan_episode(episode, digest, wanted, present, record, held, anki.NOTE_TYPE_IDS,
-                                self.options.overwrite_edits, self.now, stamped, made_before)
+                                self.options.overwrite_edits, self.now, memory)
             plans.append(plan)
             held_here = set(plan.guids(Action.HELD))
             described.update({note.guid: (note.kind, note.fields[0]) for note in wanted

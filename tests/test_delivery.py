@@ -10,6 +10,7 @@ from cards.delivery import (
     Action,
     Delivered,
     EpisodeRecord,
+    Memory,
     Wanted,
     decide,
     decode_record,
@@ -31,8 +32,8 @@ def present(fields=("old text", "context"), tags=("podcast::A",), mtime=50, note
 
 
 def decision(note: Wanted, there: CollectionNote | None, delivered: Delivered | None, overwrite=False,
-             stamped=frozenset({50, 100})):
-    return decide(note, delivered_now(note), there, delivered, False, CLOZE, overwrite, 1000, stamped)
+             memory=Memory(stamped=frozenset({50, 100}))):
+    return decide(note, delivered_now(note), there, delivered, False, CLOZE, overwrite, 1000, memory)
 
 
 def test_a_field_the_user_did_not_touch_takes_the_new_text():
@@ -76,22 +77,36 @@ def test_without_a_record_cards_text_replacing_a_note_changed_in_anki_since_its_
 def test_without_a_record_text_of_an_earlier_version_is_cards_and_other_text_the_users():
     from cards.state import field_hashes
 
-    older = frozenset({field_hashes(("old text", "context")), field_hashes(("older text", "context"))})
-    taken = decide(wanted(), delivered_now(wanted()), present(fields=("older text", "context"), mtime=70), None,
-                   False, CLOZE, False, 1000, frozenset(), older)
+    older = {"guid": frozenset({field_hashes(("old text", "context")), field_hashes(("older text", "context"))})}
+    whole = Memory(frozenset({50, 100}), older, complete=True)
+    taken = decision(wanted(), present(fields=("older text", "context"), mtime=70), None, memory=whole)
     assert taken.action is Action.UPDATE and taken.note is not None and taken.note.fields == "new text\x1fcontext"
     assert not taken.kept_edits and not taken.replaced_unrecorded
     for overwrite in (False, True):
-        mine = decide(wanted(), delivered_now(wanted()), present(fields=("my text", "context"), mtime=70), None,
-                      False, CLOZE, overwrite, 1000, frozenset(), older)
+        mine = decision(wanted(), present(fields=("my text", "context"), mtime=70), None, overwrite, whole)
         if overwrite:  # cards' text for the field changed over its versions: --overwrite-edits takes it
             assert mine.note is not None and mine.note.fields == "new text\x1fcontext" and mine.overwrote_edits
         else:
             assert mine.action is Action.UNCHANGED and mine.kept_edits
-    same = frozenset({field_hashes(("new text", "old context"))})  # the first field was always "new text"
-    edited = decide(wanted(), delivered_now(wanted()), present(fields=("my text", "old context"), mtime=70), None,
-                    False, CLOZE, True, 1000, frozenset(), same)
+    same = Memory(frozenset(), {"guid": frozenset({field_hashes(("new text", "old context"))})}, complete=True)
+    edited = decision(wanted(), present(fields=("my text", "old context"), mtime=70), None, True, same)
     assert edited.note is not None and edited.note.fields == "my text\x1fcontext" and not edited.overwrote_edits
+
+
+def test_without_a_record_text_the_memory_may_have_forgotten_is_judged_by_the_mtime_and_counted():
+    """Found by a hostile user: a state deleted after the import, or written by a cards that kept no versions,
+    remembers only later versions; the imported text, untouched but tagged, counted as the user's edit for good."""
+    from cards.state import field_hashes
+
+    later = Memory(frozenset({100}), {"guid": frozenset({field_hashes(("old text", "context"))})}, complete=False)
+    tagged = decision(wanted(mtime=100), present(fields=("forgotten text", "context"), mtime=70), None, memory=later)
+    assert tagged.note is not None and tagged.note.fields == "new text\x1fcontext" and tagged.replaced_unrecorded
+    assert not tagged.kept_edits
+    untouched = Memory(frozenset({50, 100}), later.versions, complete=False)  # 50: its import's mtime
+    imported = decision(wanted(mtime=100), present(fields=("forgotten text", "context"), mtime=50), None,
+                        memory=untouched)
+    assert imported.note is not None and imported.note.fields == "new text\x1fcontext"
+    assert not imported.replaced_unrecorded  # no change in Anki since its import: surely cards' text
 
 
 def test_an_absent_note_is_added_unless_this_version_was_delivered():

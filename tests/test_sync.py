@@ -151,8 +151,9 @@ def test_with_no_earlier_version_known_an_edited_note_is_replaced_counted_and_ba
     """A state that did not keep earlier versions (written before they were kept): the mtime decides, and the
     summary counts the notes changed in Anki whose text cards replaced; the backup holds them as they were."""
     out, target, cloze, question = imported_by_hand_then_changed(library, tmp_path)
-    state = sqlite3.connect(out / ".cards-state.sqlite")
+    state = sqlite3.connect(out / ".cards-state.sqlite")  # as a state written before versions were kept
     state.execute("DROP TABLE versions")
+    state.execute("DELETE FROM meta WHERE key = 'versions_complete'")
     state.commit()
     state.close()
     report = run_sync(library, out, target)
@@ -169,6 +170,31 @@ def test_with_no_earlier_version_known_an_edited_note_is_replaced_counted_and_ba
     assert ("Edits: replaced the text of 2 notes you changed in Anki after importing them by hand: with no record of "
             "what cards delivered, an edit cannot be told from a tag or a flag; the backup above holds them as they "
             "were.") in sync_summary(report).splitlines()
+
+
+def test_a_state_lost_after_importing_by_hand_never_freezes_the_old_wording(library, tmp_path):
+    """Found by a hostile user: packages imported by hand, the state deleted, the key point reworded twice: the
+    state remembered only the later versions, and the imported text, untouched, counted as the user's edit for
+    good. A state made beside packages knows it may have forgotten versions: the mtime decides, as Anki's would."""
+    from cards.build import build
+
+    out, target = tmp_path / "decks", tmp_path / "anki" / "collection.anki2"
+    build([library], out, now=1_700_000_000)
+    col = fresh_collection(target.parent)
+    for package in sorted((out / "episodes").glob("*.apkg")):
+        import_package(col, package)
+    col.close()
+    (out / ".cards-state.sqlite").unlink()
+    edit(library)
+    build([library], out, now=1_800_000_000)
+    text = (library / "tides.md").read_text(encoding="utf-8")
+    (library / "tides.md").write_text(text.replace(NEW_WORDING, NEW_WORDING.replace("Spring", "Big spring")),
+                                      encoding="utf-8")
+    build([library], out, now=1_900_000_000)
+    report = run_sync(library, out, target)
+    keypoints = [note[1][2] for note in collection_notes(target).values() if note[0].endswith("Q&A")]
+    assert any(point.startswith("Big spring tides") for point in keypoints), keypoints
+    assert OLD_WORDING not in keypoints and report.kept_edits == 0
 
 
 def test_two_builds_without_a_sync_then_one_sync_lose_nothing(library, tmp_path):
