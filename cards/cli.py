@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, TypeVar
 import typer
 
 from cards import __version__
-from cards.errors import CardsError, ConfigError, InterruptedBuild, NoSnipdNotesError, UsageError
+from cards.errors import CardsError, ConfigError, NoSnipdNotesError, UsageError
 from cards.model import Level, Problem, one_line
-from cards.stopping import STOP, raise_if_lost, signal_exit_code, stop_on_signals
+from cards.stopping import STOP, raise_if_lost, stop_on_signals, stopped
 
 if TYPE_CHECKING:
     from cards.build import BuildReport
@@ -88,9 +88,7 @@ def _run(action, *args):
 
 def _interrupted(stop: KeyboardInterrupt) -> NoReturn:
     """Ctrl-C, or `Terminated`: one line, and the exit code a shell gives for the signal (130: SIGINT)."""
-    STOP.handled = True
-    typer.echo(f"error: {InterruptedBuild()}", err=True)
-    raise typer.Exit(signal_exit_code(stop)) from None
+    raise typer.Exit(stopped(stop)) from None
 
 
 def _asked(ask: Callable[[], T], *, line_ended: bool = False) -> T:
@@ -934,9 +932,7 @@ def run() -> None:
         if code == 130 and STOP.raised is not None and not STOP.handled:
             # A signal before a command's own handling began (or between two of its steps): typer made it a
             # silent 130, whatever the signal was. Nothing had been made yet.
-            STOP.handled = True
-            typer.echo(f"error: {InterruptedBuild()}", err=True)
-            code = signal_exit_code(STOP.raised)
+            code = stopped(STOP.raised)
         sys.stdout.flush()
     except OutputFailed as failed:
         code = _output_failed(failed.error)

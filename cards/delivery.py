@@ -242,14 +242,15 @@ def merge_fields(note: Wanted, made_now: Delivered, present: CollectionNote, del
             merged.append(new)
             continue
         sure = True
+        made_before = {version[index] for version in versions}  # none where there is a record
         if base is not None and len(base) == len(ours):
             edited = field_hashes((theirs,)) != base[index]
             ours_changed = base[index] != ours[index]
-        elif untouched or field_hashes((theirs,)) in {version[index] for version in versions}:
+        elif untouched or field_hashes((theirs,)) in made_before:
             edited, ours_changed = False, True
         elif memory.complete:
             edited = True
-            ours_changed = bool(versions) and {version[index] for version in versions} != {ours[index]}
+            ours_changed = bool(made_before) and made_before != {ours[index]}
         else:
             edited = present.mtime >= note.mtime
             # Whether cards' text changed since the version the user imported is not known: an edit is never

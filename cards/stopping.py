@@ -11,8 +11,8 @@ import os
 import sys
 import threading
 
-__all__ = ["STOP", "Terminated", "raise_if_lost", "signal_exit_code", "stop_on_signals", "stopped_while_starting",
-           "taken"]
+__all__ = ["STOP", "Terminated", "raise_if_lost", "signal_exit_code", "stop_on_signals", "stopped",
+           "stopped_while_starting", "taken"]
 
 
 class Terminated(KeyboardInterrupt):
@@ -84,11 +84,17 @@ def taken() -> None:
     STOP.raised = None
 
 
-def stopped_while_starting(stop: KeyboardInterrupt) -> None:
-    """A signal before the command was loaded: nothing was made; one line and the signal's exit code."""
+def stopped(stop: KeyboardInterrupt) -> int:
+    """The command was stopped: its one line on standard error, and the exit code a shell gives for the signal."""
     from cards.errors import InterruptedBuild
 
     STOP.handled = True
-    sys.stderr.write(f"error: {InterruptedBuild()}\n")
+    print(f"error: {InterruptedBuild()}", file=sys.stderr)
+    return signal_exit_code(stop)
+
+
+def stopped_while_starting(stop: KeyboardInterrupt) -> None:
+    """A signal before the command was loaded: nothing was made; one line and the signal's exit code."""
+    code = stopped(stop)
     sys.stderr.flush()
-    os._exit(signal_exit_code(stop))
+    os._exit(code)

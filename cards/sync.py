@@ -54,7 +54,7 @@ from cards.server import ServerOptions, SessionStore, check_url, full_sync, logi
 from cards.state import STATE_FILE, VERSIONS_COMPLETE, Known, NoteVersion, State, StateReader, stamped_times
 
 EARLIER_RECORD = RECORD_PREFIX + "earlier"  # notes an earlier version delivered, of snips now gone (for --prune)
-VANISHED = "cards:vanished"  # GUIDs of the notes whose snips the last unattended --prune found gone
+VANISHED = "cards:vanished"  # GUIDs of notes an unattended --prune found gone, and no sync since found back
 
 
 @dataclass(frozen=True)
@@ -533,8 +533,8 @@ class Syncing:
             anki.set_config(self.col, {VANISHED: still})
 
     def _gone_at_the_last_sync_too(self, ours: dict[str, tuple[Any, CardKind]]) -> dict[str, tuple[Any, CardKind]]:
-        """The notes an unattended prune may delete: those whose snips the last unattended prune found gone as
-        well. The notes gone now are kept in the collection (`VANISHED`) for the next one to compare with."""
+        """The notes an unattended prune may delete: those listed as gone already (`VANISHED`: found gone by the
+        last unattended prune, and by every sync since). The others gone now are listed for the next one."""
         assert self.col is not None
         before = set(anki.get_config(self.col, VANISHED, []))
         ripe = {guid: found for guid, found in ours.items() if guid in before}
